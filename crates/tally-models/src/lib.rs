@@ -1,0 +1,20 @@
+//! tally's event model: the v1 wire kinds as typed Rust, and their validation.
+//!
+//! Records arrive as a format-neutral [`FieldValue`] tree (the parsers in
+//! `tally-ingest` build it from JSON or CSV); [`Event::decode`] checks every field
+//! against `docs/events.md` and returns a typed [`Event`] or a [`FieldError`] that
+//! names the field and the rule it broke. This crate does no IO.
+
+mod decode;
+mod error;
+mod event;
+mod value;
+
+pub use decode::{CsvCell, Limits, ValidationContext, csv_cell, record_id_hint};
+pub use error::{FieldError, Rule};
+pub use event::{
+    Action, AgentStatus, AttrValue, Attrs, Effort, ErrorEvent, Event, EventBody, EventId,
+    Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus,
+    QualityBreakdown, Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
+};
+pub use value::FieldValue;
