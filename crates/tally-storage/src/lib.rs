@@ -1,1 +1,13 @@
-//! storage
+//! tally's storage: the ports (traits) the other tiers call, and the SQLite adapter.
+//!
+//! [`EventStore`] writes batches of validated events and quarantined rejects in one
+//! transaction; [`QuarantineStore`] lists and resolves rejects; [`TotalsReader`] answers
+//! the aggregate questions the metrics tier composes. [`sqlite::SqliteStore`] implements
+//! them all; driver code stays inside [`sqlite`].
+
+mod error;
+mod ports;
+pub mod sqlite;
+
+pub use error::{Error, Result};
+pub use ports::*;

@@ -1,0 +1,20 @@
+//! The storage error type.
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("database {path}: schema version {found} is newer than this tally understands ({supported})")]
+    SchemaTooNew { path: String, found: i64, supported: i64 },
+    #[error("event without an id reached the store; ingest derives one before writing")]
+    MissingId,
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// `Result` with the storage [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,93 @@
+//! Dictionary encoding of low-cardinality strings (project, tool, model, agent, ...).
+//!
+//! Each dimension has its own small code space, so codes stay one or two bytes on disk.
+//! Codes are never changed or deleted, so a cached code is always valid; a cache miss
+//! reads or extends `dict` inside the caller's write transaction.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::Result;
+
+/// The dictionary-encoded dimensions; the discriminant is the stored `dim`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Dim {
+    Project = 0,
+    Agent = 1,
+    Tool = 2,
+    Model = 3,
+    ErrorClass = 4,
+    User = 5,
+    Mode = 6,
+    Skill = 7,
+    Phase = 8,
+    Experiment = 9,
+    Variant = 10,
+    Metric = 11,
+    Endpoint = 12,
+    Method = 13,
+    Action = 14,
+    Host = 15,
+    Source = 16,
+    Topic = 17,
+}
+
+const DIMS: usize = 18;
+
+/// The write side's cache of `dict`: value to code, per dimension.
+#[derive(Debug, Default)]
+pub struct Dictionary {
+    codes: Vec<HashMap<String, i64>>,
+    /// Entries added by the open transaction, dropped again if it rolls back.
+    pending: Vec<(Dim, String)>,
+}
+
+impl Dictionary {
+    pub fn new() -> Self {
+        Dictionary { codes: (0..DIMS).map(|_| HashMap::new()).collect(), pending: Vec::new() }
+    }
+
+    /// The code of `value`, assigning the next free one in `tx` when it is new.
+    pub fn code(&mut self, tx: &Transaction<'_>, dim: Dim, value: &str) -> Result<i64> {
+        if let Some(&code) = self.codes[dim as usize].get(value) {
+            return Ok(code);
+        }
+        let existing: Option<i64> = tx
+            .prepare_cached("SELECT code FROM dict WHERE dim = ?1 AND value = ?2")?
+            .query_row(params![dim as u8, value], |r| r.get(0))
+            .optional()?;
+        let code = match existing {
+            Some(code) => code,
+            None => {
+                let code: i64 = tx
+                    .prepare_cached("SELECT coalesce(max(code), 0) + 1 FROM dict WHERE dim = ?1")?
+                    .query_row(params![dim as u8], |r| r.get(0))?;
+                tx.prepare_cached("INSERT INTO dict (dim, code, value) VALUES (?1, ?2, ?3)")?
+                    .execute(params![dim as u8, code, value])?;
+                code
+            }
+        };
+        self.codes[dim as usize].insert(value.to_owned(), code);
+        self.pending.push((dim, value.to_owned()));
+        Ok(code)
+    }
+
+    /// The optional variant of [`Dictionary::code`].
+    pub fn code_opt(&mut self, tx: &Transaction<'_>, dim: Dim, value: Option<&str>) -> Result<Option<i64>> {
+        value.map(|v| self.code(tx, dim, v)).transpose()
+    }
+
+    /// The transaction committed: its new entries are now durable.
+    pub fn commit(&mut self) {
+        self.pending.clear();
+    }
+
+    /// The transaction rolled back: forget the entries it would have added.
+    pub fn rollback(&mut self) {
+        for (dim, value) in self.pending.drain(..) {
+            self.codes[dim as usize].remove(&value);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The SQLite adapter: one file, WAL, a dedicated writer connection and a reader pool.
+//!
+//! Writers are serialized in-process by a mutex around the one write connection, so
+//! they never meet `SQLITE_BUSY` from each other; other processes writing the same file
+//! wait up to the busy timeout. Readers use the r2d2 pool and, thanks to WAL, never
+//! block the writer nor each other.
+
+mod dictionary;
+mod quarantine;
+mod read;
+mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+pub use dictionary::Dim;
+pub use schema::{RAW_TABLES, SCHEMA_VERSION};
+
+use crate::{
+    Batch, EventStore, Filter, QuarantineStore, QuarantinedRecord, Result, StoreStats, Totals, TotalsReader,
+    WriteOutcome,
+};
+use dictionary::Dictionary;
+
+/// How durable a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// A committed batch survives the process being killed (`kill -9`); the last
+    /// commits may be lost if the machine loses power. SQLite `synchronous = NORMAL`.
+    #[default]
+    Process,
+    /// A committed batch also survives power loss. SQLite `synchronous = FULL`.
+    PowerLoss,
+}
+
+/// Settings of a [`SqliteStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub durability: Durability,
+    /// Reader connections in the pool.
+    pub readers: u32,
+    /// How long a statement waits for another process's lock before failing.
+    pub busy_timeout: Duration,
+    /// Page cache per connection, in MiB.
+    pub cache_mib: u32,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions { durability: Durability::Process, readers: 8, busy_timeout: Duration::from_secs(30), cache_mib: 64 }
+    }
+}
+
+/// A tally database in one SQLite file.
+pub struct SqliteStore {
+    path: PathBuf,
+    readers: Pool<SqliteConnectionManager>,
+    writer: Mutex<Writer>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+struct Writer {
+    conn: Connection,
+    dict: Dictionary,
+}
+
+fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
+    conn.busy_timeout(options.busy_timeout)?;
+    let synchronous = match options.durability {
+        Durability::Process => "NORMAL",
+        Durability::PowerLoss => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = {synchronous};
+         PRAGMA foreign_keys = OFF;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -{};",
+        u64::from(options.cache_mib) * 1024
+    ))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// The file cannot be opened or created, or its schema is newer than this build.
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let mut conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn, &options)?;
+        schema::migrate(&mut conn, &shown)?;
+        let reader_options = options.clone();
+        let manager = SqliteConnectionManager::file(&path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(move |c| configure(c, &reader_options));
+        let readers = Pool::builder().max_size(options.readers.max(1)).min_idle(Some(1)).build(manager)?;
+        Ok(SqliteStore { path, readers, writer: Mutex::new(Writer { conn, dict: Dictionary::new() }) })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        // A panic while holding the lock left no open transaction behind (rusqlite rolls
+        // back on drop), so the writer is still usable.
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn reader(&self) -> Result<r2d2::PooledConnection<SqliteConnectionManager>> {
+        Ok(self.readers.get()?)
+    }
+
+    /// Size and content figures.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn stats(&self) -> Result<StoreStats> {
+        read::stats(&*self.reader()?)
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its verdict (`"ok"` when sound).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.reader()?.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Moves the WAL's content into the main file (done by SQLite on its own as the WAL
+    /// grows; useful before measuring the file or copying it).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn checkpoint(&self) -> Result<()> {
+        let writer = self.writer();
+        writer.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+impl EventStore for SqliteStore {
+    fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
+        let mut writer = self.writer();
+        let Writer { conn, dict } = &mut *writer;
+        write::write_batch(conn, dict, batch)
+    }
+}
+
+impl QuarantineStore for SqliteStore {
+    fn quarantined(&self, after_id: i64, limit: usize) -> Result<Vec<QuarantinedRecord>> {
+        quarantine::quarantined(&*self.reader()?, after_id, limit)
+    }
+
+    fn quarantine_len(&self) -> Result<u64> {
+        quarantine::len(&*self.reader()?)
+    }
+}
+
+impl TotalsReader for SqliteStore {
+    fn totals(&self, filter: &Filter) -> Result<Totals> {
+        read::totals(&*self.reader()?, filter)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,135 @@
+//! The read path: aggregate questions answered with parameterized SQL.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use tally_models::{JobStatus, QaStatus};
+
+use super::dictionary::Dim;
+use super::schema::RAW_TABLES;
+use crate::{ExecutionTotals, Filter, JobTotals, Result, RunTotals, StoreStats, Totals};
+
+/// A `WHERE` clause for a [`Filter`] and its parameters.
+struct Where {
+    sql: String,
+    params: Vec<Value>,
+}
+
+/// The code of a dictionary value, if it was ever stored.
+fn code(conn: &Connection, dim: Dim, value: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT code FROM dict WHERE dim = ?1 AND value = ?2")?
+        .query_row(params![dim as u8, value], |r| r.get(0))
+        .optional()?)
+}
+
+/// `None` when the filter names a project that has no data.
+fn where_clause(conn: &Connection, filter: &Filter) -> Result<Option<Where>> {
+    let mut clauses = Vec::new();
+    let mut params = Vec::new();
+    if let Some(project) = &filter.project {
+        let Some(code) = code(conn, Dim::Project, project)? else { return Ok(None) };
+        params.push(Value::Integer(code));
+        clauses.push(format!("project = ?{}", params.len()));
+    }
+    if let Some(from) = filter.from {
+        params.push(Value::Integer(from.timestamp_millis()));
+        clauses.push(format!("ts >= ?{}", params.len()));
+    }
+    if let Some(to) = filter.to {
+        params.push(Value::Integer(to.timestamp_millis()));
+        clauses.push(format!("ts < ?{}", params.len()));
+    }
+    let sql = if clauses.is_empty() { "1".to_owned() } else { clauses.join(" AND ") };
+    Ok(Some(Where { sql, params }))
+}
+
+fn u(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
+    let Some(w) = where_clause(conn, filter)? else { return Ok(Totals::default()) };
+    let executions = conn.query_row(
+        &format!(
+            "SELECT count(*), total(success), total(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)),
+                    coalesce(sum(cost_nusd), 0), coalesce(sum(duration_us), 0)
+             FROM execution WHERE {}",
+            w.sql
+        ),
+        params_from_iter(&w.params),
+        |r| {
+            Ok(ExecutionTotals {
+                count: u(r.get(0)?),
+                successes: r.get::<_, f64>(1)? as u64,
+                tokens: r.get::<_, f64>(2)? as u64,
+                cost_nanos: r.get(3)?,
+                duration_us: r.get(4)?,
+            })
+        },
+    )?;
+
+    let mode_2loop = code(conn, Dim::Mode, "2loop")?.unwrap_or(-1);
+    let mode_3loop = code(conn, Dim::Mode, "3loop")?.unwrap_or(-1);
+    let n = w.params.len();
+    let qa_columns: Vec<String> =
+        QaStatus::ALL.iter().map(|s| format!("coalesce(sum(qa_status = {}), 0)", s.code())).collect();
+    let runs = conn.query_row(
+        &format!(
+            "SELECT count(*), coalesce(sum(tokens), 0), coalesce(sum(cost_nusd), 0), coalesce(sum(duration_us), 0),
+                    coalesce(sum(mode = ?{}), 0), coalesce(sum(mode = ?{}), 0), {}
+             FROM run WHERE {}",
+            n + 1,
+            n + 2,
+            qa_columns.join(", "),
+            w.sql
+        ),
+        params_from_iter(w.params.iter().cloned().chain([Value::Integer(mode_2loop), Value::Integer(mode_3loop)])),
+        |r| {
+            let mut qa = [0; QaStatus::ALL.len()];
+            for (i, slot) in qa.iter_mut().enumerate() {
+                *slot = u(r.get(6 + i)?);
+            }
+            Ok(RunTotals {
+                count: u(r.get(0)?),
+                tokens: u(r.get(1)?),
+                cost_nanos: r.get(2)?,
+                duration_us: r.get(3)?,
+                mode_2loop: u(r.get(4)?),
+                mode_3loop: u(r.get(5)?),
+                qa,
+            })
+        },
+    )?;
+
+    let mut jobs = JobTotals::default();
+    let mut statement = conn.prepare(&format!(
+        "SELECT status, count(*) FROM (
+             SELECT status, row_number() OVER (PARTITION BY project, job_id ORDER BY ts DESC, seq DESC) AS latest
+             FROM job WHERE {}
+         ) WHERE latest = 1 GROUP BY status",
+        w.sql
+    ))?;
+    let mut rows = statement.query(params_from_iter(&w.params))?;
+    while let Some(row) = rows.next()? {
+        let status: u8 = row.get(0)?;
+        let count = u(row.get(1)?);
+        if let Some(status) = JobStatus::from_code(status) {
+            jobs.by_status[usize::from(status.code())] += count;
+            jobs.distinct += count;
+        }
+    }
+    Ok(Totals { executions, runs, jobs })
+}
+
+pub(super) fn stats(conn: &Connection) -> Result<StoreStats> {
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let mut events = 0;
+    for table in RAW_TABLES {
+        let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        events += u(n);
+    }
+    Ok(StoreStats { bytes_used: u((pages - free) * page_size), events, schema_version })
+}

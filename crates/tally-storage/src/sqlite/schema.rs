@@ -1,0 +1,255 @@
+//! The versioned schema: migration N brings a database from `user_version` N-1 to N.
+//!
+//! Layout notes (see `docs/ARCHITECTURE.md`): raw tables are keyed by `seq`, one
+//! counter across all kinds, so rows append in arrival order and pages fill completely.
+//! Low-cardinality strings are codes into `dict`. Timestamps are epoch milliseconds
+//! (UTC), durations microseconds, money billionths of a dollar: integers, so sums are
+//! exact. `event_ids` is the idempotency ledger: one entry per `(project, id)`, holding
+//! the `seq` of the row it produced. Given ids are TEXT, derived ids 16-byte BLOBs.
+
+use rusqlite::Connection;
+
+use crate::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the raw tier, dictionary, idempotency ledger and quarantine.
+    r#"
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value ANY) WITHOUT ROWID, STRICT;
+    INSERT INTO meta (key, value) VALUES ('next_seq', 1);
+
+    CREATE TABLE dict (
+        dim INTEGER NOT NULL,
+        code INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (dim, code)
+    ) WITHOUT ROWID, STRICT;
+    CREATE UNIQUE INDEX dict_by_value ON dict (dim, value);
+
+    CREATE TABLE event_ids (
+        project INTEGER NOT NULL,
+        id ANY NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (project, id)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE execution (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        agent INTEGER,
+        task TEXT,
+        user INTEGER,
+        session TEXT,
+        tool INTEGER NOT NULL,
+        model INTEGER,
+        duration_us INTEGER NOT NULL,
+        success INTEGER NOT NULL,
+        -- bit 0: browser_used; bit 1: cost computed from the price table;
+        -- bits 2..4: effort code + 1 (0 = not given)
+        flags INTEGER NOT NULL,
+        cost_nusd INTEGER,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        reasoning_tokens INTEGER,
+        error INTEGER,
+        attrs TEXT
+    ) STRICT;
+
+    CREATE TABLE run (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        duration_us INTEGER NOT NULL,
+        mode INTEGER,
+        qa_status INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        cost_nusd INTEGER NOT NULL,
+        attrs TEXT
+    ) STRICT;
+    CREATE TABLE run_model (
+        run_seq INTEGER NOT NULL,
+        ordinal INTEGER NOT NULL,
+        model INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cost_nusd INTEGER,
+        PRIMARY KEY (run_seq, ordinal)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE job (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        job_id TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        run_id TEXT,
+        attrs TEXT
+    ) STRICT;
+    CREATE INDEX job_by_job ON job (project, job_id, ts);
+
+    CREATE TABLE session (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        user INTEGER NOT NULL,
+        duration_us INTEGER NOT NULL,
+        exchanges INTEGER NOT NULL,
+        quality REAL,
+        relevance REAL,
+        helpfulness REAL,
+        engagement REAL,
+        clarity REAL,
+        accuracy REAL,
+        attrs TEXT
+    ) STRICT;
+    CREATE INDEX session_by_user ON session (project, user, ts);
+    CREATE TABLE session_topic (
+        session_seq INTEGER NOT NULL,
+        topic INTEGER NOT NULL,
+        PRIMARY KEY (session_seq, topic)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE skill (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        user INTEGER NOT NULL,
+        skill INTEGER NOT NULL,
+        completed INTEGER NOT NULL,
+        session TEXT,
+        phase INTEGER,
+        duration_us INTEGER,
+        rating INTEGER,
+        query TEXT,
+        attrs TEXT
+    ) STRICT;
+    CREATE INDEX skill_by_user ON skill (project, user, ts);
+
+    CREATE TABLE outcome (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        experiment INTEGER NOT NULL,
+        user INTEGER NOT NULL,
+        variant INTEGER NOT NULL,
+        attrs TEXT
+    ) STRICT;
+    CREATE INDEX outcome_by_experiment ON outcome (project, experiment);
+    CREATE TABLE outcome_metric (
+        outcome_seq INTEGER NOT NULL,
+        metric INTEGER NOT NULL,
+        value REAL NOT NULL,
+        is_bool INTEGER NOT NULL,
+        PRIMARY KEY (outcome_seq, metric)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE agent_status (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        agent INTEGER NOT NULL,
+        active_tasks INTEGER NOT NULL,
+        queued_tasks INTEGER NOT NULL,
+        capacity INTEGER NOT NULL,
+        cpu_pct REAL,
+        mem_pct REAL,
+        attrs TEXT
+    ) STRICT;
+
+    CREATE TABLE request (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        endpoint INTEGER NOT NULL,
+        method INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        latency_us INTEGER NOT NULL,
+        user INTEGER,
+        session TEXT,
+        attrs TEXT
+    ) STRICT;
+
+    CREATE TABLE action (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        user INTEGER NOT NULL,
+        action INTEGER NOT NULL,
+        session TEXT,
+        attrs TEXT
+    ) STRICT;
+
+    CREATE TABLE system (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        host INTEGER NOT NULL,
+        cpu_pct REAL,
+        mem_pct REAL,
+        disk_pct REAL,
+        load1 REAL,
+        attrs TEXT
+    ) STRICT;
+
+    CREATE TABLE error (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        source INTEGER NOT NULL,
+        message TEXT NOT NULL,
+        severity INTEGER NOT NULL,
+        attrs TEXT
+    ) STRICT;
+
+    CREATE TABLE quarantine (
+        quarantine_id INTEGER PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        position_kind TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        header TEXT,
+        record_id TEXT,
+        field TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        message TEXT NOT NULL,
+        raw BLOB NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The raw tables, one per kind, in [`tally_models::Kind`] order.
+pub const RAW_TABLES: [&str; 11] = [
+    "execution", "run", "job", "session", "skill", "outcome", "agent_status", "request",
+    "action", "system", "error",
+];
+
+/// Brings the database to [`SCHEMA_VERSION`], each migration in its own transaction.
+///
+/// # Errors
+/// A database newer than this build, or a failed migration (then rolled back).
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now >= version {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "migrated database schema");
+    }
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! The write path: one batch, one `BEGIN IMMEDIATE` transaction.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use tally_models::{Attrs, Event, EventBody, EventId, Usd};
+
+use super::dictionary::{Dictionary, Dim};
+use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
+
+/// Writes `batch` atomically; the dictionary cache follows the transaction's fate.
+pub(super) fn write_batch(conn: &mut Connection, dict: &mut Dictionary, batch: Batch<'_>) -> Result<WriteOutcome> {
+    let result = write_in_transaction(conn, dict, batch);
+    match result {
+        Ok(outcome) => {
+            dict.commit();
+            Ok(outcome)
+        }
+        Err(error) => {
+            dict.rollback();
+            Err(error)
+        }
+    }
+}
+
+fn write_in_transaction(conn: &mut Connection, dict: &mut Dictionary, batch: Batch<'_>) -> Result<WriteOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut outcome = WriteOutcome::default();
+    let mut next_seq: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| r.get(0))?;
+    for event in batch.events {
+        let project = dict.code(&tx, Dim::Project, &event.project)?;
+        let id = match &event.id {
+            Some(EventId::Given(id)) => Value::Text(id.clone()),
+            Some(EventId::Derived(hash)) => Value::Blob(hash.to_be_bytes().to_vec()),
+            None => return Err(Error::MissingId),
+        };
+        let fresh = tx
+            .prepare_cached("INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+            .execute(params![project, id, next_seq])?;
+        if fresh == 0 {
+            outcome.duplicates += 1;
+            continue;
+        }
+        insert_raw(&tx, dict, next_seq, project, event)?;
+        next_seq += 1;
+        outcome.accepted += 1;
+    }
+    tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?.execute([next_seq])?;
+    for reject in batch.rejects {
+        quarantine(&tx, reject)?;
+        outcome.quarantined += 1;
+    }
+    for quarantine_id in batch.resolved_quarantine {
+        tx.prepare_cached("DELETE FROM quarantine WHERE quarantine_id = ?1")?.execute([quarantine_id])?;
+    }
+    tx.commit()?;
+    Ok(outcome)
+}
+
+fn quarantine(tx: &Transaction<'_>, reject: &Rejection) -> Result<()> {
+    let (position_kind, position) = match reject.position {
+        Position::Line(line) => ("line", line),
+        Position::Index(index) => ("index", index),
+    };
+    tx.prepare_cached(
+        "INSERT INTO quarantine (received_at, source, position_kind, position, format, header, record_id, field, rule, message, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        chrono::Utc::now().timestamp_millis(),
+        reject.source,
+        position_kind,
+        position as i64,
+        reject.format.as_str(),
+        reject.header,
+        reject.record_id,
+        reject.field,
+        reject.rule,
+        reject.message,
+        reject.raw,
+    ])?;
+    Ok(())
+}
+
+fn micros(ms: f64) -> i64 {
+    (ms * 1000.0).round() as i64
+}
+
+fn seconds_to_micros(s: f64) -> i64 {
+    (s * 1e6).round() as i64
+}
+
+fn nanos(cost: Option<Usd>) -> Option<i64> {
+    cost.map(Usd::to_nanos)
+}
+
+fn attrs_json(attrs: &Attrs) -> Option<String> {
+    // Serializing a map of plain scalars cannot fail.
+    (!attrs.is_empty()).then(|| serde_json::to_string(attrs).unwrap_or_default())
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn opt_i64(n: Option<u64>) -> Option<i64> {
+    n.map(to_i64)
+}
+
+fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i64, event: &Event) -> Result<()> {
+    let ts = event.ts.timestamp_millis();
+    let attrs = attrs_json(&event.attrs);
+    match &event.body {
+        EventBody::Execution(x) => {
+            let flags = i64::from(x.browser_used) | (x.effort.map_or(0, |e| i64::from(e.code()) + 1) << 2);
+            tx.prepare_cached(
+                "INSERT INTO execution (seq, ts, project, agent, task, user, session, tool, model, duration_us, success, flags,
+                    cost_nusd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, error, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code_opt(tx, Dim::Agent, x.agent_id.as_deref())?,
+                x.task_id,
+                dict.code_opt(tx, Dim::User, x.user_id.as_deref())?,
+                x.session_id,
+                dict.code(tx, Dim::Tool, &x.tool)?,
+                dict.code_opt(tx, Dim::Model, x.model.as_deref())?,
+                micros(x.duration_ms),
+                x.success,
+                flags,
+                nanos(x.cost_usd),
+                opt_i64(x.tokens.input_tokens),
+                opt_i64(x.tokens.output_tokens),
+                opt_i64(x.tokens.cache_read_tokens),
+                opt_i64(x.tokens.cache_write_tokens),
+                opt_i64(x.tokens.reasoning_tokens),
+                dict.code_opt(tx, Dim::ErrorClass, x.error.as_deref())?,
+                attrs,
+            ])?;
+        }
+        EventBody::Run(r) => {
+            tx.prepare_cached(
+                "INSERT INTO run (seq, ts, project, duration_us, mode, qa_status, tokens, cost_nusd, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                seconds_to_micros(r.duration_s),
+                dict.code_opt(tx, Dim::Mode, r.mode.as_deref())?,
+                r.qa_status.code(),
+                to_i64(r.total_tokens()),
+                r.models.iter().filter_map(|m| m.cost_usd).map(Usd::to_nanos).sum::<i64>(),
+                attrs,
+            ])?;
+            for (ordinal, m) in r.models.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO run_model (run_seq, ordinal, model, input_tokens, output_tokens, cost_nusd)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    seq,
+                    ordinal as i64,
+                    dict.code(tx, Dim::Model, &m.model)?,
+                    to_i64(m.input_tokens),
+                    to_i64(m.output_tokens),
+                    nanos(m.cost_usd),
+                ])?;
+            }
+        }
+        EventBody::Job(j) => {
+            tx.prepare_cached(
+                "INSERT INTO job (seq, ts, project, job_id, status, run_id, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![seq, ts, project, j.job_id, j.status.code(), j.run_id, attrs])?;
+        }
+        EventBody::Session(s) => {
+            let [relevance, helpfulness, engagement, clarity, accuracy] = s.quality_breakdown.values();
+            tx.prepare_cached(
+                "INSERT INTO session (seq, ts, project, user, duration_us, exchanges, quality, relevance, helpfulness,
+                    engagement, clarity, accuracy, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code(tx, Dim::User, &s.user_id)?,
+                seconds_to_micros(s.duration_s),
+                to_i64(s.exchanges),
+                s.quality,
+                relevance,
+                helpfulness,
+                engagement,
+                clarity,
+                accuracy,
+                attrs,
+            ])?;
+            for topic in &s.topics {
+                tx.prepare_cached("INSERT OR IGNORE INTO session_topic (session_seq, topic) VALUES (?1, ?2)")?
+                    .execute(params![seq, dict.code(tx, Dim::Topic, topic)?])?;
+            }
+        }
+        EventBody::Skill(s) => {
+            tx.prepare_cached(
+                "INSERT INTO skill (seq, ts, project, user, skill, completed, session, phase, duration_us, rating, query, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code(tx, Dim::User, &s.user_id)?,
+                dict.code(tx, Dim::Skill, &s.skill)?,
+                s.completed,
+                s.session_id,
+                dict.code_opt(tx, Dim::Phase, s.phase.as_deref())?,
+                s.duration_ms.map(micros),
+                s.rating,
+                s.query,
+                attrs,
+            ])?;
+        }
+        EventBody::Outcome(o) => {
+            tx.prepare_cached(
+                "INSERT INTO outcome (seq, ts, project, experiment, user, variant, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code(tx, Dim::Experiment, &o.experiment)?,
+                dict.code(tx, Dim::User, &o.user_id)?,
+                dict.code(tx, Dim::Variant, &o.variant)?,
+                attrs,
+            ])?;
+            for (metric, value) in &o.metrics {
+                tx.prepare_cached(
+                    "INSERT INTO outcome_metric (outcome_seq, metric, value, is_bool) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![
+                    seq,
+                    dict.code(tx, Dim::Metric, metric)?,
+                    value.as_f64(),
+                    matches!(value, tally_models::MetricValue::Bool(_)),
+                ])?;
+            }
+        }
+        EventBody::AgentStatus(a) => {
+            tx.prepare_cached(
+                "INSERT INTO agent_status (seq, ts, project, agent, active_tasks, queued_tasks, capacity, cpu_pct, mem_pct, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code(tx, Dim::Agent, &a.agent_id)?,
+                to_i64(a.active_tasks),
+                to_i64(a.queued_tasks),
+                to_i64(a.capacity),
+                a.cpu_pct,
+                a.mem_pct,
+                attrs,
+            ])?;
+        }
+        EventBody::Request(r) => {
+            tx.prepare_cached(
+                "INSERT INTO request (seq, ts, project, endpoint, method, status, latency_us, user, session, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code(tx, Dim::Endpoint, &r.endpoint)?,
+                dict.code(tx, Dim::Method, &r.method)?,
+                r.status,
+                micros(r.latency_ms),
+                dict.code_opt(tx, Dim::User, r.user_id.as_deref())?,
+                r.session_id,
+                attrs,
+            ])?;
+        }
+        EventBody::Action(a) => {
+            tx.prepare_cached(
+                "INSERT INTO action (seq, ts, project, user, action, session, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code(tx, Dim::User, &a.user_id)?,
+                dict.code(tx, Dim::Action, &a.action)?,
+                a.session_id,
+                attrs,
+            ])?;
+        }
+        EventBody::System(s) => {
+            tx.prepare_cached(
+                "INSERT INTO system (seq, ts, project, host, cpu_pct, mem_pct, disk_pct, load1, attrs)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                seq,
+                ts,
+                project,
+                dict.code(tx, Dim::Host, &s.host)?,
+                s.cpu_pct,
+                s.mem_pct,
+                s.disk_pct,
+                s.load1,
+                attrs,
+            ])?;
+        }
+        EventBody::Error(e) => {
+            tx.prepare_cached(
+                "INSERT INTO error (seq, ts, project, source, message, severity, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![seq, ts, project, dict.code(tx, Dim::Source, &e.source)?, e.message, e.severity.code(), attrs])?;
+        }
+    }
+    Ok(())
+}
