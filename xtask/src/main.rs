@@ -1,1 +1,102 @@
-fn main(){}
+//! `cargo xtask`: tally's developer tasks (benchmarks against peers, demo data, tidy).
+
+mod bench;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  bench ingest [--events N[,N...]]   ingest the reference execution file into a fresh DB;
+                                     events/s, bytes per stored event, peak memory, and the
+                                     ratio to DuckDB's read_json_auto when duckdb is installed
+  demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
+  tidy                               cargo fmt --check, clippy -D warnings, the tidy tests";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["bench", "ingest", rest @ ..] => bench::ingest(rest),
+        ["bench", ..] => bail!("bench: which benchmark? available: ingest\n\n{USAGE}"),
+        ["demo-data", rest @ ..] => demo_data(rest),
+        ["tidy"] => tidy(),
+        _ => {
+            println!("{USAGE}");
+            Ok(())
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// Runs a command to completion, failing with its name when it fails.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("starting {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// The value after `--name` in `args`, if given.
+pub fn flag<'a>(args: &[&'a str], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| *a == name)
+        .and_then(|i| args.get(i + 1).copied())
+}
+
+/// Builds the release `tally` binary and returns its path.
+pub fn tally_binary() -> anyhow::Result<PathBuf> {
+    run(Command::new(env!("CARGO")).current_dir(root()).args([
+        "build",
+        "--release",
+        "-p",
+        "tally-cli",
+    ]))?;
+    Ok(root().join("target/release/tally"))
+}
+
+fn demo_data(args: &[&str]) -> anyhow::Result<()> {
+    let events = flag(args, "--events").unwrap_or("200000");
+    let out = flag(args, "--out").map_or_else(|| root().join("target/demo.db"), PathBuf::from);
+    let tally = tally_binary()?;
+    run(Command::new(tally)
+        .arg("--db")
+        .arg(&out)
+        .args(["demo", "--events", events]))
+}
+
+fn tidy() -> anyhow::Result<()> {
+    let cargo = env!("CARGO");
+    run(Command::new(cargo)
+        .current_dir(root())
+        .args(["fmt", "--all", "--", "--check"]))?;
+    run(Command::new(cargo).current_dir(root()).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(Command::new(cargo).current_dir(root()).args([
+        "test",
+        "-p",
+        "tally-tests",
+        "--test",
+        "integration",
+        "tidy",
+    ]))
+}

@@ -51,7 +51,10 @@ pub struct ValidationContext {
 impl ValidationContext {
     /// Default limits, judged at `now`.
     pub fn at(now: DateTime<Utc>) -> Self {
-        ValidationContext { now, limits: Limits::default() }
+        ValidationContext {
+            now,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -60,13 +63,18 @@ const MAX_FUTURE: Duration = Duration::hours(24);
 
 /// The `id` a record carries, if it has a usable one, so a rejection can name it.
 pub fn record_id_hint(record: &FieldValue<'_>) -> Option<String> {
-    let FieldValue::Map(fields) = record else { return None };
-    fields.iter().find(|(k, _)| k == "id").and_then(|(_, v)| match v {
-        FieldValue::Str(s) | FieldValue::Untyped(s) if !s.is_empty() => {
-            Some(s.chars().take(128).collect())
-        }
-        _ => None,
-    })
+    let FieldValue::Map(fields) = record else {
+        return None;
+    };
+    fields
+        .iter()
+        .find(|(k, _)| k == "id")
+        .and_then(|(_, v)| match v {
+            FieldValue::Str(s) | FieldValue::Untyped(s) if !s.is_empty() => {
+                Some(s.chars().take(128).collect())
+            }
+            _ => None,
+        })
 }
 
 impl Event {
@@ -79,17 +87,28 @@ impl Event {
             return Err(FieldError::new(
                 "",
                 Rule::NotAnObject,
-                format!("a record must be an object of fields, got {}", Shown(&record)),
+                format!(
+                    "a record must be an object of fields, got {}",
+                    Shown(&record)
+                ),
             ));
         };
         let mut f = Fields::new(entries, ctx)?;
         let kind_word = f.req_str("kind")?;
         let kind = Kind::from_word(&kind_word).ok_or_else(|| {
-            FieldError::new("kind", Rule::UnknownValue, one_of(Kind::ALL, &FieldValue::Str(Cow::Borrowed(&kind_word))))
+            FieldError::new(
+                "kind",
+                Rule::UnknownValue,
+                one_of(Kind::ALL, &FieldValue::Str(Cow::Borrowed(&kind_word))),
+            )
         })?;
         let ts = f.timestamp("ts")?;
-        let id = f.opt_text("id", ctx.limits.max_id_chars)?.map(EventId::Given);
-        let project = f.opt_text("project", ctx.limits.max_id_chars)?.unwrap_or_else(|| "default".to_owned());
+        let id = f
+            .opt_text("id", ctx.limits.max_id_chars)?
+            .map(EventId::Given);
+        let project = f
+            .opt_text("project", ctx.limits.max_id_chars)?
+            .unwrap_or_else(|| "default".to_owned());
         let explicit_attrs = f.take("attrs");
         let body = match kind {
             Kind::Execution => EventBody::Execution(execution(&mut f)?),
@@ -140,7 +159,13 @@ impl Event {
             }),
         };
         let attrs = f.into_attrs(explicit_attrs)?;
-        Ok(Event { id, ts, project, attrs, body })
+        Ok(Event {
+            id,
+            ts,
+            project,
+            attrs,
+            body,
+        })
     }
 }
 
@@ -177,7 +202,9 @@ fn execution(f: &mut Fields<'_, '_>) -> Result<Execution, FieldError> {
             return Err(FieldError::new(
                 "reasoning_tokens",
                 Rule::Inconsistent,
-                format!("must not exceed output_tokens, which includes reasoning tokens; got {reasoning} > {output}"),
+                format!(
+                    "must not exceed output_tokens, which includes reasoning tokens; got {reasoning} > {output}"
+                ),
             ));
         }
     }
@@ -206,7 +233,14 @@ fn run(f: &mut Fields<'_, '_>) -> Result<Run, FieldError> {
     for (i, item) in f.opt_list("models")?.into_iter().enumerate() {
         let path = format!("models[{i}]");
         let FieldValue::Map(entries) = item else {
-            return Err(FieldError::new(path, Rule::WrongType, format!("must be an object {{model, input_tokens, output_tokens, cost_usd}}, got {}", Shown(&item))));
+            return Err(FieldError::new(
+                path,
+                Rule::WrongType,
+                format!(
+                    "must be an object {{model, input_tokens, output_tokens, cost_usd}}, got {}",
+                    Shown(&item)
+                ),
+            ));
         };
         let mut m = Fields::nested(entries, f.ctx, path.clone())?;
         let usage = ModelUsage {
@@ -218,7 +252,12 @@ fn run(f: &mut Fields<'_, '_>) -> Result<Run, FieldError> {
         m.deny_rest("model, input_tokens, output_tokens, cost_usd")?;
         models.push(usage);
     }
-    Ok(Run { duration_s, mode, qa_status, models })
+    Ok(Run {
+        duration_s,
+        mode,
+        qa_status,
+        models,
+    })
 }
 
 fn session(f: &mut Fields<'_, '_>) -> Result<Session, FieldError> {
@@ -228,12 +267,23 @@ fn session(f: &mut Fields<'_, '_>) -> Result<Session, FieldError> {
     let quality = f.opt_number("quality", 0.0, 1.0)?;
     let mut topics = Vec::new();
     for (i, item) in f.opt_list("topics")?.into_iter().enumerate() {
-        topics.push(f.string_value(&format!("topics[{i}]"), item, f.ctx.limits.max_string_chars)?);
+        topics.push(f.string_value(
+            &format!("topics[{i}]"),
+            item,
+            f.ctx.limits.max_string_chars,
+        )?);
     }
     let mut quality_breakdown = QualityBreakdown::default();
     if let Some(value) = f.take("quality_breakdown") {
         let FieldValue::Map(entries) = value else {
-            return Err(FieldError::new("quality_breakdown", Rule::WrongType, format!("must be an object of scores in [0, 1], got {}", Shown(&value))));
+            return Err(FieldError::new(
+                "quality_breakdown",
+                Rule::WrongType,
+                format!(
+                    "must be an object of scores in [0, 1], got {}",
+                    Shown(&value)
+                ),
+            ));
         };
         let mut m = Fields::nested(entries, f.ctx, "quality_breakdown".to_owned())?;
         for dimension in QualityBreakdown::DIMENSIONS {
@@ -244,22 +294,50 @@ fn session(f: &mut Fields<'_, '_>) -> Result<Session, FieldError> {
         }
         m.deny_rest(&QualityBreakdown::DIMENSIONS.join(", "))?;
     }
-    Ok(Session { user_id, duration_s, exchanges, quality, topics, quality_breakdown })
+    Ok(Session {
+        user_id,
+        duration_s,
+        exchanges,
+        quality,
+        topics,
+        quality_breakdown,
+    })
 }
 
 fn outcome(f: &mut Fields<'_, '_>) -> Result<Outcome, FieldError> {
     let experiment = f.req_str("experiment")?;
     let user_id = f.req_str("user_id")?;
     let variant = f.req_str("variant")?;
-    let value = f.take("metrics").ok_or_else(|| FieldError::new("metrics", Rule::Missing, "is required"))?;
+    let value = f
+        .take("metrics")
+        .ok_or_else(|| FieldError::new("metrics", Rule::Missing, "is required"))?;
     let FieldValue::Map(entries) = value else {
-        return Err(FieldError::new("metrics", Rule::WrongType, format!("must be an object of numbers or bools, got {}", Shown(&value))));
+        return Err(FieldError::new(
+            "metrics",
+            Rule::WrongType,
+            format!(
+                "must be an object of numbers or bools, got {}",
+                Shown(&value)
+            ),
+        ));
     };
     if entries.is_empty() {
-        return Err(FieldError::new("metrics", Rule::Empty, "must hold at least one metric"));
+        return Err(FieldError::new(
+            "metrics",
+            Rule::Empty,
+            "must hold at least one metric",
+        ));
     }
     if entries.len() > f.ctx.limits.max_list_items {
-        return Err(FieldError::new("metrics", Rule::TooLong, format!("must hold at most {} metrics, got {}", f.ctx.limits.max_list_items, entries.len())));
+        return Err(FieldError::new(
+            "metrics",
+            Rule::TooLong,
+            format!(
+                "must hold at most {} metrics, got {}",
+                f.ctx.limits.max_list_items,
+                entries.len()
+            ),
+        ));
     }
     let mut metrics = BTreeMap::new();
     for (name, value) in entries {
@@ -267,18 +345,34 @@ fn outcome(f: &mut Fields<'_, '_>) -> Result<Outcome, FieldError> {
         check_name(&path, &name, f.ctx.limits.max_string_chars)?;
         let metric = match value {
             FieldValue::Bool(b) => MetricValue::Bool(b),
-            FieldValue::Int(_) | FieldValue::UInt(_) | FieldValue::Float(_) | FieldValue::Untyped(_) => {
+            FieldValue::Int(_)
+            | FieldValue::UInt(_)
+            | FieldValue::Float(_)
+            | FieldValue::Untyped(_) => {
                 MetricValue::Number(number(&path, &value, f64::NEG_INFINITY, f64::INFINITY)?)
             }
             other => {
-                return Err(FieldError::new(path, Rule::WrongType, format!("must be a number or a bool, got {}", Shown(&other))));
+                return Err(FieldError::new(
+                    path,
+                    Rule::WrongType,
+                    format!("must be a number or a bool, got {}", Shown(&other)),
+                ));
             }
         };
         if metrics.insert(name.into_owned(), metric).is_some() {
-            return Err(FieldError::new("metrics", Rule::DuplicateField, "a metric is given twice"));
+            return Err(FieldError::new(
+                "metrics",
+                Rule::DuplicateField,
+                "a metric is given twice",
+            ));
         }
     }
-    Ok(Outcome { experiment, user_id, variant, metrics })
+    Ok(Outcome {
+        experiment,
+        user_id,
+        variant,
+        metrics,
+    })
 }
 
 fn system(f: &mut Fields<'_, '_>) -> Result<SystemMetrics, FieldError> {
@@ -289,7 +383,15 @@ fn system(f: &mut Fields<'_, '_>) -> Result<SystemMetrics, FieldError> {
         disk_pct: f.opt_number("disk_pct", 0.0, 100.0)?,
         load1: f.opt_number("load1", 0.0, f64::INFINITY)?,
     };
-    if [metrics.cpu_pct, metrics.mem_pct, metrics.disk_pct, metrics.load1].iter().all(Option::is_none) {
+    if [
+        metrics.cpu_pct,
+        metrics.mem_pct,
+        metrics.disk_pct,
+        metrics.load1,
+    ]
+    .iter()
+    .all(Option::is_none)
+    {
         return Err(FieldError::new(
             "cpu_pct",
             Rule::Missing,
@@ -301,51 +403,79 @@ fn system(f: &mut Fields<'_, '_>) -> Result<SystemMetrics, FieldError> {
 
 /// The fields of one object, taken one by one; what is left becomes `attrs`.
 struct Fields<'a, 'c> {
-    entries: Vec<(Cow<'a, str>, Option<FieldValue<'a>>)>,
+    entries: Vec<(Cow<'a, str>, FieldValue<'a>)>,
     ctx: &'c ValidationContext,
     /// Prefix of field paths (`models[0]`), empty at the top level.
     prefix: String,
 }
 
 impl<'a, 'c> Fields<'a, 'c> {
-    fn new(entries: Vec<(Cow<'a, str>, FieldValue<'a>)>, ctx: &'c ValidationContext) -> Result<Self, FieldError> {
+    fn new(
+        entries: Vec<(Cow<'a, str>, FieldValue<'a>)>,
+        ctx: &'c ValidationContext,
+    ) -> Result<Self, FieldError> {
         Fields::nested(entries, ctx, String::new())
     }
 
-    fn nested(entries: Vec<(Cow<'a, str>, FieldValue<'a>)>, ctx: &'c ValidationContext, prefix: String) -> Result<Self, FieldError> {
+    fn nested(
+        entries: Vec<(Cow<'a, str>, FieldValue<'a>)>,
+        ctx: &'c ValidationContext,
+        prefix: String,
+    ) -> Result<Self, FieldError> {
         for (i, (name, _)) in entries.iter().enumerate() {
             if entries[..i].iter().any(|(earlier, _)| earlier == name) {
-                return Err(FieldError::new(join(&prefix, name), Rule::DuplicateField, "is given twice in one record"));
+                return Err(FieldError::new(
+                    join(&prefix, name),
+                    Rule::DuplicateField,
+                    "is given twice in one record",
+                ));
             }
         }
-        let entries = entries
-            .into_iter()
-            .map(|(k, v)| (k, if v == FieldValue::Null { None } else { Some(v) }))
-            .collect();
-        Ok(Fields { entries, ctx, prefix })
+        Ok(Fields {
+            entries,
+            ctx,
+            prefix,
+        })
     }
 
-    fn path(&self, name: &str) -> String {
-        join(&self.prefix, name)
+    /// The field's path, formatted only if an error needs it.
+    fn path<'n>(&'n self, name: &'n str) -> FieldPath<'n> {
+        FieldPath {
+            prefix: &self.prefix,
+            name,
+        }
     }
 
     /// The field's value, `None` when absent or null.
     fn take(&mut self, name: &str) -> Option<FieldValue<'a>> {
         let i = self.entries.iter().position(|(k, _)| k == name)?;
-        self.entries.swap_remove(i).1
+        match self.entries.swap_remove(i).1 {
+            FieldValue::Null => None,
+            value => Some(value),
+        }
     }
 
     fn required(&mut self, name: &str) -> Result<FieldValue<'a>, FieldError> {
-        self.take(name).ok_or_else(|| FieldError::new(self.path(name), Rule::Missing, "is required"))
+        self.take(name)
+            .ok_or_else(|| FieldError::new(self.path(name), Rule::Missing, "is required"))
     }
 
-    fn string_value(&self, path: &str, value: FieldValue<'_>, max_chars: usize) -> Result<String, FieldError> {
+    fn string_value(
+        &self,
+        path: Path<'_>,
+        value: FieldValue<'_>,
+        max_chars: usize,
+    ) -> Result<String, FieldError> {
         match value {
             FieldValue::Str(s) | FieldValue::Untyped(s) => {
                 check_name(path, &s, max_chars)?;
                 Ok(s.into_owned())
             }
-            other => Err(FieldError::new(path, Rule::WrongType, format!("must be a string, got {}", Shown(&other)))),
+            other => Err(FieldError::new(
+                path,
+                Rule::WrongType,
+                format!("must be a string, got {}", Shown(&other)),
+            )),
         }
     }
 
@@ -363,7 +493,9 @@ impl<'a, 'c> Fields<'a, 'c> {
         match self.take(name) {
             None => Ok(None),
             Some(FieldValue::Str(s) | FieldValue::Untyped(s)) if s.is_empty() => Ok(None),
-            Some(value) => self.string_value(&self.path(name), value, max_chars).map(Some),
+            Some(value) => self
+                .string_value(&self.path(name), value, max_chars)
+                .map(Some),
         }
     }
 
@@ -377,7 +509,9 @@ impl<'a, 'c> Fields<'a, 'c> {
     }
 
     fn opt_number(&mut self, name: &str, min: f64, max: f64) -> Result<Option<f64>, FieldError> {
-        self.take(name).map(|v| number(&self.path(name), &v, min, max)).transpose()
+        self.take(name)
+            .map(|v| number(&self.path(name), &v, min, max))
+            .transpose()
     }
 
     fn req_integer(&mut self, name: &str, min: u64, max: u64) -> Result<u64, FieldError> {
@@ -386,7 +520,9 @@ impl<'a, 'c> Fields<'a, 'c> {
     }
 
     fn opt_integer(&mut self, name: &str, min: u64, max: u64) -> Result<Option<u64>, FieldError> {
-        self.take(name).map(|v| integer(&self.path(name), &v, min, max)).transpose()
+        self.take(name)
+            .map(|v| integer(&self.path(name), &v, min, max))
+            .transpose()
     }
 
     fn req_bool(&mut self, name: &str) -> Result<bool, FieldError> {
@@ -395,7 +531,9 @@ impl<'a, 'c> Fields<'a, 'c> {
     }
 
     fn opt_bool(&mut self, name: &str) -> Result<Option<bool>, FieldError> {
-        self.take(name).map(|v| boolean(&self.path(name), &v)).transpose()
+        self.take(name)
+            .map(|v| boolean(&self.path(name), &v))
+            .transpose()
     }
 
     fn req_word<W: Word>(&mut self, name: &str) -> Result<W, FieldError> {
@@ -404,19 +542,31 @@ impl<'a, 'c> Fields<'a, 'c> {
     }
 
     fn opt_word<W: Word>(&mut self, name: &str) -> Result<Option<W>, FieldError> {
-        self.take(name).map(|v| word(&self.path(name), &v)).transpose()
+        self.take(name)
+            .map(|v| word(&self.path(name), &v))
+            .transpose()
     }
 
     fn opt_list(&mut self, name: &str) -> Result<Vec<FieldValue<'a>>, FieldError> {
         match self.take(name) {
             None => Ok(Vec::new()),
-            Some(FieldValue::List(items)) if items.len() > self.ctx.limits.max_list_items => Err(FieldError::new(
-                self.path(name),
-                Rule::TooLong,
-                format!("must hold at most {} items, got {}", self.ctx.limits.max_list_items, items.len()),
-            )),
+            Some(FieldValue::List(items)) if items.len() > self.ctx.limits.max_list_items => {
+                Err(FieldError::new(
+                    self.path(name),
+                    Rule::TooLong,
+                    format!(
+                        "must hold at most {} items, got {}",
+                        self.ctx.limits.max_list_items,
+                        items.len()
+                    ),
+                ))
+            }
             Some(FieldValue::List(items)) => Ok(items),
-            Some(other) => Err(FieldError::new(self.path(name), Rule::WrongType, format!("must be an array, got {}", Shown(&other)))),
+            Some(other) => Err(FieldError::new(
+                self.path(name),
+                Rule::WrongType,
+                format!("must be an array, got {}", Shown(&other)),
+            )),
         }
     }
 
@@ -424,29 +574,50 @@ impl<'a, 'c> Fields<'a, 'c> {
         let value = self.required(name)?;
         let path = self.path(name);
         let expected = "must be an RFC 3339 timestamp with offset or integer epoch milliseconds";
-        let bad = || FieldError::new(&path, Rule::WrongType, format!("{expected}, got {}", Shown(&value)));
+        let bad = || {
+            FieldError::new(
+                path,
+                Rule::WrongType,
+                format!("{expected}, got {}", Shown(&value)),
+            )
+        };
         let epoch_ms = |ms: i64| Utc.timestamp_millis_opt(ms).single();
         let ts = match &value {
             FieldValue::Int(ms) => epoch_ms(*ms).ok_or_else(bad)?,
-            FieldValue::Float(ms) if ms.fract() == 0.0 && ms.abs() < 9.0e15 => epoch_ms(*ms as i64).ok_or_else(bad)?,
-            FieldValue::Untyped(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            FieldValue::Float(ms) if ms.fract() == 0.0 && ms.abs() < 9.0e15 => {
+                epoch_ms(*ms as i64).ok_or_else(bad)?
+            }
+            FieldValue::Untyped(text)
+                if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 text.parse().ok().and_then(epoch_ms).ok_or_else(bad)?
             }
-            FieldValue::Str(text) | FieldValue::Untyped(text) => {
-                DateTime::parse_from_rfc3339(text).map_err(|_| bad())?.with_timezone(&Utc)
-            }
+            FieldValue::Str(text) | FieldValue::Untyped(text) => DateTime::parse_from_rfc3339(text)
+                .map_err(|_| bad())?
+                .with_timezone(&Utc),
             _ => return Err(bad()),
         };
-        let earliest = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().expect("2000-01-01 is a valid date");
+        let earliest = Utc
+            .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+            .single()
+            .expect("2000-01-01 is a valid date");
         if ts < earliest {
-            return Err(FieldError::new(path, Rule::TimeOutOfBounds, format!("must not be before 2000-01-01, got {}", ts.to_rfc3339())));
+            return Err(FieldError::new(
+                path,
+                Rule::TimeOutOfBounds,
+                format!("must not be before 2000-01-01, got {}", ts.to_rfc3339()),
+            ));
         }
         let latest = self.ctx.now + MAX_FUTURE;
         if ts > latest {
             return Err(FieldError::new(
                 path,
                 Rule::TimeOutOfBounds,
-                format!("must be at most 24 h in the future (until {}), got {}", latest.to_rfc3339(), ts.to_rfc3339()),
+                format!(
+                    "must be at most 24 h in the future (until {}), got {}",
+                    latest.to_rfc3339(),
+                    ts.to_rfc3339()
+                ),
             ));
         }
         Ok(ts)
@@ -454,9 +625,17 @@ impl<'a, 'c> Fields<'a, 'c> {
 
     /// Refuses leftover fields of a nested object, whose shape is closed.
     fn deny_rest(self, expected: &str) -> Result<(), FieldError> {
-        match self.entries.into_iter().find(|(_, v)| v.is_some()) {
+        match self
+            .entries
+            .into_iter()
+            .find(|(_, v)| *v != FieldValue::Null)
+        {
             None => Ok(()),
-            Some((name, _)) => Err(FieldError::new(join(&self.prefix, &name), Rule::UnknownValue, format!("is not a field here; expected {expected}"))),
+            Some((name, _)) => Err(FieldError::new(
+                join(&self.prefix, &name),
+                Rule::UnknownValue,
+                format!("is not a field here; expected {expected}"),
+            )),
         }
     }
 
@@ -470,20 +649,31 @@ impl<'a, 'c> Fields<'a, 'c> {
                 for (key, value) in entries {
                     let path = format!("attrs.{key}");
                     check_name(&path, &key, limits.max_string_chars)?;
-                    let Some(value) = attr_value(&path, value, limits)? else { continue };
+                    let Some(value) = attr_value(&path, value, limits)? else {
+                        continue;
+                    };
                     if attrs.insert(key.into_owned(), value).is_some() {
-                        return Err(FieldError::new(path, Rule::DuplicateField, "is given twice in one record"));
+                        return Err(FieldError::new(
+                            path,
+                            Rule::DuplicateField,
+                            "is given twice in one record",
+                        ));
                     }
                 }
             }
             Some(other) => {
-                return Err(FieldError::new("attrs", Rule::WrongType, format!("must be an object, got {}", Shown(&other))));
+                return Err(FieldError::new(
+                    "attrs",
+                    Rule::WrongType,
+                    format!("must be an object, got {}", Shown(&other)),
+                ));
             }
         }
         for (key, value) in self.entries {
-            let Some(value) = value else { continue };
             check_name(&key, &key, limits.max_string_chars)?;
-            let Some(value) = attr_value(&key, value, limits)? else { continue };
+            let Some(value) = attr_value(&key, value, limits)? else {
+                continue;
+            };
             if attrs.contains_key(key.as_ref()) {
                 return Err(FieldError::new(
                     key.as_ref(),
@@ -495,23 +685,57 @@ impl<'a, 'c> Fields<'a, 'c> {
         }
         let size = attrs_json_len(&attrs);
         if size > limits.max_attrs_bytes {
-            return Err(FieldError::new("attrs", Rule::TooLong, format!("must be at most {} bytes as JSON, got {size}", limits.max_attrs_bytes)));
+            return Err(FieldError::new(
+                "attrs",
+                Rule::TooLong,
+                format!(
+                    "must be at most {} bytes as JSON, got {size}",
+                    limits.max_attrs_bytes
+                ),
+            ));
         }
         Ok(attrs)
     }
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+    FieldPath { prefix, name }.to_string()
 }
 
-fn check_name(path: &str, text: &str, max_chars: usize) -> Result<(), FieldError> {
+/// `prefix.name`, or `name` at the top level.
+#[derive(Clone, Copy)]
+struct FieldPath<'a> {
+    prefix: &'a str,
+    name: &'a str,
+}
+
+impl std::fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.prefix.is_empty() {
+            f.write_str(self.name)
+        } else {
+            write!(f, "{}.{}", self.prefix, self.name)
+        }
+    }
+}
+
+type Path<'p> = &'p dyn std::fmt::Display;
+
+fn check_name(path: Path<'_>, text: &str, max_chars: usize) -> Result<(), FieldError> {
     if text.is_empty() {
-        return Err(FieldError::new(path, Rule::Empty, "must be a non-empty string"));
+        return Err(FieldError::new(
+            path,
+            Rule::Empty,
+            "must be a non-empty string",
+        ));
     }
     let chars = text.chars().count();
     if chars > max_chars {
-        return Err(FieldError::new(path, Rule::TooLong, format!("must be at most {max_chars} characters, got {chars}")));
+        return Err(FieldError::new(
+            path,
+            Rule::TooLong,
+            format!("must be at most {max_chars} characters, got {chars}"),
+        ));
     }
     Ok(())
 }
@@ -525,26 +749,43 @@ fn range_words(min: f64, max: f64) -> String {
     }
 }
 
-fn number(path: &str, value: &FieldValue<'_>, min: f64, max: f64) -> Result<f64, FieldError> {
-    let expected = range_words(min, max);
+fn number(path: Path<'_>, value: &FieldValue<'_>, min: f64, max: f64) -> Result<f64, FieldError> {
+    let wrong = |rule| {
+        FieldError::new(
+            path,
+            rule,
+            format!("must be {}, got {}", range_words(min, max), Shown(value)),
+        )
+    };
     let x = match value {
         FieldValue::Int(i) => *i as f64,
         FieldValue::UInt(u) => *u as f64,
         FieldValue::Float(x) => *x,
-        FieldValue::Untyped(text) => text.trim().parse::<f64>().map_err(|_| {
-            FieldError::new(path, Rule::WrongType, format!("must be {expected}, got {}", Shown(value)))
-        })?,
-        other => return Err(FieldError::new(path, Rule::WrongType, format!("must be {expected}, got {}", Shown(other)))),
+        FieldValue::Untyped(text) => text
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| wrong(Rule::WrongType))?,
+        _ => return Err(wrong(Rule::WrongType)),
     };
     if !x.is_finite() || x < min || x > max {
-        return Err(FieldError::new(path, Rule::OutOfRange, format!("must be {expected}, got {}", Shown(value))));
+        return Err(wrong(Rule::OutOfRange));
     }
     Ok(x)
 }
 
-fn integer(path: &str, value: &FieldValue<'_>, min: u64, max: u64) -> Result<u64, FieldError> {
-    let expected = if max == u64::MAX { format!("an integer >= {min}") } else { format!("an integer in [{min}, {max}]") };
-    let wrong = |rule| FieldError::new(path, rule, format!("must be {expected}, got {}", Shown(value)));
+fn integer(path: Path<'_>, value: &FieldValue<'_>, min: u64, max: u64) -> Result<u64, FieldError> {
+    let wrong = |rule| {
+        let expected = if max == u64::MAX {
+            format!("an integer >= {min}")
+        } else {
+            format!("an integer in [{min}, {max}]")
+        };
+        FieldError::new(
+            path,
+            rule,
+            format!("must be {expected}, got {}", Shown(value)),
+        )
+    };
     let n = match value {
         FieldValue::Int(i) => u64::try_from(*i).map_err(|_| wrong(Rule::OutOfRange))?,
         FieldValue::UInt(u) => *u,
@@ -565,15 +806,23 @@ fn integer(path: &str, value: &FieldValue<'_>, min: u64, max: u64) -> Result<u64
     Ok(n)
 }
 
-fn boolean(path: &str, value: &FieldValue<'_>) -> Result<bool, FieldError> {
+fn boolean(path: Path<'_>, value: &FieldValue<'_>) -> Result<bool, FieldError> {
     match value {
         FieldValue::Bool(b) => Ok(*b),
         FieldValue::Untyped(text) => match text.trim().to_ascii_lowercase().as_str() {
             "true" | "1" => Ok(true),
             "false" | "0" => Ok(false),
-            _ => Err(FieldError::new(path, Rule::WrongType, format!("must be true or false, got {}", Shown(value)))),
+            _ => Err(FieldError::new(
+                path,
+                Rule::WrongType,
+                format!("must be true or false, got {}", Shown(value)),
+            )),
         },
-        other => Err(FieldError::new(path, Rule::WrongType, format!("must be true or false, got {}", Shown(other)))),
+        other => Err(FieldError::new(
+            path,
+            Rule::WrongType,
+            format!("must be true or false, got {}", Shown(other)),
+        )),
     }
 }
 
@@ -598,16 +847,23 @@ fn one_of<W: std::fmt::Display>(all: &[W], got: &FieldValue<'_>) -> String {
     format!("must be one of {}, got {}", words.join(", "), Shown(got))
 }
 
-fn word<W: Word>(path: &str, value: &FieldValue<'_>) -> Result<W, FieldError> {
+fn word<W: Word>(path: Path<'_>, value: &FieldValue<'_>) -> Result<W, FieldError> {
     match value {
-        FieldValue::Str(text) | FieldValue::Untyped(text) => {
-            W::from_word(text).ok_or_else(|| FieldError::new(path, Rule::UnknownValue, one_of(W::ALL, value)))
-        }
-        other => Err(FieldError::new(path, Rule::WrongType, one_of(W::ALL, other))),
+        FieldValue::Str(text) | FieldValue::Untyped(text) => W::from_word(text)
+            .ok_or_else(|| FieldError::new(path, Rule::UnknownValue, one_of(W::ALL, value))),
+        other => Err(FieldError::new(
+            path,
+            Rule::WrongType,
+            one_of(W::ALL, other),
+        )),
     }
 }
 
-fn attr_value(path: &str, value: FieldValue<'_>, limits: Limits) -> Result<Option<AttrValue>, FieldError> {
+fn attr_value(
+    path: Path<'_>,
+    value: FieldValue<'_>,
+    limits: Limits,
+) -> Result<Option<AttrValue>, FieldError> {
     Ok(Some(match value {
         FieldValue::Null => return Ok(None),
         FieldValue::Bool(b) => AttrValue::Bool(b),
@@ -617,12 +873,26 @@ fn attr_value(path: &str, value: FieldValue<'_>, limits: Limits) -> Result<Optio
         FieldValue::Str(s) | FieldValue::Untyped(s) => {
             let chars = s.chars().count();
             if chars > limits.max_string_chars {
-                return Err(FieldError::new(path, Rule::TooLong, format!("must be at most {} characters, got {chars}", limits.max_string_chars)));
+                return Err(FieldError::new(
+                    path,
+                    Rule::TooLong,
+                    format!(
+                        "must be at most {} characters, got {chars}",
+                        limits.max_string_chars
+                    ),
+                ));
             }
             AttrValue::Str(s.into_owned())
         }
         other => {
-            return Err(FieldError::new(path, Rule::WrongType, format!("attrs values must be a string, number or bool, got {}", Shown(&other))));
+            return Err(FieldError::new(
+                path,
+                Rule::WrongType,
+                format!(
+                    "attrs values must be a string, number or bool, got {}",
+                    Shown(&other)
+                ),
+            ));
         }
     }))
 }
@@ -648,7 +918,13 @@ fn attrs_json_len(attrs: &Attrs) -> usize {
             quoted(k)
                 + 1
                 + match v {
-                    AttrValue::Bool(b) => if *b { 4 } else { 5 },
+                    AttrValue::Bool(b) => {
+                        if *b {
+                            4
+                        } else {
+                            5
+                        }
+                    }
                     AttrValue::Int(i) => i.to_string().len(),
                     AttrValue::Float(x) => x.to_string().len(),
                     AttrValue::Str(s) => quoted(s),

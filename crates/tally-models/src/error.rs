@@ -60,7 +60,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub(crate) fn new(field: impl Into<String>, rule: Rule, message: impl fmt::Display) -> Self {
-        FieldError { field: field.into(), rule, message: message.to_string() }
+    pub(crate) fn new(field: impl fmt::Display, rule: Rule, message: impl fmt::Display) -> Self {
+        FieldError {
+            field: field.to_string(),
+            rule,
+            message: message.to_string(),
+        }
     }
 }

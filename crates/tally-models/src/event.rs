@@ -256,12 +256,20 @@ pub struct Run {
 impl Run {
     /// The run's tokens: the sum over its models.
     pub fn total_tokens(&self) -> u64 {
-        self.models.iter().map(|m| m.input_tokens + m.output_tokens).sum()
+        self.models
+            .iter()
+            .map(|m| m.input_tokens + m.output_tokens)
+            .sum()
     }
 
     /// The run's cost: the sum over its models that report one.
     pub fn total_cost(&self) -> Usd {
-        Usd(self.models.iter().filter_map(|m| m.cost_usd).map(|c| c.0).sum())
+        Usd(self
+            .models
+            .iter()
+            .filter_map(|m| m.cost_usd)
+            .map(|c| c.0)
+            .sum())
     }
 }
 
@@ -301,12 +309,23 @@ pub struct QualityBreakdown {
 
 impl QualityBreakdown {
     /// The dimension names, in storage order.
-    pub const DIMENSIONS: [&'static str; 5] =
-        ["relevance", "helpfulness", "engagement", "clarity", "accuracy"];
+    pub const DIMENSIONS: [&'static str; 5] = [
+        "relevance",
+        "helpfulness",
+        "engagement",
+        "clarity",
+        "accuracy",
+    ];
 
     /// The scores in `DIMENSIONS` order.
     pub fn values(&self) -> [Option<f64>; 5] {
-        [self.relevance, self.helpfulness, self.engagement, self.clarity, self.accuracy]
+        [
+            self.relevance,
+            self.helpfulness,
+            self.engagement,
+            self.clarity,
+            self.accuracy,
+        ]
     }
 
     pub(crate) fn slot(&mut self, dimension: &str) -> Option<&mut Option<f64>> {

@@ -14,7 +14,7 @@ pub use decode::{CsvCell, Limits, ValidationContext, csv_cell, record_id_hint};
 pub use error::{FieldError, Rule};
 pub use event::{
     Action, AgentStatus, AttrValue, Attrs, Effort, ErrorEvent, Event, EventBody, EventId,
-    Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus,
-    QualityBreakdown, Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
+    Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus, QualityBreakdown,
+    Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
 };
 pub use value::FieldValue;

@@ -46,9 +46,13 @@ impl FieldValue<'_> {
             FieldValue::Float(f) => FieldValue::Float(f),
             FieldValue::Str(s) => FieldValue::Str(Cow::Owned(s.into_owned())),
             FieldValue::Untyped(s) => FieldValue::Untyped(Cow::Owned(s.into_owned())),
-            FieldValue::List(l) => FieldValue::List(l.into_iter().map(FieldValue::into_owned).collect()),
+            FieldValue::List(l) => {
+                FieldValue::List(l.into_iter().map(FieldValue::into_owned).collect())
+            }
             FieldValue::Map(m) => FieldValue::Map(
-                m.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned())).collect(),
+                m.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
             ),
         }
     }

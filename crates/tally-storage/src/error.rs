@@ -8,8 +8,14 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("connection pool: {0}")]
     Pool(#[from] r2d2::Error),
-    #[error("database {path}: schema version {found} is newer than this tally understands ({supported})")]
-    SchemaTooNew { path: String, found: i64, supported: i64 },
+    #[error(
+        "database {path}: schema version {found} is newer than this tally understands ({supported})"
+    )]
+    SchemaTooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
     #[error("event without an id reached the store; ingest derives one before writing")]
     MissingId,
     #[error("stored data is inconsistent: {0}")]

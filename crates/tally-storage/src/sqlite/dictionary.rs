@@ -46,7 +46,10 @@ pub struct Dictionary {
 
 impl Dictionary {
     pub fn new() -> Self {
-        Dictionary { codes: (0..DIMS).map(|_| HashMap::new()).collect(), pending: Vec::new() }
+        Dictionary {
+            codes: (0..DIMS).map(|_| HashMap::new()).collect(),
+            pending: Vec::new(),
+        }
     }
 
     /// The code of `value`, assigning the next free one in `tx` when it is new.
@@ -75,7 +78,12 @@ impl Dictionary {
     }
 
     /// The optional variant of [`Dictionary::code`].
-    pub fn code_opt(&mut self, tx: &Transaction<'_>, dim: Dim, value: Option<&str>) -> Result<Option<i64>> {
+    pub fn code_opt(
+        &mut self,
+        tx: &Transaction<'_>,
+        dim: Dim,
+        value: Option<&str>,
+    ) -> Result<Option<i64>> {
         value.map(|v| self.code(tx, dim, v)).transpose()
     }
 

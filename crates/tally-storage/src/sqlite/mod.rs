@@ -23,8 +23,8 @@ pub use dictionary::Dim;
 pub use schema::{RAW_TABLES, SCHEMA_VERSION};
 
 use crate::{
-    Batch, EventStore, Filter, QuarantineStore, QuarantinedRecord, Result, StoreStats, Totals, TotalsReader,
-    WriteOutcome,
+    Batch, EventStore, Filter, QuarantineStore, QuarantinedRecord, Result, StoreStats, Totals,
+    TotalsReader, WriteOutcome,
 };
 use dictionary::Dictionary;
 
@@ -53,7 +53,12 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        SqliteOptions { durability: Durability::Process, readers: 8, busy_timeout: Duration::from_secs(30), cache_mib: 64 }
+        SqliteOptions {
+            durability: Durability::Process,
+            readers: 8,
+            busy_timeout: Duration::from_secs(30),
+            cache_mib: 64,
+        }
     }
 }
 
@@ -66,7 +71,9 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -101,7 +108,9 @@ impl SqliteStore {
         let shown = path.display().to_string();
         let mut conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn, &options)?;
         schema::migrate(&mut conn, &shown)?;
@@ -109,8 +118,18 @@ impl SqliteStore {
         let manager = SqliteConnectionManager::file(&path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(move |c| configure(c, &reader_options));
-        let readers = Pool::builder().max_size(options.readers.max(1)).min_idle(Some(1)).build(manager)?;
-        Ok(SqliteStore { path, readers, writer: Mutex::new(Writer { conn, dict: Dictionary::new() }) })
+        let readers = Pool::builder()
+            .max_size(options.readers.max(1))
+            .min_idle(Some(1))
+            .build(manager)?;
+        Ok(SqliteStore {
+            path,
+            readers,
+            writer: Mutex::new(Writer {
+                conn,
+                dict: Dictionary::new(),
+            }),
+        })
     }
 
     /// The database file.
@@ -141,7 +160,9 @@ impl SqliteStore {
     /// # Errors
     /// Any storage failure.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.reader()?.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self
+            .reader()?
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Moves the WAL's content into the main file (done by SQLite on its own as the WAL
@@ -151,7 +172,9 @@ impl SqliteStore {
     /// Any storage failure.
     pub fn checkpoint(&self) -> Result<()> {
         let writer = self.writer();
-        writer.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        writer
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 }

@@ -27,7 +27,9 @@ fn where_clause(conn: &Connection, filter: &Filter) -> Result<Option<Where>> {
     let mut clauses = Vec::new();
     let mut params = Vec::new();
     if let Some(project) = &filter.project {
-        let Some(code) = code(conn, Dim::Project, project)? else { return Ok(None) };
+        let Some(code) = code(conn, Dim::Project, project)? else {
+            return Ok(None);
+        };
         params.push(Value::Integer(code));
         clauses.push(format!("project = ?{}", params.len()));
     }
@@ -39,7 +41,11 @@ fn where_clause(conn: &Connection, filter: &Filter) -> Result<Option<Where>> {
         params.push(Value::Integer(to.timestamp_millis()));
         clauses.push(format!("ts < ?{}", params.len()));
     }
-    let sql = if clauses.is_empty() { "1".to_owned() } else { clauses.join(" AND ") };
+    let sql = if clauses.is_empty() {
+        "1".to_owned()
+    } else {
+        clauses.join(" AND ")
+    };
     Ok(Some(Where { sql, params }))
 }
 
@@ -48,7 +54,9 @@ fn u(n: i64) -> u64 {
 }
 
 pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
-    let Some(w) = where_clause(conn, filter)? else { return Ok(Totals::default()) };
+    let Some(w) = where_clause(conn, filter)? else {
+        return Ok(Totals::default());
+    };
     let executions = conn.query_row(
         &format!(
             "SELECT count(*), total(success), total(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)),
@@ -71,8 +79,10 @@ pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
     let mode_2loop = code(conn, Dim::Mode, "2loop")?.unwrap_or(-1);
     let mode_3loop = code(conn, Dim::Mode, "3loop")?.unwrap_or(-1);
     let n = w.params.len();
-    let qa_columns: Vec<String> =
-        QaStatus::ALL.iter().map(|s| format!("coalesce(sum(qa_status = {}), 0)", s.code())).collect();
+    let qa_columns: Vec<String> = QaStatus::ALL
+        .iter()
+        .map(|s| format!("coalesce(sum(qa_status = {}), 0)", s.code()))
+        .collect();
     let runs = conn.query_row(
         &format!(
             "SELECT count(*), coalesce(sum(tokens), 0), coalesce(sum(cost_nusd), 0), coalesce(sum(duration_us), 0),
@@ -118,7 +128,11 @@ pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
             jobs.distinct += count;
         }
     }
-    Ok(Totals { executions, runs, jobs })
+    Ok(Totals {
+        executions,
+        runs,
+        jobs,
+    })
 }
 
 pub(super) fn stats(conn: &Connection) -> Result<StoreStats> {
@@ -131,5 +145,9 @@ pub(super) fn stats(conn: &Connection) -> Result<StoreStats> {
         let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         events += u(n);
     }
-    Ok(StoreStats { bytes_used: u((pages - free) * page_size), events, schema_version })
+    Ok(StoreStats {
+        bytes_used: u((pages - free) * page_size),
+        events,
+        schema_version,
+    })
 }

@@ -225,8 +225,17 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The raw tables, one per kind, in [`tally_models::Kind`] order.
 pub const RAW_TABLES: [&str; 11] = [
-    "execution", "run", "job", "session", "skill", "outcome", "agent_status", "request",
-    "action", "system", "error",
+    "execution",
+    "run",
+    "job",
+    "session",
+    "skill",
+    "outcome",
+    "agent_status",
+    "request",
+    "action",
+    "system",
+    "error",
 ];
 
 /// Brings the database to [`SCHEMA_VERSION`], each migration in its own transaction.
@@ -236,7 +245,11 @@ pub const RAW_TABLES: [&str; 11] = [
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+        return Err(Error::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;

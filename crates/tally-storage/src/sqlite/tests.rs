@@ -4,7 +4,9 @@ use chrono::{TimeZone, Utc};
 use tally_models::{Event, EventBody, EventId, Execution, TokenUsage, Usd};
 
 use super::{SqliteOptions, SqliteStore};
-use crate::{Batch, EventStore, Filter, Position, QuarantineStore, RecordFormat, Rejection, TotalsReader};
+use crate::{
+    Batch, EventStore, Filter, Position, QuarantineStore, RecordFormat, Rejection, TotalsReader,
+};
 
 fn execution(id: &str, project: &str, cost: f64) -> Event {
     Event {
@@ -21,7 +23,11 @@ fn execution(id: &str, project: &str, cost: f64) -> Event {
             user_id: None,
             session_id: None,
             model: Some("gpt-4o".into()),
-            tokens: TokenUsage { input_tokens: Some(10), output_tokens: Some(5), ..Default::default() },
+            tokens: TokenUsage {
+                input_tokens: Some(10),
+                output_tokens: Some(5),
+                ..Default::default()
+            },
             cost_usd: Some(Usd(cost)),
             effort: None,
             browser_used: false,
@@ -39,16 +45,47 @@ fn open() -> (tempfile::TempDir, SqliteStore) {
 #[test]
 fn ids_are_idempotent_per_project() {
     let (_dir, store) = open();
-    let events = [execution("a", "p1", 0.5), execution("a", "p1", 0.5), execution("a", "p2", 0.25)];
-    let outcome = store.write_batch(Batch { events: &events, ..Default::default() }).unwrap();
+    let events = [
+        execution("a", "p1", 0.5),
+        execution("a", "p1", 0.5),
+        execution("a", "p2", 0.25),
+    ];
+    let outcome = store
+        .write_batch(Batch {
+            events: &events,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!((outcome.accepted, outcome.duplicates), (2, 1));
-    let again = store.write_batch(Batch { events: &events, ..Default::default() }).unwrap();
+    let again = store
+        .write_batch(Batch {
+            events: &events,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!((again.accepted, again.duplicates), (0, 3));
     let totals = store.totals(&Filter::default()).unwrap();
-    assert_eq!((totals.executions.count, totals.executions.tokens, totals.executions.cost_nanos), (2, 30, 750_000_000));
-    let p2 = store.totals(&Filter { project: Some("p2".into()), ..Default::default() }).unwrap();
+    assert_eq!(
+        (
+            totals.executions.count,
+            totals.executions.tokens,
+            totals.executions.cost_nanos
+        ),
+        (2, 30, 750_000_000)
+    );
+    let p2 = store
+        .totals(&Filter {
+            project: Some("p2".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(p2.executions.count, 1);
-    let none = store.totals(&Filter { project: Some("nope".into()), ..Default::default() }).unwrap();
+    let none = store
+        .totals(&Filter {
+            project: Some("nope".into()),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(none.executions.count, 0);
 }
 
@@ -66,13 +103,22 @@ fn quarantine_keeps_raw_bytes_and_retry_resolves_atomically() {
         message: "must be a number >= 0, got -3".into(),
         raw: vec![0xff, b'{', 0xfe],
     };
-    store.write_batch(Batch { rejects: &[reject.clone()], ..Default::default() }).unwrap();
+    store
+        .write_batch(Batch {
+            rejects: std::slice::from_ref(&reject),
+            ..Default::default()
+        })
+        .unwrap();
     let listed = store.quarantined(0, 10).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].rejection, reject);
     let fixed = [execution("x", "p", 0.1)];
     store
-        .write_batch(Batch { events: &fixed, resolved_quarantine: &[listed[0].quarantine_id], ..Default::default() })
+        .write_batch(Batch {
+            events: &fixed,
+            resolved_quarantine: &[listed[0].quarantine_id],
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(store.quarantine_len().unwrap(), 0);
     assert_eq!(store.stats().unwrap().events, 1);

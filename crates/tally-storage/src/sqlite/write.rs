@@ -1,14 +1,18 @@
 //! The write path: one batch, one `BEGIN IMMEDIATE` transaction.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, params};
 use tally_models::{Attrs, Event, EventBody, EventId, Usd};
 
 use super::dictionary::{Dictionary, Dim};
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
 /// Writes `batch` atomically; the dictionary cache follows the transaction's fate.
-pub(super) fn write_batch(conn: &mut Connection, dict: &mut Dictionary, batch: Batch<'_>) -> Result<WriteOutcome> {
+pub(super) fn write_batch(
+    conn: &mut Connection,
+    dict: &mut Dictionary,
+    batch: Batch<'_>,
+) -> Result<WriteOutcome> {
     let result = write_in_transaction(conn, dict, batch);
     match result {
         Ok(outcome) => {
@@ -22,10 +26,21 @@ pub(super) fn write_batch(conn: &mut Connection, dict: &mut Dictionary, batch: B
     }
 }
 
-fn write_in_transaction(conn: &mut Connection, dict: &mut Dictionary, batch: Batch<'_>) -> Result<WriteOutcome> {
+fn write_in_transaction(
+    conn: &mut Connection,
+    dict: &mut Dictionary,
+    batch: Batch<'_>,
+) -> Result<WriteOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut outcome = WriteOutcome::default();
-    let mut next_seq: i64 = tx.query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| r.get(0))?;
+    let mut next_seq: i64 =
+        tx.query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+            r.get(0)
+        })?;
+    let mut st = Statements {
+        tx: &tx,
+        slots: Default::default(),
+    };
     for event in batch.events {
         let project = dict.code(&tx, Dim::Project, &event.project)?;
         let id = match &event.id {
@@ -33,27 +48,65 @@ fn write_in_transaction(conn: &mut Connection, dict: &mut Dictionary, batch: Bat
             Some(EventId::Derived(hash)) => Value::Blob(hash.to_be_bytes().to_vec()),
             None => return Err(Error::MissingId),
         };
-        let fresh = tx
-            .prepare_cached("INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+        let fresh = st.get(Slot::Ledger, "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
             .execute(params![project, id, next_seq])?;
         if fresh == 0 {
             outcome.duplicates += 1;
             continue;
         }
-        insert_raw(&tx, dict, next_seq, project, event)?;
+        insert_raw(&mut st, dict, next_seq, project, event)?;
         next_seq += 1;
         outcome.accepted += 1;
     }
-    tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?.execute([next_seq])?;
+    drop(st);
+    tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?
+        .execute([next_seq])?;
     for reject in batch.rejects {
         quarantine(&tx, reject)?;
         outcome.quarantined += 1;
     }
     for quarantine_id in batch.resolved_quarantine {
-        tx.prepare_cached("DELETE FROM quarantine WHERE quarantine_id = ?1")?.execute([quarantine_id])?;
+        tx.prepare_cached("DELETE FROM quarantine WHERE quarantine_id = ?1")?
+            .execute([quarantine_id])?;
     }
     tx.commit()?;
     Ok(outcome)
+}
+
+/// The insert statements of one transaction, prepared on first use: looking them up in
+/// rusqlite's statement cache for every row costs more than the insert itself.
+#[derive(Clone, Copy)]
+enum Slot {
+    Ledger,
+    Execution,
+    Run,
+    RunModel,
+    Job,
+    Session,
+    SessionTopic,
+    Skill,
+    Outcome,
+    OutcomeMetric,
+    AgentStatus,
+    Request,
+    Action,
+    System,
+    Error,
+}
+
+struct Statements<'t, 'c> {
+    tx: &'t Transaction<'c>,
+    slots: [Option<CachedStatement<'t>>; 15],
+}
+
+impl<'t> Statements<'t, '_> {
+    fn get(&mut self, slot: Slot, sql: &str) -> Result<&mut CachedStatement<'t>> {
+        let entry = &mut self.slots[slot as usize];
+        if entry.is_none() {
+            *entry = Some(self.tx.prepare_cached(sql)?);
+        }
+        Ok(entry.as_mut().expect("prepared just above"))
+    }
 }
 
 fn quarantine(tx: &Transaction<'_>, reject: &Rejection) -> Result<()> {
@@ -106,13 +159,21 @@ fn opt_i64(n: Option<u64>) -> Option<i64> {
     n.map(to_i64)
 }
 
-fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i64, event: &Event) -> Result<()> {
+fn insert_raw(
+    st: &mut Statements<'_, '_>,
+    dict: &mut Dictionary,
+    seq: i64,
+    project: i64,
+    event: &Event,
+) -> Result<()> {
+    let tx = st.tx;
     let ts = event.ts.timestamp_millis();
     let attrs = attrs_json(&event.attrs);
     match &event.body {
         EventBody::Execution(x) => {
-            let flags = i64::from(x.browser_used) | (x.effort.map_or(0, |e| i64::from(e.code()) + 1) << 2);
-            tx.prepare_cached(
+            let flags =
+                i64::from(x.browser_used) | (x.effort.map_or(0, |e| i64::from(e.code()) + 1) << 2);
+            st.get(Slot::Execution,
                 "INSERT INTO execution (seq, ts, project, agent, task, user, session, tool, model, duration_us, success, flags,
                     cost_nusd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, error, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
@@ -141,7 +202,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             ])?;
         }
         EventBody::Run(r) => {
-            tx.prepare_cached(
+            st.get(Slot::Run,
                 "INSERT INTO run (seq, ts, project, duration_us, mode, qa_status, tokens, cost_nusd, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
@@ -157,7 +218,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
                 attrs,
             ])?;
             for (ordinal, m) in r.models.iter().enumerate() {
-                tx.prepare_cached(
+                st.get(Slot::RunModel,
                     "INSERT INTO run_model (run_seq, ordinal, model, input_tokens, output_tokens, cost_nusd)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
@@ -172,14 +233,15 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             }
         }
         EventBody::Job(j) => {
-            tx.prepare_cached(
+            st.get(Slot::Job,
                 "INSERT INTO job (seq, ts, project, job_id, status, run_id, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![seq, ts, project, j.job_id, j.status.code(), j.run_id, attrs])?;
         }
         EventBody::Session(s) => {
-            let [relevance, helpfulness, engagement, clarity, accuracy] = s.quality_breakdown.values();
-            tx.prepare_cached(
+            let [relevance, helpfulness, engagement, clarity, accuracy] =
+                s.quality_breakdown.values();
+            st.get(Slot::Session,
                 "INSERT INTO session (seq, ts, project, user, duration_us, exchanges, quality, relevance, helpfulness,
                     engagement, clarity, accuracy, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -200,12 +262,15 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
                 attrs,
             ])?;
             for topic in &s.topics {
-                tx.prepare_cached("INSERT OR IGNORE INTO session_topic (session_seq, topic) VALUES (?1, ?2)")?
-                    .execute(params![seq, dict.code(tx, Dim::Topic, topic)?])?;
+                st.get(
+                    Slot::SessionTopic,
+                    "INSERT OR IGNORE INTO session_topic (session_seq, topic) VALUES (?1, ?2)",
+                )?
+                .execute(params![seq, dict.code(tx, Dim::Topic, topic)?])?;
             }
         }
         EventBody::Skill(s) => {
-            tx.prepare_cached(
+            st.get(Slot::Skill,
                 "INSERT INTO skill (seq, ts, project, user, skill, completed, session, phase, duration_us, rating, query, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
@@ -225,7 +290,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             ])?;
         }
         EventBody::Outcome(o) => {
-            tx.prepare_cached(
+            st.get(Slot::Outcome,
                 "INSERT INTO outcome (seq, ts, project, experiment, user, variant, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
@@ -238,7 +303,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
                 attrs,
             ])?;
             for (metric, value) in &o.metrics {
-                tx.prepare_cached(
+                st.get(Slot::OutcomeMetric,
                     "INSERT INTO outcome_metric (outcome_seq, metric, value, is_bool) VALUES (?1, ?2, ?3, ?4)",
                 )?
                 .execute(params![
@@ -250,7 +315,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             }
         }
         EventBody::AgentStatus(a) => {
-            tx.prepare_cached(
+            st.get(Slot::AgentStatus,
                 "INSERT INTO agent_status (seq, ts, project, agent, active_tasks, queued_tasks, capacity, cpu_pct, mem_pct, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
@@ -268,7 +333,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             ])?;
         }
         EventBody::Request(r) => {
-            tx.prepare_cached(
+            st.get(Slot::Request,
                 "INSERT INTO request (seq, ts, project, endpoint, method, status, latency_us, user, session, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
@@ -286,7 +351,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             ])?;
         }
         EventBody::Action(a) => {
-            tx.prepare_cached(
+            st.get(Slot::Action,
                 "INSERT INTO action (seq, ts, project, user, action, session, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
@@ -300,7 +365,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             ])?;
         }
         EventBody::System(s) => {
-            tx.prepare_cached(
+            st.get(Slot::System,
                 "INSERT INTO system (seq, ts, project, host, cpu_pct, mem_pct, disk_pct, load1, attrs)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
@@ -317,7 +382,7 @@ fn insert_raw(tx: &Transaction<'_>, dict: &mut Dictionary, seq: i64, project: i6
             ])?;
         }
         EventBody::Error(e) => {
-            tx.prepare_cached(
+            st.get(Slot::Error,
                 "INSERT INTO error (seq, ts, project, source, message, severity, attrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![seq, ts, project, dict.code(tx, Dim::Source, &e.source)?, e.message, e.severity.code(), attrs])?;

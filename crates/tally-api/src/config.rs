@@ -1,0 +1,177 @@
+//! `tally.toml`: every key optional, unknown keys refused (a typo must not pass silently).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::{Error, Result};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub analytics: AnalyticsConfig,
+    pub retention: RetentionConfig,
+    pub server: ServerConfig,
+    /// Per-model prices overriding the built-in table, USD per million tokens.
+    pub prices: BTreeMap<String, Price>,
+}
+
+/// `[analytics]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalyticsConfig {
+    pub enabled: bool,
+    /// USD per calendar month; `None` turns budget tracking off.
+    pub monthly_budget: Option<f64>,
+    pub timeseries_days: u32,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        AnalyticsConfig {
+            enabled: true,
+            monthly_budget: None,
+            timeseries_days: 30,
+        }
+    }
+}
+
+/// `[retention]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    pub raw_days: u32,
+    pub hourly_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            raw_days: 30,
+            hourly_days: 400,
+        }
+    }
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub addr: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addr: "127.0.0.1:7878".to_owned(),
+        }
+    }
+}
+
+/// `[prices."MODEL"]`: USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: Option<f64>,
+    pub cache_write: Option<f64>,
+}
+
+impl Config {
+    /// Parses configuration text; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// Invalid TOML, an unknown key, a value of the wrong type or a negative amount.
+    pub fn parse(text: &str, origin: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config {
+            path: origin.to_owned(),
+            message: e.to_string(),
+        })?;
+        let bad = |message: String| {
+            Err(Error::Config {
+                path: origin.to_owned(),
+                message,
+            })
+        };
+        if let Some(budget) = config.analytics.monthly_budget {
+            if !(budget.is_finite() && budget >= 0.0) {
+                return bad(format!(
+                    "analytics.monthly_budget must be a number >= 0, got {budget}"
+                ));
+            }
+        }
+        if config.analytics.timeseries_days == 0 {
+            return bad("analytics.timeseries_days must be at least 1".to_owned());
+        }
+        for (model, price) in &config.prices {
+            let amounts = [
+                Some(price.input),
+                Some(price.output),
+                price.cache_read,
+                price.cache_write,
+            ];
+            if amounts
+                .iter()
+                .flatten()
+                .any(|x| !(x.is_finite() && *x >= 0.0))
+            {
+                return bad(format!("prices.\"{model}\": amounts must be numbers >= 0"));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Reads and parses a configuration file.
+    ///
+    /// # Errors
+    /// The file cannot be read, or [`Config::parse`] refuses it.
+    pub fn load(path: &Path) -> Result<Config> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        Config::parse(&text, &shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brief_example_parses_and_typos_are_refused() {
+        let text = r#"
+            [analytics]
+            enabled = true
+            monthly_budget = 50.0
+            timeseries_days = 30
+            [retention]
+            raw_days = 30
+            hourly_days = 400
+            [server]
+            addr = "127.0.0.1:7878"
+            [prices."gpt-4o"]
+            input = 2.5
+            output = 10.0
+            cache_read = 1.25
+        "#;
+        let config = Config::parse(text, "t").unwrap();
+        assert_eq!(config.analytics.monthly_budget, Some(50.0));
+        assert_eq!(config.prices["gpt-4o"].cache_read, Some(1.25));
+        let typo = Config::parse("[analytics]\nmonthly_budjet = 5", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(typo.contains("unknown field `monthly_budjet`"), "{typo}");
+        let negative = Config::parse("[analytics]\nmonthly_budget = -5", "t")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            negative,
+            "config t: analytics.monthly_budget must be a number >= 0, got -5"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! The facade's error type: every lower tier's error, plus configuration.
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Storage(#[from] tally_storage::Error),
+    #[error(transparent)]
+    Ingest(#[from] tally_ingest::Error),
+    #[error(transparent)]
+    Metrics(#[from] tally_metrics::Error),
+    #[error("config {path}: {message}")]
+    Config { path: String, message: String },
+    #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]
+    Location(String),
+}
+
+/// `Result` with the facade's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

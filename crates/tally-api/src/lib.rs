@@ -1,0 +1,39 @@
+//! tally's composition root. [`Analytics`] opens a store and wires the ingest and
+//! metrics tiers behind it; the `tally` command and any Rust program that embeds tally
+//! go through it.
+//!
+//! ```
+//! use tally_api::{Analytics, Filter, Input};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let analytics = Analytics::open(dir.path().join("tally.db"))?;
+//!
+//! let body = r#"{"kind":"execution","ts":"2026-10-01T12:00:00Z","tool":"web_search","duration_ms":840,"success":true,"cost_usd":0.002}
+//! {"kind":"execution","ts":"2026-10-01T12:00:01Z","tool":"web_search","duration_ms":-1,"success":true}"#;
+//! let report = analytics.ingest(&Input::Bytes { name: "inline".into(), data: body.as_bytes().into() })?;
+//! assert_eq!((report.accepted, report.rejected), (1, 1));
+//! assert_eq!(report.errors[0].to_string(), "line 2: duration_ms: must be a number >= 0, got -1");
+//!
+//! let summary = analytics.summary(&Filter::default())?;
+//! assert_eq!(summary.total_executions, 1);
+//! # Ok(()) }
+//! ```
+
+mod analytics;
+mod config;
+mod error;
+
+pub use analytics::Analytics;
+pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
+pub use error::{Error, Result};
+
+pub use tally_ingest::demo::DemoConfig;
+pub use tally_ingest::{
+    BatchCommitted, IngestOptions, IngestReport, Input, InputFormat, Progress, RecordError,
+    RetryReport,
+};
+pub use tally_metrics::{AnalyticsSummary, QaSummary};
+pub use tally_models::{Event, Kind};
+pub use tally_storage::sqlite::{Durability, SqliteOptions};
+pub use tally_storage::{Filter, Position, QuarantinedRecord, StoreStats};

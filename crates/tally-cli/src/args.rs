@@ -1,0 +1,116 @@
+//! The command line, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// tally: analytics for AI agents and the apps built on them.
+#[derive(Debug, Parser)]
+#[command(name = "tally", version, about)]
+pub struct Cli {
+    /// The database file.
+    #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.db")]
+    pub db: PathBuf,
+    /// Configuration file (default: ./tally.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest telemetry from files or stdin (JSON Lines, JSON array or CSV; gzip too).
+    Ingest(IngestArgs),
+    /// Write realistic synthetic telemetry of every kind (deterministic for a seed).
+    Demo(DemoArgs),
+    /// The overall summary.
+    Summary(SummaryArgs),
+    /// Rejected records kept verbatim with their reasons.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files to read; `-` (or none) reads stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Exit with status 1 when any record was rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The framing, when neither the name nor the content tells: jsonl, json or csv.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// The kind of the records of a CSV file without a `kind` column.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Records per transaction.
+    #[arg(long, default_value_t = 8192)]
+    pub batch_size: usize,
+    /// Print a JSON line to stderr after each committed batch (what is durable so far).
+    #[arg(long)]
+    pub log_batches: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// About how many events to write.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: u64,
+    /// Days of history, ending now.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Filters shared by the query commands.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only this project.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// From this instant (RFC 3339) or day (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Until this instant (exclusive) or day (YYYY-MM-DD, inclusive).
+    #[arg(long)]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List quarantined records.
+    List {
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate quarantined records again; those that pass are stored and leave quarantine.
+    Retry {
+        /// Only these quarantine ids (default: all).
+        #[arg(long = "id")]
+        ids: Vec<i64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,284 @@
+//! What each subcommand does, and how its result is printed.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, NaiveDate, Utc};
+use tally_api::{
+    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, IngestOptions, IngestReport, Input,
+    InputFormat, Kind, SqliteOptions,
+};
+
+use crate::args::{Cli, Command, DemoArgs, FilterArgs, IngestArgs, QuarantineCommand, SummaryArgs};
+use crate::progress::TerminalProgress;
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli.config.as_deref())?;
+    let analytics = Analytics::open_with(&cli.db, config, SqliteOptions::default())
+        .with_context(|| format!("opening database {}", cli.db.display()))?;
+    match cli.command {
+        Command::Ingest(args) => ingest(&analytics, args),
+        Command::Demo(args) => demo(&analytics, &cli.db, args),
+        Command::Summary(args) => summary(&analytics, args),
+        Command::Quarantine(command) => quarantine(&analytics, command),
+    }
+}
+
+fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
+    match explicit {
+        Some(path) => Ok(Config::load(path)?),
+        None if Path::new("tally.toml").exists() => Ok(Config::load(Path::new("tally.toml"))?),
+        None => Ok(Config::default()),
+    }
+}
+
+fn ingest(analytics: &Analytics, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let format = args
+        .format
+        .as_deref()
+        .map(str::parse::<InputFormat>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let csv_kind = match args.kind.as_deref() {
+        None => None,
+        Some(word) => Some(Kind::from_word(word).with_context(|| {
+            let kinds: Vec<_> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            format!(
+                "--kind {word:?} is not a kind; expected one of {}",
+                kinds.join(", ")
+            )
+        })?),
+    };
+    let options = IngestOptions {
+        format,
+        csv_kind,
+        batch_size: args.batch_size,
+        ..IngestOptions::default()
+    };
+    let inputs: Vec<Input> = if args.inputs.is_empty() {
+        vec![Input::Stdin]
+    } else {
+        args.inputs
+            .iter()
+            .map(|p| {
+                if p == Path::new("-") {
+                    Input::Stdin
+                } else {
+                    Input::Path(p.clone())
+                }
+            })
+            .collect()
+    };
+    let mut total = IngestReport::default();
+    let mut progress = TerminalProgress::new(args.log_batches);
+    for input in &inputs {
+        let mut report = analytics.ingest_with(input, &options, &mut progress)?;
+        if inputs.len() > 1 {
+            for error in &mut report.errors {
+                error.source = Some(input.name());
+            }
+        }
+        total.merge(report);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&total)?);
+    } else {
+        println!(
+            "accepted {}, duplicates {}, rejected {}",
+            total.accepted, total.duplicates, total.rejected
+        );
+        for error in &total.errors {
+            println!("  {error}");
+        }
+        if total.errors_omitted > 0 {
+            println!(
+                "  … and {} more (all are in `tally quarantine list`)",
+                total.errors_omitted
+            );
+        }
+    }
+    Ok(if args.strict && total.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn demo(analytics: &Analytics, db: &Path, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let config = DemoConfig {
+        events: args.events,
+        days: args.days,
+        seed: args.seed,
+        end: Utc::now(),
+    };
+    let report = analytics.demo(&config, &mut TerminalProgress::new(false))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "wrote {} demo events ({} already there) over {} days into {}",
+            report.accepted,
+            report.duplicates,
+            args.days,
+            db.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads `--from`/`--to`: RFC 3339, or a day (`--to DAY` includes that day).
+fn parse_instant(text: &str, flag: &str, end_of_day: bool) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
+        return Ok(ts.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
+        format!("{flag} {text:?}: expected RFC 3339 (2026-10-01T00:00:00Z) or a day (2026-10-01)")
+    })?;
+    let day = if end_of_day {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+fn filter(args: &FilterArgs) -> anyhow::Result<Filter> {
+    let from = args
+        .from
+        .as_deref()
+        .map(|t| parse_instant(t, "--from", false))
+        .transpose()?;
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| parse_instant(t, "--to", true))
+        .transpose()?;
+    if let (Some(from), Some(to)) = (from, to) {
+        if from >= to {
+            bail!("--from must be before --to");
+        }
+    }
+    Ok(Filter {
+        project: args.project.clone(),
+        from,
+        to,
+    })
+}
+
+fn summary(analytics: &Analytics, args: SummaryArgs) -> anyhow::Result<ExitCode> {
+    let summary = analytics.summary(&filter(&args.filter)?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(s: &AnalyticsSummary) {
+    let qa = &s.qa_summary;
+    println!(
+        "executions   {} ({:.1} % successful)",
+        s.total_executions,
+        s.success_rate * 100.0
+    );
+    println!(
+        "runs         {} (2loop {}, 3loop {}), avg {:.1} s, avg ${:.4}",
+        s.total_runs, s.runs_2loop, s.runs_3loop, s.avg_duration_seconds, s.avg_cost_per_run
+    );
+    println!(
+        "jobs         {} (completed {}, failed {}, cancelled {}, running {}, queued {})",
+        s.total_jobs,
+        s.jobs_completed,
+        s.jobs_failed,
+        s.jobs_cancelled,
+        s.jobs_running,
+        s.jobs_queued
+    );
+    println!("tokens       {}", s.total_tokens);
+    println!("cost         ${:.4}", s.total_cost);
+    println!(
+        "qa           pass rate {:.1} % (passed {}, warning {}, failed {}, error {}, not run {})",
+        qa.pass_rate * 100.0,
+        qa.qa_passed,
+        qa.qa_warning,
+        qa.qa_failed,
+        qa.qa_error,
+        qa.qa_not_run
+    );
+    match (s.monthly_budget, s.budget_remaining) {
+        (Some(budget), Some(remaining)) => {
+            println!(
+                "this month   ${:.2} of ${budget:.2} budget, ${remaining:.2} left",
+                s.current_month_cost
+            );
+        }
+        _ => println!("this month   ${:.2} (no budget set)", s.current_month_cost),
+    }
+}
+
+fn quarantine(analytics: &Analytics, command: QuarantineCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        QuarantineCommand::List { limit, json } => {
+            let records = analytics.quarantined(0, limit)?;
+            let total = analytics.quarantine_len()?;
+            if json {
+                let rows: Vec<_> = records
+                    .iter()
+                    .map(|q| {
+                        let r = &q.rejection;
+                        serde_json::json!({
+                            "quarantine_id": q.quarantine_id,
+                            "received_at": q.received_at.to_rfc3339(),
+                            "source": r.source,
+                            "position": r.position,
+                            "id": r.record_id,
+                            "field": r.field,
+                            "rule": r.rule,
+                            "message": r.message,
+                            "raw": String::from_utf8_lossy(&r.raw),
+                        })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"total": total, "records": rows})
+                    )?
+                );
+            } else {
+                println!("{total} records in quarantine");
+                for q in &records {
+                    let r = &q.rejection;
+                    let position = match r.position {
+                        tally_api::Position::Line(l) => format!("line {l}"),
+                        tally_api::Position::Index(i) => format!("index {i}"),
+                    };
+                    let field = if r.field.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}: ", r.field)
+                    };
+                    println!(
+                        "#{} {} {}: {field}{}",
+                        q.quarantine_id, r.source, position, r.message
+                    );
+                }
+            }
+        }
+        QuarantineCommand::Retry { ids, json } => {
+            let only = (!ids.is_empty()).then_some(ids.as_slice());
+            let report = analytics.retry_quarantine(only, &IngestOptions::default())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "resolved {} ({} were already stored), still rejected {}",
+                    report.resolved, report.duplicates, report.still_rejected
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,327 @@
+//! The ingest pipeline: a producer thread parses and validates into batches while the
+//! calling thread commits them, one transaction per batch.
+
+use std::sync::atomic::Ordering;
+
+use chrono::{DateTime, Utc};
+use crossbeam_channel::{Sender, bounded};
+use tally_models::{Event, Kind, Limits, ValidationContext, record_id_hint};
+use tally_storage::{Batch, EventStore, Position, RecordFormat, Rejection, WriteOutcome};
+
+use crate::formats::{self, RawRecord};
+use crate::identity::derive_id;
+use crate::report::{IngestReport, RecordError};
+use crate::source::{self, Input, InputFormat};
+use crate::{Error, Result};
+
+/// Settings of an ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// The framing; detected from the name or content when `None`.
+    pub format: Option<InputFormat>,
+    /// The kind of a CSV file's records when it has no `kind` column.
+    pub csv_kind: Option<Kind>,
+    /// Records per transaction.
+    pub batch_size: usize,
+    /// Largest accepted record, in bytes.
+    pub max_record_bytes: usize,
+    /// The clock validation judges `ts` by; `None` is the current time.
+    pub now: Option<DateTime<Utc>>,
+    pub limits: Limits,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            format: None,
+            csv_kind: None,
+            batch_size: 8192,
+            max_record_bytes: 1024 * 1024,
+            now: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// A batch is durable: what the progress hook hears after each commit.
+#[derive(Debug)]
+pub struct BatchCommitted<'a> {
+    pub source: &'a str,
+    /// Bytes of the input consumed so far (compressed bytes for gzip).
+    pub bytes_read: u64,
+    pub total_bytes: Option<u64>,
+    /// What this batch did.
+    pub outcome: WriteOutcome,
+    /// The position of the batch's last record.
+    pub last_position: Option<Position>,
+    /// The running totals of this input.
+    pub report: &'a IngestReport,
+}
+
+/// Hears about an ingest as it goes (a progress bar, a log of acknowledged batches).
+pub trait Progress {
+    fn started(&mut self, _source: &str, _total_bytes: Option<u64>) {}
+    fn committed(&mut self, _batch: &BatchCommitted<'_>) {}
+    fn finished(&mut self, _source: &str) {}
+}
+
+impl Progress for () {}
+
+/// Ingests inputs into a store.
+pub struct Ingestor<'s> {
+    store: &'s dyn EventStore,
+    options: IngestOptions,
+}
+
+impl std::fmt::Debug for Ingestor<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingestor")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One batch on its way from the producer to the writer.
+#[derive(Default)]
+struct Chunk {
+    events: Vec<Event>,
+    rejects: Vec<Rejection>,
+    errors: Vec<RecordError>,
+    last_position: Option<Position>,
+    bytes_read: u64,
+}
+
+impl<'s> Ingestor<'s> {
+    pub fn new(store: &'s dyn EventStore, options: IngestOptions) -> Self {
+        Ingestor { store, options }
+    }
+
+    /// Reads `input` to its end, storing the good records and quarantining the bad.
+    ///
+    /// # Errors
+    /// The input cannot be opened or read, or the store fails. Batches committed before
+    /// the failure stay committed.
+    pub fn ingest(&self, input: &Input, progress: &mut dyn Progress) -> Result<IngestReport> {
+        let opened = source::open(input, self.options.format)?;
+        let name = opened.name.clone();
+        let total_bytes = opened.total_bytes;
+        let bytes_read = std::sync::Arc::clone(&opened.bytes_read);
+        let options = &self.options;
+        let context = ValidationContext {
+            now: options.now.unwrap_or_else(Utc::now),
+            limits: options.limits,
+        };
+        progress.started(&name, total_bytes);
+        let report = self.run(&name, total_bytes, progress, move |batcher| {
+            let source::Opened {
+                name,
+                format,
+                mut reader,
+                ..
+            } = opened;
+            let read_so_far = || bytes_read.load(Ordering::Relaxed);
+            match format {
+                InputFormat::JsonLines => formats::read_json_lines(
+                    &mut *reader,
+                    &name,
+                    options.max_record_bytes,
+                    &mut |record| {
+                        batcher.record(record, &context, RecordFormat::Json, None, read_so_far())
+                    },
+                ),
+                InputFormat::JsonArray => {
+                    formats::read_json_array(&mut *reader, &name, &mut |record| {
+                        batcher.record(record, &context, RecordFormat::Json, None, read_so_far())
+                    })
+                }
+                InputFormat::Csv => formats::read_csv(
+                    &mut *reader,
+                    &name,
+                    options.csv_kind,
+                    &mut |record, header| {
+                        batcher.record(
+                            record,
+                            &context,
+                            RecordFormat::Csv,
+                            Some(header),
+                            read_so_far(),
+                        )
+                    },
+                ),
+            }
+        })?;
+        progress.finished(&name);
+        Ok(report)
+    }
+
+    /// Stores events built in code (the demo generator, an embedding application);
+    /// events without an id get a derived one.
+    ///
+    /// # Errors
+    /// The store fails; batches committed before stay committed.
+    pub fn ingest_events(
+        &self,
+        source: &str,
+        events: impl IntoIterator<Item = Event> + Send,
+        progress: &mut dyn Progress,
+    ) -> Result<IngestReport> {
+        progress.started(source, None);
+        let report = self.run(source, None, progress, |batcher| {
+            for event in events {
+                batcher.event(event)?;
+            }
+            Ok(())
+        })?;
+        progress.finished(source);
+        Ok(report)
+    }
+
+    fn run(
+        &self,
+        name: &str,
+        total_bytes: Option<u64>,
+        progress: &mut dyn Progress,
+        produce: impl FnOnce(&mut Batcher) -> Result<()> + Send,
+    ) -> Result<IngestReport> {
+        std::thread::scope(|scope| {
+            let (sender, receiver) = bounded::<Chunk>(2);
+            let batch_size = self.options.batch_size.max(1);
+            let source = name.to_owned();
+            let producer = scope.spawn(move || {
+                let mut batcher = Batcher {
+                    sender,
+                    chunk: Chunk::default(),
+                    batch_size,
+                    source,
+                };
+                produce(&mut batcher)?;
+                batcher.flush()
+            });
+            let mut report = IngestReport::default();
+            let mut write_error = None;
+            for chunk in receiver.iter() {
+                let batch = Batch {
+                    events: &chunk.events,
+                    rejects: &chunk.rejects,
+                    resolved_quarantine: &[],
+                };
+                match self.store.write_batch(batch) {
+                    Ok(outcome) => {
+                        report.add(outcome, chunk.errors);
+                        progress.committed(&BatchCommitted {
+                            source: name,
+                            bytes_read: chunk.bytes_read,
+                            total_bytes,
+                            outcome,
+                            last_position: chunk.last_position,
+                            report: &report,
+                        });
+                    }
+                    Err(error) => {
+                        write_error = Some(error);
+                        break;
+                    }
+                }
+            }
+            drop(receiver);
+            let produced = match producer.join() {
+                Ok(produced) => produced,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            if let Some(error) = write_error {
+                return Err(Error::Storage(error));
+            }
+            produced.map(|()| report)
+        })
+    }
+}
+
+/// Collects validated records into chunks and hands full ones to the writer.
+struct Batcher {
+    sender: Sender<Chunk>,
+    chunk: Chunk,
+    batch_size: usize,
+    source: String,
+}
+
+impl Batcher {
+    fn record(
+        &mut self,
+        record: RawRecord<'_>,
+        context: &ValidationContext,
+        format: RecordFormat,
+        header: Option<&str>,
+        bytes_read: u64,
+    ) -> Result<()> {
+        let RawRecord {
+            position,
+            raw,
+            value,
+        } = record;
+        let outcome = match value {
+            Err(failure) => Err((
+                None,
+                failure.field,
+                "unreadable".to_owned(),
+                failure.message,
+            )),
+            Ok(value) => {
+                let id_hint = record_id_hint(&value);
+                Event::decode(value, context)
+                    .map_err(|e| (id_hint, e.field, e.rule.as_str().to_owned(), e.message))
+            }
+        };
+        self.chunk.last_position = Some(position);
+        self.chunk.bytes_read = bytes_read;
+        match outcome {
+            Ok(event) => self.event(event),
+            Err((record_id, field, rule, message)) => {
+                self.chunk.errors.push(RecordError::at(
+                    position,
+                    record_id.clone(),
+                    field.clone(),
+                    message.clone(),
+                ));
+                self.chunk.rejects.push(Rejection {
+                    source: self.source.clone(),
+                    position,
+                    format,
+                    header: header.map(str::to_owned),
+                    record_id,
+                    field,
+                    rule,
+                    message,
+                    raw: raw.to_vec(),
+                });
+                self.flush_if_full()
+            }
+        }
+    }
+
+    fn event(&mut self, mut event: Event) -> Result<()> {
+        if event.id.is_none() {
+            event.id = Some(derive_id(&event));
+        }
+        self.chunk.events.push(event);
+        self.flush_if_full()
+    }
+
+    fn flush_if_full(&mut self) -> Result<()> {
+        if self.chunk.events.len() + self.chunk.rejects.len() >= self.batch_size {
+            self.flush()
+        } else {
+            Ok(())
+        }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.chunk.events.is_empty() && self.chunk.rejects.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::take(&mut self.chunk);
+        self.sender.send(chunk).map_err(|_| Error::Input {
+            source_name: self.source.clone(),
+            message: "the writer stopped; see its error".to_owned(),
+        })
+    }
+}

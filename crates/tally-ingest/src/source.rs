@@ -1,0 +1,152 @@
+//! Inputs: files or stdin, plain or gzip, and which framing they use.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::{Error, Result};
+
+/// Where records come from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A file; `.gz` or gzip content is decompressed on the fly.
+    Path(PathBuf),
+    /// Standard input.
+    Stdin,
+    /// An in-memory body (an HTTP request), named for reports.
+    Bytes { name: String, data: Arc<[u8]> },
+}
+
+impl Input {
+    /// The name used in reports and the quarantine (`-` for stdin).
+    pub fn name(&self) -> String {
+        match self {
+            Input::Path(path) => path.display().to_string(),
+            Input::Stdin => "-".to_owned(),
+            Input::Bytes { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// The framing of an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON object per line.
+    JsonLines,
+    /// One JSON array of objects.
+    JsonArray,
+    /// CSV with a header row of field names.
+    Csv,
+}
+
+impl std::str::FromStr for InputFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "jsonl" | "ndjson" => Ok(InputFormat::JsonLines),
+            "json" => Ok(InputFormat::JsonArray),
+            "csv" => Ok(InputFormat::Csv),
+            other => Err(format!(
+                "unknown format {other:?}; expected jsonl, json or csv"
+            )),
+        }
+    }
+}
+
+/// An input opened for reading.
+pub(crate) struct Opened {
+    pub name: String,
+    pub format: InputFormat,
+    pub reader: Box<dyn BufRead + Send>,
+    /// Bytes taken from the underlying file or stream so far (compressed bytes for gzip).
+    pub bytes_read: Arc<AtomicU64>,
+    /// Size of the underlying file, when known.
+    pub total_bytes: Option<u64>,
+}
+
+/// Counts the bytes read through it, for progress reporting.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+const BUFFER: usize = 256 * 1024;
+
+pub(crate) fn open(input: &Input, format: Option<InputFormat>) -> Result<Opened> {
+    let name = input.name();
+    let io_error = |error| Error::Io {
+        source_name: name.clone(),
+        error,
+    };
+    let bytes_read = Arc::new(AtomicU64::new(0));
+    let (raw, total_bytes): (Box<dyn Read + Send>, Option<u64>) = match input {
+        Input::Path(path) => {
+            let file = File::open(path).map_err(io_error)?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), size)
+        }
+        Input::Stdin => (Box::new(io::stdin()), None),
+        Input::Bytes { data, .. } => (
+            Box::new(io::Cursor::new(Arc::clone(data))),
+            Some(data.len() as u64),
+        ),
+    };
+    let mut raw = BufReader::with_capacity(
+        BUFFER,
+        Counting {
+            inner: raw,
+            count: Arc::clone(&bytes_read),
+        },
+    );
+    let gzip = raw.fill_buf().map_err(io_error)?.starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn BufRead + Send> = if gzip {
+        Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(raw)))
+    } else {
+        Box::new(raw)
+    };
+    let format = match format {
+        Some(format) => format,
+        None => detect(&name, &mut reader).map_err(io_error)?,
+    };
+    Ok(Opened {
+        name,
+        format,
+        reader,
+        bytes_read,
+        total_bytes,
+    })
+}
+
+/// The format by file name, else by the first significant byte: `[` a JSON array,
+/// `{` JSON Lines, anything else CSV.
+fn detect(name: &str, reader: &mut Box<dyn BufRead + Send>) -> io::Result<InputFormat> {
+    let lower = name.to_ascii_lowercase();
+    let stem = lower.strip_suffix(".gz").unwrap_or(&lower);
+    if stem.ends_with(".jsonl") || stem.ends_with(".ndjson") {
+        return Ok(InputFormat::JsonLines);
+    }
+    if stem.ends_with(".csv") {
+        return Ok(InputFormat::Csv);
+    }
+    let head = reader.fill_buf()?;
+    let head = head
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(head);
+    Ok(match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => InputFormat::JsonArray,
+        Some(b'{') | None => InputFormat::JsonLines,
+        Some(_) => InputFormat::Csv,
+    })
+}

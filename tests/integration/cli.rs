@@ -1,0 +1,123 @@
+//! The `tally` command as a user runs it.
+
+use serde_json::Value;
+
+use crate::support::{TestDb, execution};
+
+fn json(output: &std::process::Output) -> Value {
+    assert!(
+        output.status.code().is_some(),
+        "tally was killed: {output:?}"
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+#[test]
+fn ingest_reports_json_and_strict_fails_on_rejections() {
+    let db = TestDb::new();
+    let file = db.dir.path().join("in.jsonl");
+    let bad = r#"{"kind":"execution","id":"x9","ts":"2026-10-01T00:00:00Z","tool":"t","duration_ms":-3,"success":true}"#;
+    std::fs::write(&file, format!("{}\n{bad}\nnot json\n", execution("x1"))).unwrap();
+    let output = db.tally(&["ingest", "--json", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    let report = json(&output);
+    assert_eq!(report["accepted"], 1);
+    assert_eq!(report["duplicates"], 0);
+    assert_eq!(report["rejected"], 2);
+    assert_eq!(
+        report["errors"][0],
+        serde_json::json!({"line": 2, "id": "x9", "field": "duration_ms", "message": "must be a number >= 0, got -3"})
+    );
+    assert_eq!(report["errors"][1]["line"], 3);
+    assert_eq!(report["errors"][1]["id"], Value::Null);
+
+    let again = db.tally(&["ingest", "--strict", "--json", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(json(&again)["duplicates"], 1);
+
+    let listed = json(&db.tally(&["quarantine", "list", "--json"]));
+    assert_eq!(listed["total"], 4);
+    assert_eq!(listed["records"][0]["raw"], bad);
+    let retried = json(&db.tally(&["quarantine", "retry", "--json"]));
+    assert_eq!(retried["still_rejected"], 4);
+}
+
+#[test]
+fn ingest_reads_stdin_and_csv_with_a_kind() {
+    use std::io::Write;
+    let db = TestDb::new();
+    let mut child = crate::support::tally()
+        .arg("--db")
+        .arg(db.path())
+        .args(["ingest", "--json", "--kind", "action", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ts,user_id,action\n2026-10-01T00:00:00Z,ana,login\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(json(&output)["accepted"], 1, "{output:?}");
+}
+
+#[test]
+fn demo_then_summary_shows_every_part() {
+    let db = TestDb::new();
+    let demo = db.tally(&["demo", "--events", "3000", "--days", "10", "--json"]);
+    assert!(demo.status.success(), "{demo:?}");
+    assert!(json(&demo)["accepted"].as_u64().unwrap() > 2500);
+    let summary = json(&db.tally(&["summary", "--json"]));
+    for field in [
+        "total_runs",
+        "total_jobs",
+        "total_tokens",
+        "total_cost",
+        "avg_cost_per_run",
+        "avg_duration_seconds",
+        "jobs_completed",
+        "jobs_failed",
+        "jobs_cancelled",
+        "jobs_running",
+        "jobs_queued",
+        "runs_2loop",
+        "runs_3loop",
+        "qa_summary",
+        "monthly_budget",
+        "current_month_cost",
+        "budget_remaining",
+        "generated_at",
+        "total_executions",
+        "success_rate",
+    ] {
+        assert!(
+            summary.get(field).is_some(),
+            "summary lacks {field}: {summary}"
+        );
+    }
+    assert!(summary["total_executions"].as_u64().unwrap() > 1000);
+    assert!(summary["total_runs"].as_u64().unwrap() > 0);
+    assert!(summary["total_jobs"].as_u64().unwrap() > 0);
+    assert!(summary["qa_summary"]["pass_rate"].as_f64().unwrap() > 0.0);
+    // Same seed, same data: a second demo adds nothing.
+    let again = json(&db.tally(&["demo", "--events", "3000", "--days", "10", "--json"]));
+    assert_eq!(again["accepted"], 0);
+}
+
+#[test]
+fn config_budget_shows_in_the_summary_and_typos_are_refused() {
+    let db = TestDb::new();
+    let config = db.dir.path().join("tally.toml");
+    std::fs::write(&config, "[analytics]\nmonthly_budget = 50.0\n").unwrap();
+    let summary = json(&db.tally(&["--config", config.to_str().unwrap(), "summary", "--json"]));
+    assert_eq!(summary["monthly_budget"], 50.0);
+    assert_eq!(summary["budget_remaining"], 50.0);
+    std::fs::write(&config, "[analytics]\nmonthly_budjet = 50.0\n").unwrap();
+    let refused = db.tally(&["--config", config.to_str().unwrap(), "summary"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown field `monthly_budjet`"));
+}

@@ -1,0 +1,13 @@
+//! tally end to end: the real SQLite file, the real `tally` binary, real threads and
+//! processes. One binary for the whole workspace (see `crates/tally-cli/Cargo.toml`).
+
+mod support;
+
+mod bad_input;
+mod cli;
+mod concurrency;
+mod durability;
+mod idempotency;
+mod kinds;
+mod parser_never_panics;
+mod tidy;

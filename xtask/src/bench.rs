@@ -1,0 +1,163 @@
+//! `cargo xtask bench ingest`: whole-process ingest of the reference execution file.
+//!
+//! Each run ingests into a fresh database with the release `tally` binary and reports
+//! events/s, bytes per stored event (database pages in use, indexes and dictionary
+//! included) and peak resident memory (the child's `VmHWM`, sampled until it exits).
+//! When the Python `duckdb` package is importable, DuckDB's `read_json_auto` loads the
+//! same file in the same run and the ratio is printed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::{flag, root, run, tally_binary};
+
+struct Measured {
+    seconds: f64,
+    peak_rss_bytes: u64,
+}
+
+pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
+    let sizes: Vec<u64> = flag(args, "--events")
+        .unwrap_or("1000000")
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .replace('_', "")
+                .parse()
+                .context("--events takes numbers like 1000000,3000000")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let tally = tally_binary()?;
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    println!(
+        "{:>10} {:>12} {:>10} {:>12} {:>14} {:>12}",
+        "events", "tally ev/s", "bytes/ev", "peak MiB", "duckdb ev/s", "tally/duckdb"
+    );
+    for events in sizes {
+        let file = reference_file(&dir, events)?;
+        let db = dir.join(format!("ingest-{events}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let measured = measure(
+            Command::new(&tally)
+                .arg("--db")
+                .arg(&db)
+                .args(["ingest", "--json"])
+                .arg(&file),
+        )?;
+        let analytics = tally_api::Analytics::open(&db)?;
+        analytics.checkpoint()?;
+        let stats = analytics.stats()?;
+        if stats.events != events {
+            bail!("stored {} events of {events}", stats.events);
+        }
+        let rate = events as f64 / measured.seconds;
+        let duck = duckdb_seconds(&file)?;
+        let (duck_rate, ratio) = match duck {
+            Some(s) => (
+                format!("{:.0}", events as f64 / s),
+                format!("{:.2}", s / measured.seconds),
+            ),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        println!(
+            "{events:>10} {rate:>12.0} {:>10.1} {:>12.1} {duck_rate:>14} {ratio:>12}",
+            stats.bytes_used as f64 / events as f64,
+            measured.peak_rss_bytes as f64 / (1024.0 * 1024.0),
+        );
+    }
+    println!(
+        "(tally/duckdb > 1 means tally ingests faster; duckdb: `pip install duckdb` to include it)"
+    );
+    Ok(())
+}
+
+/// The generator's file for `events`, made once and reused.
+fn reference_file(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
+    let file = dir.join(format!("exec-{events}.jsonl"));
+    if !file.exists() {
+        let generator = root().join("../shared/bench/gen_executions.py");
+        if !generator.exists() {
+            bail!(
+                "{} not found: the reference generators live in ../shared/bench",
+                generator.display()
+            );
+        }
+        eprintln!("generating {} ...", file.display());
+        run(Command::new("python3")
+            .arg(&generator)
+            .arg(events.to_string())
+            .arg(&file))?;
+    }
+    Ok(file)
+}
+
+/// Runs a command, timing it and sampling its peak resident memory.
+fn measure(command: &mut Command) -> anyhow::Result<Measured> {
+    let start = Instant::now();
+    let mut child = command
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {command:?}"))?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            peak = peak.max(vm_hwm(&text));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(Measured {
+        seconds,
+        peak_rss_bytes: peak,
+    })
+}
+
+fn vm_hwm(status: &str) -> u64 {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Seconds DuckDB takes to load the file into a table, or `None` without duckdb.
+fn duckdb_seconds(file: &Path) -> anyhow::Result<Option<f64>> {
+    let script = r#"
+import sys, time
+try:
+    import duckdb
+except ImportError:
+    print("none"); sys.exit(0)
+con = duckdb.connect()
+t = time.perf_counter()
+con.execute("create table ev as select * from read_json_auto(?)", [sys.argv[1]])
+print(time.perf_counter() - t)
+"#;
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .context("running python3")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let text = text.trim();
+    if text == "none" || !output.status.success() {
+        return Ok(None);
+    }
+    Ok(Some(
+        text.parse()
+            .with_context(|| format!("duckdb printed {text:?}"))?,
+    ))
+}
