@@ -197,9 +197,13 @@ impl<'s> Ingestor<'s> {
                 produce(&mut batcher)?;
                 batcher.flush()
             });
+            // Freeing a written batch's events is left to another thread, off the writer's
+            // critical path.
+            let (used, used_receiver) = bounded::<Chunk>(2);
+            scope.spawn(move || used_receiver.iter().for_each(drop));
             let mut report = IngestReport::default();
             let mut write_error = None;
-            for chunk in receiver.iter() {
+            for mut chunk in receiver.iter() {
                 let batch = Batch {
                     events: &chunk.events,
                     rejects: &chunk.rejects,
@@ -207,7 +211,7 @@ impl<'s> Ingestor<'s> {
                 };
                 match self.store.write_batch(batch) {
                     Ok(outcome) => {
-                        report.add(outcome, chunk.errors);
+                        report.add(outcome, std::mem::take(&mut chunk.errors));
                         progress.committed(&BatchCommitted {
                             source: name,
                             bytes_read: chunk.bytes_read,
@@ -216,6 +220,8 @@ impl<'s> Ingestor<'s> {
                             last_position: chunk.last_position,
                             report: &report,
                         });
+                        // The dropper only stops when `used` is dropped, so this cannot fail.
+                        let _ = used.send(chunk);
                     }
                     Err(error) => {
                         write_error = Some(error);
@@ -224,6 +230,7 @@ impl<'s> Ingestor<'s> {
                 }
             }
             drop(receiver);
+            drop(used);
             let produced = match producer.join() {
                 Ok(produced) => produced,
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -267,8 +274,10 @@ impl Batcher {
             )),
             Ok(value) => {
                 let id_hint = record_id_hint(&value);
-                Event::decode(value, context)
-                    .map_err(|e| (id_hint, e.field, e.rule.as_str().to_owned(), e.message))
+                Event::decode(value, context).map_err(|e| {
+                    let id = id_hint.map(|id| id.chars().take(128).collect());
+                    (id, e.field, e.rule.as_str().to_owned(), e.message)
+                })
             }
         };
         self.chunk.last_position = Some(position);

@@ -61,8 +61,9 @@ impl ValidationContext {
 /// How far in the future a `ts` may lie (clock skew between clients and tally).
 const MAX_FUTURE: Duration = Duration::hours(24);
 
-/// The `id` a record carries, if it has a usable one, so a rejection can name it.
-pub fn record_id_hint(record: &FieldValue<'_>) -> Option<String> {
+/// The `id` a record carries, if it has a usable one, so a rejection can name it. It
+/// borrows from the input, so looking it up costs nothing for the records that pass.
+pub fn record_id_hint<'a>(record: &FieldValue<'a>) -> Option<Cow<'a, str>> {
     let FieldValue::Map(fields) = record else {
         return None;
     };
@@ -70,9 +71,7 @@ pub fn record_id_hint(record: &FieldValue<'_>) -> Option<String> {
         .iter()
         .find(|(k, _)| k == "id")
         .and_then(|(_, v)| match v {
-            FieldValue::Str(s) | FieldValue::Untyped(s) if !s.is_empty() => {
-                Some(s.chars().take(128).collect())
-            }
+            FieldValue::Str(s) | FieldValue::Untyped(s) if !s.is_empty() => Some(s.clone()),
             _ => None,
         })
 }
@@ -417,6 +416,8 @@ impl<'a, 'c> Fields<'a, 'c> {
         Fields::nested(entries, ctx, String::new())
     }
 
+    /// Refuses duplicate names. Records have a few dozen fields at most, where a linear
+    /// scan (names of different lengths compare in one step) beats sorting or hashing.
     fn nested(
         entries: Vec<(Cow<'a, str>, FieldValue<'a>)>,
         ctx: &'c ValidationContext,
@@ -670,6 +671,9 @@ impl<'a, 'c> Fields<'a, 'c> {
             }
         }
         for (key, value) in self.entries {
+            if value == FieldValue::Null {
+                continue; // taken by the kind, or sent as null
+            }
             check_name(&key, &key, limits.max_string_chars)?;
             let Some(value) = attr_value(&key, value, limits)? else {
                 continue;
@@ -728,6 +732,10 @@ fn check_name(path: Path<'_>, text: &str, max_chars: usize) -> Result<(), FieldE
             Rule::Empty,
             "must be a non-empty string",
         ));
+    }
+    // A string of at most `max_chars` bytes has at most that many characters.
+    if text.len() <= max_chars {
+        return Ok(());
     }
     let chars = text.chars().count();
     if chars > max_chars {

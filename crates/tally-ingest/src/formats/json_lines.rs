@@ -99,7 +99,7 @@ fn read_line_limited(
                 content: total,
             });
         }
-        let (chunk, done) = match memchr(b'\n', buf) {
+        let (chunk, done) = match memchr::memchr(b'\n', buf) {
             Some(i) => (&buf[..=i], true),
             None => (buf, false),
         };
@@ -119,8 +119,4 @@ fn read_line_limited(
             });
         }
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }

@@ -4,9 +4,8 @@
 //! Codes are never changed or deleted, so a cached code is always valid; a cache miss
 //! reads or extends `dict` inside the caller's write transaction.
 
-use std::collections::HashMap;
-
 use rusqlite::{OptionalExtension, Transaction, params};
+use rustc_hash::FxHashMap;
 
 use crate::Result;
 
@@ -36,10 +35,12 @@ pub enum Dim {
 
 const DIMS: usize = 18;
 
-/// The write side's cache of `dict`: value to code, per dimension.
+/// The write side's cache of `dict`: value to code, per dimension. Looked up several
+/// times per event on the write path, so it uses the Fx hash (short keys, no untrusted
+/// collision attacks: the keys are dimension values the store already accepted).
 #[derive(Debug, Default)]
 pub struct Dictionary {
-    codes: Vec<HashMap<String, i64>>,
+    codes: Vec<FxHashMap<String, i64>>,
     /// Entries added by the open transaction, dropped again if it rolls back.
     pending: Vec<(Dim, String)>,
 }
@@ -47,7 +48,7 @@ pub struct Dictionary {
 impl Dictionary {
     pub fn new() -> Self {
         Dictionary {
-            codes: (0..DIMS).map(|_| HashMap::new()).collect(),
+            codes: (0..DIMS).map(|_| FxHashMap::default()).collect(),
             pending: Vec::new(),
         }
     }

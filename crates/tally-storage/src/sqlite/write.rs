@@ -1,6 +1,5 @@
 //! The write path: one batch, one `BEGIN IMMEDIATE` transaction.
 
-use rusqlite::types::Value;
 use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, params};
 use tally_models::{Attrs, Event, EventBody, EventId, Usd};
 
@@ -43,13 +42,17 @@ fn write_in_transaction(
     };
     for event in batch.events {
         let project = dict.code(&tx, Dim::Project, &event.project)?;
-        let id = match &event.id {
-            Some(EventId::Given(id)) => Value::Text(id.clone()),
-            Some(EventId::Derived(hash)) => Value::Blob(hash.to_be_bytes().to_vec()),
+        let ledger = st.get(
+            Slot::Ledger,
+            "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+        )?;
+        let fresh = match &event.id {
+            Some(EventId::Given(id)) => ledger.execute(params![project, id, next_seq])?,
+            Some(EventId::Derived(hash)) => {
+                ledger.execute(params![project, &hash.to_be_bytes()[..], next_seq])?
+            }
             None => return Err(Error::MissingId),
         };
-        let fresh = st.get(Slot::Ledger, "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
-            .execute(params![project, id, next_seq])?;
         if fresh == 0 {
             outcome.duplicates += 1;
             continue;
