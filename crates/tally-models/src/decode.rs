@@ -449,7 +449,12 @@ impl<'a, 'c> Fields<'a, 'c> {
 
     /// The field's value, `None` when absent or null.
     fn take(&mut self, name: &str) -> Option<FieldValue<'a>> {
-        let i = self.entries.iter().position(|(k, _)| k == name)?;
+        // Names of equal length are common (`tool`/`kind`); checking the first byte
+        // before the full comparison keeps most misses to two integer compares.
+        let first = name.as_bytes().first();
+        let i = self.entries.iter().position(|(k, _)| {
+            k.len() == name.len() && k.as_bytes().first() == first && k == name
+        })?;
         match self.entries.swap_remove(i).1 {
             FieldValue::Null => None,
             value => Some(value),
