@@ -142,6 +142,7 @@ try:
 except ImportError:
     print("none"); sys.exit(0)
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 con.execute("create table ev as select * from read_json_auto(?)", [sys.argv[1]])
 print(time.perf_counter() - t)
@@ -152,7 +153,7 @@ print(time.perf_counter() - t)
         .output()
         .context("running python3")?;
     let text = String::from_utf8_lossy(&output.stdout);
-    let text = text.trim();
+    let text = text.lines().last().unwrap_or_default().trim();
     if text == "none" || !output.status.success() {
         return Ok(None);
     }
