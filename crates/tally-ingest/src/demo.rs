@@ -16,9 +16,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, LogNormal, Normal, Poisson};
 use tally_models::{
-    Action, AgentStatus, AttrValue, Attrs, Effort, ErrorEvent, Event, EventBody, EventId,
-    Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus, QualityBreakdown,
-    Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
+    Action, AgentStatus, AttrValue, Attrs, CostSource, Effort, ErrorEvent, Event, EventBody,
+    EventId, Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus,
+    QualityBreakdown, Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
 };
 
 /// Settings of the demo generator.
@@ -1018,6 +1018,7 @@ impl Generator {
             model,
             tokens,
             cost_usd: cost,
+            cost_source: CostSource::Reported,
             effort,
             browser_used: tool.browser,
             error: error.map(str::to_owned),

@@ -1,11 +1,12 @@
 //! The ingest pipeline: a producer thread parses and validates into batches while the
 //! calling thread commits them, one transaction per batch.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Sender, bounded};
-use tally_models::{Event, Kind, Limits, ValidationContext, record_id_hint};
+use tally_models::{Event, Kind, Limits, PriceTable, ValidationContext, record_id_hint};
 use tally_storage::{Batch, EventStore, Position, RecordFormat, Rejection, WriteOutcome};
 
 use crate::formats::{self, RawRecord};
@@ -28,6 +29,8 @@ pub struct IngestOptions {
     /// The clock validation judges `ts` by; `None` is the current time.
     pub now: Option<DateTime<Utc>>,
     pub limits: Limits,
+    /// Prices for the costs records leave out (built-in list prices by default).
+    pub prices: Arc<PriceTable>,
 }
 
 impl Default for IngestOptions {
@@ -39,6 +42,7 @@ impl Default for IngestOptions {
             max_record_bytes: 1024 * 1024,
             now: None,
             limits: Limits::default(),
+            prices: Arc::new(PriceTable::built_in()),
         }
     }
 }
@@ -105,7 +109,7 @@ impl<'s> Ingestor<'s> {
         let opened = source::open(input, self.options.format)?;
         let name = opened.name.clone();
         let total_bytes = opened.total_bytes;
-        let bytes_read = std::sync::Arc::clone(&opened.bytes_read);
+        let bytes_read = Arc::clone(&opened.bytes_read);
         let options = &self.options;
         let context = ValidationContext {
             now: options.now.unwrap_or_else(Utc::now),
@@ -187,12 +191,14 @@ impl<'s> Ingestor<'s> {
             let (sender, receiver) = bounded::<Chunk>(2);
             let batch_size = self.options.batch_size.max(1);
             let source = name.to_owned();
+            let prices = Arc::clone(&self.options.prices);
             let producer = scope.spawn(move || {
                 let mut batcher = Batcher {
                     sender,
                     chunk: Chunk::default(),
                     batch_size,
                     source,
+                    prices,
                 };
                 produce(&mut batcher)?;
                 batcher.flush()
@@ -249,6 +255,7 @@ struct Batcher {
     chunk: Chunk,
     batch_size: usize,
     source: String,
+    prices: Arc<PriceTable>,
 }
 
 impl Batcher {
@@ -308,9 +315,11 @@ impl Batcher {
     }
 
     fn event(&mut self, mut event: Event) -> Result<()> {
+        // The id is derived from what the client sent, before tally adds computed costs.
         if event.id.is_none() {
             event.id = Some(derive_id(&event));
         }
+        event.price_missing_costs(&self.prices);
         self.chunk.events.push(event);
         self.flush_if_full()
     }

@@ -51,6 +51,7 @@ pub fn retry_quarantine<S: EventStore + QuarantineStore + ?Sized>(
                     if event.id.is_none() {
                         event.id = Some(derive_id(&event));
                     }
+                    event.price_missing_costs(&options.prices);
                     events.push(event);
                     resolved.push(record.quarantine_id);
                 }

@@ -218,6 +218,7 @@ fn execution(f: &mut Fields<'_, '_>) -> Result<Execution, FieldError> {
         model,
         tokens,
         cost_usd: f.opt_number("cost_usd", 0.0, f64::INFINITY)?.map(Usd),
+        cost_source: CostSource::Reported,
         effort: f.opt_word("effort")?,
         browser_used: f.opt_bool("browser_used")?.unwrap_or(false),
         error: f.opt_str("error")?,

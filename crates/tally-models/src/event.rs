@@ -235,11 +235,24 @@ pub struct Execution {
     pub tokens: TokenUsage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<Usd>,
+    /// Whether `cost_usd` was sent or computed from the price table.
+    pub cost_source: CostSource,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effort: Option<Effort>,
     pub browser_used: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// Where an execution's cost came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostSource {
+    /// Sent by the client (or no cost at all).
+    #[default]
+    Reported,
+    /// Computed by tally from the model's price and the token counts.
+    Computed,
 }
 
 /// One orchestrator run.

@@ -8,13 +8,17 @@
 mod decode;
 mod error;
 mod event;
+mod pricing;
+mod sketch;
 mod value;
 
 pub use decode::{CsvCell, Limits, ValidationContext, csv_cell, record_id_hint};
 pub use error::{FieldError, Rule};
 pub use event::{
-    Action, AgentStatus, AttrValue, Attrs, Effort, ErrorEvent, Event, EventBody, EventId,
-    Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus, QualityBreakdown,
-    Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
+    Action, AgentStatus, AttrValue, Attrs, CostSource, Effort, ErrorEvent, Event, EventBody,
+    EventId, Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus,
+    QualityBreakdown, Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
 };
+pub use pricing::{Price, PriceTable};
+pub use sketch::{LatencySketch, SKETCH_RELATIVE_ACCURACY, SketchDecodeError};
 pub use value::FieldValue;

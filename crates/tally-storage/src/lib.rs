@@ -7,6 +7,7 @@
 
 mod error;
 mod ports;
+pub mod rollup;
 pub mod sqlite;
 
 pub use error::{Error, Result};

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_models::{Event, JobStatus, QaStatus};
+use tally_models::{Event, JobStatus, Kind, LatencySketch, QaStatus};
 
 use crate::Result;
+use crate::rollup::{RollupQuery, RollupRow};
 
 /// Where a rejected record stood in its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -173,4 +174,128 @@ pub struct StoreStats {
     /// Stored events of every kind.
     pub events: u64,
     pub schema_version: i64,
+}
+
+/// A job's current state, from its latest state change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobState {
+    pub project: String,
+    pub job_id: String,
+    pub status: JobStatus,
+    /// When the current status was reached (epoch ms).
+    pub status_ts: i64,
+    /// First time the job was seen queued, running, and last time finished (epoch ms).
+    pub queued_ts: Option<i64>,
+    pub running_ts: Option<i64>,
+    pub finished_ts: Option<i64>,
+}
+
+/// An agent's latest load snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentState {
+    pub project: String,
+    pub agent_id: String,
+    pub ts: DateTime<Utc>,
+    pub active_tasks: u64,
+    pub queued_tasks: u64,
+    pub capacity: u64,
+    pub cpu_pct: Option<f64>,
+    pub mem_pct: Option<f64>,
+}
+
+/// An agent's load snapshots within one hour, summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct AgentLoadSums {
+    pub snapshots: u64,
+    pub active_sum: u64,
+    pub queued_sum: u64,
+    pub capacity_sum: u64,
+    pub peak_active: u64,
+}
+
+/// One agent's load in one hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentLoadRow {
+    pub agent_id: String,
+    /// Start of the hour, epoch seconds.
+    pub hour: i64,
+    pub sums: AgentLoadSums,
+}
+
+/// Events of one kind within one minute (the minute tier of the real-time windows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinuteRow {
+    /// Start of the minute, epoch seconds.
+    pub minute: i64,
+    pub kind: Kind,
+    pub n: u64,
+    /// Failed executions, requests answered 5xx, `error` events of severity error or
+    /// critical.
+    pub errors: u64,
+    /// Execution durations and request latencies, milliseconds.
+    pub latency: LatencySketch,
+}
+
+/// Reads the rollup tier and the live state tables.
+pub trait RollupReader: Send + Sync {
+    /// The rollup rows that cover `query`'s range exactly once.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn rollups(&self, query: &RollupQuery<'_>) -> Result<Vec<RollupRow>>;
+
+    /// Jobs whose current status was reached within the filter's range.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn job_states(&self, filter: &Filter) -> Result<Vec<JobState>>;
+
+    /// Every agent's latest snapshot (of the filter's project, if any).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn agent_states(&self, project: Option<&str>) -> Result<Vec<AgentState>>;
+
+    /// Hourly agent load within the filter's range.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn agent_load(&self, filter: &Filter) -> Result<Vec<AgentLoadRow>>;
+
+    /// Minute rows since `since` (summed over projects unless one is named).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn minutes(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<Vec<MinuteRow>>;
+
+    /// Distinct users seen since `since`.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn active_users(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<u64>;
+}
+
+/// What a retention run deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct RetentionOutcome {
+    pub raw_rows_deleted: u64,
+    pub rollup_rows_deleted: u64,
+    pub minute_rows_deleted: u64,
+}
+
+/// Deletes data past its age.
+pub trait Retention: Send + Sync {
+    /// Deletes raw events before `raw_before`, hour and day rollups (and agent load)
+    /// before `rollups_before`, month rollups of months that ended before it, and
+    /// minute-tier rows before `minutes_before`. Rollup figures of the kept range do
+    /// not change.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn delete_expired(
+        &self,
+        raw_before: DateTime<Utc>,
+        rollups_before: DateTime<Utc>,
+        minutes_before: DateTime<Utc>,
+    ) -> Result<RetentionOutcome>;
 }

@@ -9,6 +9,8 @@ mod checkpointer;
 mod dictionary;
 mod quarantine;
 mod read;
+mod rollup_read;
+mod rollup_write;
 mod schema;
 mod write;
 
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
@@ -23,8 +26,10 @@ use rusqlite::{Connection, OpenFlags};
 pub use dictionary::Dim;
 pub use schema::{RAW_TABLES, SCHEMA_VERSION};
 
+use crate::rollup::{RollupQuery, RollupRow};
 use crate::{
-    Batch, EventStore, Filter, QuarantineStore, QuarantinedRecord, Result, StoreStats, Totals,
+    AgentLoadRow, AgentState, Batch, EventStore, Filter, JobState, MinuteRow, QuarantineStore,
+    QuarantinedRecord, Result, Retention, RetentionOutcome, RollupReader, StoreStats, Totals,
     TotalsReader, WriteOutcome,
 };
 use dictionary::Dictionary;
@@ -122,6 +127,7 @@ impl SqliteStore {
         // checkpoint only steps in should the WAL pass ~160 MiB.
         conn.pragma_update(None, "wal_autocheckpoint", 40_000)?;
         schema::migrate(&mut conn, &shown)?;
+        rollup_write::register_functions(&conn)?;
         let reader_options = options.clone();
         let manager = SqliteConnectionManager::file(&path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -213,6 +219,44 @@ impl QuarantineStore for SqliteStore {
 impl TotalsReader for SqliteStore {
     fn totals(&self, filter: &Filter) -> Result<Totals> {
         read::totals(&*self.reader()?, filter)
+    }
+}
+
+impl RollupReader for SqliteStore {
+    fn rollups(&self, query: &RollupQuery<'_>) -> Result<Vec<RollupRow>> {
+        rollup_read::rollups(&*self.reader()?, query)
+    }
+
+    fn job_states(&self, filter: &Filter) -> Result<Vec<JobState>> {
+        rollup_read::job_states(&*self.reader()?, filter)
+    }
+
+    fn agent_states(&self, project: Option<&str>) -> Result<Vec<AgentState>> {
+        rollup_read::agent_states(&*self.reader()?, project)
+    }
+
+    fn agent_load(&self, filter: &Filter) -> Result<Vec<AgentLoadRow>> {
+        rollup_read::agent_load(&*self.reader()?, filter)
+    }
+
+    fn minutes(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<Vec<MinuteRow>> {
+        rollup_read::minutes(&*self.reader()?, project, since)
+    }
+
+    fn active_users(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<u64> {
+        rollup_read::active_users(&*self.reader()?, project, since)
+    }
+}
+
+impl Retention for SqliteStore {
+    fn delete_expired(
+        &self,
+        raw_before: DateTime<Utc>,
+        rollups_before: DateTime<Utc>,
+        minutes_before: DateTime<Utc>,
+    ) -> Result<RetentionOutcome> {
+        let mut writer = self.writer();
+        rollup_read::delete_expired(&mut writer.conn, raw_before, rollups_before, minutes_before)
     }
 }
 

@@ -218,6 +218,84 @@ const MIGRATIONS: &[&str] = &[
         raw BLOB NOT NULL
     ) STRICT;
     "#,
+    // 2: the rollup tier (hour, day and month rows per project and for all projects),
+    // live job and agent state, and the minute tier of the real-time windows.
+    r#"
+    CREATE TABLE rollup (
+        family INTEGER NOT NULL,      -- tally_storage::rollup::Family
+        resolution INTEGER NOT NULL,  -- 0 hour, 1 day, 2 month
+        project INTEGER NOT NULL,     -- dictionary code; 0 = every project
+        bucket INTEGER NOT NULL,      -- start of the period, epoch seconds UTC
+        key INTEGER NOT NULL,         -- tool/model/agent/endpoint code or enum code
+        n INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        reasoning_tokens INTEGER NOT NULL,
+        cost_nusd INTEGER NOT NULL,
+        computed_cost_nusd INTEGER NOT NULL,
+        duration_us INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        latency BLOB,                 -- LatencySketch, milliseconds
+        facets BLOB,                  -- Facets (tool rows)
+        PRIMARY KEY (family, resolution, project, bucket, key)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE job_state (
+        project INTEGER NOT NULL,
+        job_id TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        status_ts INTEGER NOT NULL,
+        queued_ts INTEGER,
+        running_ts INTEGER,
+        finished_ts INTEGER,
+        PRIMARY KEY (project, job_id)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE agent_state (
+        project INTEGER NOT NULL,
+        agent INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        active_tasks INTEGER NOT NULL,
+        queued_tasks INTEGER NOT NULL,
+        capacity INTEGER NOT NULL,
+        cpu_pct REAL,
+        mem_pct REAL,
+        PRIMARY KEY (project, agent)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE agent_load (
+        project INTEGER NOT NULL,
+        agent INTEGER NOT NULL,
+        hour INTEGER NOT NULL,
+        snapshots INTEGER NOT NULL,
+        active_sum INTEGER NOT NULL,
+        queued_sum INTEGER NOT NULL,
+        capacity_sum INTEGER NOT NULL,
+        peak_active INTEGER NOT NULL,
+        PRIMARY KEY (project, agent, hour)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE rollup_minute (
+        minute INTEGER NOT NULL,      -- epoch seconds, a multiple of 60
+        project INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        latency BLOB,
+        PRIMARY KEY (minute, project, kind)
+    ) WITHOUT ROWID, STRICT;
+
+    CREATE TABLE recent_user (
+        minute INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        user INTEGER NOT NULL,
+        PRIMARY KEY (minute, project, user)
+    ) WITHOUT ROWID, STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

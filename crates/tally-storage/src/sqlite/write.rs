@@ -1,9 +1,10 @@
 //! The write path: one batch, one `BEGIN IMMEDIATE` transaction.
 
 use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, params};
-use tally_models::{Attrs, Event, EventBody, EventId, Usd};
+use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 
 use super::dictionary::{Dictionary, Dim};
+use super::rollup_write::RollupDelta;
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
 /// Writes `batch` atomically; the dictionary cache follows the transaction's fate.
@@ -40,6 +41,7 @@ fn write_in_transaction(
         tx: &tx,
         slots: Default::default(),
     };
+    let mut rollups = RollupDelta::new(chrono::Utc::now());
     for event in batch.events {
         let project = dict.code(&tx, Dim::Project, &event.project)?;
         let ledger = st.get(
@@ -58,10 +60,12 @@ fn write_in_transaction(
             continue;
         }
         insert_raw(&mut st, dict, next_seq, project, event)?;
+        rollups.fold(&tx, dict, next_seq, project, event)?;
         next_seq += 1;
         outcome.accepted += 1;
     }
     drop(st);
+    rollups.flush(&tx)?;
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?
         .execute([next_seq])?;
     for reject in batch.rejects {
@@ -174,8 +178,10 @@ fn insert_raw(
     let attrs = attrs_json(&event.attrs);
     match &event.body {
         EventBody::Execution(x) => {
-            let flags =
-                i64::from(x.browser_used) | (x.effort.map_or(0, |e| i64::from(e.code()) + 1) << 2);
+            let computed = x.cost_source == CostSource::Computed;
+            let flags = i64::from(x.browser_used)
+                | (i64::from(computed) << 1)
+                | (x.effort.map_or(0, |e| i64::from(e.code()) + 1) << 2);
             st.get(Slot::Execution,
                 "INSERT INTO execution (seq, ts, project, agent, task, user, session, tool, model, duration_us, success, flags,
                     cost_nusd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, error, attrs)

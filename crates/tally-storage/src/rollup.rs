@@ -1,0 +1,410 @@
+//! The rollup tier's vocabulary: which families are rolled up, at which resolutions,
+//! and the mergeable measures each rollup row holds. No SQL here.
+//!
+//! A rollup row is `(family, resolution, project, bucket, key) → Measures`. Rows exist
+//! for each project and, with `project` = [`ALL_PROJECTS`], for all projects together,
+//! at hour, day and month resolution, so a question over any range reads the few
+//! coarsest rows that cover it exactly.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use serde::Serialize;
+use tally_models::LatencySketch;
+
+/// The `project` code of rows that hold every project together.
+pub const ALL_PROJECTS: i64 = 0;
+
+/// What a family of rollup rows counts, and what its `key` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[repr(u8)]
+pub enum Family {
+    /// `execution` events; key 0. Latency: `duration_ms`.
+    Executions = 1,
+    /// `execution` events by `model` (dictionary code, 0 = none).
+    ExecutionsByModel = 2,
+    /// `execution` events by `tool`; latency and risk facets.
+    ExecutionsByTool = 3,
+    /// `execution` events by `agent_id` (0 = none); latency.
+    ExecutionsByAgent = 4,
+    /// `run` events by [`run_key`] (QA status and mode); latency: `duration_s` in ms.
+    Runs = 5,
+    /// Each model of each run; `n` counts runs using the model.
+    RunsByModel = 6,
+    /// `job` state changes by status code.
+    Jobs = 7,
+    /// `request` events by `endpoint`; `ok` = status below 500; latency: `latency_ms`.
+    Requests = 8,
+    /// Events of every kind by kind code.
+    Events = 9,
+    /// `error` events by severity code.
+    Errors = 10,
+}
+
+impl Family {
+    pub const ALL: [Family; 10] = [
+        Family::Executions,
+        Family::ExecutionsByModel,
+        Family::ExecutionsByTool,
+        Family::ExecutionsByAgent,
+        Family::Runs,
+        Family::RunsByModel,
+        Family::Jobs,
+        Family::Requests,
+        Family::Events,
+        Family::Errors,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// How runs are keyed in [`Family::Runs`]: QA status code times 4 plus the mode class.
+pub fn run_key(qa_code: u8, mode: RunMode) -> i64 {
+    i64::from(qa_code) * 4 + mode as i64
+}
+
+/// The run modes the seed counts apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RunMode {
+    Other = 0,
+    TwoLoop = 1,
+    ThreeLoop = 2,
+}
+
+impl RunMode {
+    pub fn of(mode: Option<&str>) -> RunMode {
+        match mode {
+            Some("2loop") => RunMode::TwoLoop,
+            Some("3loop") => RunMode::ThreeLoop,
+            _ => RunMode::Other,
+        }
+    }
+
+    /// The QA status code and mode of a [`Family::Runs`] key.
+    pub fn split_key(key: i64) -> (u8, RunMode) {
+        let mode = match key % 4 {
+            1 => RunMode::TwoLoop,
+            2 => RunMode::ThreeLoop,
+            _ => RunMode::Other,
+        };
+        (u8::try_from(key / 4).unwrap_or(u8::MAX), mode)
+    }
+}
+
+/// The length of a rollup row's period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum Resolution {
+    Hour = 0,
+    Day = 1,
+    Month = 2,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 3] = [Resolution::Hour, Resolution::Day, Resolution::Month];
+
+    /// The start (epoch seconds, UTC) of the period that contains `ts_ms`.
+    pub fn bucket(self, ts_ms: i64) -> i64 {
+        let seconds = ts_ms.div_euclid(1000);
+        match self {
+            Resolution::Hour => seconds - seconds.rem_euclid(3600),
+            Resolution::Day => seconds - seconds.rem_euclid(86_400),
+            Resolution::Month => {
+                let day = DateTime::from_timestamp(seconds, 0).unwrap_or_default();
+                month_start(day.year(), day.month())
+            }
+        }
+    }
+
+    /// The start of the period after the one starting at `bucket`.
+    pub fn next(self, bucket: i64) -> i64 {
+        match self {
+            Resolution::Hour => bucket + 3600,
+            Resolution::Day => bucket + 86_400,
+            Resolution::Month => {
+                let start = DateTime::from_timestamp(bucket, 0).unwrap_or_default();
+                let (year, month) = if start.month() == 12 {
+                    (start.year() + 1, 1)
+                } else {
+                    (start.year(), start.month() + 1)
+                };
+                month_start(year, month)
+            }
+        }
+    }
+}
+
+fn month_start(year: i32, month: u32) -> i64 {
+    Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
+        .single()
+        .map_or(0, |t| t.timestamp())
+}
+
+/// A dimension along which execution failures are broken down for risk analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum Facet {
+    /// Hour of day (UTC), 0..=23.
+    HourOfDay = 0,
+    /// Model dictionary code (0 = none).
+    Model = 1,
+    /// Effort code + 1 (0 = not given).
+    Effort = 2,
+    /// 1 when a browser was used.
+    BrowserUsed = 3,
+    /// Error class dictionary code; failures only.
+    ErrorClass = 4,
+}
+
+impl Facet {
+    pub fn from_code(code: u8) -> Option<Facet> {
+        Some(match code {
+            0 => Facet::HourOfDay,
+            1 => Facet::Model,
+            2 => Facet::Effort,
+            3 => Facet::BrowserUsed,
+            4 => Facet::ErrorClass,
+            _ => return None,
+        })
+    }
+}
+
+/// Executions and failures per facet value: where a tool's failures concentrate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    /// `(facet, value) → (executions, failures)`.
+    pub cells: BTreeMap<(Facet, i64), (u64, u64)>,
+}
+
+impl Facets {
+    pub fn add(&mut self, facet: Facet, value: i64, failed: bool) {
+        let cell = self.cells.entry((facet, value)).or_default();
+        cell.0 += 1;
+        cell.1 += u64::from(failed);
+    }
+
+    pub fn merge(&mut self, other: &Facets) {
+        for (&key, &(n, failures)) in &other.cells {
+            let cell = self.cells.entry(key).or_default();
+            cell.0 += n;
+            cell.1 += failures;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// Varint triples `(facet, zigzag value, executions, failures)` after a count.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + self.cells.len() * 5);
+        varint::put(&mut out, self.cells.len() as u64);
+        for (&(facet, value), &(n, failures)) in &self.cells {
+            out.push(facet as u8);
+            varint::put(&mut out, varint::zigzag(value));
+            varint::put(&mut out, n);
+            varint::put(&mut out, failures);
+        }
+        out
+    }
+
+    /// Merges encoded facets into these.
+    ///
+    /// # Errors
+    /// The bytes are not encoded facets; then these facets are unchanged.
+    pub fn merge_encoded(&mut self, mut bytes: &[u8]) -> Result<(), &'static str> {
+        let len = varint::take(&mut bytes)?;
+        let mut cells = Vec::with_capacity(len.min(4096) as usize);
+        for _ in 0..len {
+            let (&code, rest) = bytes.split_first().ok_or("truncated facets")?;
+            bytes = rest;
+            let facet = Facet::from_code(code).ok_or("unknown facet")?;
+            let value = varint::unzigzag(varint::take(&mut bytes)?);
+            cells.push((
+                (facet, value),
+                varint::take(&mut bytes)?,
+                varint::take(&mut bytes)?,
+            ));
+        }
+        if !bytes.is_empty() {
+            return Err("trailing bytes after facets");
+        }
+        for (key, n, failures) in cells {
+            let cell = self.cells.entry(key).or_default();
+            cell.0 += n;
+            cell.1 += failures;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) mod varint {
+    pub fn zigzag(n: i64) -> u64 {
+        ((n << 1) ^ (n >> 63)) as u64
+    }
+
+    pub fn unzigzag(n: u64) -> i64 {
+        ((n >> 1) as i64) ^ -((n & 1) as i64)
+    }
+
+    pub fn put(out: &mut Vec<u8>, mut n: u64) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    pub fn take(bytes: &mut &[u8]) -> Result<u64, &'static str> {
+        let mut n: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = bytes.split_first().ok_or("truncated varint")?;
+            *bytes = rest;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(n);
+            }
+        }
+        Err("varint too long")
+    }
+}
+
+/// The measures of one rollup row. Every field merges by addition (or max, for
+/// `last_ts`), so rows of any split of the input add up to the same figures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measures {
+    /// Events counted.
+    pub n: u64,
+    /// Successes: executions that succeeded, requests answered below status 500; 0 for
+    /// the other families.
+    pub ok: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+    pub reasoning_tokens: u64,
+    /// Cost in billionths of a dollar, reported and computed.
+    pub cost_nusd: i64,
+    /// The part of `cost_nusd` tally computed from its price table.
+    pub computed_cost_nusd: i64,
+    /// Sum of durations in microseconds.
+    pub duration_us: i64,
+    /// The latest event time (epoch ms).
+    pub last_ts: i64,
+    /// Durations or latencies in milliseconds.
+    pub latency: LatencySketch,
+    pub facets: Facets,
+}
+
+impl Measures {
+    pub fn merge(&mut self, other: &Measures) {
+        self.n += other.n;
+        self.ok += other.ok;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.reasoning_tokens += other.reasoning_tokens;
+        self.cost_nusd += other.cost_nusd;
+        self.computed_cost_nusd += other.computed_cost_nusd;
+        self.duration_us += other.duration_us;
+        self.last_ts = self.last_ts.max(other.last_ts);
+        self.latency.merge(&other.latency);
+        self.facets.merge(&other.facets);
+    }
+
+    /// Input plus output tokens (cached and reasoning tokens are inside these).
+    pub fn tokens(&self) -> u64 {
+        self.input_tokens + self.output_tokens
+    }
+}
+
+/// Which rollup rows a question reads. `from` is inclusive, `to` exclusive; both are
+/// taken at hour resolution (a partial hour counts whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupQuery<'a> {
+    pub family: Family,
+    /// `None`: every project together.
+    pub project: Option<&'a str>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// `Some`: rows no coarser than this, to group by period; `None`: the coarsest
+    /// rows that cover the range.
+    pub by: Option<Resolution>,
+}
+
+/// One rollup row as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollupRow {
+    pub resolution: Resolution,
+    /// Start of the row's period, epoch seconds UTC.
+    pub bucket: i64,
+    /// The key's code (dictionary code or enum code, see [`Family`]).
+    pub key: i64,
+    /// The key's dictionary value, for families keyed by a dictionary dimension.
+    pub name: Option<String>,
+    pub measures: Measures,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets() {
+        let t = Utc
+            .with_ymd_and_hms(2026, 12, 31, 23, 59, 59)
+            .unwrap()
+            .timestamp_millis();
+        let hour = Utc
+            .with_ymd_and_hms(2026, 12, 31, 23, 0, 0)
+            .unwrap()
+            .timestamp();
+        let day = Utc
+            .with_ymd_and_hms(2026, 12, 31, 0, 0, 0)
+            .unwrap()
+            .timestamp();
+        let month = Utc
+            .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
+        let next_month = Utc
+            .with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
+        assert_eq!(Resolution::Hour.bucket(t), hour);
+        assert_eq!(Resolution::Day.bucket(t), day);
+        assert_eq!(Resolution::Month.bucket(t), month);
+        assert_eq!(Resolution::Month.next(month), next_month);
+        assert_eq!(Resolution::Day.next(day), next_month);
+    }
+
+    #[test]
+    fn facets_round_trip_and_merge() {
+        let mut a = Facets::default();
+        a.add(Facet::HourOfDay, 13, true);
+        a.add(Facet::Model, -1, false);
+        let mut b = Facets::default();
+        b.add(Facet::HourOfDay, 13, false);
+        let mut merged = b.clone();
+        merged.merge_encoded(&a.encode()).unwrap();
+        a.merge(&b);
+        assert_eq!(merged, a);
+        assert_eq!(a.cells[&(Facet::HourOfDay, 13)], (2, 1));
+        assert!(Facets::default().merge_encoded(&[1, 9]).is_err());
+    }
+
+    #[test]
+    fn run_keys_split_back() {
+        for qa in 0..5 {
+            for mode in [RunMode::Other, RunMode::TwoLoop, RunMode::ThreeLoop] {
+                assert_eq!(RunMode::split_key(run_key(qa, mode)), (qa, mode));
+            }
+        }
+    }
+}

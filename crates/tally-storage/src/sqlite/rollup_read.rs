@@ -1,0 +1,498 @@
+//! The rollup tier's read side: the range planner that picks the coarsest rows covering
+//! a range exactly once, and the reads of the live state tables and the minute tier.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rustc_hash::FxHashMap;
+use tally_models::{JobStatus, Kind, LatencySketch};
+
+use super::dictionary::Dim;
+use super::schema::RAW_TABLES;
+use crate::rollup::{ALL_PROJECTS, Facets, Family, Measures, Resolution, RollupQuery, RollupRow};
+use crate::{
+    AgentLoadRow, AgentLoadSums, AgentState, Error, Filter, JobState, MinuteRow, Result,
+    RetentionOutcome,
+};
+
+/// One stretch of buckets read at one resolution: `[from, to)` in epoch seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Segment {
+    pub resolution: Resolution,
+    pub from: i64,
+    pub to: i64,
+}
+
+const NEG_INF: i64 = i64::MIN;
+const POS_INF: i64 = i64::MAX;
+
+fn floor_to(resolution: Resolution, t: i64) -> i64 {
+    if t == NEG_INF || t == POS_INF {
+        return t;
+    }
+    resolution.bucket(t.saturating_mul(1000))
+}
+
+fn ceil_to(resolution: Resolution, t: i64) -> i64 {
+    let floor = floor_to(resolution, t);
+    if floor == t {
+        t
+    } else {
+        resolution.next(floor)
+    }
+}
+
+/// The segments that cover `[from, to)` (epoch seconds, hour-aligned or infinite) with
+/// rows no coarser than `coarsest`, each instant exactly once.
+pub(super) fn plan(from: i64, to: i64, coarsest: Resolution) -> Vec<Segment> {
+    let mut out = Vec::new();
+    cover(from, to, coarsest, &mut out);
+    out.retain(|s| s.from < s.to);
+    out
+}
+
+fn cover(from: i64, to: i64, coarsest: Resolution, out: &mut Vec<Segment>) {
+    if from >= to {
+        return;
+    }
+    let finer = match coarsest {
+        Resolution::Hour => {
+            out.push(Segment {
+                resolution: Resolution::Hour,
+                from,
+                to,
+            });
+            return;
+        }
+        Resolution::Day => Resolution::Hour,
+        Resolution::Month => Resolution::Day,
+    };
+    let inner_from = ceil_to(coarsest, from);
+    let inner_to = floor_to(coarsest, to);
+    if inner_from < inner_to {
+        cover(from, inner_from, finer, out);
+        out.push(Segment {
+            resolution: coarsest,
+            from: inner_from,
+            to: inner_to,
+        });
+        cover(inner_to, to, finer, out);
+    } else {
+        cover(from, to, finer, out);
+    }
+}
+
+/// The range of a query in epoch seconds, widened to whole hours.
+fn hour_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> (i64, i64) {
+    let from = from.map_or(NEG_INF, |t| floor_to(Resolution::Hour, t.timestamp()));
+    let to = to.map_or(POS_INF, |t| ceil_to(Resolution::Hour, t.timestamp()));
+    (from, to)
+}
+
+/// The code of a dictionary value, if it was ever stored.
+pub(super) fn code(conn: &Connection, dim: Dim, value: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT code FROM dict WHERE dim = ?1 AND value = ?2")?
+        .query_row(params![dim as u8, value], |r| r.get(0))
+        .optional()?)
+}
+
+fn names(conn: &Connection, dim: Dim) -> Result<FxHashMap<i64, String>> {
+    let mut st = conn.prepare_cached("SELECT code, value FROM dict WHERE dim = ?1")?;
+    let rows = st.query_map([dim as u8], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn key_dim(family: Family) -> Option<Dim> {
+    match family {
+        Family::ExecutionsByModel | Family::RunsByModel => Some(Dim::Model),
+        Family::ExecutionsByTool => Some(Dim::Tool),
+        Family::ExecutionsByAgent => Some(Dim::Agent),
+        Family::Requests => Some(Dim::Endpoint),
+        Family::Executions | Family::Runs | Family::Jobs | Family::Events | Family::Errors => None,
+    }
+}
+
+fn u(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn corrupt(what: impl std::fmt::Display) -> Error {
+    Error::Corrupt(what.to_string())
+}
+
+fn measures(row: &Row<'_>) -> Result<Measures> {
+    let mut m = Measures {
+        n: u(row.get(2)?),
+        ok: u(row.get(3)?),
+        input_tokens: u(row.get(4)?),
+        output_tokens: u(row.get(5)?),
+        cache_read_tokens: u(row.get(6)?),
+        cache_write_tokens: u(row.get(7)?),
+        reasoning_tokens: u(row.get(8)?),
+        cost_nusd: row.get(9)?,
+        computed_cost_nusd: row.get(10)?,
+        duration_us: row.get(11)?,
+        last_ts: row.get(12)?,
+        latency: LatencySketch::default(),
+        facets: Facets::default(),
+    };
+    if let Some(bytes) = row.get_ref(13)?.as_blob_or_null().map_err(corrupt)? {
+        m.latency.merge_encoded(bytes).map_err(corrupt)?;
+    }
+    if let Some(bytes) = row.get_ref(14)?.as_blob_or_null().map_err(corrupt)? {
+        m.facets.merge_encoded(bytes).map_err(corrupt)?;
+    }
+    Ok(m)
+}
+
+pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<RollupRow>> {
+    let project = match query.project {
+        None => ALL_PROJECTS,
+        Some(name) => match code(conn, Dim::Project, name)? {
+            Some(code) => code,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let (from, to) = hour_range(query.from, query.to);
+    let names = key_dim(query.family)
+        .map(|dim| names(conn, dim))
+        .transpose()?;
+    let mut st = conn.prepare_cached(
+        "SELECT bucket, key, n, ok, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+                reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us, last_ts, latency, facets
+         FROM rollup
+         WHERE family = ?1 AND resolution = ?2 AND project = ?3 AND bucket >= ?4 AND bucket < ?5",
+    )?;
+    let mut out = Vec::new();
+    for segment in plan(from, to, query.by.unwrap_or(Resolution::Month)) {
+        let mut rows = st.query(params![
+            query.family.code(),
+            segment.resolution as u8,
+            project,
+            segment.from,
+            segment.to
+        ])?;
+        while let Some(row) = rows.next()? {
+            let key: i64 = row.get(1)?;
+            out.push(RollupRow {
+                resolution: segment.resolution,
+                bucket: row.get(0)?,
+                key,
+                name: names.as_ref().and_then(|n| n.get(&key).cloned()),
+                measures: measures(row)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `project = ?` and a time range over `column`, as SQL and parameters; `None` when
+/// the project has no data.
+fn scope(
+    conn: &Connection,
+    project: Option<&str>,
+    column: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<Option<(String, Vec<Value>)>> {
+    let mut clauses = vec!["1".to_owned()];
+    let mut values = Vec::new();
+    if let Some(name) = project {
+        let Some(code) = code(conn, Dim::Project, name)? else {
+            return Ok(None);
+        };
+        values.push(Value::Integer(code));
+        clauses.push(format!("s.project = ?{}", values.len()));
+    }
+    if let Some(from) = from {
+        values.push(Value::Integer(from));
+        clauses.push(format!("{column} >= ?{}", values.len()));
+    }
+    if let Some(to) = to {
+        values.push(Value::Integer(to));
+        clauses.push(format!("{column} < ?{}", values.len()));
+    }
+    Ok(Some((clauses.join(" AND "), values)))
+}
+
+pub(super) fn job_states(conn: &Connection, filter: &Filter) -> Result<Vec<JobState>> {
+    let Some((clause, values)) = scope(
+        conn,
+        filter.project.as_deref(),
+        "s.status_ts",
+        filter.from.map(|t| t.timestamp_millis()),
+        filter.to.map(|t| t.timestamp_millis()),
+    )?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut st = conn.prepare(&format!(
+        "SELECT p.value, s.job_id, s.status, s.status_ts, s.queued_ts, s.running_ts, s.finished_ts
+         FROM job_state s JOIN dict p ON p.dim = {} AND p.code = s.project
+         WHERE {clause}",
+        Dim::Project as u8
+    ))?;
+    let rows = st.query_map(params_from_iter(values), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u8>(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ))
+    })?;
+    rows.map(|row| {
+        let (project, job_id, status, status_ts, queued_ts, running_ts, finished_ts) = row?;
+        Ok(JobState {
+            project,
+            job_id,
+            status: JobStatus::from_code(status)
+                .ok_or_else(|| corrupt(format!("job status code {status}")))?,
+            status_ts,
+            queued_ts,
+            running_ts,
+            finished_ts,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn agent_states(conn: &Connection, project: Option<&str>) -> Result<Vec<AgentState>> {
+    let Some((clause, values)) = scope(conn, project, "s.ts", None, None)? else {
+        return Ok(Vec::new());
+    };
+    let mut st = conn.prepare(&format!(
+        "SELECT p.value, a.value, s.ts, s.active_tasks, s.queued_tasks, s.capacity, s.cpu_pct, s.mem_pct
+         FROM agent_state s
+         JOIN dict p ON p.dim = {} AND p.code = s.project
+         JOIN dict a ON a.dim = {} AND a.code = s.agent
+         WHERE {clause} ORDER BY a.value, p.value",
+        Dim::Project as u8,
+        Dim::Agent as u8
+    ))?;
+    let rows = st.query_map(params_from_iter(values), |r| {
+        Ok(AgentState {
+            project: r.get(0)?,
+            agent_id: r.get(1)?,
+            ts: DateTime::from_timestamp_millis(r.get(2)?).unwrap_or_default(),
+            active_tasks: u(r.get(3)?),
+            queued_tasks: u(r.get(4)?),
+            capacity: u(r.get(5)?),
+            cpu_pct: r.get(6)?,
+            mem_pct: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn agent_load(conn: &Connection, filter: &Filter) -> Result<Vec<AgentLoadRow>> {
+    let (from, to) = hour_range(filter.from, filter.to);
+    let Some((clause, values)) = scope(
+        conn,
+        filter.project.as_deref(),
+        "s.hour",
+        (from != NEG_INF).then_some(from),
+        (to != POS_INF).then_some(to),
+    )?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut st = conn.prepare(&format!(
+        "SELECT a.value, s.hour, sum(s.snapshots), sum(s.active_sum), sum(s.queued_sum),
+                sum(s.capacity_sum), max(s.peak_active)
+         FROM agent_load s JOIN dict a ON a.dim = {} AND a.code = s.agent
+         WHERE {clause} GROUP BY a.value, s.hour ORDER BY a.value, s.hour",
+        Dim::Agent as u8
+    ))?;
+    let rows = st.query_map(params_from_iter(values), |r| {
+        Ok(AgentLoadRow {
+            agent_id: r.get(0)?,
+            hour: r.get(1)?,
+            sums: AgentLoadSums {
+                snapshots: u(r.get(2)?),
+                active_sum: u(r.get(3)?),
+                queued_sum: u(r.get(4)?),
+                capacity_sum: u(r.get(5)?),
+                peak_active: u(r.get(6)?),
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn minutes(
+    conn: &Connection,
+    project: Option<&str>,
+    since: DateTime<Utc>,
+) -> Result<Vec<MinuteRow>> {
+    let Some((clause, values)) = scope(conn, project, "s.minute", Some(since.timestamp()), None)?
+    else {
+        return Ok(Vec::new());
+    };
+    let mut st = conn.prepare(&format!(
+        "SELECT s.minute, s.kind, s.n, s.errors, s.latency FROM rollup_minute s WHERE {clause}"
+    ))?;
+    let mut rows = st.query(params_from_iter(values))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let kind: u8 = row.get(1)?;
+        let mut latency = LatencySketch::default();
+        if let Some(bytes) = row.get_ref(4)?.as_blob_or_null().map_err(corrupt)? {
+            latency.merge_encoded(bytes).map_err(corrupt)?;
+        }
+        out.push(MinuteRow {
+            minute: row.get(0)?,
+            kind: Kind::from_code(kind).ok_or_else(|| corrupt(format!("kind code {kind}")))?,
+            n: u(row.get(2)?),
+            errors: u(row.get(3)?),
+            latency,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn active_users(
+    conn: &Connection,
+    project: Option<&str>,
+    since: DateTime<Utc>,
+) -> Result<u64> {
+    let Some((clause, values)) = scope(conn, project, "s.minute", Some(since.timestamp()), None)?
+    else {
+        return Ok(0);
+    };
+    let n: i64 = conn.query_row(
+        &format!("SELECT count(DISTINCT s.user) FROM recent_user s WHERE {clause}"),
+        params_from_iter(values),
+        |r| r.get(0),
+    )?;
+    Ok(u(n))
+}
+
+/// Child tables of raw tables, deleted with their parent rows.
+const RAW_CHILDREN: [(&str, &str, &str); 3] = [
+    ("run_model", "run_seq", "run"),
+    ("session_topic", "session_seq", "session"),
+    ("outcome_metric", "outcome_seq", "outcome"),
+];
+
+pub(super) fn delete_expired(
+    conn: &mut Connection,
+    raw_before: DateTime<Utc>,
+    rollups_before: DateTime<Utc>,
+    minutes_before: DateTime<Utc>,
+) -> Result<RetentionOutcome> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut outcome = RetentionOutcome::default();
+    let raw_cutoff = raw_before.timestamp_millis();
+    for (child, parent_seq, parent) in RAW_CHILDREN {
+        tx.execute(
+            &format!(
+                "DELETE FROM {child} WHERE {parent_seq} IN (SELECT seq FROM {parent} WHERE ts < ?1)"
+            ),
+            [raw_cutoff],
+        )?;
+    }
+    for table in RAW_TABLES {
+        let deleted = tx.execute(&format!("DELETE FROM {table} WHERE ts < ?1"), [raw_cutoff])?;
+        outcome.raw_rows_deleted += deleted as u64;
+    }
+    let cutoff = rollups_before.timestamp();
+    // A month row goes only when its whole month lies before the cutoff.
+    let month_cutoff = floor_to(Resolution::Month, cutoff);
+    outcome.rollup_rows_deleted += tx.execute(
+        "DELETE FROM rollup WHERE (resolution IN (?1, ?2) AND bucket < ?3) OR (resolution = ?4 AND bucket < ?5)",
+        params![
+            Resolution::Hour as u8,
+            Resolution::Day as u8,
+            floor_to(Resolution::Day, cutoff),
+            Resolution::Month as u8,
+            month_cutoff
+        ],
+    )? as u64;
+    tx.execute("DELETE FROM agent_load WHERE hour < ?1", [cutoff])?;
+    let minute_cutoff = minutes_before.timestamp();
+    outcome.minute_rows_deleted += tx.execute(
+        "DELETE FROM rollup_minute WHERE minute < ?1",
+        [minute_cutoff],
+    )? as u64;
+    tx.execute("DELETE FROM recent_user WHERE minute < ?1", [minute_cutoff])?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(y: i32, m: u32, d: u32, h: u32) -> i64 {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().timestamp()
+    }
+
+    fn seg(resolution: Resolution, from: i64, to: i64) -> Segment {
+        Segment {
+            resolution,
+            from,
+            to,
+        }
+    }
+
+    #[test]
+    fn plans_cover_ranges_with_the_coarsest_rows() {
+        use Resolution::{Day, Hour, Month};
+        let cases = [
+            // Everything: month rows only.
+            (NEG_INF, POS_INF, Month, vec![seg(Month, NEG_INF, POS_INF)]),
+            // Within one day: hours.
+            (
+                t(2026, 10, 3, 5),
+                t(2026, 10, 3, 9),
+                Month,
+                vec![seg(Hour, t(2026, 10, 3, 5), t(2026, 10, 3, 9))],
+            ),
+            // Partial days at both ends around whole days.
+            (
+                t(2026, 10, 3, 5),
+                t(2026, 10, 6, 2),
+                Month,
+                vec![
+                    seg(Hour, t(2026, 10, 3, 5), t(2026, 10, 4, 0)),
+                    seg(Day, t(2026, 10, 4, 0), t(2026, 10, 6, 0)),
+                    seg(Hour, t(2026, 10, 6, 0), t(2026, 10, 6, 2)),
+                ],
+            ),
+            // A whole month inside.
+            (
+                t(2026, 9, 30, 23),
+                t(2026, 11, 2, 0),
+                Month,
+                vec![
+                    seg(Hour, t(2026, 9, 30, 23), t(2026, 10, 1, 0)),
+                    seg(Month, t(2026, 10, 1, 0), t(2026, 11, 1, 0)),
+                    seg(Day, t(2026, 11, 1, 0), t(2026, 11, 2, 0)),
+                ],
+            ),
+            // Grouping by day never reads month rows.
+            (
+                NEG_INF,
+                t(2026, 10, 2, 3),
+                Day,
+                vec![
+                    seg(Day, NEG_INF, t(2026, 10, 2, 0)),
+                    seg(Hour, t(2026, 10, 2, 0), t(2026, 10, 2, 3)),
+                ],
+            ),
+            (NEG_INF, POS_INF, Hour, vec![seg(Hour, NEG_INF, POS_INF)]),
+        ];
+        for (from, to, coarsest, expected) in cases {
+            assert_eq!(
+                plan(from, to, coarsest),
+                expected,
+                "{from}..{to} {coarsest:?}"
+            );
+        }
+    }
+}
