@@ -3,12 +3,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 use tally_ingest::demo::{self, DemoConfig};
 use tally_ingest::{IngestOptions, IngestReport, Ingestor, Input, Progress, RetryReport};
-use tally_metrics::{AnalyticsSummary, SummaryOptions};
+use tally_metrics::{
+    AgentSummary, AnalyticsSummary, Budget, Capacity, Costs, Granularity, ModelSummary, Pipeline,
+    ProjectSummary, QaSummary, Realtime, Recommendation, RiskPattern, TimeSeries, ToolProfile,
+    ViewOptions,
+};
+use tally_models::{Price, PriceTable};
 use tally_storage::sqlite::{SqliteOptions, SqliteStore};
-use tally_storage::{Filter, QuarantineStore, QuarantinedRecord, StoreStats};
+use tally_storage::{
+    Filter, QuarantineStore, QuarantinedRecord, Retention, RetentionOutcome, StoreStats,
+};
 
 use crate::{Config, Error, Result};
 
@@ -18,6 +25,9 @@ use crate::{Config, Error, Result};
 pub struct Analytics {
     store: Arc<SqliteStore>,
     config: Arc<Config>,
+    prices: Arc<PriceTable>,
+    /// The instant views are computed at; the current time when `None`.
+    clock: Option<DateTime<Utc>>,
 }
 
 /// The file behind a location: a plain path, `sqlite://PATH` or `sqlite:PATH`.
@@ -55,10 +65,48 @@ impl Analytics {
     ) -> Result<Self> {
         let path = sqlite_path(location.as_ref())?;
         let store = SqliteStore::open(&path, options)?;
+        let mut prices = PriceTable::built_in();
+        for (model, price) in &config.prices {
+            prices.set(
+                model.clone(),
+                Price {
+                    input: price.input,
+                    output: price.output,
+                    cache_read: price.cache_read,
+                    cache_write: price.cache_write,
+                },
+            );
+        }
         Ok(Analytics {
             store: Arc::new(store),
             config: Arc::new(config),
+            prices: Arc::new(prices),
+            clock: None,
         })
+    }
+
+    /// The same database, with views computed as of `now` (current month, rolling
+    /// windows, real-time windows) instead of the current time.
+    pub fn as_of(&self, now: DateTime<Utc>) -> Analytics {
+        Analytics {
+            clock: Some(now),
+            ..self.clone()
+        }
+    }
+
+    /// The price table costs are computed with: built-in list prices and the
+    /// configuration's overrides.
+    pub fn prices(&self) -> &PriceTable {
+        &self.prices
+    }
+
+    /// What every view is computed with.
+    pub fn view_options(&self) -> ViewOptions {
+        ViewOptions {
+            now: self.clock.unwrap_or_else(Utc::now),
+            monthly_budget: self.config.analytics.monthly_budget,
+            timeseries_days: self.config.analytics.timeseries_days,
+        }
     }
 
     /// The configuration in force.
@@ -84,7 +132,7 @@ impl Analytics {
         options: &IngestOptions,
         progress: &mut dyn Progress,
     ) -> Result<IngestReport> {
-        Ok(Ingestor::new(&*self.store, options.clone()).ingest(input, progress)?)
+        Ok(Ingestor::new(&*self.store, self.with_prices(options)).ingest(input, progress)?)
     }
 
     /// Writes deterministic demo telemetry of every kind.
@@ -92,20 +140,199 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn demo(&self, config: &DemoConfig, progress: &mut dyn Progress) -> Result<IngestReport> {
-        let ingestor = Ingestor::new(&*self.store, IngestOptions::default());
+        let ingestor = Ingestor::new(&*self.store, self.with_prices(&IngestOptions::default()));
         Ok(ingestor.ingest_events("demo", demo::generate(config), progress)?)
     }
 
-    /// The overall summary of the events `filter` selects.
+    fn with_prices(&self, options: &IngestOptions) -> IngestOptions {
+        IngestOptions {
+            prices: Arc::clone(&self.prices),
+            ..options.clone()
+        }
+    }
+
+    /// The overall summary (seed STAGE 11 `AnalyticsSummary`) of the events `filter`
+    /// selects, from the rollup tier.
     ///
     /// # Errors
     /// The store fails.
     pub fn summary(&self, filter: &Filter) -> Result<AnalyticsSummary> {
-        let options = SummaryOptions {
-            monthly_budget: self.config.analytics.monthly_budget,
-            now: Utc::now(),
-        };
-        Ok(tally_metrics::summary(&*self.store, filter, options)?)
+        Ok(tally_metrics::summary(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// The overall summary recomputed from raw rows: slow, for verification.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn summary_from_raw(&self, filter: &Filter) -> Result<AnalyticsSummary> {
+        Ok(tally_metrics::summary_from_raw(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// Per-project breakdown (seed `ProjectSummary`).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn projects(&self, filter: &Filter) -> Result<Vec<ProjectSummary>> {
+        Ok(tally_metrics::projects(&*self.store, filter)?)
+    }
+
+    /// Per-model breakdown (seed `ModelSummary` with `cost_share`).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn models(&self, filter: &Filter) -> Result<Vec<ModelSummary>> {
+        Ok(tally_metrics::models(&*self.store, filter)?)
+    }
+
+    /// Tool profiles over the filter's range (the last 30 days by default).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn tools(&self, filter: &Filter) -> Result<Vec<ToolProfile>> {
+        Ok(tally_metrics::tools(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// Latest status and executions per agent.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn agents(&self, filter: &Filter) -> Result<Vec<AgentSummary>> {
+        Ok(tally_metrics::agents(&*self.store, filter)?)
+    }
+
+    /// Daily or hourly series, zero-filled.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn timeseries(&self, filter: &Filter, granularity: Granularity) -> Result<TimeSeries> {
+        Ok(tally_metrics::timeseries(
+            &*self.store,
+            filter,
+            granularity,
+            &self.view_options(),
+        )?)
+    }
+
+    /// QA verdicts of runs (seed `QASummary`).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn qa(&self, filter: &Filter) -> Result<QaSummary> {
+        Ok(tally_metrics::qa(&*self.store, filter)?)
+    }
+
+    /// Cost by hour, day, project and model, and the storage cost estimate.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn costs(&self, filter: &Filter) -> Result<Costs> {
+        let stats = self.store.stats()?;
+        Ok(tally_metrics::costs(
+            &*self.store,
+            filter,
+            &stats,
+            &self.view_options(),
+        )?)
+    }
+
+    /// The monthly budget and its projection.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn budget(&self, filter: &Filter) -> Result<Budget> {
+        Ok(tally_metrics::budget(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// Capacity forecasts per agent.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn capacity(&self, filter: &Filter) -> Result<Capacity> {
+        Ok(tally_metrics::capacity(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// Jobs by state, throughput, queue wait and run durations.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn pipeline(&self, filter: &Filter) -> Result<Pipeline> {
+        Ok(tally_metrics::pipeline(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// Where tools' failures concentrate.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn risks(&self, filter: &Filter) -> Result<Vec<RiskPattern>> {
+        Ok(tally_metrics::risks(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// Use / use with review / avoid, per tool.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn recommendations(&self, filter: &Filter) -> Result<Vec<Recommendation>> {
+        Ok(tally_metrics::recommendations(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
+    /// The 1, 5 and 15 minute windows and the health score.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn realtime(&self, filter: &Filter) -> Result<Realtime> {
+        Ok(tally_metrics::realtime(
+            &*self.store,
+            filter.project.as_deref(),
+            &self.view_options(),
+        )?)
+    }
+
+    /// Deletes raw events older than `retention.raw_days`, rollups older than
+    /// `retention.hourly_days` and minute-tier rows older than a day. Views over the
+    /// kept range answer as before.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn run_retention(&self) -> Result<RetentionOutcome> {
+        let now = self.clock.unwrap_or_else(Utc::now);
+        let retention = &self.config.retention;
+        Ok(self.store.delete_expired(
+            now - Duration::days(i64::from(retention.raw_days)),
+            now - Duration::days(i64::from(retention.hourly_days)),
+            now - Duration::days(1),
+        )?)
     }
 
     /// Quarantined records after `after_id`, at most `limit`.
@@ -134,7 +361,11 @@ impl Analytics {
         only: Option<&[i64]>,
         options: &IngestOptions,
     ) -> Result<RetryReport> {
-        Ok(tally_ingest::retry_quarantine(&*self.store, options, only)?)
+        Ok(tally_ingest::retry_quarantine(
+            &*self.store,
+            &self.with_prices(options),
+            only,
+        )?)
     }
 
     /// Size and content figures of the database.

@@ -23,17 +23,23 @@
 mod analytics;
 mod config;
 mod error;
+mod views;
 
 pub use analytics::Analytics;
 pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
+pub use views::View;
 
 pub use tally_ingest::demo::DemoConfig;
 pub use tally_ingest::{
     BatchCommitted, IngestOptions, IngestReport, Input, InputFormat, Progress, RecordError,
     RetryReport,
 };
-pub use tally_metrics::{AnalyticsSummary, QaSummary};
+pub use tally_metrics::{
+    AgentSummary, AnalyticsSummary, Budget, BudgetStatus, Capacity, Confidence, Costs, Granularity,
+    ModelSummary, Pipeline, ProjectSummary, QaSummary, Realtime, Recommendation, RiskPattern,
+    TimeSeries, TimeSeriesPoint, ToolProfile, ViewOptions,
+};
 pub use tally_models::{Event, Kind};
 pub use tally_storage::sqlite::{Durability, SqliteOptions};
-pub use tally_storage::{Filter, Position, QuarantinedRecord, StoreStats};
+pub use tally_storage::{Filter, Position, QuarantinedRecord, RetentionOutcome, StoreStats};

@@ -29,6 +29,36 @@ pub enum Command {
     /// Rejected records kept verbatim with their reasons.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// One aggregate view: projects, models, tools, agents, timeseries, qa, costs,
+    /// budget, capacity, pipeline, risks, recommendations, realtime (or summary).
+    Query(QueryArgs),
+    /// Data retention.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The view.
+    pub name: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Periods of `timeseries`: day or hour.
+    #[arg(long, default_value = "day")]
+    pub granularity: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete raw events past `retention.raw_days` and rollups past `retention.hourly_days`.
+    Run {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

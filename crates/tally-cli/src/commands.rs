@@ -6,11 +6,14 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use tally_api::{
-    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, IngestOptions, IngestReport, Input,
-    InputFormat, Kind, SqliteOptions,
+    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, Granularity, IngestOptions,
+    IngestReport, Input, InputFormat, Kind, SqliteOptions, View,
 };
 
-use crate::args::{Cli, Command, DemoArgs, FilterArgs, IngestArgs, QuarantineCommand, SummaryArgs};
+use crate::args::{
+    Cli, Command, DemoArgs, FilterArgs, IngestArgs, QuarantineCommand, QueryArgs, RetentionCommand,
+    SummaryArgs,
+};
 use crate::progress::TerminalProgress;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -21,6 +24,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest(&analytics, args),
         Command::Demo(args) => demo(&analytics, &cli.db, args),
         Command::Summary(args) => summary(&analytics, args),
+        Command::Query(args) => query(&analytics, args),
+        Command::Retention(RetentionCommand::Run { json }) => retention(&analytics, json),
         Command::Quarantine(command) => quarantine(&analytics, command),
     }
 }
@@ -172,6 +177,47 @@ fn summary(analytics: &Analytics, args: SummaryArgs) -> anyhow::Result<ExitCode>
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print_summary(&summary);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
+    let Some(view) = View::from_name(&args.name) else {
+        let names: Vec<&str> = View::ALL.iter().map(|v| v.name()).collect();
+        bail!(
+            "unknown view {:?}; expected one of {}",
+            args.name,
+            names.join(", ")
+        );
+    };
+    let granularity = match args.granularity.as_str() {
+        "day" => Granularity::Day,
+        "hour" => Granularity::Hour,
+        other => bail!("--granularity must be day or hour, got {other:?}"),
+    };
+    let filter = filter(&args.filter)?;
+    if view == View::Summary && !args.json {
+        print_summary(&analytics.summary(&filter)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let value = analytics.view(view, &filter, granularity)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", crate::render::render(&value));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn retention(analytics: &Analytics, json: bool) -> anyhow::Result<ExitCode> {
+    let outcome = analytics.run_retention()?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        println!(
+            "deleted {} raw rows, {} rollup rows, {} minute rows",
+            outcome.raw_rows_deleted, outcome.rollup_rows_deleted, outcome.minute_rows_deleted
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,11 +1,14 @@
 //! The overall summary: the seed's STAGE 11 `AnalyticsSummary`, plus executions.
 
-use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
 use serde::Serialize;
-use tally_models::{JobStatus, QaStatus, Usd};
-use tally_storage::{Filter, Totals, TotalsReader};
+use tally_models::{JobStatus, QaStatus};
+use tally_storage::rollup::{Family, RunMode};
+use tally_storage::{
+    ExecutionTotals, Filter, JobTotals, RollupReader, RunTotals, Totals, TotalsReader,
+};
 
 use crate::Result;
+use crate::fold::{ViewOptions, by_key, dollars, ratio, total};
 
 /// QA verdicts across runs. `pass_rate = passed / (passed + warning + failed)`, 0 when
 /// no run has one of those verdicts.
@@ -50,59 +53,129 @@ pub struct AnalyticsSummary {
     pub success_rate: f64,
 }
 
-/// What the summary needs besides the data.
-#[derive(Debug, Clone, Copy)]
-pub struct SummaryOptions {
-    pub monthly_budget: Option<f64>,
-    pub now: DateTime<Utc>,
-}
-
-fn ratio(numerator: f64, denominator: f64) -> f64 {
-    if denominator > 0.0 {
-        numerator / denominator
-    } else {
-        0.0
+/// The raw sums the summary is composed from, read from the rollup tier: executions
+/// and runs from their rollups, jobs from the live job state. Equal to what
+/// [`tally_storage::TotalsReader`] recomputes from raw rows.
+///
+/// # Errors
+/// A storage failure.
+pub fn totals(reader: &dyn RollupReader, filter: &Filter) -> Result<Totals> {
+    let executions = total(reader, Family::Executions, filter)?;
+    let mut runs = RunTotals::default();
+    for (key, m) in by_key(reader, Family::Runs, filter)? {
+        let (qa, mode) = RunMode::split_key(key.key);
+        runs.count += m.n;
+        runs.tokens += m.tokens();
+        runs.cost_nanos += m.cost_nusd;
+        runs.duration_us += m.duration_us;
+        match mode {
+            RunMode::TwoLoop => runs.mode_2loop += m.n,
+            RunMode::ThreeLoop => runs.mode_3loop += m.n,
+            RunMode::Other => {}
+        }
+        if let Some(slot) = runs.qa.get_mut(usize::from(qa)) {
+            *slot += m.n;
+        }
     }
+    let mut jobs = JobTotals::default();
+    for job in reader.job_states(filter)? {
+        jobs.distinct += 1;
+        jobs.by_status[usize::from(job.status.code())] += 1;
+    }
+    Ok(Totals {
+        executions: ExecutionTotals {
+            count: executions.n,
+            successes: executions.ok,
+            tokens: executions.tokens(),
+            cost_nanos: executions.cost_nusd,
+            duration_us: executions.duration_us,
+        },
+        runs,
+        jobs,
+    })
 }
 
-fn dollars(nanos: i64) -> f64 {
-    Usd::from_nanos(nanos).0
+/// The cost of the calendar month (UTC) that contains `options.now`, for the filter's
+/// project, whatever the filter's time range.
+pub(crate) fn current_month_cost(
+    reader: &dyn RollupReader,
+    project: Option<&str>,
+    options: &ViewOptions,
+) -> Result<f64> {
+    let month = Filter {
+        project: project.map(str::to_owned),
+        from: Some(options.month_start()),
+        to: None,
+    };
+    let executions = total(reader, Family::Executions, &month)?;
+    let runs = total(reader, Family::Runs, &month)?;
+    Ok(dollars(executions.cost_nusd + runs.cost_nusd))
 }
 
-/// The summary of the events `filter` selects.
+/// The summary of the events `filter` selects, from the rollup tier.
 ///
 /// # Errors
 /// A storage failure.
 pub fn summary(
-    reader: &dyn TotalsReader,
+    reader: &dyn RollupReader,
     filter: &Filter,
-    options: SummaryOptions,
+    options: &ViewOptions,
 ) -> Result<AnalyticsSummary> {
-    let totals = reader.totals(filter)?;
-    let month_start = Utc
-        .with_ymd_and_hms(options.now.year(), options.now.month(), 1, 0, 0, 0)
-        .single()
-        .unwrap_or(options.now);
-    let month = Filter {
-        project: filter.project.clone(),
-        from: Some(month_start),
-        to: None,
-    };
-    let month_totals = reader.totals(&month)?;
-    Ok(compose(&totals, &month_totals, options))
+    let totals = totals(reader, filter)?;
+    let month_cost = current_month_cost(reader, filter.project.as_deref(), options)?;
+    Ok(compose(&totals, month_cost, options))
 }
 
-fn compose(totals: &Totals, month: &Totals, options: SummaryOptions) -> AnalyticsSummary {
-    let runs = &totals.runs;
-    let executions = &totals.executions;
+/// The summary recomputed from raw rows (slow; the reference the rollups are checked
+/// against).
+///
+/// # Errors
+/// A storage failure.
+pub fn summary_from_raw(
+    reader: &dyn TotalsReader,
+    filter: &Filter,
+    options: &ViewOptions,
+) -> Result<AnalyticsSummary> {
+    let totals = reader.totals(filter)?;
+    let month = reader.totals(&Filter {
+        project: filter.project.clone(),
+        from: Some(options.month_start()),
+        to: None,
+    })?;
+    let month_cost = dollars(month.executions.cost_nanos + month.runs.cost_nanos);
+    Ok(compose(&totals, month_cost, options))
+}
+
+/// The QA verdicts of the runs `filter` selects.
+///
+/// # Errors
+/// A storage failure.
+pub fn qa(reader: &dyn RollupReader, filter: &Filter) -> Result<QaSummary> {
+    Ok(qa_summary(&totals(reader, filter)?.runs))
+}
+
+fn qa_summary(runs: &RunTotals) -> QaSummary {
     let qa = |status: QaStatus| runs.qa[usize::from(status.code())];
-    let jobs = |status: JobStatus| totals.jobs.by_status[usize::from(status.code())];
     let (passed, warning, failed) = (
         qa(QaStatus::Passed),
         qa(QaStatus::Warning),
         qa(QaStatus::Failed),
     );
-    let current_month_cost = dollars(month.executions.cost_nanos + month.runs.cost_nanos);
+    QaSummary {
+        total_qa_runs: passed + warning + failed + qa(QaStatus::Error),
+        qa_passed: passed,
+        qa_warning: warning,
+        qa_failed: failed,
+        qa_error: qa(QaStatus::Error),
+        qa_not_run: qa(QaStatus::NotRun),
+        pass_rate: ratio(passed as f64, (passed + warning + failed) as f64),
+    }
+}
+
+fn compose(totals: &Totals, current_month_cost: f64, options: &ViewOptions) -> AnalyticsSummary {
+    let runs = &totals.runs;
+    let executions = &totals.executions;
+    let jobs = |status: JobStatus| totals.jobs.by_status[usize::from(status.code())];
     AnalyticsSummary {
         total_runs: runs.count,
         total_jobs: totals.jobs.distinct,
@@ -117,21 +190,13 @@ fn compose(totals: &Totals, month: &Totals, options: SummaryOptions) -> Analytic
         jobs_queued: jobs(JobStatus::Queued),
         runs_2loop: runs.mode_2loop,
         runs_3loop: runs.mode_3loop,
-        qa_summary: QaSummary {
-            total_qa_runs: passed + warning + failed + qa(QaStatus::Error),
-            qa_passed: passed,
-            qa_warning: warning,
-            qa_failed: failed,
-            qa_error: qa(QaStatus::Error),
-            qa_not_run: qa(QaStatus::NotRun),
-            pass_rate: ratio(passed as f64, (passed + warning + failed) as f64),
-        },
+        qa_summary: qa_summary(runs),
         monthly_budget: options.monthly_budget,
         current_month_cost,
         budget_remaining: options
             .monthly_budget
             .map(|budget| budget - current_month_cost),
-        generated_at: options.now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        generated_at: options.generated_at(),
         total_executions: executions.count,
         success_rate: ratio(executions.successes as f64, executions.count as f64),
     }

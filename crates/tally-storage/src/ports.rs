@@ -268,6 +268,12 @@ pub trait RollupReader: Send + Sync {
     /// Any storage failure.
     fn minutes(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<Vec<MinuteRow>>;
 
+    /// The error classes executions reported, by their codes in risk facets.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn error_classes(&self) -> Result<Vec<(i64, String)>>;
+
     /// Distinct users seen since `since`.
     ///
     /// # Errors

@@ -329,8 +329,7 @@ impl Measures {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollupQuery<'a> {
     pub family: Family,
-    /// `None`: every project together.
-    pub project: Option<&'a str>,
+    pub projects: ProjectScope<'a>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// `Some`: rows no coarser than this, to group by period; `None`: the coarsest
@@ -338,9 +337,29 @@ pub struct RollupQuery<'a> {
     pub by: Option<Resolution>,
 }
 
+/// Which projects' rows a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectScope<'a> {
+    /// Every project together (the overall rows).
+    All,
+    /// One project.
+    One(&'a str),
+    /// Each project apart, every row naming its project.
+    Each,
+}
+
+impl<'a> ProjectScope<'a> {
+    /// One project when named, else all together.
+    pub fn from_option(project: Option<&'a str>) -> Self {
+        project.map_or(ProjectScope::All, ProjectScope::One)
+    }
+}
+
 /// One rollup row as read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RollupRow {
+    /// The row's project, when the query read [`ProjectScope::Each`].
+    pub project: Option<String>,
     pub resolution: Resolution,
     /// Start of the row's period, epoch seconds UTC.
     pub bucket: i64,

@@ -243,6 +243,10 @@ impl RollupReader for SqliteStore {
         rollup_read::minutes(&*self.reader()?, project, since)
     }
 
+    fn error_classes(&self) -> Result<Vec<(i64, String)>> {
+        rollup_read::error_classes(&*self.reader()?)
+    }
+
     fn active_users(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<u64> {
         rollup_read::active_users(&*self.reader()?, project, since)
     }

@@ -111,15 +111,39 @@ pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
         },
     )?;
 
+    // A job counts by its latest change (ties at one instant go to the later status),
+    // when that change falls in the range.
+    let Some(by_project) = where_clause(
+        conn,
+        &Filter {
+            project: filter.project.clone(),
+            from: None,
+            to: None,
+        },
+    )?
+    else {
+        return Ok(Totals::default());
+    };
+    let mut range = Vec::new();
+    let mut params = by_project.params.clone();
+    if let Some(from) = filter.from {
+        params.push(Value::Integer(from.timestamp_millis()));
+        range.push(format!(" AND ts >= ?{}", params.len()));
+    }
+    if let Some(to) = filter.to {
+        params.push(Value::Integer(to.timestamp_millis()));
+        range.push(format!(" AND ts < ?{}", params.len()));
+    }
     let mut jobs = JobTotals::default();
     let mut statement = conn.prepare(&format!(
         "SELECT status, count(*) FROM (
-             SELECT status, row_number() OVER (PARTITION BY project, job_id ORDER BY ts DESC, seq DESC) AS latest
+             SELECT status, ts, row_number() OVER (PARTITION BY project, job_id ORDER BY ts DESC, status DESC) AS latest
              FROM job WHERE {}
-         ) WHERE latest = 1 GROUP BY status",
-        w.sql
+         ) WHERE latest = 1{} GROUP BY status",
+        by_project.sql,
+        range.concat()
     ))?;
-    let mut rows = statement.query(params_from_iter(&w.params))?;
+    let mut rows = statement.query(params_from_iter(&params))?;
     while let Some(row) = rows.next()? {
         let status: u8 = row.get(0)?;
         let count = u(row.get(1)?);

@@ -9,7 +9,9 @@ use tally_models::{JobStatus, Kind, LatencySketch};
 
 use super::dictionary::Dim;
 use super::schema::RAW_TABLES;
-use crate::rollup::{ALL_PROJECTS, Facets, Family, Measures, Resolution, RollupQuery, RollupRow};
+use crate::rollup::{
+    ALL_PROJECTS, Facets, Family, Measures, ProjectScope, Resolution, RollupQuery, RollupRow,
+};
 use crate::{
     AgentLoadRow, AgentLoadSums, AgentState, Error, Filter, JobState, MinuteRow, Result,
     RetentionOutcome,
@@ -97,10 +99,14 @@ pub(super) fn code(conn: &Connection, dim: Dim, value: &str) -> Result<Option<i6
         .optional()?)
 }
 
-fn names(conn: &Connection, dim: Dim) -> Result<FxHashMap<i64, String>> {
+fn dictionary(conn: &Connection, dim: Dim) -> Result<FxHashMap<i64, String>> {
     let mut st = conn.prepare_cached("SELECT code, value FROM dict WHERE dim = ?1")?;
     let rows = st.query_map([dim as u8], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn error_classes(conn: &Connection) -> Result<Vec<(i64, String)>> {
+    Ok(dictionary(conn, Dim::ErrorClass)?.into_iter().collect())
 }
 
 fn key_dim(family: Family) -> Option<Dim> {
@@ -147,23 +153,30 @@ fn measures(row: &Row<'_>) -> Result<Measures> {
 }
 
 pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<RollupRow>> {
-    let project = match query.project {
-        None => ALL_PROJECTS,
-        Some(name) => match code(conn, Dim::Project, name)? {
-            Some(code) => code,
+    // Rows of one project (or of all together) are `project = ?`; each project apart is
+    // every row but the overall ones.
+    let (project_sql, project) = match query.projects {
+        ProjectScope::All => ("project = ?3", ALL_PROJECTS),
+        ProjectScope::One(name) => match code(conn, Dim::Project, name)? {
+            Some(code) => ("project = ?3", code),
             None => return Ok(Vec::new()),
         },
+        ProjectScope::Each => ("project > ?3", ALL_PROJECTS),
     };
     let (from, to) = hour_range(query.from, query.to);
     let names = key_dim(query.family)
-        .map(|dim| names(conn, dim))
+        .map(|dim| dictionary(conn, dim))
         .transpose()?;
-    let mut st = conn.prepare_cached(
+    let projects = match query.projects {
+        ProjectScope::Each => Some(dictionary(conn, Dim::Project)?),
+        _ => None,
+    };
+    let mut st = conn.prepare_cached(&format!(
         "SELECT bucket, key, n, ok, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us, last_ts, latency, facets
+                reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us, last_ts, latency, facets, project
          FROM rollup
-         WHERE family = ?1 AND resolution = ?2 AND project = ?3 AND bucket >= ?4 AND bucket < ?5",
-    )?;
+         WHERE family = ?1 AND resolution = ?2 AND {project_sql} AND bucket >= ?4 AND bucket < ?5"
+    ))?;
     let mut out = Vec::new();
     for segment in plan(from, to, query.by.unwrap_or(Resolution::Month)) {
         let mut rows = st.query(params![
@@ -175,7 +188,9 @@ pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<
         ])?;
         while let Some(row) = rows.next()? {
             let key: i64 = row.get(1)?;
+            let project: i64 = row.get(15)?;
             out.push(RollupRow {
+                project: projects.as_ref().and_then(|p| p.get(&project).cloned()),
                 resolution: segment.resolution,
                 bucket: row.get(0)?,
                 key,

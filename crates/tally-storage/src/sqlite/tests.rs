@@ -1,7 +1,7 @@
 //! The adapter against a real SQLite file: idempotency, atomicity, quarantine.
 
 use chrono::{TimeZone, Utc};
-use tally_models::{Event, EventBody, EventId, Execution, TokenUsage, Usd};
+use tally_models::{CostSource, Event, EventBody, EventId, Execution, TokenUsage, Usd};
 
 use super::{SqliteOptions, SqliteStore};
 use crate::{
@@ -29,6 +29,7 @@ fn execution(id: &str, project: &str, cost: f64) -> Event {
                 ..Default::default()
             },
             cost_usd: Some(Usd(cost)),
+            cost_source: CostSource::Reported,
             effort: None,
             browser_used: false,
             error: None,
