@@ -51,12 +51,15 @@ fn the_summary_adds_executions_and_runs_and_counts_jobs_by_latest_status() {
     // Execution tokens are input + output (cached and reasoning are subsets); run tokens
     // are the sum over the run's models.
     assert_eq!(s.total_tokens, 1200 + 3500 + 120);
+    // The run's claude-haiku-4 usage sent no cost: tally prices it from its table
+    // (100 input tokens at $1/M, 20 output tokens at $5/M).
+    let haiku = 100.0 * 1.0 / 1e6 + 20.0 * 5.0 / 1e6;
     assert!(
-        (s.total_cost - (0.0045 + 0.0125)).abs() < 1e-12,
+        (s.total_cost - (0.0045 + 0.0125 + haiku)).abs() < 1e-12,
         "{}",
         s.total_cost
     );
-    assert!((s.avg_cost_per_run - 0.0125 / 2.0).abs() < 1e-12);
+    assert!((s.avg_cost_per_run - (0.0125 + haiku) / 2.0).abs() < 1e-12);
     assert!((s.avg_duration_seconds - 170.25).abs() < 1e-9);
     assert_eq!(
         (

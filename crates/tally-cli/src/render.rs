@@ -124,7 +124,7 @@ mod tests {
         let value = serde_json::json!({"total": 3, "rows": [{"name": "a", "cost": 1.5}, {"name": "bb", "cost": null}]});
         assert_eq!(
             render(&value),
-            "rows:\n  name  cost\n  a     1.5000\n  bb    -\ntotal  3\n"
+            "total  3\nrows:\n  name  cost\n  a     1.5000\n  bb    -\n"
         );
     }
 }
