@@ -47,7 +47,6 @@ pub struct AgentSummary {
     pub successful_executions: u64,
     pub success_rate: f64,
     pub avg_duration_seconds: f64,
-    pub p95_duration_ms: Option<f64>,
     pub total_cost: f64,
 }
 
@@ -117,7 +116,6 @@ pub fn agents(reader: &dyn RollupReader, filter: &Filter) -> Result<Vec<AgentSum
                 successful_executions: m.ok,
                 success_rate: ratio(m.ok as f64, m.n as f64),
                 avg_duration_seconds: ratio(m.duration_us as f64 / 1e6, m.n as f64),
-                p95_duration_ms: m.latency.quantile(0.95),
                 total_cost: dollars(m.cost_nusd),
             }
         })

@@ -236,6 +236,7 @@ pub struct Execution {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<Usd>,
     /// Whether `cost_usd` was sent or computed from the price table.
+    #[serde(skip_serializing_if = "CostSource::is_reported")]
     pub cost_source: CostSource,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effort: Option<Effort>,
@@ -253,6 +254,12 @@ pub enum CostSource {
     Reported,
     /// Computed by tally from the model's price and the token counts.
     Computed,
+}
+
+impl CostSource {
+    pub fn is_reported(&self) -> bool {
+        *self == CostSource::Reported
+    }
 }
 
 /// One orchestrator run.

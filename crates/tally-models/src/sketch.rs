@@ -7,8 +7,6 @@
 //! a value `v > 0` falls in bin `ceil(log_γ v)` with `γ = (1 + α) / (1 − α)`, and the
 //! bin answers `2γ^i / (γ + 1)`, within `α` of every value in it.
 
-use std::collections::BTreeMap;
-
 /// The relative accuracy of every quantile: 1 %.
 pub const SKETCH_RELATIVE_ACCURACY: f64 = 0.01;
 
@@ -21,12 +19,24 @@ const ENCODING_V1: u8 = 1;
 
 /// A mergeable sketch of non-negative values answering quantiles within 1 % of the
 /// true value (for the rank `floor(q · (n − 1))` of the sorted values).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Bins are held densely (`counts[i]` is bin `offset + i`), so adding, merging and
+/// decoding touch plain slices; the encoding is sparse.
+#[derive(Debug, Clone, Default)]
 pub struct LatencySketch {
     zeros: u64,
-    bins: BTreeMap<i32, u64>,
+    offset: i32,
+    counts: Vec<u64>,
     count: u64,
 }
+
+impl PartialEq for LatencySketch {
+    fn eq(&self, other: &Self) -> bool {
+        self.zeros == other.zeros && self.count == other.count && self.bins().eq(other.bins())
+    }
+}
+
+impl Eq for LatencySketch {}
 
 fn gamma() -> f64 {
     (1.0 + SKETCH_RELATIVE_ACCURACY) / (1.0 - SKETCH_RELATIVE_ACCURACY)
@@ -52,6 +62,21 @@ impl LatencySketch {
         LatencySketch::default()
     }
 
+    /// The non-empty bins, by index.
+    fn bins(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (self.offset + i as i32, *n))
+    }
+
+    /// The slot of `bin`, growing the dense range to hold it.
+    fn slot(&mut self, bin: i32) -> &mut u64 {
+        self.cover(bin, bin);
+        &mut self.counts[(bin - self.offset) as usize]
+    }
+
     /// Adds one value. Negative and NaN values count as zero.
     pub fn add(&mut self, value: f64) {
         self.add_n(value, 1);
@@ -64,9 +89,9 @@ impl LatencySketch {
         }
         self.count += n;
         if value > MIN_INDEXABLE && value.is_finite() {
-            *self.bins.entry(bin_of(value)).or_default() += n;
+            *self.slot(bin_of(value)) += n;
         } else if value.is_infinite() && value > 0.0 {
-            *self.bins.entry(bin_of(f64::MAX)).or_default() += n;
+            *self.slot(bin_of(f64::MAX)) += n;
         } else {
             self.zeros += n;
         }
@@ -77,8 +102,33 @@ impl LatencySketch {
     pub fn merge(&mut self, other: &LatencySketch) {
         self.count += other.count;
         self.zeros += other.zeros;
-        for (&bin, &n) in &other.bins {
-            *self.bins.entry(bin).or_default() += n;
+        if other.counts.is_empty() {
+            return;
+        }
+        let last = other.offset + other.counts.len() as i32 - 1;
+        self.cover(other.offset, last);
+        let start = (other.offset - self.offset) as usize;
+        for (into, n) in self.counts[start..].iter_mut().zip(&other.counts) {
+            *into += n;
+        }
+    }
+
+    /// Grows the dense range, in one step, to hold bins `first..=last`.
+    fn cover(&mut self, first: i32, last: i32) {
+        if self.counts.is_empty() {
+            self.offset = first;
+            self.counts.resize((last - first) as usize + 1, 0);
+            return;
+        }
+        let end = self.offset + self.counts.len() as i32;
+        if first < self.offset {
+            let mut grown = vec![0; (end.max(last + 1) - first) as usize];
+            let at = (self.offset - first) as usize;
+            grown[at..at + self.counts.len()].copy_from_slice(&self.counts);
+            self.counts = grown;
+            self.offset = first;
+        } else if last >= end {
+            self.counts.resize((last - self.offset) as usize + 1, 0);
         }
     }
 
@@ -103,25 +153,28 @@ impl LatencySketch {
             return Some(0.0);
         }
         let mut seen = self.zeros;
-        for (&bin, &n) in &self.bins {
+        let mut last = None;
+        for (bin, n) in self.bins() {
             seen += n;
+            last = Some(bin);
             if seen > rank {
                 return Some(value_of(bin));
             }
         }
-        self.bins.keys().next_back().map(|&bin| value_of(bin))
+        last.map(value_of)
     }
 
-    /// The sketch as bytes: a format byte, the count of zeros, the number of bins, then
-    /// each bin as (gap to the previous index, count), all LEB128 varints (zigzag for
-    /// the first index). Dozens of bytes for a typical hour of latencies.
+    /// The sketch as bytes: a format byte, the count of zeros, the number of non-empty
+    /// bins, then each bin as (gap to the previous index, count), all LEB128 varints
+    /// (zigzag for the first index). Dozens of bytes for a typical hour of latencies.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4 + self.bins.len() * 3);
+        let bins = self.bins().count();
+        let mut out = Vec::with_capacity(4 + bins * 3);
         out.push(ENCODING_V1);
         put_varint(&mut out, self.zeros);
-        put_varint(&mut out, self.bins.len() as u64);
+        put_varint(&mut out, bins as u64);
         let mut previous: Option<i32> = None;
-        for (&bin, &n) in &self.bins {
+        for (bin, n) in self.bins() {
             match previous {
                 None => put_varint(&mut out, zigzag(bin)),
                 Some(p) => put_varint(&mut out, u64::from(bin.abs_diff(p))),
@@ -153,6 +206,7 @@ impl LatencySketch {
         }
         let zeros = take_varint(&mut rest)?;
         let len = take_varint(&mut rest)?;
+        // Read everything before changing anything, so a corrupt blob changes nothing.
         let mut bins = Vec::with_capacity(len.min(4096) as usize);
         let mut previous: Option<i64> = None;
         for _ in 0..len {
@@ -170,8 +224,11 @@ impl LatencySketch {
         }
         self.zeros += zeros;
         self.count += zeros;
+        if let (Some(first), Some(last)) = (bins.first(), bins.last()) {
+            self.cover(first.0, last.0);
+        }
         for (bin, n) in bins {
-            *self.bins.entry(bin).or_default() += n;
+            self.counts[(bin - self.offset) as usize] += n;
             self.count += n;
         }
         Ok(())

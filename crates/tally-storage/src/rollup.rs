@@ -25,7 +25,7 @@ pub enum Family {
     ExecutionsByModel = 2,
     /// `execution` events by `tool`; latency and risk facets.
     ExecutionsByTool = 3,
-    /// `execution` events by `agent_id` (0 = none); latency.
+    /// `execution` events by `agent_id` (0 = none).
     ExecutionsByAgent = 4,
     /// `run` events by [`run_key`] (QA status and mode); latency: `duration_s` in ms.
     Runs = 5,
@@ -57,6 +57,30 @@ impl Family {
 
     pub fn code(self) -> u8 {
         self as u8
+    }
+
+    /// The resolutions this family is rolled up at. Families keyed by a tool, model or
+    /// agent skip the hour: with dozens of projects times dozens of tools, hour rows
+    /// would hold about as many rows as there are events, and the views over them
+    /// (profiles over 30 days, breakdowns) read days anyway.
+    pub fn resolutions(self) -> &'static [Resolution] {
+        match self {
+            Family::ExecutionsByModel
+            | Family::ExecutionsByTool
+            | Family::ExecutionsByAgent
+            | Family::RunsByModel => &[Resolution::Day, Resolution::Month],
+            Family::Executions
+            | Family::Runs
+            | Family::Jobs
+            | Family::Requests
+            | Family::Events
+            | Family::Errors => &Resolution::ALL,
+        }
+    }
+
+    /// The finest resolution rolled up: ranges are widened to whole periods of it.
+    pub fn finest(self) -> Resolution {
+        self.resolutions()[0]
     }
 }
 
@@ -325,7 +349,8 @@ impl Measures {
 }
 
 /// Which rollup rows a question reads. `from` is inclusive, `to` exclusive; both are
-/// taken at hour resolution (a partial hour counts whole).
+/// widened to whole periods of the family's finest resolution (a partial hour, or day
+/// for day-resolution families, counts whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RollupQuery<'a> {
     pub family: Family,

@@ -88,6 +88,7 @@ impl std::fmt::Debug for SqliteStore {
 struct Writer {
     conn: Connection,
     dict: Dictionary,
+    rollups: rollup_write::RollupCache,
 }
 
 fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
@@ -127,7 +128,6 @@ impl SqliteStore {
         // checkpoint only steps in should the WAL pass ~160 MiB.
         conn.pragma_update(None, "wal_autocheckpoint", 40_000)?;
         schema::migrate(&mut conn, &shown)?;
-        rollup_write::register_functions(&conn)?;
         let reader_options = options.clone();
         let manager = SqliteConnectionManager::file(&path)
             .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
@@ -144,6 +144,7 @@ impl SqliteStore {
             writer: Mutex::new(Writer {
                 conn,
                 dict: Dictionary::new(),
+                rollups: rollup_write::RollupCache::default(),
             }),
         })
     }
@@ -198,8 +199,12 @@ impl SqliteStore {
 impl EventStore for SqliteStore {
     fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
         let mut writer = self.writer();
-        let Writer { conn, dict } = &mut *writer;
-        let outcome = write::write_batch(conn, dict, batch)?;
+        let Writer {
+            conn,
+            dict,
+            rollups,
+        } = &mut *writer;
+        let outcome = write::write_batch(conn, dict, rollups, batch)?;
         drop(writer);
         self.checkpointer.nudge();
         Ok(outcome)
@@ -260,6 +265,7 @@ impl Retention for SqliteStore {
         minutes_before: DateTime<Utc>,
     ) -> Result<RetentionOutcome> {
         let mut writer = self.writer();
+        writer.rollups.clear();
         rollup_read::delete_expired(&mut writer.conn, raw_before, rollups_before, minutes_before)
     }
 }

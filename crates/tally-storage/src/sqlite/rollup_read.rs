@@ -84,10 +84,14 @@ fn cover(from: i64, to: i64, coarsest: Resolution, out: &mut Vec<Segment>) {
     }
 }
 
-/// The range of a query in epoch seconds, widened to whole hours.
-fn hour_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> (i64, i64) {
-    let from = from.map_or(NEG_INF, |t| floor_to(Resolution::Hour, t.timestamp()));
-    let to = to.map_or(POS_INF, |t| ceil_to(Resolution::Hour, t.timestamp()));
+/// The range of a query in epoch seconds, widened to whole periods of `finest`.
+fn widened_range(
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    finest: Resolution,
+) -> (i64, i64) {
+    let from = from.map_or(NEG_INF, |t| floor_to(finest, t.timestamp()));
+    let to = to.map_or(POS_INF, |t| ceil_to(finest, t.timestamp()));
     (from, to)
 }
 
@@ -163,7 +167,7 @@ pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<
         },
         ProjectScope::Each => ("project > ?3", ALL_PROJECTS),
     };
-    let (from, to) = hour_range(query.from, query.to);
+    let (from, to) = widened_range(query.from, query.to, query.family.finest());
     let names = key_dim(query.family)
         .map(|dim| dictionary(conn, dim))
         .transpose()?;
@@ -178,7 +182,11 @@ pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<
          WHERE family = ?1 AND resolution = ?2 AND {project_sql} AND bucket >= ?4 AND bucket < ?5"
     ))?;
     let mut out = Vec::new();
-    for segment in plan(from, to, query.by.unwrap_or(Resolution::Month)) {
+    let coarsest = query
+        .by
+        .unwrap_or(Resolution::Month)
+        .max(query.family.finest());
+    for segment in plan(from, to, coarsest) {
         let mut rows = st.query(params![
             query.family.code(),
             segment.resolution as u8,
@@ -304,7 +312,7 @@ pub(super) fn agent_states(conn: &Connection, project: Option<&str>) -> Result<V
 }
 
 pub(super) fn agent_load(conn: &Connection, filter: &Filter) -> Result<Vec<AgentLoadRow>> {
-    let (from, to) = hour_range(filter.from, filter.to);
+    let (from, to) = widened_range(filter.from, filter.to, Resolution::Hour);
     let Some((clause, values)) = scope(
         conn,
         filter.project.as_deref(),

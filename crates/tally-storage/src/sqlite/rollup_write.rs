@@ -4,73 +4,25 @@
 //! rollups count every stored event exactly once.
 
 use chrono::{DateTime, Timelike, Utc};
-use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Transaction, params};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tally_models::{CostSource, Event, EventBody, JobStatus, LatencySketch, Severity};
 
 use super::dictionary::{Dictionary, Dim};
-use crate::Result;
-use crate::rollup::{ALL_PROJECTS, Facet, Facets, Family, Measures, Resolution, RunMode, run_key};
+use crate::rollup::{ALL_PROJECTS, Facet, Family, Measures, Resolution, RunMode, run_key};
+use crate::{Error, Result};
 
 /// How far back an event may lie, when it arrives, to count in the minute tier that
 /// answers the real-time windows.
 pub(super) const MINUTE_TIER_HORIZON_MS: i64 = 24 * 3600 * 1000;
 
-/// Registers the SQL functions the rollup upserts merge blobs with.
-pub(super) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
-    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    conn.create_scalar_function("tally_sketch_merge", 2, flags, |ctx| {
-        merge_blobs(
-            ctx.get_raw(0),
-            ctx.get_raw(1),
-            |into: &mut LatencySketch, bytes| into.merge_encoded(bytes).map_err(|e| e.to_string()),
-            |s: &LatencySketch| s.encode(),
-        )
-    })?;
-    conn.create_scalar_function("tally_facets_merge", 2, flags, |ctx| {
-        merge_blobs(
-            ctx.get_raw(0),
-            ctx.get_raw(1),
-            |into: &mut Facets, bytes| into.merge_encoded(bytes).map_err(str::to_owned),
-            Facets::encode,
-        )
-    })
-}
-
-fn merge_blobs<T: Default>(
-    a: ValueRef<'_>,
-    b: ValueRef<'_>,
-    merge: impl Fn(&mut T, &[u8]) -> std::result::Result<(), String>,
-    encode: impl Fn(&T) -> Vec<u8>,
-) -> rusqlite::Result<Option<Vec<u8>>> {
-    let mut merged = T::default();
-    let mut any = false;
-    for value in [a, b] {
-        match value {
-            ValueRef::Null => {}
-            ValueRef::Blob(bytes) => {
-                merge(&mut merged, bytes)
-                    .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
-                any = true;
-            }
-            _ => {
-                return Err(rusqlite::Error::UserFunctionError(
-                    "rollup blob column holds a non-blob value".into(),
-                ));
-            }
-        }
-    }
-    Ok(any.then(|| encode(&merged)))
-}
-
-/// The hour-resolution key a delta is gathered under.
+/// The key a delta is gathered under: its bucket is of the family's finest resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct HourKey {
+struct DeltaKey {
     family: Family,
     project: i64,
-    hour: i64,
+    bucket: i64,
     key: i64,
 }
 
@@ -113,7 +65,7 @@ struct MinuteCell {
 /// What one batch adds to the rollup and state tables.
 #[derive(Debug, Default)]
 pub(super) struct RollupDelta<'e> {
-    hours: FxHashMap<HourKey, Measures>,
+    deltas: FxHashMap<DeltaKey, Measures>,
     jobs: Vec<JobChange<'e>>,
     agent_load: FxHashMap<(i64, i64, i64), AgentLoad>,
     agent_latest: FxHashMap<(i64, i64), AgentLatest>,
@@ -131,12 +83,12 @@ impl<'e> RollupDelta<'e> {
         }
     }
 
-    fn measures(&mut self, family: Family, project: i64, hour: i64, key: i64) -> &mut Measures {
-        self.hours
-            .entry(HourKey {
+    fn measures(&mut self, family: Family, project: i64, ts: i64, key: i64) -> &mut Measures {
+        self.deltas
+            .entry(DeltaKey {
                 family,
                 project,
-                hour,
+                bucket: family.finest().bucket(ts),
                 key,
             })
             .or_default()
@@ -152,9 +104,8 @@ impl<'e> RollupDelta<'e> {
         event: &'e Event,
     ) -> Result<()> {
         let ts = event.ts.timestamp_millis();
-        let hour = Resolution::Hour.bucket(ts);
         let kind = event.kind().code();
-        let events = self.measures(Family::Events, project, hour, i64::from(kind));
+        let events = self.measures(Family::Events, project, ts, i64::from(kind));
         events.n += 1;
         events.last_ts = events.last_ts.max(ts);
         let mut minute = (ts >= self.minute_horizon).then_some((0.0, false));
@@ -192,16 +143,16 @@ impl<'e> RollupDelta<'e> {
                         m.computed_cost_nusd += computed;
                     }
                 };
-                add(self.measures(Family::Executions, project, hour, 0), true);
+                add(self.measures(Family::Executions, project, ts, 0), true);
                 add(
-                    self.measures(Family::ExecutionsByModel, project, hour, model),
+                    self.measures(Family::ExecutionsByModel, project, ts, model),
                     true,
                 );
                 add(
-                    self.measures(Family::ExecutionsByAgent, project, hour, agent),
+                    self.measures(Family::ExecutionsByAgent, project, ts, agent),
                     true,
                 );
-                let by_tool = self.measures(Family::ExecutionsByTool, project, hour, tool);
+                let by_tool = self.measures(Family::ExecutionsByTool, project, ts, tool);
                 add(by_tool, true);
                 let failed = !x.success;
                 let facets = &mut by_tool.facets;
@@ -222,7 +173,7 @@ impl<'e> RollupDelta<'e> {
             EventBody::Run(r) => {
                 let mode = RunMode::of(r.mode.as_deref());
                 let key = run_key(r.qa_status.code(), mode);
-                let runs = self.measures(Family::Runs, project, hour, key);
+                let runs = self.measures(Family::Runs, project, ts, key);
                 runs.n += 1;
                 runs.duration_us += (r.duration_s * 1e6).round() as i64;
                 runs.last_ts = runs.last_ts.max(ts);
@@ -234,7 +185,7 @@ impl<'e> RollupDelta<'e> {
                 }
                 for usage in &r.models {
                     let model = dict.code(tx, Dim::Model, &usage.model)?;
-                    let m = self.measures(Family::RunsByModel, project, hour, model);
+                    let m = self.measures(Family::RunsByModel, project, ts, model);
                     m.n += 1;
                     m.input_tokens += usage.input_tokens;
                     m.output_tokens += usage.output_tokens;
@@ -243,7 +194,7 @@ impl<'e> RollupDelta<'e> {
                 }
             }
             EventBody::Job(j) => {
-                let m = self.measures(Family::Jobs, project, hour, i64::from(j.status.code()));
+                let m = self.measures(Family::Jobs, project, ts, i64::from(j.status.code()));
                 m.n += 1;
                 m.last_ts = m.last_ts.max(ts);
                 self.jobs.push(JobChange {
@@ -255,7 +206,7 @@ impl<'e> RollupDelta<'e> {
             }
             EventBody::Request(r) => {
                 let endpoint = dict.code(tx, Dim::Endpoint, &r.endpoint)?;
-                let m = self.measures(Family::Requests, project, hour, endpoint);
+                let m = self.measures(Family::Requests, project, ts, endpoint);
                 m.n += 1;
                 m.ok += u64::from(r.status < 500);
                 m.duration_us += (r.latency_ms * 1000.0).round() as i64;
@@ -265,7 +216,7 @@ impl<'e> RollupDelta<'e> {
                 user = r.user_id.as_deref();
             }
             EventBody::Error(e) => {
-                let m = self.measures(Family::Errors, project, hour, i64::from(e.severity.code()));
+                let m = self.measures(Family::Errors, project, ts, i64::from(e.severity.code()));
                 m.n += 1;
                 m.last_ts = m.last_ts.max(ts);
                 let serious = matches!(e.severity, Severity::Error | Severity::Critical);
@@ -273,6 +224,7 @@ impl<'e> RollupDelta<'e> {
             }
             EventBody::AgentStatus(a) => {
                 let agent = dict.code(tx, Dim::Agent, &a.agent_id)?;
+                let hour = Resolution::Hour.bucket(ts);
                 let load = self.agent_load.entry((project, agent, hour)).or_default();
                 load.snapshots += 1;
                 load.active += a.active_tasks;
@@ -323,65 +275,154 @@ impl<'e> RollupDelta<'e> {
     }
 
     /// Merges the deltas into the tables, inside the batch's transaction.
-    pub(super) fn flush(self, tx: &Transaction<'_>) -> Result<()> {
-        let mut rows: FxHashMap<(Family, Resolution, i64, i64, i64), Measures> =
-            FxHashMap::default();
-        for (key, measures) in self.hours {
-            for resolution in Resolution::ALL {
-                let bucket = resolution.bucket(key.hour * 1000);
+    pub(super) fn flush(self, tx: &Transaction<'_>, cache: &mut RollupCache) -> Result<()> {
+        // Each delta goes straight into the cached rows it adds to; each touched row is
+        // then written once.
+        let mut touched: FxHashSet<RowKey> = FxHashSet::default();
+        for (key, delta) in &self.deltas {
+            for &resolution in key.family.resolutions() {
+                let bucket = resolution.bucket(key.bucket * 1000);
                 for project in [key.project, ALL_PROJECTS] {
-                    rows.entry((key.family, resolution, project, bucket, key.key))
-                        .or_default()
-                        .merge(&measures);
+                    let row_key = (key.family, resolution, project, bucket, key.key);
+                    cache.row(tx, row_key)?.merge(delta);
+                    touched.insert(row_key);
                 }
             }
         }
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO rollup (family, resolution, project, bucket, key, n, ok, input_tokens, output_tokens,
-                cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_nusd, computed_cost_nusd,
-                duration_us, last_ts, latency, facets)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-             ON CONFLICT DO UPDATE SET
-                n = n + excluded.n, ok = ok + excluded.ok,
-                input_tokens = input_tokens + excluded.input_tokens,
-                output_tokens = output_tokens + excluded.output_tokens,
-                cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
-                cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-                reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
-                cost_nusd = cost_nusd + excluded.cost_nusd,
-                computed_cost_nusd = computed_cost_nusd + excluded.computed_cost_nusd,
-                duration_us = duration_us + excluded.duration_us,
-                last_ts = max(last_ts, excluded.last_ts),
-                latency = tally_sketch_merge(latency, excluded.latency),
-                facets = tally_facets_merge(facets, excluded.facets)",
+        let mut replace = tx.prepare_cached(
+            "INSERT OR REPLACE INTO rollup (family, resolution, project, bucket, key, n, ok, input_tokens,
+                output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_nusd,
+                computed_cost_nusd, duration_us, last_ts, latency, facets)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         )?;
-        for ((family, resolution, project, bucket, key), m) in rows {
-            upsert.execute(params![
+        for key in touched {
+            let row = cache.row(tx, key)?;
+            let (family, resolution, project, bucket, code) = key;
+            replace.execute(params![
                 family.code(),
                 resolution as u8,
                 project,
                 bucket,
-                key,
-                to_i64(m.n),
-                to_i64(m.ok),
-                to_i64(m.input_tokens),
-                to_i64(m.output_tokens),
-                to_i64(m.cache_read_tokens),
-                to_i64(m.cache_write_tokens),
-                to_i64(m.reasoning_tokens),
-                m.cost_nusd,
-                m.computed_cost_nusd,
-                m.duration_us,
-                m.last_ts,
-                (!m.latency.is_empty()).then(|| m.latency.encode()),
-                (!m.facets.is_empty()).then(|| m.facets.encode()),
+                code,
+                to_i64(row.n),
+                to_i64(row.ok),
+                to_i64(row.input_tokens),
+                to_i64(row.output_tokens),
+                to_i64(row.cache_read_tokens),
+                to_i64(row.cache_write_tokens),
+                to_i64(row.reasoning_tokens),
+                row.cost_nusd,
+                row.computed_cost_nusd,
+                row.duration_us,
+                row.last_ts,
+                (!row.latency.is_empty()).then(|| row.latency.encode()),
+                (!row.facets.is_empty()).then(|| row.facets.encode()),
             ])?;
         }
+        cache.trim();
         flush_jobs(tx, &self.jobs)?;
         flush_agents(tx, &self.agent_load, &self.agent_latest)?;
         flush_minutes(tx, &self.minutes, &self.users)?;
         Ok(())
     }
+}
+
+/// A rollup row's primary key: family, resolution, project, bucket, key.
+type RowKey = (Family, Resolution, i64, i64, i64);
+
+/// The writer's copy of the rollup rows it touched lately, decoded, so a batch merges
+/// its deltas in memory and writes each row once instead of reading, decoding and
+/// re-encoding it in SQL. It is only trusted while no other connection has written the
+/// database (`PRAGMA data_version`), and dropped whenever a transaction fails or
+/// retention deletes rows.
+#[derive(Debug, Default)]
+pub(super) struct RollupCache {
+    rows: FxHashMap<RowKey, Measures>,
+    data_version: Option<i64>,
+}
+
+/// Rows kept between batches; past this the cache starts over (it is only a cache).
+const ROLLUP_CACHE_ROWS: usize = 50_000;
+
+impl RollupCache {
+    /// Called at the start of each write transaction: forgets everything if another
+    /// connection committed since the last one.
+    pub(super) fn begin(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if self.data_version != Some(version) {
+            self.rows.clear();
+            self.data_version = Some(version);
+        }
+        Ok(())
+    }
+
+    /// Forgets every row (after a failed transaction or a deletion).
+    pub(super) fn clear(&mut self) {
+        self.rows.clear();
+        self.data_version = None;
+    }
+
+    fn row(&mut self, tx: &Transaction<'_>, key: RowKey) -> Result<&mut Measures> {
+        use std::collections::hash_map::Entry;
+        match self.rows.entry(key) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => Ok(entry.insert(load(tx, key)?)),
+        }
+    }
+
+    fn trim(&mut self) {
+        if self.rows.len() > ROLLUP_CACHE_ROWS {
+            self.rows.clear();
+        }
+    }
+}
+
+fn load(tx: &Transaction<'_>, key: RowKey) -> Result<Measures> {
+    let (family, resolution, project, bucket, code) = key;
+    let mut st = tx.prepare_cached(
+        "SELECT n, ok, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+                reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us, last_ts, latency, facets
+         FROM rollup WHERE family = ?1 AND resolution = ?2 AND project = ?3 AND bucket = ?4 AND key = ?5",
+    )?;
+    let mut rows = st.query(params![
+        family.code(),
+        resolution as u8,
+        project,
+        bucket,
+        code
+    ])?;
+    let Some(row) = rows.next()? else {
+        return Ok(Measures::default());
+    };
+    let u = |i: usize| -> rusqlite::Result<u64> {
+        Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
+    };
+    let mut m = Measures {
+        n: u(0)?,
+        ok: u(1)?,
+        input_tokens: u(2)?,
+        output_tokens: u(3)?,
+        cache_read_tokens: u(4)?,
+        cache_write_tokens: u(5)?,
+        reasoning_tokens: u(6)?,
+        cost_nusd: row.get(7)?,
+        computed_cost_nusd: row.get(8)?,
+        duration_us: row.get(9)?,
+        last_ts: row.get(10)?,
+        ..Measures::default()
+    };
+    let corrupt = |e: String| Error::Corrupt(format!("rollup row {key:?}: {e}"));
+    if let ValueRef::Blob(bytes) = row.get_ref(11)? {
+        m.latency
+            .merge_encoded(bytes)
+            .map_err(|e| corrupt(e.to_string()))?;
+    }
+    if let ValueRef::Blob(bytes) = row.get_ref(12)? {
+        m.facets
+            .merge_encoded(bytes)
+            .map_err(|e| corrupt(e.to_owned()))?;
+    }
+    Ok(m)
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -479,19 +520,32 @@ fn flush_minutes(
     minutes: &FxHashMap<(i64, i64, u8), MinuteCell>,
     users: &FxHashSet<(i64, i64, i64)>,
 ) -> Result<()> {
-    let mut upsert = tx.prepare_cached(
-        "INSERT INTO rollup_minute (minute, project, kind, n, errors, latency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT DO UPDATE SET n = n + excluded.n, errors = errors + excluded.errors,
-            latency = tally_sketch_merge(latency, excluded.latency)",
+    let mut select = tx.prepare_cached(
+        "SELECT n, errors, latency FROM rollup_minute WHERE minute = ?1 AND project = ?2 AND kind = ?3",
+    )?;
+    let mut replace = tx.prepare_cached(
+        "INSERT OR REPLACE INTO rollup_minute (minute, project, kind, n, errors, latency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (&(minute, project, kind), cell) in minutes {
-        upsert.execute(params![
+        let mut merged = cell.clone();
+        let mut held = select.query(params![minute, project, kind])?;
+        if let Some(row) = held.next()? {
+            merged.n += u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0);
+            merged.errors += u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+            if let ValueRef::Blob(bytes) = row.get_ref(2)? {
+                merged
+                    .latency
+                    .merge_encoded(bytes)
+                    .map_err(|e| Error::Corrupt(format!("minute row: {e}")))?;
+            }
+        }
+        replace.execute(params![
             minute,
             project,
             kind,
-            to_i64(cell.n),
-            to_i64(cell.errors),
-            (!cell.latency.is_empty()).then(|| cell.latency.encode()),
+            to_i64(merged.n),
+            to_i64(merged.errors),
+            (!merged.latency.is_empty()).then(|| merged.latency.encode()),
         ])?;
     }
     let mut insert_user = tx.prepare_cached(

@@ -4,16 +4,17 @@ use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, pa
 use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 
 use super::dictionary::{Dictionary, Dim};
-use super::rollup_write::RollupDelta;
+use super::rollup_write::{RollupCache, RollupDelta};
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
 /// Writes `batch` atomically; the dictionary cache follows the transaction's fate.
 pub(super) fn write_batch(
     conn: &mut Connection,
     dict: &mut Dictionary,
+    rollups: &mut RollupCache,
     batch: Batch<'_>,
 ) -> Result<WriteOutcome> {
-    let result = write_in_transaction(conn, dict, batch);
+    let result = write_in_transaction(conn, dict, rollups, batch);
     match result {
         Ok(outcome) => {
             dict.commit();
@@ -21,6 +22,7 @@ pub(super) fn write_batch(
         }
         Err(error) => {
             dict.rollback();
+            rollups.clear();
             Err(error)
         }
     }
@@ -29,9 +31,11 @@ pub(super) fn write_batch(
 fn write_in_transaction(
     conn: &mut Connection,
     dict: &mut Dictionary,
+    cache: &mut RollupCache,
     batch: Batch<'_>,
 ) -> Result<WriteOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    cache.begin(&tx)?;
     let mut outcome = WriteOutcome::default();
     let mut next_seq: i64 =
         tx.query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
@@ -65,7 +69,7 @@ fn write_in_transaction(
         outcome.accepted += 1;
     }
     drop(st);
-    rollups.flush(&tx)?;
+    rollups.flush(&tx, cache)?;
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?
         .execute([next_seq])?;
     for reject in batch.rejects {
