@@ -7,7 +7,7 @@ use chrono::Utc;
 use tally_ingest::demo::{self, DemoConfig};
 use tally_ingest::{IngestOptions, IngestReport, Ingestor, Input, Progress, RetryReport};
 use tally_metrics::{AnalyticsSummary, SummaryOptions};
-use tally_storage::sqlite::{SqliteOptions, SqliteStore};
+use tally_storage::sqlite::{SqliteOptions, SqliteStore, StoreHealth};
 use tally_storage::{Filter, QuarantineStore, QuarantinedRecord, StoreStats};
 
 use crate::{Config, Error, Result};
@@ -16,7 +16,7 @@ use crate::{Config, Error, Result};
 /// safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct Analytics {
-    store: Arc<SqliteStore>,
+    pub(crate) store: Arc<SqliteStore>,
     config: Arc<Config>,
 }
 
@@ -151,6 +151,15 @@ impl Analytics {
     /// The store fails.
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self.store.integrity_check()?)
+    }
+
+    /// Whether the database answers, its schema version and size on disk; cheap enough
+    /// for a health check (reads no table).
+    ///
+    /// # Errors
+    /// The database does not answer.
+    pub fn health(&self) -> Result<StoreHealth> {
+        Ok(self.store.health()?)
     }
 
     /// Folds the write-ahead log into the database file.

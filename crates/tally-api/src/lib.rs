@@ -23,10 +23,15 @@
 mod analytics;
 mod config;
 mod error;
+mod filter;
+pub mod http;
+mod keys;
 
 pub use analytics::Analytics;
 pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
+pub use filter::{FilterNames, parse_filter, parse_instant};
+pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 
 pub use tally_ingest::demo::DemoConfig;
 pub use tally_ingest::{
@@ -35,5 +40,5 @@ pub use tally_ingest::{
 };
 pub use tally_metrics::{AnalyticsSummary, QaSummary};
 pub use tally_models::{Event, Kind};
-pub use tally_storage::sqlite::{Durability, SqliteOptions};
-pub use tally_storage::{Filter, Position, QuarantinedRecord, StoreStats};
+pub use tally_storage::sqlite::{Durability, SqliteOptions, StoreHealth};
+pub use tally_storage::{ApiKeyRecord, Filter, KeyScope, Position, QuarantinedRecord, StoreStats};

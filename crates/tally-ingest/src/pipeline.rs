@@ -28,6 +28,9 @@ pub struct IngestOptions {
     /// The clock validation judges `ts` by; `None` is the current time.
     pub now: Option<DateTime<Utc>>,
     pub limits: Limits,
+    /// When set, records whose `project` is not in the list are rejected (field
+    /// `project`) and quarantined: what a key limited to some projects may write.
+    pub allowed_projects: Option<Vec<String>>,
 }
 
 impl Default for IngestOptions {
@@ -39,6 +42,7 @@ impl Default for IngestOptions {
             max_record_bytes: 1024 * 1024,
             now: None,
             limits: Limits::default(),
+            allowed_projects: None,
         }
     }
 }
@@ -181,7 +185,7 @@ impl<'s> Ingestor<'s> {
         name: &str,
         total_bytes: Option<u64>,
         progress: &mut dyn Progress,
-        produce: impl FnOnce(&mut Batcher) -> Result<()> + Send,
+        produce: impl FnOnce(&mut Batcher<'_>) -> Result<()> + Send,
     ) -> Result<IngestReport> {
         std::thread::scope(|scope| {
             let (sender, receiver) = bounded::<Chunk>(2);
@@ -193,6 +197,7 @@ impl<'s> Ingestor<'s> {
                     chunk: Chunk::default(),
                     batch_size,
                     source,
+                    allowed_projects: self.options.allowed_projects.as_deref(),
                 };
                 produce(&mut batcher)?;
                 batcher.flush()
@@ -244,14 +249,35 @@ impl<'s> Ingestor<'s> {
 }
 
 /// Collects validated records into chunks and hands full ones to the writer.
-struct Batcher {
+struct Batcher<'o> {
     sender: Sender<Chunk>,
     chunk: Chunk,
     batch_size: usize,
     source: String,
+    allowed_projects: Option<&'o [String]>,
 }
 
-impl Batcher {
+/// A rejection: the record's id if known, the field, the rule's name and the message.
+type Refusal = (Option<String>, String, String, String);
+
+/// Refuses a valid record whose project the caller may not write.
+fn check_project(event: Event, allowed: Option<&[String]>) -> Result<Event, Refusal> {
+    match allowed {
+        Some(allowed) if !allowed.contains(&event.project) => Err((
+            event.id.as_ref().map(|id| id.to_string()),
+            "project".to_owned(),
+            "not_allowed".to_owned(),
+            format!(
+                "this key may not write to project {:?}; allowed: {}",
+                event.project,
+                allowed.join(", ")
+            ),
+        )),
+        _ => Ok(event),
+    }
+}
+
+impl Batcher<'_> {
     fn record(
         &mut self,
         record: RawRecord<'_>,
@@ -274,10 +300,12 @@ impl Batcher {
             )),
             Ok(value) => {
                 let id_hint = record_id_hint(&value);
-                Event::decode(value, context).map_err(|e| {
-                    let id = id_hint.map(|id| id.chars().take(128).collect());
-                    (id, e.field, e.rule.as_str().to_owned(), e.message)
-                })
+                Event::decode(value, context)
+                    .map_err(|e| {
+                        let id = id_hint.map(|id| id.chars().take(128).collect());
+                        (id, e.field, e.rule.as_str().to_owned(), e.message)
+                    })
+                    .and_then(|event| check_project(event, self.allowed_projects))
             }
         };
         self.chunk.last_position = Some(position);

@@ -218,6 +218,21 @@ const MIGRATIONS: &[&str] = &[
         raw BLOB NOT NULL
     ) STRICT;
     "#,
+    // 2: API keys, stored hashed (SHA-256 of a random 32-byte key); `prefix` is the
+    // public start of the key that finds its row.
+    r#"
+    CREATE TABLE api_key (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        scope TEXT NOT NULL,
+        projects TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        hash BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    ) STRICT;
+    CREATE INDEX api_key_by_prefix ON api_key (prefix);
+    "#,
 ];
 
 /// The schema version this build writes.
