@@ -284,10 +284,10 @@ fn serve(analytics: Analytics, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let server = Server::bind(analytics, &options)?;
-    let addr = server.local_addr();
-    println!("listening on http://{addr}");
-    println!("dashboard: http://{addr}/analytics");
-    server.run(tally_api::http::shutdown_signal())?;
+    server.run_until_signal(|addr| {
+        println!("listening on http://{addr}");
+        println!("dashboard: http://{addr}/analytics");
+    })?;
     println!("stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -137,6 +137,10 @@ pub async fn require(State(gate): State<Gate>, mut request: Request, next: Next)
             next.run(request).await
         }
         Err(error) => {
+            // Read what the client sends before refusing, so the refusal reaches it on a
+            // connection still in order (the body is discarded).
+            let limit = gate.state.max_body_bytes;
+            let _ = super::ingest::read_up_to(request.into_body(), limit).await;
             let mut response = error.into_response();
             if response.status() == StatusCode::UNAUTHORIZED {
                 response.headers_mut().insert(

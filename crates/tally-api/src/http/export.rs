@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::Value;
 
+use tally_storage::Filter;
+
 use crate::AnalyticsSummary;
 
 /// A cell a spreadsheet reads as text: one that starts with `=`, `+`, `-`, `@`, a tab or
@@ -118,10 +120,20 @@ impl CsvExport {
     ///
     /// # Errors
     /// See [`CsvExport::section`].
-    pub fn summary(&mut self, s: &AnalyticsSummary) -> csv::Result<()> {
+    pub fn summary(&mut self, s: &AnalyticsSummary, filter: &Filter) -> csv::Result<()> {
         let qa = &s.qa_summary;
         let optional = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let instant = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                .unwrap_or_default()
+        };
         let rows: Vec<(&str, String)> = vec![
+            (
+                "Project",
+                filter.project.clone().unwrap_or_else(|| "all".into()),
+            ),
+            ("From", instant(filter.from)),
+            ("To (exclusive)", instant(filter.to)),
             ("Total Runs", s.total_runs.to_string()),
             ("Total Jobs", s.total_jobs.to_string()),
             ("Total Tokens", s.total_tokens.to_string()),

@@ -75,6 +75,16 @@ pub fn routes() -> Vec<Route> {
 /// and discarded before the 413, so the client gets the answer instead of a reset
 /// connection while still sending.
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    // The body is read (or drained) before anything is refused, so that every refusal
+    // reaches the client on a connection still in order.
+    let (data, seen) = read_up_to(body, limit).await?;
+    if seen > limit {
+        return Err(ApiError::too_large(
+            "body_too_large",
+            format!("the body is larger than the limit of {limit} bytes; send smaller batches"),
+        )
+        .with_details(json!({"limit_bytes": limit})));
+    }
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -113,8 +123,14 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
             "send the body uncompressed (Content-Encoding is not supported)",
         ));
     }
+    Ok(data)
+}
+
+/// Reads a body, keeping at most `limit` bytes; past the limit the rest is read and
+/// discarded (up to a cap) so the client can finish sending and read the answer.
+/// Returns what was kept and how many bytes were seen.
+pub async fn read_up_to(mut body: Body, limit: usize) -> Result<(Bytes, usize), ApiError> {
     let drain_cap = limit.saturating_mul(4).max(64 * 1024 * 1024);
-    let mut body = body;
     let mut data = Vec::new();
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
@@ -134,14 +150,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
             }
         }
     }
-    if seen > limit {
-        return Err(ApiError::too_large(
-            "body_too_large",
-            format!("the body is larger than the limit of {limit} bytes; send smaller batches"),
-        )
-        .with_details(json!({"limit_bytes": limit})));
-    }
-    Ok(Bytes::from(data))
+    Ok((Bytes::from(data), seen))
 }
 
 /// Counts the records of a body without parsing them: non-blank lines of JSON Lines,
@@ -417,6 +426,7 @@ async fn track(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<IngestReport>, ApiError> {
+    let body = read_body(&headers, body, state.max_body_bytes).await?;
     let Some((kind, renames)) = mapping(&route) else {
         let mut known: Vec<&str> = MAPPINGS.iter().map(|m| m.route).collect();
         known.extend(tally_models::Kind::ALL.iter().map(|k| k.as_str()));
@@ -429,7 +439,6 @@ async fn track(
             ),
         ));
     };
-    let body = read_body(&headers, body, state.max_body_bytes).await?;
     let record = complete(object(&body)?, kind, renames);
     let name = format!("http:track/{route}");
     Ok(Json(track_one(&state, &principal, &name, record).await?))

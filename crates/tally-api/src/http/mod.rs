@@ -219,13 +219,33 @@ impl Server {
     /// # Errors
     /// The runtime cannot start or the listener fails.
     pub fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        self.run_inner(|| Ok(Box::pin(shutdown)), |_| {})
+    }
+
+    /// Serves until SIGINT or SIGTERM. The handlers are installed before `ready` is
+    /// called, so a signal sent once the caller has announced the address is never lost.
+    ///
+    /// # Errors
+    /// The signal handlers cannot be installed, the runtime cannot start or the
+    /// listener fails.
+    pub fn run_until_signal(self, ready: impl FnOnce(SocketAddr)) -> Result<()> {
+        self.run_inner(|| Ok(Box::pin(shutdown_signal()?)), ready)
+    }
+
+    fn run_inner(
+        self,
+        shutdown: impl FnOnce() -> Result<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+        ready: impl FnOnce(SocketAddr),
+    ) -> Result<()> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("tally-http")
             .build()?;
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
+            let shutdown = shutdown()?;
             tracing::info!(addr = %self.addr, "serving");
+            ready(self.addr);
             axum::serve(listener, self.router)
                 .with_graceful_shutdown(shutdown)
                 .await?;
@@ -302,25 +322,30 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs SIGINT (Ctrl-C) and SIGTERM handlers and returns a future that completes on
+/// either. Must be called inside a tokio runtime.
+///
+/// # Errors
+/// The handlers cannot be installed.
+pub fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+            tracing::info!("shutdown signal received");
+        })
     }
-    tracing::info!("shutdown signal received");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutdown signal received");
+        })
+    }
 }

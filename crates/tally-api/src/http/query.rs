@@ -288,7 +288,7 @@ async fn export_csv(
     let analytics = state.analytics.clone();
     let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let mut csv = CsvExport::new();
-        csv.summary(&analytics.summary(&filter)?)
+        csv.summary(&analytics.summary(&filter)?, &filter)
             .map_err(|e| ApiError::internal(&e))?;
         for (name, title, columns) in CSV_TABLES {
             if let Some(view) = view(name) {
