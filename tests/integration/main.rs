@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod dashboard_browser;
 mod durability;
 mod http;
 mod http_auth;

@@ -64,6 +64,7 @@ function setKpi(id, value, text) {
   if (!node) return;
   node.dataset.value = String(value);
   node.textContent = text;
+  node.classList.toggle("long", text.length > 9);
 }
 
 function notAvailable(container, result) {
