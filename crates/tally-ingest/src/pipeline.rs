@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use crossbeam_channel::{Sender, bounded};
+use crossbeam_channel::{Sender, bounded, unbounded};
 use tally_models::{Event, Kind, Limits, ValidationContext, record_id_hint};
 use tally_storage::{Batch, EventStore, Position, RecordFormat, Rejection, WriteOutcome};
 
@@ -187,18 +187,33 @@ impl<'s> Ingestor<'s> {
         progress: &mut dyn Progress,
         produce: impl FnOnce(&mut Batcher<'_>) -> Result<()> + Send,
     ) -> Result<IngestReport> {
+        let batch_size = self.options.batch_size.max(1);
+        let batcher = |sender| Batcher {
+            sender,
+            chunk: Chunk::default(),
+            batch_size,
+            source: name.to_owned(),
+            allowed_projects: self.options.allowed_projects.as_deref(),
+        };
+        // A small input (one HTTP request, say) is parsed and written on the calling
+        // thread: two thread spawns would cost more than the work.
+        if total_bytes.is_some_and(|bytes| bytes <= SMALL_INPUT_BYTES) {
+            let (sender, receiver) = unbounded::<Chunk>();
+            let produced = {
+                let mut batcher = batcher(sender);
+                produce(&mut batcher).and_then(|()| batcher.flush())
+            };
+            let mut report = IngestReport::default();
+            for mut chunk in receiver.try_iter() {
+                self.write_chunk(&mut chunk, name, total_bytes, progress, &mut report)
+                    .map_err(Error::Storage)?;
+            }
+            return produced.map(|()| report);
+        }
         std::thread::scope(|scope| {
             let (sender, receiver) = bounded::<Chunk>(2);
-            let batch_size = self.options.batch_size.max(1);
-            let source = name.to_owned();
             let producer = scope.spawn(move || {
-                let mut batcher = Batcher {
-                    sender,
-                    chunk: Chunk::default(),
-                    batch_size,
-                    source,
-                    allowed_projects: self.options.allowed_projects.as_deref(),
-                };
+                let mut batcher = batcher(sender);
                 produce(&mut batcher)?;
                 batcher.flush()
             });
@@ -209,22 +224,8 @@ impl<'s> Ingestor<'s> {
             let mut report = IngestReport::default();
             let mut write_error = None;
             for mut chunk in receiver.iter() {
-                let batch = Batch {
-                    events: &chunk.events,
-                    rejects: &chunk.rejects,
-                    resolved_quarantine: &[],
-                };
-                match self.store.write_batch(batch) {
-                    Ok(outcome) => {
-                        report.add(outcome, std::mem::take(&mut chunk.errors));
-                        progress.committed(&BatchCommitted {
-                            source: name,
-                            bytes_read: chunk.bytes_read,
-                            total_bytes,
-                            outcome,
-                            last_position: chunk.last_position,
-                            report: &report,
-                        });
+                match self.write_chunk(&mut chunk, name, total_bytes, progress, &mut report) {
+                    Ok(()) => {
                         // The dropper only stops when `used` is dropped, so this cannot fail.
                         let _ = used.send(chunk);
                     }
@@ -246,7 +247,37 @@ impl<'s> Ingestor<'s> {
             produced.map(|()| report)
         })
     }
+
+    /// Commits one chunk and tells the progress hook.
+    fn write_chunk(
+        &self,
+        chunk: &mut Chunk,
+        name: &str,
+        total_bytes: Option<u64>,
+        progress: &mut dyn Progress,
+        report: &mut IngestReport,
+    ) -> Result<(), tally_storage::Error> {
+        let batch = Batch {
+            events: &chunk.events,
+            rejects: &chunk.rejects,
+            resolved_quarantine: &[],
+        };
+        let outcome = self.store.write_batch(batch)?;
+        report.add(outcome, std::mem::take(&mut chunk.errors));
+        progress.committed(&BatchCommitted {
+            source: name,
+            bytes_read: chunk.bytes_read,
+            total_bytes,
+            outcome,
+            last_position: chunk.last_position,
+            report,
+        });
+        Ok(())
+    }
 }
+
+/// Inputs up to this size are ingested on the calling thread alone.
+const SMALL_INPUT_BYTES: u64 = 256 * 1024;
 
 /// Collects validated records into chunks and hands full ones to the writer.
 struct Batcher<'o> {
