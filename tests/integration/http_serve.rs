@@ -15,6 +15,10 @@ pub struct Served {
 }
 
 /// Starts `tally --db DB serve --addr 127.0.0.1:0 ARGS` and waits for its address.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is handed to the caller, who stops and waits for it"
+)]
 pub fn serve(db: &TestDb, args: &[&str]) -> Served {
     let mut child = tally()
         .arg("--db")
@@ -30,7 +34,8 @@ pub fn serve(db: &TestDb, args: &[&str]) -> Served {
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap() == 0 {
-            panic!("tally serve exited before listening: {lines:?}");
+            let status = child.wait();
+            panic!("tally serve exited ({status:?}) before listening: {lines:?}");
         }
         let line = line.trim_end().to_owned();
         lines.push(line.clone());

@@ -334,8 +334,8 @@ fn keys(analytics: &Analytics, command: KeysCommand) -> anyhow::Result<ExitCode>
                 println!("no keys: the HTTP API is open on loopback only");
             } else {
                 println!(
-                    "{:>4}  {:<7} {:<16} {:<20} {:<24} {}",
-                    "id", "scope", "prefix", "name", "projects", "state"
+                    "{:>4}  {:<7} {:<16} {:<20} {:<24} state",
+                    "id", "scope", "prefix", "name", "projects"
                 );
                 for key in &keys {
                     let projects = if key.projects.is_empty() {

@@ -58,9 +58,12 @@ const JSON_EXPORT: &[&str] = &[
     "budget",
 ];
 
+/// A CSV table's columns: (header, record field).
+type Columns = &'static [(&'static str, &'static str)];
+
 /// The CSV export's tables after the overall summary: a view, its section title and its
 /// columns (header, field). Sections whose view is not registered are left out.
-const CSV_TABLES: &[(&str, &str, &[(&str, &str)])] = &[
+const CSV_TABLES: &[(&str, &str, Columns)] = &[
     (
         "projects",
         "PER-PROJECT SUMMARY",
