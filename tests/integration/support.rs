@@ -1,4 +1,5 @@
-//! Shared helpers: a fresh database, a fixed clock, ingesting text, running `tally`.
+//! Shared helpers: a fresh database, a fixed clock, ingesting text, running `tally`, and
+//! the real HTTP server on an ephemeral port with a blocking client.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -69,5 +70,158 @@ pub fn tally() -> Command {
 pub fn execution(id: &str) -> String {
     format!(
         r#"{{"kind":"execution","id":"{id}","ts":"2026-10-01T00:00:00Z","tool":"web_search","duration_ms":5,"success":true}}"#
+    )
+}
+
+/// An answer of the HTTP server.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: status {} body {}", self.status, self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `error.code` of a JSON error answer.
+    pub fn error_code(&self) -> String {
+        let json = self.json();
+        json["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not an error document: {json}"))
+            .to_owned()
+    }
+}
+
+/// A blocking HTTP client for one server.
+pub struct Http {
+    pub base: String,
+    agent: ureq::Agent,
+}
+
+impl Http {
+    pub fn new(addr: std::net::SocketAddr) -> Http {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Http {
+            base: format!("http://{addr}"),
+            agent,
+        }
+    }
+
+    fn answer(response: ureq::http::Response<ureq::Body>) -> Answer {
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_vec()
+            .unwrap();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn get(&self, path: &str, key: Option<&str>) -> Answer {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        Http::answer(request.call().unwrap())
+    }
+
+    pub fn post(&self, path: &str, key: Option<&str>, body: impl AsRef<[u8]>) -> Answer {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json");
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        Http::answer(request.send(body.as_ref()).unwrap())
+    }
+
+    /// Any method, for the 405 checks.
+    pub fn request(&self, method: &str, path: &str) -> Answer {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .body(())
+            .unwrap();
+        Http::answer(self.agent.run(request).unwrap())
+    }
+}
+
+/// The real server, in process, on an ephemeral loopback port, over a fresh database.
+pub struct TestServer {
+    pub db: TestDb,
+    pub http: Http,
+    handle: Option<tally_api::http::ServerHandle>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::start_with(|_| {})
+    }
+
+    pub fn start_with(adjust: impl FnOnce(&mut tally_api::http::ServerOptions)) -> TestServer {
+        TestServer::on(TestDb::new(), adjust)
+    }
+
+    /// A server over an existing database (keys made before it starts, say).
+    pub fn on(db: TestDb, adjust: impl FnOnce(&mut tally_api::http::ServerOptions)) -> TestServer {
+        let mut options = tally_api::http::ServerOptions {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            max_body_bytes: 16 * 1024 * 1024,
+            max_batch_records: 100_000,
+        };
+        adjust(&mut options);
+        let server = tally_api::http::Server::bind(db.analytics.clone(), &options).unwrap();
+        let handle = server.spawn().unwrap();
+        TestServer {
+            http: Http::new(handle.addr()),
+            db,
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops the server, waits for work in flight, and hands the database back.
+    pub fn stop(mut self) -> TestDb {
+        if let Some(handle) = self.handle.take() {
+            handle.stop().unwrap();
+        }
+        self.db
+    }
+}
+
+/// A valid execution record of `project` with this id, timestamped now.
+pub fn execution_now(id: &str, project: &str) -> String {
+    format!(
+        r#"{{"kind":"execution","id":"{id}","project":"{project}","ts":"{}","tool":"web_search","duration_ms":5,"success":true,"cost_usd":0.5,"input_tokens":10,"output_tokens":5}}"#,
+        Utc::now().to_rfc3339()
     )
 }

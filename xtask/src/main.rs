@@ -1,6 +1,7 @@
 //! `cargo xtask`: tally's developer tasks (benchmarks against peers, demo data, tidy).
 
 mod bench;
+mod bench_http;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,6 +14,10 @@ tasks:
   bench ingest [--events N[,N...]]   ingest the reference execution file into a fresh DB;
                                      events/s, bytes per stored event, peak memory, and the
                                      ratio to DuckDB's read_json_auto when duckdb is installed
+  bench http [--rate R] [--seconds S] [--clients C] [--batches B]
+                                     release `tally serve` on a fresh DB: single-record POSTs
+                                     paced at R/s (1000) for S s (10), p50/p99 latency; then
+                                     B (50) JSON Lines bodies of 10,000 events, events/s
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   tidy                               cargo fmt --check, clippy -D warnings, the tidy tests";
 
@@ -21,7 +26,8 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["bench", "ingest", rest @ ..] => bench::ingest(rest),
-        ["bench", ..] => bail!("bench: which benchmark? available: ingest\n\n{USAGE}"),
+        ["bench", "http", rest @ ..] => bench_http::http(rest),
+        ["bench", ..] => bail!("bench: which benchmark? available: ingest, http\n\n{USAGE}"),
         ["demo-data", rest @ ..] => demo_data(rest),
         ["tidy"] => tidy(),
         _ => {

@@ -12,7 +12,7 @@ use tally_metrics::{
     ViewOptions,
 };
 use tally_models::{Price, PriceTable};
-use tally_storage::sqlite::{SqliteOptions, SqliteStore};
+use tally_storage::sqlite::{SqliteOptions, SqliteStore, StoreHealth};
 use tally_storage::{
     Filter, QuarantineStore, QuarantinedRecord, Retention, RetentionOutcome, StoreStats,
 };
@@ -23,7 +23,7 @@ use crate::{Config, Error, Result};
 /// safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct Analytics {
-    store: Arc<SqliteStore>,
+    pub(crate) store: Arc<SqliteStore>,
     config: Arc<Config>,
     prices: Arc<PriceTable>,
     /// The instant views are computed at; the current time when `None`.
@@ -382,6 +382,15 @@ impl Analytics {
     /// The store fails.
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self.store.integrity_check()?)
+    }
+
+    /// Whether the database answers, its schema version and size on disk; cheap enough
+    /// for a health check (reads no table).
+    ///
+    /// # Errors
+    /// The database does not answer.
+    pub fn health(&self) -> Result<StoreHealth> {
+        Ok(self.store.health()?)
     }
 
     /// Folds the write-ahead log into the database file.

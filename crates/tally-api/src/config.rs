@@ -60,12 +60,18 @@ impl Default for RetentionConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub addr: String,
+    /// Largest request body accepted, in bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// Most records accepted in one ingest request (more: 413).
+    pub max_batch_records: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             addr: "127.0.0.1:7878".to_owned(),
+            max_body_bytes: 16 * 1024 * 1024,
+            max_batch_records: 100_000,
         }
     }
 }

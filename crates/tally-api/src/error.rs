@@ -14,6 +14,14 @@ pub enum Error {
     Config { path: String, message: String },
     #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]
     Location(String),
+    #[error("{0}")]
+    Filter(String),
+    #[error("api key: {0}")]
+    Key(String),
+    #[error("server: {0}")]
+    Server(String),
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// `Result` with the facade's [`Error`].

@@ -23,11 +23,16 @@
 mod analytics;
 mod config;
 mod error;
+mod filter;
+pub mod http;
+mod keys;
 mod views;
 
 pub use analytics::Analytics;
 pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
+pub use filter::{FilterNames, parse_filter, parse_instant};
+pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use views::View;
 
 pub use tally_ingest::demo::DemoConfig;
@@ -41,5 +46,7 @@ pub use tally_metrics::{
     TimeSeries, TimeSeriesPoint, ToolProfile, ViewOptions,
 };
 pub use tally_models::{Event, Kind};
-pub use tally_storage::sqlite::{Durability, SqliteOptions};
-pub use tally_storage::{Filter, Position, QuarantinedRecord, RetentionOutcome, StoreStats};
+pub use tally_storage::sqlite::{Durability, SqliteOptions, StoreHealth};
+pub use tally_storage::{
+    ApiKeyRecord, Filter, KeyScope, Position, QuarantinedRecord, RetentionOutcome, StoreStats,
+};

@@ -35,29 +35,54 @@ pub enum Command {
     /// Data retention.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// The HTTP API and dashboard.
+    Serve(ServeArgs),
+    /// API keys for the HTTP API.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 #[derive(Debug, Args)]
-pub struct QueryArgs {
-    /// The view.
-    pub name: String,
-    #[command(flatten)]
-    pub filter: FilterArgs,
-    /// Periods of `timeseries`: day or hour.
-    #[arg(long, default_value = "day")]
-    pub granularity: String,
-    /// Print JSON.
+pub struct ServeArgs {
+    /// Address to listen on (default: `[server] addr` of the config, else 127.0.0.1:7878).
+    /// Beyond loopback, at least one API key must exist.
     #[arg(long)]
-    pub json: bool,
+    pub addr: Option<String>,
+    /// Fill an empty database with demo data first.
+    #[arg(long)]
+    pub demo: bool,
+    /// Largest request body in bytes (default: `[server] max_body_bytes`, 16 MiB).
+    #[arg(long)]
+    pub max_body_bytes: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RetentionCommand {
-    /// Delete raw events past `retention.raw_days` and rollups past `retention.hourly_days`.
-    Run {
+pub enum KeysCommand {
+    /// Create a key and print it (once: only its hash is stored).
+    Create {
+        /// What the key may do: ingest (POST routes), read (GET data routes) or admin.
+        #[arg(long)]
+        scope: String,
+        /// Limit the key to this project (repeat for several).
+        #[arg(long = "project")]
+        projects: Vec<String>,
+        /// A name to recognize the key by.
+        #[arg(long)]
+        name: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// List keys (never their secrets).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// The key's id (from `tally keys list`).
+        id: i64,
     },
 }
 
@@ -143,4 +168,28 @@ pub enum QuarantineCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete raw events past `retention.raw_days` and rollups past `retention.hourly_days`.
+    Run {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The view.
+    pub name: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Periods of `timeseries`: day or hour.
+    #[arg(long, default_value = "day")]
+    pub granularity: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -4,15 +4,16 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
+use tally_api::http::{Server, ServerOptions};
 use tally_api::{
-    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, Granularity, IngestOptions,
-    IngestReport, Input, InputFormat, Kind, SqliteOptions, View,
+    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, FilterNames, Granularity,
+    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, SqliteOptions, View,
 };
 
 use crate::args::{
-    Cli, Command, DemoArgs, FilterArgs, IngestArgs, QuarantineCommand, QueryArgs, RetentionCommand,
-    SummaryArgs,
+    Cli, Command, DemoArgs, FilterArgs, IngestArgs, KeysCommand, QuarantineCommand, QueryArgs,
+    RetentionCommand, ServeArgs, SummaryArgs,
 };
 use crate::progress::TerminalProgress;
 
@@ -27,6 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => query(&analytics, args),
         Command::Retention(RetentionCommand::Run { json }) => retention(&analytics, json),
         Command::Quarantine(command) => quarantine(&analytics, command),
+        Command::Serve(args) => serve(analytics, args),
+        Command::Keys(command) => keys(&analytics, command),
     }
 }
 
@@ -132,43 +135,16 @@ fn demo(analytics: &Analytics, db: &Path, args: DemoArgs) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads `--from`/`--to`: RFC 3339, or a day (`--to DAY` includes that day).
-fn parse_instant(text: &str, flag: &str, end_of_day: bool) -> anyhow::Result<DateTime<Utc>> {
-    if let Ok(ts) = DateTime::parse_from_rfc3339(text) {
-        return Ok(ts.with_timezone(&Utc));
-    }
-    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
-        format!("{flag} {text:?}: expected RFC 3339 (2026-10-01T00:00:00Z) or a day (2026-10-01)")
-    })?;
-    let day = if end_of_day {
-        day.succ_opt().unwrap_or(day)
-    } else {
-        day
-    };
-    Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-}
-
 fn filter(args: &FilterArgs) -> anyhow::Result<Filter> {
-    let from = args
-        .from
-        .as_deref()
-        .map(|t| parse_instant(t, "--from", false))
-        .transpose()?;
-    let to = args
-        .to
-        .as_deref()
-        .map(|t| parse_instant(t, "--to", true))
-        .transpose()?;
-    if let (Some(from), Some(to)) = (from, to) {
-        if from >= to {
-            bail!("--from must be before --to");
-        }
-    }
-    Ok(Filter {
-        project: args.project.clone(),
-        from,
-        to,
-    })
+    Ok(tally_api::parse_filter(
+        args.project.as_deref(),
+        args.from.as_deref(),
+        args.to.as_deref(),
+        FilterNames {
+            from: "--from",
+            to: "--to",
+        },
+    )?)
 }
 
 fn summary(analytics: &Analytics, args: SummaryArgs) -> anyhow::Result<ExitCode> {
@@ -323,6 +299,113 @@ fn quarantine(analytics: &Analytics, command: QuarantineCommand) -> anyhow::Resu
                     "resolved {} ({} were already stored), still rejected {}",
                     report.resolved, report.duplicates, report.still_rejected
                 );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(analytics: Analytics, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut server_config = analytics.config().server.clone();
+    if let Some(addr) = args.addr {
+        server_config.addr = addr;
+    }
+    if let Some(limit) = args.max_body_bytes {
+        server_config.max_body_bytes = limit;
+    }
+    let options = ServerOptions::from_config(&server_config)?;
+    if args.demo {
+        if analytics.stats()?.events == 0 {
+            let config = DemoConfig {
+                end: Utc::now(),
+                ..DemoConfig::default()
+            };
+            let report = analytics.demo(&config, &mut TerminalProgress::new(false))?;
+            println!("wrote {} demo events", report.accepted);
+        } else {
+            println!("the database already holds data; --demo adds none");
+        }
+    }
+    let server = Server::bind(analytics, &options)?;
+    server.run_until_signal(|addr| {
+        println!("listening on http://{addr}");
+        println!("dashboard: http://{addr}/analytics");
+    })?;
+    println!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keys(analytics: &Analytics, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KeysCommand::Create {
+            scope,
+            projects,
+            name,
+            json,
+        } => {
+            let scope = KeyScope::from_word(&scope).with_context(|| {
+                format!("--scope {scope:?} is not a scope; expected ingest, read or admin")
+            })?;
+            let created = analytics.create_key(&KeySpec {
+                scope,
+                projects,
+                name,
+            })?;
+            if json {
+                let mut value = serde_json::to_value(&created.record)?;
+                value["key"] = created.secret.clone().into();
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                println!("{}", created.secret);
+                eprintln!(
+                    "key #{} (scope {}{}): shown this once, only its hash is stored",
+                    created.record.id,
+                    scope.as_str(),
+                    if created.record.projects.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", projects {}", created.record.projects.join(", "))
+                    }
+                );
+            }
+        }
+        KeysCommand::List { json } => {
+            let keys = analytics.keys()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&keys)?);
+            } else if keys.is_empty() {
+                println!("no keys: the HTTP API is open on loopback only");
+            } else {
+                println!(
+                    "{:>4}  {:<7} {:<16} {:<20} {:<24} state",
+                    "id", "scope", "prefix", "name", "projects"
+                );
+                for key in &keys {
+                    let projects = if key.projects.is_empty() {
+                        "all".to_owned()
+                    } else {
+                        key.projects.join(",")
+                    };
+                    let state = match key.revoked_at {
+                        Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                        None => format!("active since {}", key.created_at.format("%Y-%m-%d")),
+                    };
+                    println!(
+                        "{:>4}  {:<7} {:<16} {:<20} {:<24} {state}",
+                        key.id,
+                        key.scope.as_str(),
+                        format!("{}…", key.prefix),
+                        key.name.as_deref().unwrap_or("-"),
+                        projects
+                    );
+                }
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            if analytics.revoke_key(id)? {
+                println!("revoked key #{id}");
+            } else {
+                bail!("no active key #{id} (see `tally keys list`)");
             }
         }
     }

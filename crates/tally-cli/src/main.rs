@@ -15,14 +15,19 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    // The server logs its start, stop and failures by default; other commands only warn.
+    let default_filter = match cli.command {
+        args::Command::Serve(_) => "warn,tally_api=info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
         Err(error) => {

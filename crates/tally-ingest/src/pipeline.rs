@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use crossbeam_channel::{Sender, bounded};
+use crossbeam_channel::{Sender, bounded, unbounded};
 use tally_models::{Event, Kind, Limits, PriceTable, ValidationContext, record_id_hint};
 use tally_storage::{Batch, EventStore, Position, RecordFormat, Rejection, WriteOutcome};
 
@@ -31,6 +31,9 @@ pub struct IngestOptions {
     pub limits: Limits,
     /// Prices for the costs records leave out (built-in list prices by default).
     pub prices: Arc<PriceTable>,
+    /// When set, records whose `project` is not in the list are rejected (field
+    /// `project`) and quarantined: what a key limited to some projects may write.
+    pub allowed_projects: Option<Vec<String>>,
 }
 
 impl Default for IngestOptions {
@@ -43,6 +46,7 @@ impl Default for IngestOptions {
             now: None,
             limits: Limits::default(),
             prices: Arc::new(PriceTable::built_in()),
+            allowed_projects: None,
         }
     }
 }
@@ -185,21 +189,36 @@ impl<'s> Ingestor<'s> {
         name: &str,
         total_bytes: Option<u64>,
         progress: &mut dyn Progress,
-        produce: impl FnOnce(&mut Batcher) -> Result<()> + Send,
+        produce: impl FnOnce(&mut Batcher<'_>) -> Result<()> + Send,
     ) -> Result<IngestReport> {
+        let batch_size = self.options.batch_size.max(1);
+        let batcher = |sender| Batcher {
+            sender,
+            chunk: Chunk::default(),
+            batch_size,
+            source: name.to_owned(),
+            allowed_projects: self.options.allowed_projects.as_deref(),
+            prices: &self.options.prices,
+        };
+        // A small input (one HTTP request, say) is parsed and written on the calling
+        // thread: two thread spawns would cost more than the work.
+        if total_bytes.is_some_and(|bytes| bytes <= SMALL_INPUT_BYTES) {
+            let (sender, receiver) = unbounded::<Chunk>();
+            let produced = {
+                let mut batcher = batcher(sender);
+                produce(&mut batcher).and_then(|()| batcher.flush())
+            };
+            let mut report = IngestReport::default();
+            for mut chunk in receiver.try_iter() {
+                self.write_chunk(&mut chunk, name, total_bytes, progress, &mut report)
+                    .map_err(Error::Storage)?;
+            }
+            return produced.map(|()| report);
+        }
         std::thread::scope(|scope| {
             let (sender, receiver) = bounded::<Chunk>(2);
-            let batch_size = self.options.batch_size.max(1);
-            let source = name.to_owned();
-            let prices = Arc::clone(&self.options.prices);
             let producer = scope.spawn(move || {
-                let mut batcher = Batcher {
-                    sender,
-                    chunk: Chunk::default(),
-                    batch_size,
-                    source,
-                    prices,
-                };
+                let mut batcher = batcher(sender);
                 produce(&mut batcher)?;
                 batcher.flush()
             });
@@ -210,22 +229,8 @@ impl<'s> Ingestor<'s> {
             let mut report = IngestReport::default();
             let mut write_error = None;
             for mut chunk in receiver.iter() {
-                let batch = Batch {
-                    events: &chunk.events,
-                    rejects: &chunk.rejects,
-                    resolved_quarantine: &[],
-                };
-                match self.store.write_batch(batch) {
-                    Ok(outcome) => {
-                        report.add(outcome, std::mem::take(&mut chunk.errors));
-                        progress.committed(&BatchCommitted {
-                            source: name,
-                            bytes_read: chunk.bytes_read,
-                            total_bytes,
-                            outcome,
-                            last_position: chunk.last_position,
-                            report: &report,
-                        });
+                match self.write_chunk(&mut chunk, name, total_bytes, progress, &mut report) {
+                    Ok(()) => {
                         // The dropper only stops when `used` is dropped, so this cannot fail.
                         let _ = used.send(chunk);
                     }
@@ -247,18 +252,69 @@ impl<'s> Ingestor<'s> {
             produced.map(|()| report)
         })
     }
+
+    /// Commits one chunk and tells the progress hook.
+    fn write_chunk(
+        &self,
+        chunk: &mut Chunk,
+        name: &str,
+        total_bytes: Option<u64>,
+        progress: &mut dyn Progress,
+        report: &mut IngestReport,
+    ) -> Result<(), tally_storage::Error> {
+        let batch = Batch {
+            events: &chunk.events,
+            rejects: &chunk.rejects,
+            resolved_quarantine: &[],
+        };
+        let outcome = self.store.write_batch(batch)?;
+        report.add(outcome, std::mem::take(&mut chunk.errors));
+        progress.committed(&BatchCommitted {
+            source: name,
+            bytes_read: chunk.bytes_read,
+            total_bytes,
+            outcome,
+            last_position: chunk.last_position,
+            report,
+        });
+        Ok(())
+    }
 }
 
+/// Inputs up to this size are ingested on the calling thread alone.
+const SMALL_INPUT_BYTES: u64 = 256 * 1024;
+
 /// Collects validated records into chunks and hands full ones to the writer.
-struct Batcher {
+struct Batcher<'o> {
     sender: Sender<Chunk>,
     chunk: Chunk,
     batch_size: usize,
     source: String,
-    prices: Arc<PriceTable>,
+    allowed_projects: Option<&'o [String]>,
+    prices: &'o PriceTable,
 }
 
-impl Batcher {
+/// A rejection: the record's id if known, the field, the rule's name and the message.
+type Refusal = (Option<String>, String, String, String);
+
+/// Refuses a valid record whose project the caller may not write.
+fn check_project(event: Event, allowed: Option<&[String]>) -> Result<Event, Refusal> {
+    match allowed {
+        Some(allowed) if !allowed.contains(&event.project) => Err((
+            event.id.as_ref().map(|id| id.to_string()),
+            "project".to_owned(),
+            "not_allowed".to_owned(),
+            format!(
+                "this key may not write to project {:?}; allowed: {}",
+                event.project,
+                allowed.join(", ")
+            ),
+        )),
+        _ => Ok(event),
+    }
+}
+
+impl Batcher<'_> {
     fn record(
         &mut self,
         record: RawRecord<'_>,
@@ -281,10 +337,12 @@ impl Batcher {
             )),
             Ok(value) => {
                 let id_hint = record_id_hint(&value);
-                Event::decode(value, context).map_err(|e| {
-                    let id = id_hint.map(|id| id.chars().take(128).collect());
-                    (id, e.field, e.rule.as_str().to_owned(), e.message)
-                })
+                Event::decode(value, context)
+                    .map_err(|e| {
+                        let id = id_hint.map(|id| id.chars().take(128).collect());
+                        (id, e.field, e.rule.as_str().to_owned(), e.message)
+                    })
+                    .and_then(|event| check_project(event, self.allowed_projects))
             }
         };
         self.chunk.last_position = Some(position);
@@ -319,7 +377,7 @@ impl Batcher {
         if event.id.is_none() {
             event.id = Some(derive_id(&event));
         }
-        event.price_missing_costs(&self.prices);
+        event.price_missing_costs(self.prices);
         self.chunk.events.push(event);
         self.flush_if_full()
     }

@@ -2,13 +2,16 @@
 //!
 //! [`EventStore`] writes batches of validated events and quarantined rejects in one
 //! transaction; [`QuarantineStore`] lists and resolves rejects; [`TotalsReader`] answers
-//! the aggregate questions the metrics tier composes. [`sqlite::SqliteStore`] implements
+//! the aggregate questions the metrics tier composes; [`KeyStore`] keeps
+//! the API keys (hashed). [`sqlite::SqliteStore`] implements
 //! them all; driver code stays inside [`sqlite`].
 
 mod error;
+mod keys;
 mod ports;
 pub mod rollup;
 pub mod sqlite;
 
 pub use error::{Error, Result};
+pub use keys::{ApiKeyRecord, KeyScope, KeyStore, NewApiKey};
 pub use ports::*;

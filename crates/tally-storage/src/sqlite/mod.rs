@@ -7,6 +7,7 @@
 
 mod checkpointer;
 mod dictionary;
+mod keys;
 mod quarantine;
 mod read;
 mod rollup_read;
@@ -24,6 +25,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 pub use dictionary::Dim;
+pub use keys::StoreHealth;
 pub use schema::{RAW_TABLES, SCHEMA_VERSION};
 
 use crate::rollup::{RollupQuery, RollupRow};

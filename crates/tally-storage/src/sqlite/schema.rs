@@ -295,6 +295,20 @@ const MIGRATIONS: &[&str] = &[
         user INTEGER NOT NULL,
         PRIMARY KEY (minute, project, user)
     ) WITHOUT ROWID, STRICT;
+    // 3: API keys, stored hashed (SHA-256 of a random 32-byte key); `prefix` is the
+    // public start of the key that finds its row.
+    r#"
+    CREATE TABLE api_key (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        scope TEXT NOT NULL,
+        projects TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        hash BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    ) STRICT;
+    CREATE INDEX api_key_by_prefix ON api_key (prefix);
     "#,
 ];
 

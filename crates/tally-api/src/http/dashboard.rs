@@ -1,0 +1,103 @@
+//! The dashboard: `GET /analytics` (overview), `/analytics/tools`, `/analytics/agents`.
+//! HTML, CSS and JavaScript are compiled in (`include_str!`); no CDN, no external asset.
+//! The pages are public; the data they fetch goes through the API's access checks (a
+//! `?key=` on the page is kept in the tab's sessionStorage and sent as Bearer).
+
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::auth::Access;
+use super::{Produces, Route};
+
+const SHELL: &str = include_str!("dashboard/page.html");
+const OVERVIEW: &str = include_str!("dashboard/overview.html");
+const TOOLS: &str = include_str!("dashboard/tools.html");
+const AGENTS: &str = include_str!("dashboard/agents.html");
+const CSS: &str = include_str!("dashboard/dashboard.css");
+const JS: &str = include_str!("dashboard/dashboard.js");
+
+/// Only this server's own scripts, styles and API; the key in a page URL never leaves
+/// in a Referer.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+fn page(page: &str, title: &str, body: &str) -> String {
+    SHELL
+        .replace("{{PAGE}}", page)
+        .replace("{{TITLE}}", title)
+        .replace("{{BODY}}", body)
+}
+
+fn answer(content_type: &'static str, body: String) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn html(
+    name: &'static str,
+    title: &'static str,
+    body: &'static str,
+) -> impl Fn() -> std::future::Ready<Response> + Clone {
+    move || std::future::ready(answer("text/html; charset=utf-8", page(name, title, body)))
+}
+
+pub fn routes() -> Vec<Route> {
+    let route = |path: &str, summary: &str, produces, handler| Route {
+        method: Method::GET,
+        path: path.into(),
+        access: Access::Public,
+        summary: summary.into(),
+        params: &[],
+        produces,
+        body: None,
+        handler,
+    };
+    vec![
+        route(
+            "/analytics",
+            "The dashboard: KPIs, budget, charts, QA, projects, models, exports",
+            Produces::Html,
+            get(html("overview", "Overview", OVERVIEW)),
+        ),
+        route(
+            "/analytics/tools",
+            "The dashboard's tools page: confidence, risks, recommendations",
+            Produces::Html,
+            get(html("tools", "Tools", TOOLS)),
+        ),
+        route(
+            "/analytics/agents",
+            "The dashboard's agents page: agents and capacity",
+            Produces::Html,
+            get(html("agents", "Agents", AGENTS)),
+        ),
+        route(
+            "/analytics/assets/dashboard.css",
+            "The dashboard's stylesheet",
+            Produces::Css,
+            get(|| async { answer("text/css; charset=utf-8", CSS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/dashboard.js",
+            "The dashboard's script",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", JS.to_owned()) }),
+        ),
+    ]
+}

@@ -1,0 +1,331 @@
+//! The `GET` routes: every view of [`View::ALL`] under each of its names, health, and
+//! the JSON and CSV exports. Every view takes the filters `project`, `from`, `to`.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+use tally_storage::Filter;
+
+use super::auth::{Access, Principal};
+use super::error::ApiError;
+use super::export::CsvExport;
+use super::{AppState, Param, Produces, Route};
+use crate::{FilterNames, Granularity, View, parse_filter};
+
+/// The OpenAPI schema name of a view's answer.
+fn schema(view: View) -> &'static str {
+    match view {
+        View::Summary => "AnalyticsSummary",
+        View::Projects => "ProjectSummary[]",
+        View::Models => "ModelSummary[]",
+        View::Tools => "ToolProfile[]",
+        View::Agents => "AgentSummary[]",
+        View::Timeseries => "TimeSeries",
+        View::Qa => "QASummary",
+        View::Costs => "Costs",
+        View::Budget => "Budget",
+        View::Capacity => "Capacity",
+        View::Pipeline => "Pipeline",
+        View::Risks => "RiskPattern[]",
+        View::Recommendations => "Recommendation[]",
+        View::Realtime => "Realtime",
+    }
+}
+
+/// The views the JSON export gathers, in the seed's order.
+const JSON_EXPORT: &[View] = &[
+    View::Summary,
+    View::Projects,
+    View::Models,
+    View::Timeseries,
+    View::Qa,
+    View::Budget,
+];
+
+/// A CSV table's columns: (header, record field).
+type Columns = &'static [(&'static str, &'static str)];
+
+/// The CSV export's tables after the overall summary: a view, its section title and its
+/// columns (header, field).
+const CSV_TABLES: &[(View, &str, Columns)] = &[
+    (
+        View::Projects,
+        "PER-PROJECT SUMMARY",
+        &[
+            ("Project", "project_name"),
+            ("Runs", "runs_count"),
+            ("Last Run", "last_run_time"),
+            ("Total Tokens", "total_tokens"),
+            ("Total Cost (USD)", "total_cost"),
+            ("Avg Duration (s)", "avg_duration_seconds"),
+            ("QA Passed", "qa_passed"),
+            ("QA Warning", "qa_warning"),
+            ("QA Failed", "qa_failed"),
+            ("QA Not Run", "qa_not_run"),
+        ],
+    ),
+    (
+        View::Models,
+        "PER-MODEL SUMMARY",
+        &[
+            ("Model", "model_name"),
+            ("Total Tokens", "total_tokens"),
+            ("Total Cost (USD)", "total_cost"),
+            ("Usage Count", "usage_count"),
+            ("Cost Share", "cost_share"),
+        ],
+    ),
+];
+
+const TIMESERIES_PARAMS: &[Param] = &[
+    Param {
+        name: "project",
+        in_path: false,
+        description: "only this project",
+    },
+    Param {
+        name: "from",
+        in_path: false,
+        description: "from this instant (RFC 3339) or day (YYYY-MM-DD), inclusive",
+    },
+    Param {
+        name: "to",
+        in_path: false,
+        description: "until this instant (exclusive) or day (YYYY-MM-DD, inclusive)",
+    },
+    Param {
+        name: "granularity",
+        in_path: false,
+        description: "day (default) or hour",
+    },
+];
+
+const FILTER_PARAMS: &[Param] = &[
+    Param {
+        name: "project",
+        in_path: false,
+        description: "only this project",
+    },
+    Param {
+        name: "from",
+        in_path: false,
+        description: "from this instant (RFC 3339) or day (YYYY-MM-DD), inclusive",
+    },
+    Param {
+        name: "to",
+        in_path: false,
+        description: "until this instant (exclusive) or day (YYYY-MM-DD, inclusive)",
+    },
+];
+
+pub fn routes() -> Vec<Route> {
+    let mut routes: Vec<Route> = View::ALL
+        .into_iter()
+        .flat_map(|view| view.routes().iter().map(move |name| (view, *name)))
+        .map(|(view, name)| Route {
+            method: Method::GET,
+            path: format!("/api/analytics/{name}"),
+            access: Access::Read,
+            summary: view.description().into(),
+            params: if view == View::Timeseries {
+                TIMESERIES_PARAMS
+            } else {
+                FILTER_PARAMS
+            },
+            produces: Produces::Json(schema(view)),
+            body: None,
+            handler: get(
+                move |state: State<AppState>,
+                      principal: Extension<Principal>,
+                      query: Result<Query<Vec<(String, String)>>, QueryRejection>| {
+                    serve_view(state, principal, query, view)
+                },
+            ),
+        })
+        .collect();
+    routes.extend([
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/health".into(),
+            access: Access::Public,
+            summary: "Storage reachable, schema version, uptime and database size".into(),
+            params: &[],
+            produces: Produces::Json("Health"),
+            body: None,
+            handler: get(health),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/export/json".into(),
+            access: Access::Read,
+            summary: "Every view as one JSON download (summary, projects, models, timeseries as available)".into(),
+            params: FILTER_PARAMS,
+            produces: Produces::Json("Export"),
+            body: None,
+            handler: get(export_json),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/export/csv".into(),
+            access: Access::Read,
+            summary: "A CSV download in sections: OVERALL SUMMARY, PER-PROJECT SUMMARY, PER-MODEL SUMMARY (as available); formula cells made inert".into(),
+            params: FILTER_PARAMS,
+            produces: Produces::Csv,
+            body: None,
+            handler: get(export_csv),
+        },
+    ]);
+    routes
+}
+
+/// The filter of a request's query string, narrowed to what the caller may read, and
+/// the time series granularity.
+fn filter(
+    principal: &Principal,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<(Filter, Granularity), ApiError> {
+    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    };
+    let filter = parse_filter(
+        value("project"),
+        value("from"),
+        value("to"),
+        FilterNames {
+            from: "from",
+            to: "to",
+        },
+    )?;
+    let granularity = match value("granularity") {
+        None | Some("day") => Granularity::Day,
+        Some("hour") => Granularity::Hour,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!("granularity must be day or hour, got {other:?}"),
+            ));
+        }
+    };
+    Ok((principal.read_filter(filter)?, granularity))
+}
+
+/// Runs views on a blocking thread.
+async fn run_views(
+    state: &AppState,
+    (filter, granularity): (Filter, Granularity),
+    views: Vec<View>,
+) -> Result<Vec<Value>, ApiError> {
+    let analytics = state.analytics.clone();
+    tokio::task::spawn_blocking(move || {
+        views
+            .into_iter()
+            .map(|view| Ok(analytics.view(view, &filter, granularity)?))
+            .collect()
+    })
+    .await?
+}
+
+async fn serve_view(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    view: View,
+) -> Result<Json<Value>, ApiError> {
+    let filter = filter(&principal, query)?;
+    let mut values = run_views(&state, filter, vec![view]).await?;
+    Ok(Json(values.pop().unwrap_or(Value::Null)))
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let analytics = state.analytics.clone();
+    let health = tokio::task::spawn_blocking(move || analytics.health()).await?;
+    let uptime = state.started.elapsed().as_secs_f64();
+    match health {
+        Ok(health) => Ok(Json(json!({
+            "status": "ok",
+            "storage": "reachable",
+            "schema_version": health.schema_version,
+            "uptime_seconds": (uptime * 1000.0).round() / 1000.0,
+            "db_size_bytes": health.file_bytes,
+            "version": env!("CARGO_PKG_VERSION"),
+        }))),
+        Err(error) => {
+            tracing::error!(%error, "health check failed");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unreachable",
+                format!("the database does not answer: {error}"),
+            )
+            .with_details(json!({"uptime_seconds": uptime})))
+        }
+    }
+}
+
+/// A download: the content type and `Content-Disposition: attachment`.
+fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+fn file_stamp() -> String {
+    chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string()
+}
+
+async fn export_json(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let filter = filter(&principal, query)?;
+    let values = run_views(&state, filter, JSON_EXPORT.to_vec()).await?;
+    let mut document = Map::new();
+    for (view, value) in JSON_EXPORT.iter().zip(values) {
+        document.insert(view.name().into(), value);
+    }
+    let body = serde_json::to_vec_pretty(&Value::Object(document))?;
+    Ok(download(
+        "application/json",
+        &format!("tally-analytics-{}.json", file_stamp()),
+        body,
+    ))
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (filter, granularity) = filter(&principal, query)?;
+    let analytics = state.analytics.clone();
+    let body = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let mut csv = CsvExport::new();
+        csv.summary(&analytics.summary(&filter)?, &filter)
+            .map_err(|e| ApiError::internal(&e))?;
+        for (view, title, columns) in CSV_TABLES {
+            let records = analytics.view(*view, &filter, granularity)?;
+            csv.table(title, columns, &records)
+                .map_err(|e| ApiError::internal(&e))?;
+        }
+        Ok(csv.finish())
+    })
+    .await??;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        &format!("tally-analytics-{}.csv", file_stamp()),
+        body,
+    ))
+}

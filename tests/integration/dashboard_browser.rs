@@ -1,0 +1,212 @@
+//! The dashboard in a real browser: headless Chromium loads `/analytics` over demo data
+//! served by the real `tally serve --demo`; the KPI values in the rendered DOM must equal
+//! `/api/analytics/summary`'s, sections without a route must say "not available", and a
+//! screenshot is written to `target/dashboard.png`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::http_serve::serve;
+use crate::support::TestDb;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Runs headless Chromium with `args` and returns its stdout.
+fn chromium(profile: &Path, args: &[String]) -> String {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "{CHROMIUM} is missing: the dashboard test needs it. Install it with \
+         `apt-get update && apt-get install -y chromium` (Debian), as .ci/run does"
+    );
+    let mut child = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "chromium failed: {status}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().unwrap()
+}
+
+/// The attribute `name` of an HTML start tag.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[start..].find('"')? + start;
+    Some(&tag[start..end])
+}
+
+/// `data-kpi` → (`data-value`, text) of every KPI element in a DOM dump.
+fn kpis(dom: &str) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for (at, _) in dom.match_indices("data-kpi=\"") {
+        let open = dom[..at].rfind('<').unwrap();
+        let close = at + dom[at..].find('>').unwrap();
+        let tag = &dom[open..=close];
+        let text_end = close + 1 + dom[close + 1..].find('<').unwrap();
+        found.push((
+            attribute(tag, "data-kpi").unwrap().to_owned(),
+            attribute(tag, "data-value").unwrap_or("").to_owned(),
+            dom[close + 1..text_end].to_owned(),
+        ));
+    }
+    found
+}
+
+fn number(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value}"))
+}
+
+#[test]
+fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
+    let db = TestDb::new();
+    let mut served = serve(&db, &["--demo"]);
+    let base = served.http.base.clone();
+    let profile = tempfile::tempdir().unwrap();
+    let dom = chromium(
+        profile.path(),
+        &[
+            "--virtual-time-budget=5000".into(),
+            "--dump-dom".into(),
+            format!("{base}/analytics"),
+        ],
+    );
+    let summary = served.http.get("/api/analytics/summary", None).json();
+    assert!(
+        dom.contains("data-loaded=\"true\""),
+        "the page never finished loading:\n{dom}"
+    );
+    let qa = &summary["qa_summary"];
+    let expected: Vec<(&str, &Value)> = vec![
+        ("total_runs", &summary["total_runs"]),
+        ("runs_2loop", &summary["runs_2loop"]),
+        ("runs_3loop", &summary["runs_3loop"]),
+        ("total_tokens", &summary["total_tokens"]),
+        ("total_cost", &summary["total_cost"]),
+        ("avg_cost_per_run", &summary["avg_cost_per_run"]),
+        ("avg_duration_seconds", &summary["avg_duration_seconds"]),
+        ("qa_pass_rate", &qa["pass_rate"]),
+        ("qa_passed", &qa["qa_passed"]),
+        ("total_qa_runs", &qa["total_qa_runs"]),
+        ("total_jobs", &summary["total_jobs"]),
+        ("jobs_completed", &summary["jobs_completed"]),
+        ("jobs_failed", &summary["jobs_failed"]),
+        ("qa_box_passed", &qa["qa_passed"]),
+        ("qa_box_warning", &qa["qa_warning"]),
+        ("qa_box_failed", &qa["qa_failed"]),
+        ("qa_box_not_run", &qa["qa_not_run"]),
+    ];
+    let shown = kpis(&dom);
+    assert_eq!(shown.len(), expected.len(), "{shown:?}");
+    assert!(
+        number(&summary["total_runs"]) > 100.0,
+        "demo data missing: {summary}"
+    );
+    for (name, value) in expected {
+        let (_, raw, text) = shown
+            .iter()
+            .find(|(kpi, _, _)| kpi == name)
+            .unwrap_or_else(|| panic!("no KPI {name} in the DOM"));
+        let raw: f64 = raw
+            .parse()
+            .unwrap_or_else(|_| panic!("KPI {name}: data-value {raw:?}"));
+        assert_eq!(raw, number(value), "KPI {name}");
+        // The text people see is the same figure, formatted.
+        let digits: String = text
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let seen: f64 = digits
+            .parse()
+            .unwrap_or_else(|_| panic!("KPI {name}: text {text:?}"));
+        let expected = match name {
+            "qa_pass_rate" => number(value) * 100.0,
+            _ => number(value),
+        };
+        // Rounded to the decimals shown: off by at most half the last digit.
+        let decimals = digits.split_once('.').map_or(0, |(_, d)| d.len());
+        let tolerance = 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9;
+        assert!(
+            (seen - expected).abs() <= tolerance,
+            "KPI {name}: shows {text:?} for {expected}"
+        );
+    }
+    // Sections whose route is not on this server say so instead of breaking the page.
+    for section in ["projects", "models", "chart-cost"] {
+        let at = dom.find(&format!("id=\"{section}\"")).unwrap();
+        let rest = &dom[at..at + 400.min(dom.len() - at)];
+        assert!(rest.contains("not available"), "{section}: {rest}");
+    }
+
+    let screenshot: PathBuf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard.png");
+    let _ = std::fs::remove_file(&screenshot);
+    chromium(
+        profile.path(),
+        &[
+            "--virtual-time-budget=5000".into(),
+            format!("--screenshot={}", screenshot.display()),
+            "--window-size=1400,1800".into(),
+            format!("{base}/analytics"),
+        ],
+    );
+    let size = std::fs::metadata(&screenshot).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size > 20_000,
+        "screenshot {} is {size} bytes",
+        screenshot.display()
+    );
+
+    for page in ["tools", "agents"] {
+        let dom = chromium(
+            profile.path(),
+            &[
+                "--virtual-time-budget=3000".into(),
+                "--dump-dom".into(),
+                format!("{base}/analytics/{page}"),
+            ],
+        );
+        assert!(
+            dom.contains("data-loaded=\"true\""),
+            "{page} never finished loading"
+        );
+        assert!(dom.contains("not available"), "{page}");
+    }
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+}

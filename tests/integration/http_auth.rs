@@ -1,0 +1,343 @@
+//! Access control over HTTP: keys, scopes, project isolation (reads, exports and
+//! writes), revocation, and the loopback-only rule without keys.
+
+use tally_api::{KeyScope, KeySpec};
+
+use crate::support::{TestDb, TestServer, execution_now};
+
+fn key(db: &TestDb, scope: KeyScope, projects: &[&str]) -> String {
+    db.analytics
+        .create_key(&KeySpec {
+            scope,
+            projects: projects.iter().map(|p| (*p).to_owned()).collect(),
+            name: None,
+        })
+        .unwrap()
+        .secret
+}
+
+/// A server whose database holds alpha and beta data and some keys.
+struct Setup {
+    server: TestServer,
+    admin: String,
+    read: String,
+    ingest: String,
+    alpha_read: String,
+    alpha_ingest: String,
+    both_read: String,
+}
+
+fn setup() -> Setup {
+    let db = TestDb::new();
+    let body = [
+        execution_now("a1", "alpha"),
+        execution_now("a2", "alpha"),
+        execution_now("b1", "beta"),
+    ]
+    .join("\n");
+    let input = tally_api::Input::Bytes {
+        name: "seed".into(),
+        data: body.as_bytes().into(),
+    };
+    assert_eq!(db.analytics.ingest(&input).unwrap().accepted, 3);
+    Setup {
+        admin: key(&db, KeyScope::Admin, &[]),
+        read: key(&db, KeyScope::Read, &[]),
+        ingest: key(&db, KeyScope::Ingest, &[]),
+        alpha_read: key(&db, KeyScope::Read, &["alpha"]),
+        alpha_ingest: key(&db, KeyScope::Ingest, &["alpha"]),
+        both_read: key(&db, KeyScope::Read, &["alpha", "beta"]),
+        server: TestServer::on(db, |_| {}),
+    }
+}
+
+#[test]
+fn routes_need_a_key_of_the_right_scope_once_one_exists() {
+    let s = setup();
+    let http = &s.server.http;
+    let record = execution_now("n1", "alpha");
+    // (method, path, key, status, error code) — "" for a success.
+    let wrong = format!("tally_{}", "0".repeat(64));
+    let cases: Vec<(&str, &str, Option<&str>, u16, &str)> = vec![
+        ("get", "/api/analytics/health", None, 200, ""),
+        ("get", "/analytics", None, 200, ""),
+        ("get", "/analytics/assets/dashboard.js", None, 200, ""),
+        ("get", "/api/analytics/summary", None, 401, "missing_key"),
+        (
+            "get",
+            "/api/analytics/summary",
+            Some(&wrong),
+            401,
+            "invalid_key",
+        ),
+        (
+            "get",
+            "/api/analytics/summary",
+            Some("not-a-key"),
+            401,
+            "invalid_key",
+        ),
+        ("get", "/api/openapi.json", None, 401, "missing_key"),
+        ("get", "/api/analytics/export/csv", None, 401, "missing_key"),
+        ("post", "/api/analytics/events", None, 401, "missing_key"),
+        ("get", "/api/analytics/summary", Some(&s.read), 200, ""),
+        ("get", "/api/analytics/summary", Some(&s.admin), 200, ""),
+        ("get", "/api/openapi.json", Some(&s.read), 200, ""),
+        (
+            "get",
+            "/api/analytics/summary",
+            Some(&s.ingest),
+            403,
+            "forbidden_scope",
+        ),
+        (
+            "get",
+            "/api/analytics/export/json",
+            Some(&s.ingest),
+            403,
+            "forbidden_scope",
+        ),
+        (
+            "post",
+            "/api/analytics/events",
+            Some(&s.read),
+            403,
+            "forbidden_scope",
+        ),
+        (
+            "post",
+            "/api/analytics/track/execution",
+            Some(&s.read),
+            403,
+            "forbidden_scope",
+        ),
+        ("post", "/api/analytics/events", Some(&s.ingest), 200, ""),
+        ("post", "/api/analytics/events", Some(&s.admin), 200, ""),
+    ];
+    for (method, path, key, status, code) in cases {
+        let answer = match method {
+            "get" => http.get(path, key),
+            _ => http.post(path, key, &record),
+        };
+        assert_eq!(
+            answer.status,
+            status,
+            "{method} {path} {key:?}: {}",
+            answer.text()
+        );
+        if !code.is_empty() {
+            assert_eq!(answer.error_code(), code, "{method} {path}");
+        }
+        if status == 401 {
+            assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
+        }
+    }
+}
+
+#[test]
+fn a_key_for_alpha_never_sees_beta() {
+    let s = setup();
+    let http = &s.server.http;
+    let executions = |path: &str, key: &str| {
+        let answer = http.get(path, Some(key));
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        answer.json()["total_executions"].as_u64().unwrap()
+    };
+    assert_eq!(executions("/api/analytics/summary", &s.read), 3);
+    // One project: the default.
+    assert_eq!(executions("/api/analytics/summary", &s.alpha_read), 2);
+    assert_eq!(
+        executions("/api/analytics/summary?project=alpha", &s.alpha_read),
+        2
+    );
+    assert_eq!(
+        executions("/api/analytics/summary?project=beta", &s.both_read),
+        1
+    );
+    let cases = [
+        (
+            "/api/analytics/summary?project=beta",
+            &s.alpha_read,
+            "forbidden_project",
+        ),
+        (
+            "/api/analytics/export/json?project=beta",
+            &s.alpha_read,
+            "forbidden_project",
+        ),
+        (
+            "/api/analytics/export/csv?project=beta",
+            &s.alpha_read,
+            "forbidden_project",
+        ),
+        ("/api/analytics/summary", &s.both_read, "project_required"),
+        (
+            "/api/analytics/summary?project=gamma",
+            &s.both_read,
+            "forbidden_project",
+        ),
+    ];
+    for (path, key, code) in cases {
+        let answer = http.get(path, Some(key));
+        assert_eq!(
+            (answer.status, answer.error_code().as_str()),
+            (403, code),
+            "{path}"
+        );
+        assert!(!answer.text().contains("\"total_executions\""));
+    }
+    let export = http
+        .get("/api/analytics/export/json", Some(&s.alpha_read))
+        .json();
+    assert_eq!(export["summary"]["total_executions"], 2);
+    let csv = http
+        .get("/api/analytics/export/csv", Some(&s.alpha_read))
+        .text();
+    assert!(
+        csv.contains("Project,alpha\n") && csv.contains("Total Executions,2\n"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn a_key_for_alpha_cannot_write_to_beta() {
+    let s = setup();
+    let http = &s.server.http;
+    let body = [
+        execution_now("w1", "alpha"),
+        execution_now("w2", "beta"),
+        execution_now("w3", "default"),
+    ]
+    .join("\n");
+    let report = http
+        .post("/api/analytics/events", Some(&s.alpha_ingest), body)
+        .json();
+    assert_eq!(
+        (report["accepted"].as_u64(), report["rejected"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(report["errors"][0]["field"], "project");
+    assert_eq!(report["errors"][0]["id"], "w2");
+    assert_eq!(report["errors"][0]["line"], 2);
+    assert_eq!(
+        report["errors"][0]["message"],
+        r#"this key may not write to project "beta"; allowed: alpha"#
+    );
+    let quarantined = s.server.db.analytics.quarantined(0, 10).unwrap();
+    assert_eq!(quarantined.len(), 2);
+    assert_eq!(quarantined[0].rejection.rule, "not_allowed");
+    let track = http.post(
+        "/api/analytics/track/execution",
+        Some(&s.alpha_ingest),
+        r#"{"project":"beta","tool":"t","duration_ms":1,"success":true}"#,
+    );
+    assert_eq!(
+        (track.status, track.error_code().as_str()),
+        (422, "invalid_record")
+    );
+    let summary = http
+        .get("/api/analytics/summary?project=beta", Some(&s.read))
+        .json();
+    assert_eq!(summary["total_executions"], 1);
+}
+
+#[test]
+fn revoked_keys_stop_working_and_the_last_revocation_reopens_loopback() {
+    let db = TestDb::new();
+    let created = db
+        .analytics
+        .create_key(&KeySpec {
+            scope: KeyScope::Read,
+            projects: vec![],
+            name: Some("ci".into()),
+        })
+        .unwrap();
+    let server = TestServer::on(db, |_| {});
+    let http = &server.http;
+    assert_eq!(
+        http.get("/api/analytics/summary", Some(&created.secret))
+            .status,
+        200
+    );
+    let revoked = server
+        .db
+        .tally(&["keys", "revoke", &created.record.id.to_string()]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    // No active key is left: on loopback the API is open again.
+    assert_eq!(http.get("/api/analytics/summary", None).status, 200);
+    let again = server
+        .db
+        .tally(&["keys", "revoke", &created.record.id.to_string()]);
+    assert!(!again.status.success());
+}
+
+#[test]
+fn keys_cli_prints_the_key_once_and_lists_only_hashes() {
+    let db = TestDb::new();
+    let output = db.tally(&[
+        "keys",
+        "create",
+        "--scope",
+        "ingest",
+        "--project",
+        "alpha",
+        "--name",
+        "bot",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let secret = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(
+        secret.starts_with("tally_") && secret.len() == 70,
+        "{secret}"
+    );
+    let found = db.analytics.authenticate(&secret).unwrap().unwrap();
+    assert_eq!(
+        (found.scope, found.projects.as_slice()),
+        (KeyScope::Ingest, ["alpha".to_owned()].as_slice())
+    );
+    let listed = db.tally(&["keys", "list", "--json"]);
+    let text = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        !text.contains(&secret[14..]),
+        "the secret leaked into the list: {text}"
+    );
+    let list: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list[0]["scope"], "ingest");
+    assert_eq!(list[0]["name"], "bot");
+    let bad = db.tally(&["keys", "create", "--scope", "root"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("expected ingest, read or admin"));
+    // The stored hash is not the key.
+    let conn = rusqlite::Connection::open(db.path()).unwrap();
+    let hash: Vec<u8> = conn
+        .query_row("SELECT hash FROM api_key", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(hash.len(), 32);
+    assert!(
+        !secret
+            .as_bytes()
+            .windows(8)
+            .any(|w| hash.windows(8).any(|h| h == w))
+    );
+}
+
+#[test]
+fn without_keys_the_server_refuses_to_listen_beyond_loopback() {
+    let db = TestDb::new();
+    let output = db.tally(&["serve", "--addr", "0.0.0.0:0"]);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0 without API keys"),
+        "{stderr}"
+    );
+    // With a key it may.
+    key(&db, KeyScope::Admin, &[]);
+    let options = tally_api::http::ServerOptions {
+        addr: "0.0.0.0:0".parse().unwrap(),
+        max_body_bytes: 1024,
+        max_batch_records: 10,
+    };
+    let server = tally_api::http::Server::bind(db.analytics.clone(), &options).unwrap();
+    assert!(!server.local_addr().ip().is_loopback());
+}
