@@ -166,11 +166,32 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
             "KPI {name}: shows {text:?} for {expected}"
         );
     }
-    // Sections whose route is not on this server say so instead of breaking the page.
-    for section in ["projects", "models", "chart-cost"] {
-        let at = dom.find(&format!("id=\"{section}\"")).unwrap();
-        let rest = &dom[at..at + 400.min(dom.len() - at)];
-        assert!(rest.contains("not available"), "{section}: {rest}");
+    // The tables list what the API answers, and the charts are drawn.
+    let element = |id: &str, closing: &str| -> &str {
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no element {id}"));
+        let end = dom[at..].find(closing).map_or(dom.len(), |e| at + e);
+        &dom[at..end]
+    };
+    let section = |id: &str| element(id, "</section>");
+    let projects = served.http.get("/api/analytics/projects", None).json();
+    for project in projects.as_array().unwrap() {
+        let name = project["project_name"].as_str().unwrap();
+        assert!(
+            section("projects").contains(name),
+            "project {name} not shown"
+        );
+    }
+    let models = served.http.get("/api/analytics/models", None).json();
+    for model in models.as_array().unwrap() {
+        let name = model["model_name"].as_str().unwrap();
+        assert!(section("models").contains(name), "model {name} not shown");
+    }
+    for chart in ["chart-cost", "chart-runs"] {
+        let drawn = element(chart, "</div>");
+        assert!(drawn.contains("<svg"), "{chart} not drawn: {drawn}");
+        assert!(!drawn.contains("not available"), "{chart}: {drawn}");
     }
 
     let screenshot: PathBuf =
@@ -192,7 +213,20 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         screenshot.display()
     );
 
-    for page in ["tools", "agents"] {
+    let tools = served.http.get("/api/analytics/tools", None).json();
+    let agents = served.http.get("/api/analytics/capacity", None).json();
+    let names = |list: &Value, field: &str| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected_names = [
+        ("tools", names(&tools, "tool_name")),
+        ("agents", names(&agents["agents"], "agent_id")),
+    ];
+    for (page, expected) in expected_names {
         let dom = chromium(
             profile.path(),
             &[
@@ -205,7 +239,14 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
             dom.contains("data-loaded=\"true\""),
             "{page} never finished loading"
         );
-        assert!(dom.contains("not available"), "{page}");
+        assert!(!expected.is_empty(), "no {page} in the demo data");
+        for name in expected {
+            assert!(dom.contains(&name), "{page} page does not show {name}");
+        }
+        assert!(
+            !dom.contains("not available"),
+            "{page}: a section is missing"
+        );
     }
     let _ = served.child.kill();
     let _ = served.child.wait();

@@ -295,6 +295,7 @@ const MIGRATIONS: &[&str] = &[
         user INTEGER NOT NULL,
         PRIMARY KEY (minute, project, user)
     ) WITHOUT ROWID, STRICT;
+    "#,
     // 3: API keys, stored hashed (SHA-256 of a random 32-byte key); `prefix` is the
     // public start of the key that finds its row.
     r#"
