@@ -14,4 +14,5 @@ mod http_serve;
 mod idempotency;
 mod kinds;
 mod parser_never_panics;
+mod rollups;
 mod tidy;
