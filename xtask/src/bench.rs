@@ -78,7 +78,7 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
 }
 
 /// The generator's file for `events`, made once and reused.
-fn reference_file(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
+pub fn reference_file(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
     let file = dir.join(format!("exec-{events}.jsonl"));
     if !file.exists() {
         let generator = root().join("../shared/bench/gen_executions.py");

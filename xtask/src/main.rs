@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_query;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,6 +15,9 @@ tasks:
   bench ingest [--events N[,N...]]   ingest the reference execution file into a fresh DB;
                                      events/s, bytes per stored event, peak memory, and the
                                      ratio to DuckDB's read_json_auto when duckdb is installed
+  bench query [--events N[,N...]]    summary, per-model, daily series and per-tool p95 over
+                                     1M and 10M events: tally (rollups) and DuckDB (SQL over
+                                     the same file), median ms and ratio
   bench http [--rate R] [--seconds S] [--clients C] [--batches B]
                                      release `tally serve` on a fresh DB: single-record POSTs
                                      paced at R/s (1000) for S s (10), p50/p99 latency; then
@@ -27,7 +31,8 @@ fn main() -> anyhow::Result<()> {
     match args.as_slice() {
         ["bench", "ingest", rest @ ..] => bench::ingest(rest),
         ["bench", "http", rest @ ..] => bench_http::http(rest),
-        ["bench", ..] => bail!("bench: which benchmark? available: ingest, http\n\n{USAGE}"),
+        ["bench", "query", rest @ ..] => bench_query::query(rest),
+        ["bench", ..] => bail!("bench: which benchmark? available: ingest, query, http\n\n{USAGE}"),
         ["demo-data", rest @ ..] => demo_data(rest),
         ["tidy"] => tidy(),
         _ => {
@@ -100,7 +105,7 @@ fn tidy() -> anyhow::Result<()> {
     run(Command::new(cargo).current_dir(root()).args([
         "test",
         "-p",
-        "tally-tests",
+        "tally-cli",
         "--test",
         "integration",
         "tidy",
