@@ -41,10 +41,17 @@ fn tally_times(db: &Path) -> anyhow::Result<[f64; 4]> {
     };
     let all = Filter::default();
     Ok([
-        median_ms(50, || Ok(drop(analytics.summary(&all)?)))?,
-        median_ms(50, || Ok(drop(analytics.models(&all)?)))?,
         median_ms(50, || {
-            Ok(drop(analytics.timeseries(&month, Granularity::Day)?))
+            analytics.summary(&all)?;
+            Ok(())
+        })?,
+        median_ms(50, || {
+            analytics.models(&all)?;
+            Ok(())
+        })?,
+        median_ms(50, || {
+            analytics.timeseries(&month, Granularity::Day)?;
+            Ok(())
         })?,
         median_ms(50, || {
             let tools = analytics.tools(&month)?;
