@@ -198,6 +198,7 @@ impl TestServer {
             addr: "127.0.0.1:0".parse().unwrap(),
             max_body_bytes: 16 * 1024 * 1024,
             max_batch_records: 100_000,
+            retention_every: tally_api::http::RETENTION_EVERY,
         };
         adjust(&mut options);
         let server = tally_api::http::Server::bind(db.analytics.clone(), &options).unwrap();

@@ -39,7 +39,12 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     /// Most records in one ingest request; more get 413.
     pub max_batch_records: usize,
+    /// How often the retention job runs (it also runs once at start).
+    pub retention_every: Duration,
 }
+
+/// The retention job's default period.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 
 impl ServerOptions {
     /// The options of a `[server]` configuration section.
@@ -57,6 +62,7 @@ impl ServerOptions {
             addr,
             max_body_bytes: config.max_body_bytes,
             max_batch_records: config.max_batch_records,
+            retention_every: RETENTION_EVERY,
         })
     }
 }
@@ -178,6 +184,8 @@ pub struct Server {
     listener: std::net::TcpListener,
     router: Router,
     addr: SocketAddr,
+    analytics: Analytics,
+    retention_every: Duration,
 }
 
 impl Server {
@@ -202,9 +210,11 @@ impl Server {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         Ok(Server {
-            router: app(analytics, options, exposed),
+            router: app(analytics.clone(), options, exposed),
             listener,
             addr,
+            analytics,
+            retention_every: options.retention_every,
         })
     }
 
@@ -244,6 +254,7 @@ impl Server {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
             let shutdown = shutdown()?;
+            tokio::spawn(retention_job(self.analytics, self.retention_every));
             tracing::info!(addr = %self.addr, "serving");
             ready(self.addr);
             axum::serve(listener, self.router)
@@ -318,6 +329,26 @@ impl Drop for ServerHandle {
     fn drop(&mut self) {
         if let Err(error) = self.stop_now() {
             tracing::error!(%error, "server stopped with an error");
+        }
+    }
+}
+
+/// Runs retention now and then every `period`, off the async threads; a failure is
+/// logged and retried at the next tick.
+async fn retention_job(analytics: Analytics, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    loop {
+        ticks.tick().await;
+        let analytics = analytics.clone();
+        match tokio::task::spawn_blocking(move || analytics.run_retention()).await {
+            Ok(Ok(outcome)) => tracing::info!(
+                raw_rows_deleted = outcome.raw_rows_deleted,
+                rollup_rows_deleted = outcome.rollup_rows_deleted,
+                minute_rows_deleted = outcome.minute_rows_deleted,
+                "retention ran"
+            ),
+            Ok(Err(error)) => tracing::error!(%error, "retention failed"),
+            Err(error) => tracing::error!(%error, "retention task failed"),
         }
     }
 }
