@@ -168,19 +168,22 @@ impl LatencySketch {
     /// bins, then each bin as (gap to the previous index, count), all LEB128 varints
     /// (zigzag for the first index). Dozens of bytes for a typical hour of latencies.
     pub fn encode(&self) -> Vec<u8> {
-        let bins = self.bins().count();
-        let mut out = Vec::with_capacity(4 + bins * 3);
+        let bins = self.counts.iter().filter(|n| **n > 0).count();
+        let mut out = Vec::with_capacity(12 + bins * 3);
         out.push(ENCODING_V1);
         put_varint(&mut out, self.zeros);
         put_varint(&mut out, bins as u64);
-        let mut previous: Option<i32> = None;
-        for (bin, n) in self.bins() {
+        let mut previous: Option<usize> = None;
+        for (i, &n) in self.counts.iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
             match previous {
-                None => put_varint(&mut out, zigzag(bin)),
-                Some(p) => put_varint(&mut out, u64::from(bin.abs_diff(p))),
+                None => put_varint(&mut out, zigzag(self.offset + i as i32)),
+                Some(p) => put_varint(&mut out, (i - p) as u64),
             }
             put_varint(&mut out, n);
-            previous = Some(bin);
+            previous = Some(i);
         }
         out
     }

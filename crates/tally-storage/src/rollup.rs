@@ -6,9 +6,8 @@
 //! at hour, day and month resolution, so a question over any range reads the few
 //! coarsest rows that cover it exactly.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Datelike, TimeZone, Utc};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tally_models::LatencySketch;
 
@@ -59,28 +58,41 @@ impl Family {
         self as u8
     }
 
-    /// The resolutions this family is rolled up at. Families keyed by a tool, model or
-    /// agent skip the hour: with dozens of projects times dozens of tools, hour rows
-    /// would hold about as many rows as there are events, and the views over them
-    /// (profiles over 30 days, breakdowns) read days anyway.
-    pub fn resolutions(self) -> &'static [Resolution] {
-        match self {
+    /// Whether the family is keyed by a tool, model or agent. Those skip the hour: with
+    /// dozens of projects times dozens of tools, hour rows would hold about as many rows
+    /// as there are events, and the views over them (profiles over 30 days, breakdowns)
+    /// read days anyway. Their per-project rows also skip the month (a month of one
+    /// project is 31 day rows per key); the all-projects rows keep it, so questions
+    /// over everything read one row per key and month.
+    fn keyed_by_dimension(self) -> bool {
+        matches!(
+            self,
             Family::ExecutionsByModel
-            | Family::ExecutionsByTool
-            | Family::ExecutionsByAgent
-            | Family::RunsByModel => &[Resolution::Day, Resolution::Month],
-            Family::Executions
-            | Family::Runs
-            | Family::Jobs
-            | Family::Requests
-            | Family::Events
-            | Family::Errors => &Resolution::ALL,
+                | Family::ExecutionsByTool
+                | Family::ExecutionsByAgent
+                | Family::RunsByModel
+        )
+    }
+
+    /// The resolutions this family is rolled up at, for one project's rows or for the
+    /// all-projects rows.
+    pub fn resolutions(self, all_projects: bool) -> &'static [Resolution] {
+        match (self.keyed_by_dimension(), all_projects) {
+            (true, true) => &[Resolution::Day, Resolution::Month],
+            (true, false) => &[Resolution::Day],
+            (false, _) => &Resolution::ALL,
         }
     }
 
     /// The finest resolution rolled up: ranges are widened to whole periods of it.
     pub fn finest(self) -> Resolution {
-        self.resolutions()[0]
+        self.resolutions(true)[0]
+    }
+
+    /// The coarsest resolution rolled up for one project's rows or the all-projects rows.
+    pub fn coarsest(self, all_projects: bool) -> Resolution {
+        let resolutions = self.resolutions(all_projects);
+        resolutions[resolutions.len() - 1]
     }
 }
 
@@ -201,8 +213,9 @@ impl Facet {
 /// Executions and failures per facet value: where a tool's failures concentrate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
-    /// `(facet, value) → (executions, failures)`.
-    pub cells: BTreeMap<(Facet, i64), (u64, u64)>,
+    /// `(facet, value) → (executions, failures)`. A hash map: the write path updates
+    /// five cells per execution.
+    pub cells: FxHashMap<(Facet, i64), (u64, u64)>,
 }
 
 impl Facets {
@@ -224,11 +237,18 @@ impl Facets {
         self.cells.is_empty()
     }
 
+    /// The cells in `(facet, value)` order.
+    pub fn sorted(&self) -> Vec<((Facet, i64), (u64, u64))> {
+        let mut cells: Vec<_> = self.cells.iter().map(|(k, v)| (*k, *v)).collect();
+        cells.sort_unstable_by_key(|(key, _)| *key);
+        cells
+    }
+
     /// Varint triples `(facet, zigzag value, executions, failures)` after a count.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + self.cells.len() * 5);
         varint::put(&mut out, self.cells.len() as u64);
-        for (&(facet, value), &(n, failures)) in &self.cells {
+        for ((facet, value), (n, failures)) in self.sorted() {
             out.push(facet as u8);
             varint::put(&mut out, varint::zigzag(value));
             varint::put(&mut out, n);

@@ -182,9 +182,11 @@ pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<
          WHERE family = ?1 AND resolution = ?2 AND {project_sql} AND bucket >= ?4 AND bucket < ?5"
     ))?;
     let mut out = Vec::new();
+    let all_projects = query.projects == ProjectScope::All;
     let coarsest = query
         .by
         .unwrap_or(Resolution::Month)
+        .min(query.family.coarsest(all_projects))
         .max(query.family.finest());
     for segment in plan(from, to, coarsest) {
         let mut rows = st.query(params![

@@ -127,30 +127,32 @@ impl<'e> RollupDelta<'e> {
                     0
                 };
                 let duration_us = (x.duration_ms * 1000.0).round() as i64;
-                let add = |m: &mut Measures, with_tokens: bool| {
+                // Durations are sketched overall and per tool; per model and per agent
+                // the sums suffice.
+                let add = |m: &mut Measures, sketch: bool| {
                     m.n += 1;
                     m.ok += u64::from(x.success);
                     m.duration_us += duration_us;
                     m.last_ts = m.last_ts.max(ts);
-                    m.latency.add(x.duration_ms);
-                    if with_tokens {
-                        m.input_tokens += x.tokens.input_tokens.unwrap_or(0);
-                        m.output_tokens += x.tokens.output_tokens.unwrap_or(0);
-                        m.cache_read_tokens += x.tokens.cache_read_tokens.unwrap_or(0);
-                        m.cache_write_tokens += x.tokens.cache_write_tokens.unwrap_or(0);
-                        m.reasoning_tokens += x.tokens.reasoning_tokens.unwrap_or(0);
-                        m.cost_nusd += cost;
-                        m.computed_cost_nusd += computed;
+                    if sketch {
+                        m.latency.add(x.duration_ms);
                     }
+                    m.input_tokens += x.tokens.input_tokens.unwrap_or(0);
+                    m.output_tokens += x.tokens.output_tokens.unwrap_or(0);
+                    m.cache_read_tokens += x.tokens.cache_read_tokens.unwrap_or(0);
+                    m.cache_write_tokens += x.tokens.cache_write_tokens.unwrap_or(0);
+                    m.reasoning_tokens += x.tokens.reasoning_tokens.unwrap_or(0);
+                    m.cost_nusd += cost;
+                    m.computed_cost_nusd += computed;
                 };
                 add(self.measures(Family::Executions, project, ts, 0), true);
                 add(
                     self.measures(Family::ExecutionsByModel, project, ts, model),
-                    true,
+                    false,
                 );
                 add(
                     self.measures(Family::ExecutionsByAgent, project, ts, agent),
-                    true,
+                    false,
                 );
                 let by_tool = self.measures(Family::ExecutionsByTool, project, ts, tool);
                 add(by_tool, true);
@@ -280,46 +282,61 @@ impl<'e> RollupDelta<'e> {
         // then written once.
         let mut touched: FxHashSet<RowKey> = FxHashSet::default();
         for (key, delta) in &self.deltas {
-            for &resolution in key.family.resolutions() {
-                let bucket = resolution.bucket(key.bucket * 1000);
-                for project in [key.project, ALL_PROJECTS] {
+            for project in [key.project, ALL_PROJECTS] {
+                for &resolution in key.family.resolutions(project == ALL_PROJECTS) {
+                    let bucket = resolution.bucket(key.bucket * 1000);
                     let row_key = (key.family, resolution, project, bucket, key.key);
-                    cache.row(tx, row_key)?.merge(delta);
+                    cache.row(tx, row_key)?.measures.merge(delta);
                     touched.insert(row_key);
                 }
             }
         }
-        let mut replace = tx.prepare_cached(
-            "INSERT OR REPLACE INTO rollup (family, resolution, project, bucket, key, n, ok, input_tokens,
-                output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_nusd,
-                computed_cost_nusd, duration_us, last_ts, latency, facets)
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO rollup (n, ok, input_tokens, output_tokens, cache_read_tokens,
+                cache_write_tokens, reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us,
+                last_ts, latency, facets, family, resolution, project, bucket, key)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         )?;
-        for key in touched {
+        // Rows already stored are updated in place: a replace would delete and insert.
+        let mut update = tx.prepare_cached(
+            "UPDATE rollup SET n = ?1, ok = ?2, input_tokens = ?3, output_tokens = ?4,
+                cache_read_tokens = ?5, cache_write_tokens = ?6, reasoning_tokens = ?7,
+                cost_nusd = ?8, computed_cost_nusd = ?9, duration_us = ?10, last_ts = ?11,
+                latency = ?12, facets = ?13
+             WHERE family = ?14 AND resolution = ?15 AND project = ?16 AND bucket = ?17 AND key = ?18",
+        )?;
+        for &key in &touched {
             let row = cache.row(tx, key)?;
             let (family, resolution, project, bucket, code) = key;
-            replace.execute(params![
+            let m = &row.measures;
+            let values = params![
+                to_i64(m.n),
+                to_i64(m.ok),
+                to_i64(m.input_tokens),
+                to_i64(m.output_tokens),
+                to_i64(m.cache_read_tokens),
+                to_i64(m.cache_write_tokens),
+                to_i64(m.reasoning_tokens),
+                m.cost_nusd,
+                m.computed_cost_nusd,
+                m.duration_us,
+                m.last_ts,
+                (!m.latency.is_empty()).then(|| m.latency.encode()),
+                (!m.facets.is_empty()).then(|| m.facets.encode()),
                 family.code(),
                 resolution as u8,
                 project,
                 bucket,
                 code,
-                to_i64(row.n),
-                to_i64(row.ok),
-                to_i64(row.input_tokens),
-                to_i64(row.output_tokens),
-                to_i64(row.cache_read_tokens),
-                to_i64(row.cache_write_tokens),
-                to_i64(row.reasoning_tokens),
-                row.cost_nusd,
-                row.computed_cost_nusd,
-                row.duration_us,
-                row.last_ts,
-                (!row.latency.is_empty()).then(|| row.latency.encode()),
-                (!row.facets.is_empty()).then(|| row.facets.encode()),
-            ])?;
+            ];
+            if row.stored {
+                update.execute(values)?;
+            } else {
+                insert.execute(values)?;
+                row.stored = true;
+            }
         }
-        cache.trim();
+        cache.trim(&touched);
         flush_jobs(tx, &self.jobs)?;
         flush_agents(tx, &self.agent_load, &self.agent_latest)?;
         flush_minutes(tx, &self.minutes, &self.users)?;
@@ -337,12 +354,20 @@ type RowKey = (Family, Resolution, i64, i64, i64);
 /// retention deletes rows.
 #[derive(Debug, Default)]
 pub(super) struct RollupCache {
-    rows: FxHashMap<RowKey, Measures>,
+    rows: FxHashMap<RowKey, CachedRow>,
     data_version: Option<i64>,
 }
 
-/// Rows kept between batches; past this the cache starts over (it is only a cache).
-const ROLLUP_CACHE_ROWS: usize = 50_000;
+/// A rollup row as the database holds it (or will, at the commit).
+#[derive(Debug, Default)]
+struct CachedRow {
+    measures: Measures,
+    /// Whether the row exists in the database (else the next write inserts it).
+    stored: bool,
+}
+
+/// Rows kept between batches (a few kilobytes each at most).
+const ROLLUP_CACHE_ROWS: usize = 20_000;
 
 impl RollupCache {
     /// Called at the start of each write transaction: forgets everything if another
@@ -362,7 +387,7 @@ impl RollupCache {
         self.data_version = None;
     }
 
-    fn row(&mut self, tx: &Transaction<'_>, key: RowKey) -> Result<&mut Measures> {
+    fn row(&mut self, tx: &Transaction<'_>, key: RowKey) -> Result<&mut CachedRow> {
         use std::collections::hash_map::Entry;
         match self.rows.entry(key) {
             Entry::Occupied(entry) => Ok(entry.into_mut()),
@@ -370,14 +395,16 @@ impl RollupCache {
         }
     }
 
-    fn trim(&mut self) {
+    /// Past the size bound, keeps only the rows this batch touched: the current hours,
+    /// days and months, which the next batch most likely touches again.
+    fn trim(&mut self, touched: &FxHashSet<RowKey>) {
         if self.rows.len() > ROLLUP_CACHE_ROWS {
-            self.rows.clear();
+            self.rows.retain(|key, _| touched.contains(key));
         }
     }
 }
 
-fn load(tx: &Transaction<'_>, key: RowKey) -> Result<Measures> {
+fn load(tx: &Transaction<'_>, key: RowKey) -> Result<CachedRow> {
     let (family, resolution, project, bucket, code) = key;
     let mut st = tx.prepare_cached(
         "SELECT n, ok, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
@@ -392,7 +419,7 @@ fn load(tx: &Transaction<'_>, key: RowKey) -> Result<Measures> {
         code
     ])?;
     let Some(row) = rows.next()? else {
-        return Ok(Measures::default());
+        return Ok(CachedRow::default());
     };
     let u = |i: usize| -> rusqlite::Result<u64> {
         Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
@@ -422,7 +449,10 @@ fn load(tx: &Transaction<'_>, key: RowKey) -> Result<Measures> {
             .merge_encoded(bytes)
             .map_err(|e| corrupt(e.to_owned()))?;
     }
-    Ok(m)
+    Ok(CachedRow {
+        measures: m,
+        stored: true,
+    })
 }
 
 fn to_i64(n: u64) -> i64 {
