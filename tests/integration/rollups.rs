@@ -506,3 +506,50 @@ fn retention_leaves_the_kept_range_as_it_was() {
     let days: BTreeSet<&String> = after.1.daily.keys().collect();
     assert!(days.iter().all(|d| d.as_str() >= "2026-10-01"), "{days:?}");
 }
+
+/// Two stores on one file (as two processes would be) take turns writing: each one's
+/// cached rollup rows must notice the other's commits, so no count is lost.
+#[test]
+fn writers_on_two_connections_keep_rollups_exact() {
+    let db = TestDb::new();
+    let other = Analytics::open(db.path()).unwrap();
+    let events: Vec<Generated> = (0..200)
+        .map(|i| Generated {
+            id: i,
+            project: i % 2,
+            offset: (i as i64 % 5) * 3600,
+            body: Body::Execution {
+                tool: i % 2,
+                model: Some(0),
+                agent: None,
+                duration_ms: 5.0 + i as f64,
+                success: i % 3 != 0,
+                input: 10,
+                output: 1,
+                cost: Some(0.001),
+            },
+        })
+        .collect();
+    let options = IngestOptions {
+        batch_size: 7,
+        now: Some(as_of()),
+        ..IngestOptions::default()
+    };
+    for (turn, chunk) in events.chunks(20).enumerate() {
+        let writer = if turn % 2 == 0 { &db.analytics } else { &other };
+        let body = chunk.iter().map(json).collect::<Vec<_>>().join("\n");
+        writer
+            .ingest_with(
+                &Input::Bytes {
+                    name: "turn.jsonl".into(),
+                    data: body.into_bytes().into(),
+                },
+                &options,
+                &mut (),
+            )
+            .unwrap();
+    }
+    for analytics in [&db.analytics, &other] {
+        check(&events, &analytics.as_of(as_of()), &Filter::default());
+    }
+}
