@@ -251,34 +251,6 @@ function renderModels(rows) {
   ], "models");
 }
 
-// Any list of records (or an object holding one) as a table with its own columns.
-function genericTable(id, data) {
-  const container = document.getElementById(id);
-  let rows = data;
-  if (rows && !Array.isArray(rows) && typeof rows === "object") {
-    const list = Object.values(rows).find(Array.isArray);
-    rows = list || [rows];
-  }
-  if (!Array.isArray(rows) || !rows.length) { table(container, [], [], id); return; }
-  const keys = [...new Set(rows.flatMap((r) => (r && typeof r === "object" ? Object.keys(r) : [])))];
-  const columns = keys.map((key) => {
-    const num = rows.every((r) => r[key] === null || r[key] === undefined || typeof r[key] === "number");
-    return {
-      key, num, title: key.replace(/_/g, " "),
-      render: (r) => {
-        const v = r[key];
-        if (v === null || v === undefined) return "–";
-        if (/rate|share|confidence$/.test(key) && typeof v === "number" && v <= 1) return rateBadge(v);
-        if (key === "confidence_level") return el("span", { class: "rate " + ({ HIGH: "green", MEDIUM: "yellow", LOW: "red" }[String(v).toUpperCase()] || "none") }, v);
-        if (typeof v === "number") return /cost|usd/.test(key) ? fmtUsd(v, 4) : Number.isInteger(v) ? fmtInt(v) : v.toFixed(2);
-        if (typeof v === "object") return JSON.stringify(v);
-        return String(v);
-      },
-    };
-  });
-  table(container, rows, columns, id);
-}
-
 async function section(name, render, fallback) {
   const result = await api(name);
   const container = document.getElementById(name);
@@ -313,18 +285,92 @@ async function loadOverview() {
   ]);
 }
 
+function confidenceBadge(level) {
+  return el("span", { class: "rate " + ({ HIGH: "green", MEDIUM: "yellow", LOW: "red" }[level] || "none") }, level || "–");
+}
+
+const fmtMs = (v) => (v === null || v === undefined ? "–" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : Math.round(v) + " ms");
+
+function renderTools(rows) {
+  table(document.getElementById("tools"), rows, [
+    { key: "tool_name", title: "Tool" },
+    { key: "total_executions", title: "Executions", num: true, render: (t) => fmtInt(t.total_executions) },
+    { key: "success_rate", title: "Success", num: true, render: (t) => rateBadge(t.success_rate) },
+    { key: "success_rate_lower_95", title: "95 % interval", num: true,
+      render: (t) => fmtPct(t.success_rate_lower_95) + " – " + fmtPct(t.success_rate_upper_95) },
+    { key: "confidence_level", title: "Confidence", render: (t) => confidenceBadge(t.confidence_level),
+      sort: (t) => ({ HIGH: 3, MEDIUM: 2, LOW: 1 }[t.confidence_level] || 0) },
+    { key: "p50_duration_ms", title: "p50", num: true, render: (t) => fmtMs(t.p50_duration_ms) },
+    { key: "p95_duration_ms", title: "p95", num: true, render: (t) => fmtMs(t.p95_duration_ms) },
+    { key: "avg_cost", title: "Avg Cost", num: true, render: (t) => fmtUsd(t.avg_cost, 4) },
+    { key: "risks", title: "Risks", num: true, sort: (t) => t.risk_patterns.length, render: (t) => fmtInt(t.risk_patterns.length) },
+  ], "tools");
+}
+
+function renderRisks(rows) {
+  table(document.getElementById("risks"), rows, [
+    { key: "tool_name", title: "Tool" },
+    { key: "facet", title: "Where", render: (r) => r.facet.replace(/_/g, " ") + ": " + r.value },
+    { key: "failures", title: "Failures", num: true, render: (r) => fmtInt(r.failures) + " / " + fmtInt(r.executions) },
+    { key: "failure_rate", title: "Failure rate", num: true, render: (r) => fmtPct(r.failure_rate) },
+    { key: "lift", title: "Lift", num: true, sort: (r) => r.lift ?? 0, render: (r) => (r.lift === null ? "–" : r.lift.toFixed(1) + "×") },
+    { key: "share_of_failures", title: "Share of failures", num: true, render: (r) => fmtPct(r.share_of_failures) },
+  ], "risks");
+}
+
+function renderRecommendations(rows) {
+  const advice = { use: "green", use_with_review: "yellow", avoid: "red" };
+  table(document.getElementById("recommendations"), rows, [
+    { key: "tool_name", title: "Tool" },
+    { key: "recommendation", title: "Advice", render: (r) => el("span", { class: "rate " + (advice[r.recommendation] || "none") }, r.recommendation.replace(/_/g, " ")) },
+    { key: "reason", title: "Why", render: (r) => el("span", { class: "reason" }, r.reason) },
+  ], "recommendations");
+}
+
+function renderAgents(rows) {
+  const status = (a, key) => (a.status ? a.status[key] : null);
+  const condition = { saturated: "red", busy: "yellow", active: "green", idle: "none", unknown: "none" };
+  table(document.getElementById("agents"), rows, [
+    { key: "agent_id", title: "Agent" },
+    { key: "condition", title: "State", render: (a) => el("span", { class: "rate " + (condition[a.condition] || "none") }, a.condition) },
+    { key: "project", title: "Project", sort: (a) => status(a, "project") || "", render: (a) => status(a, "project") || "–" },
+    { key: "tasks", title: "Active / capacity", num: true, sort: (a) => status(a, "utilisation") ?? -1,
+      render: (a) => (a.status ? a.status.active_tasks + " / " + a.status.capacity + " (" + fmtPct(a.status.utilisation) + ")" : "–") },
+    { key: "queued", title: "Queued", num: true, sort: (a) => status(a, "queued_tasks") ?? -1, render: (a) => (a.status ? fmtInt(a.status.queued_tasks) : "–") },
+    { key: "cpu", title: "CPU / mem", num: true, sort: (a) => status(a, "cpu_pct") ?? -1,
+      render: (a) => (a.status && a.status.cpu_pct !== null ? Math.round(a.status.cpu_pct) + " % / " + Math.round(a.status.mem_pct ?? 0) + " %" : "–") },
+    { key: "executions", title: "Executions", num: true, render: (a) => fmtInt(a.executions) },
+    { key: "success_rate", title: "Success", num: true, render: (a) => (a.executions ? rateBadge(a.success_rate) : "–") },
+    { key: "last_seen", title: "Last status", sort: (a) => status(a, "ts") || "", render: (a) => (status(a, "ts") || "–").replace("T", " ").slice(0, 19) },
+  ], "agents");
+}
+
+function renderCapacity(data) {
+  table(document.getElementById("capacity"), data.agents, [
+    { key: "agent_id", title: "Agent" },
+    { key: "current_utilisation", title: "Now", num: true, render: (a) => fmtPct(a.current_utilisation) },
+    { key: "avg_utilisation", title: "Average (" + data.window_hours + " h)", num: true, render: (a) => fmtPct(a.avg_utilisation) },
+    { key: "peak_active", title: "Peak active", num: true, render: (a) => fmtInt(a.peak_active) + " / " + fmtInt(a.capacity) },
+    { key: "utilisation_trend_per_hour", title: "Trend / h", num: true,
+      render: (a) => { const pt = a.utilisation_trend_per_hour * 100; return Math.abs(pt) < 0.05 ? "0.0 pt" : (pt > 0 ? "+" : "") + pt.toFixed(1) + " pt"; } },
+    { key: "hours_to_saturation", title: "Saturates in", num: true, sort: (a) => a.hours_to_saturation ?? Infinity,
+      render: (a) => (a.hours_to_saturation === null ? "–" : a.hours_to_saturation.toFixed(1) + " h") },
+    { key: "bottleneck", title: "Bottleneck", render: (a) => (a.bottleneck ? el("span", { class: "rate red" }, a.reasons.join("; ")) : "no") },
+  ], "capacity");
+}
+
 async function loadTools() {
   await Promise.all([
-    section("tools", (d) => genericTable("tools", d)),
-    section("risks", (d) => genericTable("risks", d)),
-    section("recommendations", (d) => genericTable("recommendations", d)),
+    section("tools", renderTools),
+    section("risks", renderRisks),
+    section("recommendations", renderRecommendations),
   ]);
 }
 
 async function loadAgents() {
   await Promise.all([
-    section("agents", (d) => genericTable("agents", d)),
-    section("capacity", (d) => genericTable("capacity", d)),
+    section("agents", renderAgents),
+    section("capacity", renderCapacity),
   ]);
 }
 
