@@ -451,18 +451,27 @@ fn session_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A JSON object body, or an empty object when the body is empty.
+async fn optional_object(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Map<String, Value>, ApiError> {
+    let body = read_body(headers, body, limit).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(Map::new())
+    } else {
+        object(&body)
+    }
+}
+
 async fn session_start(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = read_body(&headers, body, state.max_body_bytes).await?;
-    let mut record = if body.iter().all(u8::is_ascii_whitespace) {
-        Map::new()
-    } else {
-        object(&body)?
-    };
+    let mut record = optional_object(&headers, body, state.max_body_bytes).await?;
     let id = match record.get("session_id") {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
         _ => session_id(),
@@ -483,12 +492,7 @@ async fn session_end(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
-    let body = read_body(&headers, body, state.max_body_bytes).await?;
-    let mut record = if body.iter().all(u8::is_ascii_whitespace) {
-        Map::new()
-    } else {
-        object(&body)?
-    };
+    let mut record = optional_object(&headers, body, state.max_body_bytes).await?;
     record.insert("session_id".into(), Value::String(id.clone()));
     record.insert("action".into(), Value::String("session_end".into()));
     let record = complete(record, "action", &[]);

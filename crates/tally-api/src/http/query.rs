@@ -81,46 +81,28 @@ const CSV_TABLES: &[(View, &str, Columns)] = &[
     ),
 ];
 
-const TIMESERIES_PARAMS: &[Param] = &[
-    Param {
-        name: "project",
-        in_path: false,
-        description: "only this project",
-    },
-    Param {
-        name: "from",
-        in_path: false,
-        description: "from this instant (RFC 3339) or day (YYYY-MM-DD), inclusive",
-    },
-    Param {
-        name: "to",
-        in_path: false,
-        description: "until this instant (exclusive) or day (YYYY-MM-DD, inclusive)",
-    },
-    Param {
-        name: "granularity",
-        in_path: false,
-        description: "day (default) or hour",
-    },
-];
-
-const FILTER_PARAMS: &[Param] = &[
-    Param {
-        name: "project",
-        in_path: false,
-        description: "only this project",
-    },
-    Param {
-        name: "from",
-        in_path: false,
-        description: "from this instant (RFC 3339) or day (YYYY-MM-DD), inclusive",
-    },
-    Param {
-        name: "to",
-        in_path: false,
-        description: "until this instant (exclusive) or day (YYYY-MM-DD, inclusive)",
-    },
-];
+const PROJECT: Param = Param {
+    name: "project",
+    in_path: false,
+    description: "only this project",
+};
+const FROM: Param = Param {
+    name: "from",
+    in_path: false,
+    description: "from this instant (RFC 3339) or day (YYYY-MM-DD), inclusive",
+};
+const TO: Param = Param {
+    name: "to",
+    in_path: false,
+    description: "until this instant (exclusive) or day (YYYY-MM-DD, inclusive)",
+};
+const GRANULARITY: Param = Param {
+    name: "granularity",
+    in_path: false,
+    description: "day (default) or hour",
+};
+const FILTER_PARAMS: &[Param] = &[PROJECT, FROM, TO];
+const TIMESERIES_PARAMS: &[Param] = &[PROJECT, FROM, TO, GRANULARITY];
 
 pub fn routes() -> Vec<Route> {
     let mut routes: Vec<Route> = View::ALL
