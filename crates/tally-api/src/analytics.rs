@@ -12,7 +12,7 @@ use tally_metrics::{
     ViewOptions,
 };
 use tally_models::{Price, PriceTable};
-use tally_storage::sqlite::{SqliteOptions, SqliteStore, StoreHealth};
+use tally_storage::sqlite::{BackupOutcome, SqliteOptions, SqliteStore, StoreHealth};
 use tally_storage::{
     Filter, QuarantineStore, QuarantinedRecord, Retention, RetentionOutcome, StoreStats,
 };
@@ -391,6 +391,25 @@ impl Analytics {
     /// The database does not answer.
     pub fn health(&self) -> Result<StoreHealth> {
         Ok(self.store.health()?)
+    }
+
+    /// Copies the database to `dest` (a new file) with SQLite's online backup API, from
+    /// one consistent snapshot, while ingests go on.
+    ///
+    /// # Errors
+    /// `dest` exists, or the copy fails or does not pass its integrity check.
+    pub fn backup(&self, dest: &Path) -> Result<BackupOutcome> {
+        Ok(self.store.backup_to(dest)?)
+    }
+
+    /// Replaces the database at `location` with the backup at `source`, after checking
+    /// the backup. Nothing else may have `location` open meanwhile.
+    ///
+    /// # Errors
+    /// The backup is unreadable, corrupt or from a newer tally, or the copy fails.
+    pub fn restore(source: &Path, location: impl AsRef<Path>) -> Result<BackupOutcome> {
+        let target = sqlite_path(location.as_ref())?;
+        Ok(tally_storage::sqlite::restore(source, &target)?)
     }
 
     /// Folds the write-ahead log into the database file.

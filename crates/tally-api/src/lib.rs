@@ -46,7 +46,7 @@ pub use tally_metrics::{
     TimeSeries, TimeSeriesPoint, ToolProfile, ViewOptions,
 };
 pub use tally_models::{Event, Kind};
-pub use tally_storage::sqlite::{Durability, SqliteOptions, StoreHealth};
+pub use tally_storage::sqlite::{BackupOutcome, Durability, SqliteOptions, StoreHealth};
 pub use tally_storage::{
     ApiKeyRecord, Filter, KeyScope, Position, QuarantinedRecord, RetentionOutcome, StoreStats,
 };

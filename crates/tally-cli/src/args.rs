@@ -35,6 +35,23 @@ pub enum Command {
     /// Data retention.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Copy the database to a new file while it is in use (SQLite online backup).
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the database (`--db`) with a backup. Stop `tally serve` first.
+    Restore {
+        /// The backup file.
+        backup: PathBuf,
+        /// Replace a database that holds events.
+        #[arg(long)]
+        force: bool,
+    },
     /// The HTTP API and dashboard.
     Serve(ServeArgs),
     /// API keys for the HTTP API.

@@ -18,6 +18,10 @@ use crate::args::{
 use crate::progress::TerminalProgress;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Restore { backup, force } = &cli.command {
+        // Restoring needs the database closed: this process must not open it first.
+        return restore(&cli.db, backup, *force);
+    }
     let config = load_config(cli.config.as_deref())?;
     let analytics = Analytics::open_with(&cli.db, config, SqliteOptions::default())
         .with_context(|| format!("opening database {}", cli.db.display()))?;
@@ -29,6 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(RetentionCommand::Run { json }) => retention(&analytics, json),
         Command::Quarantine(command) => quarantine(&analytics, command),
         Command::Serve(args) => serve(analytics, args),
+        Command::Backup { out, json } => backup(&analytics, &out, json),
+        Command::Restore { .. } => unreachable!("handled before the database is opened"),
         Command::Keys(command) => keys(&analytics, command),
     }
 }
@@ -182,6 +188,44 @@ fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", crate::render::render(&value));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backup(analytics: &Analytics, out: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let outcome = analytics
+        .backup(out)
+        .with_context(|| format!("backing up to {}", out.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        println!(
+            "backed up {} pages ({:.1} MiB) to {}",
+            outcome.pages,
+            outcome.bytes as f64 / (1024.0 * 1024.0),
+            out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(db: &Path, backup: &Path, force: bool) -> anyhow::Result<ExitCode> {
+    if db.exists() && !force {
+        let events = Analytics::open(db)?.stats()?.events;
+        if events > 0 {
+            bail!(
+                "{} holds {events} events; `tally restore --force` replaces them with the backup",
+                db.display()
+            );
+        }
+    }
+    let outcome = Analytics::restore(backup, db)
+        .with_context(|| format!("restoring {} into {}", backup.display(), db.display()))?;
+    println!(
+        "restored {} ({} pages) into {}",
+        backup.display(),
+        outcome.pages,
+        db.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

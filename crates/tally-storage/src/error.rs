@@ -20,6 +20,8 @@ pub enum Error {
     MissingId,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 /// `Result` with the storage [`Error`].

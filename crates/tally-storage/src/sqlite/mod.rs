@@ -5,6 +5,7 @@
 //! wait up to the busy timeout. Readers use the r2d2 pool and, thanks to WAL, never
 //! block the writer nor each other.
 
+mod backup;
 mod checkpointer;
 mod dictionary;
 mod keys;
@@ -24,6 +25,7 @@ use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
+pub use backup::{BackupOutcome, restore};
 pub use dictionary::Dim;
 pub use keys::StoreHealth;
 pub use schema::{RAW_TABLES, SCHEMA_VERSION};
@@ -182,6 +184,15 @@ impl SqliteStore {
         Ok(self
             .reader()?
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Copies the database to `dest` (a new file) with SQLite's online backup API, from
+    /// one consistent snapshot, while writers go on.
+    ///
+    /// # Errors
+    /// `dest` exists, the copy fails or does not pass its integrity check.
+    pub fn backup_to(&self, dest: &Path) -> Result<BackupOutcome> {
+        backup::backup(&self.path, dest)
     }
 
     /// Moves the WAL's content into the main file (done by SQLite on its own as the WAL
