@@ -16,6 +16,7 @@ mod http_serve;
 mod idempotency;
 mod kinds;
 mod parser_never_panics;
+mod report;
 mod rollups;
 mod stats_oracle;
 mod tidy;

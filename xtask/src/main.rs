@@ -23,6 +23,9 @@ tasks:
                                      paced at R/s (1000) for S s (10), p50/p99 latency; then
                                      B (50) JSON Lines bodies of 10,000 events, events/s
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
+  report [--db D] [--kind K] [--out F]
+                                     an HTML report (executive or technical) of a database
+                                     (default target/demo.db, made when missing)
   tidy                               cargo fmt --check, clippy -D warnings, the tidy tests";
 
 fn main() -> anyhow::Result<()> {
@@ -34,6 +37,7 @@ fn main() -> anyhow::Result<()> {
         ["bench", "query", rest @ ..] => bench_query::query(rest),
         ["bench", ..] => bail!("bench: which benchmark? available: ingest, query, http\n\n{USAGE}"),
         ["demo-data", rest @ ..] => demo_data(rest),
+        ["report", rest @ ..] => report(rest),
         ["tidy"] => tidy(),
         _ => {
             println!("{USAGE}");
@@ -87,6 +91,25 @@ fn demo_data(args: &[&str]) -> anyhow::Result<()> {
         .arg("--db")
         .arg(&out)
         .args(["demo", "--events", events]))
+}
+
+fn report(args: &[&str]) -> anyhow::Result<()> {
+    let db = flag(args, "--db").map_or_else(|| root().join("target/demo.db"), PathBuf::from);
+    if !db.exists() {
+        demo_data(&["--out", &db.to_string_lossy()])?;
+    }
+    let name = flag(args, "--kind").unwrap_or("executive");
+    let Some(kind) = tally_api::ReportKind::from_name(name) else {
+        bail!("unknown report kind {name:?}: executive or technical");
+    };
+    let out = flag(args, "--out").map_or_else(
+        || root().join(format!("target/report-{name}.html")),
+        PathBuf::from,
+    );
+    let html = tally_api::Analytics::open(&db)?.report(kind, &tally_api::Filter::default())?;
+    std::fs::write(&out, html)?;
+    println!("wrote {}", out.display());
+    Ok(())
 }
 
 fn tidy() -> anyhow::Result<()> {

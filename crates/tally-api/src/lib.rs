@@ -26,6 +26,7 @@ mod error;
 mod filter;
 pub mod http;
 mod keys;
+mod report;
 mod views;
 
 pub use analytics::Analytics;
@@ -33,6 +34,7 @@ pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
+pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
 pub use views::View;
 
 pub use tally_ingest::demo::DemoConfig;

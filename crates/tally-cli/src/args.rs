@@ -35,6 +35,17 @@ pub enum Command {
     /// Data retention.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// A standalone HTML report (inline SVG charts, no network).
+    Report {
+        /// executive or technical.
+        #[arg(long, default_value = "executive")]
+        kind: String,
+        /// The HTML file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
     /// Copy the database to a new file while it is in use (SQLite online backup).
     Backup {
         /// The backup file to write (must not exist).

@@ -8,7 +8,8 @@ use chrono::Utc;
 use tally_api::http::{Server, ServerOptions};
 use tally_api::{
     Analytics, AnalyticsSummary, Config, DemoConfig, Filter, FilterNames, Granularity,
-    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, SqliteOptions, View,
+    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportKind,
+    SqliteOptions, View,
 };
 
 use crate::args::{
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(command) => quarantine(&analytics, command),
         Command::Serve(args) => serve(analytics, args),
         Command::Backup { out, json } => backup(&analytics, &out, json),
+        Command::Report { kind, out, filter } => report(&analytics, &kind, &out, &filter),
         Command::Restore { .. } => unreachable!("handled before the database is opened"),
         Command::Keys(command) => keys(&analytics, command),
     }
@@ -188,6 +190,25 @@ fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", crate::render::render(&value));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(
+    analytics: &Analytics,
+    kind: &str,
+    out: &Path,
+    args: &FilterArgs,
+) -> anyhow::Result<ExitCode> {
+    let Some(kind) = ReportKind::from_name(kind) else {
+        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.name()).collect();
+        bail!(
+            "unknown report kind {kind:?}; expected one of {}",
+            names.join(", ")
+        );
+    };
+    let html = analytics.report(kind, &filter(args)?)?;
+    std::fs::write(out, html).with_context(|| format!("writing {}", out.display()))?;
+    println!("wrote the {} report to {}", kind.name(), out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,666 @@
+//! Standalone HTML reports: one file with inline CSS and SVG charts, no network. KPIs
+//! with their change against the previous period of the same length, the charts a
+//! reader wants, and findings in plain words from the views' own numbers.
+//!
+//! Every KPI carries `data-kpi` and `data-value` attributes with the exact figure, so a
+//! report can be checked against the API.
+
+mod svg;
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Duration, Utc};
+use tally_metrics::{Advice, AnalyticsSummary, BudgetStatus, Granularity};
+use tally_storage::Filter;
+
+use crate::{Analytics, Result};
+
+/// Which report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// Spend, volume, quality and budget for the people who pay.
+    Executive,
+    /// Tools, latency, risks, pipeline and capacity for the people who run the agents.
+    Technical,
+}
+
+impl ReportKind {
+    pub const ALL: [ReportKind; 2] = [ReportKind::Executive, ReportKind::Technical];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Executive => "executive",
+            ReportKind::Technical => "technical",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ReportKind> {
+        ReportKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// The days a report covers when its filter has no range.
+pub const DEFAULT_REPORT_DAYS: i64 = 30;
+
+/// Text for HTML: `&`, `<`, `>`, `"` and `'` escaped.
+pub(crate) fn escape(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
+}
+
+fn usd(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        format!("${:.0}", v)
+    } else {
+        format!("${v:.2}")
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1} %", v * 100.0)
+}
+
+fn count(v: f64) -> String {
+    let n = v.round() as i64;
+    let digits = n.abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if n < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// The report's period and the one before it, of the same length.
+fn periods(filter: &Filter, now: DateTime<Utc>) -> (Filter, Filter) {
+    let to = filter.to.unwrap_or(now);
+    let from = filter
+        .from
+        .unwrap_or(to - Duration::days(DEFAULT_REPORT_DAYS));
+    let current = Filter {
+        project: filter.project.clone(),
+        from: Some(from),
+        to: Some(to),
+    };
+    let previous = Filter {
+        project: filter.project.clone(),
+        from: Some(from - (to - from)),
+        to: Some(from),
+    };
+    (current, previous)
+}
+
+/// A KPI card: the figure, its change against the previous period, and whether up is
+/// good. Rates change in percentage points, amounts in percent.
+struct Kpi<'a> {
+    id: &'a str,
+    title: &'a str,
+    value: f64,
+    previous: f64,
+    shown: String,
+    up_is_good: bool,
+    rate: bool,
+}
+
+/// Whether the previous period holds enough events (a twentieth of this one's) for a
+/// comparison to mean something.
+fn comparable(now: &AnalyticsSummary, before: &AnalyticsSummary) -> bool {
+    let events = |s: &AnalyticsSummary| s.total_runs + s.total_executions;
+    events(before) > 0 && events(before) * 20 >= events(now)
+}
+
+fn kpis(out: &mut String, comparable: bool, cards: &[Kpi<'_>]) {
+    out.push_str(r#"<section class="kpis">"#);
+    for k in cards {
+        let change = if !comparable {
+            r#"<span class="change flat">too little data in the previous period</span>"#.to_owned()
+        } else if k.rate {
+            let points = (k.value - k.previous) * 100.0;
+            let good = (points >= 0.0) == k.up_is_good;
+            format!(
+                r#"<span class="change {}">{}{points:.1} pt vs previous period</span>"#,
+                if points.abs() < 0.05 {
+                    "flat"
+                } else if good {
+                    "good"
+                } else {
+                    "bad"
+                },
+                if points >= 0.0 { "+" } else { "" },
+            )
+        } else if k.previous.abs() > f64::EPSILON {
+            let delta = (k.value - k.previous) / k.previous.abs();
+            let good = (delta >= 0.0) == k.up_is_good;
+            format!(
+                r#"<span class="change {}">{}{:.1} % vs previous period</span>"#,
+                if delta.abs() < 0.005 {
+                    "flat"
+                } else if good {
+                    "good"
+                } else {
+                    "bad"
+                },
+                if delta >= 0.0 { "+" } else { "" },
+                delta * 100.0
+            )
+        } else {
+            r#"<span class="change flat">none in the previous period</span>"#.to_owned()
+        };
+        let _ = write!(
+            out,
+            r#"<div class="kpi"><div class="label">{}</div><div class="value" data-kpi="{}" data-value="{}">{}</div>{change}</div>"#,
+            escape(k.title),
+            k.id,
+            k.value,
+            escape(&k.shown)
+        );
+    }
+    out.push_str("</section>");
+}
+
+fn section(out: &mut String, title: &str, body: &str) {
+    let _ = write!(
+        out,
+        r#"<section class="panel"><h2>{}</h2>{body}</section>"#,
+        escape(title)
+    );
+}
+
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
+        return r#"<p class="muted">nothing in this period</p>"#.to_owned();
+    }
+    let mut out = String::from("<table><thead><tr>");
+    for h in headers {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            let _ = write!(out, "<td>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+fn findings(out: &mut String, items: &[String]) {
+    let mut body = String::from("<ul class=\"findings\">");
+    for item in items {
+        let _ = write!(body, "<li>{}</li>", escape(item));
+    }
+    if items.is_empty() {
+        body.push_str("<li>Nothing stands out in this period.</li>");
+    }
+    body.push_str("</ul>");
+    section(out, "Findings", &body);
+}
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;color:#111827;background:#f3f4f8;margin:0}
+header{background:#151827;color:#fff;padding:18px 28px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#c7c9d9}
+main{max-width:1000px;margin:0 auto;padding:18px}.kpis{display:grid;grid-template-columns:repeat(3,1fr);gap:12px;margin-bottom:14px}
+.kpi,.panel{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 2px rgba(0,0,0,.06)}.panel{margin-bottom:14px}
+.label{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:#6b7280}.value{font-size:24px;font-weight:700;margin:2px 0}
+.change{font-size:12px}.good{color:#15803d}.bad{color:#b91c1c}.flat{color:#6b7280}.muted{color:#6b7280}
+h2{font-size:15px;margin:0 0 10px}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e5e7eb;font-size:13px}
+th{font-size:11px;text-transform:uppercase;color:#6b7280}.chart{width:100%;height:auto}.findings li{margin:4px 0}";
+
+fn page(title: &str, filter: &Filter, generated: DateTime<Utc>, body: &str) -> String {
+    let range = format!(
+        "{} to {}{}",
+        filter.from.map_or("the beginning".to_owned(), |t| t
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string()),
+        filter.to.map_or("now".to_owned(), |t| t
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string()),
+        filter
+            .project
+            .as_ref()
+            .map_or(String::new(), |p| format!(", project {p}"))
+    );
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body><header><h1>{}</h1><p>{} · generated {}</p></header><main>{body}</main></body></html>",
+        escape(title),
+        escape(title),
+        escape(&range),
+        generated.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+fn change_sentence(
+    comparable: bool,
+    what: &str,
+    now: f64,
+    before: f64,
+    shown: impl Fn(f64) -> String,
+) -> Option<String> {
+    if !comparable || before.abs() < f64::EPSILON {
+        return None;
+    }
+    let delta = (now - before) / before.abs();
+    (delta.abs() >= 0.1).then(|| {
+        format!(
+            "{what} {} {:.0} % against the previous period ({} → {}).",
+            if delta > 0.0 { "rose" } else { "fell" },
+            delta.abs() * 100.0,
+            shown(before),
+            shown(now)
+        )
+    })
+}
+
+impl Analytics {
+    /// A standalone HTML report over the filter's range (the last 30 days by default).
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn report(&self, kind: ReportKind, filter: &Filter) -> Result<String> {
+        let now = self.view_options().now;
+        let (current, previous) = periods(filter, now);
+        let body = match kind {
+            ReportKind::Executive => self.executive(&current, &previous)?,
+            ReportKind::Technical => self.technical(&current, &previous)?,
+        };
+        let title = match kind {
+            ReportKind::Executive => "tally · executive report",
+            ReportKind::Technical => "tally · technical report",
+        };
+        Ok(page(title, &current, now, &body))
+    }
+
+    fn executive(&self, current: &Filter, previous: &Filter) -> Result<String> {
+        let s = self.summary(current)?;
+        let p = self.summary(previous)?;
+        let mut out = String::new();
+        let same = comparable(&s, &p);
+        kpis(
+            &mut out,
+            same,
+            &[
+                Kpi {
+                    id: "total_cost",
+                    title: "Total cost",
+                    value: s.total_cost,
+                    previous: p.total_cost,
+                    shown: usd(s.total_cost),
+                    up_is_good: false,
+                    rate: false,
+                },
+                Kpi {
+                    id: "total_runs",
+                    title: "Runs",
+                    value: s.total_runs as f64,
+                    previous: p.total_runs as f64,
+                    shown: count(s.total_runs as f64),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "total_executions",
+                    title: "Executions",
+                    value: s.total_executions as f64,
+                    previous: p.total_executions as f64,
+                    shown: count(s.total_executions as f64),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "success_rate",
+                    title: "Execution success",
+                    value: s.success_rate,
+                    previous: p.success_rate,
+                    shown: pct(s.success_rate),
+                    up_is_good: true,
+                    rate: true,
+                },
+                Kpi {
+                    id: "qa_pass_rate",
+                    title: "QA pass rate",
+                    value: s.qa_summary.pass_rate,
+                    previous: p.qa_summary.pass_rate,
+                    shown: pct(s.qa_summary.pass_rate),
+                    up_is_good: true,
+                    rate: true,
+                },
+                Kpi {
+                    id: "total_tokens",
+                    title: "Tokens",
+                    value: s.total_tokens as f64,
+                    previous: p.total_tokens as f64,
+                    shown: count(s.total_tokens as f64),
+                    up_is_good: false,
+                    rate: false,
+                },
+            ],
+        );
+        let series = self.timeseries(current, Granularity::Day)?;
+        let daily: Vec<(String, f64, f64)> = series
+            .points()
+            .iter()
+            .map(|d| {
+                (
+                    d.date.clone().unwrap_or_default().chars().skip(5).collect(),
+                    d.cost,
+                    d.runs as f64,
+                )
+            })
+            .collect();
+        let costs: Vec<(String, f64)> = daily.iter().map(|d| (d.0.clone(), d.1)).collect();
+        let runs: Vec<(String, f64)> = daily.iter().map(|d| (d.0.clone(), d.2)).collect();
+        section(
+            &mut out,
+            "Cost per day",
+            &svg::line_chart(&costs, "#6d4aff", usd),
+        );
+        section(
+            &mut out,
+            "Runs per day",
+            &svg::line_chart(&runs, "#16a34a", count),
+        );
+        let budget = self.budget(current)?;
+        let budget_text = match budget.monthly_budget {
+            Some(limit) => format!(
+                "{} of {} this month ({}), {} projected by month end: {}.",
+                usd(budget.current_month_cost),
+                usd(limit),
+                pct(budget.percent_used.unwrap_or(0.0) / 100.0),
+                usd(budget.projected_month_end_cost),
+                match budget.status {
+                    BudgetStatus::Green => "on track",
+                    BudgetStatus::Yellow => "watch it",
+                    BudgetStatus::Red => "over or near the limit",
+                    BudgetStatus::None => "no budget",
+                }
+            ),
+            None => format!(
+                "No monthly budget is set; this month so far {}, {} projected by month end.",
+                usd(budget.current_month_cost),
+                usd(budget.projected_month_end_cost)
+            ),
+        };
+        section(
+            &mut out,
+            "Budget",
+            &format!("<p>{}</p>", escape(&budget_text)),
+        );
+        let models: Vec<(String, f64)> = self
+            .models(current)?
+            .into_iter()
+            .take(8)
+            .map(|m| (m.model_name, m.total_cost))
+            .collect();
+        section(
+            &mut out,
+            "Top models by cost",
+            &svg::bar_chart(&models, "#6d4aff", usd),
+        );
+        let mut projects: Vec<(String, f64)> = self
+            .projects(current)?
+            .into_iter()
+            .map(|p| (p.project_name, p.total_cost))
+            .collect();
+        projects.sort_by(|a, b| b.1.total_cmp(&a.1));
+        projects.truncate(8);
+        section(
+            &mut out,
+            "Top projects by cost",
+            &svg::bar_chart(&projects, "#0ea5e9", usd),
+        );
+        let mut items = Vec::new();
+        items.extend(change_sentence(
+            same,
+            "Spend",
+            s.total_cost,
+            p.total_cost,
+            usd,
+        ));
+        items.extend(change_sentence(
+            same,
+            "Execution success",
+            s.success_rate,
+            p.success_rate,
+            pct,
+        ));
+        items.extend(change_sentence(
+            same,
+            "The QA pass rate",
+            s.qa_summary.pass_rate,
+            p.qa_summary.pass_rate,
+            pct,
+        ));
+        if budget.status == BudgetStatus::Red || budget.status == BudgetStatus::Yellow {
+            items.push(budget_text);
+        }
+        items.extend(self.tool_findings(current)?);
+        findings(&mut out, &items);
+        Ok(out)
+    }
+
+    fn tool_findings(&self, filter: &Filter) -> Result<Vec<String>> {
+        let mut items = Vec::new();
+        for r in self.recommendations(filter)? {
+            if r.recommendation == Advice::Avoid {
+                items.push(format!("Avoid {}: {}.", r.tool_name, r.reason));
+            }
+        }
+        if let Some(risk) = self.risks(filter)?.into_iter().find(|r| r.lift.is_some()) {
+            items.push(format!("{}.", risk.description));
+        }
+        for agent in self
+            .capacity(filter)?
+            .agents
+            .into_iter()
+            .filter(|a| a.bottleneck)
+        {
+            items.push(format!(
+                "Agent {} is a bottleneck: {}.",
+                agent.agent_id,
+                agent.reasons.join("; ")
+            ));
+        }
+        Ok(items)
+    }
+
+    fn technical(&self, current: &Filter, previous: &Filter) -> Result<String> {
+        let s: AnalyticsSummary = self.summary(current)?;
+        let p = self.summary(previous)?;
+        let pipeline = self.pipeline(current)?;
+        let before = self.pipeline(previous)?;
+        let mut out = String::new();
+        let same = comparable(&s, &p);
+        kpis(
+            &mut out,
+            same,
+            &[
+                Kpi {
+                    id: "total_executions",
+                    title: "Executions",
+                    value: s.total_executions as f64,
+                    previous: p.total_executions as f64,
+                    shown: count(s.total_executions as f64),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "success_rate",
+                    title: "Execution success",
+                    value: s.success_rate,
+                    previous: p.success_rate,
+                    shown: pct(s.success_rate),
+                    up_is_good: true,
+                    rate: true,
+                },
+                Kpi {
+                    id: "avg_duration_seconds",
+                    title: "Avg run duration",
+                    value: s.avg_duration_seconds,
+                    previous: p.avg_duration_seconds,
+                    shown: format!("{:.1} s", s.avg_duration_seconds),
+                    up_is_good: false,
+                    rate: false,
+                },
+                Kpi {
+                    id: "jobs_failed",
+                    title: "Failed jobs",
+                    value: s.jobs_failed as f64,
+                    previous: p.jobs_failed as f64,
+                    shown: count(s.jobs_failed as f64),
+                    up_is_good: false,
+                    rate: false,
+                },
+                Kpi {
+                    id: "queue_wait_p95",
+                    title: "Queue wait p95",
+                    value: pipeline.queue_wait.p95_seconds.unwrap_or(0.0),
+                    previous: before.queue_wait.p95_seconds.unwrap_or(0.0),
+                    shown: format!("{:.1} s", pipeline.queue_wait.p95_seconds.unwrap_or(0.0)),
+                    up_is_good: false,
+                    rate: false,
+                },
+                Kpi {
+                    id: "qa_pass_rate",
+                    title: "QA pass rate",
+                    value: s.qa_summary.pass_rate,
+                    previous: p.qa_summary.pass_rate,
+                    shown: pct(s.qa_summary.pass_rate),
+                    up_is_good: true,
+                    rate: true,
+                },
+            ],
+        );
+        let series = self.timeseries(current, Granularity::Day)?;
+        let success: Vec<(String, f64)> = series
+            .points()
+            .iter()
+            .map(|d| {
+                (
+                    d.date.clone().unwrap_or_default().chars().skip(5).collect(),
+                    d.success_rate,
+                )
+            })
+            .collect();
+        section(
+            &mut out,
+            "Execution success per day",
+            &svg::line_chart(&success, "#16a34a", pct),
+        );
+        let tools = self.tools(current)?;
+        let rows: Vec<Vec<String>> = tools
+            .iter()
+            .take(20)
+            .map(|t| {
+                vec![
+                    t.tool_name.clone(),
+                    count(t.total_executions as f64),
+                    pct(t.success_rate),
+                    format!("{:?}", t.confidence_level).to_uppercase(),
+                    t.p95_duration_ms
+                        .map_or("–".to_owned(), |v| format!("{v:.0} ms")),
+                    usd(t.avg_cost),
+                ]
+            })
+            .collect();
+        section(
+            &mut out,
+            "Tools",
+            &table(
+                &[
+                    "Tool",
+                    "Executions",
+                    "Success",
+                    "Confidence",
+                    "p95",
+                    "Avg cost",
+                ],
+                &rows,
+            ),
+        );
+        let p95: Vec<(String, f64)> = tools
+            .iter()
+            .take(10)
+            .filter_map(|t| Some((t.tool_name.clone(), t.p95_duration_ms?)))
+            .collect();
+        section(
+            &mut out,
+            "p95 duration by tool",
+            &svg::bar_chart(&p95, "#f59e0b", |v| format!("{v:.0} ms")),
+        );
+        let risks: Vec<Vec<String>> = self
+            .risks(current)?
+            .into_iter()
+            .take(10)
+            .map(|r| {
+                vec![
+                    r.tool_name,
+                    format!("{:?}", r.facet),
+                    r.value,
+                    pct(r.failure_rate),
+                    r.lift.map_or("–".to_owned(), |l| format!("{l:.1}×")),
+                ]
+            })
+            .collect();
+        section(
+            &mut out,
+            "Risk patterns",
+            &table(&["Tool", "Facet", "Value", "Failure rate", "Lift"], &risks),
+        );
+        let jobs = &pipeline.jobs;
+        let pipeline_rows = vec![
+            vec!["queued".to_owned(), count(jobs.queued as f64)],
+            vec!["running".to_owned(), count(jobs.running as f64)],
+            vec!["completed".to_owned(), count(jobs.completed as f64)],
+            vec!["failed".to_owned(), count(jobs.failed as f64)],
+            vec!["cancelled".to_owned(), count(jobs.cancelled as f64)],
+        ];
+        section(
+            &mut out,
+            "Jobs by state",
+            &table(&["State", "Jobs"], &pipeline_rows),
+        );
+        let mut items = Vec::new();
+        items.extend(change_sentence(
+            same,
+            "Execution success",
+            s.success_rate,
+            p.success_rate,
+            pct,
+        ));
+        items.extend(change_sentence(
+            same,
+            "Failed jobs",
+            s.jobs_failed as f64,
+            p.jobs_failed as f64,
+            count,
+        ));
+        items.extend(self.tool_findings(current)?);
+        findings(&mut out, &items);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(count(1_234_567.0), "1,234,567");
+        assert_eq!(count(-1000.0), "-1,000");
+        assert_eq!(count(12.0), "12");
+        assert_eq!(usd(3.14159), "$3.14");
+        assert_eq!(usd(12_345.6), "$12346");
+        assert_eq!(pct(0.756), "75.6 %");
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;"
+        );
+    }
+}
