@@ -655,7 +655,7 @@ mod tests {
         assert_eq!(count(1_234_567.0), "1,234,567");
         assert_eq!(count(-1000.0), "-1,000");
         assert_eq!(count(12.0), "12");
-        assert_eq!(usd(3.14159), "$3.14");
+        assert_eq!(usd(2.345), "$2.35");
         assert_eq!(usd(12_345.6), "$12346");
         assert_eq!(pct(0.756), "75.6 %");
         assert_eq!(
