@@ -10,6 +10,7 @@ mod concurrency;
 mod dashboard_browser;
 mod duckdb_oracle;
 mod durability;
+mod export;
 mod http;
 mod http_auth;
 mod http_serve;

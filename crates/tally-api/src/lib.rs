@@ -23,6 +23,7 @@
 mod analytics;
 mod config;
 mod error;
+mod export;
 mod filter;
 pub mod http;
 mod keys;
@@ -32,6 +33,7 @@ mod views;
 pub use analytics::Analytics;
 pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
+pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};

@@ -35,6 +35,17 @@ pub enum Command {
     /// Data retention.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Every stored event in the wire format (ingests again): JSON Lines or a JSON array.
+    Export {
+        /// jsonl or json.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        /// The file to write (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
     /// A standalone HTML report (inline SVG charts, no network).
     Report {
         /// executive or technical.

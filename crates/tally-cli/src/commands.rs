@@ -7,9 +7,9 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use tally_api::http::{Server, ServerOptions};
 use tally_api::{
-    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, FilterNames, Granularity,
-    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportKind,
-    SqliteOptions, View,
+    Analytics, AnalyticsSummary, Config, DemoConfig, ExportFormat, Filter, FilterNames,
+    Granularity, IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind,
+    ReportKind, SqliteOptions, View,
 };
 
 use crate::args::{
@@ -36,6 +36,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(analytics, args),
         Command::Backup { out, json } => backup(&analytics, &out, json),
         Command::Report { kind, out, filter } => report(&analytics, &kind, &out, &filter),
+        Command::Export {
+            format,
+            out,
+            filter,
+        } => export(&analytics, &format, out.as_deref(), &filter),
         Command::Restore { .. } => unreachable!("handled before the database is opened"),
         Command::Keys(command) => keys(&analytics, command),
     }
@@ -189,6 +194,31 @@ fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", crate::render::render(&value));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(
+    analytics: &Analytics,
+    format: &str,
+    out: Option<&Path>,
+    args: &FilterArgs,
+) -> anyhow::Result<ExitCode> {
+    let Some(format) = ExportFormat::from_name(format) else {
+        bail!("unknown export format {format:?}; expected jsonl or json");
+    };
+    let filter = filter(args)?;
+    match out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let written = analytics.export(format, &filter, &mut std::io::BufWriter::new(file))?;
+            eprintln!("exported {written} events to {}", path.display());
+        }
+        None => {
+            let stdout = std::io::stdout().lock();
+            analytics.export(format, &filter, &mut std::io::BufWriter::new(stdout))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

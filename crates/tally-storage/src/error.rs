@@ -22,6 +22,8 @@ pub enum Error {
     Corrupt(String),
     #[error("backup: {0}")]
     Backup(String),
+    #[error("the receiver of the rows stopped: {0}")]
+    Sink(String),
 }
 
 /// `Result` with the storage [`Error`].

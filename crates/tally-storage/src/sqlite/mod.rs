@@ -8,6 +8,7 @@
 mod backup;
 mod checkpointer;
 mod dictionary;
+mod export;
 mod keys;
 mod quarantine;
 mod read;
@@ -184,6 +185,20 @@ impl SqliteStore {
         Ok(self
             .reader()?
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Calls `sink` with every stored event the filter selects, as it was sent (given
+    /// ids kept, derived ids and computed costs left out), kind by kind in arrival
+    /// order, one row at a time. Returns how many.
+    ///
+    /// # Errors
+    /// Any storage failure, or the sink's error.
+    pub fn export_events(
+        &self,
+        filter: &Filter,
+        sink: &mut dyn FnMut(tally_models::Event) -> Result<()>,
+    ) -> Result<u64> {
+        export::export(&*self.reader()?, filter, sink)
     }
 
     /// Copies the database to `dest` (a new file) with SQLite's online backup API, from
