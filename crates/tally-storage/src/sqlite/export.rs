@@ -109,6 +109,20 @@ pub(super) fn export(
     sink: &mut dyn FnMut(Event) -> Result<()>,
 ) -> Result<u64> {
     let names = Names::load(conn)?;
+    // Ids come from the ledger, keyed by (project, id): SQLite joins it by `seq` through
+    // a transient index, which goes to a temporary file so memory stays flat.
+    conn.pragma_update(None, "temp_store", "FILE")?;
+    let result = export_rows(conn, &names, filter, sink);
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    result
+}
+
+fn export_rows(
+    conn: &Connection,
+    names: &Names,
+    filter: &Filter,
+    sink: &mut dyn FnMut(Event) -> Result<()>,
+) -> Result<u64> {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
     if let Some(project) = &filter.project {
@@ -163,7 +177,7 @@ pub(super) fn export(
         let mut st = conn.prepare(&sql)?;
         let mut rows = st.query(params_from_iter(values.iter()))?;
         while let Some(row) = rows.next()? {
-            let event = decode(conn, &names, kind, row)?;
+            let event = decode(conn, names, kind, row)?;
             sink(event)?;
             total += 1;
         }
