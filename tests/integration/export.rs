@@ -96,3 +96,81 @@ fn an_export_ingests_again_to_the_same_database() {
         "a computed cost is left out: {parsed}"
     );
 }
+
+#[test]
+fn the_csv_export_is_one_file_per_kind_that_ingests_again() {
+    use std::io::Read;
+    let end = Utc.with_ymd_and_hms(2026, 10, 20, 0, 0, 0).unwrap();
+    let source = TestDb::new();
+    source
+        .analytics
+        .demo(
+            &DemoConfig {
+                events: 3000,
+                days: 5,
+                seed: 9,
+                end,
+            },
+            &mut (),
+        )
+        .unwrap();
+    source.ingest(
+        "formula.jsonl",
+        r#"{"kind":"error","id":"f1","ts":"2026-10-15T10:00:00Z","source":"=HYPERLINK(\"http://x\")","message":"-1 is fine, @SUM is not","severity":"warning"}"#,
+    );
+    let mut zipped = Vec::new();
+    let written = source
+        .analytics
+        .export(ExportFormat::CsvZip, &Filter::default(), &mut zipped)
+        .unwrap();
+    assert_eq!(written, source.events());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).unwrap();
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    assert!(
+        names.contains(&"execution.csv".to_owned()) && names.contains(&"session.csv".to_owned()),
+        "{names:?}"
+    );
+
+    let copy = TestDb::new();
+    let mut rows = 0;
+    for name in &names {
+        let mut text = String::new();
+        archive
+            .by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        if name == "error.csv" {
+            assert!(
+                text.contains("'=HYPERLINK"),
+                "formula not made inert: {text}"
+            );
+            assert!(text.contains("'-1 is fine"), "{text}");
+        }
+        let kind = name.trim_end_matches(".csv");
+        let options = IngestOptions {
+            now: Some(end),
+            format: Some(tally_api::InputFormat::Csv),
+            csv_kind: Some(tally_api::Kind::from_word(kind).unwrap()),
+            ..IngestOptions::default()
+        };
+        let report = copy
+            .analytics
+            .ingest_with(
+                &Input::Bytes {
+                    name: name.clone(),
+                    data: text.into_bytes().into(),
+                },
+                &options,
+                &mut (),
+            )
+            .unwrap();
+        assert_eq!(report.rejected, 0, "{name}: {:?}", report.errors.first());
+        rows += report.accepted;
+    }
+    assert_eq!(rows, written);
+    let (a, b) = (source.analytics.as_of(end), copy.analytics.as_of(end));
+    let all = Filter::default();
+    assert_eq!(a.models(&all).unwrap(), b.models(&all).unwrap());
+    assert_eq!(a.tools(&all).unwrap(), b.tools(&all).unwrap());
+}

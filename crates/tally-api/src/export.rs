@@ -1,10 +1,14 @@
 //! Full exports of the stored events, in the wire format so that they ingest again:
-//! JSON Lines or one JSON array, streamed row by row (memory stays flat).
+//! JSON Lines, one JSON array, or a zip of one CSV file per kind; streamed row by row
+//! (memory stays flat).
 
 use std::io::Write;
 
+use serde_json::Value;
+use tally_models::{Event, Kind};
 use tally_storage::Filter;
 
+use crate::http::inert;
 use crate::{Analytics, Error, Result};
 
 /// How an export is framed.
@@ -14,6 +18,132 @@ pub enum ExportFormat {
     JsonLines,
     /// One JSON array of events.
     Json,
+    /// A zip archive with one CSV file per kind (`execution.csv`, ...).
+    CsvZip,
+}
+
+/// The CSV columns of each kind after `id, ts, project`: the wire fields, then `attrs`.
+/// List fields are joined with `;` (`topics`); nested ones (`models`, `metrics`,
+/// `quality_breakdown`, `attrs`) are JSON text.
+pub fn csv_columns(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Execution => &[
+            "tool",
+            "duration_ms",
+            "success",
+            "agent_id",
+            "task_id",
+            "user_id",
+            "session_id",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "cost_usd",
+            "effort",
+            "browser_used",
+            "error",
+        ],
+        Kind::Run => &["duration_s", "mode", "qa_status", "models"],
+        Kind::Job => &["job_id", "status", "run_id"],
+        Kind::Session => &[
+            "user_id",
+            "duration_s",
+            "exchanges",
+            "quality",
+            "topics",
+            "quality_breakdown",
+        ],
+        Kind::Skill => &[
+            "user_id",
+            "skill",
+            "completed",
+            "session_id",
+            "phase",
+            "duration_ms",
+            "rating",
+            "query",
+        ],
+        Kind::Outcome => &["experiment", "user_id", "variant", "metrics"],
+        Kind::AgentStatus => &[
+            "agent_id",
+            "active_tasks",
+            "queued_tasks",
+            "capacity",
+            "cpu_pct",
+            "mem_pct",
+        ],
+        Kind::Request => &[
+            "endpoint",
+            "method",
+            "status",
+            "latency_ms",
+            "user_id",
+            "session_id",
+        ],
+        Kind::Action => &["user_id", "action", "session_id"],
+        Kind::System => &["host", "cpu_pct", "mem_pct", "disk_pct", "load1"],
+        Kind::Error => &["source", "message", "severity"],
+    }
+}
+
+fn cell(column: &str, value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) if column == "topics" => items
+            .iter()
+            .map(|t| t.as_str().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(";"),
+        Some(Value::Object(map)) if map.is_empty() => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Writes the zip, starting a new CSV entry whenever the kind changes (the rows come
+/// kind by kind).
+struct CsvZip<'w> {
+    zip: zip::ZipWriter<zip::write::StreamWriter<&'w mut dyn Write>>,
+    kind: Option<Kind>,
+    row: Vec<String>,
+}
+
+impl CsvZip<'_> {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        let kind = event.kind();
+        if self.kind != Some(kind) {
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            self.zip
+                .start_file(format!("{}.csv", kind.as_str()), options)
+                .map_err(std::io::Error::other)?;
+            let mut header = csv::Writer::from_writer(&mut self.zip);
+            header.write_record(
+                ["id", "ts", "project"]
+                    .iter()
+                    .chain(csv_columns(kind))
+                    .chain(&["attrs"]),
+            )?;
+            header.flush()?;
+            self.kind = Some(kind);
+        }
+        let value = serde_json::to_value(event)?;
+        self.row.clear();
+        for column in ["id", "ts", "project"]
+            .iter()
+            .chain(csv_columns(kind))
+            .chain(&["attrs"])
+        {
+            self.row
+                .push(inert(&cell(column, value.get(*column))).into_owned());
+        }
+        let mut writer = csv::Writer::from_writer(&mut self.zip);
+        writer.write_record(&self.row)?;
+        writer.flush()
+    }
 }
 
 impl ExportFormat {
@@ -21,6 +151,7 @@ impl ExportFormat {
         match name {
             "jsonl" | "ndjson" => Some(ExportFormat::JsonLines),
             "json" => Some(ExportFormat::Json),
+            "csv" => Some(ExportFormat::CsvZip),
             _ => None,
         }
     }
@@ -44,22 +175,28 @@ impl Analytics {
         filter: &Filter,
         out: &mut dyn Write,
     ) -> Result<u64> {
+        match format {
+            ExportFormat::JsonLines => self.export_json(false, filter, out),
+            ExportFormat::Json => self.export_json(true, filter, out),
+            ExportFormat::CsvZip => self.export_csv_zip(filter, out),
+        }
+    }
+
+    /// JSON Lines, or one JSON array (`array`).
+    fn export_json(&self, array: bool, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
         let mut first = true;
         let mut failure = None;
-        if format == ExportFormat::Json {
+        if array {
             out.write_all(b"[").map_err(io)?;
         }
         let written = self.store.export_events(filter, &mut |event| {
             let result = (|| -> std::io::Result<()> {
-                match format {
-                    ExportFormat::JsonLines => {
-                        serde_json::to_writer(&mut *out, &event)?;
-                        out.write_all(b"\n")
-                    }
-                    ExportFormat::Json => {
-                        out.write_all(if first { b"\n" } else { b",\n" })?;
-                        serde_json::to_writer(&mut *out, &event).map_err(std::io::Error::from)
-                    }
+                if array {
+                    out.write_all(if first { b"\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut *out, &event).map_err(std::io::Error::from)
+                } else {
+                    serde_json::to_writer(&mut *out, &event)?;
+                    out.write_all(b"\n")
                 }
             })();
             first = false;
@@ -73,10 +210,35 @@ impl Analytics {
             return Err(io(error));
         }
         let written = written?;
-        if format == ExportFormat::Json {
+        if array {
             out.write_all(b"\n]\n").map_err(io)?;
         }
         out.flush().map_err(io)?;
+        Ok(written)
+    }
+
+    fn export_csv_zip(&self, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
+        let mut archive = CsvZip {
+            zip: zip::ZipWriter::new_stream(out),
+            kind: None,
+            row: Vec::new(),
+        };
+        let mut failure = None;
+        let written = self.store.export_events(filter, &mut |event| {
+            archive.event(&event).map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                tally_storage::Error::Sink(message)
+            })
+        });
+        if let Some(error) = failure {
+            return Err(io(error));
+        }
+        let written = written?;
+        archive
+            .zip
+            .finish()
+            .map_err(|e| io(std::io::Error::other(e)))?;
         Ok(written)
     }
 }

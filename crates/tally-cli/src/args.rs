@@ -35,9 +35,10 @@ pub enum Command {
     /// Data retention.
     #[command(subcommand)]
     Retention(RetentionCommand),
-    /// Every stored event in the wire format (ingests again): JSON Lines or a JSON array.
+    /// Every stored event in the wire format (ingests again): JSON Lines, a JSON array,
+    /// or a zip of one CSV file per kind.
     Export {
-        /// jsonl or json.
+        /// jsonl, json or csv (a zip).
         #[arg(long, default_value = "jsonl")]
         format: String,
         /// The file to write (default: standard output).

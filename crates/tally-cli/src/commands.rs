@@ -205,7 +205,7 @@ fn export(
     args: &FilterArgs,
 ) -> anyhow::Result<ExitCode> {
     let Some(format) = ExportFormat::from_name(format) else {
-        bail!("unknown export format {format:?}; expected jsonl or json");
+        bail!("unknown export format {format:?}; expected jsonl, json or csv");
     };
     let filter = filter(args)?;
     match out {

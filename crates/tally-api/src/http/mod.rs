@@ -28,6 +28,7 @@ use axum::routing::MethodRouter;
 
 pub use auth::{Access, Principal};
 pub use error::ApiError;
+pub use export::inert;
 
 use crate::{Analytics, Error, Result, ServerConfig};
 
