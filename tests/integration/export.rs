@@ -174,3 +174,59 @@ fn the_csv_export_is_one_file_per_kind_that_ingests_again() {
     assert_eq!(a.models(&all).unwrap(), b.models(&all).unwrap());
     assert_eq!(a.tools(&all).unwrap(), b.tools(&all).unwrap());
 }
+
+#[test]
+fn the_parquet_export_holds_the_rows_of_the_json_export() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let end = Utc.with_ymd_and_hms(2026, 10, 20, 0, 0, 0).unwrap();
+    let db = TestDb::new();
+    db.analytics
+        .demo(
+            &DemoConfig {
+                events: 4000,
+                days: 5,
+                seed: 11,
+                end,
+            },
+            &mut (),
+        )
+        .unwrap();
+    let dir = db.dir.path().join("parquet");
+    let written = db
+        .analytics
+        .export_parquet(&Filter::default(), &dir)
+        .unwrap();
+    assert_eq!(written, db.events());
+    let jsonl = db.dir.path().join("events.jsonl");
+    let mut file = std::fs::File::create(&jsonl).unwrap();
+    db.analytics
+        .export(ExportFormat::JsonLines, &Filter::default(), &mut file)
+        .unwrap();
+
+    // Read back with the parquet crate: every event is a row.
+    let mut rows = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let reader =
+            SerializedFileReader::new(std::fs::File::open(entry.unwrap().path()).unwrap()).unwrap();
+        rows += reader.metadata().file_metadata().num_rows();
+    }
+    assert_eq!(rows as u64, written);
+
+    // And with DuckDB, value by value against the JSON Lines export.
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/oracles/parquet_rows.py");
+    let output = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&dir)
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "DuckDB disagrees (or is missing: `python3 -m pip install duckdb`):\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let counts: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(counts["execution"].as_u64().unwrap() > 1000, "{counts}");
+}

@@ -20,7 +20,7 @@ pub enum Error {
     Key(String),
     #[error("server: {0}")]
     Server(String),
-    #[error("server: {0}")]
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 

@@ -36,9 +36,9 @@ pub enum Command {
     #[command(subcommand)]
     Retention(RetentionCommand),
     /// Every stored event in the wire format (ingests again): JSON Lines, a JSON array,
-    /// or a zip of one CSV file per kind.
+    /// a zip of one CSV file per kind, or a directory of one Parquet file per kind.
     Export {
-        /// jsonl, json or csv (a zip).
+        /// jsonl, json, csv (a zip) or parquet (a directory, with --out).
         #[arg(long, default_value = "jsonl")]
         format: String,
         /// The file to write (default: standard output).

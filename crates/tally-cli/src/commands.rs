@@ -204,10 +204,18 @@ fn export(
     out: Option<&Path>,
     args: &FilterArgs,
 ) -> anyhow::Result<ExitCode> {
-    let Some(format) = ExportFormat::from_name(format) else {
-        bail!("unknown export format {format:?}; expected jsonl, json or csv");
-    };
     let filter = filter(args)?;
+    if format == "parquet" {
+        let Some(dir) = out else {
+            bail!("--format parquet writes a directory of files: give it with --out DIR");
+        };
+        let written = analytics.export_parquet(&filter, dir)?;
+        eprintln!("exported {written} events to {}", dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(format) = ExportFormat::from_name(format) else {
+        bail!("unknown export format {format:?}; expected jsonl, json, csv or parquet");
+    };
     match out {
         Some(path) => {
             let file = std::fs::File::create(path)
