@@ -13,6 +13,7 @@ mod read;
 mod rollup_read;
 mod rollup_write;
 mod schema;
+mod series_read;
 mod write;
 
 use std::path::{Path, PathBuf};
