@@ -16,5 +16,6 @@ mod idempotency;
 mod kinds;
 mod parser_never_panics;
 mod rollups;
+mod series_oracle;
 mod stats_oracle;
 mod tidy;

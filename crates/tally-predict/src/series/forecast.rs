@@ -145,6 +145,9 @@ impl HoltWintersParameters {
     /// b_t = β (l_t − l_{t−1}) + (1 − β) b_{t−1}
     /// s_t = γ (y_t − l_{t−1} − b_{t−1}) + (1 − γ) s_{t−m}
     /// ```
+    ///
+    /// As in statsmodels, the seasonal offset of the last observation's slot is not
+    /// updated by that observation.
     pub fn fit(&self, values: &[f64]) -> HoltWintersFit {
         let m = self.season_length;
         let mut season = self.initial_seasonal.clone();
@@ -156,7 +159,14 @@ impl HoltWintersParameters {
             sse += (y - (level + trend + offset)).powi(2);
             let next_level = self.alpha * (y - offset) + (1.0 - self.alpha) * (level + trend);
             let next_trend = self.beta * (next_level - level) + (1.0 - self.beta) * trend;
-            season.push(self.gamma * (y - level - trend) + (1.0 - self.gamma) * offset);
+            // statsmodels' convention, kept so forecasts match it: the last
+            // observation's seasonal update is not carried into the forecasts (its slot
+            // keeps the offset of one season earlier).
+            if t + 1 < values.len() {
+                season.push(self.gamma * (y - level - trend) + (1.0 - self.gamma) * offset);
+            } else {
+                season.push(offset);
+            }
             level = next_level;
             trend = next_trend;
         }
