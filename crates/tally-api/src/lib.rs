@@ -26,6 +26,7 @@ mod error;
 mod filter;
 pub mod http;
 mod keys;
+mod series;
 mod views;
 
 pub use analytics::Analytics;
@@ -33,6 +34,11 @@ pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
+pub use series::{
+    AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
+    metric_names,
+};
+pub use tally_predict::series::{AnomalyConfig, Polarity};
 pub use views::View;
 
 pub use tally_ingest::demo::DemoConfig;

@@ -30,6 +30,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(command) => quarantine(&analytics, command),
         Command::Serve(args) => serve(analytics, args),
         Command::Keys(command) => keys(&analytics, command),
+        Command::Trend(args) => crate::series::trend(&analytics, args),
+        Command::Forecast(args) => crate::series::forecast(&analytics, args),
+        Command::Anomalies(args) => crate::series::anomalies(&analytics, args),
     }
 }
 

@@ -268,8 +268,8 @@ impl Series {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesRequest {
     pub metric: Metric,
-    /// Project and range; without a range, the last [`Granularity`] default window
-    /// ending with the period that holds `now`.
+    /// Project and range; without a start, the last 90 days (or 14 days of hours)
+    /// ending with the period that holds `now`, from the first period with data.
     pub filter: Filter,
     pub granularity: Granularity,
     /// Only this tool (execution metrics, day granularity).
@@ -373,8 +373,14 @@ pub fn from_store(
             | Metric::Errors
             | Metric::Sessions
     );
+    // Without an explicit start, the series starts at the first period with data:
+    // zeros from before anything was recorded are not a trend.
+    let first = match request.filter.from {
+        Some(_) => start,
+        None => values.keys().next().copied().unwrap_or(start).max(start),
+    };
     let mut points = Vec::new();
-    let mut period = start;
+    let mut period = first;
     while period < end {
         let value = match values.get(&period) {
             Some(value) => *value,
