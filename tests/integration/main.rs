@@ -16,6 +16,7 @@ mod idempotency;
 mod kinds;
 mod parser_never_panics;
 mod rollups;
+mod series;
 mod series_oracle;
 mod stats_oracle;
 mod tidy;

@@ -233,8 +233,9 @@ pub struct Trend {
 /// Direction rule: `stable` unless the Mann-Kendall p-value is below
 /// [`DIRECTION_ALPHA`] and the fitted change over the window is at least
 /// [`DIRECTION_MIN_CHANGE_PCT`] percent in absolute value (or the line starts at 0 and
-/// Sen's slope is not 0); then the sign of Sen's slope, read against the metric's
-/// polarity, says `improving` or `declining`.
+/// its slope is not 0); then the sign of the Mann-Kendall `S`, read against the
+/// metric's polarity, says `improving` or `declining`. (`S`, not Sen's slope: a rate
+/// that steps from 1.0 to 0.9 has a Sen's slope of 0, most pairs being ties.)
 ///
 /// # Errors
 /// Fewer than three points with a value.
@@ -250,10 +251,10 @@ pub fn trend(series: &Series) -> Result<Trend> {
     let change_pct = (start != 0.0).then(|| (end - start) / start.abs() * 100.0);
     let material = match change_pct {
         Some(change) => change.abs() >= DIRECTION_MIN_CHANGE_PCT,
-        None => sen_slope != 0.0,
+        None => fit.slope != 0.0,
     };
-    let direction = if mk.p_value < DIRECTION_ALPHA && material && sen_slope != 0.0 {
-        let rising = sen_slope > 0.0;
+    let direction = if mk.p_value < DIRECTION_ALPHA && material && mk.s != 0.0 {
+        let rising = mk.s > 0.0;
         match (rising, series.polarity) {
             (true, Polarity::HigherIsBetter) | (false, Polarity::LowerIsBetter) => {
                 Direction::Improving

@@ -1,0 +1,258 @@
+//! Trends, forecasts and anomalies end to end: telemetry ingested into the real SQLite
+//! file, read back by `tally trend|forecast|anomalies` and the HTTP routes.
+
+use serde_json::Value;
+
+use crate::support::{TestDb, TestServer};
+
+fn json(output: &std::process::Output) -> Value {
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// 28 days of October 2026: day `d` (0-based) has `10 + d` executions, a tenth of them
+/// failing from day 20 on, costing $0.10 each; day 9 has none; day 21 costs 30 times
+/// more. Plus a learning session a day, quality rising.
+fn telemetry() -> String {
+    let mut lines = Vec::new();
+    for day in 0..28u32 {
+        if day == 9 {
+            continue;
+        }
+        for i in 0..(10 + day) {
+            let failed = day >= 20 && i % 10 == 0;
+            let cost = if day == 21 { 3.0 } else { 0.1 };
+            lines.push(format!(
+                r#"{{"kind":"execution","id":"e{day}-{i}","project":"p","ts":"2026-10-{:02}T{:02}:00:00Z","tool":"web_search","duration_ms":{},"success":{},"cost_usd":{cost}}}"#,
+                day + 1,
+                i % 24,
+                100 + i,
+                !failed
+            ));
+        }
+        lines.push(format!(
+            r#"{{"kind":"session","id":"s{day}","project":"p","ts":"2026-10-{:02}T12:00:00Z","user_id":"u","duration_s":60,"exchanges":3,"quality":{}}}"#,
+            day + 1,
+            0.5 + f64::from(day) * 0.01
+        ));
+    }
+    lines.join("\n")
+}
+
+const RANGE: [&str; 4] = ["--from", "2026-10-01", "--to", "2026-10-28"];
+
+#[test]
+fn trend_reads_the_rollups_zero_fills_counts_and_marks_rates_missing() {
+    let db = TestDb::new();
+    let report = db.ingest("telemetry.jsonl", telemetry());
+    assert_eq!(report.rejected, 0, "{:?}", report.errors);
+
+    let trend = json(
+        &db.tally(
+            &[
+                &[
+                    "trend",
+                    "--metric",
+                    "executions",
+                    "--project",
+                    "p",
+                    "--json",
+                ][..],
+                &RANGE[..],
+            ]
+            .concat(),
+        ),
+    );
+    for key in [
+        "slope",
+        "slope_p_value",
+        "change_pct",
+        "mk_s",
+        "mk_z",
+        "mk_p_value",
+        "mk_tau",
+        "sen_slope",
+        "direction",
+    ] {
+        assert!(
+            trend.get(key).is_some(),
+            "trend --json lacks {key}: {trend}"
+        );
+    }
+    let values: Vec<Option<f64>> = trend["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_f64())
+        .collect();
+    assert_eq!(values.len(), 28);
+    assert_eq!(values[0], Some(10.0));
+    assert_eq!(values[9], Some(0.0), "a day without executions counts 0");
+    assert_eq!(values[27], Some(37.0));
+    assert_eq!(trend["direction"], "improving");
+    assert!(
+        (trend["sen_slope"].as_f64().unwrap() - 1.0).abs() < 1e-9,
+        "{trend}"
+    );
+
+    let success = json(
+        &db.tally(
+            &[
+                &["trend", "--metric", "success_rate", "--json"][..],
+                &RANGE[..],
+            ]
+            .concat(),
+        ),
+    );
+    assert_eq!(
+        success["series"][9]["value"],
+        Value::Null,
+        "no executions, no rate"
+    );
+    assert_eq!(success["n"], 27);
+    assert_eq!(success["direction"], "declining");
+
+    // Sessions come from the raw table.
+    let quality =
+        json(&db.tally(&[&["trend", "--metric", "quality", "--json"][..], &RANGE[..]].concat()));
+    assert_eq!(quality["n"], 27);
+    assert!(
+        (quality["slope"].as_f64().unwrap() - 0.01).abs() < 1e-9,
+        "{quality}"
+    );
+
+    // Per tool: day rows only.
+    let per_tool = json(
+        &db.tally(
+            &[
+                &[
+                    "trend",
+                    "--metric",
+                    "executions",
+                    "--tool",
+                    "web_search",
+                    "--json",
+                ][..],
+                &RANGE[..],
+            ]
+            .concat(),
+        ),
+    );
+    assert_eq!(per_tool["mk_s"], trend["mk_s"]);
+    let hourly = db.tally(&[
+        "trend",
+        "--metric",
+        "executions",
+        "--tool",
+        "web_search",
+        "--granularity",
+        "hour",
+    ]);
+    assert_eq!(hourly.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&hourly.stderr).contains("by day only"));
+
+    let unknown = db.tally(&["trend", "--metric", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("expected one of executions"));
+}
+
+#[test]
+fn anomalies_flag_the_cost_spike_as_an_insight_and_forecasts_have_bands() {
+    let db = TestDb::new();
+    db.ingest("telemetry.jsonl", telemetry());
+    let report = json(
+        &db.tally(
+            &[
+                &["anomalies", "--metric", "cost", "--window", "7", "--json"][..],
+                &RANGE[..],
+            ]
+            .concat(),
+        ),
+    );
+    let flagged = report["flagged"].as_array().unwrap();
+    assert!(
+        flagged
+            .iter()
+            .any(|f| f["timestamp"] == "2026-10-22T00:00:00Z" && f["method"] == "rolling_robust"),
+        "{report}"
+    );
+    for point in flagged {
+        for key in ["timestamp", "value", "score", "method"] {
+            assert!(point.get(key).is_some(), "{point}");
+        }
+    }
+    let insight = &report["insights"][0];
+    assert_eq!(insight["kind"], "cost_spike");
+    assert_eq!(insight["timestamp"], "2026-10-22T00:00:00Z");
+    assert!(
+        (insight["value"].as_f64().unwrap() - 93.0).abs() < 1e-9,
+        "{insight}"
+    );
+
+    let csv = db.dir.path().join("series.csv");
+    let mut text = String::from("timestamp,value\n");
+    for day in 0..42 {
+        text.push_str(&format!(
+            "{},{}\n",
+            1_790_000_000 + day * 86_400,
+            100 + day * 2 + if day % 7 == 3 { 15 } else { 0 }
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let forecast = json(&db.tally(&[
+        "forecast",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--horizon",
+        "7",
+        "--json",
+    ]));
+    let points = forecast["points"].as_array().unwrap();
+    assert_eq!(points.len(), 7);
+    for point in points {
+        let (lower, value, upper) = (
+            point["lower"].as_f64().unwrap(),
+            point["value"].as_f64().unwrap(),
+            point["upper"].as_f64().unwrap(),
+        );
+        assert!(lower < value && value < upper, "{point}");
+    }
+    assert!(forecast["mase"].as_f64().is_some(), "{forecast}");
+    assert_eq!(forecast["backtests"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn routes_answer_trends_forecasts_and_anomalies() {
+    let server = TestServer::start();
+    server.db.ingest("telemetry.jsonl", telemetry());
+    let http = &server.http;
+    let range = "from=2026-10-01&to=2026-10-28";
+    let trend = http
+        .get(
+            &format!("/api/analytics/trends?metric=executions&{range}"),
+            None,
+        )
+        .json();
+    assert_eq!(trend["direction"], "improving");
+    assert_eq!(trend["series"].as_array().unwrap().len(), 28);
+    let forecast = http
+        .get(
+            &format!("/api/analytics/forecast?metric=executions&horizon=5&{range}"),
+            None,
+        )
+        .json();
+    assert_eq!(forecast["points"].as_array().unwrap().len(), 5);
+    let anomalies = http
+        .get(
+            &format!("/api/analytics/anomalies?metric=cost&{range}"),
+            None,
+        )
+        .json();
+    assert!(anomalies["flagged"].as_array().is_some(), "{anomalies}");
+    let bad = http.get("/api/analytics/trends?metric=nope", None);
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.error_code(), "bad_query");
+    let bad = http.get("/api/analytics/forecast?horizon=0", None);
+    assert_eq!(bad.status, 400);
+}
