@@ -36,6 +36,13 @@ fn telemetry() -> String {
             day + 1,
             0.5 + f64::from(day) * 0.01
         ));
+        // Skill "search": completed on even days; skill "other" never.
+        for (skill, completed) in [("search", day % 2 == 0), ("other", false)] {
+            lines.push(format!(
+                r#"{{"kind":"skill","id":"k{day}-{skill}","project":"p","ts":"2026-10-{:02}T13:00:00Z","user_id":"u","skill":"{skill}","completed":{completed}}}"#,
+                day + 1
+            ));
+        }
     }
     lines.join("\n")
 }
@@ -121,6 +128,51 @@ fn trend_reads_the_rollups_zero_fills_counts_and_marks_rates_missing() {
         (quality["slope"].as_f64().unwrap() - 0.01).abs() < 1e-9,
         "{quality}"
     );
+
+    let sessions = json(
+        &db.tally(
+            &[
+                &["trend", "--metric", "sessions", "--user", "u", "--json"][..],
+                &RANGE[..],
+            ]
+            .concat(),
+        ),
+    );
+    assert_eq!(sessions["series"][0]["value"], 1.0);
+    assert_eq!(
+        sessions["series"][9]["value"], 0.0,
+        "no session that day counts 0"
+    );
+    let completion = |skill: &str| {
+        let report = json(
+            &db.tally(
+                &[
+                    &[
+                        "trend",
+                        "--metric",
+                        "completion_rate",
+                        "--skill",
+                        skill,
+                        "--json",
+                    ][..],
+                    &RANGE[..],
+                ]
+                .concat(),
+            ),
+        );
+        report["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["value"].as_f64())
+            .collect::<Vec<_>>()
+    };
+    let search = completion("search");
+    assert_eq!(
+        (search[0], search[1], search[9]),
+        (Some(1.0), Some(0.0), None)
+    );
+    assert_eq!(completion("other")[0], Some(0.0));
 
     // Per tool: day rows only.
     let per_tool = json(
