@@ -242,6 +242,82 @@ fn anomalies_flag_the_cost_spike_as_an_insight_and_forecasts_have_bands() {
         "{insight}"
     );
 
+    // Failures start on day 20 after a flat zero: a failure surge.
+    let surge = json(
+        &db.tally(
+            &[
+                &[
+                    "anomalies",
+                    "--metric",
+                    "error_rate",
+                    "--window",
+                    "7",
+                    "--json",
+                ][..],
+                &RANGE[..],
+            ]
+            .concat(),
+        ),
+    );
+    assert_eq!(surge["insights"][0]["kind"], "failure_surge", "{surge}");
+    assert_eq!(surge["insights"][0]["timestamp"], "2026-10-21T00:00:00Z");
+    assert!((surge["insights"][0]["value"].as_f64().unwrap() - 0.1).abs() < 1e-9);
+    let filter = tally_api::parse_filter(
+        None,
+        Some("2026-10-01"),
+        Some("2026-10-28"),
+        tally_api::FilterNames {
+            from: "from",
+            to: "to",
+        },
+    )
+    .unwrap();
+    let insights = db
+        .analytics
+        .series_insights(&filter, tally_api::Granularity::Day)
+        .unwrap();
+    let kinds: Vec<(tally_api::InsightKind, &str)> = insights
+        .iter()
+        .map(|i| (i.kind, i.timestamp.as_str()))
+        .collect();
+    assert!(
+        kinds.contains(&(tally_api::InsightKind::FailureSurge, "2026-10-21T00:00:00Z")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(tally_api::InsightKind::CostSpike, "2026-10-22T00:00:00Z")),
+        "{kinds:?}"
+    );
+
+    // Hourly p95 latency from the sketch: day 0 has one execution per hour, 100 + hour
+    // ms (within the sketch's 1 %); hours without executions are missing.
+    let latency = json(&db.tally(&[
+        "trend",
+        "--metric",
+        "p95_latency",
+        "--granularity",
+        "hour",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-02T00:00:00Z",
+        "--json",
+    ]));
+    let hours = latency["series"].as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    for (hour, point) in hours.iter().enumerate() {
+        let value = point["value"].as_f64().unwrap_or(f64::NAN);
+        let want = 100.0 + hour as f64;
+        assert!(
+            hour >= 10 || (value - want).abs() <= 0.01 * want,
+            "hour {hour}: {point}"
+        );
+        assert!(
+            hour < 10 || point["value"].is_null(),
+            "hour {hour}: {point}"
+        );
+    }
+
     let csv = db.dir.path().join("series.csv");
     let mut text = String::from("timestamp,value\n");
     for day in 0..42 {

@@ -38,7 +38,7 @@ pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
     metric_names,
 };
-pub use tally_predict::series::{AnomalyConfig, Polarity};
+pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
 pub use views::View;
 
 pub use tally_ingest::demo::DemoConfig;

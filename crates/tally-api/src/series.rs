@@ -5,8 +5,8 @@
 use serde::Serialize;
 use tally_metrics::Granularity;
 use tally_predict::series::{
-    self as predict, AnomalyConfig, AnomalyReport, Forecast, Metric, Point, Polarity, Seasonality,
-    Series, SeriesRequest, Trend,
+    self as predict, AnomalyConfig, AnomalyReport, Forecast, Insight, Metric, Point, Polarity,
+    Seasonality, Series, SeriesRequest, Trend,
 };
 use tally_storage::Filter;
 
@@ -168,5 +168,36 @@ impl Analytics {
             report: predict::anomalies(&series, config),
             series: history(&series),
         })
+    }
+
+    /// Cost spikes and failure surges of the filter's project over its range: the
+    /// insight records of the anomalies of `cost` and `error_rate`, in time order.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn series_insights(
+        &self,
+        filter: &Filter,
+        granularity: Granularity,
+    ) -> Result<Vec<Insight>> {
+        let config = AnomalyConfig {
+            rolling_window: match granularity {
+                Granularity::Day => 7,
+                Granularity::Hour => 24,
+            },
+            ..AnomalyConfig::default()
+        };
+        let mut insights = Vec::new();
+        for metric in [Metric::Cost, Metric::ErrorRate] {
+            let source = SeriesSource::Store(SeriesQuery {
+                metric: metric.name().to_owned(),
+                filter: filter.clone(),
+                granularity,
+                ..SeriesQuery::default()
+            });
+            insights.extend(self.anomalies(&source, &config)?.report.insights);
+        }
+        insights.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+        Ok(insights)
     }
 }

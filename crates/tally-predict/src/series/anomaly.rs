@@ -154,8 +154,13 @@ fn iqr_scores(values: &[Option<f64>]) -> Scored {
         .collect()
 }
 
-/// The robust z of `value` against `reference`; `None` when the reference has no
-/// spread (MAD 0 and mean absolute deviation 0).
+/// The score of a point that differs from a reference with no spread at all (a
+/// failure rate leaving a flat 0, say): past every threshold, but finite.
+pub const FLAT_BASELINE_SCORE: f64 = 100.0;
+
+/// The robust z of `value` against `reference`. A reference with no spread (MAD 0 and
+/// mean absolute deviation 0) scores a different value ±[`FLAT_BASELINE_SCORE`] and an
+/// equal one 0.
 fn robust_z(value: f64, reference: &[f64]) -> Option<(f64, f64)> {
     let center = median(reference)?;
     let mut scale = median_absolute_deviation(reference)? * MAD_TO_SD;
@@ -165,7 +170,13 @@ fn robust_z(value: f64, reference: &[f64]) -> Option<(f64, f64)> {
         let deviations: Vec<f64> = reference.iter().map(|r| (r - center).abs()).collect();
         scale = mean(&deviations)? * 1.253_314_137_315_500_3;
     }
-    (scale > 0.0).then(|| ((value - center) / scale, center))
+    if scale > 0.0 {
+        Some(((value - center) / scale, center))
+    } else if value == center {
+        Some((0.0, center))
+    } else {
+        Some((FLAT_BASELINE_SCORE.copysign(value - center), center))
+    }
 }
 
 fn rolling_robust_scores(values: &[Option<f64>], window: usize) -> Scored {

@@ -17,7 +17,8 @@ mod trend;
 mod tests;
 
 pub use anomaly::{
-    AnomalyConfig, AnomalyMethod, AnomalyReport, FlaggedPoint, Insight, InsightKind, anomalies,
+    AnomalyConfig, AnomalyMethod, AnomalyReport, FLAT_BASELINE_SCORE, FlaggedPoint, Insight,
+    InsightKind, MethodScores, anomalies,
 };
 pub use forecast::{
     Backtest, Forecast, ForecastModel, ForecastPoint, HoltWintersFit, HoltWintersParameters,

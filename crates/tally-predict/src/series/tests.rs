@@ -179,3 +179,34 @@ fn a_spike_is_flagged_by_every_detector_and_becomes_a_cost_insight() {
     assert_eq!(report.insights.len(), 1, "{:?}", report.insights);
     assert_eq!(report.insights[0].kind, InsightKind::CostSpike);
 }
+
+#[test]
+fn a_rate_leaving_a_flat_zero_is_a_failure_surge() {
+    let mut values: Vec<Option<f64>> = vec![Some(0.0); 20];
+    values.extend([Some(0.25), Some(0.0), Some(0.0)]);
+    let mut s = series(86_400, &values);
+    s.metric = "error_rate".into();
+    s.polarity = Polarity::LowerIsBetter;
+    let config = AnomalyConfig {
+        rolling_window: 7,
+        ..AnomalyConfig::default()
+    };
+    let report = anomalies(&s, &config);
+    let surge = report
+        .flagged
+        .iter()
+        .find(|f| f.method == AnomalyMethod::RollingRobust)
+        .expect("the rolling detector flags the surge");
+    assert_eq!((surge.value, surge.score), (0.25, FLAT_BASELINE_SCORE));
+    assert_eq!(report.insights.len(), 1, "{:?}", report.insights);
+    assert_eq!(report.insights[0].kind, InsightKind::FailureSurge);
+    assert_eq!(report.insights[0].expected, 0.0);
+    // Points equal to the flat baseline score 0.
+    let rolling = &report
+        .scores
+        .iter()
+        .find(|m| m.method == AnomalyMethod::RollingRobust)
+        .unwrap()
+        .scores;
+    assert_eq!(rolling[10], Some(0.0));
+}
