@@ -384,3 +384,147 @@ fn routes_answer_trends_forecasts_and_anomalies() {
     let bad = http.get("/api/analytics/forecast?horizon=0", None);
     assert_eq!(bad.status, 400);
 }
+
+mod property {
+    //! Series read from the rollups equal the same series recomputed from the events,
+    //! for any order and batch split, per project and for all, by hour and by day.
+
+    use std::collections::BTreeMap;
+
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use proptest::prelude::*;
+    use tally_api::{
+        FilterNames, Granularity, IngestOptions, Input, Polarity, SeriesQuery, SeriesSource,
+    };
+
+    use crate::support::TestDb;
+
+    const PROJECTS: [&str; 2] = ["alpha", "beta"];
+
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 9, 29, 0, 0, 0).unwrap()
+    }
+
+    #[derive(Debug, Clone)]
+    struct Execution {
+        project: usize,
+        /// Seconds after [`start`].
+        offset: i64,
+        success: bool,
+        /// Cost in hundred-thousandths of a dollar.
+        cost: u32,
+    }
+
+    fn executions() -> impl Strategy<Value = Vec<Execution>> {
+        prop::collection::vec(
+            (
+                0..PROJECTS.len(),
+                0i64..4 * 86_400,
+                any::<bool>(),
+                0u32..5000,
+            ),
+            1..80,
+        )
+        .prop_map(|raw| {
+            raw.into_iter()
+                .map(|(project, offset, success, cost)| Execution {
+                    project,
+                    offset,
+                    success,
+                    cost,
+                })
+                .collect()
+        })
+    }
+
+    /// `(executions, successes, cost)` per period start.
+    fn expected(
+        events: &[Execution],
+        project: Option<usize>,
+        step: i64,
+    ) -> BTreeMap<i64, (u64, u64, f64)> {
+        let mut out: BTreeMap<i64, (u64, u64, f64)> = BTreeMap::new();
+        for e in events
+            .iter()
+            .filter(|e| project.is_none_or(|p| p == e.project))
+        {
+            let t = start().timestamp() + e.offset;
+            let cell = out.entry(t - t.rem_euclid(step)).or_default();
+            cell.0 += 1;
+            cell.1 += u64::from(e.success);
+            cell.2 += f64::from(e.cost) / 1e5;
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        #[test]
+        fn series_from_rollups_equal_series_from_events(
+            events in executions(),
+            order in any::<prop::sample::Index>(),
+            batch_size in 1usize..30,
+        ) {
+            let mut lines: Vec<String> = events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| format!(
+                    r#"{{"kind":"execution","id":"e{i}","project":"{}","ts":"{}","tool":"t","duration_ms":5,"success":{},"cost_usd":{}}}"#,
+                    PROJECTS[e.project],
+                    (start() + Duration::seconds(e.offset)).to_rfc3339(),
+                    e.success,
+                    f64::from(e.cost) / 1e5
+                ))
+                .collect();
+            let at = order.index(lines.len());
+            lines.rotate_left(at);
+            let db = TestDb::new();
+            let options = IngestOptions {
+                batch_size,
+                now: Some(start() + Duration::days(5)),
+                ..IngestOptions::default()
+            };
+            let input = Input::Bytes { name: "e.jsonl".into(), data: lines.join("\n").into_bytes().into() };
+            db.analytics.ingest_with(&input, &options, &mut ()).unwrap();
+            let filter_of = |project: Option<&str>| {
+                tally_api::parse_filter(
+                    project,
+                    Some("2026-09-29"),
+                    Some("2026-10-02"),
+                    FilterNames { from: "from", to: "to" },
+                )
+                .unwrap()
+            };
+            for (project, step, granularity) in [
+                (None, 3600, Granularity::Hour),
+                (Some(0), 3600, Granularity::Hour),
+                (None, 86_400, Granularity::Day),
+                (Some(1), 86_400, Granularity::Day),
+            ] {
+                let want = expected(&events, project, step);
+                let read = |metric: &str| {
+                    db.analytics
+                        .series(&SeriesSource::Store(SeriesQuery {
+                            metric: metric.into(),
+                            filter: filter_of(project.map(|p| PROJECTS[p])),
+                            granularity,
+                            ..SeriesQuery::default()
+                        }))
+                        .unwrap()
+                };
+                let executions = read("executions");
+                let success = read("success_rate");
+                let cost = read("cost");
+                prop_assert_eq!(executions.points.len() as i64, 4 * 86_400 / step);
+                prop_assert_eq!(executions.polarity, Polarity::HigherIsBetter);
+                for ((count, rate), dollars) in executions.points.iter().zip(&success.points).zip(&cost.points) {
+                    let (n, ok, usd) = want.get(&count.timestamp).copied().unwrap_or_default();
+                    prop_assert_eq!(count.value, Some(n as f64));
+                    prop_assert_eq!(rate.value, (n > 0).then(|| ok as f64 / n as f64));
+                    prop_assert!((dollars.value.unwrap() - usd).abs() < 1e-9);
+                }
+            }
+        }
+    }
+}

@@ -281,9 +281,13 @@ fn series_statistics_equal_pymannkendall_scipy_and_statsmodels() {
     }
 }
 
-/// Series with anomalies injected at known points: recall of each detector at least
+/// Series with anomalies injected at known points (±12, six noise standard deviations,
+/// three per two-week hourly series, twenty series): recall of each detector at least
 /// 90 % over the injected points and false positives under 2 % of the clean points
-/// (the seasonal detector on seasonal series, the others on series without season).
+/// (the seasonal detector on series with a daily season of amplitude 20, the others
+/// without). Measured: recall 100 % for z-score, IQR and seasonal, 98.3 % (59 of 60)
+/// for rolling robust z; false-positive rates 0.05 %, 0.57 %, 1.05 % (rolling) and
+/// 0.14 % (seasonal) of 6660 clean points.
 #[test]
 fn injected_anomalies_are_found_with_few_false_positives() {
     let config = AnomalyConfig::default();
@@ -311,7 +315,7 @@ fn injected_anomalies_are_found_with_few_false_positives() {
             }
             for (k, &at) in spikes.iter().enumerate() {
                 let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
-                values[at] += sign * 25.0;
+                values[at] += sign * 12.0;
             }
             let series = Series {
                 metric: "csv".into(),
@@ -346,6 +350,9 @@ fn injected_anomalies_are_found_with_few_false_positives() {
         }
         let recall = found as f64 / injected as f64;
         let false_positive_rate = false_positives as f64 / clean as f64;
+        eprintln!(
+            "{method:?}: recall {recall:.3} ({found}/{injected}), false-positive rate {false_positive_rate:.4} ({false_positives}/{clean})"
+        );
         assert!(
             recall >= 0.9,
             "{method:?}: recall {recall:.3} ({found} of {injected})"
