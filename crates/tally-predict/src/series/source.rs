@@ -268,8 +268,9 @@ impl Series {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesRequest {
     pub metric: Metric,
-    /// Project and range; without a start, the last 90 days (or 14 days of hours)
-    /// ending with the period that holds `now`, from the first period with data.
+    /// Project and range; without a start, the last 90 days (or 14 days of hours),
+    /// from the first period with data; without an end, up to the last whole period
+    /// before `now`.
     pub filter: Filter,
     pub granularity: Granularity,
     /// Only this tool (execution metrics, day granularity).
@@ -287,10 +288,11 @@ pub struct SeriesRequest {
 fn window(request: &SeriesRequest) -> (i64, i64) {
     let step = request.granularity.step_seconds();
     let floor = |t: i64| t - t.rem_euclid(step);
-    let end = request
-        .filter
-        .to
-        .unwrap_or(request.now + Duration::seconds(1));
+    // Without an end, the series stops at the last whole period: the current one is
+    // still filling and would read as a drop.
+    let end = request.filter.to.unwrap_or_else(|| {
+        DateTime::from_timestamp(floor(request.now.timestamp()), 0).unwrap_or(request.now)
+    });
     let end_bucket = floor((end - Duration::milliseconds(1)).timestamp());
     let start = match request.filter.from {
         Some(from) => floor(from.timestamp()),
