@@ -193,6 +193,12 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         assert!(drawn.contains("<svg"), "{chart} not drawn: {drawn}");
         assert!(!drawn.contains("not available"), "{chart}: {drawn}");
     }
+    // The forecast chart draws the series and the forecast band.
+    let forecast = element("chart-forecast", "</div>");
+    assert!(
+        forecast.contains("class=\"history\"") && forecast.contains("class=\"forecast-band\""),
+        "forecast chart not drawn: {forecast}"
+    );
 
     let screenshot: PathBuf =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard.png");

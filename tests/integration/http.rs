@@ -375,6 +375,13 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("get", "/api/analytics/realtime", "/api/analytics/realtime"),
     ("get", "/api/analytics/health", "/api/analytics/health"),
+    ("get", "/api/analytics/trends", "/api/analytics/trends"),
+    ("get", "/api/analytics/forecast", "/api/analytics/forecast"),
+    (
+        "get",
+        "/api/analytics/anomalies",
+        "/api/analytics/anomalies",
+    ),
     (
         "get",
         "/api/analytics/export/json",

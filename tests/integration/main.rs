@@ -19,5 +19,7 @@ mod kinds;
 mod parser_never_panics;
 mod report;
 mod rollups;
+mod series;
+mod series_oracle;
 mod stats_oracle;
 mod tidy;

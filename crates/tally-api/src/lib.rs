@@ -28,6 +28,7 @@ mod filter;
 pub mod http;
 mod keys;
 mod report;
+mod series;
 mod views;
 
 pub use analytics::Analytics;
@@ -37,6 +38,11 @@ pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
+pub use series::{
+    AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
+    metric_names,
+};
+pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
 pub use views::View;
 
 pub use tally_ingest::demo::DemoConfig;

@@ -80,6 +80,12 @@ pub enum Command {
     /// API keys for the HTTP API.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Trend of a metric or CSV: least squares, Mann-Kendall, Sen's slope, seasonality.
+    Trend(crate::series::TrendArgs),
+    /// Forecast of a metric or CSV with 95 % prediction intervals.
+    Forecast(crate::series::ForecastArgs),
+    /// Anomalies of a metric or CSV, with cost spikes and failure surges.
+    Anomalies(crate::series::AnomaliesArgs),
 }
 
 #[derive(Debug, Args)]

@@ -43,6 +43,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => export(&analytics, &format, out.as_deref(), &filter),
         Command::Restore { .. } => unreachable!("handled before the database is opened"),
         Command::Keys(command) => keys(&analytics, command),
+        Command::Trend(args) => crate::series::trend(&analytics, args),
+        Command::Forecast(args) => crate::series::forecast(&analytics, args),
+        Command::Anomalies(args) => crate::series::anomalies(&analytics, args),
     }
 }
 

@@ -13,6 +13,7 @@ mod export;
 mod ingest;
 mod openapi;
 mod query;
+mod series;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -119,6 +120,7 @@ pub enum Produces {
 pub fn routes() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(query::routes());
+    routes.extend(series::routes());
     routes.extend(ingest::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {

@@ -15,6 +15,7 @@ mod read;
 mod rollup_read;
 mod rollup_write;
 mod schema;
+mod series_read;
 mod write;
 
 use std::path::{Path, PathBuf};

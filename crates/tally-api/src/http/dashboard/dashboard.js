@@ -251,6 +251,107 @@ function renderModels(rows) {
   ], "models");
 }
 
+// ---- forecast and anomalies: the series, its forecast band, flagged points ----
+function seriesQuery(metric, extra) {
+  const params = new URLSearchParams(filterQuery().slice(1));
+  params.set("metric", metric);
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  return "?" + params.toString();
+}
+
+function forecastChart(container, history, forecast, flagged, format) {
+  container.replaceChildren();
+  const known = history.filter((p) => p.value !== null);
+  if (!known.length) { container.append(el("div", { class: "na" }, "no data in this range")); return; }
+  const ns = "http://www.w3.org/2000/svg";
+  const W = 600, H = 220, L = 56, R = 12, T = 12, B = 26;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
+  const total = history.length + forecast.length;
+  const values = known.map((p) => p.value).concat(forecast.flatMap((p) => [p.lower, p.upper]));
+  const max = Math.max(...values, 0) || 1;
+  const min = Math.min(...values, 0);
+  const x = (i) => L + (total === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (total - 1));
+  const y = (v) => T + (H - T - B) * (1 - (v - min) / (max - min || 1));
+  for (let t = 0; t <= 4; t++) {
+    const v = min + ((max - min) * t) / 4;
+    svg.append(make("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "axis" }));
+    const label = make("text", { x: L - 6, y: y(v) + 3, "text-anchor": "end" });
+    label.textContent = format(v);
+    svg.append(label);
+  }
+  const labels = history.map((p) => p.timestamp).concat(forecast.map((p) => p.timestamp));
+  const step = Math.max(1, Math.ceil(total / 8));
+  labels.forEach((text, i) => {
+    if (i % step !== 0 && i !== total - 1) return;
+    const label = make("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
+    label.textContent = String(text).slice(5, 10);
+    svg.append(label);
+  });
+  if (forecast.length) {
+    const at = (p, i) => history.length + i;
+    const upper = forecast.map((p, i) => `${x(at(p, i)).toFixed(1)},${y(p.upper).toFixed(1)}`);
+    const lower = forecast.map((p, i) => `${x(at(p, i)).toFixed(1)},${y(p.lower).toFixed(1)}`).reverse();
+    svg.append(make("polygon", { points: upper.concat(lower).join(" "), class: "forecast-band" }));
+    const last = history.length - 1;
+    const lastValue = history[last].value ?? known[known.length - 1].value;
+    const line = [`M${x(last).toFixed(1)},${y(lastValue).toFixed(1)}`]
+      .concat(forecast.map((p, i) => `L${x(at(p, i)).toFixed(1)},${y(p.value).toFixed(1)}`)).join(" ");
+    svg.append(make("path", { d: line, class: "forecast-line", "vector-effect": "non-scaling-stroke" }));
+  }
+  let path = "", pen = false;
+  history.forEach((p, i) => {
+    if (p.value === null) { pen = false; return; }
+    path += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(p.value).toFixed(1)} `;
+    pen = true;
+  });
+  svg.append(make("path", { d: path.trim(), class: "history", "vector-effect": "non-scaling-stroke" }));
+  const index = new Map(history.map((p, i) => [p.timestamp, i]));
+  const marked = new Set();
+  for (const f of flagged) {
+    const i = index.get(f.timestamp);
+    if (i === undefined || marked.has(i)) continue;
+    marked.add(i);
+    const dot = make("circle", { cx: x(i).toFixed(1), cy: y(f.value).toFixed(1), r: 4, class: "anomaly" });
+    const title = make("title", {});
+    title.textContent = `${f.timestamp}: ${format(f.value)} (${f.method}, score ${Number(f.score).toFixed(2)})`;
+    dot.append(title);
+    svg.append(dot);
+  }
+  container.append(svg);
+}
+
+async function loadSeries() {
+  const select = document.getElementById("series-metric");
+  const chart = document.getElementById("chart-forecast");
+  if (!select || !chart) return;
+  const metric = select.value;
+  const [forecast, anomalies, trend] = await Promise.all([
+    api("forecast" + seriesQuery(metric, { horizon: 14 }), false),
+    api("anomalies" + seriesQuery(metric, {}), false),
+    api("trends" + seriesQuery(metric, {}), false),
+  ]);
+  const source = forecast.ok ? forecast : anomalies;
+  if (!source.ok) { notAvailable(chart, source); return; }
+  const format = metric === "cost" ? (v) => fmtUsd(v, v < 10 ? 2 : 0)
+    : metric.endsWith("rate") ? (v) => fmtPct(v) : (v) => fmtInt(v);
+  forecastChart(chart, source.data.series || [], forecast.ok ? forecast.data.points : [],
+    anomalies.ok ? anomalies.data.flagged : [], format);
+  const text = document.getElementById("series-trend");
+  if (trend.ok) {
+    const t = trend.data;
+    const change = t.change_pct === null ? "–" : Number(t.change_pct).toFixed(1) + "%";
+    const model = forecast.ok ? ` · forecast: ${forecast.data.model.replace("_", "-")}, MASE ${forecast.data.mase === null ? "–" : Number(forecast.data.mase).toFixed(2)}` : "";
+    text.textContent = `trend: ${t.direction} (${change} over the window, Mann-Kendall p ${Number(t.mk_p_value).toFixed(3)})${model}`;
+  } else {
+    text.textContent = trend.data?.error?.message || "no trend";
+  }
+  const list = document.getElementById("series-insights");
+  list.replaceChildren(...(anomalies.ok ? anomalies.data.insights : []).map((i) => el("li", {}, i.message)));
+}
+
 async function section(name, render, fallback) {
   const result = await api(name);
   const container = document.getElementById(name);
@@ -282,6 +383,7 @@ async function loadOverview() {
     }),
     section("projects", renderProjects),
     section("models", renderModels),
+    loadSeries(),
   ]);
 }
 
@@ -416,6 +518,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const ex = (id, kind) => { const b = document.getElementById(id); if (b) b.addEventListener("click", () => download(kind)); };
   ex("export-json", "json");
   ex("export-csv", "csv");
+  const metric = document.getElementById("series-metric");
+  if (metric) metric.addEventListener("change", loadSeries);
   setInterval(() => { if (document.getElementById("f-refresh").checked) refresh(); }, REFRESH_MS);
   refresh();
 });

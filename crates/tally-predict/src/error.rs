@@ -1,0 +1,22 @@
+//! The predictive tier's error type.
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Storage(#[from] tally_storage::Error),
+    #[error("unknown metric {0:?}: expected one of {1}")]
+    UnknownMetric(String, String),
+    #[error("{0}")]
+    Input(String),
+    #[error("{what} needs at least {needed} points, the series has {got}")]
+    TooShort {
+        what: &'static str,
+        needed: usize,
+        got: usize,
+    },
+}
+
+/// `Result` with the predictive tier's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

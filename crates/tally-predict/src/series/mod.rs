@@ -1,0 +1,35 @@
+//! Time series of stored metrics and what tally reads from them: trends (least squares,
+//! Mann-Kendall, Sen's slope), rolling averages and seasonal profiles, forecasts
+//! (linear, Holt-Winters) and anomalies. The formulas are in `docs/series.md`.
+//!
+//! Files: `source.rs` (the metrics and how a series is read: rollups, raw tables, CSV),
+//! `trend.rs`, `seasonality.rs`, `forecast.rs`, `anomaly.rs` (detectors and insight
+//! records), `describe.rs` (order statistics shared by the others).
+
+mod anomaly;
+mod describe;
+mod forecast;
+mod seasonality;
+mod source;
+mod trend;
+
+#[cfg(test)]
+mod tests;
+
+pub use anomaly::{
+    AnomalyConfig, AnomalyMethod, AnomalyReport, FLAT_BASELINE_SCORE, FlaggedPoint, Insight,
+    InsightKind, MethodScores, anomalies,
+};
+pub use forecast::{
+    Backtest, Forecast, ForecastModel, ForecastPoint, HoltWintersFit, HoltWintersParameters,
+    forecast, holt_winters_forecast, linear_forecast,
+};
+pub use seasonality::{
+    KruskalWallis, Profile, ProfileKind, Seasonality, kruskal_wallis, rolling_average, seasonality,
+};
+pub use source::{
+    Granularity, Metric, Point, Polarity, Series, SeriesRequest, from_csv, from_store,
+};
+pub use trend::{
+    Direction, LeastSquares, MannKendall, Trend, least_squares, mann_kendall, sens_slope, trend,
+};
