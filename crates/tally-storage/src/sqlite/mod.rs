@@ -7,6 +7,7 @@
 
 mod checkpointer;
 mod dictionary;
+mod experiments;
 mod keys;
 mod quarantine;
 mod read;

@@ -1,0 +1,3 @@
+//! tally's predictive tier: experiments (A/B/n tests) in [`experiment`].
+
+pub mod experiment;
