@@ -9,6 +9,7 @@ mod concurrency;
 mod dashboard_browser;
 mod duckdb_oracle;
 mod durability;
+mod experiment_oracle;
 mod http;
 mod http_auth;
 mod http_serve;
