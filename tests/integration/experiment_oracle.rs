@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 use tally_predict::experiment::stats::{self, Sample};
 
 fn oracle(cases: &Value) -> Value {
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/experiments.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/experiments.py");
     let mut child = Command::new("python3")
         .arg(script)
         .stdin(Stdio::piped())
@@ -120,7 +119,9 @@ fn experiment_statistics_equal_scipy_and_statsmodels() {
     let mut chi_cases: Vec<(Vec<u64>, Vec<f64>)> = Vec::new();
     for i in 0..220 {
         let groups = 2 + (i % 4);
-        let weights: Vec<f64> = (0..groups).map(|_| 1.0 + 9.0 * generator.uniform()).collect();
+        let weights: Vec<f64> = (0..groups)
+            .map(|_| 1.0 + 9.0 * generator.uniform())
+            .collect();
         let total = 10 + generator.below(200_000);
         let weight_sum: f64 = weights.iter().sum();
         let skew = [0.0, 0.003, 0.03, 0.2][i % 4];
@@ -209,10 +210,7 @@ fn experiment_statistics_equal_scipy_and_statsmodels() {
         close(test.ci_low, &want["ci_low"], &what("ci_low"));
         close(test.ci_high, &want["ci_high"], &what("ci_high"));
     }
-    for ((observed, weights), want) in chi_cases
-        .iter()
-        .zip(want["chisquare"].as_array().unwrap())
-    {
+    for ((observed, weights), want) in chi_cases.iter().zip(want["chisquare"].as_array().unwrap()) {
         let (chi2, df, p) = stats::chi_square(observed, weights).unwrap();
         assert_eq!(df, observed.len() as u64 - 1);
         close(chi2, &want["chi2"], &format!("chi2 {observed:?}"));

@@ -40,6 +40,9 @@ pub enum Command {
     /// API keys for the HTTP API.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// A/B tests: create, assign, list, stop, analyze, power.
+    #[command(subcommand)]
+    Experiment(crate::experiment::ExperimentCommand),
 }
 
 #[derive(Debug, Args)]

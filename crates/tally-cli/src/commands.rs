@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(command) => quarantine(&analytics, command),
         Command::Serve(args) => serve(analytics, args),
         Command::Keys(command) => keys(&analytics, command),
+        Command::Experiment(command) => crate::experiment::run(&analytics, command),
     }
 }
 

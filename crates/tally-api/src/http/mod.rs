@@ -9,6 +9,7 @@
 mod auth;
 mod dashboard;
 mod error;
+mod experiments;
 mod export;
 mod ingest;
 mod openapi;
@@ -119,6 +120,7 @@ pub fn routes() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(query::routes());
     routes.extend(ingest::routes());
+    routes.extend(experiments::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {
         method: Method::GET,
