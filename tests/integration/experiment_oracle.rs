@@ -140,7 +140,7 @@ fn experiment_statistics_equal_scipy_and_statsmodels() {
     let holm_cases: Vec<Vec<f64>> = (0..60)
         .map(|i| {
             (0..1 + i % 6)
-                .map(|_| generator.uniform().powi(1 + (i % 5) as i32))
+                .map(|_| generator.uniform().powi(1 + (i % 5)))
                 .collect()
         })
         .collect();

@@ -10,6 +10,7 @@ mod dashboard_browser;
 mod duckdb_oracle;
 mod durability;
 mod experiment_oracle;
+mod experiments;
 mod http;
 mod http_auth;
 mod http_serve;

@@ -92,7 +92,7 @@ pub fn routes() -> Vec<Route> {
         },
         Route {
             method: Method::POST,
-            path: "/api/analytics/experiments".into(),
+            path: "/api/analytics/experiments/create".into(),
             access: Access::Admin,
             summary: "Define an experiment: key, variants (\"control:50,treatment:50\" or [{name, weight}]), coverage, hypothesis, primary_metric, guardrail_metrics, lower_is_better, seed, start".into(),
             params: &[],

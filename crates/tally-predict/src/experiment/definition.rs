@@ -7,6 +7,9 @@ use tally_storage::ExperimentRecord;
 use super::assign::{bucket_ranges, choose_variant, hash_v2};
 use super::{Error, Result};
 
+/// Keys taken by the HTTP routes under `/api/analytics/experiments/`.
+pub const RESERVED_KEYS: [&str; 2] = ["create", "power"];
+
 /// One arm of an experiment; weights are normalized to sum to 1.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Variant {
@@ -119,6 +122,12 @@ impl Experiment {
         if key.is_empty() || key.len() > 200 {
             return invalid(format!(
                 "key {key:?}: expected 1 to 200 characters, like onboarding-v2"
+            ));
+        }
+        if RESERVED_KEYS.contains(&key.as_str()) || key.contains('/') {
+            return invalid(format!(
+                "key {key:?}: {} and keys with '/' are reserved by the HTTP routes",
+                RESERVED_KEYS.join(", ")
             ));
         }
         if spec.variants.len() < 2 {
