@@ -17,6 +17,8 @@ use super::stats::{self, Insufficient, Sample};
 pub const LEVEL: f64 = 0.95;
 /// Significance threshold on Holm-adjusted p-values.
 pub const ALPHA: f64 = 0.05;
+/// The mixture SPRT's mixing standard deviation, as a share of the control mean.
+pub const SEQUENTIAL_MIXING_SHARE: f64 = 0.1;
 /// The sample-ratio check fails below this p-value.
 pub const SRM_ALPHA: f64 = 0.001;
 
@@ -135,6 +137,9 @@ pub struct Comparison {
     pub p_value: Option<f64>,
     /// Holm-adjusted over this metric's comparisons.
     pub p_adjusted: Option<f64>,
+    /// The mixture SPRT's always-valid p-value (normal mixture with standard deviation
+    /// 10 % of the control mean): valid however often the test is looked at.
+    pub p_sequential: Option<f64>,
     pub verdict: Verdict,
     /// Why the verdict is what it is.
     pub reason: String,
@@ -372,6 +377,7 @@ fn compare(
         df: None,
         p_value: None,
         p_adjusted: None,
+        p_sequential: None,
         verdict: Verdict::NotEnoughData,
         reason: String::new(),
     };
@@ -406,6 +412,22 @@ fn compare(
             comparison.t = finite(t);
             comparison.df = df.and_then(finite);
             comparison.p_value = finite(p);
+            let standard_error = match kind {
+                MetricKind::Continuous => (control.variance / control.n as f64
+                    + treatment.variance / treatment.n as f64)
+                    .sqrt(),
+                MetricKind::Binary => {
+                    (variances.0 / control.n as f64 + variances.1 / treatment.n as f64).sqrt()
+                }
+            };
+            let mixing_sd = SEQUENTIAL_MIXING_SHARE * control.mean;
+            if standard_error > 0.0 {
+                comparison.p_sequential = finite(stats::msprt_p_value(
+                    diff,
+                    standard_error,
+                    mixing_sd * mixing_sd,
+                ));
+            }
             if let Some((lift, low, high)) = stats::relative_lift(
                 (control.mean, variances.0, control.n),
                 (treatment.mean, variances.1, treatment.n),

@@ -275,6 +275,10 @@ fn verdicts_follow_the_rule() {
     let analysis = analyze(&experiment, &outcomes, now());
     assert_eq!(verdicts(&analysis), [Verdict::Win]);
     assert!(!analysis.srm.mismatch);
+    // The always-valid p-value is more conservative than the fixed-horizon one.
+    let comparison = &analysis.metrics[0].comparisons[0];
+    assert!(comparison.p_sequential.unwrap() >= comparison.p_value.unwrap());
+    assert!(comparison.p_sequential.unwrap() < 0.05);
     // The same data, lower is better: a loss.
     let lower = Experiment {
         lower_is_better: vec!["score".into()],
