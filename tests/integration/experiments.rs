@@ -306,6 +306,17 @@ fn experiment_routes_define_assign_and_analyze() {
         )
         .json();
     assert!(plan["mde"].as_f64().unwrap() > 0.0);
+    // A start after the outcomes leaves them all out.
+    let later = json!({"key": "later", "variants": "control,treatment", "start": "2026-10-16"});
+    let created = http.post("/api/analytics/experiments/create", None, later.to_string());
+    assert_eq!(created.status, 200, "{}", created.text());
+    let later_lines = outcome_lines(&experiment, 50, 0).replace("\"checkout\"", "\"later\"");
+    assert_eq!(server.db.ingest("later.jsonl", later_lines).accepted, 50);
+    let analysis = http
+        .get("/api/analytics/experiments/later/analysis", None)
+        .json();
+    assert_eq!(analysis["assignment"]["outcomes"], 0, "{analysis}");
+
     let stopped = http.post("/api/analytics/experiments/checkout/stop", None, "");
     assert_eq!(stopped.status, 200);
     let page = http.get("/analytics/experiments", None);
