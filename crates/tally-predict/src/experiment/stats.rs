@@ -225,6 +225,9 @@ pub fn student_t_two_sided_p(t: f64, df: f64) -> f64 {
 }
 
 /// The two-sided critical value: `x` with `P(|T| < x) = level`.
+///
+/// # Panics
+/// When `df` is not a positive number.
 pub fn student_t_quantile(level: f64, df: f64) -> f64 {
     let tail = 1.0 - level;
     if df > 1e12 {
