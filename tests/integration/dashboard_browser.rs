@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless Chromium loads `/analytics` over demo data
 //! served by the real `tally serve --demo`; the KPI values in the rendered DOM must equal
-//! `/api/analytics/summary`'s, sections without a route must say "not available", and a
-//! screenshot is written to `target/dashboard.png`.
+//! `/api/analytics/summary`'s, sections without a route must say "not available", the
+//! tools, agents and experiments pages show what their routes answer, and a screenshot
+//! is written to `target/dashboard.png`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -228,9 +229,25 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
             .map(|item| item[field].as_str().unwrap().to_owned())
             .collect()
     };
+    let experiments = served.http.get("/api/analytics/experiments", None).json();
+    // Every experiment's analysis panel, each with the verdict the API gives.
+    let mut panels = Vec::new();
+    for key in names(&experiments, "key") {
+        let analysis = served
+            .http
+            .get(&format!("/api/analytics/experiments/{key}/analysis"), None)
+            .json();
+        let verdict = analysis["metrics"][0]["comparisons"][0]["verdict"]
+            .as_str()
+            .unwrap()
+            .replace('_', " ");
+        panels.push(format!("data-experiment=\"{key}\""));
+        panels.push(format!(">{verdict}<"));
+    }
     let expected_names = [
         ("tools", names(&tools, "tool_name")),
         ("agents", names(&agents["agents"], "agent_id")),
+        ("experiments", panels),
     ];
     for (page, expected) in expected_names {
         let dom = chromium(

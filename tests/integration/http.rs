@@ -408,10 +408,46 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/session/{id}/end",
         "/api/analytics/session/s1/end",
     ),
+    (
+        "get",
+        "/api/analytics/experiments",
+        "/api/analytics/experiments",
+    ),
+    (
+        "post",
+        "/api/analytics/experiments/create",
+        "/api/analytics/experiments/create",
+    ),
+    (
+        "get",
+        "/api/analytics/experiments/power",
+        "/api/analytics/experiments/power",
+    ),
+    (
+        "get",
+        "/api/analytics/experiments/{key}",
+        "/api/analytics/experiments/e1",
+    ),
+    (
+        "get",
+        "/api/analytics/experiments/{key}/assign",
+        "/api/analytics/experiments/e1/assign?user=u",
+    ),
+    (
+        "get",
+        "/api/analytics/experiments/{key}/analysis",
+        "/api/analytics/experiments/e1/analysis",
+    ),
+    (
+        "post",
+        "/api/analytics/experiments/{key}/stop",
+        "/api/analytics/experiments/e1/stop",
+    ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),
     ("get", "/analytics/agents", "/analytics/agents"),
+    ("get", "/analytics/experiments", "/analytics/experiments"),
     (
         "get",
         "/analytics/assets/dashboard.css",

@@ -10,6 +10,8 @@ mod concurrency;
 mod dashboard_browser;
 mod duckdb_oracle;
 mod durability;
+mod experiment_oracle;
+mod experiments;
 mod export;
 mod http;
 mod http_auth;

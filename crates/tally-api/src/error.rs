@@ -10,6 +10,8 @@ pub enum Error {
     Ingest(#[from] tally_ingest::Error),
     #[error(transparent)]
     Metrics(#[from] tally_metrics::Error),
+    #[error(transparent)]
+    Experiment(#[from] tally_predict::experiment::Error),
     #[error("config {path}: {message}")]
     Config { path: String, message: String },
     #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]

@@ -23,6 +23,7 @@
 mod analytics;
 mod config;
 mod error;
+mod experiments;
 mod export;
 mod filter;
 pub mod http;
@@ -56,6 +57,7 @@ pub use tally_metrics::{
     TimeSeries, TimeSeriesPoint, ToolProfile, ViewOptions,
 };
 pub use tally_models::{Event, Kind};
+pub use tally_predict::experiment;
 pub use tally_storage::sqlite::{BackupOutcome, Durability, SqliteOptions, StoreHealth};
 pub use tally_storage::{
     ApiKeyRecord, Filter, KeyScope, Position, QuarantinedRecord, RetentionOutcome, StoreStats,

@@ -86,6 +86,9 @@ pub enum Command {
     Forecast(crate::series::ForecastArgs),
     /// Anomalies of a metric or CSV, with cost spikes and failure surges.
     Anomalies(crate::series::AnomaliesArgs),
+    /// A/B tests: create, assign, list, stop, analyze, power.
+    #[command(subcommand)]
+    Experiment(crate::experiment::ExperimentCommand),
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trend(args) => crate::series::trend(&analytics, args),
         Command::Forecast(args) => crate::series::forecast(&analytics, args),
         Command::Anomalies(args) => crate::series::anomalies(&analytics, args),
+        Command::Experiment(command) => crate::experiment::run(&analytics, command),
     }
 }
 

@@ -1507,16 +1507,22 @@ impl Iterator for Generator {
 // ---------------------------------------------------------------------------------------
 // Small helpers.
 
-/// The variant of `user` in `experiment`: FNV-1a (64-bit) over `experiment:user`, even is
-/// control. Demo-only: it splits the demo's users 50/50; the engine's own assignment rule
-/// is what validates variants.
+/// The variant of `user` in `experiment`, as tally's experiment tier assigns it to an
+/// undefined experiment (variants discovered, equal weights, the key as seed): GrowthBook's
+/// hash v2, `fnv1a32(str(fnv1a32(key + user))) mod 10000 / 10000`, below 0.5 is control.
+/// Mirrored here so that the demo's outcomes agree with the assignment they are checked
+/// against (the integration tests analyze the demo and expect no mismatch).
 fn demo_variant(experiment: &str, user: &str) -> &'static str {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in experiment.bytes().chain([b':']).chain(user.bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    fn fnv1a32(text: &str) -> u32 {
+        let mut hash: u32 = 0x811c_9dc5;
+        for unit in text.encode_utf16() {
+            hash ^= u32::from(unit);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+        hash
     }
-    if hash % 2 == 0 {
+    let inner = fnv1a32(&format!("{experiment}{user}"));
+    if fnv1a32(&inner.to_string()) % 10_000 < 5_000 {
         "control"
     } else {
         "treatment"

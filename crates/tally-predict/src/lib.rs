@@ -1,7 +1,9 @@
 //! tally's predictive tier: statistics that look forward or for the unusual, over the
-//! series the rollup tier (and the raw tables) hold.
+//! series the rollup tier (and the raw tables) hold, and experiments (A/B/n tests) in
+//! [`experiment`].
 
 mod error;
+pub mod experiment;
 pub mod series;
 
 pub use error::{Error, Result};

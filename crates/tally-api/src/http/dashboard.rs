@@ -1,4 +1,5 @@
-//! The dashboard: `GET /analytics` (overview), `/analytics/tools`, `/analytics/agents`.
+//! The dashboard: `GET /analytics` (overview), `/analytics/tools`, `/analytics/agents`,
+//! `/analytics/experiments`.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
 //! `?key=` on the page is kept in the tab's sessionStorage and sent as Bearer).
@@ -14,6 +15,7 @@ const SHELL: &str = include_str!("dashboard/page.html");
 const OVERVIEW: &str = include_str!("dashboard/overview.html");
 const TOOLS: &str = include_str!("dashboard/tools.html");
 const AGENTS: &str = include_str!("dashboard/agents.html");
+const EXPERIMENTS: &str = include_str!("dashboard/experiments.html");
 const CSS: &str = include_str!("dashboard/dashboard.css");
 const JS: &str = include_str!("dashboard/dashboard.js");
 
@@ -86,6 +88,12 @@ pub fn routes() -> Vec<Route> {
             "The dashboard's agents page: agents and capacity",
             Produces::Html,
             get(html("agents", "Agents", AGENTS)),
+        ),
+        route(
+            "/analytics/experiments",
+            "The dashboard's experiments page: A/B tests, sample-ratio checks, verdicts",
+            Produces::Html,
+            get(html("experiments", "Experiments", EXPERIMENTS)),
         ),
         route(
             "/analytics/assets/dashboard.css",

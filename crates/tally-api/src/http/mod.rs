@@ -9,6 +9,7 @@
 mod auth;
 mod dashboard;
 mod error;
+mod experiments;
 mod export;
 mod ingest;
 mod openapi;
@@ -122,6 +123,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(query::routes());
     routes.extend(series::routes());
     routes.extend(ingest::routes());
+    routes.extend(experiments::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {
         method: Method::GET,

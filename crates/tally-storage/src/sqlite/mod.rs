@@ -8,6 +8,7 @@
 mod backup;
 mod checkpointer;
 mod dictionary;
+mod experiments;
 mod export;
 mod keys;
 mod quarantine;

@@ -311,6 +311,24 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX api_key_by_prefix ON api_key (prefix);
     "#,
+    // 4: experiment definitions. `variants` is a JSON list of [name, weight] pairs in
+    // bucket order (the first is the control), `guardrails` and `lower_is_better` JSON
+    // lists of metric names. Times are epoch milliseconds.
+    r#"
+    CREATE TABLE experiment (
+        key TEXT PRIMARY KEY,
+        seed TEXT NOT NULL,
+        variants TEXT NOT NULL,
+        coverage REAL NOT NULL,
+        hypothesis TEXT,
+        primary_metric TEXT,
+        guardrails TEXT NOT NULL,
+        lower_is_better TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        stopped_at INTEGER
+    ) WITHOUT ROWID, STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

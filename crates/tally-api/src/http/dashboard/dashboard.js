@@ -476,6 +476,57 @@ async function loadAgents() {
   ]);
 }
 
+const fmtNum = (v, digits = 4) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
+
+function verdictBadge(verdict) {
+  const color = { win: "green", loss: "red", inconclusive: "yellow", not_enough_data: "none" }[verdict] || "none";
+  return el("span", { class: "rate " + color }, String(verdict).replace(/_/g, " "));
+}
+
+function renderAnalysis(analysis) {
+  const srm = analysis.srm;
+  const users = srm.variants.map((v) => v.variant + " " + fmtInt(v.users) + " (expected " + fmtInt(v.expected) + ")").join(", ");
+  const rows = analysis.metrics.flatMap((m) => m.comparisons.map((c) => {
+    const figures = (name) => m.variants.find((v) => v.variant === name) || {};
+    return { metric: m.metric + (m.lower_is_better ? " ↓" : ""), kind: m.kind, c, control: figures(c.baseline), treatment: figures(c.variant) };
+  }));
+  const container = el("div");
+  table(container, rows, [
+    { key: "metric", title: "Metric" },
+    { key: "kind", title: "Kind" },
+    { key: "variant", title: "Variant", render: (r) => r.c.variant + " vs " + r.c.baseline, sort: (r) => r.c.variant },
+    { key: "n", title: "Users", num: true, render: (r) => fmtInt(r.treatment.n ?? 0) + " / " + fmtInt(r.control.n ?? 0), sort: (r) => r.treatment.n },
+    { key: "means", title: "Mean", num: true, render: (r) => fmtNum(r.treatment.mean) + " / " + fmtNum(r.control.mean), sort: (r) => r.treatment.mean },
+    { key: "diff", title: "Difference [95 % CI]", num: true, render: (r) => fmtNum(r.c.diff) + " [" + fmtNum(r.c.ci_low) + ", " + fmtNum(r.c.ci_high) + "]", sort: (r) => r.c.diff },
+    { key: "lift", title: "Lift [95 % CI]", num: true, render: (r) => (r.c.rel_lift === null ? "–" : fmtPct(r.c.rel_lift) + " [" + fmtPct(r.c.rel_ci_low) + ", " + fmtPct(r.c.rel_ci_high) + "]"), sort: (r) => r.c.rel_lift },
+    { key: "p", title: "p (Holm)", num: true, render: (r) => fmtNum(r.c.p_adjusted), sort: (r) => r.c.p_adjusted },
+    { key: "verdict", title: "Verdict", render: (r) => verdictBadge(r.c.verdict), sort: (r) => r.c.verdict },
+  ], "analysis-" + analysis.experiment);
+  return el("section", { class: "panel", "data-experiment": analysis.experiment },
+    el("div", { class: "panel-head" }, el("h2", {}, analysis.experiment),
+      el("span", { class: "muted" }, analysis.status + " · control " + analysis.control + " · " + fmtInt(analysis.assignment.outcomes) + " outcomes, " + fmtInt(analysis.assignment.mismatched) + " mismatched with the assignment")),
+    el("p", {}, el("span", { class: "rate " + (srm.mismatch ? "red" : "green") }, srm.mismatch ? "sample ratio mismatch" : "split ok"),
+      " χ² " + fmtNum(srm.chi2, 3) + ", p " + fmtNum(srm.p_value) + " · " + users),
+    container);
+}
+
+async function loadExperiments() {
+  const list = await section("experiments", (rows) => table(document.getElementById("experiments"), rows, [
+    { key: "key", title: "Experiment" },
+    { key: "status", title: "Status" },
+    { key: "variants", title: "Variants", render: (r) => r.variants.map((v) => v.name + " " + fmtPct(v.weight)).join(", ") },
+    { key: "coverage", title: "Coverage", num: true, render: (r) => fmtPct(r.coverage) },
+    { key: "primary_metric", title: "Primary metric", render: (r) => r.primary_metric || "–" },
+    { key: "hypothesis", title: "Hypothesis", render: (r) => r.hypothesis || "–" },
+  ], "experiments"));
+  const holder = document.getElementById("experiment-analyses");
+  if (!list.ok || !Array.isArray(list.data)) { holder.replaceChildren(); return; }
+  const analyses = await Promise.all(list.data.map((e) => api("experiments/" + encodeURIComponent(e.key) + "/analysis")));
+  holder.replaceChildren(...analyses.map((result, i) => result.ok
+    ? renderAnalysis(result.data)
+    : el("section", { class: "panel" }, el("h2", {}, list.data[i].key), el("div", { class: "na" }, result.data?.error?.message || "not available"))));
+}
+
 async function download(kind) {
   const response = await fetch(API + "export/" + kind + filterQuery(), { headers: headers() });
   if (!response.ok) {
@@ -497,6 +548,7 @@ async function refresh() {
   const page = document.body.dataset.page;
   if (page === "tools") await loadTools();
   else if (page === "agents") await loadAgents();
+  else if (page === "experiments") await loadExperiments();
   else await loadOverview();
   document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   document.body.dataset.loaded = "true";

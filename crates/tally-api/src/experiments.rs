@@ -1,0 +1,98 @@
+//! The facade's experiment methods: define, assign, stop, list and analyze A/B tests
+//! (`tally_predict::experiment` over the store).
+
+use tally_predict::experiment::{
+    self, Analysis, Assignment, Experiment, ExperimentSpec, Listing, PowerPlan, PowerQuestion,
+};
+use tally_storage::Filter;
+
+use crate::{Analytics, Result};
+
+impl Analytics {
+    /// Stores a new experiment definition.
+    ///
+    /// # Errors
+    /// An invalid spec, a key in use, or a storage failure.
+    pub fn create_experiment(&self, spec: ExperimentSpec) -> Result<Experiment> {
+        Ok(experiment::create(
+            &*self.store,
+            spec,
+            self.view_options().now,
+        )?)
+    }
+
+    /// Every defined experiment, and those only outcome events name.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub fn experiments(&self) -> Result<Vec<Listing>> {
+        Ok(experiment::list(&*self.store, self.view_options().now)?)
+    }
+
+    /// One experiment: its stored definition, else the one its outcomes imply.
+    ///
+    /// # Errors
+    /// No such experiment, or a storage failure.
+    pub fn experiment(&self, key: &str) -> Result<Listing> {
+        let experiment = experiment::find(&*self.store, key)?;
+        Ok(Listing {
+            status: experiment.status(self.view_options().now),
+            experiment,
+        })
+    }
+
+    /// The variant `user` gets in experiment `key`.
+    ///
+    /// # Errors
+    /// No such experiment, or a storage failure.
+    pub fn assign_experiment(&self, key: &str, user: &str) -> Result<Assignment> {
+        let experiment = experiment::find(&*self.store, key)?;
+        Ok(experiment::assignment(&experiment, user))
+    }
+
+    /// Stops experiment `key` now.
+    ///
+    /// # Errors
+    /// No such defined experiment, stopped already, or a storage failure.
+    pub fn stop_experiment(&self, key: &str) -> Result<Experiment> {
+        Ok(experiment::stop(
+            &*self.store,
+            key,
+            self.view_options().now,
+        )?)
+    }
+
+    /// The analysis of experiment `key` over its outcomes within `filter`.
+    ///
+    /// # Errors
+    /// No such experiment, or a storage failure.
+    pub fn analyze_experiment(&self, key: &str, filter: &Filter) -> Result<Analysis> {
+        Ok(experiment::analyze_stored(
+            &*self.store,
+            key,
+            filter,
+            self.view_options().now,
+        )?)
+    }
+
+    /// The power calculator (see [`experiment::power_plan`]).
+    ///
+    /// # Errors
+    /// Arguments out of range.
+    pub fn experiment_power(
+        &self,
+        question: PowerQuestion,
+        variance: f64,
+        baseline_mean: Option<f64>,
+        alpha: f64,
+        power: f64,
+    ) -> Result<PowerPlan> {
+        Ok(experiment::power_plan(
+            question,
+            variance,
+            baseline_mean,
+            alpha,
+            power,
+        )?)
+    }
+}

@@ -1,0 +1,243 @@
+//! Experiments (A/B/n tests): definitions stored through [`ExperimentStore`],
+//! deterministic GrowthBook-compatible assignment ([`assign`]), and frequentist
+//! analysis with verdicts ([`analysis`], [`stats`]). See `docs/experiments.md`.
+
+pub mod analysis;
+pub mod assign;
+mod definition;
+mod error;
+pub mod stats;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tally_storage::{ExperimentStore, Filter};
+
+pub use analysis::{Analysis, Comparison, MetricAnalysis, MetricKind, Verdict, analyze};
+pub use definition::{
+    Experiment, ExperimentSpec, Status, Variant, lower_is_better_by_name, parse_variants,
+};
+pub use error::{Error, Result};
+
+/// Stores a new experiment.
+///
+/// # Errors
+/// [`Error::Invalid`] for a bad spec, [`Error::Exists`] when the key is taken, or a
+/// storage failure.
+pub fn create(
+    store: &dyn ExperimentStore,
+    spec: ExperimentSpec,
+    now: DateTime<Utc>,
+) -> Result<Experiment> {
+    let experiment = Experiment::new(spec, now)?;
+    if !store.create_experiment(&experiment.to_record())? {
+        return Err(Error::Exists(experiment.key));
+    }
+    Ok(experiment)
+}
+
+/// The experiment under `key`: its stored definition, else one discovered from its
+/// outcome events (see [`Experiment::discovered`]).
+///
+/// # Errors
+/// [`Error::Unknown`] when neither exists, or a storage failure.
+pub fn find(store: &dyn ExperimentStore, key: &str) -> Result<Experiment> {
+    if let Some(record) = store.experiment(key)? {
+        return Ok(Experiment::from_record(record));
+    }
+    let outcomes = store.outcomes(key, &Filter::default())?;
+    discover(key, &outcomes).ok_or_else(|| Error::Unknown(key.to_owned()))
+}
+
+fn discover(key: &str, outcomes: &[tally_storage::OutcomeRecord]) -> Option<Experiment> {
+    let mut variants: Vec<String> = outcomes.iter().map(|o| o.variant.clone()).collect();
+    variants.sort();
+    variants.dedup();
+    if variants.is_empty() {
+        return None;
+    }
+    let mut metrics: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| o.metrics.iter().map(|(m, _, _)| m.clone()))
+        .collect();
+    metrics.sort();
+    metrics.dedup();
+    Some(Experiment::discovered(key, variants, &metrics))
+}
+
+/// One user's assignment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assignment {
+    pub experiment: String,
+    pub user_id: String,
+    /// `null` when coverage leaves the user out.
+    pub variant: Option<String>,
+    /// The hash in `[0, 1)` the bucket was chosen by.
+    pub hash: f64,
+    pub in_experiment: bool,
+}
+
+/// Assigns `user` in `experiment`.
+pub fn assignment(experiment: &Experiment, user: &str) -> Assignment {
+    let variant = experiment.assign(user).map(|v| v.name.clone());
+    Assignment {
+        experiment: experiment.key.clone(),
+        user_id: user.to_owned(),
+        in_experiment: variant.is_some(),
+        variant,
+        hash: assign::hash_v2(&experiment.seed, user),
+    }
+}
+
+/// Stops a running experiment at `now`; later outcomes are not part of it.
+///
+/// # Errors
+/// [`Error::Unknown`] when no definition is stored, [`Error::NotRunning`] when it was
+/// stopped already, or a storage failure.
+pub fn stop(store: &dyn ExperimentStore, key: &str, now: DateTime<Utc>) -> Result<Experiment> {
+    if store.experiment(key)?.is_none() {
+        return Err(Error::Unknown(key.to_owned()));
+    }
+    if !store.stop_experiment(key, now)? {
+        return Err(Error::NotRunning(key.to_owned()));
+    }
+    find(store, key)
+}
+
+/// An experiment as listed: its definition and status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listing {
+    #[serde(flatten)]
+    pub experiment: Experiment,
+    pub status: Status,
+}
+
+/// Every defined experiment, and every experiment outcome events name without a
+/// definition, by key.
+///
+/// # Errors
+/// A storage failure.
+pub fn list(store: &dyn ExperimentStore, now: DateTime<Utc>) -> Result<Vec<Listing>> {
+    let mut listings: Vec<Listing> = store
+        .experiments()?
+        .into_iter()
+        .map(Experiment::from_record)
+        .map(|experiment| Listing {
+            status: experiment.status(now),
+            experiment,
+        })
+        .collect();
+    for key in store.experiment_keys_seen()? {
+        if listings.iter().any(|l| l.experiment.key == key) {
+            continue;
+        }
+        let outcomes = store.outcomes(&key, &Filter::default())?;
+        if let Some(experiment) = discover(&key, &outcomes) {
+            listings.push(Listing {
+                status: experiment.status(now),
+                experiment,
+            });
+        }
+    }
+    listings.sort_by(|a, b| a.experiment.key.cmp(&b.experiment.key));
+    Ok(listings)
+}
+
+/// Analyzes the experiment under `key` over the outcomes within `filter` and within the
+/// experiment's start and stop.
+///
+/// # Errors
+/// [`Error::Unknown`] when there is no such experiment, or a storage failure.
+pub fn analyze_stored(
+    store: &dyn ExperimentStore,
+    key: &str,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> Result<Analysis> {
+    let experiment = find(store, key)?;
+    let mut window = filter.clone();
+    if let Some(start) = experiment.started_at {
+        window.from = Some(window.from.map_or(start, |from| from.max(start)));
+    }
+    if let Some(stop) = experiment.stopped_at {
+        window.to = Some(window.to.map_or(stop, |to| to.min(stop)));
+    }
+    let outcomes = store.outcomes(key, &window)?;
+    Ok(analyze(&experiment, &outcomes, now))
+}
+
+/// The power calculator's answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PowerPlan {
+    /// Users in each of two variants.
+    pub n_per_variant: f64,
+    /// The smallest absolute difference detected with `power` at `alpha` (two-sided).
+    pub mde: f64,
+    /// `mde` relative to the baseline mean, when one is given and not zero.
+    pub relative_mde: Option<f64>,
+    pub variance: f64,
+    pub alpha: f64,
+    pub power: f64,
+}
+
+/// What the power calculator is asked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PowerQuestion {
+    /// The MDE for this many users per variant.
+    MdeForUsers(f64),
+    /// The users per variant for this absolute MDE.
+    UsersForMde(f64),
+}
+
+/// The power calculator for a two-variant test with a per-user `variance` (for a
+/// conversion rate `p`, `p (1 - p)`).
+///
+/// # Errors
+/// [`Error::Invalid`] for a variance, n or MDE that is not positive, or an `alpha` or
+/// `power` outside `(0, 1)`.
+pub fn power_plan(
+    question: PowerQuestion,
+    variance: f64,
+    baseline_mean: Option<f64>,
+    alpha: f64,
+    power: f64,
+) -> Result<PowerPlan> {
+    let positive = |x: f64, what: &str| {
+        if x.is_finite() && x > 0.0 {
+            Ok(x)
+        } else {
+            Err(Error::Invalid(format!(
+                "{what} must be a number > 0, got {x}"
+            )))
+        }
+    };
+    positive(variance, "variance")?;
+    for (x, what) in [(alpha, "alpha"), (power, "power")] {
+        if !(x > 0.0 && x < 1.0) {
+            return Err(Error::Invalid(format!("{what} must be in (0, 1), got {x}")));
+        }
+    }
+    let (n, mde) = match question {
+        PowerQuestion::MdeForUsers(n) => {
+            let n = positive(n, "users per variant")?;
+            (
+                n,
+                stats::minimum_detectable_effect(n, variance, alpha, power),
+            )
+        }
+        PowerQuestion::UsersForMde(mde) => {
+            let mde = positive(mde, "mde")?;
+            (stats::sample_size(mde, variance, alpha, power).ceil(), mde)
+        }
+    };
+    Ok(PowerPlan {
+        n_per_variant: n,
+        mde,
+        relative_mde: baseline_mean.filter(|m| *m != 0.0).map(|m| mde / m.abs()),
+        variance,
+        alpha,
+        power,
+    })
+}
