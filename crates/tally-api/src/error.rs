@@ -11,7 +11,7 @@ pub enum Error {
     #[error(transparent)]
     Metrics(#[from] tally_metrics::Error),
     #[error(transparent)]
-    Experiment(#[from] tally_predict::experiment::Error),
+    Predict(#[from] tally_predict::Error),
     #[error("config {path}: {message}")]
     Config { path: String, message: String },
     #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]

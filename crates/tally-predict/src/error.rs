@@ -1,4 +1,4 @@
-//! The predictive tier's error type.
+//! The predictive tier's error type: series and experiments alike.
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +16,14 @@ pub enum Error {
         needed: usize,
         got: usize,
     },
+    #[error("experiment definition: {0}")]
+    Invalid(String),
+    #[error("experiment {0:?} exists already; pick another key")]
+    Exists(String),
+    #[error("no experiment {0:?}: neither defined nor named by any outcome event")]
+    Unknown(String),
+    #[error("experiment {0:?} is not running")]
+    NotRunning(String),
 }
 
 /// `Result` with the predictive tier's [`Error`].

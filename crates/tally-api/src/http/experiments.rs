@@ -163,7 +163,7 @@ pub fn routes() -> Vec<Route> {
 /// An experiment error as an API answer.
 fn api_error(error: crate::Error) -> ApiError {
     match error {
-        crate::Error::Experiment(error) => {
+        crate::Error::Predict(error) => {
             let message = error.to_string();
             match error {
                 experiment::Error::Invalid(_) => ApiError::bad_request("bad_experiment", message),

@@ -11,6 +11,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Duration, Utc};
 use tally_metrics::{Advice, AnalyticsSummary, BudgetStatus, Granularity};
+use tally_predict::experiment::{Status, Verdict};
 use tally_storage::Filter;
 
 use crate::{Analytics, Result};
@@ -22,15 +23,22 @@ pub enum ReportKind {
     Executive,
     /// Tools, latency, risks, pipeline and capacity for the people who run the agents.
     Technical,
+    /// Every experiment's verdicts, intervals and split check.
+    Experiments,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 2] = [ReportKind::Executive, ReportKind::Technical];
+    pub const ALL: [ReportKind; 3] = [
+        ReportKind::Executive,
+        ReportKind::Technical,
+        ReportKind::Experiments,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             ReportKind::Executive => "executive",
             ReportKind::Technical => "technical",
+            ReportKind::Experiments => "experiments",
         }
     }
 
@@ -114,10 +122,13 @@ fn comparable(now: &AnalyticsSummary, before: &AnalyticsSummary) -> bool {
     events(before) > 0 && events(before) * 20 >= events(now)
 }
 
-fn kpis(out: &mut String, comparable: bool, cards: &[Kpi<'_>]) {
+/// KPI cards; `comparable` is `None` when the report compares no periods.
+fn kpis(out: &mut String, comparable: Option<bool>, cards: &[Kpi<'_>]) {
     out.push_str(r#"<section class="kpis">"#);
     for k in cards {
-        let change = if !comparable {
+        let change = if comparable.is_none() {
+            String::new()
+        } else if comparable == Some(false) {
             r#"<span class="change flat">too little data in the previous period</span>"#.to_owned()
         } else if k.rate {
             let points = (k.value - k.previous) * 100.0;
@@ -268,10 +279,12 @@ impl Analytics {
         let body = match kind {
             ReportKind::Executive => self.executive(&current, &previous)?,
             ReportKind::Technical => self.technical(&current, &previous)?,
+            ReportKind::Experiments => self.experiments_report(&current)?,
         };
         let title = match kind {
             ReportKind::Executive => "tally · executive report",
             ReportKind::Technical => "tally · technical report",
+            ReportKind::Experiments => "tally · experiments report",
         };
         Ok(page(title, &current, now, &body))
     }
@@ -283,7 +296,7 @@ impl Analytics {
         let same = comparable(&s, &p);
         kpis(
             &mut out,
-            same,
+            Some(same),
             &[
                 Kpi {
                     id: "total_cost",
@@ -478,7 +491,7 @@ impl Analytics {
         let same = comparable(&s, &p);
         kpis(
             &mut out,
-            same,
+            Some(same),
             &[
                 Kpi {
                     id: "total_executions",
@@ -644,6 +657,198 @@ impl Analytics {
         findings(&mut out, &items);
         Ok(out)
     }
+}
+
+impl Analytics {
+    fn experiments_report(&self, current: &Filter) -> Result<String> {
+        let listings = self.experiments()?;
+        let mut analyses = Vec::new();
+        for listing in &listings {
+            analyses.push((
+                listing,
+                self.analyze_experiment(&listing.experiment.key, current)?,
+            ));
+        }
+        let comparisons = || {
+            analyses.iter().flat_map(|(_, a)| {
+                a.metrics
+                    .iter()
+                    .flat_map(|m| m.comparisons.iter().map(move |c| (m, c)))
+            })
+        };
+        let number = |v: usize| v as f64;
+        let wins = comparisons()
+            .filter(|(_, c)| c.verdict == Verdict::Win)
+            .count();
+        let losses = comparisons()
+            .filter(|(_, c)| c.verdict == Verdict::Loss)
+            .count();
+        let srm = analyses.iter().filter(|(_, a)| a.srm.mismatch).count();
+        let running = listings
+            .iter()
+            .filter(|l| l.status == Status::Running)
+            .count();
+        let outcomes: u64 = analyses.iter().map(|(_, a)| a.assignment.consistent).sum();
+        let mismatched: u64 = analyses.iter().map(|(_, a)| a.assignment.mismatched).sum();
+        let mut out = String::new();
+        kpis(
+            &mut out,
+            None,
+            &[
+                Kpi {
+                    id: "experiments",
+                    title: "Experiments",
+                    value: number(listings.len()),
+                    previous: 0.0,
+                    shown: count_text(listings.len()),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "running",
+                    title: "Running",
+                    value: number(running),
+                    previous: 0.0,
+                    shown: count_text(running),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "wins",
+                    title: "Winning comparisons",
+                    value: number(wins),
+                    previous: 0.0,
+                    shown: count_text(wins),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "losses",
+                    title: "Losing comparisons",
+                    value: number(losses),
+                    previous: 0.0,
+                    shown: count_text(losses),
+                    up_is_good: false,
+                    rate: false,
+                },
+                Kpi {
+                    id: "srm_failures",
+                    title: "Split check failed",
+                    value: number(srm),
+                    previous: 0.0,
+                    shown: count_text(srm),
+                    up_is_good: false,
+                    rate: false,
+                },
+                Kpi {
+                    id: "outcomes",
+                    title: "Outcomes analyzed",
+                    value: outcomes as f64,
+                    previous: 0.0,
+                    shown: count(outcomes as f64),
+                    up_is_good: true,
+                    rate: false,
+                },
+            ],
+        );
+        let signed = |v: Option<f64>, percent: bool| match v {
+            None => "–".to_owned(),
+            Some(v) if percent => format!("{:+.1} %", v * 100.0),
+            Some(v) => format!("{v:+.4}"),
+        };
+        for (listing, analysis) in &analyses {
+            let e = &listing.experiment;
+            let mut body = format!(
+                "<p>{}{} · {} users in the split check, χ² p = {:.4}{}</p>",
+                escape(&format!("{:?}", listing.status).to_lowercase()),
+                e.hypothesis
+                    .as_ref()
+                    .map_or(String::new(), |h| format!(" · {}", escape(h))),
+                analysis.srm.variants.iter().map(|v| v.users).sum::<u64>(),
+                analysis.srm.p_value,
+                if analysis.srm.mismatch {
+                    " · <strong class=\"bad\">sample ratio mismatch: no verdict is trusted</strong>"
+                } else {
+                    ""
+                }
+            );
+            let rows: Vec<Vec<String>> = analysis
+                .metrics
+                .iter()
+                .flat_map(|m| {
+                    m.comparisons.iter().map(move |c| {
+                        vec![
+                            m.metric.clone(),
+                            format!("{} vs {}", c.variant, c.baseline),
+                            format!(
+                                "{} [{}, {}]",
+                                signed(c.diff, false),
+                                signed(c.ci_low, false),
+                                signed(c.ci_high, false)
+                            ),
+                            format!(
+                                "{} [{}, {}]",
+                                signed(c.rel_lift, true),
+                                signed(c.rel_ci_low, true),
+                                signed(c.rel_ci_high, true)
+                            ),
+                            c.p_adjusted.map_or("–".to_owned(), |p| format!("{p:.4}")),
+                            format!("{:?}", c.verdict).to_lowercase(),
+                        ]
+                    })
+                })
+                .collect();
+            body.push_str(&table(
+                &[
+                    "Metric",
+                    "Comparison",
+                    "Difference [95 % CI]",
+                    "Relative lift [95 % CI]",
+                    "p (Holm)",
+                    "Verdict",
+                ],
+                &rows,
+            ));
+            section(&mut out, &format!("Experiment {}", e.key), &body);
+        }
+        let mut items = Vec::new();
+        for (listing, analysis) in &analyses {
+            let key = &listing.experiment.key;
+            if analysis.srm.mismatch {
+                items.push(format!("{key}: the users split off the weights (χ² p = {:.2e}); fix the assignment before trusting any result.", analysis.srm.p_value));
+            }
+            for m in &analysis.metrics {
+                for c in m
+                    .comparisons
+                    .iter()
+                    .filter(|c| matches!(c.verdict, Verdict::Win | Verdict::Loss))
+                {
+                    items.push(format!(
+                        "{key}: {} {} {} on {} by {} (Holm-adjusted p = {:.4}).",
+                        c.variant,
+                        if c.verdict == Verdict::Win {
+                            "beats"
+                        } else {
+                            "loses to"
+                        },
+                        c.baseline,
+                        m.metric,
+                        signed(c.rel_lift, true),
+                        c.p_adjusted.unwrap_or(1.0)
+                    ));
+                }
+            }
+        }
+        if mismatched > 0 {
+            items.push(format!("{mismatched} outcome events named another variant than the user's assignment and were left out."));
+        }
+        findings(&mut out, &items);
+        Ok(out)
+    }
+}
+
+fn count_text(n: usize) -> String {
+    count(n as f64)
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 pub mod analysis;
 pub mod assign;
 mod definition;
-mod error;
 pub mod stats;
 
 #[cfg(test)]
@@ -15,11 +14,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tally_storage::{ExperimentStore, Filter};
 
+pub use crate::{Error, Result};
 pub use analysis::{Analysis, Comparison, MetricAnalysis, MetricKind, Verdict, analyze};
 pub use definition::{
     Experiment, ExperimentSpec, Status, Variant, lower_is_better_by_name, parse_variants,
 };
-pub use error::{Error, Result};
 
 /// Stores a new experiment.
 ///
