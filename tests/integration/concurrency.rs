@@ -78,3 +78,53 @@ fn eight_writers_and_eight_readers_for_ten_seconds() {
         written
     );
 }
+
+/// Single-record writes from many threads at once are committed together (group
+/// commit): each caller still gets its own outcome, a record sent by two threads is
+/// stored once, and the rollups count every stored record exactly once.
+#[test]
+fn concurrent_single_record_writes_share_transactions_but_not_outcomes() {
+    use tally_api::{Filter, IngestOptions, Input};
+    let db = crate::support::TestDb::new();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let analytics = db.analytics.clone();
+            std::thread::spawn(move || {
+                let options = IngestOptions {
+                    now: Some(crate::support::now()),
+                    ..IngestOptions::default()
+                };
+                let (mut accepted, mut duplicates) = (0, 0);
+                for i in 0..150 {
+                    // Ids below 50 are sent by every thread.
+                    let id = if i < 50 {
+                        format!("shared-{i}")
+                    } else {
+                        format!("t{t}-{i}")
+                    };
+                    let input = Input::Bytes {
+                        name: "one.jsonl".into(),
+                        data: crate::support::execution(&id).into_bytes().into(),
+                    };
+                    let report = analytics.ingest_with(&input, &options, &mut ()).unwrap();
+                    accepted += report.accepted;
+                    duplicates += report.duplicates;
+                }
+                (accepted, duplicates)
+            })
+        })
+        .collect();
+    let (accepted, duplicates) = threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .fold((0, 0), |(a, d), (x, y)| (a + x, d + y));
+    assert_eq!((accepted, duplicates), (50 + 8 * 100, 7 * 50));
+    assert_eq!(db.events(), 850);
+    let analytics = db.analytics.as_of(crate::support::now());
+    let summary = analytics.summary(&Filter::default()).unwrap();
+    assert_eq!(summary.total_executions, 850);
+    assert_eq!(
+        summary,
+        analytics.summary_from_raw(&Filter::default()).unwrap()
+    );
+}

@@ -55,6 +55,30 @@ fn reports_show_the_figures_the_api_answers() {
         assert!(html.contains("<svg"), "{} report has no chart", kind.name());
         let shown = kpis(&html);
         assert_eq!(shown.len(), 6, "{shown:?}");
+        if kind == ReportKind::Experiments {
+            let listings = analytics.experiments().unwrap();
+            let mut outcomes = 0;
+            let mut wins = 0;
+            for listing in &listings {
+                let analysis = analytics
+                    .analyze_experiment(&listing.experiment.key, &period)
+                    .unwrap();
+                outcomes += analysis.assignment.consistent;
+                wins += analysis
+                    .metrics
+                    .iter()
+                    .flat_map(|m| &m.comparisons)
+                    .filter(|c| c.verdict == tally_api::experiment::Verdict::Win)
+                    .count();
+                assert!(html.contains(&format!("Experiment {}", listing.experiment.key)));
+            }
+            let value = |name: &str| shown.iter().find(|(n, _)| n == name).unwrap().1;
+            assert_eq!(value("experiments"), listings.len() as f64);
+            assert_eq!(value("outcomes"), outcomes as f64);
+            assert_eq!(value("wins"), wins as f64);
+            assert!(!listings.is_empty(), "the demo has an experiment");
+            continue;
+        }
         for (name, value) in shown {
             let expected = match name.as_str() {
                 "total_cost" => summary.total_cost,

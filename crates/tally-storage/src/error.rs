@@ -24,6 +24,8 @@ pub enum Error {
     Backup(String),
     #[error("the receiver of the rows stopped: {0}")]
     Sink(String),
+    #[error("the transaction this batch was committed in failed: {0}")]
+    GroupCommit(String),
 }
 
 /// `Result` with the storage [`Error`].

@@ -772,6 +772,20 @@ impl Analytics {
                     ""
                 }
             );
+            let split: Vec<(String, f64)> = analysis
+                .srm
+                .variants
+                .iter()
+                .map(|v| {
+                    (
+                        format!("{} ({:.0} %)", v.variant, v.weight * 100.0),
+                        v.users as f64,
+                    )
+                })
+                .collect();
+            body.push_str(&svg::bar_chart(&split, "#6d4aff", |v| {
+                format!("{} users", count(v))
+            }));
             let rows: Vec<Vec<String>> = analysis
                 .metrics
                 .iter()

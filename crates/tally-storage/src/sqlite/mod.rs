@@ -20,7 +20,7 @@ mod series_read;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -35,9 +35,9 @@ pub use schema::{RAW_TABLES, SCHEMA_VERSION};
 
 use crate::rollup::{RollupQuery, RollupRow};
 use crate::{
-    AgentLoadRow, AgentState, Batch, EventStore, Filter, JobState, MinuteRow, QuarantineStore,
-    QuarantinedRecord, Result, Retention, RetentionOutcome, RollupReader, StoreStats, Totals,
-    TotalsReader, WriteOutcome,
+    AgentLoadRow, AgentState, Batch, Error, EventStore, Filter, JobState, MinuteRow,
+    QuarantineStore, QuarantinedRecord, Result, Retention, RetentionOutcome, RollupReader,
+    StoreStats, Totals, TotalsReader, WriteOutcome,
 };
 use dictionary::Dictionary;
 
@@ -81,6 +81,8 @@ pub struct SqliteStore {
     path: PathBuf,
     readers: Pool<SqliteConnectionManager>,
     writer: Mutex<Writer>,
+    /// Small batches waiting to be committed together (see `write_small`).
+    waiting: Mutex<Vec<Arc<Pending>>>,
     checkpointer: checkpointer::Checkpointer,
 }
 
@@ -148,6 +150,7 @@ impl SqliteStore {
             checkpointer,
             path,
             readers,
+            waiting: Mutex::new(Vec::new()),
             writer: Mutex::new(Writer {
                 conn,
                 dict: Dictionary::new(),
@@ -226,18 +229,99 @@ impl SqliteStore {
     }
 }
 
+/// Batches of at most this many records wait to be written together with the others
+/// that arrive meanwhile (group commit); larger ones are written on their own.
+const GROUP_COMMIT_MAX_RECORDS: usize = 64;
+
+/// A small batch waiting for whoever holds the writer next.
+struct Pending {
+    events: Vec<tally_models::Event>,
+    rejects: Vec<crate::Rejection>,
+    resolved: Vec<i64>,
+    /// Set, under the writer lock, by the writer that committed (or failed) it.
+    result: Mutex<Option<std::result::Result<WriteOutcome, String>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SqliteStore {
+    /// Group commit: the batch joins the queue; whoever gets the writer first commits
+    /// every queued batch in one transaction (one rollup flush for all of them) and
+    /// hands each its own outcome. Under concurrent single-record writes (one HTTP
+    /// request each) this turns many small transactions into few.
+    fn write_small(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
+        let mine = Arc::new(Pending {
+            events: batch.events.to_vec(),
+            rejects: batch.rejects.to_vec(),
+            resolved: batch.resolved_quarantine.to_vec(),
+            result: Mutex::new(None),
+        });
+        lock(&self.waiting).push(Arc::clone(&mine));
+        let mut writer = self.writer();
+        if let Some(result) = lock(&mine.result).take() {
+            return result.map_err(Error::GroupCommit);
+        }
+        let group = std::mem::take(&mut *lock(&self.waiting));
+        let batches: Vec<Batch<'_>> = group
+            .iter()
+            .map(|p| Batch {
+                events: &p.events,
+                rejects: &p.rejects,
+                resolved_quarantine: &p.resolved,
+            })
+            .collect();
+        let Writer {
+            conn,
+            dict,
+            rollups,
+        } = &mut *writer;
+        let written = write::write_batches(conn, dict, rollups, &batches);
+        let mut own = None;
+        match written {
+            Ok(outcomes) => {
+                for (pending, outcome) in group.iter().zip(outcomes) {
+                    if Arc::ptr_eq(pending, &mine) {
+                        own = Some(Ok(outcome));
+                    } else {
+                        *lock(&pending.result) = Some(Ok(outcome));
+                    }
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                for pending in group.iter().filter(|p| !Arc::ptr_eq(p, &mine)) {
+                    *lock(&pending.result) = Some(Err(message.clone()));
+                }
+                own = Some(Err(error));
+            }
+        }
+        drop(writer);
+        self.checkpointer.nudge();
+        own.unwrap_or_else(|| {
+            Err(Error::GroupCommit(
+                "the batch was not in its group".to_owned(),
+            ))
+        })
+    }
+}
+
 impl EventStore for SqliteStore {
     fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
+        if batch.events.len() + batch.rejects.len() <= GROUP_COMMIT_MAX_RECORDS {
+            return self.write_small(batch);
+        }
         let mut writer = self.writer();
         let Writer {
             conn,
             dict,
             rollups,
         } = &mut *writer;
-        let outcome = write::write_batch(conn, dict, rollups, batch)?;
+        let outcome = write::write_batches(conn, dict, rollups, &[batch])?;
         drop(writer);
         self.checkpointer.nudge();
-        Ok(outcome)
+        Ok(outcome.into_iter().next().unwrap_or_default())
     }
 }
 

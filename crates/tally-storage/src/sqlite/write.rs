@@ -1,4 +1,5 @@
-//! The write path: one batch, one `BEGIN IMMEDIATE` transaction.
+//! The write path: one `BEGIN IMMEDIATE` transaction for one batch, or for several
+//! small batches that arrived together (group commit), each with its own outcome.
 
 use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, params};
 use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
@@ -7,18 +8,19 @@ use super::dictionary::{Dictionary, Dim};
 use super::rollup_write::{RollupCache, RollupDelta};
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
-/// Writes `batch` atomically; the dictionary cache follows the transaction's fate.
-pub(super) fn write_batch(
+/// Writes `batches` atomically, together; the dictionary cache follows the
+/// transaction's fate. One outcome per batch.
+pub(super) fn write_batches(
     conn: &mut Connection,
     dict: &mut Dictionary,
     rollups: &mut RollupCache,
-    batch: Batch<'_>,
-) -> Result<WriteOutcome> {
-    let result = write_in_transaction(conn, dict, rollups, batch);
+    batches: &[Batch<'_>],
+) -> Result<Vec<WriteOutcome>> {
+    let result = write_in_transaction(conn, dict, rollups, batches);
     match result {
-        Ok(outcome) => {
+        Ok(outcomes) => {
             dict.commit();
-            Ok(outcome)
+            Ok(outcomes)
         }
         Err(error) => {
             dict.rollback();
@@ -32,11 +34,11 @@ fn write_in_transaction(
     conn: &mut Connection,
     dict: &mut Dictionary,
     cache: &mut RollupCache,
-    batch: Batch<'_>,
-) -> Result<WriteOutcome> {
+    batches: &[Batch<'_>],
+) -> Result<Vec<WriteOutcome>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     cache.begin(&tx)?;
-    let mut outcome = WriteOutcome::default();
+    let mut outcomes = vec![WriteOutcome::default(); batches.len()];
     let mut next_seq: i64 =
         tx.query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
             r.get(0)
@@ -46,42 +48,46 @@ fn write_in_transaction(
         slots: Default::default(),
     };
     let mut rollups = RollupDelta::new(chrono::Utc::now());
-    for event in batch.events {
-        let project = dict.code(&tx, Dim::Project, &event.project)?;
-        let ledger = st.get(
+    for (batch, outcome) in batches.iter().zip(&mut outcomes) {
+        for event in batch.events {
+            let project = dict.code(&tx, Dim::Project, &event.project)?;
+            let ledger = st.get(
             Slot::Ledger,
             "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         )?;
-        let fresh = match &event.id {
-            Some(EventId::Given(id)) => ledger.execute(params![project, id, next_seq])?,
-            Some(EventId::Derived(hash)) => {
-                ledger.execute(params![project, &hash.to_be_bytes()[..], next_seq])?
+            let fresh = match &event.id {
+                Some(EventId::Given(id)) => ledger.execute(params![project, id, next_seq])?,
+                Some(EventId::Derived(hash)) => {
+                    ledger.execute(params![project, &hash.to_be_bytes()[..], next_seq])?
+                }
+                None => return Err(Error::MissingId),
+            };
+            if fresh == 0 {
+                outcome.duplicates += 1;
+                continue;
             }
-            None => return Err(Error::MissingId),
-        };
-        if fresh == 0 {
-            outcome.duplicates += 1;
-            continue;
+            insert_raw(&mut st, dict, next_seq, project, event)?;
+            rollups.fold(&tx, dict, next_seq, project, event)?;
+            next_seq += 1;
+            outcome.accepted += 1;
         }
-        insert_raw(&mut st, dict, next_seq, project, event)?;
-        rollups.fold(&tx, dict, next_seq, project, event)?;
-        next_seq += 1;
-        outcome.accepted += 1;
     }
     drop(st);
     rollups.flush(&tx, cache)?;
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?
         .execute([next_seq])?;
-    for reject in batch.rejects {
-        quarantine(&tx, reject)?;
-        outcome.quarantined += 1;
-    }
-    for quarantine_id in batch.resolved_quarantine {
-        tx.prepare_cached("DELETE FROM quarantine WHERE quarantine_id = ?1")?
-            .execute([quarantine_id])?;
+    for (batch, outcome) in batches.iter().zip(&mut outcomes) {
+        for reject in batch.rejects {
+            quarantine(&tx, reject)?;
+            outcome.quarantined += 1;
+        }
+        for quarantine_id in batch.resolved_quarantine {
+            tx.prepare_cached("DELETE FROM quarantine WHERE quarantine_id = ?1")?
+                .execute([quarantine_id])?;
+        }
     }
     tx.commit()?;
-    Ok(outcome)
+    Ok(outcomes)
 }
 
 /// The insert statements of one transaction, prepared on first use: looking them up in
