@@ -84,8 +84,8 @@ fn eight_writers_and_eight_readers_for_ten_seconds() {
 /// stored once, and the rollups count every stored record exactly once.
 #[test]
 fn concurrent_single_record_writes_share_transactions_but_not_outcomes() {
-    use tally_api::{Filter, IngestOptions, Input};
-    let db = crate::support::TestDb::new();
+    use tally_api::IngestOptions;
+    let db = TestDb::new();
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let analytics = db.analytics.clone();
@@ -104,7 +104,7 @@ fn concurrent_single_record_writes_share_transactions_but_not_outcomes() {
                     };
                     let input = Input::Bytes {
                         name: "one.jsonl".into(),
-                        data: crate::support::execution(&id).into_bytes().into(),
+                        data: execution(&id).into_bytes().into(),
                     };
                     let report = analytics.ingest_with(&input, &options, &mut ()).unwrap();
                     accepted += report.accepted;
