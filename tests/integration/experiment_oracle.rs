@@ -3,33 +3,13 @@
 //! Welch's t, df, p and interval, the t quantile, the delta-method lift interval, the
 //! two-proportion z-test and Wald interval, χ² goodness of fit, Holm, power.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
+
+use crate::support::python_oracle;
 use tally_predict::experiment::stats::{self, Sample};
 
 fn oracle(cases: &Value) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/experiments.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (the experiment statistics oracle needs it)");
-    let mut stdin = child.stdin.take().unwrap();
-    let body = cases.to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(body.as_bytes()).unwrap());
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(
-        output.status.success(),
-        "the experiment statistics oracle failed; install it with `python3 -m pip install numpy scipy statsmodels`:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    python_oracle("experiments.py", cases, "numpy scipy statsmodels")
 }
 
 /// Equal to 1e-9 relative (an absolute 1e-15 around zero).

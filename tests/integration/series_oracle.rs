@@ -4,38 +4,16 @@
 //! Holt-Winters point forecasts within 1 % of statsmodels' `ExponentialSmoothing` with
 //! the same fixed parameters and initial state. Injected anomalies are found.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
+
+use crate::support::python_oracle;
 use tally_predict::series::{
     AnomalyConfig, AnomalyMethod, HoltWintersParameters, Point, Polarity, Series,
     holt_winters_forecast, kruskal_wallis, least_squares, mann_kendall, sens_slope,
 };
 
 fn oracle(cases: &Value) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/series.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (the series oracle needs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(cases.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "the series oracle failed; install it with `python3 -m pip install numpy scipy statsmodels pymannkendall`:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    python_oracle("series.py", cases, "numpy scipy statsmodels pymannkendall")
 }
 
 /// Equal to 1e-9 relative (an absolute 1e-12 around zero).

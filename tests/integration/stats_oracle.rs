@@ -2,36 +2,14 @@
 //! behind tool confidence (statsmodels), the least-squares slope behind capacity
 //! trends (scipy's `linregress`) and exact percentiles (numpy), to 1e-9 relative.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
+
+use crate::support::python_oracle;
 use tally_metrics::stats::{least_squares_slope, percentile};
 use tally_metrics::wilson_interval;
 
 fn oracle(cases: &Value) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/stats.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (the statistics oracle needs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(cases.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "the statistics oracle failed; install it with `python3 -m pip install numpy scipy statsmodels`:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    python_oracle("stats.py", cases, "numpy scipy statsmodels")
 }
 
 /// Equal to 1e-9 relative (an absolute 1e-15 around zero).

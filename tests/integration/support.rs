@@ -226,3 +226,33 @@ pub fn execution_now(id: &str, project: &str) -> String {
         Utc::now().to_rfc3339()
     )
 }
+
+/// Runs the Python oracle `tests/oracles/SCRIPT` with `cases` as JSON on its standard
+/// input and returns the JSON it prints. Fails, saying which packages to install, when
+/// the script cannot run.
+pub fn python_oracle(script: &str, cases: &serde_json::Value, packages: &str) -> serde_json::Value {
+    use std::io::Write;
+    use std::process::Stdio;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/oracles")
+        .join(script);
+    let mut child = Command::new("python3")
+        .arg(path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 does not run ({e}); the {script} oracle needs it"));
+    let mut stdin = child.stdin.take().unwrap();
+    let body = cases.to_string();
+    // Written from another thread, so a large input cannot deadlock against the output.
+    let writer = std::thread::spawn(move || stdin.write_all(body.as_bytes()).unwrap());
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(
+        output.status.success(),
+        "the {script} oracle failed; install what it needs with `python3 -m pip install {packages}`:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
