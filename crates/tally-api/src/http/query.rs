@@ -164,40 +164,60 @@ pub fn routes() -> Vec<Route> {
     routes
 }
 
+/// A request's query string: the last non-empty value of each name.
+pub(super) struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub(super) fn parse(
+        query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    ) -> Result<QueryParams, ApiError> {
+        let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+        Ok(QueryParams(pairs))
+    }
+
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `project`, `from`, `to`, narrowed to what the caller may read.
+    pub(super) fn filter(&self, principal: &Principal) -> Result<Filter, ApiError> {
+        let filter = parse_filter(
+            self.get("project"),
+            self.get("from"),
+            self.get("to"),
+            FilterNames {
+                from: "from",
+                to: "to",
+            },
+        )?;
+        principal.read_filter(filter)
+    }
+
+    /// `granularity`: day (default) or hour.
+    pub(super) fn granularity(&self) -> Result<Granularity, ApiError> {
+        match self.get("granularity") {
+            None | Some("day") => Ok(Granularity::Day),
+            Some("hour") => Ok(Granularity::Hour),
+            Some(other) => Err(ApiError::bad_request(
+                "bad_query",
+                format!("granularity must be day or hour, got {other:?}"),
+            )),
+        }
+    }
+}
+
 /// The filter of a request's query string, narrowed to what the caller may read, and
 /// the time series granularity.
 fn filter(
     principal: &Principal,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<(Filter, Granularity), ApiError> {
-    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
-    };
-    let filter = parse_filter(
-        value("project"),
-        value("from"),
-        value("to"),
-        FilterNames {
-            from: "from",
-            to: "to",
-        },
-    )?;
-    let granularity = match value("granularity") {
-        None | Some("day") => Granularity::Day,
-        Some("hour") => Granularity::Hour,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                format!("granularity must be day or hour, got {other:?}"),
-            ));
-        }
-    };
-    Ok((principal.read_filter(filter)?, granularity))
+    let params = QueryParams::parse(query)?;
+    Ok((params.filter(principal)?, params.granularity()?))
 }
 
 /// Runs views on a blocking thread.

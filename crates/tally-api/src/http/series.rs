@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use super::auth::{Access, Principal};
 use super::error::ApiError;
+use super::query::QueryParams;
 use super::{AppState, Param, Produces, Route};
-use crate::{AnomalyConfig, FilterNames, Granularity, SeriesQuery, SeriesSource, parse_filter};
+use crate::{AnomalyConfig, SeriesQuery, SeriesSource};
 
 /// The default forecast horizon, in steps.
 const DEFAULT_HORIZON: usize = 14;
@@ -127,33 +128,10 @@ async fn answer(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     question: Question,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
-    };
-    let filter = parse_filter(
-        value("project").as_deref(),
-        value("from").as_deref(),
-        value("to").as_deref(),
-        FilterNames {
-            from: "from",
-            to: "to",
-        },
-    )?;
-    let granularity = match value("granularity").as_deref() {
-        None | Some("day") => Granularity::Day,
-        Some("hour") => Granularity::Hour,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                format!("granularity must be day or hour, got {other:?}"),
-            ));
-        }
-    };
+    let params = QueryParams::parse(query)?;
+    let value = |name: &str| params.get(name).map(str::to_owned);
+    let filter = params.filter(&principal)?;
+    let granularity = params.granularity()?;
     let horizon = match value("horizon") {
         None => DEFAULT_HORIZON,
         Some(text) => text
@@ -169,7 +147,7 @@ async fn answer(
     };
     let source = SeriesSource::Store(SeriesQuery {
         metric: value("metric").unwrap_or_else(|| "executions".into()),
-        filter: principal.read_filter(filter)?,
+        filter,
         granularity,
         tool: value("tool"),
         model: value("model"),
