@@ -115,6 +115,103 @@ struct Kpi<'a> {
     rate: bool,
 }
 
+/// A KPI of the summary: how to read it and show it.
+struct SummaryKpi {
+    id: &'static str,
+    title: &'static str,
+    value: fn(&AnalyticsSummary) -> f64,
+    shown: fn(f64) -> String,
+    up_is_good: bool,
+    rate: bool,
+}
+
+const SUMMARY_KPIS: &[SummaryKpi] = &[
+    SummaryKpi {
+        id: "total_cost",
+        title: "Total cost",
+        value: |s| s.total_cost,
+        shown: usd,
+        up_is_good: false,
+        rate: false,
+    },
+    SummaryKpi {
+        id: "total_runs",
+        title: "Runs",
+        value: |s| s.total_runs as f64,
+        shown: count,
+        up_is_good: true,
+        rate: false,
+    },
+    SummaryKpi {
+        id: "total_executions",
+        title: "Executions",
+        value: |s| s.total_executions as f64,
+        shown: count,
+        up_is_good: true,
+        rate: false,
+    },
+    SummaryKpi {
+        id: "success_rate",
+        title: "Execution success",
+        value: |s| s.success_rate,
+        shown: pct,
+        up_is_good: true,
+        rate: true,
+    },
+    SummaryKpi {
+        id: "qa_pass_rate",
+        title: "QA pass rate",
+        value: |s| s.qa_summary.pass_rate,
+        shown: pct,
+        up_is_good: true,
+        rate: true,
+    },
+    SummaryKpi {
+        id: "total_tokens",
+        title: "Tokens",
+        value: |s| s.total_tokens as f64,
+        shown: count,
+        up_is_good: false,
+        rate: false,
+    },
+    SummaryKpi {
+        id: "avg_duration_seconds",
+        title: "Avg run duration",
+        value: |s| s.avg_duration_seconds,
+        shown: |v| format!("{v:.1} s"),
+        up_is_good: false,
+        rate: false,
+    },
+    SummaryKpi {
+        id: "jobs_failed",
+        title: "Failed jobs",
+        value: |s| s.jobs_failed as f64,
+        shown: count,
+        up_is_good: false,
+        rate: false,
+    },
+];
+
+/// The summary KPIs named by `ids`, now against before.
+fn summary_kpis(
+    ids: &[&str],
+    now: &AnalyticsSummary,
+    before: &AnalyticsSummary,
+) -> Vec<Kpi<'static>> {
+    ids.iter()
+        .filter_map(|id| SUMMARY_KPIS.iter().find(|k| k.id == *id))
+        .map(|k| Kpi {
+            id: k.id,
+            title: k.title,
+            value: (k.value)(now),
+            previous: (k.value)(before),
+            shown: (k.shown)((k.value)(now)),
+            up_is_good: k.up_is_good,
+            rate: k.rate,
+        })
+        .collect()
+}
+
 /// Whether the previous period holds enough events (a twentieth of this one's) for a
 /// comparison to mean something.
 fn comparable(now: &AnalyticsSummary, before: &AnalyticsSummary) -> bool {
@@ -294,66 +391,19 @@ impl Analytics {
         let p = self.summary(previous)?;
         let mut out = String::new();
         let same = comparable(&s, &p);
-        kpis(
-            &mut out,
-            Some(same),
+        let cards = summary_kpis(
             &[
-                Kpi {
-                    id: "total_cost",
-                    title: "Total cost",
-                    value: s.total_cost,
-                    previous: p.total_cost,
-                    shown: usd(s.total_cost),
-                    up_is_good: false,
-                    rate: false,
-                },
-                Kpi {
-                    id: "total_runs",
-                    title: "Runs",
-                    value: s.total_runs as f64,
-                    previous: p.total_runs as f64,
-                    shown: count(s.total_runs as f64),
-                    up_is_good: true,
-                    rate: false,
-                },
-                Kpi {
-                    id: "total_executions",
-                    title: "Executions",
-                    value: s.total_executions as f64,
-                    previous: p.total_executions as f64,
-                    shown: count(s.total_executions as f64),
-                    up_is_good: true,
-                    rate: false,
-                },
-                Kpi {
-                    id: "success_rate",
-                    title: "Execution success",
-                    value: s.success_rate,
-                    previous: p.success_rate,
-                    shown: pct(s.success_rate),
-                    up_is_good: true,
-                    rate: true,
-                },
-                Kpi {
-                    id: "qa_pass_rate",
-                    title: "QA pass rate",
-                    value: s.qa_summary.pass_rate,
-                    previous: p.qa_summary.pass_rate,
-                    shown: pct(s.qa_summary.pass_rate),
-                    up_is_good: true,
-                    rate: true,
-                },
-                Kpi {
-                    id: "total_tokens",
-                    title: "Tokens",
-                    value: s.total_tokens as f64,
-                    previous: p.total_tokens as f64,
-                    shown: count(s.total_tokens as f64),
-                    up_is_good: false,
-                    rate: false,
-                },
+                "total_cost",
+                "total_runs",
+                "total_executions",
+                "success_rate",
+                "qa_pass_rate",
+                "total_tokens",
             ],
+            &s,
+            &p,
         );
+        kpis(&mut out, Some(same), &cards);
         let series = self.timeseries(current, Granularity::Day)?;
         let daily: Vec<(String, f64, f64)> = series
             .points()
@@ -489,66 +539,31 @@ impl Analytics {
         let before = self.pipeline(previous)?;
         let mut out = String::new();
         let same = comparable(&s, &p);
-        kpis(
-            &mut out,
-            Some(same),
+        let mut cards = summary_kpis(
             &[
-                Kpi {
-                    id: "total_executions",
-                    title: "Executions",
-                    value: s.total_executions as f64,
-                    previous: p.total_executions as f64,
-                    shown: count(s.total_executions as f64),
-                    up_is_good: true,
-                    rate: false,
-                },
-                Kpi {
-                    id: "success_rate",
-                    title: "Execution success",
-                    value: s.success_rate,
-                    previous: p.success_rate,
-                    shown: pct(s.success_rate),
-                    up_is_good: true,
-                    rate: true,
-                },
-                Kpi {
-                    id: "avg_duration_seconds",
-                    title: "Avg run duration",
-                    value: s.avg_duration_seconds,
-                    previous: p.avg_duration_seconds,
-                    shown: format!("{:.1} s", s.avg_duration_seconds),
-                    up_is_good: false,
-                    rate: false,
-                },
-                Kpi {
-                    id: "jobs_failed",
-                    title: "Failed jobs",
-                    value: s.jobs_failed as f64,
-                    previous: p.jobs_failed as f64,
-                    shown: count(s.jobs_failed as f64),
-                    up_is_good: false,
-                    rate: false,
-                },
-                Kpi {
-                    id: "queue_wait_p95",
-                    title: "Queue wait p95",
-                    value: pipeline.queue_wait.p95_seconds.unwrap_or(0.0),
-                    previous: before.queue_wait.p95_seconds.unwrap_or(0.0),
-                    shown: format!("{:.1} s", pipeline.queue_wait.p95_seconds.unwrap_or(0.0)),
-                    up_is_good: false,
-                    rate: false,
-                },
-                Kpi {
-                    id: "qa_pass_rate",
-                    title: "QA pass rate",
-                    value: s.qa_summary.pass_rate,
-                    previous: p.qa_summary.pass_rate,
-                    shown: pct(s.qa_summary.pass_rate),
-                    up_is_good: true,
-                    rate: true,
-                },
+                "total_executions",
+                "success_rate",
+                "avg_duration_seconds",
+                "jobs_failed",
+                "qa_pass_rate",
             ],
+            &s,
+            &p,
         );
+        let wait = |p: &tally_metrics::Pipeline| p.queue_wait.p95_seconds.unwrap_or(0.0);
+        cards.insert(
+            4,
+            Kpi {
+                id: "queue_wait_p95",
+                title: "Queue wait p95",
+                value: wait(&pipeline),
+                previous: wait(&before),
+                shown: format!("{:.1} s", wait(&pipeline)),
+                up_is_good: false,
+                rate: false,
+            },
+        );
+        kpis(&mut out, Some(same), &cards);
         let series = self.timeseries(current, Granularity::Day)?;
         let success: Vec<(String, f64)> = series
             .points()
