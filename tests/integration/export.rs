@@ -230,3 +230,48 @@ fn the_parquet_export_holds_the_rows_of_the_json_export() {
     let counts: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(counts["execution"].as_u64().unwrap() > 1000, "{counts}");
 }
+
+#[test]
+fn the_events_export_streams_over_http() {
+    use crate::support::TestServer;
+    let server = TestServer::start();
+    let lines: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(
+                r#"{{"kind":"execution","id":"h{i}","ts":"2026-10-01T00:00:00Z","project":"p{}","tool":"t","duration_ms":5,"success":true}}"#,
+                i % 2
+            )
+        })
+        .collect();
+    server.db.ingest("many.jsonl", lines.join("\n"));
+    let answer = server.http.get("/api/analytics/export/events", None);
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer
+            .header("content-disposition")
+            .unwrap()
+            .contains(".jsonl")
+    );
+    let body = String::from_utf8(answer.body.clone()).unwrap();
+    assert_eq!(body.lines().count(), 3000);
+    let answer = server
+        .http
+        .get("/api/analytics/export/events?format=json&project=p1", None);
+    let events: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(events.as_array().unwrap().len(), 1500);
+    let answer = server
+        .http
+        .get("/api/analytics/export/events?format=csv", None);
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(answer.body.clone())).unwrap();
+    assert_eq!(
+        archive.file_names().collect::<Vec<_>>(),
+        vec!["execution.csv"]
+    );
+    let answer = server
+        .http
+        .get("/api/analytics/export/events?format=xml", None);
+    assert_eq!(
+        (answer.status, answer.error_code().as_str()),
+        (400, "bad_query")
+    );
+}

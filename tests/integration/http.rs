@@ -375,6 +375,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("get", "/api/analytics/realtime", "/api/analytics/realtime"),
     ("get", "/api/analytics/health", "/api/analytics/health"),
+    (
+        "get",
+        "/api/analytics/export/events",
+        "/api/analytics/export/events",
+    ),
     ("get", "/api/analytics/trends", "/api/analytics/trends"),
     ("get", "/api/analytics/forecast", "/api/analytics/forecast"),
     (

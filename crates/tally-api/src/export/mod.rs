@@ -237,10 +237,11 @@ impl Analytics {
             return Err(io(error));
         }
         let written = written?;
-        archive
+        let mut out = archive
             .zip
             .finish()
             .map_err(|e| io(std::io::Error::other(e)))?;
+        out.flush().map_err(io)?;
         Ok(written)
     }
 

@@ -115,6 +115,8 @@ pub enum Produces {
     Csv,
     Css,
     JavaScript,
+    /// A file download whose type depends on a `format` parameter.
+    Download,
 }
 
 /// Every route of the server.

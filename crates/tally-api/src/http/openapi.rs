@@ -42,6 +42,10 @@ fn operation(route: &Route) -> Value {
         ),
         Produces::Html => ("text/html", json!({"type": "string"})),
         Produces::Csv => ("text/csv", json!({"type": "string"})),
+        Produces::Download => (
+            "application/octet-stream",
+            json!({"type": "string", "format": "binary"}),
+        ),
         Produces::Css => ("text/css", json!({"type": "string"})),
         Produces::JavaScript => ("text/javascript", json!({"type": "string"})),
     };

@@ -14,7 +14,7 @@ use super::auth::{Access, Principal};
 use super::error::ApiError;
 use super::export::CsvExport;
 use super::{AppState, Param, Produces, Route};
-use crate::{FilterNames, Granularity, View, parse_filter};
+use crate::{ExportFormat, FilterNames, Granularity, View, parse_filter};
 
 /// The OpenAPI schema name of a view's answer.
 fn schema(view: View) -> &'static str {
@@ -102,6 +102,16 @@ const GRANULARITY: Param = Param {
     description: "day (default) or hour",
 };
 const FILTER_PARAMS: &[Param] = &[PROJECT, FROM, TO];
+const EVENT_EXPORT_PARAMS: &[Param] = &[
+    PROJECT,
+    FROM,
+    TO,
+    Param {
+        name: "format",
+        in_path: false,
+        description: "jsonl (default), json, or csv (a zip of one CSV file per kind)",
+    },
+];
 const TIMESERIES_PARAMS: &[Param] = &[PROJECT, FROM, TO, GRANULARITY];
 
 pub fn routes() -> Vec<Route> {
@@ -149,6 +159,16 @@ pub fn routes() -> Vec<Route> {
             produces: Produces::Json("Export"),
             body: None,
             handler: get(export_json),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/export/events".into(),
+            access: Access::Read,
+            summary: "Every stored event the filter selects, in the wire format, streamed: format=jsonl (default), json, or csv (a zip of one CSV per kind)".into(),
+            params: EVENT_EXPORT_PARAMS,
+            produces: Produces::Download,
+            body: None,
+            handler: get(export_events),
         },
         Route {
             method: Method::GET,
@@ -281,6 +301,86 @@ fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Respo
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
+}
+
+/// A `Write` that hands what is written to the response body in 64 KiB chunks; it fails
+/// once the client is gone, which stops the export.
+struct ChunkWriter {
+    sender: tokio::sync::mpsc::Sender<axum::body::Bytes>,
+    buffer: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = axum::body::Bytes::from(std::mem::take(&mut self.buffer));
+        self.sender
+            .blocking_send(chunk)
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client left"))
+    }
+}
+
+/// Streams a full export: the export runs on a blocking thread and feeds the body as it
+/// goes, so memory stays flat whatever the size. An error after the first bytes can no
+/// longer change the status: it is logged and the body ends early.
+async fn export_events(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = QueryParams::parse(query)?;
+    let filter = params.filter(&principal)?;
+    let name = params.get("format").unwrap_or("jsonl");
+    let Some(format) = ExportFormat::from_name(name) else {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("format must be jsonl, json or csv, got {name:?}"),
+        ));
+    };
+    let (content_type, extension) = match format {
+        ExportFormat::JsonLines => ("application/x-ndjson", "jsonl"),
+        ExportFormat::Json => ("application/json", "json"),
+        ExportFormat::CsvZip => ("application/zip", "zip"),
+    };
+    let (sender, receiver) = tokio::sync::mpsc::channel::<axum::body::Bytes>(8);
+    let analytics = state.analytics.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut writer = ChunkWriter {
+            sender,
+            buffer: Vec::with_capacity(CHUNK),
+        };
+        match analytics.export(format, &filter, &mut writer) {
+            Ok(events) => tracing::info!(events, "exported events over HTTP"),
+            Err(error) => tracing::warn!(%error, "event export ended early"),
+        }
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let chunk = receiver.recv().await?;
+        Some((Ok::<_, std::io::Error>(chunk), receiver))
+    });
+    let mut response = axum::body::Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let file = format!(
+        "attachment; filename=\"tally-events-{}.{extension}\"",
+        file_stamp()
+    );
+    if let Ok(value) = HeaderValue::from_str(&file) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }
 
 fn file_stamp() -> String {
