@@ -157,7 +157,7 @@ function lineChart(container, points, color, format) {
   }
   const step = Math.max(1, Math.ceil(points.length / 8));
   points.forEach((p, i) => {
-    if (i % step !== 0 && i !== points.length - 1) return;
+    if (!labelled(i, points.length, step)) return;
     const label = make("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
     label.textContent = p.label;
     svg.append(label);
@@ -167,6 +167,12 @@ function lineChart(container, points, color, format) {
   svg.append(make("path", { d: area, fill: `url(#${gradientId})`, stroke: "none" }));
   svg.append(make("path", { d: line, fill: "none", stroke: color, "stroke-width": 2.2, "vector-effect": "non-scaling-stroke" }));
   container.append(svg);
+}
+
+// Every step-th x label, and the last one when it does not crowd the one before.
+function labelled(i, count, step) {
+  if (i % step === 0) return true;
+  return i === count - 1 && (count - 1) % step >= step / 2;
 }
 
 function renderTimeseries(data) {
@@ -285,7 +291,7 @@ function forecastChart(container, history, forecast, flagged, format) {
   const labels = history.map((p) => p.timestamp).concat(forecast.map((p) => p.timestamp));
   const step = Math.max(1, Math.ceil(total / 8));
   labels.forEach((text, i) => {
-    if (i % step !== 0 && i !== total - 1) return;
+    if (!labelled(i, total, step)) return;
     const label = make("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
     label.textContent = String(text).slice(5, 10);
     svg.append(label);
