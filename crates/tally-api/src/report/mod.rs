@@ -14,7 +14,7 @@ use tally_metrics::{Advice, AnalyticsSummary, BudgetStatus, Granularity};
 use tally_predict::experiment::{Status, Verdict};
 use tally_storage::Filter;
 
-use crate::{Analytics, Result};
+use crate::{Analytics, Result, SeriesQuery, SeriesSource};
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +25,15 @@ pub enum ReportKind {
     Technical,
     /// Every experiment's verdicts, intervals and split check.
     Experiments,
+    /// Learning sessions, their quality and skill completion over time.
+    Learning,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 3] = [
+    pub const ALL: [ReportKind; 4] = [
         ReportKind::Executive,
         ReportKind::Technical,
+        ReportKind::Learning,
         ReportKind::Experiments,
     ];
 
@@ -39,6 +42,7 @@ impl ReportKind {
             ReportKind::Executive => "executive",
             ReportKind::Technical => "technical",
             ReportKind::Experiments => "experiments",
+            ReportKind::Learning => "learning",
         }
     }
 
@@ -377,11 +381,13 @@ impl Analytics {
             ReportKind::Executive => self.executive(&current, &previous)?,
             ReportKind::Technical => self.technical(&current, &previous)?,
             ReportKind::Experiments => self.experiments_report(&current)?,
+            ReportKind::Learning => self.learning_report(&current, &previous)?,
         };
         let title = match kind {
             ReportKind::Executive => "tally · executive report",
             ReportKind::Technical => "tally · technical report",
             ReportKind::Experiments => "tally · experiments report",
+            ReportKind::Learning => "tally · learning report",
         };
         Ok(page(title, &current, now, &body))
     }
@@ -870,6 +876,187 @@ impl Analytics {
         }
         if mismatched > 0 {
             items.push(format!("{mismatched} outcome events named another variant than the user's assignment and were left out."));
+        }
+        findings(&mut out, &items);
+        Ok(out)
+    }
+}
+
+/// The learning figures of a period, from the daily learning series.
+struct LearningFigures {
+    sessions: f64,
+    active_days: f64,
+    /// Session-weighted mean of the daily average quality.
+    quality: Option<f64>,
+    /// Mean of the daily skill completion rates.
+    completion: Option<f64>,
+    daily: Vec<(String, f64, Option<f64>)>,
+}
+
+impl Analytics {
+    fn learning_series(&self, metric: &str, filter: &Filter) -> Result<Vec<(i64, Option<f64>)>> {
+        let source = SeriesSource::Store(SeriesQuery {
+            metric: metric.to_owned(),
+            filter: filter.clone(),
+            granularity: Granularity::Day,
+            tool: None,
+            model: None,
+            skill: None,
+            user: None,
+        });
+        Ok(self
+            .series(&source)?
+            .points
+            .into_iter()
+            .map(|p| (p.timestamp, p.value))
+            .collect())
+    }
+
+    /// The figures `report --kind learning` shows for a period.
+    ///
+    /// # Errors
+    /// The store fails.
+    fn learning_figures(&self, filter: &Filter) -> Result<LearningFigures> {
+        let sessions = self.learning_series("sessions", filter)?;
+        let quality: std::collections::BTreeMap<i64, Option<f64>> = self
+            .learning_series("quality", filter)?
+            .into_iter()
+            .collect();
+        let completion = self.learning_series("completion_rate", filter)?;
+        let total: f64 = sessions.iter().filter_map(|(_, v)| *v).sum();
+        let weighted: f64 = sessions
+            .iter()
+            .filter_map(|(day, n)| Some(n.unwrap_or(0.0) * quality.get(day).copied().flatten()?))
+            .sum();
+        let rated: f64 = sessions
+            .iter()
+            .filter(|(day, _)| quality.get(day).copied().flatten().is_some())
+            .filter_map(|(_, n)| *n)
+            .sum();
+        let rates: Vec<f64> = completion.iter().filter_map(|(_, v)| *v).collect();
+        Ok(LearningFigures {
+            sessions: total,
+            active_days: sessions
+                .iter()
+                .filter(|(_, v)| v.unwrap_or(0.0) > 0.0)
+                .count() as f64,
+            quality: (rated > 0.0).then(|| weighted / rated),
+            completion: (!rates.is_empty()).then(|| rates.iter().sum::<f64>() / rates.len() as f64),
+            daily: sessions
+                .iter()
+                .map(|(day, n)| {
+                    let label = DateTime::from_timestamp(*day, 0)
+                        .map_or(String::new(), |d| d.format("%m-%d").to_string());
+                    (label, n.unwrap_or(0.0), quality.get(day).copied().flatten())
+                })
+                .collect(),
+        })
+    }
+
+    fn learning_report(&self, current: &Filter, previous: &Filter) -> Result<String> {
+        let now = self.learning_figures(current)?;
+        let before = self.learning_figures(previous)?;
+        let same = before.sessions > 0.0 && before.sessions * 20.0 >= now.sessions;
+        let mut out = String::new();
+        let rate = |v: Option<f64>| v.unwrap_or(0.0);
+        kpis(
+            &mut out,
+            Some(same),
+            &[
+                Kpi {
+                    id: "sessions",
+                    title: "Sessions",
+                    value: now.sessions,
+                    previous: before.sessions,
+                    shown: count(now.sessions),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "active_days",
+                    title: "Days with sessions",
+                    value: now.active_days,
+                    previous: before.active_days,
+                    shown: count(now.active_days),
+                    up_is_good: true,
+                    rate: false,
+                },
+                Kpi {
+                    id: "quality",
+                    title: "Average quality",
+                    value: rate(now.quality),
+                    previous: rate(before.quality),
+                    shown: now.quality.map_or("–".to_owned(), |q| format!("{q:.2}")),
+                    up_is_good: true,
+                    rate: true,
+                },
+                Kpi {
+                    id: "completion",
+                    title: "Skill completion",
+                    value: rate(now.completion),
+                    previous: rate(before.completion),
+                    shown: now.completion.map_or("–".to_owned(), pct),
+                    up_is_good: true,
+                    rate: true,
+                },
+            ],
+        );
+        let sessions: Vec<(String, f64)> = now.daily.iter().map(|d| (d.0.clone(), d.1)).collect();
+        section(
+            &mut out,
+            "Sessions per day",
+            &svg::line_chart(&sessions, "#0ea5e9", count),
+        );
+        let quality: Vec<(String, f64)> = now
+            .daily
+            .iter()
+            .filter_map(|d| Some((d.0.clone(), d.2?)))
+            .collect();
+        section(
+            &mut out,
+            "Average session quality per day",
+            &svg::line_chart(&quality, "#16a34a", |v| format!("{v:.2}")),
+        );
+        let mut items = Vec::new();
+        items.extend(change_sentence(
+            same,
+            "Sessions",
+            now.sessions,
+            before.sessions,
+            count,
+        ));
+        items.extend(change_sentence(
+            same,
+            "Skill completion",
+            rate(now.completion),
+            rate(before.completion),
+            pct,
+        ));
+        for metric in ["sessions", "quality", "completion_rate"] {
+            let source = SeriesSource::Store(SeriesQuery {
+                metric: metric.to_owned(),
+                filter: current.clone(),
+                granularity: Granularity::Day,
+                tool: None,
+                model: None,
+                skill: None,
+                user: None,
+            });
+            if let Ok(trend) = self.trend(&source) {
+                let direction = format!("{:?}", trend.trend.direction).to_lowercase();
+                if direction != "stable" {
+                    let p = trend.trend.mk_p_value;
+                    let p = if p < 0.001 {
+                        "p < 0.001".to_owned()
+                    } else {
+                        format!("p = {p:.3}")
+                    };
+                    items.push(format!(
+                        "The {} trend is {direction} (Mann-Kendall {p}).",
+                        metric.replace('_', " ")
+                    ));
+                }
+            }
         }
         findings(&mut out, &items);
         Ok(out)
