@@ -24,7 +24,7 @@ tasks:
                                      B (50) JSON Lines bodies of 10,000 events, events/s
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
-                                     an HTML report (executive or technical) of a database
+                                     an HTML report (executive, technical, learning, experiments)
                                      (default target/demo.db, made when missing)
   tidy                               cargo fmt --check, clippy -D warnings, the tidy tests";
 
@@ -100,7 +100,7 @@ fn report(args: &[&str]) -> anyhow::Result<()> {
     }
     let name = flag(args, "--kind").unwrap_or("executive");
     let Some(kind) = tally_api::ReportKind::from_name(name) else {
-        bail!("unknown report kind {name:?}: executive or technical");
+        bail!("unknown report kind {name:?}: executive, technical, learning or experiments");
     };
     let out = flag(args, "--out").map_or_else(
         || root().join(format!("target/report-{name}.html")),

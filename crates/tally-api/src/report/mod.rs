@@ -455,10 +455,44 @@ impl Analytics {
                 usd(budget.projected_month_end_cost)
             ),
         };
+        // The month's spend so far, day by day, cumulated: the budget burn-down.
+        let month = Filter {
+            project: current.project.clone(),
+            from: Some(self.view_options().month_start()),
+            to: None,
+        };
+        let mut spent = 0.0;
+        let burn: Vec<(String, f64)> = self
+            .timeseries(&month, Granularity::Day)?
+            .points()
+            .iter()
+            .map(|d| {
+                spent += d.cost;
+                (
+                    d.date.clone().unwrap_or_default().chars().skip(5).collect(),
+                    spent,
+                )
+            })
+            .collect();
+        let mut budget_body = format!("<p>{}</p>", escape(&budget_text));
+        budget_body.push_str(&svg::line_chart(&burn, "#f59e0b", usd));
         section(
             &mut out,
-            "Budget",
-            &format!("<p>{}</p>", escape(&budget_text)),
+            "Budget: spend this month, cumulated",
+            &budget_body,
+        );
+        let qa = &s.qa_summary;
+        let verdicts = vec![
+            ("passed".to_owned(), qa.qa_passed as f64),
+            ("warning".to_owned(), qa.qa_warning as f64),
+            ("failed".to_owned(), qa.qa_failed as f64),
+            ("error".to_owned(), qa.qa_error as f64),
+            ("not run".to_owned(), qa.qa_not_run as f64),
+        ];
+        section(
+            &mut out,
+            "QA verdicts of runs",
+            &svg::bar_chart(&verdicts, "#16a34a", count),
         );
         let models: Vec<(String, f64)> = self
             .models(current)?
