@@ -329,6 +329,14 @@ const MIGRATIONS: &[&str] = &[
         stopped_at INTEGER
     ) WITHOUT ROWID, STRICT;
     "#,
+    // 5: learner settings: the IANA time zone learning progress and streaks are
+    // counted in (UTC when a user has no row).
+    r#"
+    CREATE TABLE learner_setting (
+        user TEXT PRIMARY KEY,
+        time_zone TEXT NOT NULL
+    ) WITHOUT ROWID, STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.
