@@ -28,6 +28,7 @@ mod export;
 mod filter;
 pub mod http;
 mod keys;
+mod learning;
 mod report;
 mod series;
 mod views;
@@ -38,11 +39,13 @@ pub use error::{Error, Result};
 pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
+pub use learning::{LearningMastery, LearningProgress, LearningStreak};
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
 pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
     metric_names,
 };
+pub use tally_learning::progress::Period as LearningPeriod;
 pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
 pub use views::View;
 

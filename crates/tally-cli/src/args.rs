@@ -89,6 +89,9 @@ pub enum Command {
     /// A/B tests: create, assign, list, stop, analyze, power.
     #[command(subcommand)]
     Experiment(crate::experiment::ExperimentCommand),
+    /// Learning analytics: progress, streaks, topic mastery, learner time zones.
+    #[command(subcommand)]
+    Learning(crate::learning::LearningCommand),
 }
 
 #[derive(Debug, Args)]

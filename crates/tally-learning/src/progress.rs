@@ -94,9 +94,22 @@ pub struct PeriodProgress {
 /// Progress per period, oldest first, periods without sessions left out; days are local
 /// days in `zone`.
 pub fn by_period(sessions: &[LearningSession], zone: Tz, period: Period) -> Vec<PeriodProgress> {
+    by_local_day(
+        sessions
+            .iter()
+            .map(|s| (s.ts.with_timezone(&zone).date_naive(), s)),
+        period,
+    )
+}
+
+/// Progress per period of sessions already placed on their learner's local day (so that
+/// learners in different time zones can be summed), oldest first.
+pub fn by_local_day<'a>(
+    sessions: impl IntoIterator<Item = (NaiveDate, &'a LearningSession)>,
+    period: Period,
+) -> Vec<PeriodProgress> {
     let mut groups: BTreeMap<NaiveDate, Vec<&LearningSession>> = BTreeMap::new();
-    for s in sessions {
-        let day = s.ts.with_timezone(&zone).date_naive();
+    for (day, s) in sessions {
         groups.entry(period.start(day)).or_default().push(s);
     }
     groups

@@ -58,6 +58,14 @@ impl From<crate::Error> for ApiError {
     fn from(error: crate::Error) -> Self {
         match error {
             crate::Error::Filter(message) => ApiError::bad_request("bad_query", message),
+            crate::Error::Learning(tally_learning::Error::UnknownTimeZone(name)) => {
+                ApiError::bad_request(
+                    "bad_time_zone",
+                    format!(
+                        "unknown time zone {name:?}: expected an IANA name such as Europe/Berlin"
+                    ),
+                )
+            }
             other => ApiError::internal(&other),
         }
     }
