@@ -443,6 +443,26 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/experiments/{key}/stop",
         "/api/analytics/experiments/e1/stop",
     ),
+    (
+        "get",
+        "/api/analytics/learning/learners",
+        "/api/analytics/learning/learners",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/progress",
+        "/api/analytics/learning/progress?period=month",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/streak",
+        "/api/analytics/learning/users/u/streak?at=2026-10-01",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/mastery",
+        "/api/analytics/learning/users/u/mastery",
+    ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),

@@ -195,3 +195,60 @@ fn a_learners_time_zone_moves_their_days() {
         "{bad:?}"
     );
 }
+
+#[test]
+fn http_routes_answer_like_the_command() {
+    // Recent sessions, sent over HTTP: the server validates against the real clock and
+    // its retention job deletes raw rows older than 30 days.
+    let server = crate::support::TestServer::start();
+    let now = chrono::Utc::now();
+    let day = |n: i64| {
+        (now - chrono::Duration::days(n)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let lines = [
+        session("cy", 1, &day(2), 0.8, "rust"),
+        session("cy", 2, &day(1), 1.0, "rust"),
+    ]
+    .join("\n");
+    let http = &server.http;
+    assert_eq!(http.post("/api/analytics/events", None, &lines).status, 200);
+    let learners = http.get("/api/analytics/learning/learners", None);
+    assert_eq!(learners.status, 200);
+    assert_eq!(learners.json()["learners"], serde_json::json!(["cy"]));
+    let at = day(0);
+    let streak = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/streak?at={at}"),
+            None,
+        )
+        .json();
+    let command = json(
+        &server
+            .db
+            .tally(&["learning", "streak", "--user", "cy", "--at", &at, "--json"]),
+    );
+    assert_eq!(streak, command);
+    assert_eq!(streak["current_days"].as_u64(), Some(2), "{streak}");
+    let progress = http
+        .get(
+            &format!("/api/analytics/learning/progress?user=cy&period=day&at={at}"),
+            None,
+        )
+        .json();
+    assert_eq!(
+        progress["overall"]["sessions"].as_u64(),
+        Some(2),
+        "{progress}"
+    );
+    assert_eq!(progress["periods"].as_array().unwrap().len(), 2);
+    let mastery = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/mastery?at={at}"),
+            None,
+        )
+        .json();
+    assert_eq!(mastery["topics"][0]["topic"], "rust");
+    assert_eq!(mastery["topics"][0]["interactions"].as_u64(), Some(2));
+    let bad = http.get("/api/analytics/learning/progress?period=year", None);
+    assert_eq!(bad.status, 400);
+}
