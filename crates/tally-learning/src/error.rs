@@ -8,6 +8,14 @@ pub enum Error {
     UnknownTimeZone(String),
     #[error("invalid learning setting: {0}")]
     InvalidConfig(String),
+    #[error("invalid goal: {0}")]
+    InvalidGoal(String),
+    #[error("no goal {id} for user {user:?}")]
+    UnknownGoal { user: String, id: i64 },
+    #[error(
+        "user {user:?} already has {active} active goals, the most allowed: pause, finish or abandon one first"
+    )]
+    TooManyGoals { user: String, active: usize },
     #[error(transparent)]
     Storage(#[from] tally_storage::Error),
 }

@@ -7,6 +7,7 @@
 //! loads those inputs through the [`tally_storage::LearningReader`] port.
 
 mod error;
+pub mod goals;
 pub mod mastery;
 pub mod progress;
 pub mod streak;
@@ -28,6 +29,8 @@ pub struct LearningConfig {
     pub mastered_at: f64,
     /// Days after which a session's weight in the mastery score halves (30 by default).
     pub half_life_days: f64,
+    /// Goals a learner may have active at once (5 by default).
+    pub max_active_goals: usize,
 }
 
 impl Default for LearningConfig {
@@ -37,6 +40,7 @@ impl Default for LearningConfig {
             freezes: 2,
             mastered_at: 0.75,
             half_life_days: 30.0,
+            max_active_goals: 5,
         }
     }
 }

@@ -354,3 +354,152 @@ fn config_ranges_are_checked() {
         chrono_tz::Europe::Berlin
     );
 }
+
+fn goal(kind: &str, target: f64, deadline: Option<&str>, state: &str) -> tally_storage::GoalRecord {
+    tally_storage::GoalRecord {
+        id: 1,
+        user: "ana".into(),
+        kind: kind.into(),
+        target,
+        title: "t".into(),
+        created_at: t("2026-10-02T00:00:00Z"),
+        deadline: deadline.map(t),
+        state: state.into(),
+    }
+}
+
+/// `(status, value, percent, milestones, completed_at)` of a goal as of `at`.
+fn check_goal(
+    goal: &tally_storage::GoalRecord,
+    at: &str,
+    expected: (crate::goals::GoalStatus, f64, f64, Vec<u8>, Option<&str>),
+) {
+    let sessions = [
+        session("2026-10-01T10:00:00Z", 30, Some(0.9), &["rust"]),
+        session("2026-10-02T10:00:00Z", 30, Some(0.6), &["rust"]),
+        session("2026-10-03T10:00:00Z", 30, Some(0.8), &["sql"]),
+        session("2026-10-04T10:00:00Z", 30, Some(1.0), &["go"]),
+        session("2026-10-05T10:00:00Z", 30, Some(0.9), &["go"]),
+    ];
+    let got =
+        crate::goals::evaluate(goal, &sessions, UTC, t(at), &LearningConfig::default()).unwrap();
+    assert_eq!(
+        (
+            got.status,
+            got.value,
+            got.percent,
+            got.milestones,
+            got.completed_at
+        ),
+        (
+            expected.0,
+            expected.1,
+            expected.2,
+            expected.3,
+            expected.4.map(t)
+        ),
+        "{goal:?} at {at}"
+    );
+}
+
+#[test]
+fn goals_count_the_sessions_since_they_were_set() {
+    use crate::goals::GoalStatus::*;
+    // Sessions since 2 October: 4 of them; the one on 1 October does not count.
+    check_goal(
+        &goal("sessions", 8.0, None, "active"),
+        "2026-10-06T00:00:00Z",
+        (Active, 4.0, 50.0, vec![25, 50], None),
+    );
+    check_goal(
+        &goal("sessions", 3.0, None, "active"),
+        "2026-10-06T00:00:00Z",
+        (
+            Completed,
+            4.0,
+            100.0,
+            vec![25, 50, 75, 100],
+            Some("2026-10-04T10:00:00Z"),
+        ),
+    );
+    check_goal(
+        &goal("topics", 3.0, None, "active"),
+        "2026-10-03T12:00:00Z",
+        (Active, 2.0, 2.0 / 3.0 * 100.0, vec![25, 50], None),
+    );
+    check_goal(
+        &goal("minutes", 120.0, None, "paused"),
+        "2026-10-03T12:00:00Z",
+        (Paused, 60.0, 50.0, vec![25, 50], None),
+    );
+    check_goal(
+        &goal("streak", 3.0, None, "active"),
+        "2026-10-06T00:00:00Z",
+        (
+            Completed,
+            4.0,
+            100.0,
+            vec![25, 50, 75, 100],
+            Some("2026-10-04T10:00:00Z"),
+        ),
+    );
+    // Average quality passes 0.75 on 4 October (0.6, 0.7, then 0.8) and stays completed.
+    check_goal(
+        &goal("quality", 0.75, None, "active"),
+        "2026-10-06T00:00:00Z",
+        (
+            Completed,
+            0.825,
+            100.0,
+            vec![25, 50, 75, 100],
+            Some("2026-10-04T10:00:00Z"),
+        ),
+    );
+}
+
+#[test]
+fn goals_fail_when_the_deadline_passes_and_stay_abandoned() {
+    use crate::goals::GoalStatus::*;
+    let due = Some("2026-10-03T23:00:00Z");
+    check_goal(
+        &goal("sessions", 4.0, due, "active"),
+        "2026-10-03T12:00:00Z",
+        (Active, 2.0, 50.0, vec![25, 50], None),
+    );
+    // Sessions after the deadline do not count.
+    check_goal(
+        &goal("sessions", 4.0, due, "active"),
+        "2026-10-06T00:00:00Z",
+        (Failed, 2.0, 50.0, vec![25, 50], None),
+    );
+    check_goal(
+        &goal("sessions", 2.0, due, "active"),
+        "2026-10-06T00:00:00Z",
+        (
+            Completed,
+            2.0,
+            100.0,
+            vec![25, 50, 75, 100],
+            Some("2026-10-03T10:00:00Z"),
+        ),
+    );
+    check_goal(
+        &goal("sessions", 2.0, None, "abandoned"),
+        "2026-10-06T00:00:00Z",
+        (
+            Abandoned,
+            4.0,
+            100.0,
+            vec![25, 50, 75, 100],
+            Some("2026-10-03T10:00:00Z"),
+        ),
+    );
+}
+
+#[test]
+fn goal_types_and_targets_are_checked() {
+    assert!(crate::goals::validate("sessions", 10.0).is_ok());
+    assert!(crate::goals::validate("pages", 10.0).is_err());
+    assert!(crate::goals::validate("sessions", 0.0).is_err());
+    assert!(crate::goals::validate("quality", 1.5).is_err());
+}

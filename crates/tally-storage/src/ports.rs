@@ -376,7 +376,22 @@ pub struct SkillInvocation {
     pub rating: Option<u8>,
 }
 
-/// Reads what learners did (`session`, `skill` events) and keeps their settings.
+/// A stored learning goal definition; its progress is computed from events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GoalRecord {
+    pub id: i64,
+    pub user: String,
+    /// `streak`, `sessions`, `exchanges`, `quality`, `topics` or `minutes`.
+    pub kind: String,
+    pub target: f64,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    /// `active`, `paused` or `abandoned`.
+    pub state: String,
+}
+
+/// Reads what learners did (`session`, `skill` events) and keeps their settings and goals.
 pub trait LearningReader: Send + Sync {
     /// The sessions of `user` (in `project`, or all projects when `None`) at or before
     /// `until` (all when `None`), oldest first.
@@ -418,4 +433,22 @@ pub trait LearningReader: Send + Sync {
     /// # Errors
     /// Any storage failure.
     fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()>;
+
+    /// Stores a new goal (its `id` is ignored) and returns its id.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn create_goal(&self, goal: &GoalRecord) -> Result<i64>;
+
+    /// The goals of `user`, oldest first.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn goals(&self, user: &str) -> Result<Vec<GoalRecord>>;
+
+    /// Replaces the stored goal with `goal.id`; `false` when there is none.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn update_goal(&self, goal: &GoalRecord) -> Result<bool>;
 }

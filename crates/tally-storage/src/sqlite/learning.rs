@@ -1,11 +1,12 @@
 //! Learning reads in SQLite: a user's `session` and `skill` rows, the list of learners,
-//! and the per-user settings (`learner_setting`, migration 5).
+//! the per-user settings (`learner_setting`) and goal definitions (`learning_goal`), both
+//! migration 5.
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Dim, SqliteStore};
-use crate::{LearningReader, LearningSession, Result, SkillInvocation};
+use crate::{GoalRecord, LearningReader, LearningSession, Result, SkillInvocation};
 
 fn instant(millis: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(millis)
@@ -137,5 +138,64 @@ impl LearningReader for SqliteStore {
             params![user, time_zone],
         )?;
         Ok(())
+    }
+
+    fn create_goal(&self, goal: &GoalRecord) -> Result<i64> {
+        let writer = self.writer();
+        writer.conn.execute(
+            "INSERT INTO learning_goal (user, kind, target, title, created_at, deadline, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                goal.user,
+                goal.kind,
+                goal.target,
+                goal.title,
+                goal.created_at.timestamp_millis(),
+                goal.deadline.map(|t| t.timestamp_millis()),
+                goal.state,
+            ],
+        )?;
+        Ok(writer.conn.last_insert_rowid())
+    }
+
+    fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
+        let conn = self.reader()?;
+        let mut statement = conn.prepare_cached(
+            "SELECT id, user, kind, target, title, created_at, deadline, state
+             FROM learning_goal WHERE user = ?1 ORDER BY id",
+        )?;
+        let goals = statement
+            .query_map([user], |r| {
+                let deadline: Option<i64> = r.get(6)?;
+                Ok(GoalRecord {
+                    id: r.get(0)?,
+                    user: r.get(1)?,
+                    kind: r.get(2)?,
+                    target: r.get(3)?,
+                    title: r.get(4)?,
+                    created_at: instant(r.get(5)?),
+                    deadline: deadline.map(instant),
+                    state: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(goals)
+    }
+
+    fn update_goal(&self, goal: &GoalRecord) -> Result<bool> {
+        let writer = self.writer();
+        let changed = writer.conn.execute(
+            "UPDATE learning_goal SET kind = ?2, target = ?3, title = ?4, deadline = ?5, state = ?6
+             WHERE id = ?1",
+            params![
+                goal.id,
+                goal.kind,
+                goal.target,
+                goal.title,
+                goal.deadline.map(|t| t.timestamp_millis()),
+                goal.state,
+            ],
+        )?;
+        Ok(changed == 1)
     }
 }
