@@ -252,3 +252,107 @@ fn http_routes_answer_like_the_command() {
     let bad = http.get("/api/analytics/learning/progress?period=year", None);
     assert_eq!(bad.status, 400);
 }
+
+#[test]
+fn goal_lifecycle_through_the_command() {
+    let db = TestDb::new();
+    let ok = |args: &[&str]| {
+        let out = db.tally(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out
+    };
+    let created = json(&ok(&[
+        "goals", "create", "--user", "dee", "--type", "sessions", "--target", "4", "--json",
+    ]));
+    let id = created[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(created[0]["status"], "active");
+    assert_eq!(created[0]["value"].as_f64(), Some(0.0));
+    // Sessions after the goal was set count towards it (sent with the real clock).
+    let now = chrono::Utc::now();
+    let at = |minutes: i64| {
+        (now + chrono::Duration::minutes(minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let lines: Vec<String> = (1..=3)
+        .map(|i| session("dee", 100 + i as usize, &at(i), 0.7, "rust"))
+        .collect();
+    let file = db.dir.path().join("s.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    ok(&["ingest", file.to_str().unwrap()]);
+    let listed = json(&ok(&[
+        "goals",
+        "list",
+        "--user",
+        "dee",
+        "--at",
+        &at(10),
+        "--json",
+    ]));
+    assert_eq!(listed[0]["value"].as_f64(), Some(3.0), "{listed}");
+    assert_eq!(listed[0]["milestones"], serde_json::json!([25, 50, 75]));
+    assert_eq!(listed[0]["status"], "active");
+    // Lowering the target completes it at the session that reached it.
+    let updated = json(&ok(&[
+        "goals", "update", "--user", "dee", "--id", &id, "--target", "2", "--json",
+    ]));
+    assert_eq!(updated[0]["target"].as_f64(), Some(2.0));
+    let listed = json(&ok(&[
+        "learning",
+        "goals",
+        "--user",
+        "dee",
+        "--at",
+        &at(10),
+        "--json",
+    ]));
+    assert_eq!(listed[0]["status"], "completed", "{listed}");
+    assert_eq!(listed[0]["completed_at"].as_str(), Some(at(2).as_str()));
+    // Abandoning overrides completion; then at most five active goals.
+    ok(&["goals", "abandon", "--user", "dee", "--id", &id]);
+    for _ in 0..5 {
+        ok(&[
+            "goals", "create", "--user", "dee", "--type", "minutes", "--target", "600",
+        ]);
+    }
+    let sixth = db.tally(&[
+        "goals", "create", "--user", "dee", "--type", "topics", "--target", "3",
+    ]);
+    assert!(!sixth.status.success());
+    assert!(String::from_utf8_lossy(&sixth.stderr).contains("already has 5 active goals"));
+    let second = (id.parse::<i64>().unwrap() + 1).to_string();
+    ok(&["goals", "pause", "--user", "dee", "--id", &second]);
+    ok(&[
+        "goals", "create", "--user", "dee", "--type", "topics", "--target", "3",
+    ]);
+    let resume = db.tally(&["goals", "resume", "--user", "dee", "--id", &second]);
+    assert!(!resume.status.success(), "{resume:?}");
+    ok(&["goals", "abandon", "--user", "dee", "--id", &second]);
+    let again = db.tally(&["goals", "resume", "--user", "dee", "--id", &second]);
+    assert!(!again.status.success());
+    let listed = json(&ok(&["goals", "list", "--user", "dee", "--json"]));
+    let statuses: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "abandoned",
+            "abandoned",
+            "active",
+            "active",
+            "active",
+            "active",
+            "active"
+        ]
+    );
+    let bad = db.tally(&[
+        "goals", "create", "--user", "dee", "--type", "pages", "--target", "3",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("type must be streak"),
+        "{bad:?}"
+    );
+}

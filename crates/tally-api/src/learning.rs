@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use tally_learning::goals::{GoalProgress, GoalStatus};
 use tally_learning::mastery::TopicMastery;
 use tally_learning::progress::{Period, PeriodProgress, Totals};
 use tally_learning::streak::Streak;
 use tally_learning::{LearnerHistory, LearningConfig};
-use tally_storage::{LearningReader, LearningSession};
+use tally_storage::{GoalRecord, LearningReader, LearningSession};
 
 use crate::{Analytics, Result};
 
@@ -159,5 +160,161 @@ impl Analytics {
     pub fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         let zone = tally_learning::time_zone(time_zone)?;
         Ok(self.store.set_learner_time_zone(user, zone.name())?)
+    }
+
+    /// `user`'s goals with their progress as of `at`, oldest first.
+    ///
+    /// # Errors
+    /// A storage failure or a stored time zone this build does not know.
+    pub fn learning_goals(
+        &self,
+        user: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<GoalProgress>> {
+        let at = self.learning_at(at);
+        let config = self.learning_config();
+        let history = self.learner(user, at)?;
+        self.store
+            .goals(user)?
+            .iter()
+            .filter(|g| g.created_at <= at)
+            .map(|g| {
+                Ok(tally_learning::goals::evaluate(
+                    g,
+                    &history.sessions,
+                    history.time_zone,
+                    at,
+                    &config,
+                )?)
+            })
+            .collect()
+    }
+
+    fn goal(&self, user: &str, id: i64) -> Result<GoalRecord> {
+        self.store
+            .goals(user)?
+            .into_iter()
+            .find(|g| g.id == id)
+            .ok_or_else(|| {
+                tally_learning::Error::UnknownGoal {
+                    user: user.to_owned(),
+                    id,
+                }
+                .into()
+            })
+    }
+
+    fn check_active_goals(&self, user: &str) -> Result<()> {
+        let limit = self.learning_config().max_active_goals;
+        let active = self
+            .learning_goals(user, None)?
+            .iter()
+            .filter(|g| g.status == GoalStatus::Active)
+            .count();
+        if active >= limit {
+            return Err(tally_learning::Error::TooManyGoals {
+                user: user.to_owned(),
+                active,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Sets a goal for `user`: `kind` (streak, sessions, exchanges, quality, topics,
+    /// minutes) reaching `target`, counted from now, by `deadline` if given.
+    ///
+    /// # Errors
+    /// An invalid type or target, too many active goals, or a storage failure.
+    pub fn create_learning_goal(
+        &self,
+        user: &str,
+        kind: &str,
+        target: f64,
+        title: Option<String>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<GoalProgress> {
+        let checked = tally_learning::goals::validate(kind, target)?;
+        self.check_active_goals(user)?;
+        let now = self.learning_at(None);
+        let mut goal = GoalRecord {
+            id: 0,
+            user: user.to_owned(),
+            kind: checked.as_str().to_owned(),
+            target,
+            title: title.unwrap_or_else(|| format!("{target} {}", checked.as_str())),
+            created_at: now,
+            deadline,
+            state: "active".to_owned(),
+        };
+        goal.id = self.store.create_goal(&goal)?;
+        self.goal_progress(goal)
+    }
+
+    fn goal_progress(&self, goal: GoalRecord) -> Result<GoalProgress> {
+        let id = goal.id;
+        self.learning_goals(&goal.user, None)?
+            .into_iter()
+            .find(|g| g.goal.id == id)
+            .ok_or_else(|| {
+                tally_learning::Error::UnknownGoal {
+                    user: goal.user.clone(),
+                    id,
+                }
+                .into()
+            })
+    }
+
+    /// Changes a goal's target, deadline or title.
+    ///
+    /// # Errors
+    /// No such goal, an invalid target, or a storage failure.
+    pub fn update_learning_goal(
+        &self,
+        user: &str,
+        id: i64,
+        target: Option<f64>,
+        title: Option<String>,
+        deadline: Option<DateTime<Utc>>,
+    ) -> Result<GoalProgress> {
+        let mut goal = self.goal(user, id)?;
+        if let Some(target) = target {
+            tally_learning::goals::validate(&goal.kind, target)?;
+            goal.target = target;
+        }
+        if let Some(title) = title {
+            goal.title = title;
+        }
+        if deadline.is_some() {
+            goal.deadline = deadline;
+        }
+        self.store.update_goal(&goal)?;
+        self.goal_progress(goal)
+    }
+
+    /// Pauses (`paused`), resumes (`active`) or abandons (`abandoned`) a goal.
+    ///
+    /// # Errors
+    /// No such goal, an abandoned goal, resuming beyond the active limit, or a storage
+    /// failure.
+    pub fn set_learning_goal_state(
+        &self,
+        user: &str,
+        id: i64,
+        state: &str,
+    ) -> Result<GoalProgress> {
+        let mut goal = self.goal(user, id)?;
+        if goal.state == "abandoned" {
+            return Err(tally_learning::Error::InvalidGoal(format!(
+                "goal {id} was abandoned and cannot change state"
+            ))
+            .into());
+        }
+        if state == "active" && goal.state != "active" {
+            self.check_active_goals(user)?;
+        }
+        goal.state = state.to_owned();
+        self.store.update_goal(&goal)?;
+        self.goal_progress(goal)
     }
 }

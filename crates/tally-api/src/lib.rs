@@ -45,6 +45,7 @@ pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
     metric_names,
 };
+pub use tally_learning::goals::GoalProgress as LearningGoal;
 pub use tally_learning::progress::Period as LearningPeriod;
 pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
 pub use views::View;

@@ -92,6 +92,9 @@ pub enum Command {
     /// Learning analytics: progress, streaks, topic mastery, learner time zones.
     #[command(subcommand)]
     Learning(crate::learning::LearningCommand),
+    /// Learning goals: create, list, update, pause, resume, abandon.
+    #[command(subcommand)]
+    Goals(crate::goals::GoalsCommand),
 }
 
 #[derive(Debug, Args)]

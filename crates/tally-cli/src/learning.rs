@@ -1,5 +1,5 @@
-//! `tally learning`: a learner's progress, streak and topic mastery, answered as of an
-//! instant, and the learner's time zone setting.
+//! `tally learning`: a learner's progress, streak, topic mastery and goals, answered as
+//! of an instant, and the learner's time zone setting.
 
 use std::process::ExitCode;
 
@@ -53,6 +53,17 @@ pub enum LearningCommand {
     },
     /// Mastery score and level per topic, and the topic distribution.
     Mastery {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A learner's goals with progress, milestones and status (see `tally goals`).
+    Goals {
         #[arg(long)]
         user: String,
         /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
@@ -158,6 +169,14 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                     );
                 }
             }
+        }
+        LearningCommand::Goals {
+            user,
+            at: when,
+            json,
+        } => {
+            let goals = analytics.learning_goals(&user, at(when)?)?;
+            crate::goals::print(&goals, json)?;
         }
         LearningCommand::TimeZone { user, zone } => {
             analytics.set_learner_time_zone(&user, &zone)?;

@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod experiment;
+mod goals;
 mod learning;
 mod progress;
 mod render;
