@@ -6,6 +6,7 @@
 //! learner's sessions, their time zone and the instant to answer at. [`LearnerHistory`]
 //! loads those inputs through the [`tally_storage::LearningReader`] port.
 
+pub mod achievements;
 mod error;
 pub mod goals;
 pub mod mastery;

@@ -108,3 +108,24 @@ pub fn streak(
         },
     }
 }
+
+/// The longest streak (active days) after each of `times` (sorted oldest first): entry `i`
+/// is the longest streak among `times[..=i]`, as of the end of time.
+pub fn longest_after_each(times: &[DateTime<Utc>], zone: Tz, config: &LearningConfig) -> Vec<u32> {
+    let mut out = Vec::with_capacity(times.len());
+    let (mut longest, mut run) = (0, 0);
+    let mut previous: Option<DateTime<Utc>> = None;
+    for &t in times {
+        let day = t.with_timezone(&zone).date_naive();
+        match previous {
+            Some(p) if link(p, t, zone, config).is_none() => run = 1,
+            Some(p) if p.with_timezone(&zone).date_naive() != day => run += 1,
+            Some(_) => {}
+            None => run = 1,
+        }
+        longest = longest.max(run);
+        out.push(longest);
+        previous = Some(t);
+    }
+    out
+}

@@ -218,6 +218,14 @@ proptest! {
         let after = streak(&more, zone, at, &c);
         prop_assert!(after.longest_days >= after.current_days);
         prop_assert!(after.longest_days >= before.longest_days);
+        // The running longest agrees with the streak of each prefix.
+        let mut sorted = times.clone();
+        sorted.sort_unstable();
+        let running = crate::streak::longest_after_each(&sorted, zone, &c);
+        for (i, longest) in running.iter().enumerate() {
+            let far = base + Duration::days(3_650);
+            prop_assert_eq!(*longest, streak(&sorted[..=i], zone, far, &c).longest_days);
+        }
         // Order of arrival does not matter.
         more.reverse();
         prop_assert_eq!(streak(&more, zone, at, &c), after);
@@ -502,4 +510,57 @@ fn goal_types_and_targets_are_checked() {
     assert!(crate::goals::validate("pages", 10.0).is_err());
     assert!(crate::goals::validate("sessions", 0.0).is_err());
     assert!(crate::goals::validate("quality", 1.5).is_err());
+}
+
+#[test]
+fn achievements_unlock_once_at_the_session_that_earned_them() {
+    use crate::achievements::{CATALOG, evaluate};
+    let mut sessions = vec![
+        session("2026-10-01T10:00:00Z", 30, Some(0.95), &["rust"]),
+        session("2026-10-02T10:00:00Z", 30, Some(0.5), &["sql"]),
+        session("2026-10-02T12:00:00Z", 30, Some(0.5), &["sql"]),
+        session("2026-10-03T10:00:00Z", 30, Some(0.5), &["go"]),
+    ];
+    let c = LearningConfig::default();
+    let at = t("2026-10-10T00:00:00Z");
+    let goals = [t("2026-10-05T00:00:00Z")];
+    let unlocked = |sessions: &[LearningSession]| -> Vec<(&'static str, DateTime<Utc>)> {
+        evaluate(sessions, &goals, UTC, at, &c)
+            .into_iter()
+            .filter_map(|e| e.unlocked_at.map(|ts| (e.achievement.id, ts)))
+            .collect()
+    };
+    let expected = vec![
+        ("streak_3", t("2026-10-03T10:00:00Z")),
+        ("sessions_1", t("2026-10-01T10:00:00Z")),
+        ("excellent_1", t("2026-10-01T10:00:00Z")),
+        ("topics_3", t("2026-10-03T10:00:00Z")),
+        ("goals_1", t("2026-10-05T00:00:00Z")),
+    ];
+    assert_eq!(unlocked(&sessions), expected);
+    sessions.reverse();
+    assert_eq!(unlocked(&sessions), expected);
+    // Before the third day only the first ones are unlocked; progress towards the rest.
+    let early = evaluate(&sessions, &goals, UTC, t("2026-10-02T23:00:00Z"), &c);
+    let streak3 = early
+        .iter()
+        .find(|e| e.achievement.id == "streak_3")
+        .unwrap();
+    assert_eq!((streak3.unlocked_at, streak3.value), (None, 2.0));
+    assert!((streak3.percent - 200.0 / 3.0).abs() < 1e-9);
+    assert!(CATALOG.len() >= 20);
+    let ids: std::collections::BTreeSet<_> = CATALOG.iter().map(|a| a.id).collect();
+    assert_eq!(ids.len(), CATALOG.len());
+}
+
+#[test]
+fn rarity_bands_the_share_of_holders() {
+    use crate::achievements::Rarity::{self, *};
+    let got: Vec<Rarity> = [0.6, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]
+        .map(Rarity::of)
+        .to_vec();
+    assert_eq!(
+        got,
+        vec![Common, Common, Uncommon, Rare, Rare, Epic, Epic, Legendary]
+    );
 }
