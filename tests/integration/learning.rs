@@ -59,6 +59,17 @@ fn demo_learners_have_sensible_streaks_and_progress() {
             streak["last_active_date"].as_str(),
             days.last().map(|d| d.to_string()).as_deref()
         );
+        let achievements =
+            json(&db.tally(&["learning", "achievements", "--user", &user, "--json"]));
+        let holds = |id: &str| {
+            achievements["achievements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["id"] == id && a["rarity"].is_string())
+        };
+        assert_eq!(holds("streak_7"), longest >= 7, "{user}: {achievements}");
+        assert_eq!(holds("sessions_1"), !days.is_empty());
         longest_seen = longest_seen.max(longest);
         broken_or_shorter += u64::from(longest < 25);
     }
@@ -97,6 +108,15 @@ fn streaks_and_mastery_do_not_depend_on_arrival_order_or_repeats() {
     shuffled.ingest("c.jsonl", reversed.join("\n"));
     shuffled.ingest("d.jsonl", lines.join("\n"));
     for question in [
+        vec![
+            "learning",
+            "achievements",
+            "--user",
+            "ana",
+            "--at",
+            "2026-10-12",
+            "--json",
+        ],
         vec![
             "learning",
             "streak",
@@ -140,6 +160,35 @@ fn streaks_and_mastery_do_not_depend_on_arrival_order_or_repeats() {
             "{question:?}"
         );
     }
+    let achievements = json(&in_order.tally(&[
+        "learning",
+        "achievements",
+        "--user",
+        "ana",
+        "--at",
+        "2026-10-12",
+        "--json",
+    ]));
+    let unlocked: Vec<(&str, &str)> = achievements["achievements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap(),
+                a["unlocked_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unlocked,
+        [
+            ("sessions_1", "2026-10-01T09:00:00Z"),
+            ("excellent_1", "2026-10-01T09:00:00Z"),
+            ("streak_3", "2026-10-03T21:00:00Z"),
+        ],
+        "{achievements}"
+    );
     // 1, 2, 3 October; 4 and 5 missed and bridged by the two freezes; 6 October; then
     // three missed days break it. As of 11 October: current 2 (10, 11), longest 4.
     let streak = json(&in_order.tally(&[

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use tally_learning::achievements::{Earned, Rarity};
 use tally_learning::goals::{GoalProgress, GoalStatus};
 use tally_learning::mastery::TopicMastery;
 use tally_learning::progress::{Period, PeriodProgress, Totals};
@@ -45,6 +46,32 @@ pub struct LearningMastery {
     pub at: DateTime<Utc>,
     pub mastered_at: f64,
     pub topics: Vec<TopicMastery>,
+}
+
+/// One achievement of a learner, with how rare it is among active learners.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnerAchievement {
+    #[serde(flatten)]
+    pub earned: Earned,
+    /// Share of active learners holding it (`None` when no learner is active).
+    pub holders_share: Option<f64>,
+    pub rarity: Option<Rarity>,
+}
+
+/// A learner's achievements, stats and the next ones within reach.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearningAchievements {
+    pub user: String,
+    pub at: DateTime<Utc>,
+    /// Learners with a session in the 30 days up to `at`: the base of rarity.
+    pub active_learners: u64,
+    pub points: u32,
+    pub unlocked: usize,
+    pub total: usize,
+    /// Unlocked ones, oldest first.
+    pub achievements: Vec<LearnerAchievement>,
+    /// Up to three locked ones, closest first.
+    pub next: Vec<LearnerAchievement>,
 }
 
 impl Analytics {
@@ -316,5 +343,81 @@ impl Analytics {
         goal.state = state.to_owned();
         self.store.update_goal(&goal)?;
         self.goal_progress(goal)
+    }
+
+    fn earned(&self, user: &str, at: DateTime<Utc>) -> Result<(Vec<Earned>, bool)> {
+        let config = self.learning_config();
+        let history = self.learner(user, at)?;
+        let completions: Vec<DateTime<Utc>> = self
+            .learning_goals(user, Some(at))?
+            .into_iter()
+            .filter_map(|g| g.completed_at)
+            .collect();
+        let active = history
+            .sessions
+            .last()
+            .is_some_and(|s| at - s.ts <= chrono::Duration::days(30));
+        Ok((
+            tally_learning::achievements::evaluate(
+                &history.sessions,
+                &completions,
+                history.time_zone,
+                at,
+                &config,
+            ),
+            active,
+        ))
+    }
+
+    /// `user`'s achievements as of `at`, with rarity among the learners active in the 30
+    /// days up to `at`.
+    ///
+    /// # Errors
+    /// A storage failure or a stored time zone this build does not know.
+    pub fn learning_achievements(
+        &self,
+        user: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<LearningAchievements> {
+        let at = self.learning_at(at);
+        let catalog = tally_learning::achievements::CATALOG.len();
+        let mut holders = vec![0u64; catalog];
+        let mut active_learners = 0u64;
+        for learner in self.learners()? {
+            let (earned, active) = self.earned(&learner, at)?;
+            if active {
+                active_learners += 1;
+                for (count, e) in holders.iter_mut().zip(&earned) {
+                    *count += u64::from(e.unlocked_at.is_some());
+                }
+            }
+        }
+        let (earned, _) = self.earned(user, at)?;
+        let with_rarity = |(e, held): (Earned, u64)| {
+            let share = (active_learners > 0).then(|| held as f64 / active_learners as f64);
+            LearnerAchievement {
+                earned: e,
+                holders_share: share,
+                rarity: share.map(Rarity::of),
+            }
+        };
+        let (mut unlocked, mut locked): (Vec<_>, Vec<_>) = earned
+            .into_iter()
+            .zip(holders)
+            .map(with_rarity)
+            .partition(|a| a.earned.unlocked_at.is_some());
+        unlocked.sort_by_key(|a| a.earned.unlocked_at);
+        locked.sort_by(|a, b| b.earned.percent.total_cmp(&a.earned.percent));
+        locked.truncate(3);
+        Ok(LearningAchievements {
+            user: user.to_owned(),
+            at,
+            active_learners,
+            points: unlocked.iter().map(|a| a.earned.achievement.points).sum(),
+            unlocked: unlocked.len(),
+            total: catalog,
+            achievements: unlocked,
+            next: locked,
+        })
     }
 }

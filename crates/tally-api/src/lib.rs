@@ -39,7 +39,9 @@ pub use error::{Error, Result};
 pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
-pub use learning::{LearningMastery, LearningProgress, LearningStreak};
+pub use learning::{
+    LearnerAchievement, LearningAchievements, LearningMastery, LearningProgress, LearningStreak,
+};
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
 pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,

@@ -73,6 +73,17 @@ pub enum LearningCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Unlocked achievements with points and rarity, and the next ones within reach.
+    Achievements {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Set the IANA time zone a learner's days are counted in (UTC until set).
     TimeZone {
         #[arg(long)]
@@ -177,6 +188,45 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
         } => {
             let goals = analytics.learning_goals(&user, at(when)?)?;
             crate::goals::print(&goals, json)?;
+        }
+        LearningCommand::Achievements {
+            user,
+            at: when,
+            json,
+        } => {
+            let report = analytics.learning_achievements(&user, at(when)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "{}: {} of {} achievements, {} points",
+                    report.user, report.unlocked, report.total, report.points
+                );
+                let rarity = |a: &tally_api::LearnerAchievement| {
+                    a.rarity
+                        .map_or_else(String::new, |r| format!("{r:?}").to_lowercase())
+                };
+                for a in &report.achievements {
+                    let e = &a.earned;
+                    println!(
+                        "  {:<20} {:>4} pts  {}  {}",
+                        e.achievement.name,
+                        e.achievement.points,
+                        e.unlocked_at
+                            .map(|t| t.format("%Y-%m-%d").to_string())
+                            .unwrap_or_default(),
+                        rarity(a)
+                    );
+                }
+                for a in &report.next {
+                    println!(
+                        "  next: {:<14} {:>5.1} %  ({})",
+                        a.earned.achievement.name,
+                        a.earned.percent,
+                        a.earned.achievement.description
+                    );
+                }
+            }
         }
         LearningCommand::TimeZone { user, zone } => {
             analytics.set_learner_time_zone(&user, &zone)?;
