@@ -463,6 +463,16 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/{user}/mastery",
         "/api/analytics/learning/users/u/mastery",
     ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/goals",
+        "/api/analytics/learning/users/u/goals",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/achievements",
+        "/api/analytics/learning/users/u/achievements",
+    ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),

@@ -298,6 +298,18 @@ fn http_routes_answer_like_the_command() {
         .json();
     assert_eq!(mastery["topics"][0]["topic"], "rust");
     assert_eq!(mastery["topics"][0]["interactions"].as_u64(), Some(2));
+    let achievements = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/achievements?at={at}"),
+            None,
+        )
+        .json();
+    assert_eq!(achievements["unlocked"].as_u64(), Some(2), "{achievements}");
+    assert_eq!(achievements["achievements"][0]["rarity"], "common");
+    let goals = http
+        .get("/api/analytics/learning/users/cy/goals", None)
+        .json();
+    assert_eq!(goals, serde_json::json!([]));
     let bad = http.get("/api/analytics/learning/progress?period=year", None);
     assert_eq!(bad.status, 400);
 }

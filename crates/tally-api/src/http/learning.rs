@@ -1,5 +1,6 @@
 //! The learning routes under `/api/analytics/learning/...`: learners, progress, and one
-//! learner's streak and topic mastery, each answered as of `?at=` (default now).
+//! learner's streak, topic mastery, goals and achievements, each answered as of `?at=`
+//! (default now).
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -82,6 +83,26 @@ pub fn routes() -> Vec<Route> {
             produces: Produces::Json("LearningMastery"),
             body: None,
             handler: get(mastery),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/goals".into(),
+            access: Access::Read,
+            summary: "A learner's goals with progress, milestones and status".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearningGoal[]"),
+            body: None,
+            handler: get(goals),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/achievements".into(),
+            access: Access::Read,
+            summary: "A learner's unlocked achievements with points and rarity, and the next ones within reach".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearningAchievements"),
+            body: None,
+            handler: get(achievements),
         },
     ]
 }
@@ -168,6 +189,27 @@ async fn mastery(
     let at = at(&pairs(query)?)?;
     blocking(&state, move |analytics| {
         analytics.learning_mastery(&user, at)
+    })
+    .await
+}
+
+async fn goals(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| analytics.learning_goals(&user, at)).await
+}
+
+async fn achievements(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| {
+        analytics.learning_achievements(&user, at)
     })
     .await
 }
