@@ -9,6 +9,7 @@
 pub mod achievements;
 mod error;
 pub mod goals;
+pub mod insights;
 pub mod mastery;
 pub mod progress;
 pub mod streak;

@@ -564,3 +564,45 @@ fn rarity_bands_the_share_of_holders() {
         vec![Common, Common, Uncommon, Rare, Rare, Epic, Epic, Legendary]
     );
 }
+
+#[test]
+fn insights_carry_the_numbers_that_triggered_them() {
+    use crate::insights::{InsightKind, Priority, insights};
+    // Daily sessions through September with falling quality at the end, then quiet.
+    let start = t("2026-09-01T10:00:00Z");
+    let sessions: Vec<LearningSession> = (0..30)
+        .map(|d| LearningSession {
+            ts: start + Duration::days(d),
+            duration_us: 600_000_000,
+            exchanges: 5,
+            quality: Some(if d < 25 { 0.9 } else { 0.6 }),
+            topics: vec!["rust".into()],
+        })
+        .collect();
+    let c = LearningConfig::default();
+    let at = t("2026-10-05T12:00:00Z");
+    let achievements = crate::achievements::evaluate(&sessions, &[], UTC, at, &c);
+    let got = insights(&sessions, &achievements, UTC, at, &c);
+    let kinds: Vec<(InsightKind, Priority)> = got.iter().map(|i| (i.kind, i.priority)).collect();
+    assert_eq!(
+        kinds[..2],
+        [
+            (InsightKind::UnusualDrop, Priority::High),
+            (InsightKind::QualityTrend, Priority::Medium),
+        ],
+        "{got:?}"
+    );
+    assert!(kinds[2..].iter().all(|(_, p)| *p == Priority::Low));
+    assert_eq!(got[0].numbers["last_7_days"], 2.0);
+    assert_eq!(got[0].numbers["weekly_mean_before"], 7.0);
+    assert!((got[1].numbers["change"] + 0.3).abs() < 1e-9);
+    // Two days missed, both freezes spent: the 30-day streak is at risk, and achievements
+    // unlocked in the last week are reported.
+    let at = t("2026-10-03T20:00:00Z");
+    let achievements = crate::achievements::evaluate(&sessions, &[], UTC, at, &c);
+    let got = insights(&sessions, &achievements, UTC, at, &c);
+    let first = &got[0];
+    assert_eq!(first.kind, InsightKind::StreakAtRisk, "{got:?}");
+    assert_eq!(first.numbers["current_days"], 30.0);
+    assert!(got.iter().any(|i| i.kind == InsightKind::MilestoneReached && i.title == "Unlocked Monthly habit"));
+}
