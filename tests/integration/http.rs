@@ -473,6 +473,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/{user}/achievements",
         "/api/analytics/learning/users/u/achievements",
     ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/insights",
+        "/api/analytics/learning/users/u/insights",
+    ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),

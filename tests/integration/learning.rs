@@ -310,6 +310,27 @@ fn http_routes_answer_like_the_command() {
         .get("/api/analytics/learning/users/cy/goals", None)
         .json();
     assert_eq!(goals, serde_json::json!([]));
+    let insights = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/insights?at={at}"),
+            None,
+        )
+        .json();
+    let command = json(&server.db.tally(&[
+        "learning", "insights", "--user", "cy", "--at", &at, "--json",
+    ]));
+    assert_eq!(insights, command);
+    // Two achievements unlocked this week.
+    assert_eq!(
+        insights
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "milestone_reached")
+            .count(),
+        2,
+        "{insights}"
+    );
     let bad = http.get("/api/analytics/learning/progress?period=year", None);
     assert_eq!(bad.status, 400);
 }

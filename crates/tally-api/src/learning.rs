@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tally_learning::achievements::{Earned, Rarity};
 use tally_learning::goals::{GoalProgress, GoalStatus};
+use tally_learning::insights::LearnerInsight;
 use tally_learning::mastery::TopicMastery;
 use tally_learning::progress::{Period, PeriodProgress, Totals};
 use tally_learning::streak::Streak;
@@ -419,5 +420,27 @@ impl Analytics {
             achievements: unlocked,
             next: locked,
         })
+    }
+
+    /// Insights about `user` as of `at`, most urgent first.
+    ///
+    /// # Errors
+    /// A storage failure or a stored time zone this build does not know.
+    pub fn learning_insights(
+        &self,
+        user: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<LearnerInsight>> {
+        let at = self.learning_at(at);
+        let config = self.learning_config();
+        let history = self.learner(user, at)?;
+        let (earned, _) = self.earned(user, at)?;
+        Ok(tally_learning::insights::insights(
+            &history.sessions,
+            &earned,
+            history.time_zone,
+            at,
+            &config,
+        ))
     }
 }

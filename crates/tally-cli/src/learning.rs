@@ -1,5 +1,5 @@
-//! `tally learning`: a learner's progress, streak, topic mastery and goals, answered as
-//! of an instant, and the learner's time zone setting.
+//! `tally learning`: a learner's progress, streak, topic mastery, goals, achievements and
+//! insights, answered as of an instant, and the learner's time zone setting.
 
 use std::process::ExitCode;
 
@@ -75,6 +75,17 @@ pub enum LearningCommand {
     },
     /// Unlocked achievements with points and rarity, and the next ones within reach.
     Achievements {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Findings about the learner, most urgent first, with the numbers behind them.
+    Insights {
         #[arg(long)]
         user: String,
         /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
@@ -224,6 +235,23 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                         a.earned.achievement.name,
                         a.earned.percent,
                         a.earned.achievement.description
+                    );
+                }
+            }
+        }
+        LearningCommand::Insights {
+            user,
+            at: when,
+            json,
+        } => {
+            let insights = analytics.learning_insights(&user, at(when)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&insights)?);
+            } else {
+                for i in &insights {
+                    println!(
+                        "[{:?}] {}: {} ({}; confidence {:.2})",
+                        i.priority, i.title, i.description, i.recommendation, i.confidence
                     );
                 }
             }

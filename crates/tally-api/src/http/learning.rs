@@ -1,5 +1,5 @@
 //! The learning routes under `/api/analytics/learning/...`: learners, progress, and one
-//! learner's streak, topic mastery, goals and achievements, each answered as of `?at=`
+//! learner's streak, topic mastery, goals, achievements and insights, each answered as of `?at=`
 //! (default now).
 
 use axum::Json;
@@ -103,6 +103,16 @@ pub fn routes() -> Vec<Route> {
             produces: Produces::Json("LearningAchievements"),
             body: None,
             handler: get(achievements),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/insights".into(),
+            access: Access::Read,
+            summary: "Findings about a learner, most urgent first, with the numbers that triggered them".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearnerInsight[]"),
+            body: None,
+            handler: get(insights),
         },
     ]
 }
@@ -210,6 +220,18 @@ async fn achievements(
     let at = at(&pairs(query)?)?;
     blocking(&state, move |analytics| {
         analytics.learning_achievements(&user, at)
+    })
+    .await
+}
+
+async fn insights(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| {
+        analytics.learning_insights(&user, at)
     })
     .await
 }
