@@ -430,6 +430,9 @@ fn goal_lifecycle_through_the_command() {
             "active"
         ]
     );
+    let suggestions = json(&ok(&["goals", "suggest", "--user", "dee", "--json"]));
+    // Suggestions look at the past only: dee's sessions are still minutes ahead.
+    assert_eq!(suggestions, serde_json::json!([]));
     let bad = db.tally(&[
         "goals", "create", "--user", "dee", "--type", "pages", "--target", "3",
     ]);

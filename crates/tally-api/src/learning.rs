@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tally_learning::achievements::{Earned, Rarity};
-use tally_learning::goals::{GoalProgress, GoalStatus};
+use tally_learning::goals::{GoalProgress, GoalStatus, GoalSuggestion};
 use tally_learning::insights::LearnerInsight;
 use tally_learning::mastery::TopicMastery;
 use tally_learning::progress::{Period, PeriodProgress, Totals};
@@ -441,6 +441,25 @@ impl Analytics {
             history.time_zone,
             at,
             &config,
+        ))
+    }
+
+    /// Goals suggested from `user`'s last 28 days.
+    ///
+    /// # Errors
+    /// A storage failure or a stored time zone this build does not know.
+    pub fn suggest_learning_goals(
+        &self,
+        user: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Vec<GoalSuggestion>> {
+        let at = self.learning_at(at);
+        let history = self.learner(user, at)?;
+        Ok(tally_learning::goals::suggest(
+            &history.sessions,
+            history.time_zone,
+            at,
+            &self.learning_config(),
         ))
     }
 }

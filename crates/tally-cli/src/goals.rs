@@ -1,4 +1,5 @@
-//! `tally goals`: set, list, update, pause, resume and abandon a learner's goals.
+//! `tally goals`: set, list, update, pause, resume and abandon a learner's goals, and
+//! suggestions from their history.
 
 use std::process::ExitCode;
 
@@ -49,6 +50,14 @@ pub enum GoalsCommand {
         title: Option<String>,
         #[arg(long)]
         deadline: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Goals suggested from the learner's last 28 days.
+    Suggest {
+        #[arg(long)]
+        user: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -136,6 +145,23 @@ pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitC
             let deadline = instant(deadline, "--deadline")?;
             let goal = analytics.update_learning_goal(&user, id, target, title, deadline)?;
             print(&[goal], json)?;
+        }
+        GoalsCommand::Suggest { user, json } => {
+            let suggestions = analytics.suggest_learning_goals(&user, None)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&suggestions)?);
+            } else {
+                for s in &suggestions {
+                    println!(
+                        "{:<44} --type {:<9} --target {:<6} {:?}, confidence {:.2}",
+                        s.title,
+                        s.kind.as_str(),
+                        s.target,
+                        s.difficulty,
+                        s.confidence
+                    );
+                }
+            }
         }
         GoalsCommand::Pause { user, id } => {
             print(

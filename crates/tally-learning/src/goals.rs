@@ -180,3 +180,93 @@ pub fn evaluate(
         completed_at,
     })
 }
+
+/// How hard a suggested goal is compared with what the learner has done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Difficulty {
+    Easy,
+    Medium,
+    Hard,
+}
+
+/// A goal suggested from the learner's own history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GoalSuggestion {
+    pub title: String,
+    pub kind: GoalKind,
+    pub target: f64,
+    pub difficulty: Difficulty,
+    /// In [0, 1]: how much history backs it (sessions in the last 28 days / 20).
+    pub confidence: f64,
+}
+
+/// Suggestions from the 28 days up to `at` (`sessions` oldest first); none without history.
+pub fn suggest(
+    sessions: &[LearningSession],
+    zone: Tz,
+    at: DateTime<Utc>,
+    config: &LearningConfig,
+) -> Vec<GoalSuggestion> {
+    let recent: Vec<&LearningSession> = sessions
+        .iter()
+        .filter(|s| s.ts <= at && at - s.ts <= chrono::Duration::days(28))
+        .collect();
+    if recent.is_empty() {
+        return Vec::new();
+    }
+    let confidence = (recent.len() as f64 / 20.0).min(1.0);
+    let totals = crate::progress::totals(recent.iter().copied());
+    let times: Vec<_> = sessions
+        .iter()
+        .filter(|s| s.ts <= at)
+        .map(|s| s.ts)
+        .collect();
+    let streak = crate::streak::streak(&times, zone, at, config);
+    let weekly_sessions = totals.sessions as f64 / 4.0;
+    let weekly_minutes = totals.minutes / 4.0;
+    let mut out = vec![
+        GoalSuggestion {
+            title: "One more session a week than usual".into(),
+            kind: GoalKind::Sessions,
+            target: (weekly_sessions + 1.0).ceil(),
+            difficulty: Difficulty::Easy,
+            confidence,
+        },
+        GoalSuggestion {
+            title: format!("Beat your longest streak of {} days", streak.longest_days),
+            kind: GoalKind::Streak,
+            target: f64::from(streak.longest_days + 1).max(3.0),
+            difficulty: if streak.longest_days >= 14 {
+                Difficulty::Hard
+            } else {
+                Difficulty::Medium
+            },
+            confidence,
+        },
+        GoalSuggestion {
+            title: "A tenth more study time in a week".into(),
+            kind: GoalKind::Minutes,
+            target: (weekly_minutes * 1.1).ceil().max(10.0),
+            difficulty: Difficulty::Medium,
+            confidence,
+        },
+        GoalSuggestion {
+            title: "Two new topics".into(),
+            kind: GoalKind::Topics,
+            target: 2.0,
+            difficulty: Difficulty::Medium,
+            confidence,
+        },
+    ];
+    if let Some(quality) = totals.average_quality.filter(|q| *q < 0.95) {
+        out.push(GoalSuggestion {
+            title: format!("Raise average quality from {quality:.2}"),
+            kind: GoalKind::Quality,
+            target: ((quality + 0.05) * 100.0).round().min(100.0) / 100.0,
+            difficulty: Difficulty::Hard,
+            confidence,
+        });
+    }
+    out
+}

@@ -606,3 +606,35 @@ fn insights_carry_the_numbers_that_triggered_them() {
     assert_eq!(first.numbers["current_days"], 30.0);
     assert!(got.iter().any(|i| i.kind == InsightKind::MilestoneReached && i.title == "Unlocked Monthly habit"));
 }
+
+#[test]
+fn goal_suggestions_follow_the_learners_history() {
+    use crate::goals::{Difficulty, GoalKind, suggest};
+    let c = LearningConfig::default();
+    let at = t("2026-10-29T00:00:00Z");
+    assert!(suggest(&[], UTC, at, &c).is_empty());
+    // Eight sessions of 30 minutes and quality 0.7 in the last 28 days, 4 days in a row.
+    let sessions: Vec<LearningSession> = (0..8)
+        .map(|i| LearningSession {
+            ts: t("2026-10-20T10:00:00Z") + Duration::hours(12 * i),
+            duration_us: 1_800_000_000,
+            exchanges: 4,
+            quality: Some(0.7),
+            topics: vec![],
+        })
+        .collect();
+    let got: Vec<(GoalKind, f64, Difficulty)> = suggest(&sessions, UTC, at, &c)
+        .into_iter()
+        .map(|s| (s.kind, s.target, s.difficulty))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (GoalKind::Sessions, 3.0, Difficulty::Easy),
+            (GoalKind::Streak, 5.0, Difficulty::Medium),
+            (GoalKind::Minutes, 66.0, Difficulty::Medium),
+            (GoalKind::Topics, 2.0, Difficulty::Medium),
+            (GoalKind::Quality, 0.75, Difficulty::Hard),
+        ]
+    );
+}
