@@ -483,6 +483,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/analytics/tools", "/analytics/tools"),
     ("get", "/analytics/agents", "/analytics/agents"),
     ("get", "/analytics/experiments", "/analytics/experiments"),
+    ("get", "/analytics/learners", "/analytics/learners"),
     (
         "get",
         "/analytics/assets/dashboard.css",
