@@ -211,6 +211,40 @@ fn streaks_and_mastery_do_not_depend_on_arrival_order_or_repeats() {
 }
 
 #[test]
+fn learning_rules_come_from_the_config_file() {
+    let db = TestDb::new();
+    db.ingest(
+        "s.jsonl",
+        [
+            session("eve", 1, "2026-10-01T09:00:00Z", 0.5, "sql"),
+            session("eve", 2, "2026-10-03T09:00:00Z", 0.5, "sql"),
+        ]
+        .join("\n"),
+    );
+    let ask = |extra: &[&str]| {
+        let mut args = extra.to_vec();
+        args.extend([
+            "learning",
+            "streak",
+            "--user",
+            "eve",
+            "--at",
+            "2026-10-03",
+            "--json",
+        ]);
+        json(&db.tally(&args))["longest_days"].as_u64()
+    };
+    // 48 h apart with 2 October missed: a freeze bridges it by default.
+    assert_eq!(ask(&[]), Some(2));
+    let strict = db.dir.path().join("strict.toml");
+    std::fs::write(&strict, "[learning]\nfreezes = 0\n").unwrap();
+    assert_eq!(ask(&["--config", strict.to_str().unwrap()]), Some(1));
+    let lenient = db.dir.path().join("lenient.toml");
+    std::fs::write(&lenient, "[learning]\nfreezes = 0\ngrace_hours = 48\n").unwrap();
+    assert_eq!(ask(&["--config", lenient.to_str().unwrap()]), Some(2));
+}
+
+#[test]
 fn a_learners_time_zone_moves_their_days() {
     let db = TestDb::new();
     // 23:30 and 00:30 UTC: two days in UTC, one evening in New York.

@@ -77,7 +77,7 @@ pub struct LearningAchievements {
 
 impl Analytics {
     fn learning_config(&self) -> LearningConfig {
-        LearningConfig::default()
+        self.config().learning.to_config()
     }
 
     fn learning_at(&self, at: Option<DateTime<Utc>>) -> DateTime<Utc> {

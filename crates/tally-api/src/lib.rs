@@ -34,7 +34,7 @@ mod series;
 mod views;
 
 pub use analytics::Analytics;
-pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
+pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
 pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
