@@ -469,6 +469,16 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/u/goals",
     ),
     (
+        "post",
+        "/api/analytics/learning/users/{user}/goals/create",
+        "/api/analytics/learning/users/u/goals/create",
+    ),
+    (
+        "post",
+        "/api/analytics/learning/users/{user}/goals/{id}/update",
+        "/api/analytics/learning/users/u/goals/1/update",
+    ),
+    (
         "get",
         "/api/analytics/learning/users/{user}/achievements",
         "/api/analytics/learning/users/u/achievements",

@@ -365,6 +365,41 @@ fn http_routes_answer_like_the_command() {
         2,
         "{insights}"
     );
+    let goal = http.post(
+        "/api/analytics/learning/users/cy/goals/create",
+        None,
+        r#"{"kind": "sessions", "target": 5, "deadline": "2099-01-01"}"#,
+    );
+    assert_eq!(goal.status, 200);
+    let id = goal.json()["id"].as_i64().unwrap();
+    let paused = http
+        .post(
+            &format!("/api/analytics/learning/users/cy/goals/{id}/update"),
+            None,
+            r#"{"state": "paused", "target": 6}"#,
+        )
+        .json();
+    assert_eq!(
+        (paused["status"].as_str(), paused["target"].as_f64()),
+        (Some("paused"), Some(6.0)),
+        "{paused}"
+    );
+    let listed = http
+        .get("/api/analytics/learning/users/cy/goals", None)
+        .json();
+    assert_eq!(listed[0]["status"], "paused");
+    let missing = http.post(
+        "/api/analytics/learning/users/cy/goals/999/update",
+        None,
+        "{}",
+    );
+    assert_eq!(missing.status, 404);
+    let invalid = http.post(
+        "/api/analytics/learning/users/cy/goals/create",
+        None,
+        r#"{"kind": "pages", "target": 1}"#,
+    );
+    assert_eq!(invalid.status, 400);
     let bad = http.get("/api/analytics/learning/progress?period=year", None);
     assert_eq!(bad.status, 400);
 }

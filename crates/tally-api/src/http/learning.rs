@@ -3,10 +3,12 @@
 //! (default now).
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
-use axum::routing::get;
+use axum::routing::{get, post};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::Access;
@@ -93,6 +95,33 @@ pub fn routes() -> Vec<Route> {
             produces: Produces::Json("LearningGoal[]"),
             body: None,
             handler: get(goals),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/analytics/learning/users/{user}/goals/create".into(),
+            access: Access::Ingest,
+            summary: "Set a goal: {\"kind\": streak|sessions|exchanges|quality|topics|minutes, \"target\", \"title\"?, \"deadline\"?}".into(),
+            params: &[USER],
+            produces: Produces::Json("LearningGoal"),
+            body: Some("a JSON object with kind and target"),
+            handler: post(create_goal),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/analytics/learning/users/{user}/goals/{id}/update".into(),
+            access: Access::Ingest,
+            summary: "Change a goal: any of \"target\", \"title\", \"deadline\", \"state\" (active, paused, abandoned)".into(),
+            params: &[
+                USER,
+                Param {
+                    name: "id",
+                    in_path: true,
+                    description: "the goal id",
+                },
+            ],
+            produces: Produces::Json("LearningGoal"),
+            body: Some("a JSON object with the fields to change"),
+            handler: post(update_goal),
         },
         Route {
             method: Method::GET,
@@ -232,6 +261,75 @@ async fn insights(
     let at = at(&pairs(query)?)?;
     blocking(&state, move |analytics| {
         analytics.learning_insights(&user, at)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewGoal {
+    kind: String,
+    target: f64,
+    title: Option<String>,
+    deadline: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoalChange {
+    target: Option<f64>,
+    title: Option<String>,
+    deadline: Option<String>,
+    state: Option<String>,
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("bad_goal", e.to_string()))
+}
+
+fn deadline(text: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    text.map(|t| parse_instant(t, "deadline", true))
+        .transpose()
+        .map_err(ApiError::from)
+}
+
+async fn create_goal(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let goal: NewGoal = body(&bytes)?;
+    let due = deadline(goal.deadline.as_deref())?;
+    blocking(&state, move |analytics| {
+        analytics.create_learning_goal(&user, &goal.kind, goal.target, goal.title, due)
+    })
+    .await
+}
+
+async fn update_goal(
+    State(state): State<AppState>,
+    Path((user, id)): Path<(String, i64)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let change: GoalChange = body(&bytes)?;
+    if let Some(state) = change.state.as_deref() {
+        if !["active", "paused", "abandoned"].contains(&state) {
+            return Err(ApiError::bad_request(
+                "bad_goal",
+                format!("state must be active, paused or abandoned, got {state:?}"),
+            ));
+        }
+    }
+    let due = deadline(change.deadline.as_deref())?;
+    blocking(&state, move |analytics| {
+        let mut goal =
+            analytics.update_learning_goal(&user, id, change.target, change.title, due)?;
+        if let Some(state) = change.state.as_deref() {
+            if state != goal.goal.state {
+                goal = analytics.set_learning_goal_state(&user, id, state)?;
+            }
+        }
+        Ok(goal)
     })
     .await
 }
