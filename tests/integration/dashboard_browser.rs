@@ -1,8 +1,8 @@
 //! The dashboard in a real browser: headless Chromium loads `/analytics` over demo data
 //! served by the real `tally serve --demo`; the KPI values in the rendered DOM must equal
 //! `/api/analytics/summary`'s, sections without a route must say "not available", the
-//! tools, agents and experiments pages show what their routes answer, and a screenshot
-//! is written to `target/dashboard.png`.
+//! tools, agents, experiments and learners pages show what their routes answer, and a
+//! screenshot is written to `target/dashboard.png`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -244,10 +244,33 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         panels.push(format!("data-experiment=\"{key}\""));
         panels.push(format!(">{verdict}<"));
     }
+    // The first learner's streak and achievements.
+    let learners = served
+        .http
+        .get("/api/analytics/learning/learners", None)
+        .json();
+    let first = learners["learners"][0].as_str().unwrap().to_owned();
+    let streak = served
+        .http
+        .get(
+            &format!("/api/analytics/learning/users/{first}/streak"),
+            None,
+        )
+        .json();
+    let achievements = served
+        .http
+        .get(
+            &format!("/api/analytics/learning/users/{first}/achievements"),
+            None,
+        )
+        .json();
+    let mut learner = names(&achievements["achievements"], "name");
+    learner.push(format!("data-streak=\"{}\"", streak["current_days"]));
     let expected_names = [
         ("tools", names(&tools, "tool_name")),
         ("agents", names(&agents["agents"], "agent_id")),
         ("experiments", panels),
+        ("learners", learner),
     ];
     for (page, expected) in expected_names {
         let dom = chromium(

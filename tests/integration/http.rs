@@ -448,11 +448,57 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/experiments/{key}/stop",
         "/api/analytics/experiments/e1/stop",
     ),
+    (
+        "get",
+        "/api/analytics/learning/learners",
+        "/api/analytics/learning/learners",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/progress",
+        "/api/analytics/learning/progress?period=month",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/streak",
+        "/api/analytics/learning/users/u/streak?at=2026-10-01",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/mastery",
+        "/api/analytics/learning/users/u/mastery",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/goals",
+        "/api/analytics/learning/users/u/goals",
+    ),
+    (
+        "post",
+        "/api/analytics/learning/users/{user}/goals/create",
+        "/api/analytics/learning/users/u/goals/create",
+    ),
+    (
+        "post",
+        "/api/analytics/learning/users/{user}/goals/{id}/update",
+        "/api/analytics/learning/users/u/goals/1/update",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/achievements",
+        "/api/analytics/learning/users/u/achievements",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/insights",
+        "/api/analytics/learning/users/u/insights",
+    ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),
     ("get", "/analytics/agents", "/analytics/agents"),
     ("get", "/analytics/experiments", "/analytics/experiments"),
+    ("get", "/analytics/learners", "/analytics/learners"),
     (
         "get",
         "/analytics/assets/dashboard.css",

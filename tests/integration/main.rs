@@ -18,6 +18,7 @@ mod http_auth;
 mod http_serve;
 mod idempotency;
 mod kinds;
+mod learning;
 mod parser_never_panics;
 mod report;
 mod rollups;

@@ -14,6 +14,7 @@ pub struct Config {
     pub analytics: AnalyticsConfig,
     pub retention: RetentionConfig,
     pub server: ServerConfig,
+    pub learning: LearningSettings,
     /// Per-model prices overriding the built-in table, USD per million tokens.
     pub prices: BTreeMap<String, Price>,
 }
@@ -34,6 +35,47 @@ impl Default for AnalyticsConfig {
             enabled: true,
             monthly_budget: None,
             timeseries_days: 30,
+        }
+    }
+}
+
+/// `[learning]`: the rules of `docs/learning.md`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LearningSettings {
+    /// Longest gap between sessions that keeps a streak going.
+    pub grace_hours: f64,
+    /// Streak freezes a learner holds (0..=2).
+    pub freezes: u8,
+    /// Mastery score from which a topic counts as mastered.
+    pub mastered_at: f64,
+    /// Days after which a session's weight in mastery halves.
+    pub half_life_days: f64,
+    pub max_active_goals: usize,
+}
+
+impl Default for LearningSettings {
+    fn default() -> Self {
+        let defaults = tally_learning::LearningConfig::default();
+        LearningSettings {
+            grace_hours: defaults.grace.num_seconds() as f64 / 3600.0,
+            freezes: defaults.freezes,
+            mastered_at: defaults.mastered_at,
+            half_life_days: defaults.half_life_days,
+            max_active_goals: defaults.max_active_goals,
+        }
+    }
+}
+
+impl LearningSettings {
+    /// The settings as the learning tier takes them.
+    pub fn to_config(&self) -> tally_learning::LearningConfig {
+        tally_learning::LearningConfig {
+            grace: chrono::Duration::seconds((self.grace_hours * 3600.0).round() as i64),
+            freezes: self.freezes,
+            mastered_at: self.mastered_at,
+            half_life_days: self.half_life_days,
+            max_active_goals: self.max_active_goals,
         }
     }
 }
@@ -109,6 +151,15 @@ impl Config {
                 ));
             }
         }
+        if !(config.learning.grace_hours.is_finite() && config.learning.grace_hours >= 0.0) {
+            return bad(format!(
+                "learning.grace_hours must be a number >= 0, got {}",
+                config.learning.grace_hours
+            ));
+        }
+        if let Err(error) = config.learning.to_config().validate() {
+            return bad(format!("learning: {error}"));
+        }
         if config.analytics.timeseries_days == 0 {
             return bad("analytics.timeseries_days must be at least 1".to_owned());
         }
@@ -179,5 +230,23 @@ mod tests {
             negative,
             "config t: analytics.monthly_budget must be a number >= 0, got -5"
         );
+    }
+
+    #[test]
+    fn learning_settings_parse_and_ranges_are_checked() {
+        let config = Config::parse("[learning]\ngrace_hours = 48\nfreezes = 1\n", "t").unwrap();
+        let learning = config.learning.to_config();
+        assert_eq!(
+            (learning.grace, learning.freezes, learning.max_active_goals),
+            (chrono::Duration::hours(48), 1, 5)
+        );
+        let error = Config::parse("[learning]\nfreezes = 3\n", "t").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("freezes must be 0, 1 or 2, got 3"),
+            "{error}"
+        );
+        assert!(Config::parse("[learning]\ngrace_hours = -1\n", "t").is_err());
     }
 }

@@ -12,6 +12,8 @@ pub enum Error {
     Metrics(#[from] tally_metrics::Error),
     #[error(transparent)]
     Predict(#[from] tally_predict::Error),
+    #[error(transparent)]
+    Learning(#[from] tally_learning::Error),
     #[error("config {path}: {message}")]
     Config { path: String, message: String },
     #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]

@@ -28,21 +28,27 @@ mod export;
 mod filter;
 pub mod http;
 mod keys;
+mod learning;
 mod report;
 mod series;
 mod views;
 
 pub use analytics::Analytics;
-pub use config::{AnalyticsConfig, Config, Price, RetentionConfig, ServerConfig};
+pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
 pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
+pub use learning::{
+    LearnerAchievement, LearningAchievements, LearningMastery, LearningProgress, LearningStreak,
+};
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
 pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
     metric_names,
 };
+pub use tally_learning::goals::GoalProgress as LearningGoal;
+pub use tally_learning::progress::Period as LearningPeriod;
 pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
 pub use views::View;
 

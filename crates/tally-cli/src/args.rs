@@ -89,6 +89,12 @@ pub enum Command {
     /// A/B tests: create, assign, list, stop, analyze, power.
     #[command(subcommand)]
     Experiment(crate::experiment::ExperimentCommand),
+    /// Learning analytics: progress, streaks, topic mastery, learner time zones.
+    #[command(subcommand)]
+    Learning(crate::learning::LearningCommand),
+    /// Learning goals: create, list, update, pause, resume, abandon.
+    #[command(subcommand)]
+    Goals(crate::goals::GoalsCommand),
 }
 
 #[derive(Debug, Args)]

@@ -47,6 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forecast(args) => crate::series::forecast(&analytics, args),
         Command::Anomalies(args) => crate::series::anomalies(&analytics, args),
         Command::Experiment(command) => crate::experiment::run(&analytics, command),
+        Command::Learning(command) => crate::learning::run(&analytics, command),
+        Command::Goals(command) => crate::goals::run(&analytics, command),
     }
 }
 

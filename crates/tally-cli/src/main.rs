@@ -3,6 +3,8 @@
 mod args;
 mod commands;
 mod experiment;
+mod goals;
+mod learning;
 mod progress;
 mod render;
 mod series;

@@ -354,3 +354,101 @@ pub trait SeriesReader: Send + Sync {
     /// Any storage failure.
     fn raw_series(&self, query: &RawSeriesQuery<'_>) -> Result<Vec<RawSeriesRow>>;
 }
+
+/// One stored `session` event, as the learning tier reads it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LearningSession {
+    pub ts: DateTime<Utc>,
+    pub duration_us: i64,
+    pub exchanges: u64,
+    /// Average quality in [0, 1], when the event had one.
+    pub quality: Option<f64>,
+    /// Topic names, sorted.
+    pub topics: Vec<String>,
+}
+
+/// One stored `skill` event, as the learning tier reads it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkillInvocation {
+    pub ts: DateTime<Utc>,
+    pub skill: String,
+    pub completed: bool,
+    pub rating: Option<u8>,
+}
+
+/// A stored learning goal definition; its progress is computed from events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GoalRecord {
+    pub id: i64,
+    pub user: String,
+    /// `streak`, `sessions`, `exchanges`, `quality`, `topics` or `minutes`.
+    pub kind: String,
+    pub target: f64,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    /// `active`, `paused` or `abandoned`.
+    pub state: String,
+}
+
+/// Reads what learners did (`session`, `skill` events) and keeps their settings and goals.
+pub trait LearningReader: Send + Sync {
+    /// The sessions of `user` (in `project`, or all projects when `None`) at or before
+    /// `until` (all when `None`), oldest first.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn learning_sessions(
+        &self,
+        user: &str,
+        project: Option<&str>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<LearningSession>>;
+
+    /// The skill invocations of `user`, oldest first.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn skill_invocations(
+        &self,
+        user: &str,
+        project: Option<&str>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<SkillInvocation>>;
+
+    /// Every user with at least one session, by name.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn learners(&self, project: Option<&str>) -> Result<Vec<String>>;
+
+    /// The IANA time zone set for `user`, `None` when none was set.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn learner_time_zone(&self, user: &str) -> Result<Option<String>>;
+
+    /// Sets the IANA time zone of `user` (the caller validates the name).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()>;
+
+    /// Stores a new goal (its `id` is ignored) and returns its id.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn create_goal(&self, goal: &GoalRecord) -> Result<i64>;
+
+    /// The goals of `user`, oldest first.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn goals(&self, user: &str) -> Result<Vec<GoalRecord>>;
+
+    /// Replaces the stored goal with `goal.id`; `false` when there is none.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn update_goal(&self, goal: &GoalRecord) -> Result<bool>;
+}

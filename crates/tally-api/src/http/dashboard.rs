@@ -1,5 +1,5 @@
 //! The dashboard: `GET /analytics` (overview), `/analytics/tools`, `/analytics/agents`,
-//! `/analytics/experiments`.
+//! `/analytics/experiments`, `/analytics/learners`.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
 //! `?key=` on the page is kept in the tab's sessionStorage and sent as Bearer).
@@ -16,6 +16,7 @@ const OVERVIEW: &str = include_str!("dashboard/overview.html");
 const TOOLS: &str = include_str!("dashboard/tools.html");
 const AGENTS: &str = include_str!("dashboard/agents.html");
 const EXPERIMENTS: &str = include_str!("dashboard/experiments.html");
+const LEARNERS: &str = include_str!("dashboard/learners.html");
 const CSS: &str = include_str!("dashboard/dashboard.css");
 const JS: &str = include_str!("dashboard/dashboard.js");
 
@@ -94,6 +95,12 @@ pub fn routes() -> Vec<Route> {
             "The dashboard's experiments page: A/B tests, sample-ratio checks, verdicts",
             Produces::Html,
             get(html("experiments", "Experiments", EXPERIMENTS)),
+        ),
+        route(
+            "/analytics/learners",
+            "The dashboard's learner page: streak, goals with progress, achievements, weekly progress, topics",
+            Produces::Html,
+            get(html("learners", "Learners", LEARNERS)),
         ),
         route(
             "/analytics/assets/dashboard.css",

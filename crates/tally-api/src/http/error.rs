@@ -58,6 +58,23 @@ impl From<crate::Error> for ApiError {
     fn from(error: crate::Error) -> Self {
         match error {
             crate::Error::Filter(message) => ApiError::bad_request("bad_query", message),
+            crate::Error::Learning(error @ tally_learning::Error::InvalidGoal(_)) => {
+                ApiError::bad_request("bad_goal", error.to_string())
+            }
+            crate::Error::Learning(error @ tally_learning::Error::UnknownGoal { .. }) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_goal", error.to_string())
+            }
+            crate::Error::Learning(error @ tally_learning::Error::TooManyGoals { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "too_many_goals", error.to_string())
+            }
+            crate::Error::Learning(tally_learning::Error::UnknownTimeZone(name)) => {
+                ApiError::bad_request(
+                    "bad_time_zone",
+                    format!(
+                        "unknown time zone {name:?}: expected an IANA name such as Europe/Berlin"
+                    ),
+                )
+            }
             other => ApiError::internal(&other),
         }
     }

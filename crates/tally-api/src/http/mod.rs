@@ -12,6 +12,7 @@ mod error;
 mod experiments;
 mod export;
 mod ingest;
+mod learning;
 mod openapi;
 mod query;
 mod series;
@@ -126,6 +127,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(series::routes());
     routes.extend(ingest::routes());
     routes.extend(experiments::routes());
+    routes.extend(learning::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {
         method: Method::GET,

@@ -11,6 +11,7 @@ mod dictionary;
 mod experiments;
 mod export;
 mod keys;
+mod learning;
 mod quarantine;
 mod read;
 mod rollup_read;

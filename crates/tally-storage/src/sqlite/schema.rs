@@ -329,6 +329,27 @@ const MIGRATIONS: &[&str] = &[
         stopped_at INTEGER
     ) WITHOUT ROWID, STRICT;
     "#,
+    // 5: learner settings: the IANA time zone learning progress and streaks are
+    // counted in (UTC when a user has no row); learning goal definitions (their progress
+    // is computed from events). Times are epoch milliseconds; `state` is `active`,
+    // `paused` or `abandoned`.
+    r#"
+    CREATE TABLE learner_setting (
+        user TEXT PRIMARY KEY,
+        time_zone TEXT NOT NULL
+    ) WITHOUT ROWID, STRICT;
+    CREATE TABLE learning_goal (
+        id INTEGER PRIMARY KEY,
+        user TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        target REAL NOT NULL,
+        title TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        deadline INTEGER,
+        state TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX learning_goal_by_user ON learning_goal (user, id);
+    "#,
 ];
 
 /// The schema version this build writes.

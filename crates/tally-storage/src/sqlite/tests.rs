@@ -124,3 +124,79 @@ fn quarantine_keeps_raw_bytes_and_retry_resolves_atomically() {
     assert_eq!(store.quarantine_len().unwrap(), 0);
     assert_eq!(store.stats().unwrap().events, 1);
 }
+
+fn session(id: &str, user: &str, minute: u32, topics: &[&str]) -> Event {
+    Event {
+        id: Some(EventId::Given(id.to_owned())),
+        ts: Utc.with_ymd_and_hms(2026, 10, 1, 12, minute, 0).unwrap(),
+        project: "p1".to_owned(),
+        attrs: Default::default(),
+        body: EventBody::Session(tally_models::Session {
+            user_id: user.to_owned(),
+            duration_s: 60.0,
+            exchanges: 4,
+            quality: Some(0.5),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            quality_breakdown: Default::default(),
+        }),
+    }
+}
+
+#[test]
+fn learning_reads_one_users_sessions_with_topics_and_settings() {
+    use crate::LearningReader;
+    let (_dir, store) = open();
+    let events = [
+        session("s2", "ana", 2, &["rust", "algebra"]),
+        session("s1", "ana", 1, &[]),
+        session("s3", "bo", 3, &["rust"]),
+    ];
+    store
+        .write_batch(Batch {
+            events: &events,
+            ..Default::default()
+        })
+        .unwrap();
+    let sessions = store.learning_sessions("ana", None, None).unwrap();
+    let shape: Vec<(u32, Vec<String>, i64)> = sessions
+        .iter()
+        .map(|s| {
+            use chrono::Timelike;
+            (s.ts.minute(), s.topics.clone(), s.duration_us)
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (1, vec![], 60_000_000),
+            (2, vec!["algebra".to_owned(), "rust".to_owned()], 60_000_000)
+        ]
+    );
+    let until = Utc.with_ymd_and_hms(2026, 10, 1, 12, 1, 30).unwrap();
+    assert_eq!(
+        store
+            .learning_sessions("ana", None, Some(until))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .learning_sessions("ana", Some("p2"), None)
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        store.learning_sessions("nobody", None, None).unwrap().len(),
+        0
+    );
+    assert_eq!(store.learners(None).unwrap(), vec!["ana", "bo"]);
+    assert_eq!(store.learner_time_zone("ana").unwrap(), None);
+    store.set_learner_time_zone("ana", "Europe/Berlin").unwrap();
+    store.set_learner_time_zone("ana", "Asia/Tokyo").unwrap();
+    assert_eq!(
+        store.learner_time_zone("ana").unwrap().as_deref(),
+        Some("Asia/Tokyo")
+    );
+}

@@ -533,6 +533,65 @@ async function loadExperiments() {
     : el("section", { class: "panel" }, el("h2", {}, list.data[i].key), el("div", { class: "na" }, result.data?.error?.message || "not available"))));
 }
 
+async function loadLearners() {
+  const select = document.getElementById("learner");
+  const list = await api("learning/learners", false);
+  const names = list.ok ? list.data.learners : [];
+  const wanted = new URLSearchParams(window.location.search).get("user") || select.value || names[0];
+  select.replaceChildren(...names.map((n) => el("option", { value: n }, n)));
+  if (!names.length) {
+    document.getElementById("learner-streak").replaceChildren(el("div", { class: "na" }, "no learners yet: send session events"));
+    return;
+  }
+  select.value = names.includes(wanted) ? wanted : names[0];
+  const user = encodeURIComponent(select.value);
+  const [streak, goals, achievements, progress, mastery] = await Promise.all([
+    api("learning/users/" + user + "/streak", false),
+    api("learning/users/" + user + "/goals", false),
+    api("learning/users/" + user + "/achievements", false),
+    api("learning/progress?period=week&user=" + user, false),
+    api("learning/users/" + user + "/mastery", false),
+  ]);
+  const streakBox = document.getElementById("learner-streak");
+  if (streak.ok) {
+    const s = streak.data;
+    streakBox.replaceChildren(el("p", { "data-streak": String(s.current_days) },
+      "current streak " + s.current_days + " days · longest " + s.longest_days + " days · last active " + (s.last_active_date || "never") + (s.at_risk ? " · at risk" : "")));
+  } else notAvailable(streakBox, streak);
+  const goalsBox = document.getElementById("learner-goals");
+  if (goals.ok) table(goalsBox, goals.data, [
+    { key: "title", title: "Goal" },
+    { key: "kind", title: "Type" },
+    { key: "percent", title: "Progress", render: (g) => el("progress", { max: "100", value: String(g.percent) }, fmtInt(g.percent) + "%") },
+    { key: "value", title: "Value", num: true, render: (g) => fmtInt(g.value) + " / " + fmtInt(g.target) },
+    { key: "status", title: "Status" },
+  ], "learner-goals"); else notAvailable(goalsBox, goals);
+  const achBox = document.getElementById("learner-achievements");
+  if (achievements.ok) table(achBox, achievements.data.achievements, [
+    { key: "name", title: "Achievement" },
+    { key: "category", title: "Category" },
+    { key: "points", title: "Points", num: true },
+    { key: "rarity", title: "Rarity", render: (a) => a.rarity || "–" },
+    { key: "unlocked_at", title: "Unlocked", render: (a) => a.unlocked_at.slice(0, 10) },
+  ], "learner-achievements"); else notAvailable(achBox, achievements);
+  const progressBox = document.getElementById("learner-progress");
+  if (progress.ok) table(progressBox, progress.data.periods, [
+    { key: "label", title: "Week" },
+    { key: "sessions", title: "Sessions", num: true },
+    { key: "exchanges", title: "Exchanges", num: true },
+    { key: "minutes", title: "Minutes", num: true, render: (p) => fmtInt(p.minutes) },
+    { key: "average_quality", title: "Quality", num: true, render: (p) => p.average_quality == null ? "–" : Number(p.average_quality).toFixed(2) },
+  ], "learner-progress"); else notAvailable(progressBox, progress);
+  const masteryBox = document.getElementById("learner-mastery");
+  if (mastery.ok) table(masteryBox, mastery.data.topics, [
+    { key: "topic", title: "Topic" },
+    { key: "score", title: "Score", num: true, render: (t) => Number(t.score).toFixed(2) },
+    { key: "level", title: "Level" },
+    { key: "interactions", title: "Sessions", num: true },
+    { key: "share", title: "Share", num: true, render: (t) => fmtPct(t.share) },
+  ], "learner-mastery"); else notAvailable(masteryBox, mastery);
+}
+
 async function download(kind) {
   const response = await fetch(API + "export/" + kind + filterQuery(), { headers: headers() });
   if (!response.ok) {
@@ -555,6 +614,7 @@ async function refresh() {
   if (page === "tools") await loadTools();
   else if (page === "agents") await loadAgents();
   else if (page === "experiments") await loadExperiments();
+  else if (page === "learners") await loadLearners();
   else await loadOverview();
   document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   document.body.dataset.loaded = "true";
@@ -576,6 +636,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const ex = (id, kind) => { const b = document.getElementById(id); if (b) b.addEventListener("click", () => download(kind)); };
   ex("export-json", "json");
   ex("export-csv", "csv");
+  const learner = document.getElementById("learner");
+  if (learner) learner.addEventListener("change", () => {
+    history.replaceState(null, "", window.location.pathname + "?user=" + encodeURIComponent(learner.value));
+    loadLearners();
+  });
   const metric = document.getElementById("series-metric");
   if (metric) metric.addEventListener("change", loadSeries);
   setInterval(() => { if (document.getElementById("f-refresh").checked) refresh(); }, REFRESH_MS);

@@ -1,0 +1,335 @@
+//! The learning routes under `/api/analytics/learning/...`: learners, progress, and one
+//! learner's streak, topic mastery, goals, achievements and insights, each answered as of `?at=`
+//! (default now).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::Access;
+use super::error::ApiError;
+use super::{AppState, Param, Produces, Route};
+use crate::{LearningPeriod, parse_instant};
+
+const USER: Param = Param {
+    name: "user",
+    in_path: true,
+    description: "the learner's user id",
+};
+
+const AT: Param = Param {
+    name: "at",
+    in_path: false,
+    description: "answer as of this instant (RFC 3339) or the end of this day (YYYY-MM-DD); default now",
+};
+
+const LEARNER_PARAMS: &[Param] = &[USER, AT];
+
+const PROGRESS_PARAMS: &[Param] = &[
+    Param {
+        name: "user",
+        in_path: false,
+        description: "one learner (default: every learner)",
+    },
+    Param {
+        name: "period",
+        in_path: false,
+        description: "day, week (ISO) or month, in the learner's time zone (default week)",
+    },
+    AT,
+];
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/learners".into(),
+            access: Access::Read,
+            summary: "Every user with at least one session: {\"learners\": [user, ...]}".into(),
+            params: &[],
+            produces: Produces::Json("Learners"),
+            body: None,
+            handler: get(learners),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/progress".into(),
+            access: Access::Read,
+            summary: "Sessions, exchanges, minutes, average quality and topics, overall and per local day, ISO week or month".into(),
+            params: PROGRESS_PARAMS,
+            produces: Produces::Json("LearningProgress"),
+            body: None,
+            handler: get(progress),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/streak".into(),
+            access: Access::Read,
+            summary: "A learner's current and longest streak in days, with the grace period and freezes".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearningStreak"),
+            body: None,
+            handler: get(streak),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/mastery".into(),
+            access: Access::Read,
+            summary: "A learner's mastery score, level and share per topic".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearningMastery"),
+            body: None,
+            handler: get(mastery),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/goals".into(),
+            access: Access::Read,
+            summary: "A learner's goals with progress, milestones and status".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearningGoal[]"),
+            body: None,
+            handler: get(goals),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/analytics/learning/users/{user}/goals/create".into(),
+            access: Access::Ingest,
+            summary: "Set a goal: {\"kind\": streak|sessions|exchanges|quality|topics|minutes, \"target\", \"title\"?, \"deadline\"?}".into(),
+            params: &[USER],
+            produces: Produces::Json("LearningGoal"),
+            body: Some("a JSON object with kind and target"),
+            handler: post(create_goal),
+        },
+        Route {
+            method: Method::POST,
+            path: "/api/analytics/learning/users/{user}/goals/{id}/update".into(),
+            access: Access::Ingest,
+            summary: "Change a goal: any of \"target\", \"title\", \"deadline\", \"state\" (active, paused, abandoned)".into(),
+            params: &[
+                USER,
+                Param {
+                    name: "id",
+                    in_path: true,
+                    description: "the goal id",
+                },
+            ],
+            produces: Produces::Json("LearningGoal"),
+            body: Some("a JSON object with the fields to change"),
+            handler: post(update_goal),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/achievements".into(),
+            access: Access::Read,
+            summary: "A learner's unlocked achievements with points and rarity, and the next ones within reach".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearningAchievements"),
+            body: None,
+            handler: get(achievements),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/insights".into(),
+            access: Access::Read,
+            summary: "Findings about a learner, most urgent first, with the numbers that triggered them".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearnerInsight[]"),
+            body: None,
+            handler: get(insights),
+        },
+    ]
+}
+
+type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+fn pairs(query: QueryPairs) -> Result<Vec<(String, String)>, ApiError> {
+    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    Ok(pairs)
+}
+
+fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, v)| k == name && !v.is_empty())
+        .map(|(_, v)| v.as_str())
+}
+
+fn at(pairs: &[(String, String)]) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    value(pairs, "at")
+        .map(|text| parse_instant(text, "at", true))
+        .transpose()
+        .map_err(ApiError::from)
+}
+
+async fn blocking<T: serde::Serialize + Send + 'static>(
+    state: &AppState,
+    call: impl FnOnce(&crate::Analytics) -> crate::Result<T> + Send + 'static,
+) -> Result<Json<Value>, ApiError> {
+    let analytics = state.analytics.clone();
+    let value = tokio::task::spawn_blocking(move || call(&analytics)).await??;
+    Ok(Json(serde_json::to_value(value)?))
+}
+
+async fn learners(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    blocking(&state, |analytics| {
+        Ok(serde_json::json!({ "learners": analytics.learners()? }))
+    })
+    .await
+}
+
+async fn progress(
+    State(state): State<AppState>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let pairs = pairs(query)?;
+    let period = match value(&pairs, "period").unwrap_or("week") {
+        "day" => LearningPeriod::Day,
+        "week" => LearningPeriod::IsoWeek,
+        "month" => LearningPeriod::Month,
+        other => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!("period must be day, week or month, got {other:?}"),
+            ));
+        }
+    };
+    let user = value(&pairs, "user").map(str::to_owned);
+    let at = at(&pairs)?;
+    blocking(&state, move |analytics| {
+        analytics.learning_progress(user.as_deref(), period, at)
+    })
+    .await
+}
+
+async fn streak(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| {
+        analytics.learning_streak(&user, at)
+    })
+    .await
+}
+
+async fn mastery(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| {
+        analytics.learning_mastery(&user, at)
+    })
+    .await
+}
+
+async fn goals(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| analytics.learning_goals(&user, at)).await
+}
+
+async fn achievements(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| {
+        analytics.learning_achievements(&user, at)
+    })
+    .await
+}
+
+async fn insights(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(&state, move |analytics| {
+        analytics.learning_insights(&user, at)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewGoal {
+    kind: String,
+    target: f64,
+    title: Option<String>,
+    deadline: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoalChange {
+    target: Option<f64>,
+    title: Option<String>,
+    deadline: Option<String>,
+    state: Option<String>,
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("bad_goal", e.to_string()))
+}
+
+fn deadline(text: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    text.map(|t| parse_instant(t, "deadline", true))
+        .transpose()
+        .map_err(ApiError::from)
+}
+
+async fn create_goal(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let goal: NewGoal = body(&bytes)?;
+    let due = deadline(goal.deadline.as_deref())?;
+    blocking(&state, move |analytics| {
+        analytics.create_learning_goal(&user, &goal.kind, goal.target, goal.title, due)
+    })
+    .await
+}
+
+async fn update_goal(
+    State(state): State<AppState>,
+    Path((user, id)): Path<(String, i64)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let change: GoalChange = body(&bytes)?;
+    if let Some(state) = change.state.as_deref() {
+        if !["active", "paused", "abandoned"].contains(&state) {
+            return Err(ApiError::bad_request(
+                "bad_goal",
+                format!("state must be active, paused or abandoned, got {state:?}"),
+            ));
+        }
+    }
+    let due = deadline(change.deadline.as_deref())?;
+    blocking(&state, move |analytics| {
+        let mut goal =
+            analytics.update_learning_goal(&user, id, change.target, change.title, due)?;
+        if let Some(state) = change.state.as_deref() {
+            if state != goal.goal.state {
+                goal = analytics.set_learning_goal_state(&user, id, state)?;
+            }
+        }
+        Ok(goal)
+    })
+    .await
+}

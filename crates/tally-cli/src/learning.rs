@@ -1,0 +1,265 @@
+//! `tally learning`: a learner's progress, streak, topic mastery, goals, achievements and
+//! insights, answered as of an instant, and the learner's time zone setting.
+
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use tally_api::{Analytics, LearningPeriod, parse_instant};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PeriodArg {
+    Day,
+    Week,
+    Month,
+}
+
+impl From<PeriodArg> for LearningPeriod {
+    fn from(period: PeriodArg) -> Self {
+        match period {
+            PeriodArg::Day => LearningPeriod::Day,
+            PeriodArg::Week => LearningPeriod::IsoWeek,
+            PeriodArg::Month => LearningPeriod::Month,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LearningCommand {
+    /// Sessions, exchanges, quality, minutes and topics, overall and per period.
+    Progress {
+        /// One learner (default: every learner).
+        #[arg(long)]
+        user: Option<String>,
+        /// Periods to cut progress into, in the learner's time zone (ISO weeks).
+        #[arg(long, value_enum, default_value = "week")]
+        period: PeriodArg,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Current and longest streak in days, with the grace period and freezes.
+    Streak {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mastery score and level per topic, and the topic distribution.
+    Mastery {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A learner's goals with progress, milestones and status (see `tally goals`).
+    Goals {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unlocked achievements with points and rarity, and the next ones within reach.
+    Achievements {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Findings about the learner, most urgent first, with the numbers behind them.
+    Insights {
+        #[arg(long)]
+        user: String,
+        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the IANA time zone a learner's days are counted in (UTC until set).
+    TimeZone {
+        #[arg(long)]
+        user: String,
+        /// An IANA name such as Europe/Berlin.
+        zone: String,
+    },
+}
+
+fn at(text: Option<String>) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    Ok(text.map(|t| parse_instant(&t, "--at", true)).transpose()?)
+}
+
+fn quality(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |q| format!("{q:.2}"))
+}
+
+pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        LearningCommand::Progress {
+            user,
+            period,
+            at: when,
+            json,
+        } => {
+            let progress =
+                analytics.learning_progress(user.as_deref(), period.into(), at(when)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&progress)?);
+            } else {
+                let o = &progress.overall;
+                println!(
+                    "{} ({} learners, days in {}): {} sessions, {} exchanges, {:.0} min, quality {}, {} topics",
+                    progress.user.as_deref().unwrap_or("all learners"),
+                    progress.learners,
+                    progress.time_zone,
+                    o.sessions,
+                    o.exchanges,
+                    o.minutes,
+                    quality(o.average_quality),
+                    o.topics
+                );
+                for p in &progress.periods {
+                    println!(
+                        "  {:<10}  {:>5} sessions  {:>6} exchanges  {:>7.0} min  quality {}",
+                        p.label,
+                        p.totals.sessions,
+                        p.totals.exchanges,
+                        p.totals.minutes,
+                        quality(p.totals.average_quality)
+                    );
+                }
+            }
+        }
+        LearningCommand::Streak {
+            user,
+            at: when,
+            json,
+        } => {
+            let streak = analytics.learning_streak(&user, at(when)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&streak)?);
+            } else {
+                let s = &streak.streak;
+                println!(
+                    "{}: current {} days, longest {} days, last active {}{}",
+                    streak.user,
+                    s.current_days,
+                    s.longest_days,
+                    s.last_active_date
+                        .map_or_else(|| "never".to_owned(), |d| d.to_string()),
+                    if s.at_risk { " (at risk)" } else { "" }
+                );
+            }
+        }
+        LearningCommand::Mastery {
+            user,
+            at: when,
+            json,
+        } => {
+            let mastery = analytics.learning_mastery(&user, at(when)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&mastery)?);
+            } else {
+                for t in &mastery.topics {
+                    println!(
+                        "{:<24} {:.2} {:<12} {:>5} sessions {:>5.1} %{}",
+                        t.topic,
+                        t.score,
+                        format!("{:?}", t.level).to_lowercase(),
+                        t.interactions,
+                        t.share * 100.0,
+                        if t.mastered { "  mastered" } else { "" }
+                    );
+                }
+            }
+        }
+        LearningCommand::Goals {
+            user,
+            at: when,
+            json,
+        } => {
+            let goals = analytics.learning_goals(&user, at(when)?)?;
+            crate::goals::print(&goals, json)?;
+        }
+        LearningCommand::Achievements {
+            user,
+            at: when,
+            json,
+        } => {
+            let report = analytics.learning_achievements(&user, at(when)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "{}: {} of {} achievements, {} points",
+                    report.user, report.unlocked, report.total, report.points
+                );
+                let rarity = |a: &tally_api::LearnerAchievement| {
+                    a.rarity
+                        .map_or_else(String::new, |r| format!("{r:?}").to_lowercase())
+                };
+                for a in &report.achievements {
+                    let e = &a.earned;
+                    println!(
+                        "  {:<20} {:>4} pts  {}  {}",
+                        e.achievement.name,
+                        e.achievement.points,
+                        e.unlocked_at
+                            .map(|t| t.format("%Y-%m-%d").to_string())
+                            .unwrap_or_default(),
+                        rarity(a)
+                    );
+                }
+                for a in &report.next {
+                    println!(
+                        "  next: {:<14} {:>5.1} %  ({})",
+                        a.earned.achievement.name,
+                        a.earned.percent,
+                        a.earned.achievement.description
+                    );
+                }
+            }
+        }
+        LearningCommand::Insights {
+            user,
+            at: when,
+            json,
+        } => {
+            let insights = analytics.learning_insights(&user, at(when)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&insights)?);
+            } else {
+                for i in &insights {
+                    println!(
+                        "[{:?}] {}: {} ({}; confidence {:.2})",
+                        i.priority, i.title, i.description, i.recommendation, i.confidence
+                    );
+                }
+            }
+        }
+        LearningCommand::TimeZone { user, zone } => {
+            analytics.set_learner_time_zone(&user, &zone)?;
+            println!("{user}: days counted in {zone}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

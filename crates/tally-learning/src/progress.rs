@@ -1,0 +1,123 @@
+//! Progress: totals of sessions, exchanges, quality, minutes and topics, overall and per
+//! local day, ISO week or month.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Days, NaiveDate};
+use chrono_tz::Tz;
+use serde::Serialize;
+use tally_storage::LearningSession;
+
+/// Totals over a set of sessions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub sessions: u64,
+    pub exchanges: u64,
+    /// Mean of the sessions' quality, over the sessions that reported one.
+    pub average_quality: Option<f64>,
+    pub minutes: f64,
+    /// Distinct topics.
+    pub topics: u64,
+}
+
+/// Sums `sessions`.
+pub fn totals<'a>(sessions: impl IntoIterator<Item = &'a LearningSession>) -> Totals {
+    let mut out = Totals {
+        sessions: 0,
+        exchanges: 0,
+        average_quality: None,
+        minutes: 0.0,
+        topics: 0,
+    };
+    let (mut quality_sum, mut quality_n) = (0.0, 0u64);
+    let mut topics = BTreeSet::new();
+    for s in sessions {
+        out.sessions += 1;
+        out.exchanges += s.exchanges;
+        out.minutes += s.duration_us as f64 / 60e6;
+        if let Some(q) = s.quality {
+            quality_sum += q;
+            quality_n += 1;
+        }
+        topics.extend(s.topics.iter().map(String::as_str));
+    }
+    out.average_quality = (quality_n > 0).then(|| quality_sum / quality_n as f64);
+    out.topics = topics.len() as u64;
+    out
+}
+
+/// The length of the periods progress is cut into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Day,
+    /// ISO 8601 weeks, Monday to Sunday.
+    IsoWeek,
+    Month,
+}
+
+impl Period {
+    /// The first local day of the period holding `day`.
+    pub fn start(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => day,
+            Period::IsoWeek => day
+                .checked_sub_days(Days::new(u64::from(day.weekday().num_days_from_monday())))
+                .unwrap_or(day),
+            Period::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    /// The period's name: `2026-10-05`, `2026-W41`, `2026-10`.
+    pub fn label(self, start: NaiveDate) -> String {
+        match self {
+            Period::Day => start.to_string(),
+            Period::IsoWeek => {
+                let week = start.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+            Period::Month => format!("{}-{:02}", start.year(), start.month()),
+        }
+    }
+}
+
+/// Progress in one period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodProgress {
+    pub label: String,
+    /// The period's first local day.
+    pub start: NaiveDate,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// Progress per period, oldest first, periods without sessions left out; days are local
+/// days in `zone`.
+pub fn by_period(sessions: &[LearningSession], zone: Tz, period: Period) -> Vec<PeriodProgress> {
+    by_local_day(
+        sessions
+            .iter()
+            .map(|s| (s.ts.with_timezone(&zone).date_naive(), s)),
+        period,
+    )
+}
+
+/// Progress per period of sessions already placed on their learner's local day (so that
+/// learners in different time zones can be summed), oldest first.
+pub fn by_local_day<'a>(
+    sessions: impl IntoIterator<Item = (NaiveDate, &'a LearningSession)>,
+    period: Period,
+) -> Vec<PeriodProgress> {
+    let mut groups: BTreeMap<NaiveDate, Vec<&LearningSession>> = BTreeMap::new();
+    for (day, s) in sessions {
+        groups.entry(period.start(day)).or_default().push(s);
+    }
+    groups
+        .into_iter()
+        .map(|(start, group)| PeriodProgress {
+            label: period.label(start),
+            start,
+            totals: totals(group),
+        })
+        .collect()
+}

@@ -1,0 +1,512 @@
+//! Learning analytics end to end: streaks and progress over the demo data through the real
+//! `tally` command, and the same answers whatever order or how often events arrive.
+
+use serde_json::Value;
+
+use crate::support::TestDb;
+
+fn json(output: &std::process::Output) -> Value {
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Longest run of consecutive calendar days among sorted `YYYY-MM-DD` labels.
+fn plain_longest_run(days: &[chrono::NaiveDate]) -> u64 {
+    let (mut best, mut run) = (0, 0);
+    for (i, day) in days.iter().enumerate() {
+        run = if i > 0 && (*day - days[i - 1]).num_days() == 1 {
+            run + 1
+        } else {
+            1
+        };
+        best = best.max(run);
+    }
+    best
+}
+
+#[test]
+fn demo_learners_have_sensible_streaks_and_progress() {
+    let db = TestDb::new();
+    let demo = db.tally(&["demo", "--events", "4000", "--days", "30", "--json"]);
+    assert!(demo.status.success(), "{demo:?}");
+    let all = json(&db.tally(&["learning", "progress", "--period", "month", "--json"]));
+    let learners = all["learners"].as_u64().unwrap();
+    assert!(learners >= 6, "{all}");
+    let mut longest_seen = 0;
+    let mut broken_or_shorter = 0;
+    let mut session_sum = 0;
+    for i in 1..=learners {
+        let user = format!("learner-{i:03}");
+        let daily = json(&db.tally(&[
+            "learning", "progress", "--user", &user, "--period", "day", "--json",
+        ]));
+        session_sum += daily["overall"]["sessions"].as_u64().unwrap();
+        let days: Vec<chrono::NaiveDate> = daily["periods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["label"].as_str().unwrap().parse().unwrap())
+            .collect();
+        let streak = json(&db.tally(&["learning", "streak", "--user", &user, "--json"]));
+        let longest = streak["longest_days"].as_u64().unwrap();
+        let current = streak["current_days"].as_u64().unwrap();
+        // Grace and freezes only ever join runs: at least the plain calendar run, at most
+        // the active days.
+        assert!(longest >= plain_longest_run(&days), "{user}: {streak}");
+        assert!(longest <= days.len() as u64, "{user}: {streak}");
+        assert!(current <= longest, "{user}: {streak}");
+        assert_eq!(
+            streak["last_active_date"].as_str(),
+            days.last().map(|d| d.to_string()).as_deref()
+        );
+        let achievements =
+            json(&db.tally(&["learning", "achievements", "--user", &user, "--json"]));
+        let holds = |id: &str| {
+            achievements["achievements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["id"] == id && a["rarity"].is_string())
+        };
+        assert_eq!(holds("streak_7"), longest >= 7, "{user}: {achievements}");
+        assert_eq!(holds("sessions_1"), !days.is_empty());
+        longest_seen = longest_seen.max(longest);
+        broken_or_shorter += u64::from(longest < 25);
+    }
+    assert_eq!(session_sum, all["overall"]["sessions"].as_u64().unwrap());
+    // The demo has a learner practising almost daily, and others with gaps or drop-outs.
+    assert!(longest_seen >= 25, "longest {longest_seen}");
+    assert!(broken_or_shorter >= 1);
+}
+
+fn session(user: &str, id: usize, ts: &str, quality: f64, topic: &str) -> String {
+    format!(
+        r#"{{"kind":"session","id":"s{id}","ts":"{ts}","user_id":"{user}","duration_s":600,"exchanges":5,"quality":{quality},"topics":["{topic}"]}}"#
+    )
+}
+
+#[test]
+fn streaks_and_mastery_do_not_depend_on_arrival_order_or_repeats() {
+    let lines: Vec<String> = [
+        "2026-10-01T09:00:00Z",
+        "2026-10-02T09:00:00Z",
+        "2026-10-03T21:00:00Z",
+        "2026-10-06T09:00:00Z",
+        "2026-10-10T09:00:00Z",
+        "2026-10-11T09:00:00Z",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, ts)| session("ana", i, ts, 0.9, "algebra"))
+    .collect();
+    let in_order = TestDb::new();
+    in_order.ingest("a.jsonl", lines.join("\n"));
+    let shuffled = TestDb::new();
+    let mut reversed = lines.clone();
+    reversed.reverse();
+    shuffled.ingest("b.jsonl", reversed[..3].join("\n"));
+    shuffled.ingest("c.jsonl", reversed.join("\n"));
+    shuffled.ingest("d.jsonl", lines.join("\n"));
+    for question in [
+        vec![
+            "learning",
+            "achievements",
+            "--user",
+            "ana",
+            "--at",
+            "2026-10-12",
+            "--json",
+        ],
+        vec![
+            "learning",
+            "streak",
+            "--user",
+            "ana",
+            "--at",
+            "2026-10-11",
+            "--json",
+        ],
+        vec![
+            "learning",
+            "streak",
+            "--user",
+            "ana",
+            "--at",
+            "2026-10-05",
+            "--json",
+        ],
+        vec![
+            "learning",
+            "mastery",
+            "--user",
+            "ana",
+            "--at",
+            "2026-10-12",
+            "--json",
+        ],
+        vec![
+            "learning",
+            "progress",
+            "--user",
+            "ana",
+            "--at",
+            "2026-10-12",
+            "--json",
+        ],
+    ] {
+        assert_eq!(
+            json(&in_order.tally(&question)),
+            json(&shuffled.tally(&question)),
+            "{question:?}"
+        );
+    }
+    let achievements = json(&in_order.tally(&[
+        "learning",
+        "achievements",
+        "--user",
+        "ana",
+        "--at",
+        "2026-10-12",
+        "--json",
+    ]));
+    let unlocked: Vec<(&str, &str)> = achievements["achievements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap(),
+                a["unlocked_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unlocked,
+        [
+            ("sessions_1", "2026-10-01T09:00:00Z"),
+            ("excellent_1", "2026-10-01T09:00:00Z"),
+            ("streak_3", "2026-10-03T21:00:00Z"),
+        ],
+        "{achievements}"
+    );
+    // 1, 2, 3 October; 4 and 5 missed and bridged by the two freezes; 6 October; then
+    // three missed days break it. As of 11 October: current 2 (10, 11), longest 4.
+    let streak = json(&in_order.tally(&[
+        "learning",
+        "streak",
+        "--user",
+        "ana",
+        "--at",
+        "2026-10-11",
+        "--json",
+    ]));
+    assert_eq!(
+        (
+            streak["current_days"].as_u64(),
+            streak["longest_days"].as_u64()
+        ),
+        (Some(2), Some(4)),
+        "{streak}"
+    );
+}
+
+#[test]
+fn learning_rules_come_from_the_config_file() {
+    let db = TestDb::new();
+    db.ingest(
+        "s.jsonl",
+        [
+            session("eve", 1, "2026-10-01T09:00:00Z", 0.5, "sql"),
+            session("eve", 2, "2026-10-03T09:00:00Z", 0.5, "sql"),
+        ]
+        .join("\n"),
+    );
+    let ask = |extra: &[&str]| {
+        let mut args = extra.to_vec();
+        args.extend([
+            "learning",
+            "streak",
+            "--user",
+            "eve",
+            "--at",
+            "2026-10-03",
+            "--json",
+        ]);
+        json(&db.tally(&args))["longest_days"].as_u64()
+    };
+    // 48 h apart with 2 October missed: a freeze bridges it by default.
+    assert_eq!(ask(&[]), Some(2));
+    let strict = db.dir.path().join("strict.toml");
+    std::fs::write(&strict, "[learning]\nfreezes = 0\n").unwrap();
+    assert_eq!(ask(&["--config", strict.to_str().unwrap()]), Some(1));
+    let lenient = db.dir.path().join("lenient.toml");
+    std::fs::write(&lenient, "[learning]\nfreezes = 0\ngrace_hours = 48\n").unwrap();
+    assert_eq!(ask(&["--config", lenient.to_str().unwrap()]), Some(2));
+}
+
+#[test]
+fn a_learners_time_zone_moves_their_days() {
+    let db = TestDb::new();
+    // 23:30 and 00:30 UTC: two days in UTC, one evening in New York.
+    db.ingest(
+        "s.jsonl",
+        [
+            session("bo", 1, "2026-10-01T23:30:00Z", 0.5, "sql"),
+            session("bo", 2, "2026-10-02T00:30:00Z", 0.5, "sql"),
+        ]
+        .join("\n"),
+    );
+    let ask = [
+        "learning",
+        "streak",
+        "--user",
+        "bo",
+        "--at",
+        "2026-10-02T01:00:00Z",
+        "--json",
+    ];
+    assert_eq!(json(&db.tally(&ask))["longest_days"].as_u64(), Some(2));
+    let set = db.tally(&["learning", "time-zone", "--user", "bo", "America/New_York"]);
+    assert!(set.status.success(), "{set:?}");
+    let streak = json(&db.tally(&ask));
+    assert_eq!(streak["longest_days"].as_u64(), Some(1), "{streak}");
+    assert_eq!(streak["time_zone"].as_str(), Some("America/New_York"));
+    let bad = db.tally(&["learning", "time-zone", "--user", "bo", "Mars/Olympus"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("unknown time zone \"Mars/Olympus\""),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn http_routes_answer_like_the_command() {
+    // Recent sessions, sent over HTTP: the server validates against the real clock and
+    // its retention job deletes raw rows older than 30 days.
+    let server = crate::support::TestServer::start();
+    let now = chrono::Utc::now();
+    let day = |n: i64| {
+        (now - chrono::Duration::days(n)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let lines = [
+        session("cy", 1, &day(2), 0.8, "rust"),
+        session("cy", 2, &day(1), 1.0, "rust"),
+    ]
+    .join("\n");
+    let http = &server.http;
+    assert_eq!(http.post("/api/analytics/events", None, &lines).status, 200);
+    let learners = http.get("/api/analytics/learning/learners", None);
+    assert_eq!(learners.status, 200);
+    assert_eq!(learners.json()["learners"], serde_json::json!(["cy"]));
+    let at = day(0);
+    let streak = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/streak?at={at}"),
+            None,
+        )
+        .json();
+    let command = json(
+        &server
+            .db
+            .tally(&["learning", "streak", "--user", "cy", "--at", &at, "--json"]),
+    );
+    assert_eq!(streak, command);
+    assert_eq!(streak["current_days"].as_u64(), Some(2), "{streak}");
+    let progress = http
+        .get(
+            &format!("/api/analytics/learning/progress?user=cy&period=day&at={at}"),
+            None,
+        )
+        .json();
+    assert_eq!(
+        progress["overall"]["sessions"].as_u64(),
+        Some(2),
+        "{progress}"
+    );
+    assert_eq!(progress["periods"].as_array().unwrap().len(), 2);
+    let mastery = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/mastery?at={at}"),
+            None,
+        )
+        .json();
+    assert_eq!(mastery["topics"][0]["topic"], "rust");
+    assert_eq!(mastery["topics"][0]["interactions"].as_u64(), Some(2));
+    let achievements = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/achievements?at={at}"),
+            None,
+        )
+        .json();
+    assert_eq!(achievements["unlocked"].as_u64(), Some(2), "{achievements}");
+    assert_eq!(achievements["achievements"][0]["rarity"], "common");
+    let goals = http
+        .get("/api/analytics/learning/users/cy/goals", None)
+        .json();
+    assert_eq!(goals, serde_json::json!([]));
+    let insights = http
+        .get(
+            &format!("/api/analytics/learning/users/cy/insights?at={at}"),
+            None,
+        )
+        .json();
+    let command = json(&server.db.tally(&[
+        "learning", "insights", "--user", "cy", "--at", &at, "--json",
+    ]));
+    assert_eq!(insights, command);
+    // Two achievements unlocked this week.
+    assert_eq!(
+        insights
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "milestone_reached")
+            .count(),
+        2,
+        "{insights}"
+    );
+    let goal = http.post(
+        "/api/analytics/learning/users/cy/goals/create",
+        None,
+        r#"{"kind": "sessions", "target": 5, "deadline": "2099-01-01"}"#,
+    );
+    assert_eq!(goal.status, 200);
+    let id = goal.json()["id"].as_i64().unwrap();
+    let paused = http
+        .post(
+            &format!("/api/analytics/learning/users/cy/goals/{id}/update"),
+            None,
+            r#"{"state": "paused", "target": 6}"#,
+        )
+        .json();
+    assert_eq!(
+        (paused["status"].as_str(), paused["target"].as_f64()),
+        (Some("paused"), Some(6.0)),
+        "{paused}"
+    );
+    let listed = http
+        .get("/api/analytics/learning/users/cy/goals", None)
+        .json();
+    assert_eq!(listed[0]["status"], "paused");
+    let missing = http.post(
+        "/api/analytics/learning/users/cy/goals/999/update",
+        None,
+        "{}",
+    );
+    assert_eq!(missing.status, 404);
+    let invalid = http.post(
+        "/api/analytics/learning/users/cy/goals/create",
+        None,
+        r#"{"kind": "pages", "target": 1}"#,
+    );
+    assert_eq!(invalid.status, 400);
+    let bad = http.get("/api/analytics/learning/progress?period=year", None);
+    assert_eq!(bad.status, 400);
+}
+
+#[test]
+fn goal_lifecycle_through_the_command() {
+    let db = TestDb::new();
+    let ok = |args: &[&str]| {
+        let out = db.tally(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out
+    };
+    let created = json(&ok(&[
+        "goals", "create", "--user", "dee", "--type", "sessions", "--target", "4", "--json",
+    ]));
+    let id = created[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(created[0]["status"], "active");
+    assert_eq!(created[0]["value"].as_f64(), Some(0.0));
+    // Sessions after the goal was set count towards it (sent with the real clock).
+    let now = chrono::Utc::now();
+    let at = |minutes: i64| {
+        (now + chrono::Duration::minutes(minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let lines: Vec<String> = (1..=3)
+        .map(|i| session("dee", 100 + i as usize, &at(i), 0.7, "rust"))
+        .collect();
+    let file = db.dir.path().join("s.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    ok(&["ingest", file.to_str().unwrap()]);
+    let listed = json(&ok(&[
+        "goals",
+        "list",
+        "--user",
+        "dee",
+        "--at",
+        &at(10),
+        "--json",
+    ]));
+    assert_eq!(listed[0]["value"].as_f64(), Some(3.0), "{listed}");
+    assert_eq!(listed[0]["milestones"], serde_json::json!([25, 50, 75]));
+    assert_eq!(listed[0]["status"], "active");
+    // Lowering the target completes it at the session that reached it.
+    let updated = json(&ok(&[
+        "goals", "update", "--user", "dee", "--id", &id, "--target", "2", "--json",
+    ]));
+    assert_eq!(updated[0]["target"].as_f64(), Some(2.0));
+    let listed = json(&ok(&[
+        "learning",
+        "goals",
+        "--user",
+        "dee",
+        "--at",
+        &at(10),
+        "--json",
+    ]));
+    assert_eq!(listed[0]["status"], "completed", "{listed}");
+    assert_eq!(listed[0]["completed_at"].as_str(), Some(at(2).as_str()));
+    // Abandoning overrides completion; then at most five active goals.
+    ok(&["goals", "abandon", "--user", "dee", "--id", &id]);
+    for _ in 0..5 {
+        ok(&[
+            "goals", "create", "--user", "dee", "--type", "minutes", "--target", "600",
+        ]);
+    }
+    let sixth = db.tally(&[
+        "goals", "create", "--user", "dee", "--type", "topics", "--target", "3",
+    ]);
+    assert!(!sixth.status.success());
+    assert!(String::from_utf8_lossy(&sixth.stderr).contains("already has 5 active goals"));
+    let second = (id.parse::<i64>().unwrap() + 1).to_string();
+    ok(&["goals", "pause", "--user", "dee", "--id", &second]);
+    ok(&[
+        "goals", "create", "--user", "dee", "--type", "topics", "--target", "3",
+    ]);
+    let resume = db.tally(&["goals", "resume", "--user", "dee", "--id", &second]);
+    assert!(!resume.status.success(), "{resume:?}");
+    ok(&["goals", "abandon", "--user", "dee", "--id", &second]);
+    let again = db.tally(&["goals", "resume", "--user", "dee", "--id", &second]);
+    assert!(!again.status.success());
+    let listed = json(&ok(&["goals", "list", "--user", "dee", "--json"]));
+    let statuses: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "abandoned",
+            "abandoned",
+            "active",
+            "active",
+            "active",
+            "active",
+            "active"
+        ]
+    );
+    let suggestions = json(&ok(&["goals", "suggest", "--user", "dee", "--json"]));
+    // Suggestions look at the past only: dee's sessions are still minutes ahead.
+    assert_eq!(suggestions, serde_json::json!([]));
+    let bad = db.tally(&[
+        "goals", "create", "--user", "dee", "--type", "pages", "--target", "3",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("type must be streak"),
+        "{bad:?}"
+    );
+}
