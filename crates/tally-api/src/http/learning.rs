@@ -8,6 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -161,7 +162,7 @@ fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn at(pairs: &[(String, String)]) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+fn at(pairs: &[(String, String)]) -> Result<Option<DateTime<Utc>>, ApiError> {
     value(pairs, "at")
         .map(|text| parse_instant(text, "at", true))
         .transpose()
@@ -208,16 +209,23 @@ async fn progress(
     .await
 }
 
+/// A learner's view as of `?at=` (now by default): one facade call on a blocking thread.
+async fn learner_view<T: serde::Serialize + Send + 'static>(
+    state: &AppState,
+    user: String,
+    query: QueryPairs,
+    view: fn(&crate::Analytics, &str, Option<DateTime<Utc>>) -> crate::Result<T>,
+) -> Result<Json<Value>, ApiError> {
+    let at = at(&pairs(query)?)?;
+    blocking(state, move |analytics| view(analytics, &user, at)).await
+}
+
 async fn streak(
     State(state): State<AppState>,
     Path(user): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let at = at(&pairs(query)?)?;
-    blocking(&state, move |analytics| {
-        analytics.learning_streak(&user, at)
-    })
-    .await
+    learner_view(&state, user, query, crate::Analytics::learning_streak).await
 }
 
 async fn mastery(
@@ -225,11 +233,7 @@ async fn mastery(
     Path(user): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let at = at(&pairs(query)?)?;
-    blocking(&state, move |analytics| {
-        analytics.learning_mastery(&user, at)
-    })
-    .await
+    learner_view(&state, user, query, crate::Analytics::learning_mastery).await
 }
 
 async fn goals(
@@ -237,8 +241,7 @@ async fn goals(
     Path(user): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let at = at(&pairs(query)?)?;
-    blocking(&state, move |analytics| analytics.learning_goals(&user, at)).await
+    learner_view(&state, user, query, crate::Analytics::learning_goals).await
 }
 
 async fn achievements(
@@ -246,11 +249,7 @@ async fn achievements(
     Path(user): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let at = at(&pairs(query)?)?;
-    blocking(&state, move |analytics| {
-        analytics.learning_achievements(&user, at)
-    })
-    .await
+    learner_view(&state, user, query, crate::Analytics::learning_achievements).await
 }
 
 async fn insights(
@@ -258,11 +257,7 @@ async fn insights(
     Path(user): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let at = at(&pairs(query)?)?;
-    blocking(&state, move |analytics| {
-        analytics.learning_insights(&user, at)
-    })
-    .await
+    learner_view(&state, user, query, crate::Analytics::learning_insights).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,7 +282,7 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("bad_goal", e.to_string()))
 }
 
-fn deadline(text: Option<&str>) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+fn deadline(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
     text.map(|t| parse_instant(t, "deadline", true))
         .transpose()
         .map_err(ApiError::from)
