@@ -3,8 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -12,8 +11,9 @@ use tally_predict::experiment::{self, ExperimentSpec, PowerQuestion};
 
 use super::auth::{Access, Principal};
 use super::error::ApiError;
+use super::query::{QueryPairs, QueryParams, blocking_json};
 use super::{AppState, Param, Produces, Route};
-use crate::{FilterNames, parse_filter, parse_instant};
+use crate::parse_instant;
 
 const KEY: Param = Param {
     name: "key",
@@ -183,35 +183,16 @@ fn api_error(error: crate::Error) -> ApiError {
     }
 }
 
-/// Runs a facade call on a blocking thread and answers its value as JSON.
 async fn blocking<T: serde::Serialize + Send + 'static>(
     state: &AppState,
     call: impl FnOnce(&crate::Analytics) -> crate::Result<T> + Send + 'static,
 ) -> Result<Json<Value>, ApiError> {
-    let analytics = state.analytics.clone();
-    let value = tokio::task::spawn_blocking(move || call(&analytics))
-        .await?
-        .map_err(api_error)?;
-    Ok(Json(serde_json::to_value(value)?))
+    blocking_json(state, call, api_error).await
 }
 
-type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
-
-fn pairs(query: QueryPairs) -> Result<Vec<(String, String)>, ApiError> {
-    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    Ok(pairs)
-}
-
-fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+fn number(pairs: &QueryParams, name: &str) -> Result<Option<f64>, ApiError> {
     pairs
-        .iter()
-        .rev()
-        .find(|(k, v)| k == name && !v.is_empty())
-        .map(|(_, v)| v.as_str())
-}
-
-fn number(pairs: &[(String, String)], name: &str) -> Result<Option<f64>, ApiError> {
-    value(pairs, name)
+        .get(name)
         .map(|text| {
             text.parse::<f64>().map_err(|_| {
                 ApiError::bad_request(
@@ -239,8 +220,9 @@ async fn assign(
     Path(key): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let pairs = pairs(query)?;
-    let user = value(&pairs, "user")
+    let pairs = QueryParams::parse(query)?;
+    let user = pairs
+        .get("user")
         .ok_or_else(|| ApiError::bad_request("bad_query", "user is required: ?user=USER_ID"))?
         .to_owned();
     blocking(&state, move |analytics| {
@@ -255,17 +237,7 @@ async fn analysis(
     Path(key): Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let pairs = pairs(query)?;
-    let filter = parse_filter(
-        value(&pairs, "project"),
-        value(&pairs, "from"),
-        value(&pairs, "to"),
-        FilterNames {
-            from: "from",
-            to: "to",
-        },
-    )?;
-    let filter = principal.read_filter(filter)?;
+    let filter = QueryParams::parse(query)?.filter(&principal)?;
     blocking(&state, move |analytics| {
         analytics.analyze_experiment(&key, &filter)
     })
@@ -280,7 +252,7 @@ async fn stop(
 }
 
 async fn power(State(state): State<AppState>, query: QueryPairs) -> Result<Json<Value>, ApiError> {
-    let pairs = pairs(query)?;
+    let pairs = QueryParams::parse(query)?;
     let rate = number(&pairs, "baseline_rate")?;
     let variance = match (number(&pairs, "variance")?, rate) {
         (Some(variance), _) => variance,

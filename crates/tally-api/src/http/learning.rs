@@ -4,8 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
@@ -14,6 +13,7 @@ use serde_json::Value;
 
 use super::auth::Access;
 use super::error::ApiError;
+use super::query::{QueryPairs, QueryParams, blocking_json};
 use super::{AppState, Param, Produces, Route};
 use crate::{LearningPeriod, parse_instant};
 
@@ -147,23 +147,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
-
-fn pairs(query: QueryPairs) -> Result<Vec<(String, String)>, ApiError> {
-    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    Ok(pairs)
-}
-
-fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+fn at(pairs: &QueryParams) -> Result<Option<DateTime<Utc>>, ApiError> {
     pairs
-        .iter()
-        .rev()
-        .find(|(k, v)| k == name && !v.is_empty())
-        .map(|(_, v)| v.as_str())
-}
-
-fn at(pairs: &[(String, String)]) -> Result<Option<DateTime<Utc>>, ApiError> {
-    value(pairs, "at")
+        .get("at")
         .map(|text| parse_instant(text, "at", true))
         .transpose()
         .map_err(ApiError::from)
@@ -173,9 +159,7 @@ async fn blocking<T: serde::Serialize + Send + 'static>(
     state: &AppState,
     call: impl FnOnce(&crate::Analytics) -> crate::Result<T> + Send + 'static,
 ) -> Result<Json<Value>, ApiError> {
-    let analytics = state.analytics.clone();
-    let value = tokio::task::spawn_blocking(move || call(&analytics)).await??;
-    Ok(Json(serde_json::to_value(value)?))
+    blocking_json(state, call, ApiError::from).await
 }
 
 async fn learners(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -189,8 +173,8 @@ async fn progress(
     State(state): State<AppState>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let pairs = pairs(query)?;
-    let period = match value(&pairs, "period").unwrap_or("week") {
+    let pairs = QueryParams::parse(query)?;
+    let period = match pairs.get("period").unwrap_or("week") {
         "day" => LearningPeriod::Day,
         "week" => LearningPeriod::IsoWeek,
         "month" => LearningPeriod::Month,
@@ -201,7 +185,7 @@ async fn progress(
             ));
         }
     };
-    let user = value(&pairs, "user").map(str::to_owned);
+    let user = pairs.get("user").map(str::to_owned);
     let at = at(&pairs)?;
     blocking(&state, move |analytics| {
         analytics.learning_progress(user.as_deref(), period, at)
@@ -216,7 +200,7 @@ async fn learner_view<T: serde::Serialize + Send + 'static>(
     query: QueryPairs,
     view: fn(&crate::Analytics, &str, Option<DateTime<Utc>>) -> crate::Result<T>,
 ) -> Result<Json<Value>, ApiError> {
-    let at = at(&pairs(query)?)?;
+    let at = at(&QueryParams::parse(query)?)?;
     blocking(state, move |analytics| view(analytics, &user, at)).await
 }
 

@@ -133,7 +133,7 @@ pub fn routes() -> Vec<Route> {
             handler: get(
                 move |state: State<AppState>,
                       principal: Extension<Principal>,
-                      query: Result<Query<Vec<(String, String)>>, QueryRejection>| {
+                      query: QueryPairs| {
                     serve_view(state, principal, query, view)
                 },
             ),
@@ -184,13 +184,28 @@ pub fn routes() -> Vec<Route> {
     routes
 }
 
+/// A request's query string as axum extracts it.
+pub(super) type QueryPairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// Runs a facade call on a blocking thread and answers its value as JSON; `error` turns
+/// the facade's error into the route's answer.
+pub(super) async fn blocking_json<T: serde::Serialize + Send + 'static>(
+    state: &AppState,
+    call: impl FnOnce(&crate::Analytics) -> crate::Result<T> + Send + 'static,
+    error: fn(crate::Error) -> ApiError,
+) -> Result<Json<Value>, ApiError> {
+    let analytics = state.analytics.clone();
+    let value = tokio::task::spawn_blocking(move || call(&analytics))
+        .await?
+        .map_err(error)?;
+    Ok(Json(serde_json::to_value(value)?))
+}
+
 /// A request's query string: the last non-empty value of each name.
 pub(super) struct QueryParams(Vec<(String, String)>);
 
 impl QueryParams {
-    pub(super) fn parse(
-        query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    ) -> Result<QueryParams, ApiError> {
+    pub(super) fn parse(query: QueryPairs) -> Result<QueryParams, ApiError> {
         let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
         Ok(QueryParams(pairs))
     }
@@ -232,10 +247,7 @@ impl QueryParams {
 
 /// The filter of a request's query string, narrowed to what the caller may read, and
 /// the time series granularity.
-fn filter(
-    principal: &Principal,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<(Filter, Granularity), ApiError> {
+fn filter(principal: &Principal, query: QueryPairs) -> Result<(Filter, Granularity), ApiError> {
     let params = QueryParams::parse(query)?;
     Ok((params.filter(principal)?, params.granularity()?))
 }
@@ -259,7 +271,7 @@ async fn run_views(
 async fn serve_view(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: QueryPairs,
     view: View,
 ) -> Result<Json<Value>, ApiError> {
     let filter = filter(&principal, query)?;
@@ -338,7 +350,7 @@ impl std::io::Write for ChunkWriter {
 async fn export_events(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: QueryPairs,
 ) -> Result<Response, ApiError> {
     let params = QueryParams::parse(query)?;
     let filter = params.filter(&principal)?;
@@ -390,7 +402,7 @@ fn file_stamp() -> String {
 async fn export_json(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: QueryPairs,
 ) -> Result<Response, ApiError> {
     let filter = filter(&principal, query)?;
     let values = run_views(&state, filter, JSON_EXPORT.to_vec()).await?;
@@ -409,7 +421,7 @@ async fn export_json(
 async fn export_csv(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: QueryPairs,
 ) -> Result<Response, ApiError> {
     let (filter, granularity) = filter(&principal, query)?;
     let analytics = state.analytics.clone();

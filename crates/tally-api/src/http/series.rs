@@ -3,15 +3,14 @@
 //! `skill`, `user` and (forecasts) `horizon`.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::Method;
 use axum::routing::get;
 use serde_json::Value;
 
 use super::auth::{Access, Principal};
 use super::error::ApiError;
-use super::query::QueryParams;
+use super::query::{QueryPairs, QueryParams};
 use super::{AppState, Param, Produces, Route};
 use crate::{AnomalyConfig, SeriesQuery, SeriesSource};
 
@@ -114,7 +113,7 @@ pub fn routes() -> Vec<Route> {
         handler: get(
             move |state: State<AppState>,
                   principal: Extension<Principal>,
-                  query: Result<Query<Vec<(String, String)>>, QueryRejection>| {
+                  query: QueryPairs| {
                 answer(state, principal, query, question)
             },
         ),
@@ -125,7 +124,7 @@ pub fn routes() -> Vec<Route> {
 async fn answer(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: QueryPairs,
     question: Question,
 ) -> Result<Json<Value>, ApiError> {
     let params = QueryParams::parse(query)?;
