@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use crate::learning::LearnerArgs;
 use clap::Subcommand;
 use tally_api::{Analytics, parse_instant};
 
@@ -28,16 +29,7 @@ pub enum GoalsCommand {
         json: bool,
     },
     /// A learner's goals with progress, milestones and status.
-    List {
-        #[arg(long)]
-        user: String,
-        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
-        #[arg(long)]
-        at: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List(LearnerArgs),
     /// Change a goal's target, title or deadline.
     Update {
         #[arg(long)]
@@ -130,7 +122,7 @@ pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitC
             let goal = analytics.create_learning_goal(&user, &kind, target, title, deadline)?;
             print(&[goal], json)?;
         }
-        GoalsCommand::List { user, at, json } => {
+        GoalsCommand::List(LearnerArgs { user, at, json }) => {
             let goals = analytics.learning_goals(&user, instant(at, "--at")?)?;
             print(&goals, json)?;
         }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use tally_api::{Analytics, LearningPeriod, parse_instant};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -21,6 +21,19 @@ impl From<PeriodArg> for LearningPeriod {
             PeriodArg::Month => LearningPeriod::Month,
         }
     }
+}
+
+/// One learner, as of an instant.
+#[derive(Debug, Args)]
+pub struct LearnerArgs {
+    #[arg(long)]
+    pub user: String,
+    /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,60 +54,15 @@ pub enum LearningCommand {
         json: bool,
     },
     /// Current and longest streak in days, with the grace period and freezes.
-    Streak {
-        #[arg(long)]
-        user: String,
-        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
-        #[arg(long)]
-        at: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Streak(LearnerArgs),
     /// Mastery score and level per topic, and the topic distribution.
-    Mastery {
-        #[arg(long)]
-        user: String,
-        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
-        #[arg(long)]
-        at: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Mastery(LearnerArgs),
     /// A learner's goals with progress, milestones and status (see `tally goals`).
-    Goals {
-        #[arg(long)]
-        user: String,
-        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
-        #[arg(long)]
-        at: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Goals(LearnerArgs),
     /// Unlocked achievements with points and rarity, and the next ones within reach.
-    Achievements {
-        #[arg(long)]
-        user: String,
-        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
-        #[arg(long)]
-        at: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Achievements(LearnerArgs),
     /// Findings about the learner, most urgent first, with the numbers behind them.
-    Insights {
-        #[arg(long)]
-        user: String,
-        /// Answer as of this instant (RFC 3339 or YYYY-MM-DD, end of day); default now.
-        #[arg(long)]
-        at: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Insights(LearnerArgs),
     /// Set the IANA time zone a learner's days are counted in (UTC until set).
     TimeZone {
         #[arg(long)]
@@ -149,11 +117,11 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                 }
             }
         }
-        LearningCommand::Streak {
+        LearningCommand::Streak(LearnerArgs {
             user,
             at: when,
             json,
-        } => {
+        }) => {
             let streak = analytics.learning_streak(&user, at(when)?)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&streak)?);
@@ -170,11 +138,11 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                 );
             }
         }
-        LearningCommand::Mastery {
+        LearningCommand::Mastery(LearnerArgs {
             user,
             at: when,
             json,
-        } => {
+        }) => {
             let mastery = analytics.learning_mastery(&user, at(when)?)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&mastery)?);
@@ -192,19 +160,19 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                 }
             }
         }
-        LearningCommand::Goals {
+        LearningCommand::Goals(LearnerArgs {
             user,
             at: when,
             json,
-        } => {
+        }) => {
             let goals = analytics.learning_goals(&user, at(when)?)?;
             crate::goals::print(&goals, json)?;
         }
-        LearningCommand::Achievements {
+        LearningCommand::Achievements(LearnerArgs {
             user,
             at: when,
             json,
-        } => {
+        }) => {
             let report = analytics.learning_achievements(&user, at(when)?)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -239,11 +207,11 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                 }
             }
         }
-        LearningCommand::Insights {
+        LearningCommand::Insights(LearnerArgs {
             user,
             at: when,
             json,
-        } => {
+        }) => {
             let insights = analytics.learning_insights(&user, at(when)?)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&insights)?);
