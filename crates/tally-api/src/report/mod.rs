@@ -223,6 +223,20 @@ fn comparable(now: &AnalyticsSummary, before: &AnalyticsSummary) -> bool {
     events(before) > 0 && events(before) * 20 >= events(now)
 }
 
+/// The change of a KPI against the previous period, coloured by whether it is good;
+/// below `flat` it counts as no change.
+fn change_span(k: &Kpi<'_>, change: f64, flat: f64, unit: &str) -> String {
+    let class = if change.abs() < flat {
+        "flat"
+    } else if (change >= 0.0) == k.up_is_good {
+        "good"
+    } else {
+        "bad"
+    };
+    let sign = if change >= 0.0 { "+" } else { "" };
+    format!(r#"<span class="change {class}">{sign}{change:.1} {unit} vs previous period</span>"#)
+}
+
 /// KPI cards; `comparable` is `None` when the report compares no periods.
 fn kpis(out: &mut String, comparable: Option<bool>, cards: &[Kpi<'_>]) {
     out.push_str(r#"<section class="kpis">"#);
@@ -232,33 +246,14 @@ fn kpis(out: &mut String, comparable: Option<bool>, cards: &[Kpi<'_>]) {
         } else if comparable == Some(false) {
             r#"<span class="change flat">too little data in the previous period</span>"#.to_owned()
         } else if k.rate {
-            let points = (k.value - k.previous) * 100.0;
-            let good = (points >= 0.0) == k.up_is_good;
-            format!(
-                r#"<span class="change {}">{}{points:.1} pt vs previous period</span>"#,
-                if points.abs() < 0.05 {
-                    "flat"
-                } else if good {
-                    "good"
-                } else {
-                    "bad"
-                },
-                if points >= 0.0 { "+" } else { "" },
-            )
+            // Rates move in percentage points.
+            change_span(k, (k.value - k.previous) * 100.0, 0.05, "pt")
         } else if k.previous.abs() > f64::EPSILON {
-            let delta = (k.value - k.previous) / k.previous.abs();
-            let good = (delta >= 0.0) == k.up_is_good;
-            format!(
-                r#"<span class="change {}">{}{:.1} % vs previous period</span>"#,
-                if delta.abs() < 0.005 {
-                    "flat"
-                } else if good {
-                    "good"
-                } else {
-                    "bad"
-                },
-                if delta >= 0.0 { "+" } else { "" },
-                delta * 100.0
+            change_span(
+                k,
+                (k.value - k.previous) / k.previous.abs() * 100.0,
+                0.5,
+                "%",
             )
         } else {
             r#"<span class="change flat">none in the previous period</span>"#.to_owned()
