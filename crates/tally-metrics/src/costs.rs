@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use serde::Serialize;
 use tally_storage::rollup::{Family, Resolution};
-use tally_storage::{Filter, RollupReader, StoreStats};
+use tally_storage::{Filter, RollupReader};
 
 use crate::Result;
 use crate::breakdowns::models;
@@ -17,7 +17,10 @@ use crate::summary::current_month_cost;
 /// `CostAnalyzer` storage cost).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StorageCost {
+    /// Bytes of the database file and its write-ahead log.
     pub bytes_used: u64,
+    /// Events the rollup tier counts (all kinds, all projects): read from the rollups,
+    /// so the view scans no raw table.
     pub events_stored: u64,
     pub bytes_per_event: f64,
     /// USD per GB (10^9 bytes) and month assumed: block storage list price.
@@ -29,13 +32,13 @@ pub struct StorageCost {
 pub const STORAGE_USD_PER_GB_MONTH: f64 = 0.10;
 
 impl StorageCost {
-    pub fn of(stats: &StoreStats) -> StorageCost {
+    pub fn of(bytes_used: u64, events: u64) -> StorageCost {
         StorageCost {
-            bytes_used: stats.bytes_used,
-            events_stored: stats.events,
-            bytes_per_event: ratio(stats.bytes_used as f64, stats.events as f64),
+            bytes_used,
+            events_stored: events,
+            bytes_per_event: ratio(bytes_used as f64, events as f64),
             usd_per_gb_month: STORAGE_USD_PER_GB_MONTH,
-            estimated_monthly_cost: stats.bytes_used as f64 / 1e9 * STORAGE_USD_PER_GB_MONTH,
+            estimated_monthly_cost: bytes_used as f64 / 1e9 * STORAGE_USD_PER_GB_MONTH,
         }
     }
 }
@@ -117,7 +120,7 @@ fn points(
 pub fn costs(
     reader: &dyn RollupReader,
     filter: &Filter,
-    stats: &StoreStats,
+    bytes_used: u64,
     options: &ViewOptions,
 ) -> Result<Costs> {
     let executions = total(reader, Family::Executions, filter)?;
@@ -167,7 +170,10 @@ pub fn costs(
         by_model,
         daily: points(reader, filter, Resolution::Day, day_from, day_to)?,
         hourly: points(reader, filter, Resolution::Hour, hour_from, hour_to)?,
-        storage: StorageCost::of(stats),
+        storage: StorageCost::of(
+            bytes_used,
+            total(reader, Family::Events, &Filter::default())?.n,
+        ),
         generated_at: options.generated_at(),
     })
 }
