@@ -244,9 +244,12 @@ async fn analysis(
     .await
 }
 
+/// The body, if any, is read and ignored: a body left unread would make the server
+/// close the connection the client may be about to reuse.
 async fn stop(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    _body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     blocking(&state, move |analytics| analytics.stop_experiment(&key)).await
 }
