@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use crossbeam_channel::{Sender, bounded, unbounded};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use tally_models::{Event, Kind, Limits, PriceTable, ValidationContext, record_id_hint};
-use tally_storage::{Batch, EventStore, Position, RecordFormat, Rejection, WriteOutcome};
+use tally_storage::{
+    Batch, EventStore, Position, PreparedRollups, RecordFormat, Rejection, WriteOutcome,
+};
 
 use crate::formats::{self, RawRecord};
 use crate::identity::derive_id;
@@ -22,8 +24,13 @@ pub struct IngestOptions {
     pub format: Option<InputFormat>,
     /// The kind of a CSV file's records when it has no `kind` column.
     pub csv_kind: Option<Kind>,
-    /// Records per transaction.
+    /// Records per batch (a batch is acknowledged as a whole; an ingest whose writer
+    /// falls behind commits up to four queued batches in one transaction).
     pub batch_size: usize,
+    /// Inputs of at most this many bytes (an HTTP body, say) are parsed and written on
+    /// the calling thread; larger ones, and inputs of unknown size, get a producer
+    /// thread that parses, validates and folds rollups beside the writer.
+    pub single_thread_max_bytes: u64,
     /// Largest accepted record, in bytes.
     pub max_record_bytes: usize,
     /// The clock validation judges `ts` by; `None` is the current time.
@@ -42,6 +49,7 @@ impl Default for IngestOptions {
             format: None,
             csv_kind: None,
             batch_size: 8192,
+            single_thread_max_bytes: 256 * 1024,
             max_record_bytes: 1024 * 1024,
             now: None,
             limits: Limits::default(),
@@ -97,6 +105,20 @@ struct Chunk {
     errors: Vec<RecordError>,
     last_position: Option<Position>,
     bytes_read: u64,
+    /// The rollup deltas of `events`, folded on the producer thread.
+    prepared: Option<PreparedRollups>,
+}
+
+impl Chunk {
+    /// Empties the chunk, keeping its buffers.
+    fn clear(&mut self) {
+        self.events.clear();
+        self.rejects.clear();
+        self.errors.clear();
+        self.last_position = None;
+        self.bytes_read = 0;
+        self.prepared = None;
+    }
 }
 
 impl<'s> Ingestor<'s> {
@@ -199,10 +221,12 @@ impl<'s> Ingestor<'s> {
             source: name.to_owned(),
             allowed_projects: self.options.allowed_projects.as_deref(),
             prices: &self.options.prices,
+            recycled: None,
+            prepare_rollups: false,
         };
         // A small input (one HTTP request, say) is parsed and written on the calling
         // thread: two thread spawns would cost more than the work.
-        if total_bytes.is_some_and(|bytes| bytes <= SMALL_INPUT_BYTES) {
+        if total_bytes.is_some_and(|bytes| bytes <= self.options.single_thread_max_bytes) {
             let (sender, receiver) = unbounded::<Chunk>();
             let produced = {
                 let mut batcher = batcher(sender);
@@ -216,28 +240,42 @@ impl<'s> Ingestor<'s> {
             return produced.map(|()| report);
         }
         std::thread::scope(|scope| {
-            let (sender, receiver) = bounded::<Chunk>(2);
+            let (sender, receiver) = bounded::<Chunk>(MAX_CHUNKS_PER_COMMIT);
+            // Written chunks are emptied on another thread, off the writer's critical
+            // path, and handed back to the producer: their buffers are reused instead of
+            // being freed and allocated again for every batch.
+            let (used, used_receiver) = bounded::<Chunk>(MAX_CHUNKS_PER_COMMIT);
+            let (recycled, recycled_receiver) = bounded::<Chunk>(MAX_CHUNKS_PER_COMMIT + 2);
+            scope.spawn(move || {
+                for mut chunk in used_receiver.iter() {
+                    chunk.clear();
+                    // A full pool just frees the chunk.
+                    let _ = recycled.try_send(chunk);
+                }
+            });
             let producer = scope.spawn(move || {
                 let mut batcher = batcher(sender);
+                batcher.recycled = Some(recycled_receiver);
+                batcher.prepare_rollups = true;
                 produce(&mut batcher)?;
                 batcher.flush()
             });
-            // Freeing a written batch's events is left to another thread, off the writer's
-            // critical path.
-            let (used, used_receiver) = bounded::<Chunk>(2);
-            scope.spawn(move || used_receiver.iter().for_each(drop));
             let mut report = IngestReport::default();
             let mut write_error = None;
-            for mut chunk in receiver.iter() {
-                match self.write_chunk(&mut chunk, name, total_bytes, progress, &mut report) {
-                    Ok(()) => {
-                        // The dropper only stops when `used` is dropped, so this cannot fail.
-                        let _ = used.send(chunk);
-                    }
-                    Err(error) => {
-                        write_error = Some(error);
-                        break;
-                    }
+            let mut group = Vec::with_capacity(MAX_CHUNKS_PER_COMMIT);
+            while let Ok(first) = receiver.recv() {
+                // What queued up while the last commit ran is committed together.
+                group.push(first);
+                group.extend(receiver.try_iter().take(MAX_CHUNKS_PER_COMMIT - 1));
+                if let Err(error) =
+                    self.write_chunks(&mut group, name, total_bytes, progress, &mut report)
+                {
+                    write_error = Some(error);
+                    break;
+                }
+                for chunk in group.drain(..) {
+                    // The recycler only stops when `used` is dropped, so this cannot fail.
+                    let _ = used.send(chunk);
                 }
             }
             drop(receiver);
@@ -253,7 +291,7 @@ impl<'s> Ingestor<'s> {
         })
     }
 
-    /// Commits one chunk and tells the progress hook.
+    /// Commits one chunk.
     fn write_chunk(
         &self,
         chunk: &mut Chunk,
@@ -262,27 +300,53 @@ impl<'s> Ingestor<'s> {
         progress: &mut dyn Progress,
         report: &mut IngestReport,
     ) -> Result<(), tally_storage::Error> {
-        let batch = Batch {
-            events: &chunk.events,
-            rejects: &chunk.rejects,
-            resolved_quarantine: &[],
-        };
-        let outcome = self.store.write_batch(batch)?;
-        report.add(outcome, std::mem::take(&mut chunk.errors));
-        progress.committed(&BatchCommitted {
-            source: name,
-            bytes_read: chunk.bytes_read,
+        self.write_chunks(
+            std::slice::from_mut(chunk),
+            name,
             total_bytes,
-            outcome,
-            last_position: chunk.last_position,
+            progress,
             report,
-        });
+        )
+    }
+
+    /// Commits chunks in one atomic write and tells the progress hook about each.
+    fn write_chunks(
+        &self,
+        chunks: &mut [Chunk],
+        name: &str,
+        total_bytes: Option<u64>,
+        progress: &mut dyn Progress,
+        report: &mut IngestReport,
+    ) -> Result<(), tally_storage::Error> {
+        let batches: Vec<Batch<'_>> = chunks
+            .iter()
+            .map(|chunk| Batch {
+                events: &chunk.events,
+                rejects: &chunk.rejects,
+                resolved_quarantine: &[],
+                prepared: chunk.prepared.as_ref(),
+            })
+            .collect();
+        let outcomes = self.store.write_batches(&batches)?;
+        for (chunk, outcome) in chunks.iter_mut().zip(outcomes) {
+            report.add(outcome, std::mem::take(&mut chunk.errors));
+            progress.committed(&BatchCommitted {
+                source: name,
+                bytes_read: chunk.bytes_read,
+                total_bytes,
+                outcome,
+                last_position: chunk.last_position,
+                report,
+            });
+        }
         Ok(())
     }
 }
 
-/// Inputs up to this size are ingested on the calling thread alone.
-const SMALL_INPUT_BYTES: u64 = 256 * 1024;
+/// At most this many chunks (batches of `batch_size` records) go into one transaction.
+/// Rollup rows touched by several of them are then written once, and the commit is paid
+/// once.
+const MAX_CHUNKS_PER_COMMIT: usize = 4;
 
 /// Collects validated records into chunks and hands full ones to the writer.
 struct Batcher<'o> {
@@ -292,6 +356,11 @@ struct Batcher<'o> {
     source: String,
     allowed_projects: Option<&'o [String]>,
     prices: &'o PriceTable,
+    /// Emptied chunks to fill again, when the writer hands them back.
+    recycled: Option<Receiver<Chunk>>,
+    /// Whether batches are folded into rollup deltas here, off the writer's thread:
+    /// when a producer thread of its own runs beside the writer.
+    prepare_rollups: bool,
 }
 
 /// A rejection: the record's id if known, the field, the rule's name and the message.
@@ -394,7 +463,18 @@ impl Batcher<'_> {
         if self.chunk.events.is_empty() && self.chunk.rejects.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::take(&mut self.chunk);
+        let next = self
+            .recycled
+            .as_ref()
+            .and_then(|pool| pool.try_recv().ok())
+            .unwrap_or_else(|| Chunk {
+                events: Vec::with_capacity(self.batch_size),
+                ..Chunk::default()
+            });
+        let mut chunk = std::mem::replace(&mut self.chunk, next);
+        if self.prepare_rollups {
+            chunk.prepared = Some(PreparedRollups::fold(&chunk.events, Utc::now()));
+        }
         self.sender.send(chunk).map_err(|_| Error::Input {
             source_name: self.source.clone(),
             message: "the writer stopped; see its error".to_owned(),

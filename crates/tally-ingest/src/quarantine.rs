@@ -63,6 +63,7 @@ pub fn retry_quarantine<S: EventStore + QuarantineStore + ?Sized>(
                 events: &events,
                 rejects: &[],
                 resolved_quarantine: &resolved,
+                prepared: None,
             })?;
             report.resolved += resolved.len() as u64;
             report.duplicates += outcome.duplicates;

@@ -7,14 +7,17 @@
 //! outcomes. [`sqlite::SqliteStore`] implements
 //! them all; driver code stays inside [`sqlite`].
 
+mod dim;
 mod error;
 mod experiments;
 mod keys;
 mod ports;
 pub mod rollup;
+mod rollup_fold;
 pub mod sqlite;
 
 pub use error::{Error, Result};
 pub use experiments::{ExperimentRecord, ExperimentStore, OutcomeRecord};
 pub use keys::{ApiKeyRecord, KeyScope, KeyStore, NewApiKey};
 pub use ports::*;
+pub use rollup_fold::PreparedRollups;

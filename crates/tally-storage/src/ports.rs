@@ -68,6 +68,9 @@ pub struct Batch<'a> {
     pub events: &'a [Event],
     pub rejects: &'a [Rejection],
     pub resolved_quarantine: &'a [i64],
+    /// The rollup deltas of `events`, folded ahead of the write (on an ingest's
+    /// producer thread); the store folds the events itself when this is `None`.
+    pub prepared: Option<&'a crate::PreparedRollups>,
 }
 
 /// What a batch write did.
@@ -95,6 +98,16 @@ pub trait EventStore: Send + Sync {
     /// # Errors
     /// Any storage failure; then nothing of the batch was stored.
     fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome>;
+
+    /// Writes several batches in one atomic step (one transaction where the store has
+    /// them), one outcome per batch in order: an ingest whose writer fell behind commits
+    /// what queued up together, paying the per-commit costs once.
+    ///
+    /// # Errors
+    /// Any storage failure; then nothing of any of the batches was stored.
+    fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
+        batches.iter().map(|b| self.write_batch(*b)).collect()
+    }
 }
 
 /// Reads the quarantine.

@@ -237,6 +237,18 @@ impl Facets {
         self.cells.is_empty()
     }
 
+    /// The same cells with each value replaced by `map(facet, value)` (cells that map
+    /// to the same value are added up).
+    pub fn map_values(&self, map: impl Fn(Facet, i64) -> i64) -> Facets {
+        let mut mapped = Facets::default();
+        for (&(facet, value), &(n, failures)) in &self.cells {
+            let cell = mapped.cells.entry((facet, map(facet, value))).or_default();
+            cell.0 += n;
+            cell.1 += failures;
+        }
+        mapped
+    }
+
     /// The cells in `(facet, value)` order.
     pub fn sorted(&self) -> Vec<((Facet, i64), (u64, u64))> {
         let mut cells: Vec<_> = self.cells.iter().map(|(k, v)| (*k, *v)).collect();

@@ -8,32 +8,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use rustc_hash::FxHashMap;
 
 use crate::Result;
+use crate::rollup_fold::Codes;
 
-/// The dictionary-encoded dimensions; the discriminant is the stored `dim`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Dim {
-    Project = 0,
-    Agent = 1,
-    Tool = 2,
-    Model = 3,
-    ErrorClass = 4,
-    User = 5,
-    Mode = 6,
-    Skill = 7,
-    Phase = 8,
-    Experiment = 9,
-    Variant = 10,
-    Metric = 11,
-    Endpoint = 12,
-    Method = 13,
-    Action = 14,
-    Host = 15,
-    Source = 16,
-    Topic = 17,
-}
-
-const DIMS: usize = 18;
+pub use crate::dim::{DIMS, Dim};
 
 /// The write side's cache of `dict`: value to code, per dimension. Looked up several
 /// times per event on the write path, so it uses the Fx hash (short keys, no untrusted
@@ -98,5 +75,17 @@ impl Dictionary {
         for (dim, value) in self.pending.drain(..) {
             self.codes[dim as usize].remove(&value);
         }
+    }
+}
+
+/// The dictionary as the rollup fold's code source, inside a write transaction.
+pub(super) struct DictionaryCodes<'a, 't> {
+    pub tx: &'a Transaction<'t>,
+    pub dict: &'a mut Dictionary,
+}
+
+impl Codes for DictionaryCodes<'_, '_> {
+    fn code(&mut self, dim: Dim, value: &str) -> Result<i64> {
+        self.dict.code(self.tx, dim, value)
     }
 }

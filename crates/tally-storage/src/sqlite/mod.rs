@@ -271,6 +271,7 @@ impl SqliteStore {
                 events: &p.events,
                 rejects: &p.rejects,
                 resolved_quarantine: &p.resolved,
+                prepared: None,
             })
             .collect();
         let Writer {
@@ -323,6 +324,22 @@ impl EventStore for SqliteStore {
         drop(writer);
         self.checkpointer.nudge();
         Ok(outcome.into_iter().next().unwrap_or_default())
+    }
+
+    fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
+        if let [batch] = batches {
+            return Ok(vec![self.write_batch(*batch)?]);
+        }
+        let mut writer = self.writer();
+        let Writer {
+            conn,
+            dict,
+            rollups,
+        } = &mut *writer;
+        let outcomes = write::write_batches(conn, dict, rollups, batches)?;
+        drop(writer);
+        self.checkpointer.nudge();
+        Ok(outcomes)
     }
 }
 

@@ -4,8 +4,9 @@
 use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, params};
 use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 
-use super::dictionary::{Dictionary, Dim};
-use super::rollup_write::{RollupCache, RollupDelta};
+use super::dictionary::{Dictionary, DictionaryCodes, Dim};
+use super::rollup_write::RollupCache;
+use crate::rollup_fold::RollupDelta;
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
 /// Writes `batches` atomically, together; the dictionary cache follows the
@@ -49,27 +50,49 @@ fn write_in_transaction(
     };
     let mut rollups = RollupDelta::new(chrono::Utc::now());
     for (batch, outcome) in batches.iter().zip(&mut outcomes) {
+        // A fold prepared by the producer is used when every event turns out to be new;
+        // until that is known, the new events are only noted.
+        let prepared = batch
+            .prepared
+            .filter(|prepared| prepared.len() == batch.events.len());
+        let first_seq = next_seq;
+        let mut fresh = Vec::new();
         for event in batch.events {
             let project = dict.code(&tx, Dim::Project, &event.project)?;
             let ledger = st.get(
             Slot::Ledger,
             "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
         )?;
-            let fresh = match &event.id {
+            let inserted = match &event.id {
                 Some(EventId::Given(id)) => ledger.execute(params![project, id, next_seq])?,
                 Some(EventId::Derived(hash)) => {
                     ledger.execute(params![project, &hash.to_be_bytes()[..], next_seq])?
                 }
                 None => return Err(Error::MissingId),
             };
-            if fresh == 0 {
+            if inserted == 0 {
                 outcome.duplicates += 1;
                 continue;
             }
             insert_raw(&mut st, dict, next_seq, project, event)?;
-            rollups.fold(&tx, dict, next_seq, project, event)?;
+            if prepared.is_some() {
+                fresh.push((next_seq, project, event));
+            } else {
+                let mut codes = DictionaryCodes { tx: &tx, dict };
+                rollups.fold(&mut codes, next_seq, project, event)?;
+            }
             next_seq += 1;
             outcome.accepted += 1;
+        }
+        if let Some(prepared) = prepared {
+            let mut codes = DictionaryCodes { tx: &tx, dict };
+            if fresh.len() == batch.events.len() {
+                prepared.add_to(&mut rollups, &mut codes, first_seq)?;
+            } else {
+                for (seq, project, event) in fresh {
+                    rollups.fold(&mut codes, seq, project, event)?;
+                }
+            }
         }
     }
     drop(st);
