@@ -220,6 +220,10 @@ pub struct Facets {
 
 impl Facets {
     pub fn add(&mut self, facet: Facet, value: i64, failed: bool) {
+        if self.cells.capacity() == 0 {
+            // Room for every hour of the day plus the usual models, efforts and errors.
+            self.cells.reserve(48);
+        }
         let cell = self.cells.entry((facet, value)).or_default();
         cell.0 += 1;
         cell.1 += u64::from(failed);

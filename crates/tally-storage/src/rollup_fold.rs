@@ -249,6 +249,9 @@ pub(crate) struct RollupDelta<'e> {
 impl<'e> RollupDelta<'e> {
     pub(crate) fn new(now: DateTime<Utc>) -> Self {
         RollupDelta {
+            // A batch of executions over a few hours of many projects, tools and agents
+            // touches a few thousand keys: sized once rather than grown step by step.
+            deltas: FxHashMap::with_capacity_and_hasher(4096, Default::default()),
             minute_horizon: now.timestamp_millis() - MINUTE_TIER_HORIZON_MS,
             ..RollupDelta::default()
         }
