@@ -117,7 +117,9 @@ impl Chunk {
         self.errors.clear();
         self.last_position = None;
         self.bytes_read = 0;
-        self.prepared = None;
+        if let Some(prepared) = &mut self.prepared {
+            prepared.clear();
+        }
     }
 }
 
@@ -473,7 +475,12 @@ impl Batcher<'_> {
             });
         let mut chunk = std::mem::replace(&mut self.chunk, next);
         if self.prepare_rollups {
-            chunk.prepared = Some(PreparedRollups::fold(&chunk.events, Utc::now()));
+            match &mut chunk.prepared {
+                Some(prepared) => prepared.refold(&chunk.events, Utc::now()),
+                None => chunk.prepared = Some(PreparedRollups::fold(&chunk.events, Utc::now())),
+            }
+        } else {
+            chunk.prepared = None;
         }
         self.sender.send(chunk).map_err(|_| Error::Input {
             source_name: self.source.clone(),

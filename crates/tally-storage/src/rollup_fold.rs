@@ -9,8 +9,6 @@
 //! used when every event of its batch turns out to be new; otherwise the writer folds
 //! the new ones itself, so duplicates are never counted.
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Timelike, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tally_models::{CostSource, Event, EventBody, JobStatus, LatencySketch, Severity};
@@ -45,6 +43,13 @@ impl LocalSymbols {
     }
 }
 
+impl LocalSymbols {
+    fn clear(&mut self) {
+        self.index.iter_mut().for_each(FxHashMap::clear);
+        self.symbols.clear();
+    }
+}
+
 impl Codes for LocalSymbols {
     fn code(&mut self, dim: Dim, value: &str) -> Result<i64> {
         let index = &mut self.index[dim as usize];
@@ -59,10 +64,12 @@ impl Codes for LocalSymbols {
 }
 
 /// A batch's rollup deltas folded ahead of the write, in codes local to the batch.
+/// Reused from batch to batch ([`PreparedRollups::refold`]), so its tables are sized
+/// once per ingest instead of once per batch.
 #[derive(Debug)]
 pub struct PreparedRollups {
-    delta: RollupDelta<'static>,
-    symbols: Vec<(Dim, String)>,
+    delta: RollupDelta,
+    symbols: LocalSymbols,
     /// How many events were folded: the prepared fold fits a batch of that many.
     events: usize,
 }
@@ -70,20 +77,35 @@ pub struct PreparedRollups {
 impl PreparedRollups {
     /// Folds `events` as if each were new, the i-th stored with sequence number i.
     pub fn fold(events: &[Event], now: DateTime<Utc>) -> Self {
-        let mut symbols = LocalSymbols::new();
-        let mut delta = RollupDelta::new(now);
+        let mut prepared = PreparedRollups {
+            delta: RollupDelta::new(now),
+            symbols: LocalSymbols::new(),
+            events: 0,
+        };
+        prepared.refold(events, now);
+        prepared
+    }
+
+    /// Replaces what this holds with the fold of `events`.
+    pub fn refold(&mut self, events: &[Event], now: DateTime<Utc>) {
+        self.clear();
+        self.delta.clear(now);
+        let symbols = &mut self.symbols;
         for (index, event) in events.iter().enumerate() {
             // Local codes cannot fail.
             let Ok(project) = symbols.code(Dim::Project, &event.project) else {
                 continue;
             };
-            let _ = delta.fold(&mut symbols, index as i64, project, event);
+            let _ = self.delta.fold(symbols, index as i64, project, event);
         }
-        PreparedRollups {
-            delta: delta.into_owned(),
-            symbols: symbols.symbols,
-            events: events.len(),
-        }
+        self.events = events.len();
+    }
+
+    /// Empties this: it then fits only an empty batch.
+    pub fn clear(&mut self) {
+        self.delta.clear(Utc::now());
+        self.symbols.clear();
+        self.events = 0;
     }
 
     /// The number of events folded.
@@ -99,13 +121,13 @@ impl PreparedRollups {
     /// whose events were all stored, the first with sequence number `first_seq`.
     pub(crate) fn add_to(
         &self,
-        into: &mut RollupDelta<'_>,
+        into: &mut RollupDelta,
         codes: &mut impl Codes,
         first_seq: i64,
     ) -> Result<()> {
-        let mut real = Vec::with_capacity(self.symbols.len() + 1);
+        let mut real = Vec::with_capacity(self.symbols.symbols.len() + 1);
         real.push(0);
-        for (dim, value) in &self.symbols {
+        for (dim, value) in &self.symbols.symbols {
             real.push(codes.code(*dim, value)?);
         }
         let code = |local: i64| real[usize::try_from(local).unwrap_or(0)];
@@ -144,7 +166,7 @@ impl PreparedRollups {
         for job in &delta.jobs {
             into.jobs.push(JobChange {
                 project: code(job.project),
-                job_id: Cow::Owned(job.job_id.clone().into_owned()),
+                job_id: job.job_id.clone(),
                 ..*job
             });
         }
@@ -199,9 +221,9 @@ pub(crate) struct DeltaKey {
 
 /// A job's state change, folded into `job_state`.
 #[derive(Debug, Clone)]
-pub(crate) struct JobChange<'e> {
+pub(crate) struct JobChange {
     pub(crate) project: i64,
-    pub(crate) job_id: Cow<'e, str>,
+    pub(crate) job_id: String,
     pub(crate) status: JobStatus,
     pub(crate) ts: i64,
 }
@@ -235,9 +257,9 @@ pub(crate) struct MinuteCell {
 
 /// What one batch adds to the rollup and state tables.
 #[derive(Debug, Default)]
-pub(crate) struct RollupDelta<'e> {
+pub(crate) struct RollupDelta {
     pub(crate) deltas: FxHashMap<DeltaKey, Measures>,
-    pub(crate) jobs: Vec<JobChange<'e>>,
+    pub(crate) jobs: Vec<JobChange>,
     pub(crate) agent_load: FxHashMap<(i64, i64, i64), AgentLoad>,
     pub(crate) agent_latest: FxHashMap<(i64, i64), AgentLatest>,
     pub(crate) minutes: FxHashMap<(i64, i64, u8), MinuteCell>,
@@ -246,7 +268,7 @@ pub(crate) struct RollupDelta<'e> {
     pub(crate) minute_horizon: i64,
 }
 
-impl<'e> RollupDelta<'e> {
+impl RollupDelta {
     pub(crate) fn new(now: DateTime<Utc>) -> Self {
         RollupDelta {
             // A batch of executions over a few hours of many projects, tools and agents
@@ -257,26 +279,15 @@ impl<'e> RollupDelta<'e> {
         }
     }
 
-    /// The same deltas, owning the job ids they borrowed.
-    fn into_owned(self) -> RollupDelta<'static> {
-        RollupDelta {
-            deltas: self.deltas,
-            jobs: self
-                .jobs
-                .into_iter()
-                .map(|job| JobChange {
-                    job_id: Cow::Owned(job.job_id.into_owned()),
-                    project: job.project,
-                    status: job.status,
-                    ts: job.ts,
-                })
-                .collect(),
-            agent_load: self.agent_load,
-            agent_latest: self.agent_latest,
-            minutes: self.minutes,
-            users: self.users,
-            minute_horizon: self.minute_horizon,
-        }
+    /// Forgets every delta, keeping the memory for the next batch.
+    fn clear(&mut self, now: DateTime<Utc>) {
+        self.deltas.clear();
+        self.jobs.clear();
+        self.agent_load.clear();
+        self.agent_latest.clear();
+        self.minutes.clear();
+        self.users.clear();
+        self.minute_horizon = now.timestamp_millis() - MINUTE_TIER_HORIZON_MS;
     }
 
     fn measures(&mut self, family: Family, project: i64, ts: i64, key: i64) -> &mut Measures {
@@ -296,7 +307,7 @@ impl<'e> RollupDelta<'e> {
         codes: &mut impl Codes,
         seq: i64,
         project: i64,
-        event: &'e Event,
+        event: &Event,
     ) -> Result<()> {
         let ts = event.ts.timestamp_millis();
         let kind = event.kind().code();
@@ -394,7 +405,7 @@ impl<'e> RollupDelta<'e> {
                 m.last_ts = m.last_ts.max(ts);
                 self.jobs.push(JobChange {
                     project,
-                    job_id: Cow::Borrowed(&j.job_id),
+                    job_id: j.job_id.clone(),
                     status: j.status,
                     ts,
                 });

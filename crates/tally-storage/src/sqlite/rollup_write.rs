@@ -12,7 +12,7 @@ use crate::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
 use crate::rollup_fold::{AgentLatest, AgentLoad, JobChange, MinuteCell, RollupDelta};
 use crate::{Error, Result};
 
-impl RollupDelta<'_> {
+impl RollupDelta {
     /// Merges the deltas into the tables, inside the batch's transaction.
     pub(super) fn flush(self, tx: &Transaction<'_>, cache: &mut RollupCache) -> Result<()> {
         // Each delta goes straight into the cached rows it adds to; each touched row is
@@ -199,7 +199,7 @@ fn to_i64(n: u64) -> i64 {
 /// A job's state is the status of its latest change; changes at the same instant are
 /// ordered by status (queued < running < completed < failed < cancelled), so the state
 /// does not depend on arrival order.
-fn flush_jobs(tx: &Transaction<'_>, jobs: &[JobChange<'_>]) -> Result<()> {
+fn flush_jobs(tx: &Transaction<'_>, jobs: &[JobChange]) -> Result<()> {
     let mut upsert = tx.prepare_cached(
         "INSERT INTO job_state (project, job_id, status, status_ts, queued_ts, running_ts, finished_ts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -219,7 +219,7 @@ fn flush_jobs(tx: &Transaction<'_>, jobs: &[JobChange<'_>]) -> Result<()> {
         );
         upsert.execute(params![
             job.project,
-            job.job_id.as_ref(),
+            job.job_id,
             job.status.code(),
             job.ts,
             at(job.status == JobStatus::Queued),
