@@ -611,15 +611,17 @@ fn rollups_folded_ahead_equal_rollups_folded_by_the_writer() {
         let path = dir.path().join(name);
         let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
         let mut accepted = 0;
+        // One prepared fold, refolded for each batch, as the ingest pipeline does.
+        let mut prepared = PreparedRollups::fold(&[], Utc::now());
         // The first part, then everything: batches of new events, then a batch that
         // mixes duplicates and new events, then duplicates only.
         for part in [&events[..2_300], &events[..]] {
             for chunk in part.chunks(500) {
-                let prepared = prepare.then(|| PreparedRollups::fold(chunk, Utc::now()));
+                prepared.refold(chunk, Utc::now());
                 let outcome = store
                     .write_batch(Batch {
                         events: chunk,
-                        prepared: prepared.as_ref(),
+                        prepared: prepare.then_some(&prepared),
                         ..Batch::default()
                     })
                     .unwrap();
