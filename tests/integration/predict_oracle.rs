@@ -24,7 +24,8 @@ const MIN_SAMPLES_LEAF: usize = 5;
 
 /// Writes `rows` rows of the reference generator with `seed` into `dir`.
 fn generate(dir: &Path, rows: usize, seed: u64) -> PathBuf {
-    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_skills.py");
+    let generator =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_skills.py");
     assert!(
         generator.exists(),
         "{} not found: the reference generators live in ../shared/bench",
@@ -42,14 +43,16 @@ fn generate(dir: &Path, rows: usize, seed: u64) -> PathBuf {
     file
 }
 
-fn read(path: &Path) -> (ndarray::Array2<f64>, Vec<bool>) {
+fn read(path: &Path) -> (tally_predict::ndarray::Array2<f64>, Vec<bool>) {
     let table = read_feature_csv(std::fs::File::open(path).unwrap(), true).unwrap();
     (table.x, table.y.unwrap())
 }
 
 /// Equal to 1e-9, relative to the larger of 1 and the value.
 fn close(got: f64, want: &Value, what: &str) {
-    let want = want.as_f64().unwrap_or_else(|| panic!("{what}: oracle gave {want}"));
+    let want = want
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: oracle gave {want}"));
     assert!(
         (got - want).abs() <= 1e-9 * want.abs().max(1.0),
         "{what}: {got} vs scikit-learn {want}"
@@ -58,15 +61,42 @@ fn close(got: f64, want: &Value, what: &str) {
 
 /// Our metrics of one case against the oracle's answer.
 fn check_metrics(y: &[bool], p: &[f64], bins: usize, answer: &Value, case: &str) {
-    close(quality::roc_auc(y, p).unwrap(), &answer["roc_auc"], &format!("{case} roc_auc"));
-    close(quality::log_loss(y, p).unwrap(), &answer["log_loss"], &format!("{case} log_loss"));
-    close(quality::brier_score(y, p).unwrap(), &answer["brier"], &format!("{case} brier"));
+    close(
+        quality::roc_auc(y, p).unwrap(),
+        &answer["roc_auc"],
+        &format!("{case} roc_auc"),
+    );
+    close(
+        quality::log_loss(y, p).unwrap(),
+        &answer["log_loss"],
+        &format!("{case} log_loss"),
+    );
+    close(
+        quality::brier_score(y, p).unwrap(),
+        &answer["brier"],
+        &format!("{case} brier"),
+    );
     let table = quality::calibration_table(y, p, bins);
-    let (observed, predicted) = (answer["prob_true"].as_array().unwrap(), answer["prob_pred"].as_array().unwrap());
-    assert_eq!(table.len(), observed.len(), "{case}: non-empty calibration bins");
+    let (observed, predicted) = (
+        answer["prob_true"].as_array().unwrap(),
+        answer["prob_pred"].as_array().unwrap(),
+    );
+    assert_eq!(
+        table.len(),
+        observed.len(),
+        "{case}: non-empty calibration bins"
+    );
     for ((bin, want_observed), want_predicted) in table.iter().zip(observed).zip(predicted) {
-        close(bin.observed_rate, want_observed, &format!("{case} observed rate"));
-        close(bin.mean_predicted, want_predicted, &format!("{case} mean predicted"));
+        close(
+            bin.observed_rate,
+            want_observed,
+            &format!("{case} observed rate"),
+        );
+        close(
+            bin.mean_predicted,
+            want_predicted,
+            &format!("{case} mean predicted"),
+        );
     }
 }
 

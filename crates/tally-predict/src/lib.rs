@@ -12,3 +12,5 @@ pub mod series;
 pub use error::{Error, Result};
 pub use forest::csv::{FEATURE_NAMES, FeatureTable, read_feature_csv};
 pub use forest::{ForestParams, MaxFeatures, RandomForest};
+/// The ndarray version the forest's matrices use (the one linfa uses).
+pub use ndarray;
