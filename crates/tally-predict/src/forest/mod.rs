@@ -395,16 +395,14 @@ fn check_finite(x: &ArrayView2<'_, f64>) -> Result<()> {
     Ok(())
 }
 
+/// A grown tree and its unnormalised impurity decrease per feature.
+type Grown = (Tree, Vec<f64>);
+
 /// Grows every tree on `params.thread_count()` threads; tree `i` uses stream `i` of the
 /// seed, so the result does not depend on which thread grew which tree.
-fn grow_trees(
-    params: &ForestParams,
-    binned: &Binned,
-    y: &[bool],
-    grow: GrowParams,
-) -> Vec<(Tree, Vec<f64>)> {
+fn grow_trees(params: &ForestParams, binned: &Binned, y: &[bool], grow: GrowParams) -> Vec<Grown> {
     let next = AtomicUsize::new(0);
-    let grown: Mutex<Vec<Option<(Tree, Vec<f64>)>>> = Mutex::new(vec![None; params.n_trees]);
+    let grown: Mutex<Vec<Option<Grown>>> = Mutex::new(vec![None; params.n_trees]);
     std::thread::scope(|scope| {
         for _ in 0..params.thread_count() {
             scope.spawn(|| {
