@@ -48,6 +48,8 @@ pub enum Error {
         column: String,
         message: String,
     },
+    #[error("stored forest: {0}")]
+    StoredModel(String),
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
 }

@@ -16,6 +16,7 @@
 mod bins;
 pub mod csv;
 mod linfa_traits;
+mod store;
 mod tree;
 
 #[cfg(test)]
@@ -129,8 +130,9 @@ impl ForestParams {
     }
 }
 
-/// A trained forest. Serialize it with any serde format to store it; a stored model is
-/// checked when it is read back (tree structure and feature counts).
+/// A trained forest. Store it with any serde format or in the compact binary form of
+/// [`RandomForest::to_bytes`]; a stored model is checked when it is read back (tree
+/// structure and feature counts).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "StoredForest")]
 pub struct RandomForest {

@@ -207,6 +207,40 @@ fn a_stored_model_reads_back_equal_and_a_damaged_one_is_refused() {
 }
 
 #[test]
+fn the_binary_form_reads_back_equal_and_refuses_damage() {
+    let (x, y) = noisy(500, 3, 9);
+    let forest = RandomForest::fit(&params(4, 1, 0), &x.view(), &y).unwrap();
+    let bytes = forest.to_bytes();
+    assert_eq!(RandomForest::from_bytes(&bytes).unwrap(), forest);
+    let json = serde_json::to_vec(&forest).unwrap();
+    assert!(
+        bytes.len() < json.len() * 2 / 3,
+        "{} vs {} bytes",
+        bytes.len(),
+        json.len()
+    );
+
+    let refused = |bytes: &[u8]| match RandomForest::from_bytes(bytes) {
+        Err(Error::StoredModel(message)) => message,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(refused(&bytes[..bytes.len() - 1]), "truncated tree");
+    assert_eq!(
+        refused(b"not a model at all"),
+        "not a tally forest (bad magic)"
+    );
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(refused(&longer), "1 bytes after the last tree");
+    // The first tree's root points at itself.
+    let header = u64::from_le_bytes(bytes[8..16].try_into().unwrap()) as usize;
+    let mut cyclic = bytes.clone();
+    let root_left = 16 + header + 4 + 4;
+    cyclic[root_left..root_left + 4].copy_from_slice(&0u32.to_le_bytes());
+    assert_eq!(refused(&cyclic), "tree 0 is malformed");
+}
+
+#[test]
 fn linfa_fit_and_predict_give_the_forest_and_its_probabilities() {
     use linfa::traits::{Fit, Predict};
     let (x, y) = noisy(800, 3, 7);

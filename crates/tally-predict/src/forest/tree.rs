@@ -66,6 +66,16 @@ impl Tree {
         }
     }
 
+    /// A tree from its nodes (checked with [`Tree::is_well_formed`] by the caller).
+    pub(crate) fn from_nodes(nodes: Vec<Node>) -> Tree {
+        Tree { nodes }
+    }
+
+    /// The nodes, root first.
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
     /// How many nodes the tree has.
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
