@@ -140,6 +140,7 @@ fn forest_auc_matches_scikit_learn_and_metrics_equal_sklearn_metrics() {
 
     let ours = quality::roc_auc(&test_y, &p).unwrap();
     let theirs = answer["auc"].as_f64().unwrap();
+    eprintln!("test ROC AUC {ours:.4}, scikit-learn {theirs:.4}");
     assert!(
         ours >= theirs - 0.01,
         "test ROC AUC {ours:.4}: scikit-learn's forest scores {theirs:.4}"
