@@ -5,5 +5,6 @@
 mod error;
 pub mod experiment;
 pub mod series;
+pub mod skill;
 
 pub use error::{Error, Result};

@@ -74,7 +74,15 @@ impl SkillHistoryReader for SqliteStore {
         ))?;
         let mut rows = statement
             .query_map(
-                params![dims[0], dims[1], dims[2], from, to, Dim::Project as u8, user],
+                params![
+                    dims[0],
+                    dims[1],
+                    dims[2],
+                    from,
+                    to,
+                    Dim::Project as u8,
+                    user
+                ],
                 skill_row,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -173,7 +181,8 @@ fn model_info(r: &Row<'_>) -> rusqlite::Result<PredictModelInfo> {
 }
 
 fn signed(value: u64, field: &str) -> Result<i64> {
-    i64::try_from(value).map_err(|_| Error::Corrupt(format!("predict model {field}: {value} is too large")))
+    i64::try_from(value)
+        .map_err(|_| Error::Corrupt(format!("predict model {field}: {value} is too large")))
 }
 
 impl PredictModelStore for SqliteStore {

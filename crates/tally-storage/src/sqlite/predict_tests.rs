@@ -14,7 +14,16 @@ fn at(minute: i64) -> DateTime<Utc> {
 }
 
 /// `(id, project, minute, user, skill, completed, session, phase)`.
-type Spec<'a> = (&'a str, &'a str, i64, &'a str, &'a str, bool, Option<&'a str>, Option<&'a str>);
+type Spec<'a> = (
+    &'a str,
+    &'a str,
+    i64,
+    &'a str,
+    &'a str,
+    bool,
+    Option<&'a str>,
+    Option<&'a str>,
+);
 
 fn event((id, project, minute, user, skill, completed, session, phase): Spec<'_>) -> Event {
     Event {
@@ -50,8 +59,26 @@ fn store(specs: &[Spec<'_>]) -> (tempfile::TempDir, SqliteStore) {
 
 const SPECS: &[Spec<'static>] = &[
     ("e", "p1", 50, "ann", "refactor", true, Some("s2"), None),
-    ("a", "p1", 10, "ann", "refactor", true, Some("s1"), Some("planning")),
-    ("b", "p2", 20, "ann", "refactor", false, Some("s1"), Some("review")),
+    (
+        "a",
+        "p1",
+        10,
+        "ann",
+        "refactor",
+        true,
+        Some("s1"),
+        Some("planning"),
+    ),
+    (
+        "b",
+        "p2",
+        20,
+        "ann",
+        "refactor",
+        false,
+        Some("s1"),
+        Some("review"),
+    ),
     ("c", "p1", 20, "bob", "debugger", true, None, None),
     ("d", "p1", 30, "ann", "debugger", false, Some("s1"), None),
     ("f", "p2", 60, "bob", "debugger", false, Some("s1"), None),
@@ -98,7 +125,10 @@ fn skill_rows_come_in_time_order_within_the_window() {
     // One user, across both projects.
     assert_eq!(
         rows(&store, 0, 100, Some("bob")),
-        ["20 bob debugger true None None", "60 bob debugger false Some(\"s1\") None"]
+        [
+            "20 bob debugger true None None",
+            "60 bob debugger false Some(\"s1\") None"
+        ]
     );
     assert!(rows(&store, 0, 100, Some("nobody")).is_empty());
 }
@@ -116,7 +146,10 @@ fn tallies_and_session_starts_count_only_rows_before_the_instant() {
     };
     assert_eq!(
         tallies,
-        [tally("ann", "refactor", 2, 1), tally("bob", "debugger", 1, 1)]
+        [
+            tally("ann", "refactor", 2, 1),
+            tally("bob", "debugger", 1, 1)
+        ]
     );
     assert_eq!(
         store.skill_tallies(at(100), Some("ann")).unwrap().len(),
@@ -133,9 +166,16 @@ fn tallies_and_session_starts_count_only_rows_before_the_instant() {
         store.skill_session_starts(at(50), at(70), None).unwrap(),
         [("s1".to_owned(), at(10))]
     );
-    assert!(store.skill_session_starts(at(61), at(70), None).unwrap().is_empty());
+    assert!(
+        store
+            .skill_session_starts(at(61), at(70), None)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        store.skill_session_starts(at(100), at(100), Some("s2")).unwrap(),
+        store
+            .skill_session_starts(at(100), at(100), Some("s2"))
+            .unwrap(),
         [("s2".to_owned(), at(50))]
     );
 }
@@ -158,13 +198,22 @@ fn models_are_numbered_in_order_and_read_back_with_their_bytes() {
     assert_eq!(store.save_predict_model(&model(800, b"second")).unwrap(), 2);
     let listed = store.predict_models().unwrap();
     assert_eq!(
-        listed.iter().map(|m| (m.version, m.n_train)).collect::<Vec<_>>(),
+        listed
+            .iter()
+            .map(|m| (m.version, m.n_train))
+            .collect::<Vec<_>>(),
         [(1, 400), (2, 800)]
     );
     let (latest, bytes) = store.predict_model(None).unwrap().unwrap();
-    assert_eq!((latest.version, bytes.as_slice()), (2, b"second".as_slice()));
+    assert_eq!(
+        (latest.version, bytes.as_slice()),
+        (2, b"second".as_slice())
+    );
     let (first, bytes) = store.predict_model(Some(1)).unwrap().unwrap();
-    assert_eq!((first.window_to, first.n_holdout, bytes.as_slice()), (at(90), 100, b"first".as_slice()));
+    assert_eq!(
+        (first.window_to, first.n_holdout, bytes.as_slice()),
+        (at(90), 100, b"first".as_slice())
+    );
     assert_eq!(first.params, "{\"trees\":100}");
     assert_eq!(store.predict_model(Some(3)).unwrap(), None);
 }
