@@ -69,3 +69,7 @@ pub fn context_features(
     )?;
     Ok(builder.features(context))
 }
+
+#[cfg(test)]
+#[path = "history_tests.rs"]
+mod tests;
