@@ -6,3 +6,11 @@
 
 pub mod features;
 pub mod history;
+pub mod model;
+pub mod predict;
+pub mod train;
+
+pub use features::{Features, phase_code};
+pub use model::{ModelInfo, models, model_info};
+pub use predict::{Prediction, SkillQuery, predict};
+pub use train::{TrainConfig, TrainReport, train};
