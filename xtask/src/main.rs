@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_predict;
 mod bench_query;
 
 use std::path::PathBuf;
@@ -22,6 +23,10 @@ tasks:
                                      release `tally serve` on a fresh DB: single-record POSTs
                                      paced at R/s (1000) for S s (10), p50/p99 latency; then
                                      B (50) JSON Lines bodies of 10,000 events, events/s
+  bench predict [--train N] [--test N] [--trees T] [--min-samples-leaf L]
+                                     the success predictor's random forest on gen_skills.py
+                                     data (100000/50000 rows, 100 trees, leaf 5): fit time,
+                                     test AUC, one-row latency, against scikit-learn n_jobs=1
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -35,7 +40,10 @@ fn main() -> anyhow::Result<()> {
         ["bench", "ingest", rest @ ..] => bench::ingest(rest),
         ["bench", "http", rest @ ..] => bench_http::http(rest),
         ["bench", "query", rest @ ..] => bench_query::query(rest),
-        ["bench", ..] => bail!("bench: which benchmark? available: ingest, query, http\n\n{USAGE}"),
+        ["bench", "predict", rest @ ..] => bench_predict::predict(rest),
+        ["bench", ..] => {
+            bail!("bench: which benchmark? available: ingest, query, http, predict\n\n{USAGE}")
+        }
         ["demo-data", rest @ ..] => demo_data(rest),
         ["report", rest @ ..] => report(rest),
         ["tidy"] => tidy(),

@@ -1,4 +1,4 @@
-//! The predictive tier's error type: series and experiments alike.
+//! The predictive tier's error type: series, experiments and the success predictor alike.
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,32 @@ pub enum Error {
     Unknown(String),
     #[error("experiment {0:?} is not running")]
     NotRunning(String),
+    #[error("no training data: expected at least one row and one feature")]
+    EmptyInput,
+    #[error("every label is {0}: training needs both classes")]
+    OneClass(bool),
+    #[error("row {row}, column {column} is {value}: expected a finite number")]
+    NonFinite {
+        row: usize,
+        column: usize,
+        value: f64,
+    },
+    #[error("{what}: expected {expected}, got {got}")]
+    LengthMismatch {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error("forest parameter {name}: {message}")]
+    ForestParameter { name: &'static str, message: String },
+    #[error("feature CSV line {line}, column {column}: {message}")]
+    FeatureCsv {
+        line: u64,
+        column: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
 }
 
 /// The message of [`Error::NoModel`].
