@@ -47,13 +47,20 @@ fn train_on_demo_data_stores_a_model_with_signal_and_predict_uses_it() {
     assert!((share - 0.2).abs() < 0.001, "{share}");
     let metrics = &report["metrics"];
     let auc = metrics["roc_auc"].as_f64().unwrap();
-    assert!(auc > 0.6, "holdout ROC AUC {auc}: the demo's outcomes depend on context");
+    assert!(
+        auc > 0.6,
+        "holdout ROC AUC {auc}: the demo's outcomes depend on context"
+    );
     let brier = metrics["brier_score"].as_f64().unwrap();
     let base = metrics["base_rate"].as_f64().unwrap();
-    assert!(brier < base * (1.0 - base), "Brier {brier} beats the base rate {base}");
+    assert!(
+        brier < base * (1.0 - base),
+        "Brier {brier} beats the base rate {base}"
+    );
     let balance = &metrics["class_balance"];
     assert_eq!(
-        balance["holdout_completed"].as_u64().unwrap() + balance["holdout_failed"].as_u64().unwrap(),
+        balance["holdout_completed"].as_u64().unwrap()
+            + balance["holdout_failed"].as_u64().unwrap(),
         n_holdout
     );
     let importances = metrics["feature_importances"].as_array().unwrap();
@@ -67,7 +74,13 @@ fn train_on_demo_data_stores_a_model_with_signal_and_predict_uses_it() {
 
     // A second training replays an earlier window and becomes version 2.
     let earlier = json(&db.tally(&[
-        "predict", "train", "--at", "2026-10-25", "--days", "20", "--json",
+        "predict",
+        "train",
+        "--at",
+        "2026-10-25",
+        "--days",
+        "20",
+        "--json",
     ]));
     assert_eq!(earlier["version"], 2);
     assert_eq!(earlier["window_from"], "2026-10-05T00:00:00Z");
@@ -86,18 +99,39 @@ fn train_on_demo_data_stores_a_model_with_signal_and_predict_uses_it() {
 
     // The latest model answers, with the features it used.
     let prediction = json(&db.tally(&[
-        "predict", "skill", "--user", "dev-001", "--skill", "commit-helper", "--phase",
-        "execution", "--at", AT, "--json",
+        "predict",
+        "skill",
+        "--user",
+        "dev-001",
+        "--skill",
+        "commit-helper",
+        "--phase",
+        "execution",
+        "--at",
+        AT,
+        "--json",
     ]));
     assert_eq!(prediction["model_version"], 2);
     let p = prediction["probability"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&p), "{prediction}");
     assert_eq!(prediction["features"]["workflow_phase"], 1);
     assert_eq!(prediction["features"]["hour_of_day"], 0);
-    assert_eq!(prediction["features"]["day_of_week"], 6, "2026-11-01 is a Sunday");
+    assert_eq!(
+        prediction["features"]["day_of_week"], 6,
+        "2026-11-01 is a Sunday"
+    );
     let pinned = json(&db.tally(&[
-        "predict", "skill", "--user", "dev-001", "--skill", "commit-helper", "--at", AT,
-        "--version", "1", "--json",
+        "predict",
+        "skill",
+        "--user",
+        "dev-001",
+        "--skill",
+        "commit-helper",
+        "--at",
+        AT,
+        "--version",
+        "1",
+        "--json",
     ]));
     assert_eq!(pinned["model_version"], 1);
     assert_eq!(pinned["features"]["workflow_phase"], 7, "no phase");
@@ -131,7 +165,10 @@ fn too_little_data_is_a_clear_error_and_stores_nothing() {
         String::from_utf8_lossy(&output.stderr).contains("train one first"),
         "{output:?}"
     );
-    assert_eq!(json(&db.tally(&["predict", "models", "--json"])), Value::Array(vec![]));
+    assert_eq!(
+        json(&db.tally(&["predict", "models", "--json"])),
+        Value::Array(vec![])
+    );
 }
 
 #[test]
@@ -222,8 +259,14 @@ fn predict_routes_train_answer_and_list_with_scopes() {
     let at = end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let server = TestServer::on(demo_db(end, 29), |_| {});
     let http = &server.http;
-    let none = http.get("/api/analytics/predict/skill?user=dev-001&skill=refactor", None);
-    assert_eq!((none.status, none.error_code()), (404, "no_model".to_owned()));
+    let none = http.get(
+        "/api/analytics/predict/skill?user=dev-001&skill=refactor",
+        None,
+    );
+    assert_eq!(
+        (none.status, none.error_code()),
+        (404, "no_model".to_owned())
+    );
 
     let trained = http.post(
         &format!("/api/analytics/predict/train?at={at}&days=30"),
@@ -255,12 +298,22 @@ fn predict_routes_train_answer_and_list_with_scopes() {
     let one = http.get("/api/analytics/predict/models/1", None);
     assert_eq!(one.json()["n_holdout"], trained["n_holdout"]);
     let missing = http.get("/api/analytics/predict/models/9", None);
-    assert_eq!((missing.status, missing.error_code()), (404, "no_model".to_owned()));
+    assert_eq!(
+        (missing.status, missing.error_code()),
+        (404, "no_model".to_owned())
+    );
     let bad = http.get("/api/analytics/predict/models/x", None);
     assert_eq!(bad.status, 400);
     let no_user = http.get("/api/analytics/predict/skill?skill=refactor", None);
-    assert_eq!((no_user.status, no_user.error_code()), (400, "bad_query".to_owned()));
-    let little = http.post("/api/analytics/predict/train?at=2020-10-02&days=1", None, "");
+    assert_eq!(
+        (no_user.status, no_user.error_code()),
+        (400, "bad_query".to_owned())
+    );
+    let little = http.post(
+        "/api/analytics/predict/train?at=2020-10-02&days=1",
+        None,
+        "",
+    );
     assert_eq!(
         (little.status, little.error_code()),
         (422, "too_little_data".to_owned()),
@@ -286,7 +339,11 @@ fn predict_routes_train_answer_and_list_with_scopes() {
     let train = format!("/api/analytics/predict/train?at={at}");
     assert_eq!(http.post(&train, Some(&read), "").status, 403);
     assert_eq!(http.post(&train, Some(&admin), "").json()["version"], 2);
-    assert_eq!(http.get("/api/analytics/predict/models", Some(&read)).status, 200);
+    assert_eq!(
+        http.get("/api/analytics/predict/models", Some(&read))
+            .status,
+        200
+    );
     let refused = http.get("/api/analytics/predict/models", Some(&limited));
     assert_eq!(
         (refused.status, refused.error_code()),

@@ -108,15 +108,20 @@ pub fn run_without_database(command: &PredictCommand) -> anyhow::Result<Option<E
             println!(
                 "fitted {} trees on {} features; wrote {}",
                 forest.n_trees(),
-                forest.n_features,
+                forest.n_features(),
                 out.display()
             );
             Ok(Some(ExitCode::SUCCESS))
         }
         PredictCommand::Score { model, csv } => {
             let file = File::open(model).with_context(|| format!("opening {}", model.display()))?;
-            let forest: RandomForest = serde_json::from_reader(BufReader::new(file))
-                .with_context(|| format!("{} is not a model written by tally predict fit", model.display()))?;
+            let forest: RandomForest =
+                serde_json::from_reader(BufReader::new(file)).with_context(|| {
+                    format!(
+                        "{} is not a model written by tally predict fit",
+                        model.display()
+                    )
+                })?;
             let input = File::open(csv).with_context(|| format!("opening {}", csv.display()))?;
             let probabilities = score_feature_csv(&forest, BufReader::new(input))
                 .with_context(|| format!("scoring {}", csv.display()))?;
@@ -246,7 +251,9 @@ fn print_models(models: &[ModelInfo]) {
         "version", "created", "window to", "train", "holdout", "ROC AUC"
     );
     for model in models {
-        let auc = model.metrics["roc_auc"].as_f64().map_or("-".to_owned(), |v| format!("{v:.3}"));
+        let auc = model.metrics["roc_auc"]
+            .as_f64()
+            .map_or("-".to_owned(), |v| format!("{v:.3}"));
         println!(
             "{:>7}  {:<20}  {:<20}  {:>7}  {:>7}  {:>7}",
             model.version,

@@ -66,8 +66,9 @@ pub enum Error {
 fn no_model(version: Option<i64>) -> String {
     match version {
         Some(version) => format!("no stored success-predictor model with version {version}"),
-        None => "no stored success-predictor model: train one first (`tally predict train`)"
-            .to_owned(),
+        None => {
+            "no stored success-predictor model: train one first (`tally predict train`)".to_owned()
+        }
     }
 }
 

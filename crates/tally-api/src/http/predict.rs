@@ -162,7 +162,10 @@ fn number<T: std::str::FromStr>(pairs: &QueryParams, name: &str) -> Result<Optio
         .transpose()
 }
 
-fn instant(pairs: &QueryParams, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+fn instant(
+    pairs: &QueryParams,
+    name: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
     pairs
         .get(name)
         .map(|text| parse_instant(text, name, false).map_err(|e| bad(e.to_string())))
@@ -182,7 +185,12 @@ async fn train(
         days: number(&pairs, "days")?,
         at: instant(&pairs, "at")?,
     };
-    blocking_json(&state, move |analytics| analytics.train_predictor(request), api_error).await
+    blocking_json(
+        &state,
+        move |analytics| analytics.train_predictor(request),
+        api_error,
+    )
+    .await
 }
 
 async fn skill(

@@ -23,16 +23,8 @@ use tally_storage::{SkillRow, SkillTally};
 /// How many features a row has.
 pub const FEATURE_COUNT: usize = 7;
 
-/// The features' names, in row order (the columns of a feature CSV).
-pub const FEATURES: [&str; FEATURE_COUNT] = [
-    "hour_of_day",
-    "day_of_week",
-    "invocation_count_24h",
-    "avg_completion_rate_24h",
-    "workflow_phase",
-    "session_length_minutes",
-    "user_skill_familiarity",
-];
+/// The features' names, in row order: the columns of a feature CSV.
+pub use crate::forest::csv::FEATURE_NAMES as FEATURES;
 
 /// The phases with their own code, in code order; anything else is [`OTHER_PHASE`].
 pub const PHASES: [&str; 7] = [

@@ -11,6 +11,6 @@ pub mod predict;
 pub mod train;
 
 pub use features::{Features, phase_code};
-pub use model::{ModelInfo, models, model_info};
+pub use model::{ModelInfo, model_info, models};
 pub use predict::{Prediction, SkillQuery, predict};
 pub use train::{TrainConfig, TrainReport, train};

@@ -82,12 +82,12 @@ pub fn load(
         version,
         message: e.to_string(),
     })?;
-    if forest.n_features != super::features::FEATURE_COUNT {
+    if forest.n_features() != super::features::FEATURE_COUNT {
         return Err(Error::ModelFormat {
             version,
             message: format!(
                 "{} features, expected {}",
-                forest.n_features,
+                forest.n_features(),
                 super::features::FEATURE_COUNT
             ),
         });

@@ -8,7 +8,7 @@
 //! condition failed and nothing is stored.
 
 use chrono::{DateTime, Duration, Utc};
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, Axis};
 use serde::Serialize;
 use tally_storage::{NewPredictModel, PredictModelStore, SkillHistoryReader};
 
@@ -158,14 +158,10 @@ pub fn train(
     }
 
     let x = matrix(&dataset)?;
-    let forest = RandomForest::fit(
-        &config.forest,
-        &x.slice(ndarray::s![..n_train, ..]),
-        &dataset.labels[..n_train],
-    )?
-    .with_feature_names(&FEATURES)?;
-    let holdout_x: ArrayView2<'_, f64> = x.slice(ndarray::s![n_train.., ..]);
-    let holdout_y = &dataset.labels[n_train..];
+    let (train_x, holdout_x) = x.view().split_at(Axis(0), n_train);
+    let (train_y, holdout_y) = dataset.labels.split_at(n_train);
+    let forest =
+        RandomForest::fit(&config.forest, &train_x, train_y)?.with_feature_names(&FEATURES)?;
     let p = forest.predict_proba(&holdout_x);
     let undefined = |what: &str| Error::Input(format!("{what} of the holdout is undefined"));
     let metrics = HoldoutMetrics {
