@@ -21,6 +21,7 @@ mod kinds;
 mod learning;
 mod parser_never_panics;
 mod predict;
+mod predict_oracle;
 mod report;
 mod rollups;
 mod series;

@@ -298,6 +298,10 @@ impl RandomForest {
         let mut out = vec![0.0; rows];
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = rows.div_ceil(threads).max(1024);
+        if rows <= chunk {
+            self.predict_chunk(x, 0, &mut out);
+            return out;
+        }
         std::thread::scope(|scope| {
             for (index, part) in out.chunks_mut(chunk).enumerate() {
                 let first = index * chunk;

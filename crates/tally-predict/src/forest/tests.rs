@@ -197,7 +197,7 @@ fn a_stored_model_reads_back_equal_and_a_damaged_one_is_refused() {
     assert_eq!(back.feature_names(), ["a", "b", "c"]);
 
     let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    value["trees"][0]["nodes"][0]["left"] = 0.into();
+    value["trees"][0]["nodes"][0][1] = 0.into();
     let damaged = serde_json::from_value::<RandomForest>(value).unwrap_err();
     assert!(
         damaged.to_string().contains("tree 0 is malformed"),

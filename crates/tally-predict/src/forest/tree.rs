@@ -19,12 +19,30 @@ use super::bins::{Binned, MAX_BINS};
 const LEAF: u32 = u32::MAX;
 
 /// One node: a split (`feature`, `value` = threshold, children at `left` and `left + 1`)
-/// or a leaf (`feature == LEAF`, `value` = class-1 frequency).
+/// or a leaf (`feature == LEAF`, `value` = class-1 frequency). Serialized as the triple
+/// `[feature, left, value]` to keep stored models small.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "(u32, u32, f64)", into = "(u32, u32, f64)")]
 pub(crate) struct Node {
     feature: u32,
     left: u32,
     value: f64,
+}
+
+impl From<(u32, u32, f64)> for Node {
+    fn from((feature, left, value): (u32, u32, f64)) -> Node {
+        Node {
+            feature,
+            left,
+            value,
+        }
+    }
+}
+
+impl From<Node> for (u32, u32, f64) {
+    fn from(node: Node) -> (u32, u32, f64) {
+        (node.feature, node.left, node.value)
+    }
 }
 
 /// A grown tree; node 0 is the root.
