@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
 use clap::Subcommand;
 use tally_api::{
     Analytics, ForestParams, ModelInfo, RandomForest, SkillQuery, TrainReport, TrainRequest,
@@ -180,7 +181,7 @@ pub fn run(analytics: &Analytics, command: PredictCommand) -> anyhow::Result<Exi
                     prediction.probability,
                     prediction.user,
                     prediction.skill,
-                    prediction.at.to_rfc3339(),
+                    instant(prediction.at),
                     prediction.model_version
                 );
                 println!(
@@ -213,16 +214,21 @@ pub fn run(analytics: &Analytics, command: PredictCommand) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+/// An instant as people read it: RFC 3339 to the second, UTC.
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 fn print_report(report: &TrainReport) {
     let m = &report.metrics;
     println!(
         "model v{}: trained on {} invocations of {} .. {}, scored on the latest {} (from {})",
         report.version,
         report.n_train,
-        report.window_from.to_rfc3339(),
-        report.window_to.to_rfc3339(),
+        instant(report.window_from),
+        instant(report.window_to),
         report.n_holdout,
-        m.holdout_from.to_rfc3339()
+        instant(m.holdout_from)
     );
     println!(
         "holdout: ROC AUC {:.3}  log loss {:.3}  Brier {:.3}  completion rate {:.3}",
@@ -257,8 +263,8 @@ fn print_models(models: &[ModelInfo]) {
         println!(
             "{:>7}  {:<20}  {:<20}  {:>7}  {:>7}  {:>7}",
             model.version,
-            model.created_at.format("%Y-%m-%dT%H:%M:%SZ"),
-            model.window_to.format("%Y-%m-%dT%H:%M:%SZ"),
+            instant(model.created_at),
+            instant(model.window_to),
             model.n_train,
             model.n_holdout,
             auc
