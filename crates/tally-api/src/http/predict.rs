@@ -208,19 +208,20 @@ async fn skill(
     };
     let optional = |name: &str| pairs.get(name).map(str::to_owned);
     let at = instant(&pairs, "at")?;
-    let mut query = SkillQuery {
-        user: required("user")?,
-        skill: required("skill")?,
-        phase: optional("phase"),
-        session: optional("session"),
-        at: at.unwrap_or_default(),
-        version: number(&pairs, "version")?,
-    };
+    let (user, skill) = (required("user")?, required("skill")?);
+    let (phase, session) = (optional("phase"), optional("session"));
+    let version = number(&pairs, "version")?;
     blocking_json(
         &state,
         move |analytics| {
-            query.at = at.unwrap_or(analytics.view_options().now);
-            analytics.predict_skill(&query)
+            analytics.predict_skill(&SkillQuery {
+                at: at.unwrap_or(analytics.view_options().now),
+                user,
+                skill,
+                phase,
+                session,
+                version,
+            })
         },
         api_error,
     )
