@@ -493,6 +493,26 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/{user}/insights",
         "/api/analytics/learning/users/u/insights",
     ),
+    (
+        "post",
+        "/api/analytics/predict/train",
+        "/api/analytics/predict/train",
+    ),
+    (
+        "get",
+        "/api/analytics/predict/skill",
+        "/api/analytics/predict/skill?user=u&skill=s",
+    ),
+    (
+        "get",
+        "/api/analytics/predict/models",
+        "/api/analytics/predict/models",
+    ),
+    (
+        "get",
+        "/api/analytics/predict/models/{version}",
+        "/api/analytics/predict/models/1",
+    ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),

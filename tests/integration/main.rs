@@ -20,6 +20,7 @@ mod idempotency;
 mod kinds;
 mod learning;
 mod parser_never_panics;
+mod predict;
 mod predict_oracle;
 mod report;
 mod rollups;

@@ -29,6 +29,7 @@ mod filter;
 pub mod http;
 mod keys;
 mod learning;
+mod predict;
 mod report;
 mod series;
 mod views;
@@ -42,6 +43,7 @@ pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use learning::{
     LearnerAchievement, LearningAchievements, LearningMastery, LearningProgress, LearningStreak,
 };
+pub use predict::{TrainRequest, fit_feature_csv, score_feature_csv};
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
 pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
@@ -64,6 +66,8 @@ pub use tally_metrics::{
 };
 pub use tally_models::{Event, Kind};
 pub use tally_predict::experiment;
+pub use tally_predict::skill::{ModelInfo, Prediction, SkillQuery, TrainReport};
+pub use tally_predict::{ForestParams, RandomForest};
 pub use tally_storage::sqlite::{BackupOutcome, Durability, SqliteOptions, StoreHealth};
 pub use tally_storage::{
     ApiKeyRecord, Filter, KeyScope, Position, QuarantinedRecord, RetentionOutcome, StoreStats,

@@ -95,6 +95,10 @@ pub enum Command {
     /// Learning goals: create, list, update, pause, resume, abandon.
     #[command(subcommand)]
     Goals(crate::goals::GoalsCommand),
+    /// The skill success predictor: train on stored skill events, predict, list models;
+    /// fit and score feature CSVs.
+    #[command(subcommand)]
+    Predict(crate::predict::PredictCommand),
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         // Restoring needs the database closed: this process must not open it first.
         return restore(&cli.db, backup, *force);
     }
+    if let Command::Predict(command) = &cli.command {
+        // Fitting and scoring feature CSVs touch no database.
+        if let Some(code) = crate::predict::run_without_database(command)? {
+            return Ok(code);
+        }
+    }
     let config = load_config(cli.config.as_deref())?;
     let analytics = Analytics::open_with(&cli.db, config, SqliteOptions::default())
         .with_context(|| format!("opening database {}", cli.db.display()))?;
@@ -49,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Experiment(command) => crate::experiment::run(&analytics, command),
         Command::Learning(command) => crate::learning::run(&analytics, command),
         Command::Goals(command) => crate::goals::run(&analytics, command),
+        Command::Predict(command) => crate::predict::run(&analytics, command),
     }
 }
 

@@ -5,6 +5,7 @@ mod commands;
 mod experiment;
 mod goals;
 mod learning;
+mod predict;
 mod progress;
 mod render;
 mod series;

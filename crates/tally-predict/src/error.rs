@@ -6,6 +6,16 @@
 pub enum Error {
     #[error(transparent)]
     Storage(#[from] tally_storage::Error),
+    #[error("too little skill data to train on {from} .. {to}: {detail}")]
+    TooLittleData {
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+        detail: String,
+    },
+    #[error("{}", no_model(*.0))]
+    NoModel(Option<i64>),
+    #[error("stored model {version} cannot be read: {message}")]
+    ModelFormat { version: i64, message: String },
     #[error("unknown metric {0:?}: expected one of {1}")]
     UnknownMetric(String, String),
     #[error("{0}")]
@@ -52,6 +62,16 @@ pub enum Error {
     StoredModel(String),
     #[error(transparent)]
     Linfa(#[from] linfa::Error),
+}
+
+/// The message of [`Error::NoModel`].
+fn no_model(version: Option<i64>) -> String {
+    match version {
+        Some(version) => format!("no stored success-predictor model with version {version}"),
+        None => {
+            "no stored success-predictor model: train one first (`tally predict train`)".to_owned()
+        }
+    }
 }
 
 /// `Result` with the predictive tier's [`Error`].

@@ -8,6 +8,7 @@ pub mod experiment;
 pub mod forest;
 pub mod quality;
 pub mod series;
+pub mod skill;
 
 pub use error::{Error, Result};
 pub use forest::csv::{FEATURE_NAMES, FeatureTable, read_feature_csv};

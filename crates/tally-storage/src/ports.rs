@@ -465,3 +465,123 @@ pub trait LearningReader: Send + Sync {
     /// Any storage failure.
     fn update_goal(&self, goal: &GoalRecord) -> Result<bool>;
 }
+
+/// One stored `skill` event with the context the success predictor reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkillRow {
+    /// Arrival order: breaks ties between rows of the same instant.
+    pub seq: i64,
+    pub ts: DateTime<Utc>,
+    pub user: String,
+    pub skill: String,
+    pub completed: bool,
+    pub session: Option<String>,
+    pub phase: Option<String>,
+}
+
+/// Which `skill` rows to read: `from` inclusive, `to` exclusive, of every project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SkillRowsQuery<'a> {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Only this user's rows.
+    pub user: Option<&'a str>,
+}
+
+/// A user's invocations of one skill and how many completed, before some instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkillTally {
+    pub user: String,
+    pub skill: String,
+    pub invocations: u64,
+    pub completed: u64,
+}
+
+/// Reads stored skill invocations for the success predictor: a window's rows in time
+/// order, and the history before it in aggregate.
+pub trait SkillHistoryReader: Send + Sync {
+    /// Calls `visit` with every row of `query`, ordered by `(ts, seq)`, without holding
+    /// them all in memory. An error from `visit` stops the read and is returned.
+    ///
+    /// # Errors
+    /// Any storage failure, or the error `visit` returned.
+    fn skill_rows(
+        &self,
+        query: &SkillRowsQuery<'_>,
+        visit: &mut dyn FnMut(SkillRow) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Per user and skill, the invocations strictly before `before` (of `user` only,
+    /// when given).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn skill_tallies(&self, before: DateTime<Utc>, user: Option<&str>) -> Result<Vec<SkillTally>>;
+
+    /// The first invocation instant of each session that has an invocation in
+    /// `[before, active_until)`, counting only invocations strictly before `before`:
+    /// the starts of the sessions that were already running at `before`. With
+    /// `session`, that session's first invocation before `before`, whatever its later
+    /// activity.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn skill_session_starts(
+        &self,
+        before: DateTime<Utc>,
+        active_until: DateTime<Utc>,
+        session: Option<&str>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>>;
+}
+
+/// A trained success-predictor model to store; the store assigns its version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPredictModel {
+    pub created_at: DateTime<Utc>,
+    /// The training window: `from` inclusive, `to` exclusive.
+    pub window_from: DateTime<Utc>,
+    pub window_to: DateTime<Utc>,
+    pub n_train: u64,
+    pub n_holdout: u64,
+    /// The training parameters, a JSON document.
+    pub params: String,
+    /// The holdout metrics, a JSON document.
+    pub metrics: String,
+    /// The serialized model.
+    pub model: Vec<u8>,
+}
+
+/// A stored model's description, without the model itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PredictModelInfo {
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub window_from: DateTime<Utc>,
+    pub window_to: DateTime<Utc>,
+    pub n_train: u64,
+    pub n_holdout: u64,
+    pub params: String,
+    pub metrics: String,
+}
+
+/// Keeps the success predictor's trained models, numbered 1, 2, ... in training order.
+pub trait PredictModelStore: Send + Sync {
+    /// Stores a model and returns its version.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn save_predict_model(&self, model: &NewPredictModel) -> Result<i64>;
+
+    /// Every stored model's description, oldest first.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn predict_models(&self) -> Result<Vec<PredictModelInfo>>;
+
+    /// A model by version (the latest when `None`) with its bytes; `None` when there
+    /// is no such model.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn predict_model(&self, version: Option<i64>) -> Result<Option<(PredictModelInfo, Vec<u8>)>>;
+}

@@ -14,6 +14,7 @@ mod export;
 mod ingest;
 mod learning;
 mod openapi;
+mod predict;
 mod query;
 mod series;
 
@@ -128,6 +129,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(ingest::routes());
     routes.extend(experiments::routes());
     routes.extend(learning::routes());
+    routes.extend(predict::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {
         method: Method::GET,

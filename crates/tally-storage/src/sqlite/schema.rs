@@ -350,6 +350,22 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX learning_goal_by_user ON learning_goal (user, id);
     "#,
+    // 6: trained success-predictor models, numbered in training order. Times are epoch
+    // milliseconds; the window is [window_from, window_to); `params` and `metrics` are
+    // JSON documents; `model` the serialized model.
+    r#"
+    CREATE TABLE predict_model (
+        version INTEGER PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        window_from INTEGER NOT NULL,
+        window_to INTEGER NOT NULL,
+        n_train INTEGER NOT NULL,
+        n_holdout INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        model BLOB NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.
