@@ -29,6 +29,7 @@ mod filter;
 pub mod http;
 mod keys;
 mod learning;
+mod learning_cache;
 mod report;
 mod series;
 mod views;
