@@ -510,3 +510,99 @@ fn goal_lifecycle_through_the_command() {
         "{bad:?}"
     );
 }
+
+#[test]
+fn retention_keeps_lifetime_progress_streaks_and_achievements() {
+    // 120 days of daily sessions ending yesterday, two of them in the same quarter hour
+    // long before the 30 days retention keeps raw rows for.
+    let db = TestDb::new();
+    let now = chrono::Utc::now();
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let noon = now.date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc();
+    let mut lines: Vec<String> = (1..=120)
+        .map(|d| {
+            let quality = if d % 4 == 0 { 0.95 } else { 0.6 };
+            let topic = ["rust", "sql", "go"][d % 3];
+            session(
+                "fay",
+                d,
+                &stamp(noon - chrono::Duration::days(d as i64)),
+                quality,
+                topic,
+            )
+        })
+        .collect();
+    lines.push(session(
+        "fay",
+        1000,
+        &stamp(noon - chrono::Duration::days(90) + chrono::Duration::minutes(5)),
+        0.7,
+        "sql",
+    ));
+    lines.push(session(
+        "gil",
+        2000,
+        &stamp(noon - chrono::Duration::days(2)),
+        0.8,
+        "go",
+    ));
+    let file = db.dir.path().join("s.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let ok = |args: &[&str]| {
+        let out = db.tally(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out
+    };
+    ok(&["ingest", file.to_str().unwrap()]);
+    let figures = || {
+        let streak = json(&ok(&["learning", "streak", "--user", "fay", "--json"]));
+        let progress = json(&ok(&[
+            "learning", "progress", "--user", "fay", "--period", "month", "--json",
+        ]));
+        let achievements = json(&ok(&[
+            "learning",
+            "achievements",
+            "--user",
+            "fay",
+            "--json",
+        ]));
+        let unlocked: Vec<String> = achievements["achievements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect();
+        let everyone = json(&ok(&[
+            "learning", "progress", "--period", "month", "--json",
+        ]));
+        (
+            streak["longest_days"].clone(),
+            streak["current_days"].clone(),
+            progress["overall"].clone(),
+            progress["periods"].clone(),
+            unlocked,
+            everyone["overall"]["sessions"].clone(),
+        )
+    };
+    let before = figures();
+    assert_eq!(before.0.as_u64(), Some(120), "{before:?}");
+    assert_eq!(before.2["sessions"].as_u64(), Some(121), "{before:?}");
+    assert!(before.4.contains(&"streak_100".to_owned()), "{before:?}");
+    let config = db.dir.path().join("retention.toml");
+    std::fs::write(&config, "[retention]\nraw_days = 30\n").unwrap();
+    let run = json(&ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "retention",
+        "run",
+        "--json",
+    ]));
+    assert!(run["raw_rows_deleted"].as_u64().unwrap() >= 90, "{run}");
+    assert_eq!(figures(), before);
+    // Resending everything after retention stores nothing and counts nothing twice.
+    ok(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(figures(), before);
+    let learners = json(&ok(&["learning", "progress", "--period", "day", "--json"]));
+    assert_eq!(learners["learners"].as_u64(), Some(2));
+}
