@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tally_learning::achievements::{Earned, Rarity};
+use tally_learning::calendar::{CalendarDay, QualityDay};
 use tally_learning::goals::{GoalProgress, GoalStatus, GoalSuggestion};
 use tally_learning::insights::LearnerInsight;
 use tally_learning::mastery::TopicMastery;
@@ -76,6 +77,28 @@ pub struct LearningAchievements {
     pub achievements: Vec<LearnerAchievement>,
     /// Up to three locked ones, closest first.
     pub next: Vec<LearnerAchievement>,
+}
+
+/// Weeks the learner dashboard's heatmap and quality trend cover.
+pub const DASHBOARD_WEEKS: u32 = 12;
+
+/// Everything the learner page shows, from one read of the learner's activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnerDashboard {
+    pub user: String,
+    pub at: DateTime<Utc>,
+    pub time_zone: String,
+    pub overall: Totals,
+    pub streak: LearningStreak,
+    pub goals: Vec<GoalProgress>,
+    pub achievements: LearningAchievements,
+    /// ISO weeks of the last twelve weeks with sessions, oldest first.
+    pub weekly: Vec<PeriodProgress>,
+    pub topics: Vec<TopicMastery>,
+    /// Local days of the last twelve ISO weeks up to today, oldest first.
+    pub heatmap: Vec<CalendarDay>,
+    /// The same days' quality with its 7-day rolling average.
+    pub quality_trend: Vec<QualityDay>,
 }
 
 impl Analytics {
@@ -190,10 +213,14 @@ impl Analytics {
     /// A storage failure or a stored time zone this build does not know.
     pub fn learning_streak(&self, user: &str, at: Option<DateTime<Utc>>) -> Result<LearningStreak> {
         let at = self.learning_at(at);
-        let config = self.learning_config();
         let history = self.learner(user, at)?;
-        Ok(LearningStreak {
-            user: user.to_owned(),
+        Ok(self.streak_of(&history, at))
+    }
+
+    fn streak_of(&self, history: &LearnerHistory, at: DateTime<Utc>) -> LearningStreak {
+        let config = self.learning_config();
+        LearningStreak {
+            user: history.user.clone(),
             at,
             time_zone: history.time_zone.name().to_owned(),
             grace_hours: config.grace.num_seconds() as f64 / 3600.0,
@@ -204,6 +231,50 @@ impl Analytics {
                 at,
                 &config,
             ),
+        }
+    }
+
+    /// Everything the learner page shows as of `at`: streak, goals, achievements with
+    /// rarity, weekly progress, topic mastery, the 12-week heatmap and quality trend.
+    ///
+    /// # Errors
+    /// A storage failure or a stored time zone this build does not know.
+    pub fn learner_dashboard(
+        &self,
+        user: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<LearnerDashboard> {
+        let at = self.learning_at(at);
+        let history = self.learner(user, at)?;
+        let zone = history.time_zone;
+        let today = at.with_timezone(&zone).date_naive();
+        let heatmap =
+            tally_learning::calendar::heatmap(&history.activity, zone, today, DASHBOARD_WEEKS);
+        let first = heatmap.first().map_or(today, |d| d.date);
+        let mut weekly =
+            tally_learning::progress::by_period(&history.activity, zone, Period::IsoWeek);
+        weekly.retain(|w| w.start >= first);
+        Ok(LearnerDashboard {
+            user: user.to_owned(),
+            at,
+            time_zone: zone.name().to_owned(),
+            overall: tally_learning::progress::totals(&history.activity),
+            streak: self.streak_of(&history, at),
+            goals: self.goals_of(&history, at)?,
+            achievements: self.achievements_of(&history, at)?,
+            weekly,
+            topics: tally_learning::mastery::mastery(
+                &history.activity,
+                at,
+                &self.learning_config(),
+            ),
+            quality_trend: tally_learning::calendar::quality_trend(
+                &history.activity,
+                zone,
+                first,
+                today,
+            ),
+            heatmap,
         })
     }
 

@@ -41,7 +41,8 @@ pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use learning::{
-    LearnerAchievement, LearningAchievements, LearningMastery, LearningProgress, LearningStreak,
+    DASHBOARD_WEEKS, LearnerAchievement, LearnerDashboard, LearningAchievements, LearningMastery,
+    LearningProgress, LearningStreak,
 };
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
 pub use series::{

@@ -11,6 +11,7 @@
 //! needs of every learner between calls.
 
 pub mod achievements;
+pub mod calendar;
 mod error;
 pub mod goals;
 pub mod insights;

@@ -736,3 +736,52 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn the_heatmap_lays_local_days_in_weeks_and_the_trend_rolls_over_seven_days() {
+    use crate::calendar::{heatmap, quality_trend};
+    use chrono::NaiveDate;
+    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    // Thursday 1 October: two sessions; Friday 2 October 23:30 UTC is Saturday in Tokyo.
+    let sessions = [
+        session("2026-10-01T10:00:00Z", 30, Some(0.4), &[]),
+        session("2026-10-01T11:00:00Z", 30, Some(0.6), &[]),
+        session("2026-10-02T23:30:00Z", 10, Some(1.0), &[]),
+        session("2026-10-09T10:00:00Z", 10, None, &[]),
+    ];
+    let activity = acts(&sessions);
+    let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+    let grid = heatmap(&activity, tokyo, day("2026-10-10"), 2);
+    // Two ISO weeks from Monday 28 September to Saturday 10 October.
+    assert_eq!(grid.len(), 13);
+    assert_eq!(grid[0].date, day("2026-09-28"));
+    let shape: Vec<(NaiveDate, u32, u32, u64, u8)> = grid
+        .iter()
+        .filter(|d| d.sessions > 0)
+        .map(|d| (d.date, d.week, d.weekday, d.sessions, d.level))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (day("2026-10-01"), 0, 3, 2, 4),
+            (day("2026-10-03"), 0, 5, 1, 2),
+            (day("2026-10-09"), 1, 4, 1, 2),
+        ]
+    );
+    let trend = quality_trend(&activity, UTC, day("2026-10-01"), day("2026-10-09"));
+    let points: Vec<(Option<f64>, Option<f64>)> = trend
+        .iter()
+        .map(|q| {
+            (
+                q.average_quality,
+                q.rolling_average.map(|r| (r * 1e9).round() / 1e9),
+            )
+        })
+        .collect();
+    assert_eq!(points[0], (Some(0.5), Some(0.5)));
+    // 2 October: (0.4 + 0.6 + 1.0) / 3 over the week.
+    assert_eq!(points[1], (Some(1.0), Some(0.666666667)));
+    // 8 October still sees 2 October; 9 October's window starts on 3 October.
+    assert_eq!(points[7], (None, Some(1.0)));
+    assert_eq!(points[8], (None, None));
+}

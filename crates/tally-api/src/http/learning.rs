@@ -136,6 +136,16 @@ pub fn routes() -> Vec<Route> {
         },
         Route {
             method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/dashboard".into(),
+            access: Access::Read,
+            summary: "Everything the learner page shows: streak, goals, achievements, weekly progress, topics, the 12-week heatmap and quality trend".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearnerDashboard"),
+            body: None,
+            handler: get(dashboard),
+        },
+        Route {
+            method: Method::GET,
             path: "/api/analytics/learning/users/{user}/insights".into(),
             access: Access::Read,
             summary: "Findings about a learner, most urgent first, with the numbers that triggered them".into(),
@@ -234,6 +244,14 @@ async fn achievements(
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     learner_view(&state, user, query, crate::Analytics::learning_achievements).await
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    learner_view(&state, user, query, crate::Analytics::learner_dashboard).await
 }
 
 async fn insights(
