@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_learning;
 mod bench_query;
 
 use std::path::PathBuf;
@@ -22,6 +23,11 @@ tasks:
                                      release `tally serve` on a fresh DB: single-record POSTs
                                      paced at R/s (1000) for S s (10), p50/p99 latency; then
                                      B (50) JSON Lines bodies of 10,000 events, events/s
+  bench learning [--learners N] [--runs R]
+                                     one learner with 5 years of daily sessions among N
+                                     (10,000) others: progress, streak, achievements, the
+                                     learner dashboard's data in process and over HTTP,
+                                     cold / median / p99 ms, raw rows kept and after retention
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -35,7 +41,10 @@ fn main() -> anyhow::Result<()> {
         ["bench", "ingest", rest @ ..] => bench::ingest(rest),
         ["bench", "http", rest @ ..] => bench_http::http(rest),
         ["bench", "query", rest @ ..] => bench_query::query(rest),
-        ["bench", ..] => bail!("bench: which benchmark? available: ingest, query, http\n\n{USAGE}"),
+        ["bench", "learning", rest @ ..] => bench_learning::learning(rest),
+        ["bench", ..] => {
+            bail!("bench: which benchmark? available: ingest, query, http, learning\n\n{USAGE}")
+        }
         ["demo-data", rest @ ..] => demo_data(rest),
         ["report", rest @ ..] => report(rest),
         ["tidy"] => tidy(),
