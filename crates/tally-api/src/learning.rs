@@ -248,12 +248,23 @@ impl Analytics {
         let history = self.learner(user, at)?;
         let zone = history.time_zone;
         let today = at.with_timezone(&zone).date_naive();
-        let heatmap =
-            tally_learning::calendar::heatmap(&history.activity, zone, today, DASHBOARD_WEEKS);
-        let first = heatmap.first().map_or(today, |d| d.date);
-        let mut weekly =
-            tally_learning::progress::by_period(&history.activity, zone, Period::IsoWeek);
-        weekly.retain(|w| w.start >= first);
+        // The first local day shown: Monday of the week eleven weeks before this one.
+        let first = Period::IsoWeek.start(today)
+            - chrono::Days::new(7 * u64::from(DASHBOARD_WEEKS.saturating_sub(1)));
+        let day = |a: &Activity| tally_learning::progress::local_day(a, zone);
+        let shown = history.activity.partition_point(|a| day(a) < first);
+        // Six days more for the first rolling averages.
+        let lead = history
+            .activity
+            .partition_point(|a| day(a) + chrono::Days::new(6) < first);
+        let heatmap = tally_learning::calendar::heatmap(
+            &history.activity[shown..],
+            zone,
+            today,
+            DASHBOARD_WEEKS,
+        );
+        let weekly =
+            tally_learning::progress::by_period(&history.activity[shown..], zone, Period::IsoWeek);
         Ok(LearnerDashboard {
             user: user.to_owned(),
             at,
@@ -269,7 +280,7 @@ impl Analytics {
                 &self.learning_config(),
             ),
             quality_trend: tally_learning::calendar::quality_trend(
-                &history.activity,
+                &history.activity[lead..],
                 zone,
                 first,
                 today,

@@ -55,8 +55,14 @@ impl LearnerMarks {
 
     /// A session in the 30 days up to `at`.
     pub fn active_at(&self, at: DateTime<Utc>) -> bool {
-        let to = at.timestamp_millis();
-        let from = (at - active_window()).timestamp_millis();
+        self.active_between(
+            (at - active_window()).timestamp_millis(),
+            at.timestamp_millis(),
+        )
+    }
+
+    /// A session in `from..=to` (epoch ms).
+    fn active_between(&self, from: i64, to: i64) -> bool {
         let first = self.active.partition_point(|t| *t < from);
         self.active.get(first).is_some_and(|t| *t <= to)
     }
@@ -109,11 +115,16 @@ impl RarityIndex {
     /// Active learners as of `at` and the holders among them of each achievement.
     pub fn holders(&self, at: DateTime<Utc>) -> Holders {
         let at_ms = at.timestamp_millis();
+        let from = (at - active_window()).timestamp_millis();
         let mut out = Holders {
             active_learners: 0,
             holders: vec![0; CATALOG.len()],
         };
-        for marks in self.learners.values().filter(|m| m.active_at(at)) {
+        for marks in self
+            .learners
+            .values()
+            .filter(|m| m.active_between(from, at_ms))
+        {
             out.active_learners += 1;
             for (count, unlocked) in out.holders.iter_mut().zip(&marks.unlocked) {
                 *count += u64::from(unlocked.is_some_and(|t| t <= at_ms));

@@ -44,7 +44,8 @@ fn names(conn: &Connection, dim: Dim) -> Result<HashMap<i64, String>> {
 }
 
 /// `(user code, quarter, bucket)` from the summary, ordered by user and quarter, the
-/// projects of a bucket summed. `user` and `project` narrow; `last_quarter` bounds.
+/// projects of a bucket summed, without their topics ([`add_topics`] adds them). `user`
+/// and `project` narrow; `last_quarter` bounds.
 fn summary_buckets(
     conn: &Connection,
     user: Option<i64>,
@@ -93,12 +94,38 @@ fn summary_buckets(
             _ => out.push((u, q, bucket)),
         }
     }
+    Ok(out)
+}
+
+/// Fills in the topics of `buckets` (ordered by user and quarter) from
+/// `learner_topic_activity`, reading only the quarters from the first bucket's to the
+/// last one's.
+fn add_topics(
+    conn: &Connection,
+    buckets: &mut [(i64, i64, Activity)],
+    user: Option<i64>,
+    project: Option<i64>,
+) -> Result<()> {
+    let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
+        return Ok(());
+    };
+    let (first_quarter, last_quarter) = match user {
+        Some(_) => (Some(first.1), Some(last.1)),
+        None => (None, buckets.iter().map(|b| b.1).max()),
+    };
+    let condition = match user {
+        Some(_) => "user = ?1 AND (?2 IS NULL OR project = ?2) AND quarter >= ?4 AND quarter <= ?3",
+        None => {
+            "?1 IS NULL AND (?2 IS NULL OR project = ?2) AND (?3 IS NULL OR quarter <= ?3) AND ?4 IS NULL"
+        }
+    };
+    let out = buckets;
     let topic_names = names(conn, Dim::Topic)?;
     let mut statement = conn.prepare_cached(&format!(
         "SELECT user, quarter, topic, sessions, rated, quality_sum
          FROM learner_topic_activity WHERE {condition} ORDER BY user, quarter"
     ))?;
-    let mut rows = statement.query(params![user, project, last_quarter])?;
+    let mut rows = statement.query(params![user, project, last_quarter, first_quarter])?;
     let mut at = 0;
     while let Some(row) = rows.next()? {
         let (u, q, topic): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
@@ -125,10 +152,10 @@ fn summary_buckets(
             }),
         }
     }
-    for (_, _, bucket) in &mut out {
+    for (_, _, bucket) in out.iter_mut() {
         bucket.topics.sort_by(|a, b| a.topic.cmp(&b.topic));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The raw sessions of a user code up to `until` (epoch ms), oldest first.
@@ -179,35 +206,51 @@ fn raw_sessions(
     Ok(sessions)
 }
 
-/// The summary's buckets, each replaced by its raw sessions when all of them are still
-/// kept (exact times), oldest first; only what is at or before `until` (epoch ms).
-fn merge(
+/// The buckets of the summary whose sessions are not all kept as raw rows (`raw` oldest
+/// first): only those are answered from the summary.
+fn summary_only(
     buckets: Vec<(i64, i64, Activity)>,
+    raw: &[LearningSession],
+) -> Vec<(i64, i64, Activity)> {
+    let mut r = 0;
+    let quarter = |s: &LearningSession| quarter_of(s.ts.timestamp_millis());
+    buckets
+        .into_iter()
+        .filter(|(_, q, bucket)| {
+            while r < raw.len() && quarter(&raw[r]) < *q {
+                r += 1;
+            }
+            let start = r;
+            while r < raw.len() && quarter(&raw[r]) == *q {
+                r += 1;
+            }
+            ((r - start) as u64) < bucket.sessions
+        })
+        .collect()
+}
+
+/// The summary-only buckets and the raw sessions of the other quarters, oldest first;
+/// only what is at or before `until` (epoch ms): a bucket counts once its last session
+/// does.
+fn merge(
+    kept: Vec<(i64, i64, Activity)>,
     raw: &[LearningSession],
     until: Option<i64>,
 ) -> Vec<Activity> {
     let until = until.map_or(DateTime::<Utc>::MAX_UTC, instant);
-    let mut out = Vec::with_capacity(buckets.len().max(raw.len()));
+    let mut out = Vec::with_capacity(kept.len() + raw.len());
     let mut r = 0;
     let quarter = |s: &LearningSession| quarter_of(s.ts.timestamp_millis());
-    for (_, q, bucket) in buckets {
+    for (_, q, bucket) in kept {
         while r < raw.len() && quarter(&raw[r]) < q {
-            // A raw session the summary does not hold: kept as is.
             out.extend((raw[r].ts <= until).then(|| Activity::from(&raw[r])));
             r += 1;
         }
-        let start = r;
+        // The bucket's raw sessions are incomplete: the bucket answers for them.
         while r < raw.len() && quarter(&raw[r]) == q {
             r += 1;
         }
-        if (r - start) as u64 >= bucket.sessions {
-            out.extend(
-                raw[start..r]
-                    .iter()
-                    .filter(|s| s.ts <= until)
-                    .map(Activity::from),
-            );
-        } else if bucket.last <= until {
+        if bucket.last <= until {
             out.push(bucket);
         }
     }
@@ -274,7 +317,9 @@ impl LearningReader for SqliteStore {
         // Raw sessions through the end of `until`'s bucket, to compare whole buckets.
         let raw_until = last_quarter.map(|q| (q + 1) * QUARTER_MS - 1);
         let raw = raw_sessions(&conn, user, project, raw_until)?;
-        Ok(merge(buckets, &raw, until))
+        let mut kept = summary_only(buckets, &raw);
+        add_topics(&conn, &mut kept, Some(user), project)?;
+        Ok(merge(kept, &raw, until))
     }
 
     fn all_learner_activity(
@@ -294,7 +339,9 @@ impl LearningReader for SqliteStore {
         let until = until.unwrap_or(DateTime::<Utc>::MAX_UTC);
         let users = names(&conn, Dim::User)?;
         let mut out: Vec<(i64, Vec<Activity>)> = Vec::new();
-        for (user, _, bucket) in summary_buckets(&conn, None, project, until_ms.map(quarter_of))? {
+        let mut buckets = summary_buckets(&conn, None, project, until_ms.map(quarter_of))?;
+        add_topics(&conn, &mut buckets, None, project)?;
+        for (user, _, bucket) in buckets {
             if bucket.last > until {
                 continue;
             }
