@@ -606,3 +606,123 @@ fn retention_keeps_lifetime_progress_streaks_and_achievements() {
     let learners = json(&ok(&["learning", "progress", "--period", "day", "--json"]));
     assert_eq!(learners["learners"].as_u64(), Some(2));
 }
+
+#[test]
+fn the_learner_dashboard_route_answers_like_the_single_routes() {
+    let server = crate::support::TestServer::start();
+    let now = chrono::Utc::now();
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Sessions on 40 of the last 60 days, two on some days, quality rising.
+    let mut lines = Vec::new();
+    for d in 1..=60i64 {
+        if d % 3 == 0 {
+            continue;
+        }
+        let quality = 0.5 + 0.4 * (60 - d) as f64 / 60.0;
+        lines.push(session(
+            "hal",
+            d as usize,
+            &stamp(now - chrono::Duration::days(d)),
+            quality,
+            "rust",
+        ));
+        if d % 5 == 0 {
+            lines.push(session(
+                "hal",
+                100 + d as usize,
+                &stamp(now - chrono::Duration::days(d) + chrono::Duration::hours(1)),
+                0.9,
+                "sql",
+            ));
+        }
+    }
+    let http = &server.http;
+    assert_eq!(
+        http.post("/api/analytics/events", None, &lines.join("\n"))
+            .status,
+        200
+    );
+    let at = stamp(now);
+    let get = |route: &str| {
+        let answer = http.get(&format!("/api/analytics/learning/{route}?at={at}"), None);
+        assert_eq!(answer.status, 200, "{route}");
+        answer.json()
+    };
+    let page = get("users/hal/dashboard");
+    assert_eq!(page["streak"], get("users/hal/streak"));
+    assert_eq!(page["achievements"], get("users/hal/achievements"));
+    assert_eq!(page["goals"], get("users/hal/goals"));
+    assert_eq!(page["topics"], get("users/hal/mastery")["topics"]);
+    // Twelve ISO weeks up to today: 78 to 84 days, Monday first, today last.
+    let heatmap = page["heatmap"].as_array().unwrap();
+    assert!((78..=84).contains(&heatmap.len()), "{}", heatmap.len());
+    assert_eq!(heatmap[0]["weekday"], 0);
+    assert_eq!(
+        heatmap.last().unwrap()["date"].as_str(),
+        Some(now.date_naive().to_string().as_str())
+    );
+    assert_eq!(heatmap.last().unwrap()["week"], 11);
+    // Each day's sessions are the day's progress.
+    let daily = http
+        .get(
+            &format!("/api/analytics/learning/progress?user=hal&period=day&at={at}"),
+            None,
+        )
+        .json();
+    let by_day: std::collections::HashMap<&str, u64> = daily["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["label"].as_str().unwrap(),
+                p["sessions"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for day in heatmap {
+        let expected = by_day
+            .get(day["date"].as_str().unwrap())
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(day["sessions"].as_u64(), Some(expected), "{day}");
+        assert_eq!(day["level"].as_u64() == Some(0), expected == 0, "{day}");
+    }
+    assert_eq!(
+        heatmap
+            .iter()
+            .map(|d| d["sessions"].as_u64().unwrap())
+            .sum::<u64>(),
+        48
+    );
+    // The rolling average is the mean of the rated sessions of the day and the six before.
+    let trend = page["quality_trend"].as_array().unwrap();
+    assert_eq!(trend.len(), heatmap.len());
+    let last = trend.last().unwrap();
+    let window: Vec<f64> = (1..=6i64)
+        .filter(|d| d % 3 != 0)
+        .flat_map(|d| {
+            let mut q = vec![0.5 + 0.4 * (60 - d) as f64 / 60.0];
+            if d % 5 == 0 {
+                q.push(0.9);
+            }
+            q
+        })
+        .collect();
+    let mean = window.iter().sum::<f64>() / window.len() as f64;
+    assert!(
+        (last["rolling_average"].as_f64().unwrap() - mean).abs() < 1e-9,
+        "{last}"
+    );
+    assert!(last["average_quality"].is_null());
+    assert_eq!(
+        page["weekly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["sessions"].as_u64().unwrap())
+            .sum::<u64>(),
+        48
+    );
+}

@@ -23,11 +23,16 @@ pub fn end_of_time() -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// Unlock times in catalog order (epoch ms; `i64::MAX` while locked).
+type Unlocks = [i64; CATALOG.len()];
+
 /// What rarity needs of one learner.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LearnerMarks {
-    /// Unlock time of each catalog entry (epoch ms), over the whole history.
-    unlocked: Vec<Option<i64>>,
+    /// Unlock time of each catalog entry, over the whole history.
+    unlocked: Unlocks,
+    /// The latest session (epoch ms), `i64::MIN` without any.
+    last_active: i64,
     /// The last session of each activity (epoch ms), sorted.
     active: Vec<i64>,
 }
@@ -38,17 +43,19 @@ impl LearnerMarks {
     pub fn new(activity: &[Activity], earned: &[Earned]) -> LearnerMarks {
         let mut active: Vec<i64> = activity.iter().map(|a| a.last.timestamp_millis()).collect();
         active.sort_unstable();
-        LearnerMarks {
-            unlocked: CATALOG
+        let mut unlocked = [i64::MAX; CATALOG.len()];
+        for (slot, entry) in unlocked.iter_mut().zip(CATALOG) {
+            if let Some(t) = earned
                 .iter()
-                .map(|c| {
-                    earned
-                        .iter()
-                        .find(|e| e.achievement.id == c.id)
-                        .and_then(|e| e.unlocked_at)
-                        .map(|t| t.timestamp_millis())
-                })
-                .collect(),
+                .find(|e| e.achievement.id == entry.id)
+                .and_then(|e| e.unlocked_at)
+            {
+                *slot = t.timestamp_millis();
+            }
+        }
+        LearnerMarks {
+            unlocked,
+            last_active: active.last().copied().unwrap_or(i64::MIN),
             active,
         }
     }
@@ -63,6 +70,9 @@ impl LearnerMarks {
 
     /// A session in `from..=to` (epoch ms).
     fn active_between(&self, from: i64, to: i64) -> bool {
+        if self.last_active <= to {
+            return self.last_active >= from;
+        }
         let first = self.active.partition_point(|t| *t < from);
         self.active.get(first).is_some_and(|t| *t <= to)
     }
@@ -72,7 +82,10 @@ impl LearnerMarks {
 #[derive(Debug, Default)]
 pub struct RarityIndex {
     revision: i64,
-    learners: HashMap<String, LearnerMarks>,
+    /// Where each learner's marks are in `marks`.
+    position: HashMap<String, usize>,
+    /// Contiguous, so counting holders walks memory in order.
+    marks: Vec<LearnerMarks>,
 }
 
 /// Learners active at an instant and how many of them hold each catalog entry.
@@ -100,16 +113,22 @@ impl RarityIndex {
 
     /// Replaces one learner's marks, read at store revision `revision`.
     pub fn update(&mut self, user: String, marks: LearnerMarks, revision: i64) {
-        self.learners.insert(user, marks);
+        match self.position.get(&user) {
+            Some(&i) => self.marks[i] = marks,
+            None => {
+                self.position.insert(user, self.marks.len());
+                self.marks.push(marks);
+            }
+        }
         self.revision = self.revision.max(revision);
     }
 
     pub fn len(&self) -> usize {
-        self.learners.len()
+        self.marks.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.learners.is_empty()
+        self.marks.is_empty()
     }
 
     /// Active learners as of `at` and the holders among them of each achievement.
@@ -120,16 +139,14 @@ impl RarityIndex {
             active_learners: 0,
             holders: vec![0; CATALOG.len()],
         };
-        for marks in self
-            .learners
-            .values()
-            .filter(|m| m.active_between(from, at_ms))
-        {
+        let mut holders = [0u64; CATALOG.len()];
+        for marks in self.marks.iter().filter(|m| m.active_between(from, at_ms)) {
             out.active_learners += 1;
-            for (count, unlocked) in out.holders.iter_mut().zip(&marks.unlocked) {
-                *count += u64::from(unlocked.is_some_and(|t| t <= at_ms));
+            for (count, unlocked) in holders.iter_mut().zip(&marks.unlocked) {
+                *count += u64::from(*unlocked <= at_ms);
             }
         }
+        out.holders = holders.to_vec();
         out
     }
 }

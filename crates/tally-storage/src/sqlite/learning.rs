@@ -313,10 +313,23 @@ impl LearningReader for SqliteStore {
         };
         let until = until.map(|t| t.timestamp_millis());
         let last_quarter = until.map(quarter_of);
-        let buckets = summary_buckets(&conn, Some(user), project, last_quarter)?;
         // Raw sessions through the end of `until`'s bucket, to compare whole buckets.
         let raw_until = last_quarter.map(|q| (q + 1) * QUARTER_MS - 1);
         let raw = raw_sessions(&conn, user, project, raw_until)?;
+        if project.is_none() {
+            // Every session of the learner is still a raw row: the summary adds nothing.
+            let (stored, last): (i64, i64) = conn
+                .prepare_cached("SELECT sessions, last_ts FROM learner WHERE user = ?1")?
+                .query_row([user], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+                .unwrap_or((0, i64::MIN));
+            if until.is_none_or(|u| u >= last)
+                && raw.len() as u64 == u64::try_from(stored).unwrap_or(0)
+            {
+                return Ok(merge(Vec::new(), &raw, until));
+            }
+        }
+        let buckets = summary_buckets(&conn, Some(user), project, last_quarter)?;
         let mut kept = summary_only(buckets, &raw);
         add_topics(&conn, &mut kept, Some(user), project)?;
         Ok(merge(kept, &raw, until))

@@ -58,10 +58,11 @@ const FOLD_TOPICS: &str = concat!(
         quality_sum = quality_sum + excluded.quality_sum"
 );
 
-const FOLD_LEARNERS: &str = "INSERT INTO learner (user, revision, first_ts, last_ts)
-     SELECT user, ?3, min(ts), max(ts) FROM session WHERE seq > ?1 AND seq <= ?2 GROUP BY user
+const FOLD_LEARNERS: &str = "INSERT INTO learner (user, revision, sessions, first_ts, last_ts)
+     SELECT user, ?3, count(*), min(ts), max(ts) FROM session WHERE seq > ?1 AND seq <= ?2 GROUP BY user
      ON CONFLICT (user) DO UPDATE SET
         revision = excluded.revision,
+        sessions = sessions + excluded.sessions,
         first_ts = min(first_ts, excluded.first_ts),
         last_ts = max(last_ts, excluded.last_ts)";
 

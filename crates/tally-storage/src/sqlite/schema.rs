@@ -355,7 +355,8 @@ const MIGRATIONS: &[&str] = &[
     // sums of their sessions and, per topic, of the sessions naming it. Every UTC offset
     // in use is a multiple of 15 minutes, so a bucket lies within one local day in every
     // time zone and days can be cut in the learner's zone when asked, whatever zone is
-    // set later. `learner` holds each learner's first and last session and a revision,
+    // set later. `learner` holds each learner's session count, first and last session and a
+    // revision,
     // raised whenever their sessions, time zone or goals change (cache invalidation).
     // Folded at ingest in the raw rows' transaction from the sessions with `seq` above
     // `meta.learner_folded_seq`; filled here from the sessions already stored.
@@ -387,6 +388,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE learner (
         user INTEGER PRIMARY KEY,
         revision INTEGER NOT NULL,
+        sessions INTEGER NOT NULL,
         first_ts INTEGER NOT NULL,
         last_ts INTEGER NOT NULL
     ) STRICT;
@@ -401,8 +403,8 @@ const MIGRATIONS: &[&str] = &[
     SELECT s.user, CASE WHEN s.ts >= 0 THEN s.ts / 900000 ELSE (s.ts - 899999) / 900000 END,
            s.project, t.topic, count(*), count(s.quality), total(s.quality)
     FROM session s JOIN session_topic t ON t.session_seq = s.seq GROUP BY 1, 2, 3, 4;
-    INSERT INTO learner (user, revision, first_ts, last_ts)
-    SELECT user, 1, min(ts), max(ts) FROM session GROUP BY user;
+    INSERT INTO learner (user, revision, sessions, first_ts, last_ts)
+    SELECT user, 1, count(*), min(ts), max(ts) FROM session GROUP BY user;
     INSERT INTO meta (key, value)
     SELECT 'learner_folded_seq', coalesce(max(seq), 0) FROM session;
     "#,
