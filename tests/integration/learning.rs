@@ -726,3 +726,98 @@ fn the_learner_dashboard_route_answers_like_the_single_routes() {
         48
     );
 }
+
+#[test]
+fn exports_cut_progress_goals_and_achievements_to_a_date_range() {
+    let server = crate::support::TestServer::start();
+    let lines: Vec<String> = (1..=10)
+        .map(|d| session("ivy", d, &format!("2026-10-{d:02}T09:00:00Z"), 0.8, "rust"))
+        .collect();
+    let http = &server.http;
+    assert_eq!(
+        http.post("/api/analytics/events", None, lines.join("\n"))
+            .status,
+        200
+    );
+    let db = &server.db;
+    let run = |args: &[&str]| {
+        let out = db.tally(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let range = ["--from", "2026-10-03", "--to", "2026-10-05"];
+    let export = |what: &str, format: &str, range: &[&str]| {
+        let mut args = vec![
+            "learning", "export", "--user", "ivy", "--what", what, "--format", format,
+        ];
+        args.extend(range);
+        run(&args)
+    };
+    // 3, 4 and 5 October: the end day is included.
+    let progress: Value = serde_json::from_str(&export("progress", "json", &range)).unwrap();
+    assert_eq!(
+        progress["overall"]["sessions"].as_u64(),
+        Some(3),
+        "{progress}"
+    );
+    let labels: Vec<&str> = progress["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["2026-10-03", "2026-10-04", "2026-10-05"]);
+    let csv = export("progress", "csv", &range);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "LEARNING PROGRESS");
+    assert_eq!(
+        rows[1],
+        "Period,Start,Sessions,Exchanges,Minutes,Average Quality,Topics"
+    );
+    assert_eq!(rows[2], "2026-10-03,2026-10-03,1,5,10.0,0.8,1");
+    assert_eq!(rows.len(), 5);
+    // Only what was unlocked in the range: the 3-day streak on 3 October.
+    let achievements: Value =
+        serde_json::from_str(&export("achievements", "json", &range)).unwrap();
+    let ids: Vec<&str> = achievements["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["streak_3"], "{achievements}");
+    // A goal title a spreadsheet would run is made inert in CSV, kept as is in JSON.
+    run(&[
+        "goals", "create", "--user", "ivy", "--type", "sessions", "--target", "3", "--title",
+        "=1+2",
+    ]);
+    let goals = export("goals", "csv", &[]);
+    assert!(goals.contains("1,'=1+2,sessions,3.0,0.0,0.0,active,"), "{goals}");
+    let goals: Value = serde_json::from_str(&export("goals", "json", &[])).unwrap();
+    assert_eq!(goals["items"][0]["title"], "=1+2");
+    assert_eq!(export("goals", "json", &range).contains("=1+2"), false);
+    // The HTTP route answers the same bytes, as a download.
+    let answer = http.get(
+        "/api/analytics/learning/users/ivy/export?what=progress&format=csv&from=2026-10-03&to=2026-10-05",
+        None,
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    assert!(
+        answer
+            .header("content-disposition")
+            .unwrap()
+            .contains("tally-learning-ivy-progress.csv")
+    );
+    assert_eq!(answer.text(), csv);
+    let bad = http.get("/api/analytics/learning/users/ivy/export?what=essays", None);
+    assert_eq!(bad.status, 400);
+    let backwards = http.get(
+        "/api/analytics/learning/users/ivy/export?from=2026-10-05&to=2026-10-01",
+        None,
+    );
+    assert_eq!(backwards.status, 400);
+}

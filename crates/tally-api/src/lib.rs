@@ -30,6 +30,7 @@ pub mod http;
 mod keys;
 mod learning;
 mod learning_cache;
+mod learning_export;
 mod report;
 mod series;
 mod views;
@@ -44,6 +45,7 @@ pub use learning::{
     DASHBOARD_WEEKS, LearnerAchievement, LearnerDashboard, LearningAchievements, LearningMastery,
     LearningProgress, LearningStreak,
 };
+pub use learning_export::{LearningExport, LearningExportFormat, LearningExportKind};
 pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
 pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,

@@ -4,7 +4,23 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use tally_api::{Analytics, LearningPeriod, parse_instant};
+use tally_api::{
+    Analytics, LearningExport, LearningExportFormat, LearningExportKind, LearningPeriod,
+    parse_instant,
+};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportWhat {
+    Progress,
+    Goals,
+    Achievements,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    Json,
+    Csv,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum PeriodArg {
@@ -63,6 +79,29 @@ pub enum LearningCommand {
     Achievements(LearnerArgs),
     /// Findings about the learner, most urgent first, with the numbers behind them.
     Insights(LearnerArgs),
+    /// A learner's progress, goals or achievements over a date range, as JSON or CSV
+    /// (CSV cells a spreadsheet would run as formulas are made inert).
+    Export {
+        #[arg(long)]
+        user: String,
+        /// What to export.
+        #[arg(long, value_enum, default_value = "progress")]
+        what: ExportWhat,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormatArg,
+        /// Start of the range, inclusive (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the range, exclusive (a day YYYY-MM-DD is included); default now.
+        #[arg(long)]
+        to: Option<String>,
+        /// Periods progress is cut into, in the learner's time zone.
+        #[arg(long, value_enum, default_value = "day")]
+        period: PeriodArg,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Set the IANA time zone a learner's days are counted in (UTC until set).
     TimeZone {
         #[arg(long)]
@@ -222,6 +261,41 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                         i.priority, i.title, i.description, i.recommendation, i.confidence
                     );
                 }
+            }
+        }
+        LearningCommand::Export {
+            user,
+            what,
+            format,
+            from,
+            to,
+            period,
+            out,
+        } => {
+            let export = LearningExport {
+                user,
+                kind: match what {
+                    ExportWhat::Progress => LearningExportKind::Progress,
+                    ExportWhat::Goals => LearningExportKind::Goals,
+                    ExportWhat::Achievements => LearningExportKind::Achievements,
+                },
+                format: match format {
+                    ExportFormatArg::Json => LearningExportFormat::Json,
+                    ExportFormatArg::Csv => LearningExportFormat::Csv,
+                },
+                from: from
+                    .map(|t| parse_instant(&t, "--from", false))
+                    .transpose()?,
+                to: to.map(|t| parse_instant(&t, "--to", true)).transpose()?,
+                period: period.into(),
+            };
+            let bytes = analytics.learning_export(&export)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
             }
         }
         LearningCommand::TimeZone { user, zone } => {
