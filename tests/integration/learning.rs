@@ -792,7 +792,10 @@ fn exports_cut_progress_goals_and_achievements_to_a_date_range() {
         "=1+2",
     ]);
     let goals = export("goals", "csv", &[]);
-    assert!(goals.contains("1,'=1+2,sessions,3.0,0.0,0.0,active,"), "{goals}");
+    assert!(
+        goals.contains("1,'=1+2,sessions,3.0,0.0,0.0,active,"),
+        "{goals}"
+    );
     let goals: Value = serde_json::from_str(&export("goals", "json", &[])).unwrap();
     assert_eq!(goals["items"][0]["title"], "=1+2");
     assert_eq!(export("goals", "json", &range).contains("=1+2"), false);
@@ -820,4 +823,135 @@ fn exports_cut_progress_goals_and_achievements_to_a_date_range() {
         None,
     );
     assert_eq!(backwards.status, 400);
+}
+
+#[test]
+fn weekly_and_monthly_reports_compare_with_the_period_before() {
+    let db = TestDb::new();
+    let t = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+    // A goal set on 1 October, then sessions: two in week 40 (quality 0.6), five in
+    // week 41 (quality 0.9, two topics).
+    let set_at = db.analytics.as_of(t("2026-10-01T00:00:00Z"));
+    set_at
+        .create_learning_goal("jo", "sessions", 6.0, Some("Six sessions".into()), None)
+        .unwrap();
+    let mut lines = vec![
+        session("jo", 1, "2026-10-01T09:00:00Z", 0.6, "rust"),
+        session("jo", 2, "2026-10-03T09:00:00Z", 0.6, "rust"),
+    ];
+    for d in 5..=9 {
+        let topic = if d % 2 == 0 { "sql" } else { "rust" };
+        lines.push(session(
+            "jo",
+            10 + d,
+            &format!("2026-10-{d:02}T09:00:00Z"),
+            0.9,
+            topic,
+        ));
+    }
+    db.ingest("s.jsonl", lines.join("\n"));
+    // As of Wednesday 14 October the last complete week is 5 to 11 October.
+    let report = db
+        .analytics
+        .learner_report(
+            "jo",
+            tally_api::LearnerReportPeriod::Week,
+            Some(t("2026-10-14T12:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!(report.label, "2026-W41");
+    assert_eq!((report.totals.sessions, report.previous.sessions), (5, 2));
+    assert_eq!((report.active_days, report.previous_active_days), (5, 2));
+    assert!((report.quality_change.unwrap() - 0.3).abs() < 1e-9);
+    assert_eq!(report.totals.minutes, 50.0);
+    // 1, 3, 5 to 9 October, the missed days bridged by freezes; 10 and 11 October are
+    // two missed days, still bridged at the week's end.
+    assert_eq!(
+        (report.current_streak_days, report.longest_streak_days),
+        (7, 7)
+    );
+    let goal = &report.goals[0];
+    assert_eq!((goal.from, goal.to), (2.0, 7.0));
+    assert_eq!(format!("{:?}", goal.status), "Completed");
+    let mut unlocked: Vec<&str> = report
+        .achievements
+        .iter()
+        .map(|a| a.earned.achievement.id)
+        .collect();
+    unlocked.sort_unstable();
+    // First step was on 1 October, in the week before.
+    assert_eq!(unlocked, ["excellent_1", "goals_1", "streak_3", "streak_7"]);
+    let topics: Vec<(&str, u64)> = report
+        .topics
+        .iter()
+        .map(|t| (t.topic.as_str(), t.sessions))
+        .collect();
+    assert_eq!(topics, [("rust", 3), ("sql", 2)]);
+    assert_eq!(report.daily.len(), 7);
+    // The month before 14 October is September: nothing in it.
+    let month = db
+        .analytics
+        .learner_report(
+            "jo",
+            tally_api::LearnerReportPeriod::Month,
+            Some(t("2026-11-01T12:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            month.label.as_str(),
+            month.totals.sessions,
+            month.previous.sessions
+        ),
+        ("2026-10", 7, 0)
+    );
+    // The command writes Markdown and standalone HTML with the same figures.
+    let markdown = db.tally(&[
+        "learning",
+        "report",
+        "--user",
+        "jo",
+        "--period",
+        "week",
+        "--at",
+        "2026-10-14T12:00:00Z",
+    ]);
+    assert!(markdown.status.success(), "{markdown:?}");
+    let text = String::from_utf8(markdown.stdout).unwrap();
+    assert!(
+        text.starts_with("# jo · weekly progress 2026-W41"),
+        "{text}"
+    );
+    assert!(text.contains("| Sessions | 5 | 2 | +150 % |"), "{text}");
+    assert!(
+        text.contains("| Average quality | 0.90 | 0.60 | +30.0 pt |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- Six sessions (6 sessions): 2.00 → 7.00, Completed"),
+        "{text}"
+    );
+    let out = db.dir.path().join("jo.html");
+    let html = db.tally(&[
+        "learning",
+        "report",
+        "--user",
+        "jo",
+        "--period",
+        "week",
+        "--at",
+        "2026-10-14T12:00:00Z",
+        "--format",
+        "html",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(html.status.success(), "{html:?}");
+    let html = std::fs::read_to_string(out).unwrap();
+    assert!(html.starts_with("<!doctype html>") && !html.contains("<script"));
+    assert!(
+        html.contains(r#"data-kpi="sessions" data-value="5""#),
+        "{html}"
+    );
+    assert!(html.contains("Unlocked One week"), "{html}");
 }

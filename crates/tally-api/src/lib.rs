@@ -46,7 +46,11 @@ pub use learning::{
     LearningProgress, LearningStreak,
 };
 pub use learning_export::{LearningExport, LearningExportFormat, LearningExportKind};
-pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
+pub use report::{
+    DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport,
+    ReportFormat as LearnerReportFormat, ReportKind, ReportPeriod as LearnerReportPeriod,
+    TopicLine as LearnerTopicLine,
+};
 pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
     metric_names,

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use tally_api::{
-    Analytics, LearningExport, LearningExportFormat, LearningExportKind, LearningPeriod,
-    parse_instant,
+    Analytics, LearnerReportFormat, LearnerReportPeriod, LearningExport, LearningExportFormat,
+    LearningExportKind, LearningPeriod, parse_instant,
 };
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -20,6 +20,19 @@ pub enum ExportWhat {
 pub enum ExportFormatArg {
     Json,
     Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportPeriodArg {
+    Week,
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormatArg {
+    Markdown,
+    Html,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -102,6 +115,22 @@ pub enum LearningCommand {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// A learner's weekly or monthly progress report: the last complete local week or
+    /// month before `--at`, against the one before it.
+    Report {
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum, default_value = "week")]
+        period: ReportPeriodArg,
+        /// Report on the last complete period before this instant; default now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReportFormatArg,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Set the IANA time zone a learner's days are counted in (UTC until set).
     TimeZone {
         #[arg(long)]
@@ -109,6 +138,18 @@ pub enum LearningCommand {
         /// An IANA name such as Europe/Berlin.
         zone: String,
     },
+}
+
+/// Writes `bytes` to `out`, or to standard output.
+fn write_out(out: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, bytes)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), bytes)?,
+    }
+    Ok(())
 }
 
 fn at(text: Option<String>) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
@@ -289,14 +330,29 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                 to: to.map(|t| parse_instant(&t, "--to", true)).transpose()?,
                 period: period.into(),
             };
-            let bytes = analytics.learning_export(&export)?;
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, &bytes)?;
-                    eprintln!("wrote {}", path.display());
-                }
-                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
-            }
+            write_out(out.as_deref(), &analytics.learning_export(&export)?)?;
+        }
+        LearningCommand::Report {
+            user,
+            period,
+            at: when,
+            format,
+            out,
+        } => {
+            let text = analytics.learner_report_text(
+                &user,
+                match period {
+                    ReportPeriodArg::Week => LearnerReportPeriod::Week,
+                    ReportPeriodArg::Month => LearnerReportPeriod::Month,
+                },
+                at(when)?,
+                match format {
+                    ReportFormatArg::Markdown => LearnerReportFormat::Markdown,
+                    ReportFormatArg::Html => LearnerReportFormat::Html,
+                    ReportFormatArg::Json => LearnerReportFormat::Json,
+                },
+            )?;
+            write_out(out.as_deref(), text.as_bytes())?;
         }
         LearningCommand::TimeZone { user, zone } => {
             analytics.set_learner_time_zone(&user, &zone)?;

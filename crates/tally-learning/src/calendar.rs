@@ -3,12 +3,28 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use tally_storage::Activity;
 
 use crate::progress::{Period, local_day};
+
+/// The instant local day `day` begins in `zone` (the first instant after a gap when a
+/// daylight-saving change skips midnight).
+pub fn day_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match zone.from_local_datetime(&midnight).earliest() {
+        Some(t) => t.with_timezone(&Utc),
+        // Midnight skipped: the day starts when the clocks jump, within two hours.
+        None => (1..=8)
+            .find_map(|q| {
+                zone.from_local_datetime(&(midnight + chrono::Duration::minutes(15 * q)))
+                    .earliest()
+            })
+            .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc)),
+    }
+}
 
 /// One local day of the heatmap.
 #[derive(Debug, Clone, PartialEq, Serialize)]

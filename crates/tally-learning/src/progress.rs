@@ -74,6 +74,17 @@ impl Period {
         }
     }
 
+    /// The first local day of the period after the one starting on `start`.
+    pub fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => start.succ_opt().unwrap_or(start),
+            Period::IsoWeek => start.checked_add_days(Days::new(7)).unwrap_or(start),
+            Period::Month => start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(start),
+        }
+    }
+
     /// The period's name: `2026-10-05`, `2026-W41`, `2026-10`.
     pub fn label(self, start: NaiveDate) -> String {
         match self {

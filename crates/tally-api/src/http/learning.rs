@@ -6,7 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::Method;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -31,6 +31,21 @@ const AT: Param = Param {
 };
 
 const LEARNER_PARAMS: &[Param] = &[USER, AT];
+
+const REPORT_PARAMS: &[Param] = &[
+    USER,
+    Param {
+        name: "period",
+        in_path: false,
+        description: "week (ISO, default) or month: the last complete one before `at`, in the learner's time zone",
+    },
+    Param {
+        name: "format",
+        in_path: false,
+        description: "html (default), markdown or json",
+    },
+    AT,
+];
 
 const EXPORT_PARAMS: &[Param] = &[
     USER,
@@ -183,6 +198,16 @@ pub fn routes() -> Vec<Route> {
             produces: Produces::Download,
             body: None,
             handler: get(export),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/report".into(),
+            access: Access::Read,
+            summary: "A learner's weekly or monthly progress report against the period before: sessions, minutes, quality, streak, goals, achievements, topics".into(),
+            params: REPORT_PARAMS,
+            produces: Produces::Download,
+            body: None,
+            handler: get(report),
         },
         Route {
             method: Method::GET,
@@ -342,6 +367,35 @@ async fn export(
         &format!("tally-learning-{safe_user}-{what}.{extension}"),
         body,
     ))
+}
+
+async fn report(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let pairs = QueryParams::parse(query)?;
+    let period: crate::LearnerReportPeriod = pairs.get("period").unwrap_or("week").parse()?;
+    let format: crate::LearnerReportFormat = pairs.get("format").unwrap_or("html").parse()?;
+    let at = at(&pairs)?;
+    let content_type = match format {
+        crate::LearnerReportFormat::Html => "text/html; charset=utf-8",
+        crate::LearnerReportFormat::Markdown => "text/markdown; charset=utf-8",
+        crate::LearnerReportFormat::Json => "application/json",
+    };
+    let analytics = state.analytics.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        analytics.learner_report_text(&user, period, at, format)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    let mut response = body.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(content_type) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_TYPE, value);
+    }
+    Ok(response)
 }
 
 async fn insights(
