@@ -639,7 +639,7 @@ fn the_learner_dashboard_route_answers_like_the_single_routes() {
     }
     let http = &server.http;
     assert_eq!(
-        http.post("/api/analytics/events", None, &lines.join("\n"))
+        http.post("/api/analytics/events", None, lines.join("\n"))
             .status,
         200
     );
@@ -798,7 +798,7 @@ fn exports_cut_progress_goals_and_achievements_to_a_date_range() {
     );
     let goals: Value = serde_json::from_str(&export("goals", "json", &[])).unwrap();
     assert_eq!(goals["items"][0]["title"], "=1+2");
-    assert_eq!(export("goals", "json", &range).contains("=1+2"), false);
+    assert!(!export("goals", "json", &range).contains("=1+2"));
     // The HTTP route answers the same bytes, as a download.
     let answer = http.get(
         "/api/analytics/learning/users/ivy/export?what=progress&format=csv&from=2026-10-03&to=2026-10-05",

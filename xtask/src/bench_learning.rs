@@ -130,6 +130,9 @@ fn sessions(learners: u64) -> Vec<String> {
     lines.chunks(50_000).map(|c| c.join("\n")).collect()
 }
 
+/// One timed question: its name and the call.
+type Question<'a> = (&'static str, Box<dyn Fn() -> anyhow::Result<()> + 'a>);
+
 struct Timing {
     cold_ms: f64,
     median_ms: f64,
@@ -166,7 +169,7 @@ fn row(state: &str, question: &str, t: &Timing) {
 fn in_process(analytics: &Analytics, state: &str, runs: usize, other: &str) -> anyhow::Result<()> {
     // A fresh facade: the rarity index starts empty, so the first achievements or
     // dashboard call reads every learner (the cold column).
-    let questions: [(&str, Box<dyn Fn() -> anyhow::Result<()>>); 6] = [
+    let questions: [Question<'_>; 6] = [
         (
             "achievements (rarity)",
             Box::new(|| {
