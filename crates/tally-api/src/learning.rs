@@ -265,14 +265,15 @@ impl Analytics {
         );
         let weekly =
             tally_learning::progress::by_period(&history.activity[shown..], zone, Period::IsoWeek);
+        let goals = self.goals_of(&history, at)?;
         Ok(LearnerDashboard {
             user: user.to_owned(),
             at,
             time_zone: zone.name().to_owned(),
             overall: tally_learning::progress::totals(&history.activity),
             streak: self.streak_of(&history, at),
-            goals: self.goals_of(&history, at)?,
-            achievements: self.achievements_of(&history, at)?,
+            achievements: self.achievements_of(&history, at, &goals)?,
+            goals,
             weekly,
             topics: tally_learning::mastery::mastery(
                 &history.activity,
@@ -480,18 +481,25 @@ impl Analytics {
 
     /// The achievements of the learner of `history` as of `at`.
     fn earned(&self, history: &LearnerHistory, at: DateTime<Utc>) -> Result<Vec<Earned>> {
-        let completions: Vec<DateTime<Utc>> = self
-            .goals_of(history, at)?
-            .into_iter()
-            .filter_map(|g| g.completed_at)
-            .collect();
-        Ok(tally_learning::achievements::evaluate(
+        let goals = self.goals_of(history, at)?;
+        Ok(self.earned_with(history, at, &goals))
+    }
+
+    /// [`Analytics::earned`] with the learner's goals as of `at` already evaluated.
+    fn earned_with(
+        &self,
+        history: &LearnerHistory,
+        at: DateTime<Utc>,
+        goals: &[GoalProgress],
+    ) -> Vec<Earned> {
+        let completions: Vec<DateTime<Utc>> = goals.iter().filter_map(|g| g.completed_at).collect();
+        tally_learning::achievements::evaluate(
             &history.activity,
             &completions,
             history.time_zone,
             at,
             &self.learning_config(),
-        ))
+        )
     }
 
     /// Active learners as of `at` and the holders of each achievement among them, from
@@ -524,17 +532,19 @@ impl Analytics {
     ) -> Result<LearningAchievements> {
         let at = self.learning_at(at);
         let history = self.learner(user, at)?;
-        self.achievements_of(&history, at)
+        let goals = self.goals_of(&history, at)?;
+        self.achievements_of(&history, at, &goals)
     }
 
     fn achievements_of(
         &self,
         history: &LearnerHistory,
         at: DateTime<Utc>,
+        goals: &[GoalProgress],
     ) -> Result<LearningAchievements> {
         let catalog = tally_learning::achievements::CATALOG.len();
         let holders = self.holders(at)?;
-        let earned = self.earned(history, at)?;
+        let earned = self.earned_with(history, at, goals);
         let with_rarity = |(index, e): (usize, Earned)| {
             let share = holders.share(index);
             LearnerAchievement {
