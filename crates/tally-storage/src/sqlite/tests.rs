@@ -245,7 +245,8 @@ fn the_learner_summary_counts_each_session_once_and_outlives_raw_rows() {
             .is_empty()
     );
     let kept = store.learner_activity("ana", None, None).unwrap();
-    let shape: Vec<(u64, u64, f64, Vec<(String, u64)>)> = kept
+    type Shape = (u64, u64, f64, Vec<(String, u64)>);
+    let shape: Vec<Shape> = kept
         .iter()
         .map(|a| {
             (
