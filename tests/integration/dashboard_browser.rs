@@ -266,6 +266,25 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         .json();
     let mut learner = names(&achievements["achievements"], "name");
     learner.push(format!("data-streak=\"{}\"", streak["current_days"]));
+    // The heatmap's cells, the rolling quality line and the topic bars.
+    let page = served
+        .http
+        .get(
+            &format!("/api/analytics/learning/users/{first}/dashboard"),
+            None,
+        )
+        .json();
+    let last_day = page["heatmap"].as_array().unwrap().last().unwrap().clone();
+    learner.push(format!(
+        "data-date=\"{}\" data-sessions=\"{}\"",
+        last_day["date"].as_str().unwrap(),
+        last_day["sessions"]
+    ));
+    learner.push("class=\"rolling\"".to_owned());
+    learner.push(format!(
+        "data-topic=\"{}\"",
+        page["topics"][0]["topic"].as_str().unwrap()
+    ));
     let expected_names = [
         ("tools", names(&tools, "tool_name")),
         ("agents", names(&agents["agents"], "agent_id")),

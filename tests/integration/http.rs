@@ -513,6 +513,21 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/predict/models/{version}",
         "/api/analytics/predict/models/1",
     ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/dashboard",
+        "/api/analytics/learning/users/u/dashboard",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/export",
+        "/api/analytics/learning/users/u/export?what=goals&format=csv",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/users/{user}/report",
+        "/api/analytics/learning/users/u/report?period=month",
+    ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),

@@ -510,3 +510,448 @@ fn goal_lifecycle_through_the_command() {
         "{bad:?}"
     );
 }
+
+#[test]
+fn retention_keeps_lifetime_progress_streaks_and_achievements() {
+    // 120 days of daily sessions ending yesterday, two of them in the same quarter hour
+    // long before the 30 days retention keeps raw rows for.
+    let db = TestDb::new();
+    let now = chrono::Utc::now();
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let noon = now.date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc();
+    let mut lines: Vec<String> = (1..=120)
+        .map(|d| {
+            let quality = if d % 4 == 0 { 0.95 } else { 0.6 };
+            let topic = ["rust", "sql", "go"][d % 3];
+            session(
+                "fay",
+                d,
+                &stamp(noon - chrono::Duration::days(d as i64)),
+                quality,
+                topic,
+            )
+        })
+        .collect();
+    lines.push(session(
+        "fay",
+        1000,
+        &stamp(noon - chrono::Duration::days(90) + chrono::Duration::minutes(5)),
+        0.7,
+        "sql",
+    ));
+    lines.push(session(
+        "gil",
+        2000,
+        &stamp(noon - chrono::Duration::days(2)),
+        0.8,
+        "go",
+    ));
+    let file = db.dir.path().join("s.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let ok = |args: &[&str]| {
+        let out = db.tally(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out
+    };
+    ok(&["ingest", file.to_str().unwrap()]);
+    let figures = || {
+        let streak = json(&ok(&["learning", "streak", "--user", "fay", "--json"]));
+        let progress = json(&ok(&[
+            "learning", "progress", "--user", "fay", "--period", "month", "--json",
+        ]));
+        let achievements = json(&ok(&[
+            "learning",
+            "achievements",
+            "--user",
+            "fay",
+            "--json",
+        ]));
+        let unlocked: Vec<String> = achievements["achievements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect();
+        let everyone = json(&ok(&[
+            "learning", "progress", "--period", "month", "--json",
+        ]));
+        (
+            streak["longest_days"].clone(),
+            streak["current_days"].clone(),
+            progress["overall"].clone(),
+            progress["periods"].clone(),
+            unlocked,
+            everyone["overall"]["sessions"].clone(),
+        )
+    };
+    let before = figures();
+    assert_eq!(before.0.as_u64(), Some(120), "{before:?}");
+    assert_eq!(before.2["sessions"].as_u64(), Some(121), "{before:?}");
+    assert!(before.4.contains(&"streak_100".to_owned()), "{before:?}");
+    let config = db.dir.path().join("retention.toml");
+    std::fs::write(&config, "[retention]\nraw_days = 30\n").unwrap();
+    let run = json(&ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "retention",
+        "run",
+        "--json",
+    ]));
+    assert!(run["raw_rows_deleted"].as_u64().unwrap() >= 90, "{run}");
+    assert_eq!(figures(), before);
+    // Resending everything after retention stores nothing and counts nothing twice.
+    ok(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(figures(), before);
+    let learners = json(&ok(&["learning", "progress", "--period", "day", "--json"]));
+    assert_eq!(learners["learners"].as_u64(), Some(2));
+}
+
+#[test]
+fn the_learner_dashboard_route_answers_like_the_single_routes() {
+    let server = crate::support::TestServer::start();
+    let now = chrono::Utc::now();
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // Sessions on 40 of the last 60 days, two on some days, quality rising.
+    let mut lines = Vec::new();
+    for d in 1..=60i64 {
+        if d % 3 == 0 {
+            continue;
+        }
+        let quality = 0.5 + 0.4 * (60 - d) as f64 / 60.0;
+        lines.push(session(
+            "hal",
+            d as usize,
+            &stamp(now - chrono::Duration::days(d)),
+            quality,
+            "rust",
+        ));
+        if d % 5 == 0 {
+            lines.push(session(
+                "hal",
+                100 + d as usize,
+                &stamp(now - chrono::Duration::days(d) + chrono::Duration::hours(1)),
+                0.9,
+                "sql",
+            ));
+        }
+    }
+    let http = &server.http;
+    assert_eq!(
+        http.post("/api/analytics/events", None, lines.join("\n"))
+            .status,
+        200
+    );
+    let at = stamp(now);
+    let get = |route: &str| {
+        let answer = http.get(&format!("/api/analytics/learning/{route}?at={at}"), None);
+        assert_eq!(answer.status, 200, "{route}");
+        answer.json()
+    };
+    let page = get("users/hal/dashboard");
+    assert_eq!(page["streak"], get("users/hal/streak"));
+    assert_eq!(page["achievements"], get("users/hal/achievements"));
+    assert_eq!(page["goals"], get("users/hal/goals"));
+    assert_eq!(page["topics"], get("users/hal/mastery")["topics"]);
+    // Twelve ISO weeks up to today: 78 to 84 days, Monday first, today last.
+    let heatmap = page["heatmap"].as_array().unwrap();
+    assert!((78..=84).contains(&heatmap.len()), "{}", heatmap.len());
+    assert_eq!(heatmap[0]["weekday"], 0);
+    assert_eq!(
+        heatmap.last().unwrap()["date"].as_str(),
+        Some(now.date_naive().to_string().as_str())
+    );
+    assert_eq!(heatmap.last().unwrap()["week"], 11);
+    // Each day's sessions are the day's progress.
+    let daily = http
+        .get(
+            &format!("/api/analytics/learning/progress?user=hal&period=day&at={at}"),
+            None,
+        )
+        .json();
+    let by_day: std::collections::HashMap<&str, u64> = daily["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["label"].as_str().unwrap(),
+                p["sessions"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for day in heatmap {
+        let expected = by_day
+            .get(day["date"].as_str().unwrap())
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(day["sessions"].as_u64(), Some(expected), "{day}");
+        assert_eq!(day["level"].as_u64() == Some(0), expected == 0, "{day}");
+    }
+    assert_eq!(
+        heatmap
+            .iter()
+            .map(|d| d["sessions"].as_u64().unwrap())
+            .sum::<u64>(),
+        48
+    );
+    // The rolling average is the mean of the rated sessions of the day and the six before.
+    let trend = page["quality_trend"].as_array().unwrap();
+    assert_eq!(trend.len(), heatmap.len());
+    let last = trend.last().unwrap();
+    let window: Vec<f64> = (1..=6i64)
+        .filter(|d| d % 3 != 0)
+        .flat_map(|d| {
+            let mut q = vec![0.5 + 0.4 * (60 - d) as f64 / 60.0];
+            if d % 5 == 0 {
+                q.push(0.9);
+            }
+            q
+        })
+        .collect();
+    let mean = window.iter().sum::<f64>() / window.len() as f64;
+    assert!(
+        (last["rolling_average"].as_f64().unwrap() - mean).abs() < 1e-9,
+        "{last}"
+    );
+    assert!(last["average_quality"].is_null());
+    assert_eq!(
+        page["weekly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["sessions"].as_u64().unwrap())
+            .sum::<u64>(),
+        48
+    );
+}
+
+#[test]
+fn exports_cut_progress_goals_and_achievements_to_a_date_range() {
+    let server = crate::support::TestServer::start();
+    let lines: Vec<String> = (1..=10)
+        .map(|d| session("ivy", d, &format!("2026-10-{d:02}T09:00:00Z"), 0.8, "rust"))
+        .collect();
+    let http = &server.http;
+    assert_eq!(
+        http.post("/api/analytics/events", None, lines.join("\n"))
+            .status,
+        200
+    );
+    let db = &server.db;
+    let run = |args: &[&str]| {
+        let out = db.tally(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let range = ["--from", "2026-10-03", "--to", "2026-10-05"];
+    let export = |what: &str, format: &str, range: &[&str]| {
+        let mut args = vec![
+            "learning", "export", "--user", "ivy", "--what", what, "--format", format,
+        ];
+        args.extend(range);
+        run(&args)
+    };
+    // 3, 4 and 5 October: the end day is included.
+    let progress: Value = serde_json::from_str(&export("progress", "json", &range)).unwrap();
+    assert_eq!(
+        progress["overall"]["sessions"].as_u64(),
+        Some(3),
+        "{progress}"
+    );
+    let labels: Vec<&str> = progress["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["2026-10-03", "2026-10-04", "2026-10-05"]);
+    let csv = export("progress", "csv", &range);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "LEARNING PROGRESS");
+    assert_eq!(
+        rows[1],
+        "Period,Start,Sessions,Exchanges,Minutes,Average Quality,Topics"
+    );
+    assert_eq!(rows[2], "2026-10-03,2026-10-03,1,5,10.0,0.8,1");
+    assert_eq!(rows.len(), 5);
+    // Only what was unlocked in the range: the 3-day streak on 3 October.
+    let achievements: Value =
+        serde_json::from_str(&export("achievements", "json", &range)).unwrap();
+    let ids: Vec<&str> = achievements["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["streak_3"], "{achievements}");
+    // A goal title a spreadsheet would run is made inert in CSV, kept as is in JSON.
+    run(&[
+        "goals", "create", "--user", "ivy", "--type", "sessions", "--target", "3", "--title",
+        "=1+2",
+    ]);
+    let goals = export("goals", "csv", &[]);
+    assert!(
+        goals.contains("1,'=1+2,sessions,3.0,0.0,0.0,active,"),
+        "{goals}"
+    );
+    let goals: Value = serde_json::from_str(&export("goals", "json", &[])).unwrap();
+    assert_eq!(goals["items"][0]["title"], "=1+2");
+    assert!(!export("goals", "json", &range).contains("=1+2"));
+    // The HTTP route answers the same bytes, as a download.
+    let answer = http.get(
+        "/api/analytics/learning/users/ivy/export?what=progress&format=csv&from=2026-10-03&to=2026-10-05",
+        None,
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    assert!(
+        answer
+            .header("content-disposition")
+            .unwrap()
+            .contains("tally-learning-ivy-progress.csv")
+    );
+    assert_eq!(answer.text(), csv);
+    let bad = http.get("/api/analytics/learning/users/ivy/export?what=essays", None);
+    assert_eq!(bad.status, 400);
+    let backwards = http.get(
+        "/api/analytics/learning/users/ivy/export?from=2026-10-05&to=2026-10-01",
+        None,
+    );
+    assert_eq!(backwards.status, 400);
+}
+
+#[test]
+fn weekly_and_monthly_reports_compare_with_the_period_before() {
+    let db = TestDb::new();
+    let t = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+    // A goal set on 1 October, then sessions: two in week 40 (quality 0.6), five in
+    // week 41 (quality 0.9, two topics).
+    let set_at = db.analytics.as_of(t("2026-10-01T00:00:00Z"));
+    set_at
+        .create_learning_goal("jo", "sessions", 6.0, Some("Six sessions".into()), None)
+        .unwrap();
+    let mut lines = vec![
+        session("jo", 1, "2026-10-01T09:00:00Z", 0.6, "rust"),
+        session("jo", 2, "2026-10-03T09:00:00Z", 0.6, "rust"),
+    ];
+    for d in 5..=9 {
+        let topic = if d % 2 == 0 { "sql" } else { "rust" };
+        lines.push(session(
+            "jo",
+            10 + d,
+            &format!("2026-10-{d:02}T09:00:00Z"),
+            0.9,
+            topic,
+        ));
+    }
+    db.ingest("s.jsonl", lines.join("\n"));
+    // As of Wednesday 14 October the last complete week is 5 to 11 October.
+    let report = db
+        .analytics
+        .learner_report(
+            "jo",
+            tally_api::LearnerReportPeriod::Week,
+            Some(t("2026-10-14T12:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!(report.label, "2026-W41");
+    assert_eq!((report.totals.sessions, report.previous.sessions), (5, 2));
+    assert_eq!((report.active_days, report.previous_active_days), (5, 2));
+    assert!((report.quality_change.unwrap() - 0.3).abs() < 1e-9);
+    assert_eq!(report.totals.minutes, 50.0);
+    // 1, 3, 5 to 9 October, the missed days bridged by freezes; 10 and 11 October are
+    // two missed days, still bridged at the week's end.
+    assert_eq!(
+        (report.current_streak_days, report.longest_streak_days),
+        (7, 7)
+    );
+    let goal = &report.goals[0];
+    assert_eq!((goal.from, goal.to), (2.0, 7.0));
+    assert_eq!(format!("{:?}", goal.status), "Completed");
+    let mut unlocked: Vec<&str> = report
+        .achievements
+        .iter()
+        .map(|a| a.earned.achievement.id)
+        .collect();
+    unlocked.sort_unstable();
+    // First step was on 1 October, in the week before.
+    assert_eq!(unlocked, ["excellent_1", "goals_1", "streak_3", "streak_7"]);
+    let topics: Vec<(&str, u64)> = report
+        .topics
+        .iter()
+        .map(|t| (t.topic.as_str(), t.sessions))
+        .collect();
+    assert_eq!(topics, [("rust", 3), ("sql", 2)]);
+    assert_eq!(report.daily.len(), 7);
+    // The month before 14 October is September: nothing in it.
+    let month = db
+        .analytics
+        .learner_report(
+            "jo",
+            tally_api::LearnerReportPeriod::Month,
+            Some(t("2026-11-01T12:00:00Z")),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            month.label.as_str(),
+            month.totals.sessions,
+            month.previous.sessions
+        ),
+        ("2026-10", 7, 0)
+    );
+    // The command writes Markdown and standalone HTML with the same figures.
+    let markdown = db.tally(&[
+        "learning",
+        "report",
+        "--user",
+        "jo",
+        "--period",
+        "week",
+        "--at",
+        "2026-10-14T12:00:00Z",
+    ]);
+    assert!(markdown.status.success(), "{markdown:?}");
+    let text = String::from_utf8(markdown.stdout).unwrap();
+    assert!(
+        text.starts_with("# jo · weekly progress 2026-W41"),
+        "{text}"
+    );
+    assert!(text.contains("| Sessions | 5 | 2 | +150 % |"), "{text}");
+    assert!(
+        text.contains("| Average quality | 0.90 | 0.60 | +30.0 pt |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- Six sessions (6 sessions): 2.00 → 7.00, Completed"),
+        "{text}"
+    );
+    let out = db.dir.path().join("jo.html");
+    let html = db.tally(&[
+        "learning",
+        "report",
+        "--user",
+        "jo",
+        "--period",
+        "week",
+        "--at",
+        "2026-10-14T12:00:00Z",
+        "--format",
+        "html",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(html.status.success(), "{html:?}");
+    let html = std::fs::read_to_string(out).unwrap();
+    assert!(html.starts_with("<!doctype html>") && !html.contains("<script"));
+    assert!(
+        html.contains(r#"data-kpi="sessions" data-value="5""#),
+        "{html}"
+    );
+    assert!(html.contains("Unlocked One week"), "{html}");
+}

@@ -43,7 +43,7 @@ fn generate(dir: &Path, rows: usize, seed: u64) -> PathBuf {
     file
 }
 
-fn read(path: &Path) -> (tally_predict::ndarray::Array2<f64>, Vec<bool>) {
+fn read(path: &Path) -> (ndarray::Array2<f64>, Vec<bool>) {
     let table = read_feature_csv(std::fs::File::open(path).unwrap(), true).unwrap();
     (table.x, table.y.unwrap())
 }

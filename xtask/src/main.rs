@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_http;
+mod bench_learning;
 mod bench_predict;
 mod bench_query;
 
@@ -27,6 +28,11 @@ tasks:
                                      the success predictor's random forest on gen_skills.py
                                      data (100000/50000 rows, 100 trees, leaf 5): fit time,
                                      test AUC, one-row latency, against scikit-learn n_jobs=1
+  bench learning [--learners N] [--runs R]
+                                     one learner with 5 years of daily sessions among N
+                                     (10,000) others: progress, streak, achievements, the
+                                     learner dashboard's data in process and over HTTP,
+                                     cold / median / p99 ms, raw rows kept and after retention
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -41,8 +47,11 @@ fn main() -> anyhow::Result<()> {
         ["bench", "http", rest @ ..] => bench_http::http(rest),
         ["bench", "query", rest @ ..] => bench_query::query(rest),
         ["bench", "predict", rest @ ..] => bench_predict::predict(rest),
+        ["bench", "learning", rest @ ..] => bench_learning::learning(rest),
         ["bench", ..] => {
-            bail!("bench: which benchmark? available: ingest, query, http, predict\n\n{USAGE}")
+            bail!(
+                "bench: which benchmark? available: ingest, query, http, predict, learning\n\n{USAGE}"
+            )
         }
         ["demo-data", rest @ ..] => demo_data(rest),
         ["report", rest @ ..] => report(rest),

@@ -28,6 +28,8 @@ pub struct Analytics {
     prices: Arc<PriceTable>,
     /// The instant views are computed at; the current time when `None`.
     clock: Option<DateTime<Utc>>,
+    /// What the learning views keep between calls (rarity, all-learner progress).
+    pub(crate) learning_cache: Arc<crate::learning_cache::LearningCache>,
 }
 
 /// The file behind a location: a plain path, `sqlite://PATH` or `sqlite:PATH`.
@@ -82,6 +84,7 @@ impl Analytics {
             config: Arc::new(config),
             prices: Arc::new(prices),
             clock: None,
+            learning_cache: Arc::default(),
         })
     }
 

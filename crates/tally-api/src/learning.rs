@@ -1,16 +1,20 @@
 //! The facade's learning methods: progress, streaks, topic mastery and learner settings
 //! (`tally_learning` over the store), answered as of the facade's clock or a given instant.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tally_learning::achievements::{Earned, Rarity};
+use tally_learning::calendar::{CalendarDay, QualityDay};
 use tally_learning::goals::{GoalProgress, GoalStatus, GoalSuggestion};
 use tally_learning::insights::LearnerInsight;
 use tally_learning::mastery::TopicMastery;
 use tally_learning::progress::{Period, PeriodProgress, Totals};
+use tally_learning::rarity::{Holders, LearnerMarks};
 use tally_learning::streak::Streak;
 use tally_learning::{LearnerHistory, LearningConfig};
-use tally_storage::{GoalRecord, LearningReader, LearningSession};
+use tally_storage::{Activity, GoalRecord, LearningReader};
 
 use crate::{Analytics, Result};
 
@@ -75,6 +79,28 @@ pub struct LearningAchievements {
     pub next: Vec<LearnerAchievement>,
 }
 
+/// Weeks the learner dashboard's heatmap and quality trend cover.
+pub const DASHBOARD_WEEKS: u32 = 12;
+
+/// Everything the learner page shows, from one read of the learner's activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnerDashboard {
+    pub user: String,
+    pub at: DateTime<Utc>,
+    pub time_zone: String,
+    pub overall: Totals,
+    pub streak: LearningStreak,
+    pub goals: Vec<GoalProgress>,
+    pub achievements: LearningAchievements,
+    /// ISO weeks of the last twelve weeks with sessions, oldest first.
+    pub weekly: Vec<PeriodProgress>,
+    pub topics: Vec<TopicMastery>,
+    /// Local days of the last twelve ISO weeks up to today, oldest first.
+    pub heatmap: Vec<CalendarDay>,
+    /// The same days' quality with its 7-day rolling average.
+    pub quality_trend: Vec<QualityDay>,
+}
+
 impl Analytics {
     fn learning_config(&self) -> LearningConfig {
         self.config().learning.to_config()
@@ -108,38 +134,77 @@ impl Analytics {
         at: Option<DateTime<Utc>>,
     ) -> Result<LearningProgress> {
         let at = self.learning_at(at);
-        let users = match user {
-            Some(user) => vec![user.to_owned()],
-            None => self.learners()?,
+        let Some(user) = user else {
+            return self.all_learners_progress(period, at);
         };
-        let mut placed: Vec<(NaiveDate, LearningSession)> = Vec::new();
-        let mut learners = 0;
-        let mut zone = String::from("per learner");
-        for name in &users {
-            let history = self.learner(name, at)?;
-            if user.is_some() {
-                zone = history.time_zone.name().to_owned();
-            }
-            learners += u64::from(!history.sessions.is_empty());
-            placed.extend(
-                history
-                    .sessions
-                    .into_iter()
-                    .map(|s| (s.ts.with_timezone(&history.time_zone).date_naive(), s)),
-            );
-        }
+        let history = self.learner(user, at)?;
         Ok(LearningProgress {
-            user: user.map(str::to_owned),
+            user: Some(user.to_owned()),
             at,
-            learners,
-            time_zone: zone,
-            overall: tally_learning::progress::totals(placed.iter().map(|(_, s)| s)),
+            learners: u64::from(!history.activity.is_empty()),
+            time_zone: history.time_zone.name().to_owned(),
+            overall: tally_learning::progress::totals(&history.activity),
             period,
-            periods: tally_learning::progress::by_local_day(
-                placed.iter().map(|(day, s)| (*day, s)),
+            periods: tally_learning::progress::by_period(
+                &history.activity,
+                history.time_zone,
                 period,
             ),
         })
+    }
+
+    /// Every learner's progress from the learner summary, each bucket on its learner's
+    /// local day; the last answer is reused while no learner changed and `at` is past
+    /// the last session it counted.
+    fn all_learners_progress(&self, period: Period, at: DateTime<Utc>) -> Result<LearningProgress> {
+        let cache = &self.learning_cache;
+        if let Some(cached) = cache.progress().clone() {
+            let unchanged = cached.period == period
+                && cached
+                    .latest
+                    .is_none_or(|latest| latest <= at && latest <= cached.answer.at)
+                && self.store.learner_revisions(cached.revision)?.is_empty();
+            if unchanged {
+                return Ok(LearningProgress {
+                    at,
+                    ..cached.answer
+                });
+            }
+        }
+        let revision = self
+            .store
+            .learner_revisions(0)?
+            .iter()
+            .map(|(_, r)| *r)
+            .max()
+            .unwrap_or(0);
+        let zones: HashMap<String, String> = self.store.learner_time_zones()?.into_iter().collect();
+        let everyone = self.store.all_learner_activity(None, Some(at))?;
+        let mut placed: Vec<(NaiveDate, &Activity)> = Vec::new();
+        let mut latest: Option<DateTime<Utc>> = None;
+        for (name, activity) in &everyone {
+            let zone = tally_learning::zone_or_utc(zones.get(name).map(String::as_str))?;
+            for a in activity {
+                latest = latest.max(Some(a.last));
+                placed.push((tally_learning::progress::local_day(a, zone), a));
+            }
+        }
+        let answer = LearningProgress {
+            user: None,
+            at,
+            learners: everyone.iter().filter(|(_, a)| !a.is_empty()).count() as u64,
+            time_zone: "per learner".to_owned(),
+            overall: tally_learning::progress::totals(placed.iter().map(|(_, a)| *a)),
+            period,
+            periods: tally_learning::progress::by_local_day(placed.iter().copied(), period),
+        };
+        *cache.progress() = Some(crate::learning_cache::CachedProgress {
+            revision,
+            period,
+            latest,
+            answer: answer.clone(),
+        });
+        Ok(answer)
     }
 
     /// `user`'s current and longest streak as of `at`.
@@ -148,16 +213,80 @@ impl Analytics {
     /// A storage failure or a stored time zone this build does not know.
     pub fn learning_streak(&self, user: &str, at: Option<DateTime<Utc>>) -> Result<LearningStreak> {
         let at = self.learning_at(at);
-        let config = self.learning_config();
         let history = self.learner(user, at)?;
-        let times: Vec<DateTime<Utc>> = history.sessions.iter().map(|s| s.ts).collect();
-        Ok(LearningStreak {
-            user: user.to_owned(),
+        Ok(self.streak_of(&history, at))
+    }
+
+    fn streak_of(&self, history: &LearnerHistory, at: DateTime<Utc>) -> LearningStreak {
+        let config = self.learning_config();
+        LearningStreak {
+            user: history.user.clone(),
             at,
             time_zone: history.time_zone.name().to_owned(),
             grace_hours: config.grace.num_seconds() as f64 / 3600.0,
             freezes_held: config.freezes,
-            streak: tally_learning::streak::streak(&times, history.time_zone, at, &config),
+            streak: tally_learning::streak::of_activity(
+                &history.activity,
+                history.time_zone,
+                at,
+                &config,
+            ),
+        }
+    }
+
+    /// Everything the learner page shows as of `at`: streak, goals, achievements with
+    /// rarity, weekly progress, topic mastery, the 12-week heatmap and quality trend.
+    ///
+    /// # Errors
+    /// A storage failure or a stored time zone this build does not know.
+    pub fn learner_dashboard(
+        &self,
+        user: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<LearnerDashboard> {
+        let at = self.learning_at(at);
+        let history = self.learner(user, at)?;
+        let zone = history.time_zone;
+        let today = at.with_timezone(&zone).date_naive();
+        // The first local day shown: Monday of the week eleven weeks before this one.
+        let first = Period::IsoWeek.start(today)
+            - chrono::Days::new(7 * u64::from(DASHBOARD_WEEKS.saturating_sub(1)));
+        let day = |a: &Activity| tally_learning::progress::local_day(a, zone);
+        let shown = history.activity.partition_point(|a| day(a) < first);
+        // Six days more for the first rolling averages.
+        let lead = history
+            .activity
+            .partition_point(|a| day(a) + chrono::Days::new(6) < first);
+        let heatmap = tally_learning::calendar::heatmap(
+            &history.activity[shown..],
+            zone,
+            today,
+            DASHBOARD_WEEKS,
+        );
+        let weekly =
+            tally_learning::progress::by_period(&history.activity[shown..], zone, Period::IsoWeek);
+        let goals = self.goals_of(&history, at)?;
+        Ok(LearnerDashboard {
+            user: user.to_owned(),
+            at,
+            time_zone: zone.name().to_owned(),
+            overall: tally_learning::progress::totals(&history.activity),
+            streak: self.streak_of(&history, at),
+            achievements: self.achievements_of(&history, at, &goals)?,
+            goals,
+            weekly,
+            topics: tally_learning::mastery::mastery(
+                &history.activity,
+                at,
+                &self.learning_config(),
+            ),
+            quality_trend: tally_learning::calendar::quality_trend(
+                &history.activity[lead..],
+                zone,
+                first,
+                today,
+            ),
+            heatmap,
         })
     }
 
@@ -177,7 +306,7 @@ impl Analytics {
             user: user.to_owned(),
             at,
             mastered_at: config.mastered_at,
-            topics: tally_learning::mastery::mastery(&history.sessions, at, &config),
+            topics: tally_learning::mastery::mastery(&history.activity, at, &config),
         })
     }
 
@@ -200,16 +329,20 @@ impl Analytics {
         at: Option<DateTime<Utc>>,
     ) -> Result<Vec<GoalProgress>> {
         let at = self.learning_at(at);
-        let config = self.learning_config();
         let history = self.learner(user, at)?;
+        self.goals_of(&history, at)
+    }
+
+    fn goals_of(&self, history: &LearnerHistory, at: DateTime<Utc>) -> Result<Vec<GoalProgress>> {
+        let config = self.learning_config();
         self.store
-            .goals(user)?
+            .goals(&history.user)?
             .iter()
             .filter(|g| g.created_at <= at)
             .map(|g| {
                 Ok(tally_learning::goals::evaluate(
                     g,
-                    &history.sessions,
+                    &history.activity,
                     history.time_zone,
                     at,
                     &config,
@@ -346,28 +479,45 @@ impl Analytics {
         self.goal_progress(goal)
     }
 
-    fn earned(&self, user: &str, at: DateTime<Utc>) -> Result<(Vec<Earned>, bool)> {
-        let config = self.learning_config();
-        let history = self.learner(user, at)?;
-        let completions: Vec<DateTime<Utc>> = self
-            .learning_goals(user, Some(at))?
-            .into_iter()
-            .filter_map(|g| g.completed_at)
-            .collect();
-        let active = history
-            .sessions
-            .last()
-            .is_some_and(|s| at - s.ts <= chrono::Duration::days(30));
-        Ok((
-            tally_learning::achievements::evaluate(
-                &history.sessions,
-                &completions,
-                history.time_zone,
-                at,
-                &config,
-            ),
-            active,
-        ))
+    /// The achievements of the learner of `history` as of `at`.
+    fn earned(&self, history: &LearnerHistory, at: DateTime<Utc>) -> Result<Vec<Earned>> {
+        let goals = self.goals_of(history, at)?;
+        Ok(self.earned_with(history, at, &goals))
+    }
+
+    /// [`Analytics::earned`] with the learner's goals as of `at` already evaluated.
+    fn earned_with(
+        &self,
+        history: &LearnerHistory,
+        at: DateTime<Utc>,
+        goals: &[GoalProgress],
+    ) -> Vec<Earned> {
+        let completions: Vec<DateTime<Utc>> = goals.iter().filter_map(|g| g.completed_at).collect();
+        tally_learning::achievements::evaluate(
+            &history.activity,
+            &completions,
+            history.time_zone,
+            at,
+            &self.learning_config(),
+        )
+    }
+
+    /// Active learners as of `at` and the holders of each achievement among them, from
+    /// the rarity index after refreshing the learners that changed since it was read.
+    fn holders(&self, at: DateTime<Utc>) -> Result<Holders> {
+        let mut index = self.learning_cache.rarity();
+        let changed = self.store.learner_revisions(index.revision())?;
+        let end = tally_learning::rarity::end_of_time();
+        for (user, revision) in changed {
+            let history = self.learner(&user, end)?;
+            let earned = self.earned(&history, end)?;
+            index.update(
+                user,
+                LearnerMarks::new(&history.activity, &earned),
+                revision,
+            );
+        }
+        Ok(index.holders(at))
     }
 
     /// `user`'s achievements as of `at`, with rarity among the learners active in the 30
@@ -381,21 +531,22 @@ impl Analytics {
         at: Option<DateTime<Utc>>,
     ) -> Result<LearningAchievements> {
         let at = self.learning_at(at);
+        let history = self.learner(user, at)?;
+        let goals = self.goals_of(&history, at)?;
+        self.achievements_of(&history, at, &goals)
+    }
+
+    fn achievements_of(
+        &self,
+        history: &LearnerHistory,
+        at: DateTime<Utc>,
+        goals: &[GoalProgress],
+    ) -> Result<LearningAchievements> {
         let catalog = tally_learning::achievements::CATALOG.len();
-        let mut holders = vec![0u64; catalog];
-        let mut active_learners = 0u64;
-        for learner in self.learners()? {
-            let (earned, active) = self.earned(&learner, at)?;
-            if active {
-                active_learners += 1;
-                for (count, e) in holders.iter_mut().zip(&earned) {
-                    *count += u64::from(e.unlocked_at.is_some());
-                }
-            }
-        }
-        let (earned, _) = self.earned(user, at)?;
-        let with_rarity = |(e, held): (Earned, u64)| {
-            let share = (active_learners > 0).then(|| held as f64 / active_learners as f64);
+        let holders = self.holders(at)?;
+        let earned = self.earned_with(history, at, goals);
+        let with_rarity = |(index, e): (usize, Earned)| {
+            let share = holders.share(index);
             LearnerAchievement {
                 earned: e,
                 holders_share: share,
@@ -404,16 +555,16 @@ impl Analytics {
         };
         let (mut unlocked, mut locked): (Vec<_>, Vec<_>) = earned
             .into_iter()
-            .zip(holders)
+            .enumerate()
             .map(with_rarity)
             .partition(|a| a.earned.unlocked_at.is_some());
         unlocked.sort_by_key(|a| a.earned.unlocked_at);
         locked.sort_by(|a, b| b.earned.percent.total_cmp(&a.earned.percent));
         locked.truncate(3);
         Ok(LearningAchievements {
-            user: user.to_owned(),
+            user: history.user.clone(),
             at,
-            active_learners,
+            active_learners: holders.active_learners,
             points: unlocked.iter().map(|a| a.earned.achievement.points).sum(),
             unlocked: unlocked.len(),
             total: catalog,
@@ -434,9 +585,9 @@ impl Analytics {
         let at = self.learning_at(at);
         let config = self.learning_config();
         let history = self.learner(user, at)?;
-        let (earned, _) = self.earned(user, at)?;
+        let earned = self.earned(&history, at)?;
         Ok(tally_learning::insights::insights(
-            &history.sessions,
+            &history.activity,
             &earned,
             history.time_zone,
             at,
@@ -456,7 +607,7 @@ impl Analytics {
         let at = self.learning_at(at);
         let history = self.learner(user, at)?;
         Ok(tally_learning::goals::suggest(
-            &history.sessions,
+            &history.activity,
             history.time_zone,
             at,
             &self.learning_config(),

@@ -29,6 +29,8 @@ mod filter;
 pub mod http;
 mod keys;
 mod learning;
+mod learning_cache;
+mod learning_export;
 mod predict;
 mod report;
 mod series;
@@ -41,10 +43,16 @@ pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use learning::{
-    LearnerAchievement, LearningAchievements, LearningMastery, LearningProgress, LearningStreak,
+    DASHBOARD_WEEKS, LearnerAchievement, LearnerDashboard, LearningAchievements, LearningMastery,
+    LearningProgress, LearningStreak,
 };
+pub use learning_export::{LearningExport, LearningExportFormat, LearningExportKind};
 pub use predict::{TrainRequest, fit_feature_csv, score_feature_csv};
-pub use report::{DEFAULT_REPORT_DAYS, ReportKind};
+pub use report::{
+    DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport,
+    ReportFormat as LearnerReportFormat, ReportKind, ReportPeriod as LearnerReportPeriod,
+    TopicLine as LearnerTopicLine,
+};
 pub use series::{
     AnomaliesReport, ForecastReport, SeriesPoint, SeriesQuery, SeriesSource, TrendReport,
     metric_names,

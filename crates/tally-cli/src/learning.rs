@@ -4,7 +4,36 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use tally_api::{Analytics, LearningPeriod, parse_instant};
+use tally_api::{
+    Analytics, LearnerReportFormat, LearnerReportPeriod, LearningExport, LearningExportFormat,
+    LearningExportKind, LearningPeriod, parse_instant,
+};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportWhat {
+    Progress,
+    Goals,
+    Achievements,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportPeriodArg {
+    Week,
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormatArg {
+    Markdown,
+    Html,
+    Json,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum PeriodArg {
@@ -63,6 +92,45 @@ pub enum LearningCommand {
     Achievements(LearnerArgs),
     /// Findings about the learner, most urgent first, with the numbers behind them.
     Insights(LearnerArgs),
+    /// A learner's progress, goals or achievements over a date range, as JSON or CSV
+    /// (CSV cells a spreadsheet would run as formulas are made inert).
+    Export {
+        #[arg(long)]
+        user: String,
+        /// What to export.
+        #[arg(long, value_enum, default_value = "progress")]
+        what: ExportWhat,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormatArg,
+        /// Start of the range, inclusive (RFC 3339 or YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the range, exclusive (a day YYYY-MM-DD is included); default now.
+        #[arg(long)]
+        to: Option<String>,
+        /// Periods progress is cut into, in the learner's time zone.
+        #[arg(long, value_enum, default_value = "day")]
+        period: PeriodArg,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// A learner's weekly or monthly progress report: the last complete local week or
+    /// month before `--at`, against the one before it.
+    Report {
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum, default_value = "week")]
+        period: ReportPeriodArg,
+        /// Report on the last complete period before this instant; default now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReportFormatArg,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Set the IANA time zone a learner's days are counted in (UTC until set).
     TimeZone {
         #[arg(long)]
@@ -70,6 +138,18 @@ pub enum LearningCommand {
         /// An IANA name such as Europe/Berlin.
         zone: String,
     },
+}
+
+/// Writes `bytes` to `out`, or to standard output.
+fn write_out(out: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, bytes)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), bytes)?,
+    }
+    Ok(())
 }
 
 fn at(text: Option<String>) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
@@ -223,6 +303,56 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                     );
                 }
             }
+        }
+        LearningCommand::Export {
+            user,
+            what,
+            format,
+            from,
+            to,
+            period,
+            out,
+        } => {
+            let export = LearningExport {
+                user,
+                kind: match what {
+                    ExportWhat::Progress => LearningExportKind::Progress,
+                    ExportWhat::Goals => LearningExportKind::Goals,
+                    ExportWhat::Achievements => LearningExportKind::Achievements,
+                },
+                format: match format {
+                    ExportFormatArg::Json => LearningExportFormat::Json,
+                    ExportFormatArg::Csv => LearningExportFormat::Csv,
+                },
+                from: from
+                    .map(|t| parse_instant(&t, "--from", false))
+                    .transpose()?,
+                to: to.map(|t| parse_instant(&t, "--to", true)).transpose()?,
+                period: period.into(),
+            };
+            write_out(out.as_deref(), &analytics.learning_export(&export)?)?;
+        }
+        LearningCommand::Report {
+            user,
+            period,
+            at: when,
+            format,
+            out,
+        } => {
+            let text = analytics.learner_report_text(
+                &user,
+                match period {
+                    ReportPeriodArg::Week => LearnerReportPeriod::Week,
+                    ReportPeriodArg::Month => LearnerReportPeriod::Month,
+                },
+                at(when)?,
+                match format {
+                    ReportFormatArg::Markdown => LearnerReportFormat::Markdown,
+                    ReportFormatArg::Html => LearnerReportFormat::Html,
+                    ReportFormatArg::Json => LearnerReportFormat::Json,
+                },
+            )?;
+            write_out(out.as_deref(), text.as_bytes())?;
         }
         LearningCommand::TimeZone { user, zone } => {
             analytics.set_learner_time_zone(&user, &zone)?;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::LearningSession;
+use tally_storage::Activity;
 
 use crate::LearningConfig;
 
@@ -308,19 +308,21 @@ pub struct Earned {
     pub percent: f64,
 }
 
-/// Every catalog entry for a learner as of `at`: `sessions` in any order (later ones are
-/// ignored) and the times their goals were completed.
+/// Every catalog entry for a learner as of `at`: `activity` in any order (what ends
+/// after `at` is ignored) and the times their goals were completed. An achievement
+/// unlocks at the last session of the activity after which its measure reached the
+/// threshold (the session itself while raw rows are kept).
 pub fn evaluate(
-    sessions: &[LearningSession],
+    activity: &[Activity],
     goal_completions: &[DateTime<Utc>],
     zone: Tz,
     at: DateTime<Utc>,
     config: &LearningConfig,
 ) -> Vec<Earned> {
-    let mut ordered: Vec<&LearningSession> = sessions.iter().filter(|s| s.ts <= at).collect();
-    ordered.sort_by_key(|s| s.ts);
-    let times: Vec<DateTime<Utc>> = ordered.iter().map(|s| s.ts).collect();
-    let longest = crate::streak::longest_after_each(&times, zone, config);
+    let mut ordered: Vec<&Activity> = activity.iter().filter(|a| a.last <= at).collect();
+    ordered.sort_by_key(|a| a.first);
+    let spans: Vec<crate::streak::Span> = ordered.iter().map(|a| (a.first, a.last)).collect();
+    let longest = crate::streak::longest_after_each_span(&spans, zone, config);
     let mut completions: Vec<DateTime<Utc>> = goal_completions
         .iter()
         .copied()
@@ -328,36 +330,33 @@ pub fn evaluate(
         .collect();
     completions.sort_unstable();
 
-    // The running measures after each session, in time order.
+    // The running measures after each activity, in time order.
     let mut unlocked: Vec<Option<DateTime<Utc>>> = vec![None; CATALOG.len()];
     let mut values = [0.0f64; 8];
-    let (mut excellent, mut exchanges, mut minutes) = (0.0, 0.0, 0.0);
+    let (mut sessions, mut excellent, mut exchanges, mut duration_us) = (0u64, 0u64, 0u64, 0i64);
     let (mut quality_sum, mut rated) = (0.0, 0u64);
     let mut topics: BTreeSet<&str> = BTreeSet::new();
     let index = |m: Measure| m as usize;
-    for (i, s) in ordered.iter().enumerate() {
-        exchanges += s.exchanges as f64;
-        minutes += s.duration_us as f64 / 60e6;
-        if let Some(q) = s.quality {
-            quality_sum += q;
-            rated += 1;
-            if q >= 0.9 {
-                excellent += 1.0;
-            }
-        }
-        topics.extend(s.topics.iter().map(String::as_str));
+    for (i, a) in ordered.iter().enumerate() {
+        sessions += a.sessions;
+        exchanges += a.exchanges;
+        duration_us += a.duration_us;
+        quality_sum += a.quality_sum;
+        rated += a.rated;
+        excellent += a.excellent;
+        topics.extend(a.topics.iter().map(|t| t.topic.as_str()));
         values[index(Measure::LongestStreak)] = f64::from(longest[i]);
-        values[index(Measure::Sessions)] = (i + 1) as f64;
-        values[index(Measure::ExcellentSessions)] = excellent;
+        values[index(Measure::Sessions)] = sessions as f64;
+        values[index(Measure::ExcellentSessions)] = excellent as f64;
         values[index(Measure::AverageQuality)] = if rated >= 10 {
             quality_sum / rated as f64
         } else {
             0.0
         };
         values[index(Measure::DistinctTopics)] = topics.len() as f64;
-        values[index(Measure::Exchanges)] = exchanges;
-        values[index(Measure::Minutes)] = minutes;
-        record(&values, s.ts, &mut unlocked);
+        values[index(Measure::Exchanges)] = exchanges as f64;
+        values[index(Measure::Minutes)] = duration_us as f64 / 60e6;
+        record(&values, a.last, &mut unlocked);
     }
     for (n, ts) in completions.iter().enumerate() {
         values[index(Measure::GoalsCompleted)] = (n + 1) as f64;

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::{GoalRecord, LearningSession};
+use tally_storage::{Activity, GoalRecord};
 
 use crate::{Error, LearningConfig, Result};
 
@@ -107,55 +107,80 @@ pub struct GoalProgress {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
-/// The goal's measure over `sessions` (oldest first), as of `at`.
-pub fn measure(
-    kind: GoalKind,
-    sessions: &[&LearningSession],
-    zone: Tz,
-    at: DateTime<Utc>,
-    config: &LearningConfig,
-) -> f64 {
-    match kind {
-        GoalKind::Streak => {
-            let times: Vec<_> = sessions.iter().map(|s| s.ts).collect();
-            f64::from(crate::streak::streak(&times, zone, at, config).current_days)
+/// The running measures of a goal over activity fed oldest first.
+#[derive(Default)]
+struct Running<'a> {
+    sessions: u64,
+    exchanges: u64,
+    duration_us: i64,
+    quality_sum: f64,
+    rated: u64,
+    topics: BTreeSet<&'a str>,
+    streak: crate::streak::RunningStreak,
+}
+
+impl<'a> Running<'a> {
+    fn push(&mut self, a: &'a Activity, zone: Tz, config: &LearningConfig) {
+        self.sessions += a.sessions;
+        self.exchanges += a.exchanges;
+        self.duration_us += a.duration_us;
+        self.quality_sum += a.quality_sum;
+        self.rated += a.rated;
+        self.topics
+            .extend(a.topics.iter().map(|t| t.topic.as_str()));
+        self.streak.push((a.first, a.last), zone, config);
+    }
+
+    /// The measure right after the last activity pushed (the streak as of its last
+    /// session).
+    fn value(&self, kind: GoalKind) -> f64 {
+        match kind {
+            GoalKind::Streak => f64::from(self.streak.days),
+            GoalKind::Sessions => self.sessions as f64,
+            GoalKind::Exchanges => self.exchanges as f64,
+            GoalKind::Quality if self.rated > 0 => self.quality_sum / self.rated as f64,
+            GoalKind::Quality => 0.0,
+            GoalKind::Topics => self.topics.len() as f64,
+            GoalKind::Minutes => self.duration_us as f64 / 60e6,
         }
-        GoalKind::Sessions => sessions.len() as f64,
-        GoalKind::Exchanges => sessions.iter().map(|s| s.exchanges as f64).sum(),
-        GoalKind::Quality => crate::progress::totals(sessions.iter().copied())
-            .average_quality
-            .unwrap_or(0.0),
-        GoalKind::Topics => sessions
-            .iter()
-            .flat_map(|s| s.topics.iter())
-            .collect::<BTreeSet<_>>()
-            .len() as f64,
-        GoalKind::Minutes => sessions.iter().map(|s| s.duration_us as f64 / 60e6).sum(),
     }
 }
 
-/// The progress of `goal` as of `at` from the learner's `sessions` (oldest first).
+/// The progress of `goal` as of `at` from the learner's `activity` (oldest first). It
+/// counts the activity whose sessions all started between the goal's creation and
+/// `min(at, deadline)`; it completes at the last session of the activity that reached
+/// the target.
 ///
 /// # Errors
 /// [`Error::InvalidGoal`] when the stored type is unknown.
 pub fn evaluate(
     goal: &GoalRecord,
-    sessions: &[LearningSession],
+    activity: &[Activity],
     zone: Tz,
     at: DateTime<Utc>,
     config: &LearningConfig,
 ) -> Result<GoalProgress> {
     let kind: GoalKind = goal.kind.parse()?;
     let end = goal.deadline.map_or(at, |d| d.min(at));
-    let counted: Vec<&LearningSession> = sessions
+    let counted: Vec<&Activity> = activity
         .iter()
-        .filter(|s| s.ts >= goal.created_at && s.ts <= end)
+        .filter(|a| a.first >= goal.created_at && a.last <= end)
         .collect();
-    let completed_at = (1..=counted.len()).find_map(|n| {
-        let ts = counted[n - 1].ts;
-        (measure(kind, &counted[..n], zone, ts, config) >= goal.target).then_some(ts)
-    });
-    let value = measure(kind, &counted, zone, end, config);
+    let mut running = Running::default();
+    let mut completed_at = None;
+    for a in &counted {
+        running.push(a, zone, config);
+        if completed_at.is_none() && running.value(kind) >= goal.target {
+            completed_at = Some(a.last);
+        }
+    }
+    let value = match kind {
+        GoalKind::Streak => {
+            let spans: Vec<_> = counted.iter().map(|a| (a.first, a.last)).collect();
+            f64::from(crate::streak::streak_of_spans(&spans, zone, end, config).current_days)
+        }
+        _ => running.value(kind),
+    };
     let percent = if completed_at.is_some() {
         100.0
     } else {
@@ -201,28 +226,23 @@ pub struct GoalSuggestion {
     pub confidence: f64,
 }
 
-/// Suggestions from the 28 days up to `at` (`sessions` oldest first); none without history.
+/// Suggestions from the 28 days up to `at` (`activity` oldest first); none without history.
 pub fn suggest(
-    sessions: &[LearningSession],
+    activity: &[Activity],
     zone: Tz,
     at: DateTime<Utc>,
     config: &LearningConfig,
 ) -> Vec<GoalSuggestion> {
-    let recent: Vec<&LearningSession> = sessions
+    let recent: Vec<&Activity> = activity
         .iter()
-        .filter(|s| s.ts <= at && at - s.ts <= chrono::Duration::days(28))
+        .filter(|a| a.last <= at && at - a.last <= chrono::Duration::days(28))
         .collect();
     if recent.is_empty() {
         return Vec::new();
     }
-    let confidence = (recent.len() as f64 / 20.0).min(1.0);
     let totals = crate::progress::totals(recent.iter().copied());
-    let times: Vec<_> = sessions
-        .iter()
-        .filter(|s| s.ts <= at)
-        .map(|s| s.ts)
-        .collect();
-    let streak = crate::streak::streak(&times, zone, at, config);
+    let confidence = (totals.sessions as f64 / 20.0).min(1.0);
+    let streak = crate::streak::of_activity(activity, zone, at, config);
     let weekly_sessions = totals.sessions as f64 / 4.0;
     let weekly_minutes = totals.minutes / 4.0;
     let mut out = vec![

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::LearningSession;
+use tally_storage::Activity;
 
 use crate::LearningConfig;
 use crate::achievements::Earned;
@@ -45,6 +45,27 @@ pub struct LearnerInsight {
     pub numbers: BTreeMap<&'static str, f64>,
 }
 
+/// The qualities of the last `n` rated sessions of `ordered` (oldest first), a bucket's
+/// sessions each at its mean.
+pub fn recent_qualities(ordered: &[&Activity], n: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n);
+    for a in ordered.iter().rev() {
+        if let Some(mean) = a.average_quality() {
+            for _ in 0..a.rated {
+                if out.len() == n {
+                    break;
+                }
+                out.push(mean);
+            }
+        }
+        if out.len() == n {
+            break;
+        }
+    }
+    out.reverse();
+    out
+}
+
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }
@@ -52,18 +73,19 @@ fn mean(values: &[f64]) -> f64 {
 /// The insights for a learner as of `at`, most urgent first. `achievements` is the
 /// output of [`crate::achievements::evaluate`] for the same learner and instant.
 pub fn insights(
-    sessions: &[LearningSession],
+    activity: &[Activity],
     achievements: &[Earned],
     zone: Tz,
     at: DateTime<Utc>,
     config: &LearningConfig,
 ) -> Vec<LearnerInsight> {
-    let mut ordered: Vec<&LearningSession> = sessions.iter().filter(|s| s.ts <= at).collect();
-    ordered.sort_by_key(|s| s.ts);
+    let mut ordered: Vec<&Activity> = activity.iter().filter(|a| a.last <= at).collect();
+    ordered.sort_by_key(|a| a.first);
     let mut out = Vec::new();
 
-    // Quality trend: the last 5 rated sessions against the 5 before them.
-    let rated: Vec<f64> = ordered.iter().filter_map(|s| s.quality).collect();
+    // Quality trend: the last 5 rated sessions against the 5 before them (the sessions
+    // of a summary bucket each count with the bucket's mean quality).
+    let rated = recent_qualities(&ordered, 10);
     if rated.len() >= 10 {
         let recent = mean(&rated[rated.len() - 5..]);
         let before = mean(&rated[rated.len() - 10..rated.len() - 5]);
@@ -82,15 +104,15 @@ pub fn insights(
                     "revisit recent topics with shorter, focused sessions".into()
                 },
                 priority: if up { Priority::Low } else { Priority::Medium },
-                confidence: (rated.len() as f64 / 20.0).min(1.0),
+                confidence: (ordered.iter().map(|a| a.rated).sum::<u64>() as f64 / 20.0).min(1.0),
                 numbers: BTreeMap::from([("recent", recent), ("before", before), ("change", change)]),
             });
         }
     }
 
     // Streak at risk.
-    let times: Vec<DateTime<Utc>> = ordered.iter().map(|s| s.ts).collect();
-    let streak = crate::streak::streak(&times, zone, at, config);
+    let spans: Vec<crate::streak::Span> = ordered.iter().map(|a| (a.first, a.last)).collect();
+    let streak = crate::streak::streak_of_spans(&spans, zone, at, config);
     if streak.at_risk && streak.current_days >= 3 {
         out.push(LearnerInsight {
             kind: InsightKind::StreakAtRisk,
@@ -114,8 +136,9 @@ pub fn insights(
     let week = |from: i64, to: i64| {
         ordered
             .iter()
-            .filter(|s| s.ts > at - Duration::days(to) && s.ts <= at - Duration::days(from))
-            .count() as f64
+            .filter(|a| a.last > at - Duration::days(to) && a.last <= at - Duration::days(from))
+            .map(|a| a.sessions)
+            .sum::<u64>() as f64
     };
     let last_week = week(0, 7);
     let usual = week(7, 35) / 4.0;
@@ -134,7 +157,7 @@ pub fn insights(
     }
 
     // Topics mastered, seen in the last 7 days.
-    for topic in crate::mastery::mastery(sessions, at, config) {
+    for topic in crate::mastery::mastery(activity, at, config) {
         if topic.mastered && at - topic.last_seen <= Duration::days(7) {
             out.push(LearnerInsight {
                 kind: InsightKind::MasteredTopic,

@@ -1,22 +1,28 @@
 //! tally's learning analytics: progress, streaks and topic mastery of learners, computed
-//! from their `session` events each time they are asked for (so always current, and the
-//! same whatever the order events arrived in).
+//! from their sessions each time they are asked for (so always current, and the same
+//! whatever the order events arrived in).
 //!
-//! The functions of [`progress`], [`streak`] and [`mastery`] are pure: they take a
-//! learner's sessions, their time zone and the instant to answer at. [`LearnerHistory`]
-//! loads those inputs through the [`tally_storage::LearningReader`] port.
+//! The functions of [`progress`], [`streak`], [`mastery`], [`goals`], [`achievements`]
+//! and [`insights`] are pure: they take a learner's activity (one
+//! [`tally_storage::Activity`] per session, or per 15-minute bucket of the learner
+//! summary once raw retention removed the sessions), their time zone and the instant to
+//! answer at. [`LearnerHistory`] loads those inputs through the
+//! [`tally_storage::LearningReader`] port; [`rarity::RarityIndex`] keeps what rarity
+//! needs of every learner between calls.
 
 pub mod achievements;
+pub mod calendar;
 mod error;
 pub mod goals;
 pub mod insights;
 pub mod mastery;
 pub mod progress;
+pub mod rarity;
 pub mod streak;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use tally_storage::{LearningReader, LearningSession};
+use tally_storage::{Activity, LearningReader};
 
 pub use error::{Error, Result};
 
@@ -81,6 +87,14 @@ impl LearningConfig {
     }
 }
 
+/// The time zone of a learner whose stored setting is `name` (UTC when unset).
+///
+/// # Errors
+/// [`Error::UnknownTimeZone`] when the name is not in the IANA database.
+pub fn zone_or_utc(name: Option<&str>) -> Result<Tz> {
+    name.map_or(Ok(Tz::UTC), time_zone)
+}
+
 /// Parses an IANA time zone name.
 ///
 /// # Errors
@@ -90,19 +104,20 @@ pub fn time_zone(name: &str) -> Result<Tz> {
         .map_err(|_| Error::UnknownTimeZone(name.to_owned()))
 }
 
-/// One learner's sessions up to an instant, and the time zone their days are counted in.
+/// One learner's activity up to an instant, and the time zone their days are counted in.
 #[derive(Debug, Clone)]
 pub struct LearnerHistory {
     pub user: String,
     pub time_zone: Tz,
     /// The instant the history was read at; later sessions are left out.
     pub at: DateTime<Utc>,
-    /// Oldest first.
-    pub sessions: Vec<LearningSession>,
+    /// Oldest first: one entry per session, or per 15-minute bucket where only the
+    /// summary is kept.
+    pub activity: Vec<Activity>,
 }
 
 impl LearnerHistory {
-    /// Reads `user`'s sessions at or before `at`, and their time zone (UTC when unset).
+    /// Reads `user`'s activity at or before `at`, and their time zone (UTC when unset).
     ///
     /// # Errors
     /// A storage failure, or a stored time zone this build does not know.
@@ -112,16 +127,13 @@ impl LearnerHistory {
         project: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<LearnerHistory> {
-        let time_zone = match reader.learner_time_zone(user)? {
-            Some(name) => time_zone(&name)?,
-            None => Tz::UTC,
-        };
-        let sessions = reader.learning_sessions(user, project, Some(at))?;
+        let time_zone = zone_or_utc(reader.learner_time_zone(user)?.as_deref())?;
+        let activity = reader.learner_activity(user, project, Some(at))?;
         Ok(LearnerHistory {
             user: user.to_owned(),
             time_zone,
             at,
-            sessions,
+            activity,
         })
     }
 }

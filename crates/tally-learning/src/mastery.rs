@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_storage::LearningSession;
+use tally_storage::Activity;
 
 use crate::LearningConfig;
 
@@ -55,9 +55,10 @@ pub struct TopicMastery {
     pub last_seen: DateTime<Utc>,
 }
 
-/// Mastery of every topic in `sessions` as of `at` (later sessions ignored), best first.
+/// Mastery of every topic in `activity` as of `at` (later activity ignored), best first.
+/// A bucket of several sessions weighs by the age of its last one.
 pub fn mastery(
-    sessions: &[LearningSession],
+    activity: &[Activity],
     at: DateTime<Utc>,
     config: &LearningConfig,
 ) -> Vec<TopicMastery> {
@@ -70,24 +71,25 @@ pub fn mastery(
     }
     let mut topics: BTreeMap<&str, Acc> = BTreeMap::new();
     let mut mentions = 0u64;
-    for s in sessions.iter().filter(|s| s.ts <= at) {
-        let age_days = (at - s.ts).num_seconds() as f64 / 86_400.0;
+    for a in activity.iter().filter(|a| a.last <= at) {
+        let age_days = (at - a.last).num_seconds() as f64 / 86_400.0;
         let weight = 0.5f64.powf(age_days / config.half_life_days);
-        for topic in &s.topics {
-            mentions += 1;
-            let acc = topics.entry(topic).or_insert(Acc {
+        for topic in &a.topics {
+            mentions += topic.sessions;
+            let acc = topics.entry(&topic.topic).or_insert(Acc {
                 weighted: 0.0,
                 weights: 0.0,
                 rated: 0,
                 interactions: 0,
-                last_seen: s.ts,
+                last_seen: a.last,
             });
-            acc.interactions += 1;
-            acc.last_seen = acc.last_seen.max(s.ts);
-            if let Some(q) = s.quality {
-                acc.weighted += weight * q.clamp(0.0, 1.0);
-                acc.weights += weight;
-                acc.rated += 1;
+            acc.interactions += topic.sessions;
+            acc.last_seen = acc.last_seen.max(a.last);
+            if topic.rated > 0 {
+                let mean = (topic.quality_sum / topic.rated as f64).clamp(0.0, 1.0);
+                acc.weighted += weight * mean * topic.rated as f64;
+                acc.weights += weight * topic.rated as f64;
+                acc.rated += topic.rated;
             }
         }
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, Days, NaiveDate};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::LearningSession;
+use tally_storage::Activity;
 
 /// Totals over a set of sessions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,8 +20,8 @@ pub struct Totals {
     pub topics: u64,
 }
 
-/// Sums `sessions`.
-pub fn totals<'a>(sessions: impl IntoIterator<Item = &'a LearningSession>) -> Totals {
+/// Sums `activity`.
+pub fn totals<'a>(activity: impl IntoIterator<Item = &'a Activity>) -> Totals {
     let mut out = Totals {
         sessions: 0,
         exchanges: 0,
@@ -30,20 +30,26 @@ pub fn totals<'a>(sessions: impl IntoIterator<Item = &'a LearningSession>) -> To
         topics: 0,
     };
     let (mut quality_sum, mut quality_n) = (0.0, 0u64);
+    let mut duration_us = 0i64;
     let mut topics = BTreeSet::new();
-    for s in sessions {
-        out.sessions += 1;
-        out.exchanges += s.exchanges;
-        out.minutes += s.duration_us as f64 / 60e6;
-        if let Some(q) = s.quality {
-            quality_sum += q;
-            quality_n += 1;
-        }
-        topics.extend(s.topics.iter().map(String::as_str));
+    for a in activity {
+        out.sessions += a.sessions;
+        out.exchanges += a.exchanges;
+        duration_us += a.duration_us;
+        quality_sum += a.quality_sum;
+        quality_n += a.rated;
+        topics.extend(a.topics.iter().map(|t| t.topic.as_str()));
     }
+    out.minutes = duration_us as f64 / 60e6;
     out.average_quality = (quality_n > 0).then(|| quality_sum / quality_n as f64);
     out.topics = topics.len() as u64;
     out
+}
+
+/// The local day in `zone` of an activity: that of its first session (a 15-minute UTC
+/// bucket lies within one local day in every time zone).
+pub fn local_day(activity: &Activity, zone: Tz) -> NaiveDate {
+    activity.first.with_timezone(&zone).date_naive()
 }
 
 /// The length of the periods progress is cut into.
@@ -65,6 +71,17 @@ impl Period {
                 .checked_sub_days(Days::new(u64::from(day.weekday().num_days_from_monday())))
                 .unwrap_or(day),
             Period::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    /// The first local day of the period after the one starting on `start`.
+    pub fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Day => start.succ_opt().unwrap_or(start),
+            Period::IsoWeek => start.checked_add_days(Days::new(7)).unwrap_or(start),
+            Period::Month => start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(start),
         }
     }
 
@@ -93,23 +110,18 @@ pub struct PeriodProgress {
 
 /// Progress per period, oldest first, periods without sessions left out; days are local
 /// days in `zone`.
-pub fn by_period(sessions: &[LearningSession], zone: Tz, period: Period) -> Vec<PeriodProgress> {
-    by_local_day(
-        sessions
-            .iter()
-            .map(|s| (s.ts.with_timezone(&zone).date_naive(), s)),
-        period,
-    )
+pub fn by_period(activity: &[Activity], zone: Tz, period: Period) -> Vec<PeriodProgress> {
+    by_local_day(activity.iter().map(|a| (local_day(a, zone), a)), period)
 }
 
-/// Progress per period of sessions already placed on their learner's local day (so that
+/// Progress per period of activity already placed on its learner's local day (so that
 /// learners in different time zones can be summed), oldest first.
 pub fn by_local_day<'a>(
-    sessions: impl IntoIterator<Item = (NaiveDate, &'a LearningSession)>,
+    activity: impl IntoIterator<Item = (NaiveDate, &'a Activity)>,
     period: Period,
 ) -> Vec<PeriodProgress> {
-    let mut groups: BTreeMap<NaiveDate, Vec<&LearningSession>> = BTreeMap::new();
-    for (day, s) in sessions {
+    let mut groups: BTreeMap<NaiveDate, Vec<&Activity>> = BTreeMap::new();
+    for (day, s) in activity {
         groups.entry(period.start(day)).or_default().push(s);
     }
     groups

@@ -5,6 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use tally_storage::Activity;
+
 use crate::LearningConfig;
 
 /// A learner's streaks as of an instant.
@@ -50,6 +52,14 @@ fn missed_days(earlier: DateTime<Utc>, later: DateTime<Utc>, zone: Tz) -> u32 {
     u32::try_from((to - from).num_days() - 1).unwrap_or(0)
 }
 
+/// The first and last session start of an activity: within one local day.
+pub type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// The spans of `activity`, in its order.
+pub fn spans(activity: &[Activity]) -> Vec<Span> {
+    activity.iter().map(|a| (a.first, a.last)).collect()
+}
+
 /// The streaks of a learner whose sessions started at `times` (any order; those after
 /// `at` are ignored), days counted in `zone`.
 pub fn streak(
@@ -58,9 +68,32 @@ pub fn streak(
     at: DateTime<Utc>,
     config: &LearningConfig,
 ) -> Streak {
-    let mut times: Vec<DateTime<Utc>> = times.iter().copied().filter(|t| *t <= at).collect();
-    times.sort_unstable();
-    let Some(&last) = times.last() else {
+    let spans: Vec<Span> = times.iter().map(|t| (*t, *t)).collect();
+    streak_of_spans(&spans, zone, at, config)
+}
+
+/// The streaks of a learner's activity (any order; what ends after `at` is ignored).
+pub fn of_activity(
+    activity: &[Activity],
+    zone: Tz,
+    at: DateTime<Utc>,
+    config: &LearningConfig,
+) -> Streak {
+    streak_of_spans(&spans(activity), zone, at, config)
+}
+
+/// The streaks of sessions grouped in spans, each within one local day: the sessions
+/// of a span always link to each other (same day), so a chain only needs each span's
+/// first and last session.
+pub fn streak_of_spans(
+    spans: &[Span],
+    zone: Tz,
+    at: DateTime<Utc>,
+    config: &LearningConfig,
+) -> Streak {
+    let mut spans: Vec<Span> = spans.iter().copied().filter(|s| s.1 <= at).collect();
+    spans.sort_unstable();
+    let Some(&(_, last)) = spans.last() else {
         return Streak {
             current_days: 0,
             longest_days: 0,
@@ -74,11 +107,11 @@ pub fn streak(
     let mut run_days = 0;
     let mut run_freezes = 0;
     let mut previous: Option<DateTime<Utc>> = None;
-    for &t in &times {
+    for &(first, end) in &spans {
         let new_day = previous.is_none_or(|p| {
-            p.with_timezone(&zone).date_naive() != t.with_timezone(&zone).date_naive()
+            p.with_timezone(&zone).date_naive() != first.with_timezone(&zone).date_naive()
         });
-        match previous.map(|p| link(p, t, zone, config)) {
+        match previous.map(|p| link(p, first, zone, config)) {
             Some(Some(bridged)) => run_freezes += bridged,
             Some(None) => {
                 run_days = 0;
@@ -90,8 +123,9 @@ pub fn streak(
             run_days += 1;
         }
         longest = longest.max(run_days);
-        previous = Some(t);
+        previous = Some(previous.map_or(end, |p| p.max(end)));
     }
+    let last = previous.unwrap_or(last);
     let today = at.with_timezone(&zone).date_naive();
     let last_day = last.with_timezone(&zone).date_naive();
     let missed_now = missed_days(last, at, zone);
@@ -112,20 +146,52 @@ pub fn streak(
 /// The longest streak (active days) after each of `times` (sorted oldest first): entry `i`
 /// is the longest streak among `times[..=i]`, as of the end of time.
 pub fn longest_after_each(times: &[DateTime<Utc>], zone: Tz, config: &LearningConfig) -> Vec<u32> {
-    let mut out = Vec::with_capacity(times.len());
+    let spans: Vec<Span> = times.iter().map(|t| (*t, *t)).collect();
+    longest_after_each_span(&spans, zone, config)
+}
+
+/// [`longest_after_each`] over spans sorted by their first session.
+pub fn longest_after_each_span(spans: &[Span], zone: Tz, config: &LearningConfig) -> Vec<u32> {
+    let mut out = Vec::with_capacity(spans.len());
     let (mut longest, mut run) = (0, 0);
     let mut previous: Option<DateTime<Utc>> = None;
-    for &t in times {
-        let day = t.with_timezone(&zone).date_naive();
+    for &(first, end) in spans {
+        let day = first.with_timezone(&zone).date_naive();
         match previous {
-            Some(p) if link(p, t, zone, config).is_none() => run = 1,
+            Some(p) if link(p, first, zone, config).is_none() => run = 1,
             Some(p) if p.with_timezone(&zone).date_naive() != day => run += 1,
             Some(_) => {}
             None => run = 1,
         }
         longest = longest.max(run);
         out.push(longest);
-        previous = Some(t);
+        previous = Some(previous.map_or(end, |p| p.max(end)));
     }
     out
+}
+
+/// The running current streak: feed spans oldest first; after each, `days` is the current
+/// streak as of that span's last session.
+#[derive(Debug, Clone, Default)]
+pub struct RunningStreak {
+    previous: Option<DateTime<Utc>>,
+    pub days: u32,
+}
+
+impl RunningStreak {
+    /// Adds the next span (sorted by first session).
+    pub fn push(&mut self, (first, end): Span, zone: Tz, config: &LearningConfig) {
+        match self.previous {
+            Some(p) if link(p, first, zone, config).is_none() => self.days = 1,
+            Some(p)
+                if p.with_timezone(&zone).date_naive()
+                    != first.with_timezone(&zone).date_naive() =>
+            {
+                self.days += 1
+            }
+            Some(_) => {}
+            None => self.days = 1,
+        }
+        self.previous = Some(self.previous.map_or(end, |p| p.max(end)));
+    }
 }

@@ -4,12 +4,17 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
-use tally_storage::LearningSession;
+use tally_storage::{Activity, LearningSession};
 
 use crate::LearningConfig;
 use crate::mastery::{Level, mastery};
 use crate::progress::{Period, by_period, totals};
 use crate::streak::streak;
+
+/// One activity per session, as the store answers while raw rows are kept.
+fn acts(sessions: &[LearningSession]) -> Vec<Activity> {
+    sessions.iter().map(Activity::from).collect()
+}
 
 fn t(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text).unwrap().to_utc()
@@ -249,7 +254,7 @@ fn totals_sum_sessions_and_average_reported_quality() {
         session("2026-10-02T10:00:00Z", 15, None, &["rust", "sql"]),
         session("2026-10-03T10:00:00Z", 15, Some(1.0), &[]),
     ];
-    let got = totals(&sessions);
+    let got = totals(&acts(&sessions));
     assert_eq!(
         (
             got.sessions,
@@ -271,7 +276,7 @@ fn periods_are_cut_in_the_learners_time_zone() {
         session("2026-10-31T20:00:00Z", 10, None, &[]),
     ];
     let labels = |zone: Tz, period: Period| -> Vec<(String, u64)> {
-        by_period(&sessions, zone, period)
+        by_period(&acts(&sessions), zone, period)
             .into_iter()
             .map(|p| (p.label, p.totals.sessions))
             .collect()
@@ -307,7 +312,7 @@ fn mastery_weighs_quality_by_evidence_and_recency() {
     ];
     let c = LearningConfig::default();
     let shape = |at: &str| -> Vec<(String, f64, Level, bool, u64)> {
-        mastery(&sessions, t(at), &c)
+        mastery(&acts(&sessions), t(at), &c)
             .into_iter()
             .map(|m| {
                 (
@@ -330,7 +335,7 @@ fn mastery_weighs_quality_by_evidence_and_recency() {
         ]
     );
     // Thirty days idle (one half-life) halve it.
-    let later = mastery(&sessions, t("2026-10-31T12:00:00Z"), &c);
+    let later = mastery(&acts(&sessions), t("2026-10-31T12:00:00Z"), &c);
     assert!((later[0].score - 0.375).abs() < 1e-3, "{later:?}");
     assert!(!later[0].mastered);
     assert_eq!(later[0].share, 0.6);
@@ -389,8 +394,14 @@ fn check_goal(
         session("2026-10-04T10:00:00Z", 30, Some(1.0), &["go"]),
         session("2026-10-05T10:00:00Z", 30, Some(0.9), &["go"]),
     ];
-    let got =
-        crate::goals::evaluate(goal, &sessions, UTC, t(at), &LearningConfig::default()).unwrap();
+    let got = crate::goals::evaluate(
+        goal,
+        &acts(&sessions),
+        UTC,
+        t(at),
+        &LearningConfig::default(),
+    )
+    .unwrap();
     assert_eq!(
         (
             got.status,
@@ -525,7 +536,7 @@ fn achievements_unlock_once_at_the_session_that_earned_them() {
     let at = t("2026-10-10T00:00:00Z");
     let goals = [t("2026-10-05T00:00:00Z")];
     let unlocked = |sessions: &[LearningSession]| -> Vec<(&'static str, DateTime<Utc>)> {
-        evaluate(sessions, &goals, UTC, at, &c)
+        evaluate(&acts(sessions), &goals, UTC, at, &c)
             .into_iter()
             .filter_map(|e| e.unlocked_at.map(|ts| (e.achievement.id, ts)))
             .collect()
@@ -541,7 +552,7 @@ fn achievements_unlock_once_at_the_session_that_earned_them() {
     sessions.reverse();
     assert_eq!(unlocked(&sessions), expected);
     // Before the third day only the first ones are unlocked; progress towards the rest.
-    let early = evaluate(&sessions, &goals, UTC, t("2026-10-02T23:00:00Z"), &c);
+    let early = evaluate(&acts(&sessions), &goals, UTC, t("2026-10-02T23:00:00Z"), &c);
     let streak3 = early
         .iter()
         .find(|e| e.achievement.id == "streak_3")
@@ -581,8 +592,8 @@ fn insights_carry_the_numbers_that_triggered_them() {
         .collect();
     let c = LearningConfig::default();
     let at = t("2026-10-05T12:00:00Z");
-    let achievements = crate::achievements::evaluate(&sessions, &[], UTC, at, &c);
-    let got = insights(&sessions, &achievements, UTC, at, &c);
+    let achievements = crate::achievements::evaluate(&acts(&sessions), &[], UTC, at, &c);
+    let got = insights(&acts(&sessions), &achievements, UTC, at, &c);
     let kinds: Vec<(InsightKind, Priority)> = got.iter().map(|i| (i.kind, i.priority)).collect();
     assert_eq!(
         kinds[..2],
@@ -599,8 +610,8 @@ fn insights_carry_the_numbers_that_triggered_them() {
     // Two days missed, both freezes spent: the 30-day streak is at risk, and achievements
     // unlocked in the last week are reported.
     let at = t("2026-10-03T20:00:00Z");
-    let achievements = crate::achievements::evaluate(&sessions, &[], UTC, at, &c);
-    let got = insights(&sessions, &achievements, UTC, at, &c);
+    let achievements = crate::achievements::evaluate(&acts(&sessions), &[], UTC, at, &c);
+    let got = insights(&acts(&sessions), &achievements, UTC, at, &c);
     let first = &got[0];
     assert_eq!(first.kind, InsightKind::StreakAtRisk, "{got:?}");
     assert_eq!(first.numbers["current_days"], 30.0);
@@ -623,7 +634,7 @@ fn goal_suggestions_follow_the_learners_history() {
             topics: vec![],
         })
         .collect();
-    let got: Vec<(GoalKind, f64, Difficulty)> = suggest(&sessions, UTC, at, &c)
+    let got: Vec<(GoalKind, f64, Difficulty)> = suggest(&acts(&sessions), UTC, at, &c)
         .into_iter()
         .map(|s| (s.kind, s.target, s.difficulty))
         .collect();
@@ -637,4 +648,140 @@ fn goal_suggestions_follow_the_learners_history() {
             (GoalKind::Quality, 0.75, Difficulty::Hard),
         ]
     );
+}
+
+/// Sessions folded into 15-minute UTC buckets, as the learner summary keeps them.
+fn buckets(sessions: &[LearningSession]) -> Vec<Activity> {
+    let mut groups: std::collections::BTreeMap<i64, Vec<&LearningSession>> = Default::default();
+    for s in sessions {
+        groups
+            .entry(s.ts.timestamp_millis().div_euclid(900_000))
+            .or_default()
+            .push(s);
+    }
+    groups
+        .into_values()
+        .map(|group| {
+            let mut bucket = Activity::from(group[0]);
+            for s in &group[1..] {
+                let one = Activity::from(*s);
+                bucket.first = bucket.first.min(one.first);
+                bucket.last = bucket.last.max(one.last);
+                bucket.sessions += 1;
+                bucket.exchanges += one.exchanges;
+                bucket.duration_us += one.duration_us;
+                bucket.quality_sum += one.quality_sum;
+                bucket.rated += one.rated;
+                bucket.excellent += one.excellent;
+                for topic in one.topics {
+                    match bucket.topics.iter_mut().find(|t| t.topic == topic.topic) {
+                        Some(t) => {
+                            t.sessions += 1;
+                            t.rated += topic.rated;
+                            t.quality_sum += topic.quality_sum;
+                        }
+                        None => bucket.topics.push(topic),
+                    }
+                }
+            }
+            bucket.topics.sort_by(|a, b| a.topic.cmp(&b.topic));
+            bucket
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn the_summary_buckets_give_the_same_progress_and_streaks(
+        minutes in prop::collection::vec(0i64..60 * 24 * 40, 1..60),
+        grace in 0i64..48,
+        freezes in 0u8..=2,
+        zone_index in 0usize..4,
+    ) {
+        let zone: Tz = ["UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"][zone_index]
+            .parse()
+            .unwrap();
+        let base = t("2026-01-01T00:00:00Z");
+        let mut sessions: Vec<LearningSession> = minutes
+            .iter()
+            .enumerate()
+            .map(|(i, m)| LearningSession {
+                ts: base + Duration::minutes(*m),
+                duration_us: 60_000_000 * (1 + i as i64 % 7),
+                exchanges: 1 + i as u64 % 5,
+                quality: (i % 3 != 0).then_some((i % 10) as f64 / 10.0),
+                topics: vec![["rust", "sql", "go"][i % 3].to_owned()],
+            })
+            .collect();
+        sessions.sort_by_key(|s| s.ts);
+        let c = config(grace, freezes);
+        let at = base + Duration::days(41);
+        let exact = acts(&sessions);
+        let summary = buckets(&sessions);
+        for period in [Period::Day, Period::IsoWeek, Period::Month] {
+            let a = by_period(&exact, zone, period);
+            let b = by_period(&summary, zone, period);
+            prop_assert_eq!(a.len(), b.len());
+            for (x, y) in a.iter().zip(&b) {
+                prop_assert_eq!(&x.label, &y.label);
+                prop_assert_eq!(x.totals.sessions, y.totals.sessions);
+                prop_assert_eq!(x.totals.exchanges, y.totals.exchanges);
+                prop_assert_eq!(x.totals.topics, y.totals.topics);
+                prop_assert!((x.totals.minutes - y.totals.minutes).abs() < 1e-9);
+            }
+        }
+        prop_assert_eq!(
+            crate::streak::of_activity(&exact, zone, at, &c),
+            crate::streak::of_activity(&summary, zone, at, &c)
+        );
+    }
+}
+
+#[test]
+fn the_heatmap_lays_local_days_in_weeks_and_the_trend_rolls_over_seven_days() {
+    use crate::calendar::{heatmap, quality_trend};
+    use chrono::NaiveDate;
+    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    // Thursday 1 October: two sessions; Friday 2 October 23:30 UTC is Saturday in Tokyo.
+    let sessions = [
+        session("2026-10-01T10:00:00Z", 30, Some(0.4), &[]),
+        session("2026-10-01T11:00:00Z", 30, Some(0.6), &[]),
+        session("2026-10-02T23:30:00Z", 10, Some(1.0), &[]),
+        session("2026-10-09T10:00:00Z", 10, None, &[]),
+    ];
+    let activity = acts(&sessions);
+    let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
+    let grid = heatmap(&activity, tokyo, day("2026-10-10"), 2);
+    // Two ISO weeks from Monday 28 September to Saturday 10 October.
+    assert_eq!(grid.len(), 13);
+    assert_eq!(grid[0].date, day("2026-09-28"));
+    let shape: Vec<(NaiveDate, u32, u32, u64, u8)> = grid
+        .iter()
+        .filter(|d| d.sessions > 0)
+        .map(|d| (d.date, d.week, d.weekday, d.sessions, d.level))
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (day("2026-10-01"), 0, 3, 2, 4),
+            (day("2026-10-03"), 0, 5, 1, 2),
+            (day("2026-10-09"), 1, 4, 1, 2),
+        ]
+    );
+    let trend = quality_trend(&activity, UTC, day("2026-10-01"), day("2026-10-09"));
+    let points: Vec<(Option<f64>, Option<f64>)> = trend
+        .iter()
+        .map(|q| {
+            (
+                q.average_quality,
+                q.rolling_average.map(|r| (r * 1e9).round() / 1e9),
+            )
+        })
+        .collect();
+    assert_eq!(points[0], (Some(0.5), Some(0.5)));
+    // 2 October: (0.4 + 0.6 + 1.0) / 3 over the week.
+    assert_eq!(points[1], (Some(1.0), Some(0.666666667)));
+    // 8 October still sees 2 October; 9 October's window starts on 3 October.
+    assert_eq!(points[7], (None, Some(1.0)));
+    assert_eq!(points[8], (None, None));
 }

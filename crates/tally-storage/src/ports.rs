@@ -380,6 +380,72 @@ pub struct LearningSession {
     pub topics: Vec<String>,
 }
 
+/// A learner's sessions that started in one 15-minute UTC bucket (from the learner
+/// summary, once raw retention removed them), or one session (while its raw row is
+/// kept): the learning tier's input. Every sum is exact; only the times of the sessions
+/// between `first` and `last` are lost in a bucket of more than one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Activity {
+    /// Start of the earliest session.
+    pub first: DateTime<Utc>,
+    /// Start of the latest session (`first` for one session).
+    pub last: DateTime<Utc>,
+    pub sessions: u64,
+    pub exchanges: u64,
+    pub duration_us: i64,
+    /// Sum of the reported qualities.
+    pub quality_sum: f64,
+    /// Sessions that reported a quality.
+    pub rated: u64,
+    /// Sessions of quality >= 0.9.
+    pub excellent: u64,
+    /// Per topic, sorted by name.
+    pub topics: Vec<TopicActivity>,
+}
+
+/// The sessions of an [`Activity`] that named one topic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopicActivity {
+    pub topic: String,
+    pub sessions: u64,
+    pub rated: u64,
+    pub quality_sum: f64,
+}
+
+impl Activity {
+    /// Mean quality of the rated sessions, `None` when none reported one.
+    pub fn average_quality(&self) -> Option<f64> {
+        (self.rated > 0).then(|| self.quality_sum / self.rated as f64)
+    }
+}
+
+impl From<&LearningSession> for Activity {
+    fn from(s: &LearningSession) -> Activity {
+        let rated = u64::from(s.quality.is_some());
+        let quality_sum = s.quality.unwrap_or(0.0);
+        Activity {
+            first: s.ts,
+            last: s.ts,
+            sessions: 1,
+            exchanges: s.exchanges,
+            duration_us: s.duration_us,
+            quality_sum,
+            rated,
+            excellent: u64::from(s.quality.is_some_and(|q| q >= 0.9)),
+            topics: s
+                .topics
+                .iter()
+                .map(|topic| TopicActivity {
+                    topic: topic.clone(),
+                    sessions: 1,
+                    rated,
+                    quality_sum,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One stored `skill` event, as the learning tier reads it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SkillInvocation {
@@ -435,11 +501,49 @@ pub trait LearningReader: Send + Sync {
     /// Any storage failure.
     fn learners(&self, project: Option<&str>) -> Result<Vec<String>>;
 
+    /// `user`'s activity (in `project`, or all projects) up to `until`, oldest first:
+    /// one [`Activity`] per session while its raw row is kept, one per 15-minute bucket
+    /// of the learner summary where retention removed some (a bucket counts once its last
+    /// session is at or before `until`).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn learner_activity(
+        &self,
+        user: &str,
+        project: Option<&str>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Activity>>;
+
+    /// Every learner's activity from the summary alone (15-minute buckets whose last
+    /// session is at or before `until`), grouped by user name, oldest first.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn all_learner_activity(
+        &self,
+        project: Option<&str>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<(String, Vec<Activity>)>>;
+
+    /// The learners whose sessions, time zone or goals changed since revision `since`,
+    /// with their revision now; the highest revision is the store's learner revision.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn learner_revisions(&self, since: i64) -> Result<Vec<(String, i64)>>;
+
     /// The IANA time zone set for `user`, `None` when none was set.
     ///
     /// # Errors
     /// Any storage failure.
     fn learner_time_zone(&self, user: &str) -> Result<Option<String>>;
+
+    /// Every stored `(user, IANA time zone)` setting.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn learner_time_zones(&self) -> Result<Vec<(String, String)>>;
 
     /// Sets the IANA time zone of `user` (the caller validates the name).
     ///

@@ -37,7 +37,7 @@ fn is_plain_number(cell: &str) -> bool {
 }
 
 /// Builds a sectioned CSV document.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct CsvExport {
     out: Vec<u8>,
     sections: usize,

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::Method;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -13,9 +14,9 @@ use serde_json::Value;
 
 use super::auth::Access;
 use super::error::ApiError;
-use super::query::{QueryPairs, QueryParams, blocking_json};
+use super::query::{QueryPairs, QueryParams, blocking_json, download};
 use super::{AppState, Param, Produces, Route};
-use crate::{LearningPeriod, parse_instant};
+use crate::{LearningExport, LearningExportFormat, LearningPeriod, parse_instant};
 
 const USER: Param = Param {
     name: "user",
@@ -30,6 +31,50 @@ const AT: Param = Param {
 };
 
 const LEARNER_PARAMS: &[Param] = &[USER, AT];
+
+const REPORT_PARAMS: &[Param] = &[
+    USER,
+    Param {
+        name: "period",
+        in_path: false,
+        description: "week (ISO, default) or month: the last complete one before `at`, in the learner's time zone",
+    },
+    Param {
+        name: "format",
+        in_path: false,
+        description: "html (default), markdown or json",
+    },
+    AT,
+];
+
+const EXPORT_PARAMS: &[Param] = &[
+    USER,
+    Param {
+        name: "what",
+        in_path: false,
+        description: "progress, goals or achievements",
+    },
+    Param {
+        name: "format",
+        in_path: false,
+        description: "json (default) or csv (formula cells made inert)",
+    },
+    Param {
+        name: "from",
+        in_path: false,
+        description: "start of the range, inclusive (RFC 3339 or YYYY-MM-DD)",
+    },
+    Param {
+        name: "to",
+        in_path: false,
+        description: "end of the range, exclusive (a day YYYY-MM-DD is included); default now",
+    },
+    Param {
+        name: "period",
+        in_path: false,
+        description: "progress per day (default), week (ISO) or month",
+    },
+];
 
 const PROGRESS_PARAMS: &[Param] = &[
     Param {
@@ -136,6 +181,36 @@ pub fn routes() -> Vec<Route> {
         },
         Route {
             method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/dashboard".into(),
+            access: Access::Read,
+            summary: "Everything the learner page shows: streak, goals, achievements, weekly progress, topics, the 12-week heatmap and quality trend".into(),
+            params: LEARNER_PARAMS,
+            produces: Produces::Json("LearnerDashboard"),
+            body: None,
+            handler: get(dashboard),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/export".into(),
+            access: Access::Read,
+            summary: "A learner's progress, goals or achievements over a date range, as a JSON or CSV download".into(),
+            params: EXPORT_PARAMS,
+            produces: Produces::Download,
+            body: None,
+            handler: get(export),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/learning/users/{user}/report".into(),
+            access: Access::Read,
+            summary: "A learner's weekly or monthly progress report against the period before: sessions, minutes, quality, streak, goals, achievements, topics".into(),
+            params: REPORT_PARAMS,
+            produces: Produces::Download,
+            body: None,
+            handler: get(report),
+        },
+        Route {
+            method: Method::GET,
             path: "/api/analytics/learning/users/{user}/insights".into(),
             access: Access::Read,
             summary: "Findings about a learner, most urgent first, with the numbers that triggered them".into(),
@@ -145,6 +220,18 @@ pub fn routes() -> Vec<Route> {
             handler: get(insights),
         },
     ]
+}
+
+fn period(pairs: &QueryParams, default: &str) -> Result<LearningPeriod, ApiError> {
+    match pairs.get("period").unwrap_or(default) {
+        "day" => Ok(LearningPeriod::Day),
+        "week" => Ok(LearningPeriod::IsoWeek),
+        "month" => Ok(LearningPeriod::Month),
+        other => Err(ApiError::bad_request(
+            "bad_query",
+            format!("period must be day, week or month, got {other:?}"),
+        )),
+    }
 }
 
 fn at(pairs: &QueryParams) -> Result<Option<DateTime<Utc>>, ApiError> {
@@ -174,17 +261,7 @@ async fn progress(
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     let pairs = QueryParams::parse(query)?;
-    let period = match pairs.get("period").unwrap_or("week") {
-        "day" => LearningPeriod::Day,
-        "week" => LearningPeriod::IsoWeek,
-        "month" => LearningPeriod::Month,
-        other => {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                format!("period must be day, week or month, got {other:?}"),
-            ));
-        }
-    };
+    let period = period(&pairs, "week")?;
     let user = pairs.get("user").map(str::to_owned);
     let at = at(&pairs)?;
     blocking(&state, move |analytics| {
@@ -234,6 +311,91 @@ async fn achievements(
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     learner_view(&state, user, query, crate::Analytics::learning_achievements).await
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    learner_view(&state, user, query, crate::Analytics::learner_dashboard).await
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let pairs = QueryParams::parse(query)?;
+    let instant = |name: &'static str, end_of_day: bool| {
+        pairs
+            .get(name)
+            .map(|text| parse_instant(text, name, end_of_day))
+            .transpose()
+            .map_err(ApiError::from)
+    };
+    let export = LearningExport {
+        kind: pairs.get("what").unwrap_or("progress").parse()?,
+        format: pairs.get("format").unwrap_or("json").parse()?,
+        from: instant("from", false)?,
+        to: instant("to", true)?,
+        period: period(&pairs, "day")?,
+        user,
+    };
+    let (content_type, extension) = match export.format {
+        LearningExportFormat::Json => ("application/json", "json"),
+        LearningExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+    };
+    let safe_user: String = export
+        .user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let what = pairs.get("what").unwrap_or("progress").to_owned();
+    let analytics = state.analytics.clone();
+    let body = tokio::task::spawn_blocking(move || analytics.learning_export(&export))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    Ok(download(
+        content_type,
+        &format!("tally-learning-{safe_user}-{what}.{extension}"),
+        body,
+    ))
+}
+
+async fn report(
+    State(state): State<AppState>,
+    Path(user): Path<String>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let pairs = QueryParams::parse(query)?;
+    let period: crate::LearnerReportPeriod = pairs.get("period").unwrap_or("week").parse()?;
+    let format: crate::LearnerReportFormat = pairs.get("format").unwrap_or("html").parse()?;
+    let at = at(&pairs)?;
+    let content_type = match format {
+        crate::LearnerReportFormat::Html => "text/html; charset=utf-8",
+        crate::LearnerReportFormat::Markdown => "text/markdown; charset=utf-8",
+        crate::LearnerReportFormat::Json => "application/json",
+    };
+    let analytics = state.analytics.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        analytics.learner_report_text(&user, period, at, format)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
+    let mut response = body.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(content_type) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_TYPE, value);
+    }
+    Ok(response)
 }
 
 async fn insights(

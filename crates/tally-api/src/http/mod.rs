@@ -32,7 +32,7 @@ use axum::routing::MethodRouter;
 
 pub use auth::{Access, Principal};
 pub use error::ApiError;
-pub use export::inert;
+pub use export::{CsvExport, inert};
 
 use crate::{Analytics, Error, Result, ServerConfig};
 

@@ -305,7 +305,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
 }
 
 /// A download: the content type and `Content-Disposition: attachment`.
-fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
+pub(super) fn download(content_type: &'static str, file_name: &str, body: Vec<u8>) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -5,6 +5,7 @@
 //! Every KPI carries `data-kpi` and `data-value` attributes with the exact figure, so a
 //! report can be checked against the API.
 
+mod learner;
 mod svg;
 
 use std::fmt::Write;
@@ -15,6 +16,8 @@ use tally_predict::experiment::{Status, Verdict};
 use tally_storage::Filter;
 
 use crate::{Analytics, Result, SeriesQuery, SeriesSource};
+
+pub use learner::{GoalMove, LearnerReport, ReportFormat, ReportPeriod, TopicLine};
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

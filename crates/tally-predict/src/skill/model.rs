@@ -78,7 +78,7 @@ pub fn load(
         .predict_model(version)?
         .ok_or(Error::NoModel(version))?;
     let version = stored.version;
-    let forest: RandomForest = serde_json::from_slice(&bytes).map_err(|e| Error::ModelFormat {
+    let forest = RandomForest::from_bytes(&bytes).map_err(|e| Error::ModelFormat {
         version,
         message: e.to_string(),
     })?;

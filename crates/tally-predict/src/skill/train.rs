@@ -190,7 +190,7 @@ pub fn train(
     let json = |what: &str, error: serde_json::Error| {
         Error::Input(format!("cannot serialize the {what}: {error}"))
     };
-    let model = serde_json::to_vec(&forest).map_err(|e| json("model", e))?;
+    let model = forest.to_bytes();
     let model_bytes = model.len();
     let version = store.save_predict_model(&NewPredictModel {
         created_at: now,

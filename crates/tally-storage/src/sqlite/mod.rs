@@ -12,6 +12,7 @@ mod experiments;
 mod export;
 mod keys;
 mod learning;
+mod learning_write;
 mod predict;
 mod quarantine;
 mod read;

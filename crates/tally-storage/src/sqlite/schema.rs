@@ -366,6 +366,64 @@ const MIGRATIONS: &[&str] = &[
         model BLOB NOT NULL
     ) STRICT;
     "#,
+    // 7: the learner summary, kept by retention like the rollups: per learner (user
+    // code), 15-minute UTC bucket (`quarter` = floor(ts / 900,000 ms)) and project, the
+    // sums of their sessions and, per topic, of the sessions naming it. Every UTC offset
+    // in use is a multiple of 15 minutes, so a bucket lies within one local day in every
+    // time zone and days can be cut in the learner's zone when asked, whatever zone is
+    // set later. `learner` holds each learner's session count, first and last session and a
+    // revision,
+    // raised whenever their sessions, time zone or goals change (cache invalidation).
+    // Folded at ingest in the raw rows' transaction from the sessions with `seq` above
+    // `meta.learner_folded_seq`; filled here from the sessions already stored.
+    r#"
+    CREATE TABLE learner_activity (
+        user INTEGER NOT NULL,
+        quarter INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        sessions INTEGER NOT NULL,
+        exchanges INTEGER NOT NULL,
+        duration_us INTEGER NOT NULL,
+        quality_sum REAL NOT NULL,
+        rated INTEGER NOT NULL,
+        excellent INTEGER NOT NULL,   -- rated sessions of quality >= 0.9
+        first_ts INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL,
+        PRIMARY KEY (user, quarter, project)
+    ) WITHOUT ROWID, STRICT;
+    CREATE TABLE learner_topic_activity (
+        user INTEGER NOT NULL,
+        quarter INTEGER NOT NULL,
+        project INTEGER NOT NULL,
+        topic INTEGER NOT NULL,
+        sessions INTEGER NOT NULL,
+        rated INTEGER NOT NULL,
+        quality_sum REAL NOT NULL,
+        PRIMARY KEY (user, quarter, project, topic)
+    ) WITHOUT ROWID, STRICT;
+    CREATE TABLE learner (
+        user INTEGER PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        sessions INTEGER NOT NULL,
+        first_ts INTEGER NOT NULL,
+        last_ts INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX learner_by_revision ON learner (revision);
+
+    INSERT INTO learner_activity
+    SELECT user, CASE WHEN ts >= 0 THEN ts / 900000 ELSE (ts - 899999) / 900000 END, project,
+           count(*), sum(exchanges), sum(duration_us), total(quality), count(quality),
+           count(CASE WHEN quality >= 0.9 THEN 1 END), min(ts), max(ts)
+    FROM session WHERE true GROUP BY 1, 2, 3;
+    INSERT INTO learner_topic_activity
+    SELECT s.user, CASE WHEN s.ts >= 0 THEN s.ts / 900000 ELSE (s.ts - 899999) / 900000 END,
+           s.project, t.topic, count(*), count(s.quality), total(s.quality)
+    FROM session s JOIN session_topic t ON t.session_seq = s.seq GROUP BY 1, 2, 3, 4;
+    INSERT INTO learner (user, revision, sessions, first_ts, last_ts)
+    SELECT user, 1, count(*), min(ts), max(ts) FROM session GROUP BY user;
+    INSERT INTO meta (key, value)
+    SELECT 'learner_folded_seq', coalesce(max(seq), 0) FROM session;
+    "#,
 ];
 
 /// The schema version this build writes.

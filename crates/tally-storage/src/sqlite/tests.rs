@@ -200,3 +200,87 @@ fn learning_reads_one_users_sessions_with_topics_and_settings() {
         Some("Asia/Tokyo")
     );
 }
+
+#[test]
+fn the_learner_summary_counts_each_session_once_and_outlives_raw_rows() {
+    use crate::{LearningReader, Retention};
+    let (_dir, store) = open();
+    // Minutes 1 and 2 share a 15-minute bucket; s2 comes twice in one batch and again
+    // in the next; minute 20 is a bucket of its own.
+    let first = [
+        session("s1", "ana", 1, &["rust"]),
+        session("s2", "ana", 2, &["rust", "sql"]),
+        session("s2", "ana", 2, &["rust", "sql"]),
+    ];
+    let second = [
+        session("s2", "ana", 2, &["rust", "sql"]),
+        session("s3", "ana", 20, &[]),
+    ];
+    for events in [&first[..], &second[..]] {
+        store
+            .write_batch(Batch {
+                events,
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let exact = store.learner_activity("ana", None, None).unwrap();
+    assert_eq!(
+        exact.len(),
+        3,
+        "one activity per session while raw rows are kept"
+    );
+    // Retention removes every raw row; the summary answers with the same sums.
+    store
+        .delete_expired(
+            Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        )
+        .unwrap();
+    assert!(
+        store
+            .learning_sessions("ana", None, None)
+            .unwrap()
+            .is_empty()
+    );
+    let kept = store.learner_activity("ana", None, None).unwrap();
+    type Shape = (u64, u64, f64, Vec<(String, u64)>);
+    let shape: Vec<Shape> = kept
+        .iter()
+        .map(|a| {
+            (
+                a.sessions,
+                a.exchanges,
+                a.quality_sum,
+                a.topics
+                    .iter()
+                    .map(|t| (t.topic.clone(), t.sessions))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        vec![
+            (
+                2,
+                8,
+                1.0,
+                vec![("rust".to_owned(), 2), ("sql".to_owned(), 1)]
+            ),
+            (1, 4, 0.5, vec![]),
+        ]
+    );
+    assert_eq!(kept[0].first.timestamp() % 3600, 60);
+    assert_eq!(kept[0].last.timestamp() % 3600, 120);
+    assert_eq!(store.learners(None).unwrap(), vec!["ana"]);
+    assert_eq!(store.learners(Some("p1")).unwrap(), vec!["ana"]);
+    assert!(store.learners(Some("p2")).unwrap().is_empty());
+    // A time zone change raises the learner's revision.
+    let (_, before) = store.learner_revisions(0).unwrap()[0].clone();
+    store.set_learner_time_zone("ana", "Asia/Tokyo").unwrap();
+    let after = store.learner_revisions(before).unwrap();
+    assert_eq!(after.len(), 1);
+    assert!(after[0].1 > before);
+}

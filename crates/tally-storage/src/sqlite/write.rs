@@ -97,6 +97,7 @@ fn write_in_transaction(
     }
     drop(st);
     rollups.flush(&tx, cache)?;
+    super::learning_write::fold_new_sessions(&tx)?;
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?
         .execute([next_seq])?;
     for (batch, outcome) in batches.iter().zip(&mut outcomes) {

@@ -545,51 +545,129 @@ async function loadLearners() {
   }
   select.value = names.includes(wanted) ? wanted : names[0];
   const user = encodeURIComponent(select.value);
-  const [streak, goals, achievements, progress, mastery] = await Promise.all([
-    api("learning/users/" + user + "/streak", false),
-    api("learning/users/" + user + "/goals", false),
-    api("learning/users/" + user + "/achievements", false),
-    api("learning/progress?period=week&user=" + user, false),
-    api("learning/users/" + user + "/mastery", false),
-  ]);
-  const streakBox = document.getElementById("learner-streak");
-  if (streak.ok) {
-    const s = streak.data;
-    streakBox.replaceChildren(el("p", { "data-streak": String(s.current_days) },
-      "current streak " + s.current_days + " days · longest " + s.longest_days + " days · last active " + (s.last_active_date || "never") + (s.at_risk ? " · at risk" : "")));
-  } else notAvailable(streakBox, streak);
-  const goalsBox = document.getElementById("learner-goals");
-  if (goals.ok) table(goalsBox, goals.data, [
+  const result = await api("learning/users/" + user + "/dashboard", false);
+  const ids = ["learner-streak", "learner-heatmap", "learner-quality", "learner-goals", "learner-achievements", "learner-progress", "learner-mastery", "learner-topics"];
+  if (!result.ok) { for (const id of ids) notAvailable(document.getElementById(id), result); return; }
+  const d = result.data;
+  const s = d.streak;
+  document.getElementById("learner-streak").replaceChildren(el("p", { "data-streak": String(s.current_days) },
+    "current streak " + s.current_days + " days · longest " + s.longest_days + " days · last active " + (s.last_active_date || "never") + (s.at_risk ? " · at risk" : "") +
+    " · " + fmtInt(d.overall.sessions) + " sessions, " + fmtInt(d.overall.minutes) + " minutes in all"));
+  heatmap(document.getElementById("learner-heatmap"), d.heatmap);
+  qualityChart(document.getElementById("learner-quality"), d.quality_trend);
+  table(document.getElementById("learner-goals"), d.goals, [
     { key: "title", title: "Goal" },
     { key: "kind", title: "Type" },
     { key: "percent", title: "Progress", render: (g) => el("progress", { max: "100", value: String(g.percent) }, fmtInt(g.percent) + "%") },
     { key: "value", title: "Value", num: true, render: (g) => fmtInt(g.value) + " / " + fmtInt(g.target) },
     { key: "status", title: "Status" },
-  ], "learner-goals"); else notAvailable(goalsBox, goals);
-  const achBox = document.getElementById("learner-achievements");
-  if (achievements.ok) table(achBox, achievements.data.achievements, [
+  ], "learner-goals");
+  table(document.getElementById("learner-achievements"), d.achievements.achievements, [
     { key: "name", title: "Achievement" },
     { key: "category", title: "Category" },
     { key: "points", title: "Points", num: true },
     { key: "rarity", title: "Rarity", render: (a) => a.rarity || "–" },
     { key: "unlocked_at", title: "Unlocked", render: (a) => a.unlocked_at.slice(0, 10) },
-  ], "learner-achievements"); else notAvailable(achBox, achievements);
-  const progressBox = document.getElementById("learner-progress");
-  if (progress.ok) table(progressBox, progress.data.periods, [
+  ], "learner-achievements");
+  table(document.getElementById("learner-progress"), d.weekly, [
     { key: "label", title: "Week" },
     { key: "sessions", title: "Sessions", num: true },
     { key: "exchanges", title: "Exchanges", num: true },
     { key: "minutes", title: "Minutes", num: true, render: (p) => fmtInt(p.minutes) },
     { key: "average_quality", title: "Quality", num: true, render: (p) => p.average_quality == null ? "–" : Number(p.average_quality).toFixed(2) },
-  ], "learner-progress"); else notAvailable(progressBox, progress);
-  const masteryBox = document.getElementById("learner-mastery");
-  if (mastery.ok) table(masteryBox, mastery.data.topics, [
+  ], "learner-progress");
+  table(document.getElementById("learner-mastery"), d.topics, [
     { key: "topic", title: "Topic" },
     { key: "score", title: "Score", num: true, render: (t) => Number(t.score).toFixed(2) },
     { key: "level", title: "Level" },
     { key: "interactions", title: "Sessions", num: true },
     { key: "share", title: "Share", num: true, render: (t) => fmtPct(t.share) },
-  ], "learner-mastery"); else notAvailable(masteryBox, mastery);
+  ], "learner-mastery");
+  topicBars(document.getElementById("learner-topics"), d.topics);
+}
+
+// GitHub-style activity grid: one column per ISO week, one row per weekday.
+function heatmap(container, days) {
+  container.replaceChildren();
+  if (!days.length) { container.append(el("div", { class: "na" }, "no data")); return; }
+  const ns = "http://www.w3.org/2000/svg";
+  const cell = 14, gap = 3, left = 30, top = 16;
+  const weeks = Math.max(...days.map((x) => x.week)) + 1;
+  const svg = document.createElementNS(ns, "svg");
+  const width = left + weeks * (cell + gap), height = top + 7 * (cell + gap);
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("width", String(width * 1.6));
+  svg.setAttribute("height", String(height * 1.6));
+  const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
+  ["Mon", "", "Wed", "", "Fri", "", "Sun"].forEach((name, i) => {
+    if (!name) return;
+    const label = make("text", { x: 0, y: top + i * (cell + gap) + cell - 3 });
+    label.textContent = name;
+    svg.append(label);
+  });
+  for (const x of days) {
+    if (x.weekday === 0 && (x.week % 4 === 0)) {
+      const label = make("text", { x: left + x.week * (cell + gap), y: 10 });
+      label.textContent = x.date.slice(5);
+      svg.append(label);
+    }
+    const rect = make("rect", { x: left + x.week * (cell + gap), y: top + x.weekday * (cell + gap), width: cell, height: cell, rx: 2, class: "l" + x.level, "data-date": x.date, "data-sessions": x.sessions });
+    const title = make("title", {});
+    title.textContent = x.date + ": " + x.sessions + " sessions, " + fmtInt(x.minutes) + " minutes";
+    rect.append(title);
+    svg.append(rect);
+  }
+  container.append(svg);
+}
+
+// Daily average quality as dots, its 7-day rolling average as a line, on a 0..1 axis.
+function qualityChart(container, points) {
+  container.replaceChildren();
+  if (!points.some((p) => p.rolling_average != null)) { container.append(el("div", { class: "na" }, "no rated sessions in these weeks")); return; }
+  const ns = "http://www.w3.org/2000/svg";
+  const W = 600, H = 220, L = 40, R = 12, T = 12, B = 26;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
+  const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
+  const y = (v) => T + (H - T - B) * (1 - v);
+  for (let t = 0; t <= 4; t++) {
+    svg.append(make("line", { x1: L, x2: W - R, y1: y(t / 4), y2: y(t / 4), class: "axis" }));
+    const label = make("text", { x: L - 6, y: y(t / 4) + 3, "text-anchor": "end" });
+    label.textContent = (t / 4).toFixed(2);
+    svg.append(label);
+  }
+  const step = Math.max(1, Math.ceil(points.length / 8));
+  points.forEach((p, i) => {
+    if (!labelled(i, points.length, step)) return;
+    const label = make("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
+    label.textContent = String(p.date).slice(5);
+    svg.append(label);
+  });
+  let path = "", pen = false;
+  points.forEach((p, i) => {
+    if (p.rolling_average == null) { pen = false; return; }
+    path += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(p.rolling_average).toFixed(1)} `;
+    pen = true;
+  });
+  svg.append(make("path", { d: path.trim(), class: "rolling", "vector-effect": "non-scaling-stroke" }));
+  points.forEach((p, i) => {
+    if (p.average_quality == null) return;
+    svg.append(make("circle", { cx: x(i), cy: y(p.average_quality), r: 2.5, class: "daily" }));
+  });
+  container.append(svg);
+}
+
+function topicBars(container, topics) {
+  container.replaceChildren();
+  if (!topics.length) { container.append(el("div", { class: "na" }, "no topics yet")); return; }
+  const sorted = topics.slice().sort((a, b) => b.share - a.share);
+  for (const t of sorted) {
+    const bar = el("span", {});
+    bar.style.width = (Number(t.share) * 100).toFixed(1) + "%";
+    container.append(el("div", { class: "topic-bar", "data-topic": t.topic }, el("span", {}, t.topic), el("div", { class: "bar" }, bar), el("span", { class: "num" }, fmtPct(t.share))));
+  }
 }
 
 async function download(kind) {
