@@ -955,3 +955,33 @@ fn weekly_and_monthly_reports_compare_with_the_period_before() {
     );
     assert!(html.contains("Unlocked One week"), "{html}");
 }
+
+#[test]
+fn warming_the_rarity_index_evaluates_each_changed_learner_once() {
+    let db = TestDb::new();
+    let lines: Vec<String> = ["ana", "ben", "cleo"]
+        .iter()
+        .enumerate()
+        .map(|(i, user)| session(user, i, "2026-10-01T09:00:00Z", 0.9, "algebra"))
+        .collect();
+    db.ingest("a.jsonl", lines.join("\n"));
+    let analytics = tally_api::Analytics::open(db.path()).unwrap();
+    assert_eq!(analytics.warm_learning_cache().unwrap(), 3);
+    assert_eq!(analytics.warm_learning_cache().unwrap(), 0);
+    // Another process stores a session of one learner: only that learner moves.
+    db.ingest(
+        "b.jsonl",
+        session("ben", 10, "2026-10-02T09:00:00Z", 0.8, "algebra"),
+    );
+    assert_eq!(analytics.warm_learning_cache().unwrap(), 1);
+    let at = "2026-10-03T00:00:00Z".parse().unwrap();
+    let warm = analytics.learning_achievements("ben", Some(at)).unwrap();
+    let cold = tally_api::Analytics::open(db.path())
+        .unwrap()
+        .learning_achievements("ben", Some(at))
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&warm).unwrap(),
+        serde_json::to_value(&cold).unwrap()
+    );
+}

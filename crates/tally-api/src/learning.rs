@@ -2,6 +2,7 @@
 //! (`tally_learning` over the store), answered as of the facade's clock or a given instant.
 
 use std::collections::HashMap;
+use std::sync::MutexGuard;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -11,7 +12,7 @@ use tally_learning::goals::{GoalProgress, GoalStatus, GoalSuggestion};
 use tally_learning::insights::LearnerInsight;
 use tally_learning::mastery::TopicMastery;
 use tally_learning::progress::{Period, PeriodProgress, Totals};
-use tally_learning::rarity::{Holders, LearnerMarks};
+use tally_learning::rarity::{Holders, LearnerMarks, RarityIndex};
 use tally_learning::streak::Streak;
 use tally_learning::{LearnerHistory, LearningConfig};
 use tally_storage::{Activity, GoalRecord, LearningReader};
@@ -505,8 +506,25 @@ impl Analytics {
     /// Active learners as of `at` and the holders of each achievement among them, from
     /// the rarity index after refreshing the learners that changed since it was read.
     fn holders(&self, at: DateTime<Utc>) -> Result<Holders> {
+        Ok(self.refreshed_rarity()?.0.holders(at))
+    }
+
+    /// Evaluates now every learner the rarity index has not seen at their current
+    /// revision, so that the first achievements answer does not pay for it (`tally
+    /// serve` runs this once at start). Returns how many learners were evaluated.
+    ///
+    /// # Errors
+    /// A storage failure or a stored time zone this build does not know.
+    pub fn warm_learning_cache(&self) -> Result<usize> {
+        Ok(self.refreshed_rarity()?.1)
+    }
+
+    /// The rarity index with the learners whose revision moved evaluated again, and how
+    /// many they were.
+    fn refreshed_rarity(&self) -> Result<(MutexGuard<'_, RarityIndex>, usize)> {
         let mut index = self.learning_cache.rarity();
         let changed = self.store.learner_revisions(index.revision())?;
+        let evaluated = changed.len();
         let end = tally_learning::rarity::end_of_time();
         for (user, revision) in changed {
             let history = self.learner(&user, end)?;
@@ -517,7 +535,7 @@ impl Analytics {
                 revision,
             );
         }
-        Ok(index.holders(at))
+        Ok((index, evaluated))
     }
 
     /// `user`'s achievements as of `at`, with rarity among the learners active in the 30

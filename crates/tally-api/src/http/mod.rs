@@ -265,6 +265,7 @@ impl Server {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
             let shutdown = shutdown()?;
+            tokio::spawn(warm_learning_cache(self.analytics.clone()));
             tokio::spawn(retention_job(self.analytics, self.retention_every));
             tracing::info!(addr = %self.addr, "serving");
             ready(self.addr);
@@ -341,6 +342,21 @@ impl Drop for ServerHandle {
         if let Err(error) = self.stop_now() {
             tracing::error!(%error, "server stopped with an error");
         }
+    }
+}
+
+/// Evaluates every learner's achievements once, off the async threads, so the first
+/// learner page or achievements answer does not wait for it.
+async fn warm_learning_cache(analytics: Analytics) {
+    let started = Instant::now();
+    match tokio::task::spawn_blocking(move || analytics.warm_learning_cache()).await {
+        Ok(Ok(learners)) => tracing::info!(
+            learners,
+            ms = started.elapsed().as_millis() as u64,
+            "learner achievements evaluated for rarity"
+        ),
+        Ok(Err(error)) => tracing::error!(%error, "evaluating learner achievements failed"),
+        Err(error) => tracing::error!(%error, "evaluating learner achievements failed"),
     }
 }
 
