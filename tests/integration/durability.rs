@@ -62,7 +62,11 @@ fn sigkill_mid_file_keeps_every_acknowledged_batch() {
         .unwrap();
     assert_eq!(integrity, "ok");
     let stored: i64 = conn
-        .query_row("SELECT count(*) FROM execution", [], |r| r.get(0))
+        .query_row(
+            "SELECT coalesce(sum(events), 0) FROM execution_block",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     let acknowledged_present: i64 = conn
         .query_row(

@@ -2,8 +2,7 @@
 //! order records came, or how often they were sent.
 
 use proptest::prelude::*;
-use rusqlite::Connection;
-use tally_api::{IngestOptions, Input};
+use tally_api::{ExportFormat, Filter, IngestOptions, Input};
 
 use crate::support::{TestDb, now};
 
@@ -26,32 +25,19 @@ fn record(n: u32) -> String {
     )
 }
 
-/// Every stored execution with its id and decoded dimensions, in id order.
-fn stored(db: &TestDb) -> Vec<(String, String, i64, String, i64, i64, i64)> {
-    let conn = Connection::open(db.path()).unwrap();
-    let mut statement = conn
-        .prepare(
-            "SELECT CASE typeof(l.id) WHEN 'blob' THEN hex(l.id) ELSE l.id END, p.value, e.ts, t.value, e.duration_us, e.success, e.cost_nusd
-             FROM event_ids l JOIN execution e ON e.seq = l.seq
-             JOIN dict p ON p.dim = 0 AND p.code = e.project JOIN dict t ON t.dim = 2 AND t.code = e.tool
-             ORDER BY 1, 2",
-        )
+/// Every stored event as exported (given ids kept, derived ones left out), sorted.
+fn stored(db: &TestDb) -> Vec<String> {
+    let mut out = Vec::new();
+    db.analytics
+        .export(ExportFormat::JsonLines, &Filter::default(), &mut out)
         .unwrap();
-    statement
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })
+    let mut lines: Vec<String> = String::from_utf8(out)
         .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
 }
 
 fn ingest_in_pieces(db: &TestDb, lines: &[String], batch_size: usize, pieces: usize) {

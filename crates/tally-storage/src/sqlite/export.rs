@@ -5,6 +5,7 @@
 //! out (ingest derives them again from the same content); costs tally computed are left
 //! out (ingest computes them again).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::DateTime;
@@ -18,6 +19,7 @@ use tally_models::{
 };
 
 use super::dictionary::Dim;
+use super::execution_block::{self, ExecutionRow};
 use super::rollup_read::code;
 use crate::{Error, Filter, Result};
 
@@ -125,10 +127,12 @@ fn export_rows(
 ) -> Result<u64> {
     let mut clauses = Vec::new();
     let mut values = Vec::new();
+    let mut project_code = None;
     if let Some(project) = &filter.project {
         let Some(project) = code(conn, Dim::Project, project)? else {
             return Ok(0);
         };
+        project_code = Some(project);
         values.push(Value::Integer(project));
         clauses.push(format!("t.project = ?{}", values.len()));
     }
@@ -146,12 +150,20 @@ fn export_rows(
         clauses.join(" AND ")
     };
     let mut total = 0;
+    let from = filter.from.map(|t| t.timestamp_millis());
+    let to = filter.to.map(|t| t.timestamp_millis());
+    execution_block::scan(conn, from, to, &mut |row| {
+        if project_code.is_none_or(|code| code == row.project) {
+            sink(execution(names, row)?)?;
+            total += 1;
+        }
+        Ok(())
+    })?;
     for &kind in Kind::ALL {
         let table = kind.as_str();
         let columns = match kind {
-            Kind::Execution => {
-                "t.agent, t.task, t.user, t.session, t.tool, t.model, t.duration_us, t.success, t.flags, t.cost_nusd, t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write_tokens, t.reasoning_tokens, t.error"
-            }
+            // Stored in blocks, exported above.
+            Kind::Execution => continue,
             Kind::Run => "t.duration_us, t.mode, t.qa_status",
             Kind::Job => "t.job_id, t.status, t.run_id",
             Kind::Session => {
@@ -185,6 +197,53 @@ fn export_rows(
     Ok(total)
 }
 
+/// An execution as it was sent.
+fn execution(names: &Names, row: ExecutionRow<'static>) -> Result<Event> {
+    let effort = match (row.flags >> 2) & 0b111 {
+        0 => None,
+        code => Some(
+            Effort::from_code(u8::try_from(code - 1).unwrap_or(u8::MAX))
+                .ok_or_else(|| corrupt("effort", code))?,
+        ),
+    };
+    let computed = row.flags & 0b10 != 0;
+    let [input, output, cache_read, cache_write, reasoning] = row.tokens.map(ou);
+    let body = EventBody::Execution(Execution {
+        agent_id: names.opt(Dim::Agent, row.agent)?,
+        task_id: row.task.map(Cow::into_owned),
+        user_id: names.opt(Dim::User, row.user)?,
+        session_id: row.session.map(Cow::into_owned),
+        tool: names.of(Dim::Tool, row.tool)?,
+        model: names.opt(Dim::Model, row.model)?,
+        duration_ms: ms(row.duration_us),
+        success: row.success,
+        browser_used: row.flags & 1 != 0,
+        effort,
+        // A computed cost is left out: ingest computes it again.
+        cost_usd: if computed {
+            None
+        } else {
+            row.cost_nusd.map(Usd::from_nanos)
+        },
+        cost_source: CostSource::Reported,
+        tokens: TokenUsage {
+            input_tokens: input,
+            output_tokens: output,
+            cache_read_tokens: cache_read,
+            cache_write_tokens: cache_write,
+            reasoning_tokens: reasoning,
+        },
+        error: names.opt(Dim::ErrorClass, row.error)?,
+    });
+    Ok(Event {
+        id: row.id.map(|id| EventId::Given(id.into_owned())),
+        ts: DateTime::from_timestamp_millis(row.ts).ok_or_else(|| corrupt("timestamp", row.ts))?,
+        project: names.of(Dim::Project, row.project)?,
+        attrs: attrs(row.attrs.map(Cow::into_owned))?,
+        body,
+    })
+}
+
 /// Column `i` of the kind-specific part (after the envelope and attrs).
 const K: usize = 5;
 
@@ -192,44 +251,7 @@ fn decode(conn: &Connection, names: &Names, kind: Kind, row: &Row<'_>) -> Result
     let seq: i64 = row.get(0)?;
     let attrs_text: Option<String> = row.get(4)?;
     let body = match kind {
-        Kind::Execution => {
-            let flags: i64 = row.get(K + 8)?;
-            let effort = match (flags >> 2) & 0b111 {
-                0 => None,
-                code => Some(
-                    Effort::from_code(u8::try_from(code - 1).unwrap_or(u8::MAX))
-                        .ok_or_else(|| corrupt("effort", code))?,
-                ),
-            };
-            let computed = flags & 0b10 != 0;
-            EventBody::Execution(Execution {
-                agent_id: names.opt(Dim::Agent, row.get(K)?)?,
-                task_id: row.get(K + 1)?,
-                user_id: names.opt(Dim::User, row.get(K + 2)?)?,
-                session_id: row.get(K + 3)?,
-                tool: names.of(Dim::Tool, row.get(K + 4)?)?,
-                model: names.opt(Dim::Model, row.get(K + 5)?)?,
-                duration_ms: ms(row.get(K + 6)?),
-                success: row.get(K + 7)?,
-                browser_used: flags & 1 != 0,
-                effort,
-                // A computed cost is left out: ingest computes it again.
-                cost_usd: if computed {
-                    None
-                } else {
-                    row.get::<_, Option<i64>>(K + 9)?.map(Usd::from_nanos)
-                },
-                cost_source: CostSource::Reported,
-                tokens: TokenUsage {
-                    input_tokens: ou(row.get(K + 10)?),
-                    output_tokens: ou(row.get(K + 11)?),
-                    cache_read_tokens: ou(row.get(K + 12)?),
-                    cache_write_tokens: ou(row.get(K + 13)?),
-                    reasoning_tokens: ou(row.get(K + 14)?),
-                },
-                error: names.opt(Dim::ErrorClass, row.get(K + 15)?)?,
-            })
-        }
+        Kind::Execution => unreachable!("executions are exported from their blocks"),
         Kind::Run => {
             let qa: u8 = row.get(K + 2)?;
             let mut st = conn.prepare_cached(

@@ -8,6 +8,7 @@
 mod backup;
 mod checkpointer;
 mod dictionary;
+mod execution_block;
 mod experiments;
 mod export;
 mod keys;

@@ -5,6 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tally_models::{JobStatus, QaStatus};
 
 use super::dictionary::Dim;
+use super::execution_block;
 use super::schema::RAW_TABLES;
 use crate::{ExecutionTotals, Filter, JobTotals, Result, RunTotals, StoreStats, Totals};
 
@@ -57,24 +58,7 @@ pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
     let Some(w) = where_clause(conn, filter)? else {
         return Ok(Totals::default());
     };
-    let executions = conn.query_row(
-        &format!(
-            "SELECT count(*), total(success), total(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)),
-                    coalesce(sum(cost_nusd), 0), coalesce(sum(duration_us), 0)
-             FROM execution WHERE {}",
-            w.sql
-        ),
-        params_from_iter(&w.params),
-        |r| {
-            Ok(ExecutionTotals {
-                count: u(r.get(0)?),
-                successes: r.get::<_, f64>(1)? as u64,
-                tokens: r.get::<_, f64>(2)? as u64,
-                cost_nanos: r.get(3)?,
-                duration_us: r.get(4)?,
-            })
-        },
-    )?;
+    let executions = execution_totals(conn, filter)?;
 
     let mode_2loop = code(conn, Dim::Mode, "2loop")?.unwrap_or(-1);
     let mode_3loop = code(conn, Dim::Mode, "3loop")?.unwrap_or(-1);
@@ -159,12 +143,39 @@ pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
     })
 }
 
+/// The executions `filter` selects, summed from their blocks.
+fn execution_totals(conn: &Connection, filter: &Filter) -> Result<ExecutionTotals> {
+    let project = match &filter.project {
+        Some(name) => match code(conn, Dim::Project, name)? {
+            Some(code) => Some(code),
+            None => return Ok(ExecutionTotals::default()),
+        },
+        None => None,
+    };
+    let mut totals = ExecutionTotals::default();
+    let from = filter.from.map(|t| t.timestamp_millis());
+    let to = filter.to.map(|t| t.timestamp_millis());
+    execution_block::scan(conn, from, to, &mut |row| {
+        if project.is_some_and(|code| code != row.project) {
+            return Ok(());
+        }
+        let [input, output, ..] = row.tokens;
+        totals.count += 1;
+        totals.successes += u64::from(row.success);
+        totals.tokens += u(input.unwrap_or(0) + output.unwrap_or(0));
+        totals.cost_nanos += row.cost_nusd.unwrap_or(0);
+        totals.duration_us += row.duration_us;
+        Ok(())
+    })?;
+    Ok(totals)
+}
+
 pub(super) fn stats(conn: &Connection) -> Result<StoreStats> {
     let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
     let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
     let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
     let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let mut events = 0;
+    let mut events = execution_block::count(conn)?;
     for table in RAW_TABLES {
         let n: i64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         events += u(n);

@@ -420,6 +420,7 @@ pub(super) fn delete_expired(
             [raw_cutoff],
         )?;
     }
+    outcome.raw_rows_deleted += super::execution_block::delete_before(&tx, raw_cutoff)?;
     for table in RAW_TABLES {
         let deleted = tx.execute(&format!("DELETE FROM {table} WHERE ts < ?1"), [raw_cutoff])?;
         outcome.raw_rows_deleted += deleted as u64;

@@ -1,7 +1,8 @@
 //! The versioned schema: migration N brings a database from `user_version` N-1 to N.
 //!
 //! Layout notes (see `docs/ARCHITECTURE.md`): raw tables are keyed by `seq`, one
-//! counter across all kinds, so rows append in arrival order and pages fill completely.
+//! counter across all kinds, so rows append in arrival order and pages fill completely;
+//! executions are stored in blocks of many events, keyed by their first `seq`.
 //! Low-cardinality strings are codes into `dict`. Timestamps are epoch milliseconds
 //! (UTC), durations microseconds, money billionths of a dollar: integers, so sums are
 //! exact. `event_ids` is the idempotency ledger: one entry per `(project, id)`, holding
@@ -424,14 +425,29 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO meta (key, value)
     SELECT 'learner_folded_seq', coalesce(max(seq), 0) FROM session;
     "#,
+    // 8: executions in column-encoded blocks (`execution_block/`); the rows of the
+    // `execution` table are moved by `convert_row_table`, which then drops it.
+    r#"
+    CREATE TABLE execution_block (
+        first_seq INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL,
+        ts_min INTEGER NOT NULL,
+        ts_max INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        data BLOB NOT NULL
+    ) STRICT;
+    "#,
 ];
+
+/// The migration after whose SQL the execution rows move into blocks.
+const EXECUTION_BLOCKS: i64 = 8;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// The raw tables, one per kind, in [`tally_models::Kind`] order.
-pub const RAW_TABLES: [&str; 11] = [
-    "execution",
+/// The raw tables of every kind but `execution` (stored in `execution_block`), in
+/// [`tally_models::Kind`] order.
+pub const RAW_TABLES: [&str; 10] = [
     "run",
     "job",
     "session",
@@ -449,6 +465,11 @@ pub const RAW_TABLES: [&str; 11] = [
 /// # Errors
 /// A database newer than this build, or a failed migration (then rolled back).
 pub fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
+    migrate_to(conn, path, SCHEMA_VERSION)
+}
+
+/// Brings the database to schema `target` (an older one, in tests of migrations).
+pub(super) fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Result<()> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > SCHEMA_VERSION {
         return Err(Error::SchemaTooNew {
@@ -457,7 +478,8 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
             supported: SCHEMA_VERSION,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    let upto = usize::try_from(target).unwrap_or(0).min(MIGRATIONS.len());
+    for (index, sql) in MIGRATIONS[..upto].iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Another process may have migrated while we waited for the lock.
@@ -466,6 +488,9 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<()> {
             continue;
         }
         tx.execute_batch(sql)?;
+        if version == EXECUTION_BLOCKS {
+            super::execution_block::convert_row_table(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "migrated database schema");

@@ -5,6 +5,7 @@ use rusqlite::{CachedStatement, Connection, Transaction, TransactionBehavior, pa
 use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 
 use super::dictionary::{Dictionary, DictionaryCodes, Dim};
+use super::execution_block::{BlockWriter, ExecutionRow};
 use super::rollup_write::RollupCache;
 use crate::rollup_fold::RollupDelta;
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
@@ -49,6 +50,7 @@ fn write_in_transaction(
         slots: Default::default(),
     };
     let mut rollups = RollupDelta::new(chrono::Utc::now());
+    let mut blocks = BlockWriter::default();
     for (batch, outcome) in batches.iter().zip(&mut outcomes) {
         // A fold prepared by the producer is used when every event turns out to be new;
         // until that is known, the new events are only noted.
@@ -74,7 +76,7 @@ fn write_in_transaction(
                 outcome.duplicates += 1;
                 continue;
             }
-            insert_raw(&mut st, dict, next_seq, project, event)?;
+            insert_raw(&mut st, &mut blocks, dict, next_seq, project, event)?;
             if prepared.is_some() {
                 fresh.push((next_seq, project, event));
             } else {
@@ -96,6 +98,7 @@ fn write_in_transaction(
         }
     }
     drop(st);
+    blocks.store(&tx)?;
     rollups.flush(&tx, cache)?;
     super::learning_write::fold_new_sessions(&tx)?;
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?
@@ -119,7 +122,6 @@ fn write_in_transaction(
 #[derive(Clone, Copy)]
 enum Slot {
     Ledger,
-    Execution,
     Run,
     RunModel,
     Job,
@@ -137,7 +139,7 @@ enum Slot {
 
 struct Statements<'t, 'c> {
     tx: &'t Transaction<'c>,
-    slots: [Option<CachedStatement<'t>>; 15],
+    slots: [Option<CachedStatement<'t>>; 14],
 }
 
 impl<'t> Statements<'t, '_> {
@@ -202,6 +204,7 @@ fn opt_i64(n: Option<u64>) -> Option<i64> {
 
 fn insert_raw(
     st: &mut Statements<'_, '_>,
+    blocks: &mut BlockWriter,
     dict: &mut Dictionary,
     seq: i64,
     project: i64,
@@ -216,33 +219,34 @@ fn insert_raw(
             let flags = i64::from(x.browser_used)
                 | (i64::from(computed) << 1)
                 | (x.effort.map_or(0, |e| i64::from(e.code()) + 1) << 2);
-            st.get(Slot::Execution,
-                "INSERT INTO execution (seq, ts, project, agent, task, user, session, tool, model, duration_us, success, flags,
-                    cost_nusd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, error, attrs)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-            )?
-            .execute(params![
+            blocks.push(&ExecutionRow {
                 seq,
                 ts,
                 project,
-                dict.code_opt(tx, Dim::Agent, x.agent_id.as_deref())?,
-                x.task_id,
-                dict.code_opt(tx, Dim::User, x.user_id.as_deref())?,
-                x.session_id,
-                dict.code(tx, Dim::Tool, &x.tool)?,
-                dict.code_opt(tx, Dim::Model, x.model.as_deref())?,
-                micros(x.duration_ms),
-                x.success,
+                id: match &event.id {
+                    Some(EventId::Given(id)) => Some(id.as_str().into()),
+                    _ => None,
+                },
+                agent: dict.code_opt(tx, Dim::Agent, x.agent_id.as_deref())?,
+                task: x.task_id.as_deref().map(Into::into),
+                user: dict.code_opt(tx, Dim::User, x.user_id.as_deref())?,
+                session: x.session_id.as_deref().map(Into::into),
+                tool: dict.code(tx, Dim::Tool, &x.tool)?,
+                model: dict.code_opt(tx, Dim::Model, x.model.as_deref())?,
+                duration_us: micros(x.duration_ms),
+                success: x.success,
                 flags,
-                nanos(x.cost_usd),
-                opt_i64(x.tokens.input_tokens),
-                opt_i64(x.tokens.output_tokens),
-                opt_i64(x.tokens.cache_read_tokens),
-                opt_i64(x.tokens.cache_write_tokens),
-                opt_i64(x.tokens.reasoning_tokens),
-                dict.code_opt(tx, Dim::ErrorClass, x.error.as_deref())?,
-                attrs,
-            ])?;
+                cost_nusd: nanos(x.cost_usd),
+                tokens: [
+                    opt_i64(x.tokens.input_tokens),
+                    opt_i64(x.tokens.output_tokens),
+                    opt_i64(x.tokens.cache_read_tokens),
+                    opt_i64(x.tokens.cache_write_tokens),
+                    opt_i64(x.tokens.reasoning_tokens),
+                ],
+                error: dict.code_opt(tx, Dim::ErrorClass, x.error.as_deref())?,
+                attrs: attrs.map(Into::into),
+            });
         }
         EventBody::Run(r) => {
             st.get(Slot::Run,
