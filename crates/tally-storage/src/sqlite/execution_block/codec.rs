@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 
+use crate::rollup::varint::{self, unzigzag, zigzag};
 use crate::{Error, Result};
 
 /// The layout version written in a block's first byte.
@@ -172,11 +173,11 @@ impl BlockEncoder {
     pub fn finish(&mut self) -> EncodedBlock {
         let mut data = Vec::with_capacity(self.columns.iter().map(Vec::len).sum::<usize>() + 32);
         data.push(VERSION);
-        put_varint(&mut data, self.events as u64);
-        put_varint(&mut data, u64::from(self.present));
+        varint::put(&mut data, self.events as u64);
+        varint::put(&mut data, u64::from(self.present));
         for (i, column) in self.columns.iter_mut().enumerate() {
             if self.present & (1 << i) != 0 {
-                put_varint(&mut data, column.len() as u64);
+                varint::put(&mut data, column.len() as u64);
                 data.extend_from_slice(column);
             }
             column.clear();
@@ -197,7 +198,7 @@ impl BlockEncoder {
 
     fn put_int(&mut self, col: Col, value: i64) {
         self.present |= 1 << col as u32;
-        put_varint(&mut self.columns[col as usize], zigzag(value));
+        varint::put(&mut self.columns[col as usize], zigzag(value));
     }
 
     fn put_opt(&mut self, col: Col, value: Option<i64>) {
@@ -205,7 +206,7 @@ impl BlockEncoder {
         match value {
             Some(value) => {
                 self.present |= 1 << col as u32;
-                put_varint(out, zigzag(value).wrapping_add(1));
+                varint::put(out, zigzag(value).wrapping_add(1));
             }
             None => out.push(0),
         }
@@ -216,7 +217,7 @@ impl BlockEncoder {
         match text {
             Some(text) => {
                 self.present |= 1 << col as u32;
-                put_varint(out, text.len() as u64 + 1);
+                varint::put(out, text.len() as u64 + 1);
                 out.extend_from_slice(text.as_bytes());
             }
             None => out.push(0),
@@ -239,8 +240,8 @@ impl BlockEncoder {
             .take_while(|(a, b)| a == b)
             .count();
         let suffix = &text.as_bytes()[shared..];
-        put_varint(out, suffix.len() as u64 + 1);
-        put_varint(out, shared as u64);
+        varint::put(out, suffix.len() as u64 + 1);
+        varint::put(out, shared as u64);
         out.extend_from_slice(suffix);
         last.truncate(shared);
         last.extend_from_slice(suffix);
@@ -326,22 +327,6 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::Corrupt(format!("execution block: {what}"))
 }
 
-fn zigzag(n: i64) -> u64 {
-    ((n << 1) ^ (n >> 63)) as u64
-}
-
-fn unzigzag(n: u64) -> i64 {
-    ((n >> 1) as i64) ^ -((n & 1) as i64)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
 /// A cursor over a column; an absent column reads as all none.
 struct Reader<'d> {
     data: &'d [u8],
@@ -379,15 +364,10 @@ impl<'d> Reader<'d> {
     }
 
     fn varint(&mut self) -> Result<u64> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            n |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(n);
-            }
-        }
-        Err(corrupt("varint longer than 64 bits"))
+        let mut rest = &self.data[self.at..];
+        let n = varint::take(&mut rest).map_err(corrupt)?;
+        self.at = self.data.len() - rest.len();
+        Ok(n)
     }
 
     fn int(&mut self) -> Result<i64> {
