@@ -21,8 +21,10 @@ use crate::Result;
 pub(crate) const MAX_BLOCK_EVENTS: usize = 16_384;
 
 /// A write whose events fit in the newest block together with it, when that block
-/// holds fewer than this many, is merged into it instead of starting a new block.
-pub(crate) const SMALL_BLOCK_EVENTS: usize = 256;
+/// holds fewer than this many, is merged into it instead of starting a new block. Small
+/// enough that such a block (about 26 bytes an event) fits in its B-tree page without
+/// overflow pages, so topping it up rewrites one page.
+pub(crate) const SMALL_BLOCK_EVENTS: usize = 64;
 
 /// The blocks of one write transaction, filled as its events are accepted.
 #[derive(Debug, Default)]
@@ -52,35 +54,51 @@ impl BlockWriter {
         if block.events < SMALL_BLOCK_EVENTS
             && let Some(merged) = merge_into_newest(tx, &block)?
         {
-            return replace(tx, merged.0, &merged.1);
+            return update(tx, &merged);
         }
         insert(tx, &block)
     }
 }
 
-/// The newest block with `block`'s events appended, when together they stay small:
-/// the newest block's key and the merged block.
-fn merge_into_newest(
-    tx: &Transaction<'_>,
-    block: &EncodedBlock,
-) -> Result<Option<(i64, EncodedBlock)>> {
-    let newest: Option<(i64, i64, i64, Vec<u8>)> = tx
+/// The newest block with `block`'s events appended, when together they stay small.
+fn merge_into_newest(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<Option<EncodedBlock>> {
+    let newest: Option<(i64, i64, i64)> = tx
         .prepare_cached(
-            "SELECT first_seq, last_seq, events, data FROM execution_block ORDER BY first_seq DESC LIMIT 1",
+            "SELECT first_seq, last_seq, events FROM execution_block ORDER BY first_seq DESC LIMIT 1",
         )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let Some((first_seq, last_seq, events, data)) = newest else {
+    let Some((first_seq, last_seq, events)) = newest else {
         return Ok(None);
     };
     if events as usize + block.events > SMALL_BLOCK_EVENTS || last_seq >= block.first_seq {
         return Ok(None);
     }
+    let data: Vec<u8> = tx
+        .prepare_cached("SELECT data FROM execution_block WHERE first_seq = ?1")?
+        .query_row([first_seq], |r| r.get(0))?;
     let mut encoder = BlockEncoder::default();
     for row in decode(&data)?.iter().chain(&decode(&block.data)?) {
         encoder.push(row);
     }
-    Ok(Some((first_seq, encoder.finish())))
+    Ok(Some(encoder.finish()))
+}
+
+/// Rewrites the block that starts at `block.first_seq` in place.
+fn update(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE execution_block SET last_seq = ?2, ts_min = ?3, ts_max = ?4, events = ?5, data = ?6
+         WHERE first_seq = ?1",
+    )?
+    .execute(params![
+        block.first_seq,
+        block.last_seq,
+        block.ts_min,
+        block.ts_max,
+        block.events as i64,
+        block.data
+    ])?;
+    Ok(())
 }
 
 fn insert(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<()> {
