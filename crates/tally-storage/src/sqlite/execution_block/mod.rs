@@ -84,29 +84,29 @@ fn merge_into_newest(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<Optio
     Ok(Some(encoder.finish()))
 }
 
-/// Rewrites the block that starts at `block.first_seq` in place.
-fn update(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<()> {
-    tx.prepare_cached(
-        "UPDATE execution_block SET last_seq = ?2, ts_min = ?3, ts_max = ?4, events = ?5, data = ?6
-         WHERE first_seq = ?1",
-    )?
-    .execute(params![
-        block.first_seq,
-        block.last_seq,
-        block.ts_min,
-        block.ts_max,
-        block.events as i64,
-        block.data
-    ])?;
-    Ok(())
-}
-
+/// Stores a new block.
 fn insert(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<()> {
-    tx.prepare_cached(
+    put(
+        tx,
         "INSERT INTO execution_block (first_seq, last_seq, ts_min, ts_max, events, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
+        block,
+    )
+}
+
+/// Rewrites the block that starts at `block.first_seq` in place.
+fn update(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<()> {
+    put(
+        tx,
+        "UPDATE execution_block SET last_seq = ?2, ts_min = ?3, ts_max = ?4, events = ?5, data = ?6
+         WHERE first_seq = ?1",
+        block,
+    )
+}
+
+/// Runs `sql` with the block's columns as parameters 1 to 6, in table order.
+fn put(tx: &Transaction<'_>, sql: &str, block: &EncodedBlock) -> Result<()> {
+    tx.prepare_cached(sql)?.execute(params![
         block.first_seq,
         block.last_seq,
         block.ts_min,
