@@ -102,6 +102,8 @@ struct Writer {
     conn: Connection,
     dict: Dictionary,
     rollups: rollup_write::RollupCache,
+    /// The open write's execution blocks; its buffers are kept from write to write.
+    blocks: execution_block::BlockWriter,
 }
 
 fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()> {
@@ -159,6 +161,7 @@ impl SqliteStore {
                 conn,
                 dict: Dictionary::new(),
                 rollups: rollup_write::RollupCache::default(),
+                blocks: execution_block::BlockWriter::default(),
             }),
         })
     }
@@ -281,8 +284,9 @@ impl SqliteStore {
             conn,
             dict,
             rollups,
+            blocks,
         } = &mut *writer;
-        let written = write::write_batches(conn, dict, rollups, &batches);
+        let written = write::write_batches(conn, dict, rollups, blocks, &batches);
         let mut own = None;
         match written {
             Ok(outcomes) => {
@@ -322,8 +326,9 @@ impl EventStore for SqliteStore {
             conn,
             dict,
             rollups,
+            blocks,
         } = &mut *writer;
-        let outcome = write::write_batches(conn, dict, rollups, &[batch])?;
+        let outcome = write::write_batches(conn, dict, rollups, blocks, &[batch])?;
         drop(writer);
         self.checkpointer.nudge();
         Ok(outcome.into_iter().next().unwrap_or_default())
@@ -338,8 +343,9 @@ impl EventStore for SqliteStore {
             conn,
             dict,
             rollups,
+            blocks,
         } = &mut *writer;
-        let outcomes = write::write_batches(conn, dict, rollups, batches)?;
+        let outcomes = write::write_batches(conn, dict, rollups, blocks, batches)?;
         drop(writer);
         self.checkpointer.nudge();
         Ok(outcomes)

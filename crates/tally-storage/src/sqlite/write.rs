@@ -16,9 +16,10 @@ pub(super) fn write_batches(
     conn: &mut Connection,
     dict: &mut Dictionary,
     rollups: &mut RollupCache,
+    blocks: &mut BlockWriter,
     batches: &[Batch<'_>],
 ) -> Result<Vec<WriteOutcome>> {
-    let result = write_in_transaction(conn, dict, rollups, batches);
+    let result = write_in_transaction(conn, dict, rollups, blocks, batches);
     match result {
         Ok(outcomes) => {
             dict.commit();
@@ -27,6 +28,7 @@ pub(super) fn write_batches(
         Err(error) => {
             dict.rollback();
             rollups.clear();
+            blocks.clear();
             Err(error)
         }
     }
@@ -36,6 +38,7 @@ fn write_in_transaction(
     conn: &mut Connection,
     dict: &mut Dictionary,
     cache: &mut RollupCache,
+    blocks: &mut BlockWriter,
     batches: &[Batch<'_>],
 ) -> Result<Vec<WriteOutcome>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -50,7 +53,6 @@ fn write_in_transaction(
         slots: Default::default(),
     };
     let mut rollups = RollupDelta::new(chrono::Utc::now());
-    let mut blocks = BlockWriter::default();
     for (batch, outcome) in batches.iter().zip(&mut outcomes) {
         // A fold prepared by the producer is used when every event turns out to be new;
         // until that is known, the new events are only noted.
@@ -76,7 +78,7 @@ fn write_in_transaction(
                 outcome.duplicates += 1;
                 continue;
             }
-            insert_raw(&mut st, &mut blocks, dict, next_seq, project, event)?;
+            insert_raw(&mut st, blocks, dict, next_seq, project, event)?;
             if prepared.is_some() {
                 fresh.push((next_seq, project, event));
             } else {

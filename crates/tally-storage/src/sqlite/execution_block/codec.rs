@@ -169,20 +169,26 @@ impl BlockEncoder {
         self.events += 1;
     }
 
+    /// Drops the rows pushed since the last block, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.columns.iter_mut().for_each(Vec::clear);
+        self.last_text.iter_mut().for_each(Vec::clear);
+        self.present = 0;
+        self.events = 0;
+    }
+
     /// The block so far, leaving the encoder empty for the next one.
     pub fn finish(&mut self) -> EncodedBlock {
         let mut data = Vec::with_capacity(self.columns.iter().map(Vec::len).sum::<usize>() + 32);
         data.push(VERSION);
         varint::put(&mut data, self.events as u64);
         varint::put(&mut data, u64::from(self.present));
-        for (i, column) in self.columns.iter_mut().enumerate() {
+        for (i, column) in self.columns.iter().enumerate() {
             if self.present & (1 << i) != 0 {
                 varint::put(&mut data, column.len() as u64);
                 data.extend_from_slice(column);
             }
-            column.clear();
         }
-        self.last_text.iter_mut().for_each(Vec::clear);
         let block = EncodedBlock {
             first_seq: self.first_seq,
             last_seq: self.last_seq,
@@ -191,8 +197,7 @@ impl BlockEncoder {
             events: self.events,
             data,
         };
-        self.present = 0;
-        self.events = 0;
+        self.clear();
         block
     }
 

@@ -58,6 +58,12 @@ impl BlockWriter {
         }
         insert(tx, &block)
     }
+
+    /// Forgets what was pushed (its transaction rolled back).
+    pub fn clear(&mut self) {
+        self.full.clear();
+        self.encoder.clear();
+    }
 }
 
 /// The newest block with `block`'s events appended, when together they stay small.
