@@ -2,8 +2,8 @@
 //! the events of one write (up to [`MAX_BLOCK_EVENTS`]), column-encoded.
 //!
 //! A row per event would cost SQLite a statement, 20 bound values and a 20-column
-//! record header for every event; a block costs one insert per write and about a third
-//! of the bytes (see `docs/ARCHITECTURE.md`). Small writes (one HTTP request, say) top
+//! record header for every event; a block costs one insert per write and under half
+//! the bytes (see `docs/ARCHITECTURE.md`). Small writes (one HTTP request, say) top
 //! up the newest block while it is small, so a trickle of single events still ends up
 //! in blocks of [`SMALL_BLOCK_EVENTS`] and more.
 
