@@ -2,7 +2,9 @@
 //!
 //! Each run ingests into a fresh database with the release `tally` binary and reports
 //! events/s, bytes per stored event (database pages in use, indexes and dictionary
-//! included) and peak resident memory (the child's `VmHWM`, sampled until it exits).
+//! included), peak resident memory (the child's `VmHWM`, sampled until it exits) and
+//! the CPU seconds it used on all its threads: on a shared host whose speed drifts from
+//! run to run, CPU time shows a change in the work per event where wall time hides it.
 //! When the Python `duckdb` package is importable, DuckDB's `read_json_auto` loads the
 //! same file in the same run and the ratio is printed.
 
@@ -17,6 +19,9 @@ use crate::{flag, root, run, tally_binary};
 struct Measured {
     seconds: f64,
     peak_rss_bytes: u64,
+    /// User and system CPU time of all the child's threads, as last sampled (at most
+    /// one sampling interval before it exited).
+    cpu_seconds: f64,
 }
 
 pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
@@ -34,8 +39,15 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     println!(
-        "{:>10} {:>12} {:>10} {:>12} {:>14} {:>12}",
-        "events", "tally ev/s", "bytes/ev", "peak MiB", "duckdb ev/s", "tally/duckdb"
+        "{:>10} {:>12} {:>10} {:>12} {:>8} {:>14} {:>14} {:>12}",
+        "events",
+        "tally ev/s",
+        "bytes/ev",
+        "peak MiB",
+        "cpu s",
+        "ev/cpu-s",
+        "duckdb ev/s",
+        "tally/duckdb"
     );
     for events in sizes {
         let file = reference_file(&dir, events)?;
@@ -66,9 +78,11 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
             None => ("-".to_owned(), "-".to_owned()),
         };
         println!(
-            "{events:>10} {rate:>12.0} {:>10.1} {:>12.1} {duck_rate:>14} {ratio:>12}",
+            "{events:>10} {rate:>12.0} {:>10.1} {:>12.1} {:>8.2} {:>14.0} {duck_rate:>14} {ratio:>12}",
             stats.bytes_used as f64 / events as f64,
             measured.peak_rss_bytes as f64 / (1024.0 * 1024.0),
+            measured.cpu_seconds,
+            events as f64 / measured.cpu_seconds,
         );
     }
     println!(
@@ -97,7 +111,7 @@ pub fn reference_file(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
     Ok(file)
 }
 
-/// Runs a command, timing it and sampling its peak resident memory.
+/// Runs a command, timing it and sampling its peak resident memory and CPU time.
 fn measure(command: &mut Command) -> anyhow::Result<Measured> {
     let start = Instant::now();
     let mut child = command
@@ -105,13 +119,21 @@ fn measure(command: &mut Command) -> anyhow::Result<Measured> {
         .spawn()
         .with_context(|| format!("starting {command:?}"))?;
     let status_file = format!("/proc/{}/status", child.id());
+    let stat_file = format!("/proc/{}/stat", child.id());
     let mut peak = 0;
+    let mut cpu_seconds = 0.0;
     let status = loop {
         if let Some(status) = child.try_wait()? {
             break status;
         }
         if let Ok(text) = std::fs::read_to_string(&status_file) {
             peak = peak.max(vm_hwm(&text));
+        }
+        if let Some(cpu) = std::fs::read_to_string(&stat_file)
+            .ok()
+            .and_then(|text| cpu_time(&text))
+        {
+            cpu_seconds = cpu;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -122,7 +144,19 @@ fn measure(command: &mut Command) -> anyhow::Result<Measured> {
     Ok(Measured {
         seconds,
         peak_rss_bytes: peak,
+        cpu_seconds,
     })
+}
+
+/// `utime + stime` of a `/proc/PID/stat` line, in seconds. The fields after the
+/// parenthesized command name are counted from its closing parenthesis (the name may
+/// hold spaces); the unit is the kernel's `USER_HZ`, 100 on Linux.
+fn cpu_time(stat: &str) -> Option<f64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of proc(5); `after_name` starts at field 3.
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<f64>().ok();
+    Some((ticks(14)? + ticks(15)?) / 100.0)
 }
 
 fn vm_hwm(status: &str) -> u64 {
@@ -161,4 +195,17 @@ print(time.perf_counter() - t)
         text.parse()
             .with_context(|| format!("duckdb printed {text:?}"))?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cpu_time;
+
+    #[test]
+    fn cpu_time_reads_utime_and_stime_after_the_command_name() {
+        let stat =
+            "4242 (tally (worker) x) R 1 4242 4242 0 -1 4194560 9000 0 0 0 350 75 0 0 20 0 3 0";
+        assert_eq!(cpu_time(stat), Some(4.25));
+        assert_eq!(cpu_time("4242 (tally) R 1"), None);
+    }
 }
