@@ -479,8 +479,15 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Resu
         });
     }
     let upto = usize::try_from(target).unwrap_or(0).min(MIGRATIONS.len());
+    let mut temp_on_disk = false;
     for (index, sql) in MIGRATIONS[..upto].iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
+        if version == EXECUTION_BLOCKS {
+            // The conversion joins the ledger by `seq` through a transient index: on disk,
+            // so memory stays flat however many rows there are.
+            conn.pragma_update(None, "temp_store", "FILE")?;
+            temp_on_disk = true;
+        }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // Another process may have migrated while we waited for the lock.
         let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -494,6 +501,9 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Resu
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "migrated database schema");
+    }
+    if temp_on_disk {
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
     }
     Ok(())
 }

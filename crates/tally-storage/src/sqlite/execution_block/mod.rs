@@ -44,9 +44,7 @@ impl BlockWriter {
 
     /// Stores what was pushed in `tx`, leaving the writer empty for the next write.
     pub fn store(&mut self, tx: &Transaction<'_>) -> Result<()> {
-        for block in self.full.drain(..) {
-            insert(tx, &block)?;
-        }
+        self.store_full(tx)?;
         if self.encoder.is_empty() {
             return Ok(());
         }
@@ -57,6 +55,14 @@ impl BlockWriter {
             return update(tx, &merged);
         }
         insert(tx, &block)
+    }
+
+    /// Stores the blocks that are full, so a long write holds at most one in memory.
+    fn store_full(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        for block in self.full.drain(..) {
+            insert(tx, &block)?;
+        }
+        Ok(())
     }
 
     /// Forgets what was pushed (its transaction rolled back).
@@ -225,6 +231,7 @@ pub(super) fn convert_row_table(tx: &Transaction<'_>) -> Result<()> {
                 error: r.get(19)?,
                 attrs: r.get::<_, Option<String>>(20)?.map(Into::into),
             });
+            writer.store_full(tx)?;
         }
     }
     // Blocks of the conversion are full-sized: no merging with each other.
