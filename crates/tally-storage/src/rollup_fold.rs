@@ -280,7 +280,7 @@ impl RollupDelta {
     }
 
     /// Forgets every delta, keeping the memory for the next batch.
-    fn clear(&mut self, now: DateTime<Utc>) {
+    pub(crate) fn clear(&mut self, now: DateTime<Utc>) {
         self.deltas.clear();
         self.jobs.clear();
         self.agent_load.clear();

@@ -3,6 +3,7 @@
 //! the raw rows' transaction. Duplicates never reach the fold, so the rollups count
 //! every stored event exactly once.
 
+use chrono::{DateTime, Utc};
 use rusqlite::types::ValueRef;
 use rusqlite::{Transaction, params};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -14,10 +15,11 @@ use crate::{Error, Result};
 
 impl RollupDelta {
     /// Merges the deltas into the tables, inside the batch's transaction.
-    pub(super) fn flush(self, tx: &Transaction<'_>, cache: &mut RollupCache) -> Result<()> {
+    pub(super) fn flush(&self, tx: &Transaction<'_>, cache: &mut RollupCache) -> Result<()> {
         // Each delta goes straight into the cached rows it adds to; each touched row is
         // then written once.
-        let mut touched: FxHashSet<RowKey> = FxHashSet::default();
+        let mut touched = std::mem::take(&mut cache.touched);
+        touched.clear();
         for (key, delta) in &self.deltas {
             for project in [key.project, ALL_PROJECTS] {
                 for &resolution in key.family.resolutions(project == ALL_PROJECTS) {
@@ -74,6 +76,7 @@ impl RollupDelta {
             }
         }
         cache.trim(&touched);
+        cache.touched = touched;
         flush_jobs(tx, &self.jobs)?;
         flush_agents(tx, &self.agent_load, &self.agent_latest)?;
         flush_minutes(tx, &self.minutes, &self.users)?;
@@ -93,6 +96,10 @@ type RowKey = (Family, Resolution, i64, i64, i64);
 pub(super) struct RollupCache {
     rows: FxHashMap<RowKey, CachedRow>,
     data_version: Option<i64>,
+    /// The rows the last flush wrote; kept, like `delta`, so each write reuses the
+    /// tables instead of allocating (and page-faulting) them afresh.
+    touched: FxHashSet<RowKey>,
+    delta: Option<RollupDelta>,
 }
 
 /// A rollup row as the database holds it (or will, at the commit).
@@ -116,6 +123,22 @@ impl RollupCache {
             self.data_version = Some(version);
         }
         Ok(())
+    }
+
+    /// An empty delta for a new transaction to fold into, judged at `now`.
+    pub(super) fn take_delta(&mut self, now: DateTime<Utc>) -> RollupDelta {
+        match self.delta.take() {
+            Some(mut delta) => {
+                delta.clear(now);
+                delta
+            }
+            None => RollupDelta::new(now),
+        }
+    }
+
+    /// Takes back a delta that was flushed, to reuse its memory.
+    pub(super) fn put_delta(&mut self, delta: RollupDelta) {
+        self.delta = Some(delta);
     }
 
     /// Forgets every row (after a failed transaction or a deletion).

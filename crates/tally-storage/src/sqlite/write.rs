@@ -7,7 +7,6 @@ use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 use super::dictionary::{Dictionary, DictionaryCodes, Dim};
 use super::execution_block::{BlockWriter, ExecutionRow};
 use super::rollup_write::RollupCache;
-use crate::rollup_fold::RollupDelta;
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
 /// Writes `batches` atomically, together; the dictionary cache follows the
@@ -52,7 +51,7 @@ fn write_in_transaction(
         tx: &tx,
         slots: Default::default(),
     };
-    let mut rollups = RollupDelta::new(chrono::Utc::now());
+    let mut rollups = cache.take_delta(chrono::Utc::now());
     for (batch, outcome) in batches.iter().zip(&mut outcomes) {
         // A fold prepared by the producer is used when every event turns out to be new;
         // until that is known, the new events are only noted.
@@ -102,6 +101,7 @@ fn write_in_transaction(
     drop(st);
     blocks.store(&tx)?;
     rollups.flush(&tx, cache)?;
+    cache.put_delta(rollups);
     super::learning_write::fold_new_sessions(&tx)?;
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?
         .execute([next_seq])?;
