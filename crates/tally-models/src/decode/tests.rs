@@ -114,3 +114,11 @@ fn duplicate_fields_are_refused() {
         "duration_ms: is given twice in one record",
     );
 }
+
+#[test]
+fn duplicate_unknown_fields_are_refused() {
+    check_err(
+        &format!(r#"{{{EXEC},"duration_ms":1,"note":"a","success":true,"note":"b"}}"#),
+        "note: is given twice in one record",
+    );
+}
