@@ -59,7 +59,7 @@ fn write_in_transaction(
             .prepared
             .filter(|prepared| prepared.len() == batch.events.len());
         let first_seq = next_seq;
-        let mut fresh = Vec::new();
+        let mut fresh = Vec::with_capacity(prepared.map_or(0, |_| batch.events.len()));
         for event in batch.events {
             let project = dict.code(&tx, Dim::Project, &event.project)?;
             let ledger = st.get(
