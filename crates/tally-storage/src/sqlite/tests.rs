@@ -284,3 +284,49 @@ fn the_learner_summary_counts_each_session_once_and_outlives_raw_rows() {
     assert_eq!(after.len(), 1);
     assert!(after[0].1 > before);
 }
+
+#[test]
+fn the_ledger_migration_keeps_every_entry_and_keys_by_id_first() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    super::schema::migrate_to(&mut conn, ":memory:", 8).unwrap();
+    let derived = 7u128.to_be_bytes().to_vec();
+    let entries: Vec<(rusqlite::types::Value, i64, i64)> = vec![
+        ("b".to_owned().into(), 1, 1),
+        ("a".to_owned().into(), 2, 2),
+        // One id in two projects: two entries.
+        ("a".to_owned().into(), 1, 3),
+        (derived.clone().into(), 1, 4),
+    ];
+    for (id, project, seq) in &entries {
+        conn.execute(
+            "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3)",
+            rusqlite::params![project, id, seq],
+        )
+        .unwrap();
+    }
+    super::schema::migrate(&mut conn, ":memory:").unwrap();
+    let stored: Vec<(rusqlite::types::Value, i64, i64)> = conn
+        .prepare("SELECT id, project, seq FROM event_ids")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    // In key order: TEXT before BLOB, then by id, then by project.
+    assert_eq!(
+        stored,
+        vec![
+            ("a".to_owned().into(), 1, 3),
+            ("a".to_owned().into(), 2, 2),
+            ("b".to_owned().into(), 1, 1),
+            (derived.into(), 1, 4),
+        ]
+    );
+    let again = conn
+        .execute(
+            "INSERT INTO event_ids (project, id, seq) VALUES (2, 'a', 9) ON CONFLICT DO NOTHING",
+            [],
+        )
+        .unwrap();
+    assert_eq!(again, 0, "the key still makes (project, id) unique");
+}
