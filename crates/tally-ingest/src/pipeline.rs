@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
-use tally_models::{Event, Kind, Limits, PriceTable, ValidationContext, record_id_hint};
+use tally_models::{Event, Kind, Limits, PriceTable, ValidationContext};
 use tally_storage::{
     Batch, EventStore, Position, PreparedRollups, RecordFormat, Rejection, WriteOutcome,
 };
 
-use crate::formats::{self, RawRecord};
+use crate::formats::{self, RawRecord, Refused};
 use crate::identity::derive_id;
 use crate::report::{IngestReport, RecordError};
 use crate::source::{self, Input, InputFormat};
@@ -266,9 +267,17 @@ impl<'s> Ingestor<'s> {
             let mut write_error = None;
             let mut group = Vec::with_capacity(MAX_CHUNKS_PER_COMMIT);
             while let Ok(first) = receiver.recv() {
-                // What queued up while the last commit ran is committed together.
+                // Batches commit in groups: the rollup rows a group touches are written
+                // once, so a group of four costs far less per event than four commits.
+                // A slow input still commits within `GROUP_COMMIT_WAIT`.
                 group.push(first);
-                group.extend(receiver.try_iter().take(MAX_CHUNKS_PER_COMMIT - 1));
+                let deadline = Instant::now() + GROUP_COMMIT_WAIT;
+                while group.len() < MAX_CHUNKS_PER_COMMIT {
+                    match receiver.recv_deadline(deadline) {
+                        Ok(chunk) => group.push(chunk),
+                        Err(_) => break,
+                    }
+                }
                 if let Err(error) =
                     self.write_chunks(&mut group, name, total_bytes, progress, &mut report)
                 {
@@ -350,6 +359,10 @@ impl<'s> Ingestor<'s> {
 /// once.
 const MAX_CHUNKS_PER_COMMIT: usize = 4;
 
+/// How long the writer waits for a group of batches to fill before it commits what it
+/// has: the longest a batch of a slow input waits for its acknowledgement.
+const GROUP_COMMIT_WAIT: Duration = Duration::from_millis(200);
+
 /// Collects validated records into chunks and hands full ones to the writer.
 struct Batcher<'o> {
     sender: Sender<Chunk>,
@@ -399,23 +412,22 @@ impl Batcher<'_> {
             raw,
             value,
         } = record;
-        let outcome = match value {
-            Err(failure) => Err((
-                None,
-                failure.field,
-                "unreadable".to_owned(),
-                failure.message,
-            )),
-            Ok(value) => {
-                let id_hint = record_id_hint(&value);
-                Event::decode(value, context)
-                    .map_err(|e| {
-                        let id = id_hint.map(|id| id.chars().take(128).collect());
-                        (id, e.field, e.rule.as_str().to_owned(), e.message)
-                    })
-                    .and_then(|event| check_project(event, self.allowed_projects))
-            }
-        };
+        let outcome = formats::decode_record(value, context)
+            .map_err(|refused| match refused {
+                Refused::Unreadable(failure) => (
+                    None,
+                    failure.field,
+                    "unreadable".to_owned(),
+                    failure.message,
+                ),
+                Refused::Invalid { record_id, error } => (
+                    record_id,
+                    error.field,
+                    error.rule.as_str().to_owned(),
+                    error.message,
+                ),
+            })
+            .and_then(|event| check_project(event, self.allowed_projects));
         self.chunk.last_position = Some(position);
         self.chunk.bytes_read = bytes_read;
         match outcome {

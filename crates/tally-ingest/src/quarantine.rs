@@ -79,10 +79,7 @@ fn revalidate(
 ) -> Option<Event> {
     let mut decoded = None;
     let mut take = |record: RawRecord<'_>| {
-        decoded = record
-            .value
-            .ok()
-            .and_then(|value| Event::decode(value, context).ok());
+        decoded = formats::decode_record(record.value, context).ok();
         Ok(())
     };
     match rejection.format {
@@ -90,7 +87,7 @@ fn revalidate(
             if rejection.raw.len() > options.max_record_bytes {
                 return None;
             }
-            let value = formats::read_one_json(&rejection.raw);
+            let value = formats::json_text(&rejection.raw).map(formats::RecordValue::Json);
             take(RawRecord {
                 position: rejection.position,
                 raw: &rejection.raw,

@@ -58,6 +58,9 @@ impl ValidationContext {
     }
 }
 
+/// The earliest `ts` accepted: 2000-01-01T00:00:00Z.
+const EARLIEST: DateTime<Utc> = DateTime::from_timestamp_nanos(946_684_800_000_000_000);
+
 /// How far in the future a `ts` may lie (clock skew between clients and tally).
 const MAX_FUTURE: Duration = Duration::hours(24);
 
@@ -93,6 +96,39 @@ impl Event {
             ));
         };
         let mut f = Fields::new(entries, ctx)?;
+        let Decoded {
+            id,
+            ts,
+            project,
+            explicit_attrs,
+            body,
+        } = f.decode_event()?;
+        let attrs = f.into_attrs(explicit_attrs)?;
+        Ok(Event {
+            id,
+            ts,
+            project,
+            attrs,
+            body,
+        })
+    }
+}
+
+/// What every kind shares, and the body, as taken from a record's fields.
+struct Decoded<'a> {
+    id: Option<EventId>,
+    ts: DateTime<Utc>,
+    project: String,
+    /// The `attrs` object as sent; leftover fields join it.
+    explicit_attrs: Option<FieldValue<'a>>,
+    body: EventBody,
+}
+
+impl<'a, S: FieldSource<'a>> Fields<'_, S> {
+    /// Takes the envelope and the kind's fields; what is left is for `attrs`.
+    fn decode_event(&mut self) -> Result<Decoded<'a>, FieldError> {
+        let f = self;
+        let ctx = f.ctx;
         let kind_word = f.req_str("kind")?;
         let kind = Kind::from_word(&kind_word).ok_or_else(|| {
             FieldError::new(
@@ -110,14 +146,14 @@ impl Event {
             .unwrap_or_else(|| "default".to_owned());
         let explicit_attrs = f.take("attrs");
         let body = match kind {
-            Kind::Execution => EventBody::Execution(execution(&mut f)?),
-            Kind::Run => EventBody::Run(run(&mut f)?),
+            Kind::Execution => EventBody::Execution(execution(f)?),
+            Kind::Run => EventBody::Run(run(f)?),
             Kind::Job => EventBody::Job(Job {
                 job_id: f.req_str("job_id")?,
                 status: f.req_word("status")?,
                 run_id: f.opt_str("run_id")?,
             }),
-            Kind::Session => EventBody::Session(session(&mut f)?),
+            Kind::Session => EventBody::Session(session(f)?),
             Kind::Skill => EventBody::Skill(Skill {
                 user_id: f.req_str("user_id")?,
                 skill: f.req_str("skill")?,
@@ -128,7 +164,7 @@ impl Event {
                 rating: f.opt_integer("rating", 1, 5)?.map(|r| r as u8),
                 query: f.opt_text("query", ctx.limits.max_text_chars)?,
             }),
-            Kind::Outcome => EventBody::Outcome(outcome(&mut f)?),
+            Kind::Outcome => EventBody::Outcome(outcome(f)?),
             Kind::AgentStatus => EventBody::AgentStatus(AgentStatus {
                 agent_id: f.req_str("agent_id")?,
                 active_tasks: f.req_integer("active_tasks", 0, u64::MAX)?,
@@ -150,25 +186,24 @@ impl Event {
                 action: f.req_str("action")?,
                 session_id: f.opt_str("session_id")?,
             }),
-            Kind::System => EventBody::System(system(&mut f)?),
+            Kind::System => EventBody::System(system(f)?),
             Kind::Error => EventBody::Error(ErrorEvent {
                 source: f.req_str("source")?,
                 message: f.req_text("message", ctx.limits.max_text_chars)?,
                 severity: f.opt_word("severity")?.unwrap_or(Severity::Error),
             }),
         };
-        let attrs = f.into_attrs(explicit_attrs)?;
-        Ok(Event {
+        Ok(Decoded {
             id,
             ts,
             project,
-            attrs,
+            explicit_attrs,
             body,
         })
     }
 }
 
-fn execution(f: &mut Fields<'_, '_>) -> Result<Execution, FieldError> {
+fn execution<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Execution, FieldError> {
     let tool = f.req_str("tool")?;
     let duration_ms = f.req_number("duration_ms", 0.0, f64::INFINITY)?;
     let success = f.req_bool("success")?;
@@ -225,7 +260,7 @@ fn execution(f: &mut Fields<'_, '_>) -> Result<Execution, FieldError> {
     })
 }
 
-fn run(f: &mut Fields<'_, '_>) -> Result<Run, FieldError> {
+fn run<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Run, FieldError> {
     let duration_s = f.req_number("duration_s", 0.0, f64::INFINITY)?;
     let mode = f.opt_str("mode")?;
     let qa_status = f.opt_word("qa_status")?.unwrap_or(QaStatus::NotRun);
@@ -260,7 +295,7 @@ fn run(f: &mut Fields<'_, '_>) -> Result<Run, FieldError> {
     })
 }
 
-fn session(f: &mut Fields<'_, '_>) -> Result<Session, FieldError> {
+fn session<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Session, FieldError> {
     let user_id = f.req_str("user_id")?;
     let duration_s = f.req_number("duration_s", 0.0, f64::INFINITY)?;
     let exchanges = f.req_integer("exchanges", 0, u64::MAX)?;
@@ -304,7 +339,7 @@ fn session(f: &mut Fields<'_, '_>) -> Result<Session, FieldError> {
     })
 }
 
-fn outcome(f: &mut Fields<'_, '_>) -> Result<Outcome, FieldError> {
+fn outcome<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Outcome, FieldError> {
     let experiment = f.req_str("experiment")?;
     let user_id = f.req_str("user_id")?;
     let variant = f.req_str("variant")?;
@@ -375,7 +410,7 @@ fn outcome(f: &mut Fields<'_, '_>) -> Result<Outcome, FieldError> {
     })
 }
 
-fn system(f: &mut Fields<'_, '_>) -> Result<SystemMetrics, FieldError> {
+fn system<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<SystemMetrics, FieldError> {
     let metrics = SystemMetrics {
         host: f.req_str("host")?,
         cpu_pct: f.opt_number("cpu_pct", 0.0, 100.0)?,
@@ -408,26 +443,40 @@ fn same_name(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
-/// The fields of one object, taken one by one; what is left becomes `attrs`.
-struct Fields<'a, 'c> {
-    entries: Vec<(Cow<'a, str>, FieldValue<'a>)>,
+/// A parsed object's fields in the order they came.
+type Entries<'a> = Vec<(Cow<'a, str>, FieldValue<'a>)>;
+
+/// Where [`Fields`] takes values from: an object's parsed fields, or the slots of a
+/// record read typed (`typed_json.rs`).
+trait FieldSource<'a> {
+    /// Removes the field and returns its value as sent (`Null` included), if present.
+    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>>;
+}
+
+impl<'a> FieldSource<'a> for Entries<'a> {
+    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>> {
+        let i = self.iter().position(|(k, _)| same_name(k, name))?;
+        Some(self.swap_remove(i).1)
+    }
+}
+
+/// The fields of one record, taken one by one; what is left becomes `attrs`.
+struct Fields<'c, S> {
+    source: S,
     ctx: &'c ValidationContext,
     /// Prefix of field paths (`models[0]`), empty at the top level.
     prefix: String,
 }
 
-impl<'a, 'c> Fields<'a, 'c> {
-    fn new(
-        entries: Vec<(Cow<'a, str>, FieldValue<'a>)>,
-        ctx: &'c ValidationContext,
-    ) -> Result<Self, FieldError> {
+impl<'a, 'c> Fields<'c, Entries<'a>> {
+    fn new(entries: Entries<'a>, ctx: &'c ValidationContext) -> Result<Self, FieldError> {
         Fields::nested(entries, ctx, String::new())
     }
 
     /// Refuses duplicate names. Records have a few dozen fields at most, where a linear
     /// scan (names of different lengths compare in one step) beats sorting or hashing.
     fn nested(
-        entries: Vec<(Cow<'a, str>, FieldValue<'a>)>,
+        entries: Entries<'a>,
         ctx: &'c ValidationContext,
         prefix: String,
     ) -> Result<Self, FieldError> {
@@ -444,12 +493,14 @@ impl<'a, 'c> Fields<'a, 'c> {
             }
         }
         Ok(Fields {
-            entries,
+            source: entries,
             ctx,
             prefix,
         })
     }
+}
 
+impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
     /// The field's path, formatted only if an error needs it.
     fn path<'n>(&'n self, name: &'n str) -> FieldPath<'n> {
         FieldPath {
@@ -460,8 +511,7 @@ impl<'a, 'c> Fields<'a, 'c> {
 
     /// The field's value, `None` when absent or null.
     fn take(&mut self, name: &str) -> Option<FieldValue<'a>> {
-        let i = self.entries.iter().position(|(k, _)| same_name(k, name))?;
-        match self.entries.swap_remove(i).1 {
+        match self.source.take_field(name)? {
             FieldValue::Null => None,
             value => Some(value),
         }
@@ -609,11 +659,7 @@ impl<'a, 'c> Fields<'a, 'c> {
                 .with_timezone(&Utc),
             _ => return Err(bad()),
         };
-        let earliest = Utc
-            .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
-            .single()
-            .expect("2000-01-01 is a valid date");
-        if ts < earliest {
+        if ts < EARLIEST {
             return Err(FieldError::new(
                 path,
                 Rule::TimeOutOfBounds,
@@ -634,11 +680,13 @@ impl<'a, 'c> Fields<'a, 'c> {
         }
         Ok(ts)
     }
+}
 
+impl<'a> Fields<'_, Entries<'a>> {
     /// Refuses leftover fields of a nested object, whose shape is closed.
     fn deny_rest(self, expected: &str) -> Result<(), FieldError> {
         match self
-            .entries
+            .source
             .into_iter()
             .find(|(_, v)| *v != FieldValue::Null)
         {
@@ -681,7 +729,7 @@ impl<'a, 'c> Fields<'a, 'c> {
                 ));
             }
         }
-        for (key, value) in self.entries {
+        for (key, value) in self.source {
             if value == FieldValue::Null {
                 continue; // taken by the kind, or sent as null
             }
@@ -955,6 +1003,7 @@ fn attrs_json_len(attrs: &Attrs) -> usize {
 
 #[cfg(test)]
 mod tests;
+mod typed_json;
 
 /// How a CSV cell of a field is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

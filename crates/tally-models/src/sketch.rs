@@ -62,6 +62,14 @@ impl LatencySketch {
         LatencySketch::default()
     }
 
+    /// Empties the sketch, keeping its memory for reuse.
+    pub fn clear(&mut self) {
+        self.zeros = 0;
+        self.offset = 0;
+        self.counts.clear();
+        self.count = 0;
+    }
+
     /// The non-empty bins, by index.
     fn bins(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
         self.counts

@@ -84,7 +84,9 @@ impl fmt::Display for Shown<'_, '_> {
     }
 }
 
-impl<'de> Deserialize<'de> for FieldValue<'de> {
+// Generic in both lifetimes so that a field of type `Option<FieldValue<'a>>` can borrow
+// (`#[serde(borrow)]` in `typed_json.rs`).
+impl<'de: 'a, 'a> Deserialize<'de> for FieldValue<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(FieldValueVisitor)
     }

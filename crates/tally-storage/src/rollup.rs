@@ -230,8 +230,13 @@ impl Facets {
     }
 
     pub fn merge(&mut self, other: &Facets) {
-        for (&key, &(n, failures)) in &other.cells {
-            let cell = self.cells.entry(key).or_default();
+        self.merge_mapped(other, |_, value| value);
+    }
+
+    /// Merges `other` with each value replaced by `map(facet, value)`.
+    pub fn merge_mapped(&mut self, other: &Facets, map: impl Fn(Facet, i64) -> i64) {
+        for (&(facet, value), &(n, failures)) in &other.cells {
+            let cell = self.cells.entry((facet, map(facet, value))).or_default();
             cell.0 += n;
             cell.1 += failures;
         }
@@ -239,18 +244,6 @@ impl Facets {
 
     pub fn is_empty(&self) -> bool {
         self.cells.is_empty()
-    }
-
-    /// The same cells with each value replaced by `map(facet, value)` (cells that map
-    /// to the same value are added up).
-    pub fn map_values(&self, map: impl Fn(Facet, i64) -> i64) -> Facets {
-        let mut mapped = Facets::default();
-        for (&(facet, value), &(n, failures)) in &self.cells {
-            let cell = mapped.cells.entry((facet, map(facet, value))).or_default();
-            cell.0 += n;
-            cell.1 += failures;
-        }
-        mapped
     }
 
     /// The cells in `(facet, value)` order.
@@ -362,7 +355,26 @@ pub struct Measures {
 }
 
 impl Measures {
+    /// Zeroes every measure, keeping the sketch's and the facets' memory for reuse.
+    pub fn clear(&mut self) {
+        let mut latency = std::mem::take(&mut self.latency);
+        let mut facets = std::mem::take(&mut self.facets);
+        latency.clear();
+        facets.cells.clear();
+        *self = Measures {
+            latency,
+            facets,
+            ..Measures::default()
+        };
+    }
+
     pub fn merge(&mut self, other: &Measures) {
+        self.merge_sums(other);
+        self.facets.merge(&other.facets);
+    }
+
+    /// Merges everything but the facets.
+    pub fn merge_sums(&mut self, other: &Measures) {
         self.n += other.n;
         self.ok += other.ok;
         self.input_tokens += other.input_tokens;
@@ -375,7 +387,6 @@ impl Measures {
         self.duration_us += other.duration_us;
         self.last_ts = self.last_ts.max(other.last_ts);
         self.latency.merge(&other.latency);
-        self.facets.merge(&other.facets);
     }
 
     /// Input plus output tokens (cached and reasoning tokens are inside these).

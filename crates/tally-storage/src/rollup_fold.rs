@@ -103,6 +103,10 @@ impl PreparedRollups {
 
     /// Empties this: it then fits only an empty batch.
     pub fn clear(&mut self) {
+        // An ingest holds a dozen of these in flight: keeping spare measures in each
+        // would cost more memory than their reuse saves, so they are dropped.
+        self.delta.deltas.clear();
+        self.delta.spare = Vec::new();
         self.delta.clear(Utc::now());
         self.symbols.clear();
         self.events = 0;
@@ -151,17 +155,14 @@ impl PreparedRollups {
                     key.key
                 },
             };
-            let target = into.deltas.entry(real_key).or_default();
-            if measures.facets.is_empty() {
-                target.merge(measures);
-            } else {
-                let mut translated = measures.clone();
-                translated.facets = measures.facets.map_values(|facet, value| match facet {
+            let target = into.measures_at(real_key);
+            target.merge_sums(measures);
+            target
+                .facets
+                .merge_mapped(&measures.facets, |facet, value| match facet {
                     Facet::Model | Facet::ErrorClass => code(value),
                     Facet::HourOfDay | Facet::Effort | Facet::BrowserUsed => value,
                 });
-                target.merge(&translated);
-            }
         }
         for job in &delta.jobs {
             into.jobs.push(JobChange {
@@ -266,6 +267,10 @@ pub(crate) struct RollupDelta {
     pub(crate) users: FxHashSet<(i64, i64, i64)>,
     /// Events at or after this instant (epoch ms) count in the minute tier.
     pub(crate) minute_horizon: i64,
+    /// Emptied measures of earlier batches, reused for new keys: their sketches and
+    /// facet tables keep their memory, so a batch does not allocate (and page-fault)
+    /// them afresh.
+    spare: Vec<Measures>,
 }
 
 impl RollupDelta {
@@ -281,7 +286,11 @@ impl RollupDelta {
 
     /// Forgets every delta, keeping the memory for the next batch.
     pub(crate) fn clear(&mut self, now: DateTime<Utc>) {
-        self.deltas.clear();
+        self.spare
+            .extend(self.deltas.drain().map(|(_, mut measures)| {
+                measures.clear();
+                measures
+            }));
         self.jobs.clear();
         self.agent_load.clear();
         self.agent_latest.clear();
@@ -291,14 +300,20 @@ impl RollupDelta {
     }
 
     fn measures(&mut self, family: Family, project: i64, ts: i64, key: i64) -> &mut Measures {
+        self.measures_at(DeltaKey {
+            family,
+            project,
+            bucket: family.finest().bucket(ts),
+            key,
+        })
+    }
+
+    /// The measures of `key`, a spare emptied one when the key is new.
+    fn measures_at(&mut self, key: DeltaKey) -> &mut Measures {
+        let spare = &mut self.spare;
         self.deltas
-            .entry(DeltaKey {
-                family,
-                project,
-                bucket: family.finest().bucket(ts),
-                key,
-            })
-            .or_default()
+            .entry(key)
+            .or_insert_with(|| spare.pop().unwrap_or_default())
     }
 
     /// Folds one freshly stored event (its project's code is `project`).

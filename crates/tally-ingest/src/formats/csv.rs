@@ -11,7 +11,7 @@ use std::io::BufRead;
 use tally_models::{CsvCell, FieldValue, Kind, csv_cell};
 use tally_storage::Position;
 
-use super::{ParseFailure, RawRecord};
+use super::{ParseFailure, RawRecord, RecordValue};
 use crate::{Error, Result};
 
 /// Reads CSV records. Returns the header line (written back as CSV) for the quarantine.
@@ -87,7 +87,7 @@ pub(crate) fn read_csv(
                 names.len()
             )))
         } else {
-            fields(&names, &record, kind_word)
+            fields(&names, &record, kind_word).map(RecordValue::Fields)
         };
         sink(
             RawRecord {

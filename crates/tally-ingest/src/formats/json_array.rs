@@ -9,8 +9,8 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use tally_storage::Position;
 
-use super::json_lines::parse_json_record;
-use super::{ParseFailure, RawRecord, Sink};
+use super::json_lines::json_text;
+use super::{ParseFailure, RawRecord, RecordValue, Sink};
 use crate::{Error, Result};
 
 /// Most bytes of a broken array's remainder kept in quarantine.
@@ -89,7 +89,7 @@ impl Elements<'_, '_> {
         let record = RawRecord {
             position: Position::Index(self.index),
             raw: text,
-            value: parse_json_record(text),
+            value: json_text(text).map(RecordValue::Json),
         };
         self.recorded.borrow_mut().clear();
         self.index += 1;

@@ -5,7 +5,7 @@ use std::io::BufRead;
 use tally_models::FieldValue;
 use tally_storage::Position;
 
-use super::{ParseFailure, RawRecord, Sink};
+use super::{ParseFailure, RawRecord, RecordValue, Sink};
 use crate::{Error, Result};
 
 /// Reads `reader` line by line. Lines longer than `max_record` bytes are rejected
@@ -52,7 +52,7 @@ pub(crate) fn read_json_lines(
                 "record is {content} bytes, more than the {max_record}-byte limit; its first {max_record} bytes are kept"
             )))
         } else {
-            parse_json_record(text)
+            json_text(text).map(RecordValue::Json)
         };
         sink(RawRecord {
             position: Position::Line(number),
@@ -62,14 +62,19 @@ pub(crate) fn read_json_lines(
     }
 }
 
-/// Parses one JSON record, checking UTF-8 first so the message can say where it breaks.
-pub(crate) fn parse_json_record(bytes: &[u8]) -> Result<FieldValue<'_>, ParseFailure> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+/// A JSON record's bytes as text, checking UTF-8 first so the message can say where it
+/// breaks.
+pub(crate) fn json_text(bytes: &[u8]) -> Result<&str, ParseFailure> {
+    std::str::from_utf8(bytes).map_err(|e| {
         ParseFailure::record(format!(
             "not valid UTF-8: invalid byte at offset {}",
             e.valid_up_to()
         ))
-    })?;
+    })
+}
+
+/// Parses one JSON record into fields.
+pub(crate) fn parse_json_text(text: &str) -> Result<FieldValue<'_>, ParseFailure> {
     serde_json::from_str(text).map_err(|e| ParseFailure::record(format!("not valid JSON: {e}")))
 }
 

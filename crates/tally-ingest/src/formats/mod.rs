@@ -8,9 +8,9 @@ mod json_lines;
 
 pub(crate) use self::csv::read_csv;
 pub(crate) use json_array::read_json_array;
-pub(crate) use json_lines::{parse_json_record as read_one_json, read_json_lines};
+pub(crate) use json_lines::{json_text, read_json_lines};
 
-use tally_models::FieldValue;
+use tally_models::{Event, FieldError, FieldValue, ValidationContext, record_id_hint};
 use tally_storage::Position;
 
 /// Why a record could not be turned into fields at all.
@@ -36,7 +36,49 @@ pub struct RawRecord<'a> {
     pub position: Position,
     /// The bytes exactly as they arrived (a CSV row is written back from its cells).
     pub raw: &'a [u8],
-    pub value: Result<FieldValue<'a>, ParseFailure>,
+    pub value: Result<RecordValue<'a>, ParseFailure>,
+}
+
+/// A record's content as its reader hands it on.
+#[derive(Debug)]
+pub enum RecordValue<'a> {
+    /// A JSON record's text (valid UTF-8, not parsed yet), so that a record of the
+    /// common shape can be read typed ([`Event::decode_json_fast`]).
+    Json(&'a str),
+    /// Fields parsed already (a CSV row).
+    Fields(FieldValue<'a>),
+}
+
+/// Why a record was not accepted.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// It could not be parsed at all.
+    Unreadable(ParseFailure),
+    /// It broke a rule of the wire format; `record_id` is the id it carried, if any.
+    Invalid {
+        record_id: Option<String>,
+        error: FieldError,
+    },
+}
+
+/// Validates a record as read: JSON of the common shape on the typed path, anything
+/// else parsed into fields first.
+pub(crate) fn decode_record(
+    value: Result<RecordValue<'_>, ParseFailure>,
+    ctx: &ValidationContext,
+) -> Result<Event, Refused> {
+    let fields = match value.map_err(Refused::Unreadable)? {
+        RecordValue::Json(text) => match Event::decode_json_fast(text, ctx) {
+            Some(event) => return Ok(event),
+            None => json_lines::parse_json_text(text).map_err(Refused::Unreadable)?,
+        },
+        RecordValue::Fields(fields) => fields,
+    };
+    let id_hint = record_id_hint(&fields);
+    Event::decode(fields, ctx).map_err(|error| Refused::Invalid {
+        record_id: id_hint.map(|id| id.chars().take(128).collect()),
+        error,
+    })
 }
 
 /// Where a reader sends records; an `Err` stops the reader.

@@ -14,6 +14,7 @@ mod export;
 mod keys;
 mod learning;
 mod learning_write;
+mod ledger;
 mod predict;
 mod quarantine;
 mod read;

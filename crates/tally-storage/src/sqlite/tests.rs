@@ -330,3 +330,72 @@ fn the_ledger_migration_keeps_every_entry_and_keys_by_id_first() {
         .unwrap();
     assert_eq!(again, 0, "the key still makes (project, id) unique");
 }
+
+#[test]
+fn ledger_groups_with_duplicates_keep_seq_gapless_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    // 70 events: two full ledger groups and a tail, all new.
+    let first: Vec<Event> = (0..70)
+        .map(|i| execution(&format!("e{i}"), "p", 0.0))
+        .collect();
+    let outcome = store
+        .write_batch(Batch {
+            events: &first,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((outcome.accepted, outcome.duplicates), (70, 0));
+    // A second batch mixing stored ids, an id given twice within one group, and new
+    // ids, so that groups take the lookup-and-renumber path.
+    let mut second: Vec<Event> = (0..80)
+        .map(|i| execution(&format!("n{i}"), "p", 0.0))
+        .collect();
+    second[3] = execution("e5", "p", 0.0);
+    second[10] = execution("e69", "p", 0.0);
+    second[20] = execution("n2", "p", 0.0);
+    second[40] = execution("e0", "p", 0.0);
+    let derived = Event {
+        id: Some(EventId::Derived(42)),
+        ..execution("x", "p", 0.0)
+    };
+    second[50] = derived.clone();
+    second[51] = derived;
+    let outcome = store
+        .write_batch(Batch {
+            events: &second,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((outcome.accepted, outcome.duplicates), (75, 5));
+    drop(store);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let ledger: Vec<(rusqlite::types::Value, i64)> = conn
+        .prepare("SELECT id, seq FROM event_ids ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let seqs: Vec<i64> = ledger.iter().map(|(_, seq)| *seq).collect();
+    let first_seq = seqs[0];
+    assert_eq!(seqs, (first_seq..first_seq + 145).collect::<Vec<_>>());
+    // New ids are numbered in the order they arrived, skipping the duplicates.
+    let expected: Vec<rusqlite::types::Value> = (0..70)
+        .map(|i| format!("e{i}").into())
+        .chain(
+            second
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| ![3, 10, 20, 40, 51].contains(i))
+                .map(|(_, event)| match event.id.as_ref().unwrap() {
+                    EventId::Given(id) => id.clone().into(),
+                    EventId::Derived(hash) => hash.to_be_bytes().to_vec().into(),
+                }),
+        )
+        .collect();
+    let ids: Vec<rusqlite::types::Value> = ledger.into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, expected);
+}

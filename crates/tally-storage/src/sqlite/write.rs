@@ -6,6 +6,7 @@ use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 
 use super::dictionary::{Dictionary, DictionaryCodes, Dim};
 use super::execution_block::{BlockWriter, ExecutionRow};
+use super::ledger::{self, LedgerId, LedgerWriter};
 use super::rollup_write::RollupCache;
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
@@ -52,6 +53,9 @@ fn write_in_transaction(
         slots: Default::default(),
     };
     let mut rollups = cache.take_delta(chrono::Utc::now());
+    let mut ledger = LedgerWriter::new(&tx);
+    let mut entries = Vec::with_capacity(ledger::GROUP);
+    let mut is_new = Vec::with_capacity(ledger::GROUP);
     for (batch, outcome) in batches.iter().zip(&mut outcomes) {
         // A fold prepared by the producer is used when every event turns out to be new;
         // until that is known, the new events are only noted.
@@ -60,32 +64,33 @@ fn write_in_transaction(
             .filter(|prepared| prepared.len() == batch.events.len());
         let first_seq = next_seq;
         let mut fresh = Vec::with_capacity(prepared.map_or(0, |_| batch.events.len()));
-        for event in batch.events {
-            let project = dict.code(&tx, Dim::Project, &event.project)?;
-            let ledger = st.get(
-            Slot::Ledger,
-            "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-        )?;
-            let inserted = match &event.id {
-                Some(EventId::Given(id)) => ledger.execute(params![project, id, next_seq])?,
-                Some(EventId::Derived(hash)) => {
-                    ledger.execute(params![project, &hash.to_be_bytes()[..], next_seq])?
+        for group in batch.events.chunks(ledger::GROUP) {
+            entries.clear();
+            for event in group {
+                let project = dict.code(&tx, Dim::Project, &event.project)?;
+                let id = match &event.id {
+                    Some(EventId::Given(id)) => LedgerId::Given(id),
+                    Some(EventId::Derived(hash)) => LedgerId::Derived(hash.to_be_bytes()),
+                    None => return Err(Error::MissingId),
+                };
+                entries.push((project, id));
+            }
+            ledger.record(&entries, next_seq, &mut is_new)?;
+            for ((event, &(project, _)), &new) in group.iter().zip(&entries).zip(&is_new) {
+                if !new {
+                    outcome.duplicates += 1;
+                    continue;
                 }
-                None => return Err(Error::MissingId),
-            };
-            if inserted == 0 {
-                outcome.duplicates += 1;
-                continue;
+                insert_raw(&mut st, blocks, dict, next_seq, project, event)?;
+                if prepared.is_some() {
+                    fresh.push((next_seq, project, event));
+                } else {
+                    let mut codes = DictionaryCodes { tx: &tx, dict };
+                    rollups.fold(&mut codes, next_seq, project, event)?;
+                }
+                next_seq += 1;
+                outcome.accepted += 1;
             }
-            insert_raw(&mut st, blocks, dict, next_seq, project, event)?;
-            if prepared.is_some() {
-                fresh.push((next_seq, project, event));
-            } else {
-                let mut codes = DictionaryCodes { tx: &tx, dict };
-                rollups.fold(&mut codes, next_seq, project, event)?;
-            }
-            next_seq += 1;
-            outcome.accepted += 1;
         }
         if let Some(prepared) = prepared {
             let mut codes = DictionaryCodes { tx: &tx, dict };
@@ -99,6 +104,7 @@ fn write_in_transaction(
         }
     }
     drop(st);
+    drop(ledger);
     blocks.store(&tx)?;
     rollups.flush(&tx, cache)?;
     cache.put_delta(rollups);
@@ -123,7 +129,6 @@ fn write_in_transaction(
 /// rusqlite's statement cache for every row costs more than the insert itself.
 #[derive(Clone, Copy)]
 enum Slot {
-    Ledger,
     Run,
     RunModel,
     Job,
@@ -141,7 +146,7 @@ enum Slot {
 
 struct Statements<'t, 'c> {
     tx: &'t Transaction<'c>,
-    slots: [Option<CachedStatement<'t>>; 14],
+    slots: [Option<CachedStatement<'t>>; 13],
 }
 
 impl<'t> Statements<'t, '_> {
