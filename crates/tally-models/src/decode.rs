@@ -460,6 +460,12 @@ impl<'a> FieldSource<'a> for Entries<'a> {
     }
 }
 
+impl<'a, S: FieldSource<'a>> FieldSource<'a> for &mut S {
+    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>> {
+        (**self).take_field(name)
+    }
+}
+
 /// The fields of one record, taken one by one; what is left becomes `attrs`.
 struct Fields<'c, S> {
     source: S,
