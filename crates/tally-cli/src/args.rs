@@ -161,7 +161,8 @@ pub struct IngestArgs {
     /// The kind of the records of a CSV file without a `kind` column.
     #[arg(long)]
     pub kind: Option<String>,
-    /// Records per transaction.
+    /// Records per batch, the unit each acknowledgement covers (a long ingest commits
+    /// up to four batches in one transaction).
     #[arg(long, default_value_t = 8192)]
     pub batch_size: usize,
     /// Print a JSON line to stderr after each committed batch (what is durable so far).
