@@ -35,6 +35,10 @@ macro_rules! typed_record {
         }
 
         impl $name<'_> {
+            /// The wire names of the slots.
+            #[cfg(test)]
+            const FIELDS: &'static [&'static str] = &[$(stringify!($field)),+];
+
             /// Whether decoding took every field that was sent.
             fn is_used_up(&self) -> bool {
                 true $(&& self.$field.is_none())+
@@ -147,34 +151,11 @@ mod tests {
         }
     }
 
-    /// A field of the typed record, an envelope or attrs field, or an unknown one.
+    /// A field of the typed record, `attrs`, or an unknown one.
     fn field_name() -> impl Strategy<Value = &'static str> {
-        prop::sample::select(vec![
-            "kind",
-            "ts",
-            "id",
-            "project",
-            "tool",
-            "duration_ms",
-            "success",
-            "agent_id",
-            "task_id",
-            "user_id",
-            "session_id",
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "reasoning_tokens",
-            "cost_usd",
-            "effort",
-            "browser_used",
-            "error",
-            "attrs",
-            "region",
-            "user_id",
-        ])
+        let mut names = super::ExecutionRecord::FIELDS.to_vec();
+        names.extend(["attrs", "region"]);
+        prop::sample::select(names)
     }
 
     /// Values valid for some field and invalid for others, written as JSON.
