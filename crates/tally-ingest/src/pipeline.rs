@@ -269,7 +269,7 @@ impl<'s> Ingestor<'s> {
             while let Ok(first) = receiver.recv() {
                 // Batches commit in groups: the rollup rows a group touches are written
                 // once, so a group of four costs far less per event than four commits.
-                // A slow input still commits within `GROUP_COMMIT_WAIT`.
+                // A full batch of a slow input waits at most `GROUP_COMMIT_WAIT` more.
                 group.push(first);
                 let deadline = Instant::now() + GROUP_COMMIT_WAIT;
                 while group.len() < MAX_CHUNKS_PER_COMMIT {
@@ -360,7 +360,7 @@ impl<'s> Ingestor<'s> {
 const MAX_CHUNKS_PER_COMMIT: usize = 4;
 
 /// How long the writer waits for a group of batches to fill before it commits what it
-/// has: the longest a batch of a slow input waits for its acknowledgement.
+/// has: the longest a full batch of a slow input waits for others before its commit.
 const GROUP_COMMIT_WAIT: Duration = Duration::from_millis(200);
 
 /// Collects validated records into chunks and hands full ones to the writer.

@@ -96,111 +96,91 @@ impl Event {
             ));
         };
         let mut f = Fields::new(entries, ctx)?;
-        let Decoded {
-            id,
-            ts,
-            project,
-            explicit_attrs,
-            body,
-        } = f.decode_event()?;
-        let attrs = f.into_attrs(explicit_attrs)?;
-        Ok(Event {
-            id,
-            ts,
-            project,
-            attrs,
-            body,
-        })
+        let (mut event, explicit_attrs) = decode_event(&mut f)?;
+        event.attrs = f.into_attrs(explicit_attrs)?;
+        Ok(event)
     }
 }
 
-/// What every kind shares, and the body, as taken from a record's fields.
-struct Decoded<'a> {
-    id: Option<EventId>,
-    ts: DateTime<Utc>,
-    project: String,
-    /// The `attrs` object as sent; leftover fields join it.
-    explicit_attrs: Option<FieldValue<'a>>,
-    body: EventBody,
-}
-
-impl<'a, S: FieldSource<'a>> Fields<'_, S> {
-    /// Takes the envelope and the kind's fields; what is left is for `attrs`.
-    fn decode_event(&mut self) -> Result<Decoded<'a>, FieldError> {
-        let f = self;
-        let ctx = f.ctx;
-        let kind_word = f.req_str("kind")?;
-        let kind = Kind::from_word(&kind_word).ok_or_else(|| {
-            FieldError::new(
-                "kind",
-                Rule::UnknownValue,
-                one_of(Kind::ALL, &FieldValue::Str(Cow::Borrowed(&kind_word))),
-            )
-        })?;
-        let ts = f.timestamp("ts")?;
-        let id = f
-            .opt_text("id", ctx.limits.max_id_chars)?
-            .map(EventId::Given);
-        let project = f
-            .opt_text("project", ctx.limits.max_id_chars)?
-            .unwrap_or_else(|| "default".to_owned());
-        let explicit_attrs = f.take("attrs");
-        let body = match kind {
-            Kind::Execution => EventBody::Execution(execution(f)?),
-            Kind::Run => EventBody::Run(run(f)?),
-            Kind::Job => EventBody::Job(Job {
-                job_id: f.req_str("job_id")?,
-                status: f.req_word("status")?,
-                run_id: f.opt_str("run_id")?,
-            }),
-            Kind::Session => EventBody::Session(session(f)?),
-            Kind::Skill => EventBody::Skill(Skill {
-                user_id: f.req_str("user_id")?,
-                skill: f.req_str("skill")?,
-                completed: f.req_bool("completed")?,
-                session_id: f.opt_str("session_id")?,
-                phase: f.opt_str("phase")?,
-                duration_ms: f.opt_number("duration_ms", 0.0, f64::INFINITY)?,
-                rating: f.opt_integer("rating", 1, 5)?.map(|r| r as u8),
-                query: f.opt_text("query", ctx.limits.max_text_chars)?,
-            }),
-            Kind::Outcome => EventBody::Outcome(outcome(f)?),
-            Kind::AgentStatus => EventBody::AgentStatus(AgentStatus {
-                agent_id: f.req_str("agent_id")?,
-                active_tasks: f.req_integer("active_tasks", 0, u64::MAX)?,
-                queued_tasks: f.req_integer("queued_tasks", 0, u64::MAX)?,
-                capacity: f.req_integer("capacity", 1, u64::MAX)?,
-                cpu_pct: f.opt_number("cpu_pct", 0.0, 100.0)?,
-                mem_pct: f.opt_number("mem_pct", 0.0, 100.0)?,
-            }),
-            Kind::Request => EventBody::Request(Request {
-                endpoint: f.req_str("endpoint")?,
-                method: f.req_str("method")?,
-                status: f.req_integer("status", 100, 599)? as u16,
-                latency_ms: f.req_number("latency_ms", 0.0, f64::INFINITY)?,
-                user_id: f.opt_str("user_id")?,
-                session_id: f.opt_str("session_id")?,
-            }),
-            Kind::Action => EventBody::Action(Action {
-                user_id: f.req_str("user_id")?,
-                action: f.req_str("action")?,
-                session_id: f.opt_str("session_id")?,
-            }),
-            Kind::System => EventBody::System(system(f)?),
-            Kind::Error => EventBody::Error(ErrorEvent {
-                source: f.req_str("source")?,
-                message: f.req_text("message", ctx.limits.max_text_chars)?,
-                severity: f.opt_word("severity")?.unwrap_or(Severity::Error),
-            }),
-        };
-        Ok(Decoded {
-            id,
-            ts,
-            project,
-            explicit_attrs,
-            body,
-        })
-    }
+/// Takes the envelope and the kind's fields into an event without `attrs`, and returns
+/// the `attrs` object as sent beside it: the caller builds `attrs` from that and the
+/// fields left over.
+fn decode_event<'a, S: FieldSource<'a>>(
+    f: &mut Fields<'_, S>,
+) -> Result<(Event, Option<FieldValue<'a>>), FieldError> {
+    let ctx = f.ctx;
+    let kind_word = f.req_str("kind")?;
+    let kind = Kind::from_word(&kind_word).ok_or_else(|| {
+        FieldError::new(
+            "kind",
+            Rule::UnknownValue,
+            one_of(Kind::ALL, &FieldValue::Str(Cow::Borrowed(&kind_word))),
+        )
+    })?;
+    let ts = f.timestamp("ts")?;
+    let id = f
+        .opt_text("id", ctx.limits.max_id_chars)?
+        .map(EventId::Given);
+    let project = f
+        .opt_text("project", ctx.limits.max_id_chars)?
+        .unwrap_or_else(|| "default".to_owned());
+    let explicit_attrs = f.take("attrs");
+    let body = match kind {
+        Kind::Execution => EventBody::Execution(execution(f)?),
+        Kind::Run => EventBody::Run(run(f)?),
+        Kind::Job => EventBody::Job(Job {
+            job_id: f.req_str("job_id")?,
+            status: f.req_word("status")?,
+            run_id: f.opt_str("run_id")?,
+        }),
+        Kind::Session => EventBody::Session(session(f)?),
+        Kind::Skill => EventBody::Skill(Skill {
+            user_id: f.req_str("user_id")?,
+            skill: f.req_str("skill")?,
+            completed: f.req_bool("completed")?,
+            session_id: f.opt_str("session_id")?,
+            phase: f.opt_str("phase")?,
+            duration_ms: f.opt_number("duration_ms", 0.0, f64::INFINITY)?,
+            rating: f.opt_integer("rating", 1, 5)?.map(|r| r as u8),
+            query: f.opt_text("query", ctx.limits.max_text_chars)?,
+        }),
+        Kind::Outcome => EventBody::Outcome(outcome(f)?),
+        Kind::AgentStatus => EventBody::AgentStatus(AgentStatus {
+            agent_id: f.req_str("agent_id")?,
+            active_tasks: f.req_integer("active_tasks", 0, u64::MAX)?,
+            queued_tasks: f.req_integer("queued_tasks", 0, u64::MAX)?,
+            capacity: f.req_integer("capacity", 1, u64::MAX)?,
+            cpu_pct: f.opt_number("cpu_pct", 0.0, 100.0)?,
+            mem_pct: f.opt_number("mem_pct", 0.0, 100.0)?,
+        }),
+        Kind::Request => EventBody::Request(Request {
+            endpoint: f.req_str("endpoint")?,
+            method: f.req_str("method")?,
+            status: f.req_integer("status", 100, 599)? as u16,
+            latency_ms: f.req_number("latency_ms", 0.0, f64::INFINITY)?,
+            user_id: f.opt_str("user_id")?,
+            session_id: f.opt_str("session_id")?,
+        }),
+        Kind::Action => EventBody::Action(Action {
+            user_id: f.req_str("user_id")?,
+            action: f.req_str("action")?,
+            session_id: f.opt_str("session_id")?,
+        }),
+        Kind::System => EventBody::System(system(f)?),
+        Kind::Error => EventBody::Error(ErrorEvent {
+            source: f.req_str("source")?,
+            message: f.req_text("message", ctx.limits.max_text_chars)?,
+            severity: f.opt_word("severity")?.unwrap_or(Severity::Error),
+        }),
+    };
+    let event = Event {
+        id,
+        ts,
+        project,
+        attrs: Attrs::new(),
+        body,
+    };
+    Ok((event, explicit_attrs))
 }
 
 fn execution<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Execution, FieldError> {

@@ -104,10 +104,8 @@ impl PreparedRollups {
     /// Empties this: it then fits only an empty batch.
     pub fn clear(&mut self) {
         // An ingest holds a dozen of these in flight: keeping spare measures in each
-        // would cost more memory than their reuse saves, so they are dropped.
-        self.delta.deltas.clear();
-        self.delta.spare = Vec::new();
-        self.delta.clear(Utc::now());
+        // would cost more memory than their reuse saves.
+        self.delta.clear_dropping_measures(Utc::now());
         self.symbols.clear();
         self.events = 0;
     }
@@ -282,6 +280,13 @@ impl RollupDelta {
             minute_horizon: now.timestamp_millis() - MINUTE_TIER_HORIZON_MS,
             ..RollupDelta::default()
         }
+    }
+
+    /// Forgets every delta and frees the measures' memory (the tables keep theirs).
+    fn clear_dropping_measures(&mut self, now: DateTime<Utc>) {
+        self.deltas.clear();
+        self.spare = Vec::new();
+        self.clear(now);
     }
 
     /// Forgets every delta, keeping the memory for the next batch.

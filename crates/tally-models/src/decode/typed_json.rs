@@ -11,8 +11,8 @@
 
 use serde::Deserialize;
 
-use super::{Decoded, FieldSource, Fields, ValidationContext};
-use crate::event::{Attrs, Event};
+use super::{FieldSource, Fields, ValidationContext, decode_event};
+use crate::event::Event;
 use crate::value::FieldValue;
 
 /// A struct whose fields are slots of one record, named as on the wire.
@@ -76,24 +76,12 @@ impl Event {
             ctx,
             prefix: String::new(),
         };
-        let Decoded {
-            id,
-            ts,
-            project,
-            explicit_attrs,
-            body,
-        } = fields.decode_event().ok()?;
+        let (event, explicit_attrs) = decode_event(&mut fields).ok()?;
         // Fields of another kind would become attrs: the general path builds those.
         if explicit_attrs.is_some() || !record.is_used_up() {
             return None;
         }
-        Some(Event {
-            id,
-            ts,
-            project,
-            attrs: Attrs::new(),
-            body,
-        })
+        Some(event)
     }
 }
 

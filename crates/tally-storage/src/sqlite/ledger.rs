@@ -11,9 +11,10 @@
 
 use std::sync::LazyLock;
 
+use rusqlite::ToSql;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{CachedStatement, ToSql, Transaction};
 
+use super::write::{Slot, Statements};
 use crate::Result;
 
 /// Entries per multi-row insert.
@@ -41,97 +42,69 @@ impl ToSql for LedgerId<'_> {
     }
 }
 
-/// The ledger statements of one transaction, prepared on first use.
-pub(super) struct LedgerWriter<'t, 'c> {
-    tx: &'t Transaction<'c>,
-    one: Option<CachedStatement<'t>>,
-    group: Option<CachedStatement<'t>>,
+/// Inserts the entries `(project code, id)`; the new ones take `seq` numbers from
+/// `next_seq` on, in order. `is_new` is filled with whether each entry was new.
+pub(super) fn record(
+    st: &mut Statements<'_, '_>,
+    entries: &[(i64, LedgerId<'_>)],
+    next_seq: i64,
+    is_new: &mut Vec<bool>,
+) -> Result<()> {
+    is_new.clear();
+    if entries.len() == GROUP {
+        return record_group(st, entries, next_seq, is_new);
+    }
+    let insert = st.get(
+        Slot::Ledger,
+        "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    )?;
+    let mut seq = next_seq;
+    for (project, id) in entries {
+        let inserted = insert.execute(rusqlite::params![project, id, seq])? == 1;
+        is_new.push(inserted);
+        seq += i64::from(inserted);
+    }
+    Ok(())
 }
 
-impl<'t, 'c> LedgerWriter<'t, 'c> {
-    pub(super) fn new(tx: &'t Transaction<'c>) -> Self {
-        LedgerWriter {
-            tx,
-            one: None,
-            group: None,
-        }
+fn record_group(
+    st: &mut Statements<'_, '_>,
+    entries: &[(i64, LedgerId<'_>)],
+    next_seq: i64,
+    is_new: &mut Vec<bool>,
+) -> Result<()> {
+    let insert = st.get(Slot::LedgerGroup, &GROUP_INSERT)?;
+    for (i, (project, id)) in entries.iter().enumerate() {
+        let at = 3 * i + 1;
+        insert.raw_bind_parameter(at, project)?;
+        insert.raw_bind_parameter(at + 1, id)?;
+        insert.raw_bind_parameter(at + 2, next_seq + i as i64)?;
     }
-
-    /// Inserts the entries `(project code, id)`; the new ones take `seq` numbers from
-    /// `next_seq` on, in order. `is_new` is filled with whether each entry was new.
-    /// Returns how many were.
-    pub(super) fn record(
-        &mut self,
-        entries: &[(i64, LedgerId<'_>)],
-        next_seq: i64,
-        is_new: &mut Vec<bool>,
-    ) -> Result<i64> {
-        is_new.clear();
-        if entries.len() == GROUP {
-            return self.record_group(entries, next_seq, is_new);
-        }
-        let mut seq = next_seq;
-        for (project, id) in entries {
-            let inserted = self.insert_one(*project, id, seq)?;
-            is_new.push(inserted);
-            seq += i64::from(inserted);
-        }
-        Ok(seq - next_seq)
+    let inserted = insert.raw_execute()?;
+    if inserted == entries.len() {
+        is_new.resize(entries.len(), true);
+        return Ok(());
     }
-
-    fn insert_one(&mut self, project: i64, id: &LedgerId<'_>, seq: i64) -> Result<bool> {
-        let tx = self.tx;
-        let statement = match &mut self.one {
-            Some(statement) => statement,
-            None => self.one.insert(tx.prepare_cached(
-                "INSERT INTO event_ids (project, id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-            )?),
-        };
-        Ok(statement.execute(rusqlite::params![project, id, seq])? == 1)
+    // Some were there already (or came twice): an entry is new when it holds its own
+    // provisional number. All are looked up before any is renumbered.
+    let tx = st.tx;
+    let mut lookup =
+        tx.prepare_cached("SELECT seq FROM event_ids WHERE id = ?1 AND project = ?2")?;
+    for (i, (project, id)) in entries.iter().enumerate() {
+        let held: i64 = lookup.query_row(rusqlite::params![id, project], |row| row.get(0))?;
+        is_new.push(held == next_seq + i as i64);
     }
-
-    fn record_group(
-        &mut self,
-        entries: &[(i64, LedgerId<'_>)],
-        next_seq: i64,
-        is_new: &mut Vec<bool>,
-    ) -> Result<i64> {
-        let tx = self.tx;
-        let statement = match &mut self.group {
-            Some(statement) => statement,
-            None => self.group.insert(tx.prepare_cached(&GROUP_INSERT)?),
-        };
-        for (i, (project, id)) in entries.iter().enumerate() {
-            let at = 3 * i + 1;
-            statement.raw_bind_parameter(at, project)?;
-            statement.raw_bind_parameter(at + 1, id)?;
-            statement.raw_bind_parameter(at + 2, next_seq + i as i64)?;
+    let mut renumber =
+        tx.prepare_cached("UPDATE event_ids SET seq = ?1 WHERE id = ?2 AND project = ?3")?;
+    let mut seq = next_seq;
+    for (i, (project, id)) in entries.iter().enumerate() {
+        if !is_new[i] {
+            continue;
         }
-        let inserted = statement.raw_execute()?;
-        if inserted == entries.len() {
-            is_new.resize(entries.len(), true);
-            return Ok(inserted as i64);
+        if seq != next_seq + i as i64 {
+            renumber.execute(rusqlite::params![seq, id, project])?;
         }
-        // Some were there already (or came twice): an entry is new when it holds its own
-        // provisional number. All are looked up before any is renumbered.
-        let mut lookup =
-            tx.prepare_cached("SELECT seq FROM event_ids WHERE id = ?1 AND project = ?2")?;
-        for (i, (project, id)) in entries.iter().enumerate() {
-            let held: i64 = lookup.query_row(rusqlite::params![id, project], |row| row.get(0))?;
-            is_new.push(held == next_seq + i as i64);
-        }
-        let mut renumber =
-            tx.prepare_cached("UPDATE event_ids SET seq = ?1 WHERE id = ?2 AND project = ?3")?;
-        let mut seq = next_seq;
-        for (i, (project, id)) in entries.iter().enumerate() {
-            if !is_new[i] {
-                continue;
-            }
-            if seq != next_seq + i as i64 {
-                renumber.execute(rusqlite::params![seq, id, project])?;
-            }
-            seq += 1;
-        }
-        Ok(seq - next_seq)
+        seq += 1;
     }
+    Ok(())
 }

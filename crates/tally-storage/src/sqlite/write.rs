@@ -6,7 +6,7 @@ use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 
 use super::dictionary::{Dictionary, DictionaryCodes, Dim};
 use super::execution_block::{BlockWriter, ExecutionRow};
-use super::ledger::{self, LedgerId, LedgerWriter};
+use super::ledger::{self, LedgerId};
 use super::rollup_write::RollupCache;
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
@@ -53,7 +53,6 @@ fn write_in_transaction(
         slots: Default::default(),
     };
     let mut rollups = cache.take_delta(chrono::Utc::now());
-    let mut ledger = LedgerWriter::new(&tx);
     let mut entries = Vec::with_capacity(ledger::GROUP);
     let mut is_new = Vec::with_capacity(ledger::GROUP);
     for (batch, outcome) in batches.iter().zip(&mut outcomes) {
@@ -75,7 +74,7 @@ fn write_in_transaction(
                 };
                 entries.push((project, id));
             }
-            ledger.record(&entries, next_seq, &mut is_new)?;
+            ledger::record(&mut st, &entries, next_seq, &mut is_new)?;
             for ((event, &(project, _)), &new) in group.iter().zip(&entries).zip(&is_new) {
                 if !new {
                     outcome.duplicates += 1;
@@ -104,7 +103,6 @@ fn write_in_transaction(
         }
     }
     drop(st);
-    drop(ledger);
     blocks.store(&tx)?;
     rollups.flush(&tx, cache)?;
     cache.put_delta(rollups);
@@ -128,7 +126,11 @@ fn write_in_transaction(
 /// The insert statements of one transaction, prepared on first use: looking them up in
 /// rusqlite's statement cache for every row costs more than the insert itself.
 #[derive(Clone, Copy)]
-enum Slot {
+pub(super) enum Slot {
+    /// One ledger entry (`ledger.rs`).
+    Ledger,
+    /// A group of `ledger::GROUP` ledger entries.
+    LedgerGroup,
     Run,
     RunModel,
     Job,
@@ -144,13 +146,13 @@ enum Slot {
     Error,
 }
 
-struct Statements<'t, 'c> {
-    tx: &'t Transaction<'c>,
-    slots: [Option<CachedStatement<'t>>; 13],
+pub(super) struct Statements<'t, 'c> {
+    pub(super) tx: &'t Transaction<'c>,
+    slots: [Option<CachedStatement<'t>>; 15],
 }
 
 impl<'t> Statements<'t, '_> {
-    fn get(&mut self, slot: Slot, sql: &str) -> Result<&mut CachedStatement<'t>> {
+    pub(super) fn get(&mut self, slot: Slot, sql: &str) -> Result<&mut CachedStatement<'t>> {
         let entry = &mut self.slots[slot as usize];
         if entry.is_none() {
             *entry = Some(self.tx.prepare_cached(sql)?);
