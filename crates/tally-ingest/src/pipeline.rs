@@ -25,8 +25,8 @@ pub struct IngestOptions {
     pub format: Option<InputFormat>,
     /// The kind of a CSV file's records when it has no `kind` column.
     pub csv_kind: Option<Kind>,
-    /// Records per batch (a batch is acknowledged as a whole; an ingest whose writer
-    /// falls behind commits up to four queued batches in one transaction).
+    /// Records per batch (a batch is acknowledged as a whole; a long ingest commits up
+    /// to four batches in one transaction).
     pub batch_size: usize,
     /// Inputs of at most this many bytes (an HTTP body, say) are parsed and written on
     /// the calling thread; larger ones, and inputs of unknown size, get a producer
