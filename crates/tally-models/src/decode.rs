@@ -109,12 +109,13 @@ fn decode_event<'a, S: FieldSource<'a>>(
     f: &mut Fields<'_, S>,
 ) -> Result<(Event, Option<FieldValue<'a>>), FieldError> {
     let ctx = f.ctx;
-    let kind_word = f.req_str("kind")?;
-    let kind = Kind::from_word(&kind_word).ok_or_else(|| {
+    let kind_value = f.required("kind")?;
+    let kind_word = text(&"kind", &kind_value, ctx.limits.max_string_chars)?;
+    let kind = Kind::from_word(kind_word).ok_or_else(|| {
         FieldError::new(
             "kind",
             Rule::UnknownValue,
-            one_of(Kind::ALL, &FieldValue::Str(Cow::Borrowed(&kind_word))),
+            one_of(Kind::ALL, &FieldValue::Str(Cow::Borrowed(kind_word))),
         )
     })?;
     let ts = f.timestamp("ts")?;
@@ -519,11 +520,7 @@ impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
                 check_name(path, &s, max_chars)?;
                 Ok(s.into_owned())
             }
-            other => Err(FieldError::new(
-                path,
-                Rule::WrongType,
-                format!("must be a string, got {}", Shown(&other)),
-            )),
+            other => Err(not_a_string(path, &other)),
         }
     }
 
@@ -769,6 +766,29 @@ impl std::fmt::Display for FieldPath<'_> {
 }
 
 type Path<'p> = &'p dyn std::fmt::Display;
+
+/// A string field's text, borrowed, under the same rules as [`Fields::string_value`].
+fn text<'v>(
+    path: Path<'_>,
+    value: &'v FieldValue<'_>,
+    max_chars: usize,
+) -> Result<&'v str, FieldError> {
+    match value {
+        FieldValue::Str(s) | FieldValue::Untyped(s) => {
+            check_name(path, s, max_chars)?;
+            Ok(s)
+        }
+        other => Err(not_a_string(path, other)),
+    }
+}
+
+fn not_a_string(path: Path<'_>, value: &FieldValue<'_>) -> FieldError {
+    FieldError::new(
+        path,
+        Rule::WrongType,
+        format!("must be a string, got {}", Shown(value)),
+    )
+}
 
 fn check_name(path: Path<'_>, text: &str, max_chars: usize) -> Result<(), FieldError> {
     if text.is_empty() {

@@ -7,7 +7,6 @@
 //! coarsest rows that cover it exactly.
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tally_models::LatencySketch;
 
@@ -34,7 +33,8 @@ pub enum Family {
     Jobs = 7,
     /// `request` events by `endpoint`; `ok` = status below 500; latency: `latency_ms`.
     Requests = 8,
-    /// Events of every kind by kind code.
+    /// Events of every kind by kind code, by month only: what it answers is how many
+    /// events are stored, and the other families count each kind by hour and day.
     Events = 9,
     /// `error` events by severity code.
     Errors = 10,
@@ -77,6 +77,9 @@ impl Family {
     /// The resolutions this family is rolled up at, for one project's rows or for the
     /// all-projects rows.
     pub fn resolutions(self, all_projects: bool) -> &'static [Resolution] {
+        if self == Family::Events {
+            return &[Resolution::Month];
+        }
         match (self.keyed_by_dimension(), all_projects) {
             (true, true) => &[Resolution::Day, Resolution::Month],
             (true, false) => &[Resolution::Day],
@@ -150,8 +153,11 @@ impl Resolution {
             Resolution::Hour => seconds - seconds.rem_euclid(3600),
             Resolution::Day => seconds - seconds.rem_euclid(86_400),
             Resolution::Month => {
-                let day = DateTime::from_timestamp(seconds, 0).unwrap_or_default();
-                month_start(day.year(), day.month())
+                // The day's start less the days into its month: no calendar lookup,
+                // as every event of a family keyed by month comes through here.
+                let day = seconds.div_euclid(86_400);
+                let date = DateTime::from_timestamp(day * 86_400, 0).unwrap_or_default();
+                (day - i64::from(date.day0())) * 86_400
             }
         }
     }
@@ -210,35 +216,68 @@ impl Facet {
     }
 }
 
+/// One facet cell: `((facet, value), (executions, failures))`.
+pub type FacetCell = ((Facet, i64), (u64, u64));
+
 /// Executions and failures per facet value: where a tool's failures concentrate.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
-    /// `(facet, value) → (executions, failures)`. A hash map: the write path updates
-    /// five cells per execution.
-    pub cells: FxHashMap<(Facet, i64), (u64, u64)>,
+    /// `((facet, value), (executions, failures))`, sorted by `(facet, value)`. A sorted
+    /// vector rather than a hash map: a tool's day holds a few dozen cells, which the
+    /// write path merges row into row and encodes in order, both in one pass.
+    cells: Vec<FacetCell>,
 }
 
 impl Facets {
     pub fn add(&mut self, facet: Facet, value: i64, failed: bool) {
-        if self.cells.capacity() == 0 {
-            // Room for every hour of the day plus the usual models, efforts and errors.
-            self.cells.reserve(48);
+        self.add_counts((facet, value), 1, u64::from(failed));
+    }
+
+    fn add_counts(&mut self, key: (Facet, i64), n: u64, failures: u64) {
+        match self.cells.binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(at) => {
+                let cell = &mut self.cells[at].1;
+                cell.0 += n;
+                cell.1 += failures;
+            }
+            Err(at) => {
+                if self.cells.capacity() == 0 {
+                    // Room for every hour of the day plus the usual models, efforts and
+                    // errors.
+                    self.cells.reserve(48);
+                }
+                self.cells.insert(at, (key, (n, failures)));
+            }
         }
-        let cell = self.cells.entry((facet, value)).or_default();
-        cell.0 += 1;
-        cell.1 += u64::from(failed);
     }
 
     pub fn merge(&mut self, other: &Facets) {
-        self.merge_mapped(other, |_, value| value);
+        // Both sides are sorted: when `other` only holds keys already here (the usual
+        // case for a row that has seen a day of its tool), one pass adds it in place.
+        let mut at = 0;
+        for (i, &(key, (n, failures))) in other.cells.iter().enumerate() {
+            while at < self.cells.len() && self.cells[at].0 < key {
+                at += 1;
+            }
+            match self.cells.get_mut(at) {
+                Some((held, cell)) if *held == key => {
+                    cell.0 += n;
+                    cell.1 += failures;
+                }
+                _ => {
+                    for &(key, (n, failures)) in &other.cells[i..] {
+                        self.add_counts(key, n, failures);
+                    }
+                    return;
+                }
+            }
+        }
     }
 
     /// Merges `other` with each value replaced by `map(facet, value)`.
     pub fn merge_mapped(&mut self, other: &Facets, map: impl Fn(Facet, i64) -> i64) {
-        for (&(facet, value), &(n, failures)) in &other.cells {
-            let cell = self.cells.entry((facet, map(facet, value))).or_default();
-            cell.0 += n;
-            cell.1 += failures;
+        for &((facet, value), (n, failures)) in &other.cells {
+            self.add_counts((facet, map(facet, value)), n, failures);
         }
     }
 
@@ -246,18 +285,30 @@ impl Facets {
         self.cells.is_empty()
     }
 
+    /// Forgets every cell, keeping the memory.
+    pub fn clear(&mut self) {
+        self.cells.clear();
+    }
+
+    /// The executions and failures of one facet value.
+    pub fn get(&self, facet: Facet, value: i64) -> Option<(u64, u64)> {
+        let at = self
+            .cells
+            .binary_search_by_key(&(facet, value), |(k, _)| *k)
+            .ok()?;
+        Some(self.cells[at].1)
+    }
+
     /// The cells in `(facet, value)` order.
-    pub fn sorted(&self) -> Vec<((Facet, i64), (u64, u64))> {
-        let mut cells: Vec<_> = self.cells.iter().map(|(k, v)| (*k, *v)).collect();
-        cells.sort_unstable_by_key(|(key, _)| *key);
-        cells
+    pub fn sorted(&self) -> &[FacetCell] {
+        &self.cells
     }
 
     /// Varint triples `(facet, zigzag value, executions, failures)` after a count.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(1 + self.cells.len() * 5);
+        let mut out = Vec::with_capacity(1 + self.cells.len() * 6);
         varint::put(&mut out, self.cells.len() as u64);
-        for ((facet, value), (n, failures)) in self.sorted() {
+        for &((facet, value), (n, failures)) in &self.cells {
             out.push(facet as u8);
             varint::put(&mut out, varint::zigzag(value));
             varint::put(&mut out, n);
@@ -272,25 +323,30 @@ impl Facets {
     /// The bytes are not encoded facets; then these facets are unchanged.
     pub fn merge_encoded(&mut self, mut bytes: &[u8]) -> Result<(), &'static str> {
         let len = varint::take(&mut bytes)?;
-        let mut cells = Vec::with_capacity(len.min(4096) as usize);
+        let mut decoded = Facets {
+            cells: Vec::with_capacity(len.min(4096) as usize),
+        };
         for _ in 0..len {
             let (&code, rest) = bytes.split_first().ok_or("truncated facets")?;
             bytes = rest;
             let facet = Facet::from_code(code).ok_or("unknown facet")?;
             let value = varint::unzigzag(varint::take(&mut bytes)?);
-            cells.push((
-                (facet, value),
-                varint::take(&mut bytes)?,
-                varint::take(&mut bytes)?,
-            ));
+            let (n, failures) = (varint::take(&mut bytes)?, varint::take(&mut bytes)?);
+            // Written in order; an out-of-order cell still lands in its place.
+            match decoded.cells.last() {
+                Some((last, _)) if *last >= (facet, value) => {
+                    decoded.add_counts((facet, value), n, failures);
+                }
+                _ => decoded.cells.push(((facet, value), (n, failures))),
+            }
         }
         if !bytes.is_empty() {
             return Err("trailing bytes after facets");
         }
-        for (key, n, failures) in cells {
-            let cell = self.cells.entry(key).or_default();
-            cell.0 += n;
-            cell.1 += failures;
+        if self.cells.is_empty() {
+            self.cells = decoded.cells;
+        } else {
+            self.merge(&decoded);
         }
         Ok(())
     }
@@ -360,7 +416,7 @@ impl Measures {
         let mut latency = std::mem::take(&mut self.latency);
         let mut facets = std::mem::take(&mut self.facets);
         latency.clear();
-        facets.cells.clear();
+        facets.clear();
         *self = Measures {
             latency,
             facets,
@@ -475,6 +531,19 @@ mod tests {
         assert_eq!(Resolution::Day.next(day), next_month);
     }
 
+    proptest::proptest! {
+        /// The month bucket is the first of the month, as the calendar says, for any
+        /// instant from 1900 to 2200.
+        #[test]
+        fn month_buckets_start_the_calendar_month(ts_ms in -2_208_988_800_000i64..7_258_118_400_000) {
+            let at = DateTime::from_timestamp_millis(ts_ms).unwrap();
+            proptest::prop_assert_eq!(
+                Resolution::Month.bucket(ts_ms),
+                month_start(at.year(), at.month())
+            );
+        }
+    }
+
     #[test]
     fn facets_round_trip_and_merge() {
         let mut a = Facets::default();
@@ -486,8 +555,47 @@ mod tests {
         merged.merge_encoded(&a.encode()).unwrap();
         a.merge(&b);
         assert_eq!(merged, a);
-        assert_eq!(a.cells[&(Facet::HourOfDay, 13)], (2, 1));
+        assert_eq!(a.get(Facet::HourOfDay, 13), Some((2, 1)));
         assert!(Facets::default().merge_encoded(&[1, 9]).is_err());
+    }
+
+    /// Cells as `(facet code, value, failed)`: few distinct keys, so merges meet both
+    /// shared and new ones.
+    fn cells() -> impl proptest::strategy::Strategy<Value = Vec<(u8, i64, bool)>> {
+        use proptest::prelude::*;
+        prop::collection::vec((0u8..5, -3i64..12, any::<bool>()), 0..40)
+    }
+
+    fn facets_of(cells: &[(u8, i64, bool)]) -> Facets {
+        let mut facets = Facets::default();
+        for &(code, value, failed) in cells {
+            facets.add(Facet::from_code(code).unwrap(), value, failed);
+        }
+        facets
+    }
+
+    proptest::proptest! {
+        /// Adding, merging and decoding agree with a plain ordered map of the cells,
+        /// whatever the split of the cells between the two sides.
+        #[test]
+        fn facets_agree_with_an_ordered_map(a in cells(), b in cells()) {
+            let mut model = std::collections::BTreeMap::<(Facet, i64), (u64, u64)>::new();
+            for &(code, value, failed) in a.iter().chain(&b) {
+                let cell = model.entry((Facet::from_code(code).unwrap(), value)).or_default();
+                cell.0 += 1;
+                cell.1 += u64::from(failed);
+            }
+            let expected: Vec<_> = model.into_iter().collect();
+            let mut merged = facets_of(&a);
+            merged.merge(&facets_of(&b));
+            proptest::prop_assert_eq!(merged.sorted(), &expected[..]);
+            let mut decoded = facets_of(&b);
+            decoded.merge_encoded(&facets_of(&a).encode()).unwrap();
+            proptest::prop_assert_eq!(decoded.sorted(), &expected[..]);
+            let mut mapped = facets_of(&a);
+            mapped.merge_mapped(&facets_of(&b), |_, value| value);
+            proptest::prop_assert_eq!(mapped.sorted(), &expected[..]);
+        }
     }
 
     #[test]
