@@ -220,19 +220,71 @@ impl Facet {
 pub type FacetCell = ((Facet, i64), (u64, u64));
 
 /// Executions and failures per facet value: where a tool's failures concentrate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// The cells are a vector sorted by `(facet, value)`, one per key: a tool's day holds
+/// a few dozen, which the write path merges row into row and encodes in order, both in
+/// one pass. [`Facets::add`], called five times per execution while a batch is folded,
+/// only appends; [`Facets::normalize`] then sorts and sums the appended cells once.
+#[derive(Debug, Clone, Default)]
 pub struct Facets {
-    /// `((facet, value), (executions, failures))`, sorted by `(facet, value)`. A sorted
-    /// vector rather than a hash map: a tool's day holds a few dozen cells, which the
-    /// write path merges row into row and encodes in order, both in one pass.
     cells: Vec<FacetCell>,
+    /// `cells[..sorted]` is sorted with one cell per key; the rest was appended since.
+    sorted: usize,
 }
 
+impl PartialEq for Facets {
+    fn eq(&self, other: &Self) -> bool {
+        self.normalized().cells == other.normalized().cells
+    }
+}
+
+impl Eq for Facets {}
+
 impl Facets {
+    /// Counts one execution (and whether it failed) under a facet value. Call
+    /// [`Facets::normalize`] before reading the cells.
     pub fn add(&mut self, facet: Facet, value: i64, failed: bool) {
-        self.add_counts((facet, value), 1, u64::from(failed));
+        self.cells.push(((facet, value), (1, u64::from(failed))));
     }
 
+    fn is_normalized(&self) -> bool {
+        self.sorted == self.cells.len()
+    }
+
+    /// Sorts the cells appended by [`Facets::add`] into place, one per key.
+    pub fn normalize(&mut self) {
+        if self.is_normalized() {
+            return;
+        }
+        self.cells.sort_unstable_by_key(|(key, _)| *key);
+        let mut kept = 0;
+        for read in 1..self.cells.len() {
+            let (key, (n, failures)) = self.cells[read];
+            if key == self.cells[kept].0 {
+                let cell = &mut self.cells[kept].1;
+                cell.0 += n;
+                cell.1 += failures;
+            } else {
+                kept += 1;
+                self.cells[kept] = self.cells[read];
+            }
+        }
+        self.cells.truncate(kept + 1);
+        self.sorted = self.cells.len();
+    }
+
+    /// These facets normalized, copied only when they are not.
+    fn normalized(&self) -> std::borrow::Cow<'_, Facets> {
+        if self.is_normalized() {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut copy = self.clone();
+            copy.normalize();
+            std::borrow::Cow::Owned(copy)
+        }
+    }
+
+    /// Adds counts to the cell of `key`; the facets must be normalized.
     fn add_counts(&mut self, key: (Facet, i64), n: u64, failures: u64) {
         match self.cells.binary_search_by_key(&key, |(k, _)| *k) {
             Ok(at) => {
@@ -240,18 +292,16 @@ impl Facets {
                 cell.0 += n;
                 cell.1 += failures;
             }
-            Err(at) => {
-                if self.cells.capacity() == 0 {
-                    // Room for every hour of the day plus the usual models, efforts and
-                    // errors.
-                    self.cells.reserve(48);
-                }
-                self.cells.insert(at, (key, (n, failures)));
-            }
+            Err(at) => self.cells.insert(at, (key, (n, failures))),
         }
+        self.sorted = self.cells.len();
     }
 
     pub fn merge(&mut self, other: &Facets) {
+        self.normalize();
+        if !other.is_normalized() {
+            return self.merge_mapped(other, |_, value| value);
+        }
         // Both sides are sorted: when `other` only holds keys already here (the usual
         // case for a row that has seen a day of its tool), one pass adds it in place.
         let mut at = 0;
@@ -276,6 +326,7 @@ impl Facets {
 
     /// Merges `other` with each value replaced by `map(facet, value)`.
     pub fn merge_mapped(&mut self, other: &Facets, map: impl Fn(Facet, i64) -> i64) {
+        self.normalize();
         for &((facet, value), (n, failures)) in &other.cells {
             self.add_counts((facet, map(facet, value)), n, failures);
         }
@@ -288,27 +339,33 @@ impl Facets {
     /// Forgets every cell, keeping the memory.
     pub fn clear(&mut self) {
         self.cells.clear();
+        self.sorted = 0;
     }
 
     /// The executions and failures of one facet value.
     pub fn get(&self, facet: Facet, value: i64) -> Option<(u64, u64)> {
-        let at = self
+        let facets = self.normalized();
+        let at = facets
             .cells
             .binary_search_by_key(&(facet, value), |(k, _)| *k)
             .ok()?;
-        Some(self.cells[at].1)
+        Some(facets.cells[at].1)
     }
 
     /// The cells in `(facet, value)` order.
-    pub fn sorted(&self) -> &[FacetCell] {
-        &self.cells
+    pub fn sorted(&self) -> std::borrow::Cow<'_, [FacetCell]> {
+        match self.normalized() {
+            std::borrow::Cow::Borrowed(facets) => std::borrow::Cow::Borrowed(&facets.cells),
+            std::borrow::Cow::Owned(facets) => std::borrow::Cow::Owned(facets.cells),
+        }
     }
 
     /// Varint triples `(facet, zigzag value, executions, failures)` after a count.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(1 + self.cells.len() * 6);
-        varint::put(&mut out, self.cells.len() as u64);
-        for &((facet, value), (n, failures)) in &self.cells {
+        let cells = self.sorted();
+        let mut out = Vec::with_capacity(1 + cells.len() * 6);
+        varint::put(&mut out, cells.len() as u64);
+        for &((facet, value), (n, failures)) in cells.iter() {
             out.push(facet as u8);
             varint::put(&mut out, varint::zigzag(value));
             varint::put(&mut out, n);
@@ -325,6 +382,7 @@ impl Facets {
         let len = varint::take(&mut bytes)?;
         let mut decoded = Facets {
             cells: Vec::with_capacity(len.min(4096) as usize),
+            sorted: 0,
         };
         for _ in 0..len {
             let (&code, rest) = bytes.split_first().ok_or("truncated facets")?;
@@ -332,19 +390,15 @@ impl Facets {
             let facet = Facet::from_code(code).ok_or("unknown facet")?;
             let value = varint::unzigzag(varint::take(&mut bytes)?);
             let (n, failures) = (varint::take(&mut bytes)?, varint::take(&mut bytes)?);
-            // Written in order; an out-of-order cell still lands in its place.
-            match decoded.cells.last() {
-                Some((last, _)) if *last >= (facet, value) => {
-                    decoded.add_counts((facet, value), n, failures);
-                }
-                _ => decoded.cells.push(((facet, value), (n, failures))),
-            }
+            decoded.cells.push(((facet, value), (n, failures)));
         }
         if !bytes.is_empty() {
             return Err("trailing bytes after facets");
         }
+        // Written in order, so normalizing only checks it.
+        decoded.normalize();
         if self.cells.is_empty() {
-            self.cells = decoded.cells;
+            *self = decoded;
         } else {
             self.merge(&decoded);
         }
@@ -586,15 +640,22 @@ mod tests {
                 cell.1 += u64::from(failed);
             }
             let expected: Vec<_> = model.into_iter().collect();
+            // Merged as appended, and normalized first (the in-place pass).
             let mut merged = facets_of(&a);
             merged.merge(&facets_of(&b));
-            proptest::prop_assert_eq!(merged.sorted(), &expected[..]);
+            proptest::prop_assert_eq!(&*merged.sorted(), &expected[..]);
+            let (mut left, mut right) = (facets_of(&a), facets_of(&b));
+            left.normalize();
+            right.normalize();
+            left.merge(&right);
+            proptest::prop_assert_eq!(&*left.sorted(), &expected[..]);
             let mut decoded = facets_of(&b);
             decoded.merge_encoded(&facets_of(&a).encode()).unwrap();
-            proptest::prop_assert_eq!(decoded.sorted(), &expected[..]);
+            proptest::prop_assert_eq!(&*decoded.sorted(), &expected[..]);
             let mut mapped = facets_of(&a);
             mapped.merge_mapped(&facets_of(&b), |_, value| value);
-            proptest::prop_assert_eq!(mapped.sorted(), &expected[..]);
+            proptest::prop_assert_eq!(&*mapped.sorted(), &expected[..]);
+            proptest::prop_assert_eq!(&merged, &mapped);
         }
     }
 

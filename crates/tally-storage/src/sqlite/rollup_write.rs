@@ -73,6 +73,7 @@ impl RollupDelta {
             } else {
                 insert.execute(values)?;
                 row.stored = true;
+                cache.raise_frontier(key);
             }
         }
         cache.trim(&touched);
@@ -100,6 +101,11 @@ pub(super) struct RollupCache {
     /// tables instead of allocating (and page-faulting) them afresh.
     touched: FxHashSet<RowKey>,
     delta: Option<RollupDelta>,
+    /// Per `(family, resolution, project)`, a bucket no stored row lies beyond: read
+    /// once (`max(bucket)`, one seek) and raised by every insert. A row past it cannot
+    /// exist, so the new hours and days of a batch are inserted without first being
+    /// looked up. Trusted and dropped with `rows`.
+    frontier: FxHashMap<(Family, Resolution, i64), i64>,
 }
 
 /// A rollup row as the database holds it (or will, at the commit).
@@ -120,6 +126,7 @@ impl RollupCache {
         let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         if self.data_version != Some(version) {
             self.rows.clear();
+            self.frontier.clear();
             self.data_version = Some(version);
         }
         Ok(())
@@ -144,6 +151,7 @@ impl RollupCache {
     /// Forgets every row (after a failed transaction or a deletion).
     pub(super) fn clear(&mut self) {
         self.rows.clear();
+        self.frontier.clear();
         self.data_version = None;
     }
 
@@ -151,7 +159,27 @@ impl RollupCache {
         use std::collections::hash_map::Entry;
         match self.rows.entry(key) {
             Entry::Occupied(entry) => Ok(entry.into_mut()),
-            Entry::Vacant(entry) => Ok(entry.insert(load(tx, key)?)),
+            Entry::Vacant(entry) => {
+                let (family, resolution, project, bucket, _) = key;
+                let frontier = match self.frontier.entry((family, resolution, project)) {
+                    Entry::Occupied(known) => *known.get(),
+                    Entry::Vacant(unknown) => *unknown.insert(stored_frontier(tx, key)?),
+                };
+                let row = if bucket > frontier {
+                    CachedRow::default()
+                } else {
+                    load(tx, key)?
+                };
+                Ok(entry.insert(row))
+            }
+        }
+    }
+
+    /// Counts an inserted row in the frontier of its family, resolution and project.
+    fn raise_frontier(&mut self, key: RowKey) {
+        let (family, resolution, project, bucket, _) = key;
+        if let Some(frontier) = self.frontier.get_mut(&(family, resolution, project)) {
+            *frontier = (*frontier).max(bucket);
         }
     }
 
@@ -162,6 +190,20 @@ impl RollupCache {
             self.rows.retain(|key, _| touched.contains(key));
         }
     }
+}
+
+/// The latest bucket stored for the key's family, resolution and project (`i64::MIN`
+/// when there is none).
+fn stored_frontier(tx: &Transaction<'_>, key: RowKey) -> Result<i64> {
+    let (family, resolution, project, _, _) = key;
+    let mut st = tx.prepare_cached(
+        "SELECT max(bucket) FROM rollup WHERE family = ?1 AND resolution = ?2 AND project = ?3",
+    )?;
+    let latest: Option<i64> = st
+        .query_row(params![family.code(), resolution as u8, project], |r| {
+            r.get(0)
+        })?;
+    Ok(latest.unwrap_or(i64::MIN))
 }
 
 fn load(tx: &Transaction<'_>, key: RowKey) -> Result<CachedRow> {
