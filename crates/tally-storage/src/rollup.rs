@@ -153,8 +153,8 @@ impl Resolution {
             Resolution::Hour => seconds - seconds.rem_euclid(3600),
             Resolution::Day => seconds - seconds.rem_euclid(86_400),
             Resolution::Month => {
-                // The day's start less the days into its month: no calendar lookup,
-                // as every event of a family keyed by month comes through here.
+                // The day's start less the days into its month: one date conversion,
+                // not two, as every event of a family keyed by month comes through here.
                 let day = seconds.div_euclid(86_400);
                 let date = DateTime::from_timestamp(day * 86_400, 0).unwrap_or_default();
                 (day - i64::from(date.day0())) * 86_400

@@ -99,8 +99,8 @@ impl PreparedRollups {
             let _ = self.delta.fold(symbols, index as i64, project, event);
         }
         // The facet cells stay as appended: the writer's `add_to` sorts them into its
-        // own delta one by one, which costs it about what sorting them here would cost
-        // this thread, the busier of the two.
+        // own delta one by one, which costs it fewer instructions than sorting them
+        // here cost this thread, the busier of the two.
         self.events = events.len();
     }
 
