@@ -785,7 +785,7 @@ impl Generator {
     fn next_id(&mut self, kind: Kind) -> EventId {
         let n = &mut self.counters[usize::from(kind.code())];
         *n += 1;
-        EventId::Given(format!("demo-{kind}-{n}"))
+        EventId::Given(compact_str::format_compact!("demo-{kind}-{n}"))
     }
 
     /// Queues an event under a fresh id.
@@ -807,7 +807,7 @@ impl Generator {
         let event = Event {
             id: Some(id),
             ts,
-            project: project.to_owned(),
+            project: project.into(),
             attrs,
             body,
         };
@@ -1008,20 +1008,20 @@ impl Generator {
             "prod"
         };
         let body = Execution {
-            tool: tool.name.to_owned(),
+            tool: tool.name.into(),
             duration_ms: round_to(duration, 1),
             success,
-            agent_id: Some(agent.id.to_owned()),
-            task_id: Some(task_id),
-            user_id,
-            session_id,
-            model,
+            agent_id: Some(agent.id.into()),
+            task_id: Some(task_id.into()),
+            user_id: user_id.map(Into::into),
+            session_id: session_id.map(Into::into),
+            model: model.map(Into::into),
             tokens,
             cost_usd: cost,
             cost_source: CostSource::Reported,
             effort,
             browser_used: tool.browser,
-            error: error.map(str::to_owned),
+            error: error.map(Into::into),
         };
         self.push(
             ts,

@@ -384,7 +384,7 @@ type Refusal = (Option<String>, String, String, String);
 /// Refuses a valid record whose project the caller may not write.
 fn check_project(event: Event, allowed: Option<&[String]>) -> Result<Event, Refusal> {
     match allowed {
-        Some(allowed) if !allowed.contains(&event.project) => Err((
+        Some(allowed) if !allowed.iter().any(|p| *p == event.project) => Err((
             event.id.as_ref().map(|id| id.to_string()),
             "project".to_owned(),
             "not_allowed".to_owned(),

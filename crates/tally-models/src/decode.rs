@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use compact_str::CompactString;
 
 use crate::error::{FieldError, Rule};
 use crate::event::*;
@@ -124,7 +125,7 @@ fn decode_event<'a, S: FieldSource<'a>>(
         .map(EventId::Given);
     let project = f
         .opt_text("project", ctx.limits.max_id_chars)?
-        .unwrap_or_else(|| "default".to_owned());
+        .unwrap_or_else(|| CompactString::const_new("default"));
     let explicit_attrs = f.take("attrs");
     let body = match kind {
         Kind::Execution => EventBody::Execution(execution(f)?),
@@ -509,32 +510,40 @@ impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
             .ok_or_else(|| FieldError::new(self.path(name), Rule::Missing, "is required"))
     }
 
-    fn string_value(
+    fn string_value<T: for<'s> From<Cow<'s, str>>>(
         &self,
         path: Path<'_>,
         value: FieldValue<'_>,
         max_chars: usize,
-    ) -> Result<String, FieldError> {
+    ) -> Result<T, FieldError> {
         match value {
             FieldValue::Str(s) | FieldValue::Untyped(s) => {
                 check_name(path, &s, max_chars)?;
-                Ok(s.into_owned())
+                Ok(T::from(s))
             }
             other => Err(not_a_string(path, &other)),
         }
     }
 
-    fn req_text(&mut self, name: &str, max_chars: usize) -> Result<String, FieldError> {
+    fn req_text<T: for<'s> From<Cow<'s, str>>>(
+        &mut self,
+        name: &str,
+        max_chars: usize,
+    ) -> Result<T, FieldError> {
         let value = self.required(name)?;
         self.string_value(&self.path(name), value, max_chars)
     }
 
-    fn req_str(&mut self, name: &str) -> Result<String, FieldError> {
+    fn req_str<T: for<'s> From<Cow<'s, str>>>(&mut self, name: &str) -> Result<T, FieldError> {
         self.req_text(name, self.ctx.limits.max_string_chars)
     }
 
     /// An optional string; empty text counts as absent.
-    fn opt_text(&mut self, name: &str, max_chars: usize) -> Result<Option<String>, FieldError> {
+    fn opt_text<T: for<'s> From<Cow<'s, str>>>(
+        &mut self,
+        name: &str,
+        max_chars: usize,
+    ) -> Result<Option<T>, FieldError> {
         match self.take(name) {
             None => Ok(None),
             Some(FieldValue::Str(s) | FieldValue::Untyped(s)) if s.is_empty() => Ok(None),
@@ -544,7 +553,10 @@ impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
         }
     }
 
-    fn opt_str(&mut self, name: &str) -> Result<Option<String>, FieldError> {
+    fn opt_str<T: for<'s> From<Cow<'s, str>>>(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<T>, FieldError> {
         self.opt_text(name, self.ctx.limits.max_string_chars)
     }
 

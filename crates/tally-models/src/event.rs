@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::Serialize;
 
 /// An event's idempotency key, unique within its project.
@@ -11,7 +12,7 @@ use serde::Serialize;
 #[serde(untagged)]
 pub enum EventId {
     /// The `id` the client sent.
-    Given(String),
+    Given(CompactString),
     /// Derived from the record's canonical content when the client sent none, so that
     /// ingesting the same record twice stores it once.
     Derived(u128),
@@ -62,7 +63,7 @@ pub struct Event {
     /// `None` until ingest derives one from the content.
     pub id: Option<EventId>,
     pub ts: DateTime<Utc>,
-    pub project: String,
+    pub project: CompactString,
     pub attrs: Attrs,
     #[serde(flatten)]
     pub body: EventBody,
@@ -218,19 +219,19 @@ impl TokenUsage {
 /// One agent task or tool execution.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Execution {
-    pub tool: String,
+    pub tool: CompactString,
     pub duration_ms: f64,
     pub success: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_id: Option<String>,
+    pub agent_id: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
+    pub task_id: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session_id: Option<CompactString>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
+    pub model: Option<CompactString>,
     #[serde(flatten)]
     pub tokens: TokenUsage,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -242,7 +243,7 @@ pub struct Execution {
     pub effort: Option<Effort>,
     pub browser_used: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<CompactString>,
 }
 
 /// Where an execution's cost came from.

@@ -12,6 +12,9 @@ mod pricing;
 mod sketch;
 mod value;
 
+/// The owned text of short event fields: held inline up to 24 bytes, so most ids and
+/// names cost no allocation.
+pub use compact_str::CompactString;
 pub use decode::{CsvCell, Limits, ValidationContext, csv_cell, record_id_hint};
 pub use error::{FieldError, Rule};
 pub use event::{

@@ -66,9 +66,9 @@ fn store(specs: &[Spec]) -> (tempfile::TempDir, SqliteStore) {
         .iter()
         .enumerate()
         .map(|(i, spec)| Event {
-            id: Some(EventId::Given(format!("e{i}"))),
+            id: Some(EventId::Given(format!("e{i}").into())),
             ts: start() + Duration::minutes(spec.minute),
-            project: if i % 3 == 0 { "p1" } else { "p2" }.to_owned(),
+            project: if i % 3 == 0 { "p1" } else { "p2" }.into(),
             attrs: Default::default(),
             body: EventBody::Skill(Skill {
                 user_id: spec.user.clone(),

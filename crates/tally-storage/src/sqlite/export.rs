@@ -33,14 +33,14 @@ impl Names {
         Ok(Names(rows.collect::<rusqlite::Result<_>>()?))
     }
 
-    fn of(&self, dim: Dim, code: i64) -> Result<String> {
+    fn of<T: for<'s> From<&'s str>>(&self, dim: Dim, code: i64) -> Result<T> {
         self.0
             .get(&(dim as u8, code))
-            .cloned()
+            .map(|value| T::from(value))
             .ok_or_else(|| Error::Corrupt(format!("no dictionary value for {dim:?} code {code}")))
     }
 
-    fn opt(&self, dim: Dim, code: Option<i64>) -> Result<Option<String>> {
+    fn opt<T: for<'s> From<&'s str>>(&self, dim: Dim, code: Option<i64>) -> Result<Option<T>> {
         code.map(|c| self.of(dim, c)).transpose()
     }
 }
@@ -95,7 +95,9 @@ fn envelope(
 ) -> Result<Event> {
     let ts: i64 = row.get(1)?;
     Ok(Event {
-        id: row.get::<_, Option<String>>(3)?.map(EventId::Given),
+        id: row
+            .get::<_, Option<String>>(3)?
+            .map(|id| EventId::Given(id.into())),
         ts: DateTime::from_timestamp_millis(ts).ok_or_else(|| corrupt("timestamp", ts))?,
         project: names.of(Dim::Project, row.get(2)?)?,
         attrs: attrs(attrs_text)?,
@@ -210,9 +212,9 @@ fn execution(names: &Names, row: ExecutionRow<'static>) -> Result<Event> {
     let [input, output, cache_read, cache_write, reasoning] = row.tokens.map(ou);
     let body = EventBody::Execution(Execution {
         agent_id: names.opt(Dim::Agent, row.agent)?,
-        task_id: row.task.map(Cow::into_owned),
+        task_id: row.task.map(Into::into),
         user_id: names.opt(Dim::User, row.user)?,
-        session_id: row.session.map(Cow::into_owned),
+        session_id: row.session.map(Into::into),
         tool: names.of(Dim::Tool, row.tool)?,
         model: names.opt(Dim::Model, row.model)?,
         duration_ms: ms(row.duration_us),
@@ -236,7 +238,7 @@ fn execution(names: &Names, row: ExecutionRow<'static>) -> Result<Event> {
         error: names.opt(Dim::ErrorClass, row.error)?,
     });
     Ok(Event {
-        id: row.id.map(|id| EventId::Given(id.into_owned())),
+        id: row.id.map(|id| EventId::Given(id.into())),
         ts: DateTime::from_timestamp_millis(row.ts).ok_or_else(|| corrupt("timestamp", row.ts))?,
         project: names.of(Dim::Project, row.project)?,
         attrs: attrs(row.attrs.map(Cow::into_owned))?,

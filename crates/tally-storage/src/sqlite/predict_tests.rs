@@ -27,9 +27,9 @@ type Spec<'a> = (
 
 fn event((id, project, minute, user, skill, completed, session, phase): Spec<'_>) -> Event {
     Event {
-        id: Some(EventId::Given(id.to_owned())),
+        id: Some(EventId::Given(id.into())),
         ts: at(minute),
-        project: project.to_owned(),
+        project: project.into(),
         attrs: Default::default(),
         body: EventBody::Skill(Skill {
             user_id: user.to_owned(),

@@ -10,9 +10,9 @@ use crate::{
 
 fn execution(id: &str, project: &str, cost: f64) -> Event {
     Event {
-        id: Some(EventId::Given(id.to_owned())),
+        id: Some(EventId::Given(id.into())),
         ts: Utc.with_ymd_and_hms(2026, 10, 1, 12, 0, 0).unwrap(),
-        project: project.to_owned(),
+        project: project.into(),
         attrs: Default::default(),
         body: EventBody::Execution(Execution {
             tool: "web_search".into(),
@@ -127,9 +127,9 @@ fn quarantine_keeps_raw_bytes_and_retry_resolves_atomically() {
 
 fn session(id: &str, user: &str, minute: u32, topics: &[&str]) -> Event {
     Event {
-        id: Some(EventId::Given(id.to_owned())),
+        id: Some(EventId::Given(id.into())),
         ts: Utc.with_ymd_and_hms(2026, 10, 1, 12, minute, 0).unwrap(),
-        project: "p1".to_owned(),
+        project: "p1".into(),
         attrs: Default::default(),
         body: EventBody::Session(tally_models::Session {
             user_id: user.to_owned(),
@@ -391,7 +391,7 @@ fn ledger_groups_with_duplicates_keep_seq_gapless_and_in_order() {
                 .enumerate()
                 .filter(|(i, _)| ![3, 10, 20, 40, 51].contains(i))
                 .map(|(_, event)| match event.id.as_ref().unwrap() {
-                    EventId::Given(id) => id.clone().into(),
+                    EventId::Given(id) => id.to_string().into(),
                     EventId::Derived(hash) => hash.to_be_bytes().to_vec().into(),
                 }),
         )
