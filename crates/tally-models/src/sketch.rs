@@ -20,14 +20,34 @@ const ENCODING_V1: u8 = 1;
 /// A mergeable sketch of non-negative values answering quantiles within 1 % of the
 /// true value (for the rank `floor(q · (n − 1))` of the sorted values).
 ///
-/// Bins are held densely (`counts[i]` is bin `offset + i`), so adding, merging and
-/// decoding touch plain slices; the encoding is sparse.
+/// A sketch of a few values (a batch's share of one rollup row, typically a handful)
+/// keeps its bins as a short sorted list; one that outgrows [`SPARSE_MAX_BINS`] holds
+/// them densely (`counts[i]` is bin `offset + i`), so adding and merging touch plain
+/// slices. Dense bins span every index between the lowest and highest value: for a
+/// few values far apart that was kilobytes of zeros, allocated, merged and freed per
+/// row of every batch. The encoding is sparse either way.
 #[derive(Debug, Clone, Default)]
 pub struct LatencySketch {
     zeros: u64,
-    offset: i32,
-    counts: Vec<u64>,
     count: u64,
+    bins: Bins,
+}
+
+/// The most non-empty bins a sketch keeps as a sorted list before it turns dense.
+const SPARSE_MAX_BINS: usize = 24;
+
+#[derive(Debug, Clone)]
+enum Bins {
+    /// `(index, count)` of each non-empty bin, by index.
+    Sparse(Vec<(i32, u64)>),
+    /// `counts[i]` is bin `offset + i`; empty holds nothing.
+    Dense { offset: i32, counts: Vec<u64> },
+}
+
+impl Default for Bins {
+    fn default() -> Self {
+        Bins::Sparse(Vec::new())
+    }
 }
 
 impl PartialEq for LatencySketch {
@@ -65,24 +85,63 @@ impl LatencySketch {
     /// Empties the sketch, keeping its memory for reuse.
     pub fn clear(&mut self) {
         self.zeros = 0;
-        self.offset = 0;
-        self.counts.clear();
         self.count = 0;
+        match &mut self.bins {
+            Bins::Sparse(bins) => bins.clear(),
+            Bins::Dense { offset, counts } => {
+                *offset = 0;
+                counts.clear();
+            }
+        }
     }
 
     /// The non-empty bins, by index.
     fn bins(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(i, n)| (self.offset + i as i32, *n))
+        let (sparse, dense): (&[(i32, u64)], _) = match &self.bins {
+            Bins::Sparse(bins) => (bins, None),
+            Bins::Dense { offset, counts } => (&[], Some((*offset, counts))),
+        };
+        let dense = dense.into_iter().flat_map(|(offset, counts)| {
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(move |(i, n)| (offset + i as i32, *n))
+        });
+        sparse.iter().copied().chain(dense)
     }
 
-    /// The slot of `bin`, growing the dense range to hold it.
-    fn slot(&mut self, bin: i32) -> &mut u64 {
-        self.cover(bin, bin);
-        &mut self.counts[(bin - self.offset) as usize]
+    /// Adds `n` to bin `bin`.
+    fn add_to_bin(&mut self, bin: i32, n: u64) {
+        match &mut self.bins {
+            Bins::Sparse(bins) => match bins.binary_search_by_key(&bin, |&(i, _)| i) {
+                Ok(at) => bins[at].1 += n,
+                Err(at) if bins.len() < SPARSE_MAX_BINS => bins.insert(at, (bin, n)),
+                Err(_) => {
+                    self.make_dense(bin, bin);
+                    self.add_to_bin(bin, n);
+                }
+            },
+            Bins::Dense { offset, counts } => {
+                cover(offset, counts, bin, bin);
+                counts[(bin - *offset) as usize] += n;
+            }
+        }
+    }
+
+    /// Turns the bins dense, spanning at least `first..=last` besides the bins held.
+    fn make_dense(&mut self, first: i32, last: i32) {
+        let Bins::Sparse(held) = &self.bins else {
+            return;
+        };
+        let (mut offset, mut counts) = (0, Vec::new());
+        let low = held.first().map_or(first, |&(bin, _)| bin.min(first));
+        let high = held.last().map_or(last, |&(bin, _)| bin.max(last));
+        cover(&mut offset, &mut counts, low, high);
+        for &(bin, n) in held {
+            counts[(bin - offset) as usize] += n;
+        }
+        self.bins = Bins::Dense { offset, counts };
     }
 
     /// Adds one value. Negative and NaN values count as zero.
@@ -97,9 +156,9 @@ impl LatencySketch {
         }
         self.count += n;
         if value > MIN_INDEXABLE && value.is_finite() {
-            *self.slot(bin_of(value)) += n;
+            self.add_to_bin(bin_of(value), n);
         } else if value.is_infinite() && value > 0.0 {
-            *self.slot(bin_of(f64::MAX)) += n;
+            self.add_to_bin(bin_of(f64::MAX), n);
         } else {
             self.zeros += n;
         }
@@ -110,33 +169,29 @@ impl LatencySketch {
     pub fn merge(&mut self, other: &LatencySketch) {
         self.count += other.count;
         self.zeros += other.zeros;
-        if other.counts.is_empty() {
-            return;
-        }
-        let last = other.offset + other.counts.len() as i32 - 1;
-        self.cover(other.offset, last);
-        let start = (other.offset - self.offset) as usize;
-        for (into, n) in self.counts[start..].iter_mut().zip(&other.counts) {
-            *into += n;
-        }
-    }
-
-    /// Grows the dense range, in one step, to hold bins `first..=last`.
-    fn cover(&mut self, first: i32, last: i32) {
-        if self.counts.is_empty() {
-            self.offset = first;
-            self.counts.resize((last - first) as usize + 1, 0);
-            return;
-        }
-        let end = self.offset + self.counts.len() as i32;
-        if first < self.offset {
-            let mut grown = vec![0; (end.max(last + 1) - first) as usize];
-            let at = (self.offset - first) as usize;
-            grown[at..at + self.counts.len()].copy_from_slice(&self.counts);
-            self.counts = grown;
-            self.offset = first;
-        } else if last >= end {
-            self.counts.resize((last - self.offset) as usize + 1, 0);
+        match &other.bins {
+            Bins::Sparse(bins) => {
+                for &(bin, n) in bins {
+                    self.add_to_bin(bin, n);
+                }
+            }
+            Bins::Dense {
+                offset: other_offset,
+                counts: other_counts,
+            } => {
+                if other_counts.is_empty() {
+                    return;
+                }
+                let last = other_offset + other_counts.len() as i32 - 1;
+                self.make_dense(*other_offset, last);
+                if let Bins::Dense { offset, counts } = &mut self.bins {
+                    cover(offset, counts, *other_offset, last);
+                    let start = (other_offset - *offset) as usize;
+                    for (into, n) in counts[start..].iter_mut().zip(other_counts) {
+                        *into += n;
+                    }
+                }
+            }
         }
     }
 
@@ -176,22 +231,19 @@ impl LatencySketch {
     /// bins, then each bin as (gap to the previous index, count), all LEB128 varints
     /// (zigzag for the first index). Dozens of bytes for a typical hour of latencies.
     pub fn encode(&self) -> Vec<u8> {
-        let bins = self.counts.iter().filter(|n| **n > 0).count();
+        let bins = self.bins().count();
         let mut out = Vec::with_capacity(12 + bins * 3);
         out.push(ENCODING_V1);
         put_varint(&mut out, self.zeros);
         put_varint(&mut out, bins as u64);
-        let mut previous: Option<usize> = None;
-        for (i, &n) in self.counts.iter().enumerate() {
-            if n == 0 {
-                continue;
-            }
+        let mut previous: Option<i32> = None;
+        for (bin, n) in self.bins() {
             match previous {
-                None => put_varint(&mut out, zigzag(self.offset + i as i32)),
-                Some(p) => put_varint(&mut out, (i - p) as u64),
+                None => put_varint(&mut out, zigzag(bin)),
+                Some(p) => put_varint(&mut out, (bin - p) as u64),
             }
             put_varint(&mut out, n);
-            previous = Some(i);
+            previous = Some(bin);
         }
         out
     }
@@ -235,14 +287,36 @@ impl LatencySketch {
         }
         self.zeros += zeros;
         self.count += zeros;
-        if let (Some(first), Some(last)) = (bins.first(), bins.last()) {
-            self.cover(first.0, last.0);
+        if bins.len() > SPARSE_MAX_BINS {
+            if let (Some(first), Some(last)) = (bins.first(), bins.last()) {
+                self.make_dense(first.0, last.0);
+            }
         }
         for (bin, n) in bins {
-            self.counts[(bin - self.offset) as usize] += n;
+            self.add_to_bin(bin, n);
             self.count += n;
         }
         Ok(())
+    }
+}
+
+/// Grows the dense bins `counts` (bin `offset + i` at `i`), in one step, to hold bins
+/// `first..=last`.
+fn cover(offset: &mut i32, counts: &mut Vec<u64>, first: i32, last: i32) {
+    if counts.is_empty() {
+        *offset = first;
+        counts.resize((last - first) as usize + 1, 0);
+        return;
+    }
+    let end = *offset + counts.len() as i32;
+    if first < *offset {
+        let mut grown = vec![0; (end.max(last + 1) - first) as usize];
+        let at = (*offset - first) as usize;
+        grown[at..at + counts.len()].copy_from_slice(counts);
+        *counts = grown;
+        *offset = first;
+    } else if last >= end {
+        counts.resize((last - *offset) as usize + 1, 0);
     }
 }
 
@@ -339,6 +413,34 @@ mod tests {
         #[test]
         fn quantiles_within_relative_accuracy(values in prop::collection::vec(0.0f64..1e7, 1..400)) {
             check_accuracy(&values);
+        }
+
+        /// Sketches of few and of many values, merged either way round and through
+        /// their encoding, hold the same bins as one sketch of all the values.
+        #[test]
+        fn sparse_and_dense_bins_merge_alike(
+            a in prop::collection::vec(0.0f64..1e5, 0..(3 * SPARSE_MAX_BINS)),
+            b in prop::collection::vec(0.0f64..1e5, 0..(3 * SPARSE_MAX_BINS)),
+        ) {
+            let sketch = |values: &[f64]| {
+                let mut s = LatencySketch::new();
+                values.iter().for_each(|&v| s.add(v));
+                s
+            };
+            let union: Vec<f64> = a.iter().chain(&b).copied().collect();
+            let (left, right, all) = (sketch(&a), sketch(&b), sketch(&union));
+            for (into, from) in [(&left, &right), (&right, &left)] {
+                let mut merged = into.clone();
+                merged.merge(from);
+                prop_assert_eq!(&merged, &all);
+                let mut decoded = into.clone();
+                decoded.merge_encoded(&from.encode()).unwrap();
+                prop_assert_eq!(&decoded, &all);
+            }
+            prop_assert_eq!(all.encode(), LatencySketch::decode(&all.encode()).unwrap().encode());
+            for q in [0.0, 0.5, 0.99, 1.0] {
+                prop_assert_eq!(all.quantile(q), LatencySketch::decode(&all.encode()).unwrap().quantile(q));
+            }
         }
 
         #[test]
