@@ -151,7 +151,7 @@ fn risk_patterns(tool: &str, m: &Measures, names: &FacetNames) -> Vec<RiskPatter
     }
     let base = failures as f64 / m.n as f64;
     let mut out = Vec::new();
-    for &((facet, value), (n, failed)) in m.facets.sorted().iter() {
+    for &((facet, value), (n, failed)) in m.facets.sorted() {
         let share = failed as f64 / failures as f64;
         let named = names.name(facet, value);
         if facet == Facet::ErrorClass {

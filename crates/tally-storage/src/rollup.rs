@@ -224,67 +224,22 @@ pub type FacetCell = ((Facet, i64), (u64, u64));
 /// The cells are a vector sorted by `(facet, value)`, one per key: a tool's day holds
 /// a few dozen, which the write path merges row into row and encodes in order, both in
 /// one pass. [`Facets::add`], called five times per execution while a batch is folded,
-/// only appends; [`Facets::normalize`] then sorts and sums the appended cells once.
-#[derive(Debug, Clone, Default)]
+/// finds its cell by binary search, so a batch's delta reaches the writer with one cell
+/// per key (appending and sorting there instead cost the writer, the busier thread, a
+/// search per appended cell).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facets {
+    /// Sorted by key, one cell per key.
     cells: Vec<FacetCell>,
-    /// `cells[..sorted]` is sorted with one cell per key; the rest was appended since.
-    sorted: usize,
 }
-
-impl PartialEq for Facets {
-    fn eq(&self, other: &Self) -> bool {
-        self.normalized().cells == other.normalized().cells
-    }
-}
-
-impl Eq for Facets {}
 
 impl Facets {
-    /// Counts one execution (and whether it failed) under a facet value. Call
-    /// [`Facets::normalize`] before reading the cells.
+    /// Counts one execution (and whether it failed) under a facet value, in place.
     pub fn add(&mut self, facet: Facet, value: i64, failed: bool) {
-        self.cells.push(((facet, value), (1, u64::from(failed))));
+        self.add_counts((facet, value), 1, u64::from(failed));
     }
 
-    fn is_normalized(&self) -> bool {
-        self.sorted == self.cells.len()
-    }
-
-    /// Sorts the cells appended by [`Facets::add`] into place, one per key.
-    pub fn normalize(&mut self) {
-        if self.is_normalized() {
-            return;
-        }
-        self.cells.sort_unstable_by_key(|(key, _)| *key);
-        let mut kept = 0;
-        for read in 1..self.cells.len() {
-            let (key, (n, failures)) = self.cells[read];
-            if key == self.cells[kept].0 {
-                let cell = &mut self.cells[kept].1;
-                cell.0 += n;
-                cell.1 += failures;
-            } else {
-                kept += 1;
-                self.cells[kept] = self.cells[read];
-            }
-        }
-        self.cells.truncate(kept + 1);
-        self.sorted = self.cells.len();
-    }
-
-    /// These facets normalized, copied only when they are not.
-    fn normalized(&self) -> std::borrow::Cow<'_, Facets> {
-        if self.is_normalized() {
-            std::borrow::Cow::Borrowed(self)
-        } else {
-            let mut copy = self.clone();
-            copy.normalize();
-            std::borrow::Cow::Owned(copy)
-        }
-    }
-
-    /// Adds counts to the cell of `key`; the facets must be normalized.
+    /// Adds counts to the cell of `key`.
     fn add_counts(&mut self, key: (Facet, i64), n: u64, failures: u64) {
         match self.cells.binary_search_by_key(&key, |(k, _)| *k) {
             Ok(at) => {
@@ -294,14 +249,9 @@ impl Facets {
             }
             Err(at) => self.cells.insert(at, (key, (n, failures))),
         }
-        self.sorted = self.cells.len();
     }
 
     pub fn merge(&mut self, other: &Facets) {
-        self.normalize();
-        if !other.is_normalized() {
-            return self.merge_mapped(other, |_, value| value);
-        }
         // Both sides are sorted: when `other` only holds keys already here (the usual
         // case for a row that has seen a day of its tool), one pass adds it in place.
         let mut at = 0;
@@ -326,7 +276,6 @@ impl Facets {
 
     /// Merges `other` with each value replaced by `map(facet, value)`.
     pub fn merge_mapped(&mut self, other: &Facets, map: impl Fn(Facet, i64) -> i64) {
-        self.normalize();
         for &((facet, value), (n, failures)) in &other.cells {
             self.add_counts((facet, map(facet, value)), n, failures);
         }
@@ -339,30 +288,25 @@ impl Facets {
     /// Forgets every cell, keeping the memory.
     pub fn clear(&mut self) {
         self.cells.clear();
-        self.sorted = 0;
     }
 
     /// The executions and failures of one facet value.
     pub fn get(&self, facet: Facet, value: i64) -> Option<(u64, u64)> {
-        let facets = self.normalized();
-        let at = facets
+        let at = self
             .cells
             .binary_search_by_key(&(facet, value), |(k, _)| *k)
             .ok()?;
-        Some(facets.cells[at].1)
+        Some(self.cells[at].1)
     }
 
     /// The cells in `(facet, value)` order.
-    pub fn sorted(&self) -> std::borrow::Cow<'_, [FacetCell]> {
-        match self.normalized() {
-            std::borrow::Cow::Borrowed(facets) => std::borrow::Cow::Borrowed(&facets.cells),
-            std::borrow::Cow::Owned(facets) => std::borrow::Cow::Owned(facets.cells),
-        }
+    pub fn sorted(&self) -> &[FacetCell] {
+        &self.cells
     }
 
     /// Varint triples `(facet, zigzag value, executions, failures)` after a count.
     pub fn encode(&self) -> Vec<u8> {
-        let cells = self.sorted();
+        let cells = &self.cells;
         let mut out = Vec::with_capacity(1 + cells.len() * 6);
         varint::put(&mut out, cells.len() as u64);
         for &((facet, value), (n, failures)) in cells.iter() {
@@ -382,7 +326,6 @@ impl Facets {
         let len = varint::take(&mut bytes)?;
         let mut decoded = Facets {
             cells: Vec::with_capacity(len.min(4096) as usize),
-            sorted: 0,
         };
         for _ in 0..len {
             let (&code, rest) = bytes.split_first().ok_or("truncated facets")?;
@@ -395,8 +338,11 @@ impl Facets {
         if !bytes.is_empty() {
             return Err("trailing bytes after facets");
         }
-        // Written in order, so normalizing only checks it.
-        decoded.normalize();
+        // Written in order with one cell per key; anything else is refused rather
+        // than trusted.
+        if !decoded.cells.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+            return Err("facets out of order");
+        }
         if self.cells.is_empty() {
             *self = decoded;
         } else {
@@ -640,23 +586,36 @@ mod tests {
                 cell.1 += u64::from(failed);
             }
             let expected: Vec<_> = model.into_iter().collect();
-            // Merged as appended, and normalized first (the in-place pass).
             let mut merged = facets_of(&a);
             merged.merge(&facets_of(&b));
-            proptest::prop_assert_eq!(&*merged.sorted(), &expected[..]);
-            let (mut left, mut right) = (facets_of(&a), facets_of(&b));
-            left.normalize();
-            right.normalize();
-            left.merge(&right);
-            proptest::prop_assert_eq!(&*left.sorted(), &expected[..]);
+            proptest::prop_assert_eq!(merged.sorted(), &expected[..]);
             let mut decoded = facets_of(&b);
             decoded.merge_encoded(&facets_of(&a).encode()).unwrap();
-            proptest::prop_assert_eq!(&*decoded.sorted(), &expected[..]);
+            proptest::prop_assert_eq!(decoded.sorted(), &expected[..]);
             let mut mapped = facets_of(&a);
             mapped.merge_mapped(&facets_of(&b), |_, value| value);
-            proptest::prop_assert_eq!(&*mapped.sorted(), &expected[..]);
+            proptest::prop_assert_eq!(mapped.sorted(), &expected[..]);
             proptest::prop_assert_eq!(&merged, &mapped);
         }
+    }
+
+    #[test]
+    fn stored_facets_out_of_order_are_refused() {
+        let mut later_first = Facets::default();
+        later_first.add(Facet::Model, 7, false);
+        let mut bytes = later_first.encode();
+        let mut earlier = Facets::default();
+        earlier.add(Facet::HourOfDay, 3, true);
+        // Two cells, the later key first: the count byte, then both cells.
+        bytes[0] = 2;
+        bytes.extend_from_slice(&earlier.encode()[1..]);
+        let mut into = Facets::default();
+        assert_eq!(into.merge_encoded(&bytes), Err("facets out of order"));
+        assert!(into.is_empty());
+        let mut twice = later_first.encode();
+        twice[0] = 2;
+        twice.extend_from_slice(&later_first.encode()[1..]);
+        assert_eq!(into.merge_encoded(&twice), Err("facets out of order"));
     }
 
     #[test]

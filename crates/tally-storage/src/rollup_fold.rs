@@ -98,9 +98,6 @@ impl PreparedRollups {
             };
             let _ = self.delta.fold(symbols, index as i64, project, event);
         }
-        // The facet cells stay as appended: the writer's `add_to` sorts them into its
-        // own delta one by one, which costs it fewer instructions than sorting them
-        // here cost this thread, the busier of the two.
         self.events = events.len();
     }
 
@@ -305,14 +302,6 @@ impl RollupDelta {
         self.minutes.clear();
         self.users.clear();
         self.minute_horizon = now.timestamp_millis() - MINUTE_TIER_HORIZON_MS;
-    }
-
-    /// Sorts the facet cells the fold appended: each delta's facets are then merged
-    /// into rows in one pass.
-    pub(crate) fn normalize(&mut self) {
-        for measures in self.deltas.values_mut() {
-            measures.facets.normalize();
-        }
     }
 
     fn measures(&mut self, family: Family, project: i64, ts: i64, key: i64) -> &mut Measures {

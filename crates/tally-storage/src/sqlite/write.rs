@@ -104,7 +104,6 @@ fn write_in_transaction(
     }
     drop(st);
     blocks.store(&tx)?;
-    rollups.normalize();
     rollups.flush(&tx, cache)?;
     cache.put_delta(rollups);
     super::learning_write::fold_new_sessions(&tx)?;
