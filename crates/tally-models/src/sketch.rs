@@ -113,6 +113,10 @@ impl LatencySketch {
 
     /// Adds `n` to bin `bin`.
     fn add_to_bin(&mut self, bin: i32, n: u64) {
+        if n == 0 {
+            // A sparse list holds no empty bins.
+            return;
+        }
         match &mut self.bins {
             Bins::Sparse(bins) => match bins.binary_search_by_key(&bin, |&(i, _)| i) {
                 Ok(at) => bins[at].1 += n,
@@ -407,6 +411,18 @@ mod tests {
         ] {
             assert!(LatencySketch::decode(bytes).is_err(), "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn a_stored_bin_of_count_zero_is_no_bin() {
+        // Format, no zeros, two bins: bin 5 holding 0, then bin 6 holding 3.
+        let sketch = LatencySketch::decode(&[1, 0, 2, 10, 0, 1, 3]).unwrap();
+        let mut expected = LatencySketch::new();
+        expected.add_to_bin(6, 3);
+        expected.count = 3;
+        assert_eq!(sketch, expected);
+        assert_eq!(sketch.encode(), expected.encode());
+        assert_eq!(LatencySketch::decode(&sketch.encode()).unwrap(), sketch);
     }
 
     proptest! {
