@@ -246,6 +246,30 @@ pub struct Execution {
     pub error: Option<CompactString>,
 }
 
+impl Execution {
+    /// The wire names of an execution's own fields (the envelope's aside), in the order
+    /// of `docs/events.md`.
+    pub const FIELDS: [&'static str; 17] = [
+        "tool",
+        "duration_ms",
+        "success",
+        "agent_id",
+        "task_id",
+        "user_id",
+        "session_id",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+        "cost_usd",
+        "effort",
+        "browser_used",
+        "error",
+    ];
+}
+
 /// Where an execution's cost came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]

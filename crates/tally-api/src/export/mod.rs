@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use serde_json::Value;
-use tally_models::{Event, Kind};
+use tally_models::{Event, Execution, Kind};
 use tally_storage::Filter;
 
 use crate::http::inert;
@@ -29,25 +29,7 @@ pub enum ExportFormat {
 /// `quality_breakdown`, `attrs`) are JSON text.
 pub fn csv_columns(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Execution => &[
-            "tool",
-            "duration_ms",
-            "success",
-            "agent_id",
-            "task_id",
-            "user_id",
-            "session_id",
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "reasoning_tokens",
-            "cost_usd",
-            "effort",
-            "browser_used",
-            "error",
-        ],
+        Kind::Execution => &Execution::FIELDS,
         Kind::Run => &["duration_s", "mode", "qa_status", "models"],
         Kind::Job => &["job_id", "status", "run_id"],
         Kind::Session => &[

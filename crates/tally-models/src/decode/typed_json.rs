@@ -19,33 +19,24 @@
 use std::borrow::Cow;
 
 use super::{FieldSource, Fields, ValidationContext, decode_event};
-use crate::event::Event;
+use crate::event::{Event, Execution};
 use crate::value::FieldValue;
 
-/// The envelope and every field of an `execution`, in the order the rules take them.
-const FIELDS: [&str; 21] = [
-    "kind",
-    "ts",
-    "id",
-    "project",
-    "tool",
-    "duration_ms",
-    "success",
-    "agent_id",
-    "task_id",
-    "user_id",
-    "session_id",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "cost_usd",
-    "effort",
-    "browser_used",
-    "error",
-];
+/// The envelope and every field of an `execution`.
+const FIELDS: [&str; 4 + Execution::FIELDS.len()] = {
+    let envelope = ["kind", "ts", "id", "project"];
+    let mut all = [""; 4 + Execution::FIELDS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < envelope.len() {
+            envelope[i]
+        } else {
+            Execution::FIELDS[i - envelope.len()]
+        };
+        i += 1;
+    }
+    all
+};
 
 /// Where a name of [`FIELDS`] is, by its length and first byte (0 for none, else the
 /// index plus one): no two names share both, which the build checks.
