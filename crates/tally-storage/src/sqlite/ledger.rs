@@ -17,8 +17,9 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use super::write::{Slot, Statements};
 use crate::Result;
 
-/// Entries per multi-row insert.
-pub(super) const GROUP: usize = 32;
+/// Entries per multi-row insert: 128 cost the ledger 4 % fewer instructions than 32
+/// (callgrind, 200,000 events).
+pub(super) const GROUP: usize = 128;
 
 static GROUP_INSERT: LazyLock<String> = LazyLock::new(|| {
     let rows = vec!["(?, ?, ?)"; GROUP].join(", ");
