@@ -954,7 +954,7 @@ impl Generator {
             state.task_left = 1 + poisson(rng, 3.0);
         }
         state.task_left -= 1;
-        let task_id = format!("task-{:06}", state.task);
+        let task_id = compact_str::format_compact!("task-{:06}", state.task);
 
         let tool = &TOOLS[pick(rng, &TOOLS, |t| t.weight)];
         let base_fail = if ts.hour() < 6 {
@@ -975,7 +975,7 @@ impl Generator {
         let (mut model, mut tokens, mut cost) = (None, TokenUsage::default(), None);
         if tool.uses_llm() {
             let m = &MODELS[pick(rng, &MODELS, |m| m.weight)];
-            model = Some(m.name.to_owned());
+            model = Some(m.name.into());
             if error != Some("rate_limited") {
                 let scale = if self.plan.is_spike(ts, project) {
                     SPIKE_FACTOR
@@ -1012,10 +1012,10 @@ impl Generator {
             duration_ms: round_to(duration, 1),
             success,
             agent_id: Some(agent.id.into()),
-            task_id: Some(task_id.into()),
+            task_id: Some(task_id),
             user_id: user_id.map(Into::into),
             session_id: session_id.map(Into::into),
-            model: model.map(Into::into),
+            model,
             tokens,
             cost_usd: cost,
             cost_source: CostSource::Reported,

@@ -291,6 +291,7 @@ impl Facets {
     }
 
     /// The executions and failures of one facet value.
+    #[cfg(test)]
     pub fn get(&self, facet: Facet, value: i64) -> Option<(u64, u64)> {
         let at = self
             .cells
