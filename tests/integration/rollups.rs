@@ -564,7 +564,7 @@ fn writers_on_two_connections_keep_rollups_exact() {
 fn rollup_tables(path: &std::path::Path, horizon: i64) -> Vec<String> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let queries = [
-        "SELECT * FROM rollup ORDER BY family, resolution, project, bucket, key".to_owned(),
+        "SELECT * FROM rollup ORDER BY family, resolution, project, bucket".to_owned(),
         "SELECT * FROM job_state ORDER BY project, job_id".to_owned(),
         "SELECT * FROM agent_state ORDER BY project, agent".to_owned(),
         "SELECT * FROM agent_load ORDER BY project, agent, hour".to_owned(),

@@ -18,6 +18,7 @@ mod ledger;
 mod predict;
 mod quarantine;
 mod read;
+mod rollup_codec;
 mod rollup_read;
 mod rollup_write;
 mod schema;

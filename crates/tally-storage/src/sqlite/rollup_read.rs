@@ -3,15 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use rustc_hash::FxHashMap;
 use tally_models::{JobStatus, Kind, LatencySketch};
 
 use super::dictionary::Dim;
 use super::schema::RAW_TABLES;
-use crate::rollup::{
-    ALL_PROJECTS, Facets, Family, Measures, ProjectScope, Resolution, RollupQuery, RollupRow,
-};
+use crate::rollup::{ALL_PROJECTS, Family, ProjectScope, Resolution, RollupQuery, RollupRow};
 use crate::{
     AgentLoadRow, AgentLoadSums, AgentState, Error, Filter, JobState, MinuteRow, Result,
     RetentionOutcome,
@@ -131,31 +129,6 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::Corrupt(what.to_string())
 }
 
-fn measures(row: &Row<'_>) -> Result<Measures> {
-    let mut m = Measures {
-        n: u(row.get(2)?),
-        ok: u(row.get(3)?),
-        input_tokens: u(row.get(4)?),
-        output_tokens: u(row.get(5)?),
-        cache_read_tokens: u(row.get(6)?),
-        cache_write_tokens: u(row.get(7)?),
-        reasoning_tokens: u(row.get(8)?),
-        cost_nusd: row.get(9)?,
-        computed_cost_nusd: row.get(10)?,
-        duration_us: row.get(11)?,
-        last_ts: row.get(12)?,
-        latency: LatencySketch::default(),
-        facets: Facets::default(),
-    };
-    if let Some(bytes) = row.get_ref(13)?.as_blob_or_null().map_err(corrupt)? {
-        m.latency.merge_encoded(bytes).map_err(corrupt)?;
-    }
-    if let Some(bytes) = row.get_ref(14)?.as_blob_or_null().map_err(corrupt)? {
-        m.facets.merge_encoded(bytes).map_err(corrupt)?;
-    }
-    Ok(m)
-}
-
 pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<RollupRow>> {
     // Rows of one project (or of all together) are `project = ?`; each project apart is
     // every row but the overall ones.
@@ -176,9 +149,7 @@ pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<
         _ => None,
     };
     let mut st = conn.prepare_cached(&format!(
-        "SELECT bucket, key, n, ok, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us, last_ts, latency, facets, project
-         FROM rollup
+        "SELECT bucket, project, data FROM rollup
          WHERE family = ?1 AND resolution = ?2 AND {project_sql} AND bucket >= ?4 AND bucket < ?5"
     ))?;
     let mut out = Vec::new();
@@ -197,16 +168,21 @@ pub(super) fn rollups(conn: &Connection, query: &RollupQuery<'_>) -> Result<Vec<
             segment.to
         ])?;
         while let Some(row) = rows.next()? {
-            let key: i64 = row.get(1)?;
-            let project: i64 = row.get(15)?;
-            out.push(RollupRow {
-                project: projects.as_ref().and_then(|p| p.get(&project).cloned()),
-                resolution: segment.resolution,
-                bucket: row.get(0)?,
-                key,
-                name: names.as_ref().and_then(|n| n.get(&key).cloned()),
-                measures: measures(row)?,
-            });
+            let bucket: i64 = row.get(0)?;
+            let project: i64 = row.get(1)?;
+            let project = projects.as_ref().and_then(|p| p.get(&project).cloned());
+            let data = row.get_ref(2)?.as_blob().map_err(corrupt)?;
+            super::rollup_codec::decode(data, |key, measures| {
+                out.push(RollupRow {
+                    project: project.clone(),
+                    resolution: segment.resolution,
+                    bucket,
+                    key,
+                    name: names.as_ref().and_then(|n| n.get(&key).cloned()),
+                    measures,
+                });
+            })
+            .map_err(|e| corrupt(format!("rollup row at {bucket}: {e}")))?;
         }
     }
     Ok(out)

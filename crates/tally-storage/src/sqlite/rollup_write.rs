@@ -9,6 +9,7 @@ use rusqlite::{Transaction, params};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tally_models::JobStatus;
 
+use super::rollup_codec;
 use crate::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
 use crate::rollup_fold::{AgentLatest, AgentLoad, JobChange, MinuteCell, RollupDelta};
 use crate::{Error, Result};
@@ -24,50 +25,29 @@ impl RollupDelta {
             for project in [key.project, ALL_PROJECTS] {
                 for &resolution in key.family.resolutions(project == ALL_PROJECTS) {
                     let bucket = resolution.bucket(key.bucket * 1000);
-                    let row_key = (key.family, resolution, project, bucket, key.key);
-                    cache.row(tx, row_key)?.measures.merge(delta);
+                    let row_key = (key.family, resolution, project, bucket);
+                    let row = cache.row(tx, row_key)?;
+                    row.measures(key.key).merge(delta);
                     touched.insert(row_key);
                 }
             }
         }
         let mut insert = tx.prepare_cached(
-            "INSERT INTO rollup (n, ok, input_tokens, output_tokens, cache_read_tokens,
-                cache_write_tokens, reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us,
-                last_ts, latency, facets, family, resolution, project, bucket, key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            "INSERT INTO rollup (data, family, resolution, project, bucket)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         // Rows already stored are updated in place: a replace would delete and insert.
         let mut update = tx.prepare_cached(
-            "UPDATE rollup SET n = ?1, ok = ?2, input_tokens = ?3, output_tokens = ?4,
-                cache_read_tokens = ?5, cache_write_tokens = ?6, reasoning_tokens = ?7,
-                cost_nusd = ?8, computed_cost_nusd = ?9, duration_us = ?10, last_ts = ?11,
-                latency = ?12, facets = ?13
-             WHERE family = ?14 AND resolution = ?15 AND project = ?16 AND bucket = ?17 AND key = ?18",
+            "UPDATE rollup SET data = ?1
+             WHERE family = ?2 AND resolution = ?3 AND project = ?4 AND bucket = ?5",
         )?;
+        let mut data = std::mem::take(&mut cache.encoded);
         for &key in &touched {
             let row = cache.row(tx, key)?;
-            let (family, resolution, project, bucket, code) = key;
-            let m = &row.measures;
-            let values = params![
-                to_i64(m.n),
-                to_i64(m.ok),
-                to_i64(m.input_tokens),
-                to_i64(m.output_tokens),
-                to_i64(m.cache_read_tokens),
-                to_i64(m.cache_write_tokens),
-                to_i64(m.reasoning_tokens),
-                m.cost_nusd,
-                m.computed_cost_nusd,
-                m.duration_us,
-                m.last_ts,
-                (!m.latency.is_empty()).then(|| m.latency.encode()),
-                (!m.facets.is_empty()).then(|| m.facets.encode()),
-                family.code(),
-                resolution as u8,
-                project,
-                bucket,
-                code,
-            ];
+            let (family, resolution, project, bucket) = key;
+            data.clear();
+            rollup_codec::encode(&row.keys, &mut data);
+            let values = params![data, family.code(), resolution as u8, project, bucket];
             if row.stored {
                 update.execute(values)?;
             } else {
@@ -76,6 +56,7 @@ impl RollupDelta {
                 cache.raise_frontier(key);
             }
         }
+        cache.encoded = data;
         cache.trim(&touched);
         cache.touched = touched;
         flush_jobs(tx, &self.jobs)?;
@@ -85,8 +66,9 @@ impl RollupDelta {
     }
 }
 
-/// A rollup row's primary key: family, resolution, project, bucket, key.
-type RowKey = (Family, Resolution, i64, i64, i64);
+/// A rollup row's primary key: family, resolution, project, bucket. The row holds the
+/// measures of every key of that period (`rollup_codec.rs`).
+type RowKey = (Family, Resolution, i64, i64);
 
 /// The writer's copy of the rollup rows it touched lately, decoded, so a batch merges
 /// its deltas in memory and writes each row once instead of reading, decoding and
@@ -97,10 +79,11 @@ type RowKey = (Family, Resolution, i64, i64, i64);
 pub(super) struct RollupCache {
     rows: FxHashMap<RowKey, CachedRow>,
     data_version: Option<i64>,
-    /// The rows the last flush wrote; kept, like `delta`, so each write reuses the
-    /// tables instead of allocating (and page-faulting) them afresh.
+    /// The rows the last flush wrote; kept, like `delta` and `encoded`, so each write
+    /// reuses the memory instead of allocating (and page-faulting) it afresh.
     touched: FxHashSet<RowKey>,
     delta: Option<RollupDelta>,
+    encoded: Vec<u8>,
     /// Per `(family, resolution, project)`, a bucket no stored row lies beyond: read
     /// once (`max(bucket)`, one seek) and raised by every insert. A row past it cannot
     /// exist, so the new hours and days of a batch are inserted without first being
@@ -111,13 +94,28 @@ pub(super) struct RollupCache {
 /// A rollup row as the database holds it (or will, at the commit).
 #[derive(Debug, Default)]
 struct CachedRow {
-    measures: Measures,
+    /// Each key's measures, by key.
+    keys: Vec<(i64, Measures)>,
     /// Whether the row exists in the database (else the next write inserts it).
     stored: bool,
 }
 
-/// Rows kept between batches (a few kilobytes each at most).
-const ROLLUP_CACHE_ROWS: usize = 20_000;
+impl CachedRow {
+    /// The measures of `key`, new and empty if the row has none yet.
+    fn measures(&mut self, key: i64) -> &mut Measures {
+        let at = match self.keys.binary_search_by_key(&key, |(k, _)| *k) {
+            Ok(at) => at,
+            Err(at) => {
+                self.keys.insert(at, (key, Measures::default()));
+                at
+            }
+        };
+        &mut self.keys[at].1
+    }
+}
+
+/// Keys' measures kept between batches (a few kilobytes each at most).
+const ROLLUP_CACHE_KEYS: usize = 20_000;
 
 impl RollupCache {
     /// Called at the start of each write transaction: forgets everything if another
@@ -125,8 +123,7 @@ impl RollupCache {
     pub(super) fn begin(&mut self, tx: &Transaction<'_>) -> Result<()> {
         let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         if self.data_version != Some(version) {
-            self.rows.clear();
-            self.frontier.clear();
+            self.forget_rows();
             self.data_version = Some(version);
         }
         Ok(())
@@ -150,9 +147,13 @@ impl RollupCache {
 
     /// Forgets every row (after a failed transaction or a deletion).
     pub(super) fn clear(&mut self) {
+        self.forget_rows();
+        self.data_version = None;
+    }
+
+    fn forget_rows(&mut self) {
         self.rows.clear();
         self.frontier.clear();
-        self.data_version = None;
     }
 
     fn row(&mut self, tx: &Transaction<'_>, key: RowKey) -> Result<&mut CachedRow> {
@@ -160,7 +161,7 @@ impl RollupCache {
         match self.rows.entry(key) {
             Entry::Occupied(entry) => Ok(entry.into_mut()),
             Entry::Vacant(entry) => {
-                let (family, resolution, project, bucket, _) = key;
+                let (family, resolution, project, bucket) = key;
                 let frontier = match self.frontier.entry((family, resolution, project)) {
                     Entry::Occupied(known) => *known.get(),
                     Entry::Vacant(unknown) => *unknown.insert(stored_frontier(tx, key)?),
@@ -177,7 +178,7 @@ impl RollupCache {
 
     /// Counts an inserted row in the frontier of its family, resolution and project.
     fn raise_frontier(&mut self, key: RowKey) {
-        let (family, resolution, project, bucket, _) = key;
+        let (family, resolution, project, bucket) = key;
         if let Some(frontier) = self.frontier.get_mut(&(family, resolution, project)) {
             *frontier = (*frontier).max(bucket);
         }
@@ -186,7 +187,8 @@ impl RollupCache {
     /// Past the size bound, keeps only the rows this batch touched: the current hours,
     /// days and months, which the next batch most likely touches again.
     fn trim(&mut self, touched: &FxHashSet<RowKey>) {
-        if self.rows.len() > ROLLUP_CACHE_ROWS {
+        let keys: usize = self.rows.values().map(|row| row.keys.len()).sum();
+        if keys > ROLLUP_CACHE_KEYS {
             self.rows.retain(|key, _| touched.contains(key));
         }
     }
@@ -195,7 +197,7 @@ impl RollupCache {
 /// The latest bucket stored for the key's family, resolution and project (`i64::MIN`
 /// when there is none).
 fn stored_frontier(tx: &Transaction<'_>, key: RowKey) -> Result<i64> {
-    let (family, resolution, project, _, _) = key;
+    let (family, resolution, project, _) = key;
     let mut st = tx.prepare_cached(
         "SELECT max(bucket) FROM rollup WHERE family = ?1 AND resolution = ?2 AND project = ?3",
     )?;
@@ -207,54 +209,20 @@ fn stored_frontier(tx: &Transaction<'_>, key: RowKey) -> Result<i64> {
 }
 
 fn load(tx: &Transaction<'_>, key: RowKey) -> Result<CachedRow> {
-    let (family, resolution, project, bucket, code) = key;
+    let (family, resolution, project, bucket) = key;
     let mut st = tx.prepare_cached(
-        "SELECT n, ok, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-                reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us, last_ts, latency, facets
-         FROM rollup WHERE family = ?1 AND resolution = ?2 AND project = ?3 AND bucket = ?4 AND key = ?5",
+        "SELECT data FROM rollup
+         WHERE family = ?1 AND resolution = ?2 AND project = ?3 AND bucket = ?4",
     )?;
-    let mut rows = st.query(params![
-        family.code(),
-        resolution as u8,
-        project,
-        bucket,
-        code
-    ])?;
+    let mut rows = st.query(params![family.code(), resolution as u8, project, bucket])?;
     let Some(row) = rows.next()? else {
         return Ok(CachedRow::default());
     };
-    let u = |i: usize| -> rusqlite::Result<u64> {
-        Ok(u64::try_from(row.get::<_, i64>(i)?).unwrap_or(0))
-    };
-    let mut m = Measures {
-        n: u(0)?,
-        ok: u(1)?,
-        input_tokens: u(2)?,
-        output_tokens: u(3)?,
-        cache_read_tokens: u(4)?,
-        cache_write_tokens: u(5)?,
-        reasoning_tokens: u(6)?,
-        cost_nusd: row.get(7)?,
-        computed_cost_nusd: row.get(8)?,
-        duration_us: row.get(9)?,
-        last_ts: row.get(10)?,
-        ..Measures::default()
-    };
-    let corrupt = |e: String| Error::Corrupt(format!("rollup row {key:?}: {e}"));
-    if let ValueRef::Blob(bytes) = row.get_ref(11)? {
-        m.latency
-            .merge_encoded(bytes)
-            .map_err(|e| corrupt(e.to_string()))?;
-    }
-    if let ValueRef::Blob(bytes) = row.get_ref(12)? {
-        m.facets
-            .merge_encoded(bytes)
-            .map_err(|e| corrupt(e.to_owned()))?;
-    }
-    Ok(CachedRow {
-        measures: m,
-        stored: true,
-    })
+    let corrupt = |e: &dyn std::fmt::Display| Error::Corrupt(format!("rollup row {key:?}: {e}"));
+    let data = row.get_ref(0)?.as_blob().map_err(|e| corrupt(&e))?;
+    let mut keys = Vec::new();
+    rollup_codec::decode(data, |key, m| keys.push((key, m))).map_err(|e| corrupt(&e))?;
+    Ok(CachedRow { keys, stored: true })
 }
 
 fn to_i64(n: u64) -> i64 {

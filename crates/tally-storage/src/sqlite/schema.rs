@@ -453,6 +453,20 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE event_ids;
     ALTER TABLE event_ids_by_id RENAME TO event_ids;
     "#,
+    // 10: one rollup row per family, resolution, project and period, holding every
+    // key's measures (`rollup_codec.rs`): a write of a tool's day is one row instead of
+    // one per tool. The rows are moved by `rollup_codec::convert_rows_by_key`.
+    r#"
+    ALTER TABLE rollup RENAME TO rollup_by_key;
+    CREATE TABLE rollup (
+        family INTEGER NOT NULL,      -- tally_storage::rollup::Family
+        resolution INTEGER NOT NULL,  -- 0 hour, 1 day, 2 month
+        project INTEGER NOT NULL,     -- dictionary code; 0 = every project
+        bucket INTEGER NOT NULL,      -- start of the period, epoch seconds UTC
+        data BLOB NOT NULL,           -- every key's measures
+        PRIMARY KEY (family, resolution, project, bucket)
+    ) WITHOUT ROWID, STRICT;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.
@@ -460,6 +474,9 @@ const EXECUTION_BLOCKS: i64 = 8;
 
 /// The migration that re-sorts the ledger.
 const LEDGER_BY_ID: i64 = 9;
+
+/// The migration after whose SQL the rollup rows of each period are put together.
+const ROLLUP_BY_PERIOD: i64 = 10;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -516,6 +533,9 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Resu
         tx.execute_batch(sql)?;
         if version == EXECUTION_BLOCKS {
             super::execution_block::convert_row_table(&tx)?;
+        }
+        if version == ROLLUP_BY_PERIOD {
+            super::rollup_codec::convert_rows_by_key(&tx)?;
         }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;

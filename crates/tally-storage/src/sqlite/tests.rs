@@ -399,3 +399,85 @@ fn ledger_groups_with_duplicates_keep_seq_gapless_and_in_order() {
     let ids: Vec<rusqlite::types::Value> = ledger.into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, expected);
 }
+
+#[test]
+fn the_rollup_migration_puts_each_periods_keys_in_one_row() {
+    use crate::RollupReader;
+    use crate::rollup::{Facet, Family, Measures, ProjectScope, Resolution, RollupQuery};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    super::schema::migrate_to(&mut conn, "t.db", 9).unwrap();
+    let measures = |seed: u64| {
+        let mut m = Measures {
+            n: seed,
+            ok: seed - 1,
+            input_tokens: seed * 10,
+            output_tokens: seed * 20,
+            cost_nusd: seed as i64 * 1_000,
+            computed_cost_nusd: 7,
+            duration_us: seed as i64 * 300,
+            last_ts: 1_790_000_000_000 + seed as i64,
+            ..Measures::default()
+        };
+        m.latency.add(seed as f64 * 12.5);
+        m.facets.add(Facet::Model, 3, seed % 2 == 0);
+        m
+    };
+    let day = 1_790_035_200;
+    // Two tools' rows of one day, stored out of key order, and one tool of the next.
+    let old_rows = [
+        (day, 9, measures(5)),
+        (day, 4, measures(2)),
+        (day + 86_400, 4, measures(3)),
+    ];
+    for (bucket, key, m) in &old_rows {
+        conn.execute(
+            "INSERT INTO rollup (family, resolution, project, bucket, key, n, ok, input_tokens,
+                output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_nusd,
+                computed_cost_nusd, duration_us, last_ts, latency, facets)
+             VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, 0, ?9, ?10, ?11, ?12, ?13, ?14)",
+            rusqlite::params![
+                Family::ExecutionsByTool.code(),
+                Resolution::Day as u8,
+                bucket,
+                key,
+                m.n as i64,
+                m.ok as i64,
+                m.input_tokens as i64,
+                m.output_tokens as i64,
+                m.cost_nusd,
+                m.computed_cost_nusd,
+                m.duration_us,
+                m.last_ts,
+                m.latency.encode(),
+                m.facets.encode(),
+            ],
+        )
+        .unwrap();
+    }
+    drop(conn);
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let rows = store
+        .rollups(&RollupQuery {
+            family: Family::ExecutionsByTool,
+            projects: ProjectScope::All,
+            from: None,
+            to: None,
+            by: Some(Resolution::Day),
+        })
+        .unwrap();
+    let read: Vec<(i64, i64, Measures)> = rows
+        .into_iter()
+        .map(|row| (row.bucket, row.key, row.measures))
+        .collect();
+    let [first, second, third] = old_rows;
+    assert_eq!(read, vec![second, first, third]);
+    let periods: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM rollup", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(periods, 2);
+}
