@@ -201,6 +201,28 @@ fn execution<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Execution,
         cache_write_tokens: f.opt_integer("cache_write_tokens", 0, u64::MAX)?,
         reasoning_tokens: f.opt_integer("reasoning_tokens", 0, u64::MAX)?,
     };
+    check_tokens(&tokens)?;
+    Ok(Execution {
+        tool,
+        duration_ms,
+        success,
+        agent_id,
+        task_id,
+        user_id,
+        session_id,
+        model,
+        tokens,
+        cost_usd: f.opt_number("cost_usd", 0.0, f64::INFINITY)?.map(Usd),
+        cost_source: CostSource::Reported,
+        effort: f.opt_word("effort")?,
+        browser_used: f.opt_bool("browser_used")?.unwrap_or(false),
+        error: f.opt_str("error")?,
+    })
+}
+
+/// The rules between an execution's token counts: cached and reasoning tokens are
+/// parts of the input and output counts.
+fn check_tokens(tokens: &TokenUsage) -> Result<(), FieldError> {
     if let Some(input) = tokens.input_tokens {
         let cached = tokens.cache_read_tokens.unwrap_or(0) + tokens.cache_write_tokens.unwrap_or(0);
         if cached > input {
@@ -224,22 +246,7 @@ fn execution<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Execution,
             ));
         }
     }
-    Ok(Execution {
-        tool,
-        duration_ms,
-        success,
-        agent_id,
-        task_id,
-        user_id,
-        session_id,
-        model,
-        tokens,
-        cost_usd: f.opt_number("cost_usd", 0.0, f64::INFINITY)?.map(Usd),
-        cost_source: CostSource::Reported,
-        effort: f.opt_word("effort")?,
-        browser_used: f.opt_bool("browser_used")?.unwrap_or(false),
-        error: f.opt_str("error")?,
-    })
+    Ok(())
 }
 
 fn run<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Run, FieldError> {
@@ -629,51 +636,7 @@ impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
 
     fn timestamp(&mut self, name: &str) -> Result<DateTime<Utc>, FieldError> {
         let value = self.required(name)?;
-        let path = self.path(name);
-        let expected = "must be an RFC 3339 timestamp with offset or integer epoch milliseconds";
-        let bad = || {
-            FieldError::new(
-                path,
-                Rule::WrongType,
-                format!("{expected}, got {}", Shown(&value)),
-            )
-        };
-        let epoch_ms = |ms: i64| Utc.timestamp_millis_opt(ms).single();
-        let ts = match &value {
-            FieldValue::Int(ms) => epoch_ms(*ms).ok_or_else(bad)?,
-            FieldValue::Float(ms) if ms.fract() == 0.0 && ms.abs() < 9.0e15 => {
-                epoch_ms(*ms as i64).ok_or_else(bad)?
-            }
-            FieldValue::Untyped(text)
-                if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                text.parse().ok().and_then(epoch_ms).ok_or_else(bad)?
-            }
-            FieldValue::Str(text) | FieldValue::Untyped(text) => DateTime::parse_from_rfc3339(text)
-                .map_err(|_| bad())?
-                .with_timezone(&Utc),
-            _ => return Err(bad()),
-        };
-        if ts < EARLIEST {
-            return Err(FieldError::new(
-                path,
-                Rule::TimeOutOfBounds,
-                format!("must not be before 2000-01-01, got {}", ts.to_rfc3339()),
-            ));
-        }
-        let latest = self.ctx.now + MAX_FUTURE;
-        if ts > latest {
-            return Err(FieldError::new(
-                path,
-                Rule::TimeOutOfBounds,
-                format!(
-                    "must be at most 24 h in the future (until {}), got {}",
-                    latest.to_rfc3339(),
-                    ts.to_rfc3339()
-                ),
-            ));
-        }
-        Ok(ts)
+        timestamp(&self.path(name), &value, self.ctx)
     }
 }
 
@@ -823,6 +786,57 @@ fn check_name(path: Path<'_>, text: &str, max_chars: usize) -> Result<(), FieldE
         ));
     }
     Ok(())
+}
+
+fn timestamp(
+    path: Path<'_>,
+    value: &FieldValue<'_>,
+    ctx: &ValidationContext,
+) -> Result<DateTime<Utc>, FieldError> {
+    let expected = "must be an RFC 3339 timestamp with offset or integer epoch milliseconds";
+    let bad = || {
+        FieldError::new(
+            path,
+            Rule::WrongType,
+            format!("{expected}, got {}", Shown(value)),
+        )
+    };
+    let epoch_ms = |ms: i64| Utc.timestamp_millis_opt(ms).single();
+    let ts = match value {
+        FieldValue::Int(ms) => epoch_ms(*ms).ok_or_else(bad)?,
+        FieldValue::Float(ms) if ms.fract() == 0.0 && ms.abs() < 9.0e15 => {
+            epoch_ms(*ms as i64).ok_or_else(bad)?
+        }
+        FieldValue::Untyped(text)
+            if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            text.parse().ok().and_then(epoch_ms).ok_or_else(bad)?
+        }
+        FieldValue::Str(text) | FieldValue::Untyped(text) => DateTime::parse_from_rfc3339(text)
+            .map_err(|_| bad())?
+            .with_timezone(&Utc),
+        _ => return Err(bad()),
+    };
+    if ts < EARLIEST {
+        return Err(FieldError::new(
+            path,
+            Rule::TimeOutOfBounds,
+            format!("must not be before 2000-01-01, got {}", ts.to_rfc3339()),
+        ));
+    }
+    let latest = ctx.now + MAX_FUTURE;
+    if ts > latest {
+        return Err(FieldError::new(
+            path,
+            Rule::TimeOutOfBounds,
+            format!(
+                "must be at most 24 h in the future (until {}), got {}",
+                latest.to_rfc3339(),
+                ts.to_rfc3339()
+            ),
+        ));
+    }
+    Ok(ts)
 }
 
 fn range_words(min: f64, max: f64) -> String {

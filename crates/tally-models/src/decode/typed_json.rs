@@ -1,9 +1,9 @@
 //! The fast path for JSON records of the common shape: an `execution` object whose
 //! fields are all known (no `attrs`, no unknown fields), written plainly. A scanner made
 //! for that one shape reads such a record straight into slots by name, without building
-//! the [`FieldValue`] map and without the quadratic duplicate check; the slots then go
-//! through the very same rules as the general path ([`Fields`] over a different
-//! [`FieldSource`]).
+//! the [`FieldValue`] map and without the quadratic duplicate check; each slot is then
+//! read by its place, through the same value rules as the general path (`number`,
+//! `integer`, `text`, `timestamp`, ...).
 //!
 //! Anything the fast path does not take — another shape, a duplicate field, an escape
 //! sequence, a nested value, a broken rule — returns `None`, and the caller decodes the
@@ -18,8 +18,11 @@
 
 use std::borrow::Cow;
 
-use super::{FieldSource, Fields, ValidationContext, decode_event};
-use crate::event::{Event, Execution};
+use compact_str::CompactString;
+
+use super::{ValidationContext, boolean, check_tokens, integer, number, text, timestamp, word};
+use crate::error::{FieldError, Rule};
+use crate::event::{Attrs, CostSource, Event, EventBody, EventId, Execution, TokenUsage, Usd};
 use crate::value::FieldValue;
 
 /// The envelope's fields.
@@ -67,30 +70,186 @@ fn field_index(name: &str) -> Option<usize> {
     (FIELDS[index].as_bytes() == bytes).then_some(index)
 }
 
-/// One `execution` record's fields as sent, a slot per name of [`FIELDS`].
-struct ExecutionRecord<'a> {
-    slots: [Option<FieldValue<'a>>; FIELDS.len()],
+/// The slot of a field by its name, found at compile time.
+macro_rules! slot {
+    ($name:literal) => {
+        const { slot_of($name) }
+    };
 }
 
-impl<'a> FieldSource<'a> for ExecutionRecord<'a> {
-    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>> {
-        self.slots[field_index(name)?].take()
+/// The slot of the field named `name`; a name not in [`FIELDS`] fails the build.
+const fn slot_of(name: &str) -> Slot {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        let field = FIELDS[i].as_bytes();
+        if field.len() == name.len() {
+            let mut at = 0;
+            while at < field.len() && field[at] == name.as_bytes()[at] {
+                at += 1;
+            }
+            if at == field.len() {
+                return Slot {
+                    name: FIELDS[i],
+                    at: i,
+                };
+            }
+        }
+        i += 1;
     }
+    panic!("not a field of the typed record")
+}
+
+/// A field's name (for the rules' messages) and its place among the slots.
+#[derive(Clone, Copy)]
+struct Slot {
+    name: &'static str,
+    at: usize,
+}
+
+/// A value as the scanner read it: borrowed and `Copy`, so filling and dropping the
+/// slots costs nothing per field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scalar<'a> {
+    /// Not sent.
+    Absent,
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(&'a str),
+}
+
+/// One `execution` record's fields as sent, a slot per name of [`FIELDS`].
+struct ExecutionRecord<'a> {
+    slots: [Scalar<'a>; FIELDS.len()],
 }
 
 impl<'a> ExecutionRecord<'a> {
-    /// Whether decoding took every field that was sent.
-    fn is_used_up(&self) -> bool {
-        self.slots.iter().all(Option::is_none)
+    /// A field's value as the general path's rules read it; `None` when absent or null.
+    fn value(&self, slot: Slot) -> Option<FieldValue<'a>> {
+        Some(match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => return None,
+            Scalar::Bool(b) => FieldValue::Bool(b),
+            Scalar::Int(i) => FieldValue::Int(i),
+            Scalar::UInt(u) => FieldValue::UInt(u),
+            Scalar::Float(x) => FieldValue::Float(x),
+            Scalar::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
+        })
+    }
+
+    fn required(&self, slot: Slot) -> Result<FieldValue<'a>, FieldError> {
+        self.value(slot)
+            .ok_or_else(|| FieldError::new(slot.name, Rule::Missing, "is required"))
+    }
+
+    /// An optional string; empty text counts as absent (as `Fields::opt_text`).
+    fn opt_text(&self, slot: Slot, max_chars: usize) -> Result<Option<CompactString>, FieldError> {
+        match self.value(slot) {
+            None => Ok(None),
+            Some(FieldValue::Str(s)) if s.is_empty() => Ok(None),
+            Some(value) => text(&slot.name, &value, max_chars).map(|s| Some(CompactString::new(s))),
+        }
+    }
+
+    fn opt_number(&self, slot: Slot, min: f64, max: f64) -> Result<Option<f64>, FieldError> {
+        self.value(slot)
+            .map(|v| number(&slot.name, &v, min, max))
+            .transpose()
+    }
+
+    fn opt_integer(&self, slot: Slot) -> Result<Option<u64>, FieldError> {
+        self.value(slot)
+            .map(|v| integer(&slot.name, &v, 0, u64::MAX))
+            .transpose()
+    }
+
+    /// The event, when the record is an `execution` that keeps every rule. The fields
+    /// and rules are those of `decode_event` and `execution` in `decode.rs`, each read
+    /// from its slot instead of being looked up by name; which rule fails first does
+    /// not matter here, as any failure is left to the general path.
+    fn decode(&self, ctx: &ValidationContext) -> Result<Option<Event>, FieldError> {
+        // Only an execution can have all its fields among the slots: any other kind
+        // needs a field the scanner does not take.
+        if self.slots[slot!("kind").at] != Scalar::Str("execution") {
+            return Ok(None);
+        }
+        let limits = ctx.limits;
+        let max_chars = limits.max_string_chars;
+        let ts_slot = slot!("ts");
+        let ts = timestamp(&ts_slot.name, &self.required(ts_slot)?, ctx)?;
+        let id = self
+            .opt_text(slot!("id"), limits.max_id_chars)?
+            .map(EventId::Given);
+        let project = self
+            .opt_text(slot!("project"), limits.max_id_chars)?
+            .unwrap_or_else(|| CompactString::const_new("default"));
+        let tool_slot = slot!("tool");
+        let tool = CompactString::new(text(
+            &tool_slot.name,
+            &self.required(tool_slot)?,
+            max_chars,
+        )?);
+        let duration_slot = slot!("duration_ms");
+        let duration_ms = number(
+            &duration_slot.name,
+            &self.required(duration_slot)?,
+            0.0,
+            f64::INFINITY,
+        )?;
+        let success_slot = slot!("success");
+        let success = boolean(&success_slot.name, &self.required(success_slot)?)?;
+        let tokens = TokenUsage {
+            input_tokens: self.opt_integer(slot!("input_tokens"))?,
+            output_tokens: self.opt_integer(slot!("output_tokens"))?,
+            cache_read_tokens: self.opt_integer(slot!("cache_read_tokens"))?,
+            cache_write_tokens: self.opt_integer(slot!("cache_write_tokens"))?,
+            reasoning_tokens: self.opt_integer(slot!("reasoning_tokens"))?,
+        };
+        check_tokens(&tokens)?;
+        let effort_slot = slot!("effort");
+        let browser_slot = slot!("browser_used");
+        let execution = Execution {
+            tool,
+            duration_ms,
+            success,
+            agent_id: self.opt_text(slot!("agent_id"), max_chars)?,
+            task_id: self.opt_text(slot!("task_id"), max_chars)?,
+            user_id: self.opt_text(slot!("user_id"), max_chars)?,
+            session_id: self.opt_text(slot!("session_id"), max_chars)?,
+            model: self.opt_text(slot!("model"), max_chars)?,
+            tokens,
+            cost_usd: self
+                .opt_number(slot!("cost_usd"), 0.0, f64::INFINITY)?
+                .map(Usd),
+            cost_source: CostSource::Reported,
+            effort: self
+                .value(effort_slot)
+                .map(|v| word(&effort_slot.name, &v))
+                .transpose()?,
+            browser_used: self
+                .value(browser_slot)
+                .map(|v| boolean(&browser_slot.name, &v))
+                .transpose()?
+                .unwrap_or(false),
+            error: self.opt_text(slot!("error"), max_chars)?,
+        };
+        Ok(Some(Event {
+            id,
+            ts,
+            project,
+            attrs: Attrs::new(),
+            body: EventBody::Execution(execution),
+        }))
     }
 
     /// Reads `text` when it is one flat JSON object of known fields, each given once, as
     /// a string without escapes, a non-negative number, `true`, `false` or `null`; a
-    /// `null` is kept as [`FieldValue::Null`], which the rules read as absent.
+    /// `null` is kept as [`Scalar::Null`], which the rules read as absent.
     fn scan(text: &'a str) -> Option<Self> {
         let mut scanner = Scanner { text, at: 0 };
         let mut record = ExecutionRecord {
-            slots: Default::default(),
+            slots: [Scalar::Absent; FIELDS.len()],
         };
         scanner.expect(b'{')?;
         if scanner.peek_token()? == b'}' {
@@ -101,10 +260,10 @@ impl<'a> ExecutionRecord<'a> {
                 let name = scanner.plain_string()?;
                 scanner.expect(b':')?;
                 let slot = &mut record.slots[field_index(name)?];
-                if slot.is_some() {
+                if *slot != Scalar::Absent {
                     return None;
                 }
-                *slot = Some(scanner.value()?);
+                *slot = scanner.value()?;
                 match scanner.next_token()? {
                     b',' => {}
                     b'}' => break,
@@ -197,12 +356,12 @@ impl<'a> Scanner<'a> {
         Some(text)
     }
 
-    fn value(&mut self) -> Option<FieldValue<'a>> {
+    fn value(&mut self) -> Option<Scalar<'a>> {
         match self.next_token()? {
-            b'"' => Some(FieldValue::Str(Cow::Borrowed(self.plain_string()?))),
-            b't' => self.literal("rue", FieldValue::Bool(true)),
-            b'f' => self.literal("alse", FieldValue::Bool(false)),
-            b'n' => self.literal("ull", FieldValue::Null),
+            b'"' => Some(Scalar::Str(self.plain_string()?)),
+            b't' => self.literal("rue", Scalar::Bool(true)),
+            b'f' => self.literal("alse", Scalar::Bool(false)),
+            b'n' => self.literal("ull", Scalar::Null),
             b'0'..=b'9' => {
                 self.at -= 1;
                 self.number()
@@ -211,7 +370,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn literal(&mut self, rest: &str, value: FieldValue<'a>) -> Option<FieldValue<'a>> {
+    fn literal(&mut self, rest: &str, value: Scalar<'a>) -> Option<Scalar<'a>> {
         let bytes = self.text.as_bytes().get(self.at..self.at + rest.len())?;
         self.at += rest.len();
         (bytes == rest.as_bytes()).then_some(value)
@@ -221,7 +380,7 @@ impl<'a> Scanner<'a> {
     /// or exponent is an integer (`Int` when it fits an `i64`, else `UInt`), any other a
     /// float, correctly rounded (serde_json's `float_roundtrip`, as `str::parse`).
     /// Integers beyond 19 digits, which serde_json reads as floats, are declined.
-    fn number(&mut self) -> Option<FieldValue<'a>> {
+    fn number(&mut self) -> Option<Scalar<'a>> {
         let bytes = self.text.as_bytes();
         let start = self.at;
         let digits = |at: &mut usize| {
@@ -260,15 +419,15 @@ impl<'a> Scanner<'a> {
         let text = &self.text[start..at];
         if float {
             let x: f64 = text.parse().ok()?;
-            return x.is_finite().then_some(FieldValue::Float(x));
+            return x.is_finite().then_some(Scalar::Float(x));
         }
         if integer_digits > 19 {
             return None;
         }
         let n: u64 = text.parse().ok()?;
         Some(match i64::try_from(n) {
-            Ok(i) => FieldValue::Int(i),
-            Err(_) => FieldValue::UInt(n),
+            Ok(i) => Scalar::Int(i),
+            Err(_) => Scalar::UInt(n),
         })
     }
 }
@@ -278,19 +437,7 @@ impl Event {
     /// `None` when it needs the general path: parse it into a [`FieldValue`] and call
     /// [`Event::decode`], which then also names what is wrong with it.
     pub fn decode_json_fast(text: &str, ctx: &ValidationContext) -> Option<Event> {
-        let mut record = ExecutionRecord::scan(text)?;
-        // Borrowed, not moved: the record is a few hundred bytes of slots.
-        let mut fields = Fields {
-            source: &mut record,
-            ctx,
-            prefix: String::new(),
-        };
-        let (event, explicit_attrs) = decode_event(&mut fields).ok()?;
-        // Fields of another kind would become attrs: the general path builds those.
-        if explicit_attrs.is_some() || !record.is_used_up() {
-            return None;
-        }
-        Some(event)
+        ExecutionRecord::scan(text)?.decode(ctx).ok().flatten()
     }
 }
 
