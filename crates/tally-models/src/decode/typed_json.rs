@@ -143,25 +143,62 @@ impl<'a> ExecutionRecord<'a> {
             .ok_or_else(|| FieldError::new(slot.name, Rule::Missing, "is required"))
     }
 
+    // The readers below take the common case straight from the scalar, where the rule
+    // plainly holds, and hand anything else to the rule itself: a `FieldValue` per field
+    // costs a call to its drop glue.
+
+    /// A required string.
+    fn req_text(&self, slot: Slot, max_chars: usize) -> Result<CompactString, FieldError> {
+        match self.slots[slot.at] {
+            // What `text` lets through without counting characters.
+            Scalar::Str(s) if !s.is_empty() && s.len() <= max_chars => Ok(CompactString::new(s)),
+            _ => text(&slot.name, &self.required(slot)?, max_chars).map(CompactString::new),
+        }
+    }
+
     /// An optional string; empty text counts as absent (as `Fields::opt_text`).
     fn opt_text(&self, slot: Slot, max_chars: usize) -> Result<Option<CompactString>, FieldError> {
-        match self.value(slot) {
-            None => Ok(None),
-            Some(FieldValue::Str(s)) if s.is_empty() => Ok(None),
-            Some(value) => text(&slot.name, &value, max_chars).map(|s| Some(CompactString::new(s))),
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null | Scalar::Str("") => Ok(None),
+            _ => self.req_text(slot, max_chars).map(Some),
+        }
+    }
+
+    fn req_number(&self, slot: Slot, min: f64, max: f64) -> Result<f64, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Float(x) if x.is_finite() && x >= min && x <= max => Ok(x),
+            _ => number(&slot.name, &self.required(slot)?, min, max),
         }
     }
 
     fn opt_number(&self, slot: Slot, min: f64, max: f64) -> Result<Option<f64>, FieldError> {
-        self.value(slot)
-            .map(|v| number(&slot.name, &v, min, max))
-            .transpose()
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => Ok(None),
+            _ => self.req_number(slot, min, max).map(Some),
+        }
     }
 
-    fn opt_integer(&self, slot: Slot) -> Result<Option<u64>, FieldError> {
-        self.value(slot)
-            .map(|v| integer(&slot.name, &v, 0, u64::MAX))
-            .transpose()
+    /// An optional integer >= 0.
+    fn opt_count(&self, slot: Slot) -> Result<Option<u64>, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => Ok(None),
+            Scalar::Int(i) if i >= 0 => Ok(Some(i as u64)),
+            _ => integer(&slot.name, &self.required(slot)?, 0, u64::MAX).map(Some),
+        }
+    }
+
+    fn req_bool(&self, slot: Slot) -> Result<bool, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Bool(b) => Ok(b),
+            _ => boolean(&slot.name, &self.required(slot)?),
+        }
+    }
+
+    fn opt_bool(&self, slot: Slot) -> Result<Option<bool>, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => Ok(None),
+            _ => self.req_bool(slot).map(Some),
+        }
     }
 
     /// The event, when the record is an `execution` that keeps every rule. The fields
@@ -184,35 +221,19 @@ impl<'a> ExecutionRecord<'a> {
         let project = self
             .opt_text(slot!("project"), limits.max_id_chars)?
             .unwrap_or_else(|| CompactString::const_new("default"));
-        let tool_slot = slot!("tool");
-        let tool = CompactString::new(text(
-            &tool_slot.name,
-            &self.required(tool_slot)?,
-            max_chars,
-        )?);
-        let duration_slot = slot!("duration_ms");
-        let duration_ms = number(
-            &duration_slot.name,
-            &self.required(duration_slot)?,
-            0.0,
-            f64::INFINITY,
-        )?;
-        let success_slot = slot!("success");
-        let success = boolean(&success_slot.name, &self.required(success_slot)?)?;
         let tokens = TokenUsage {
-            input_tokens: self.opt_integer(slot!("input_tokens"))?,
-            output_tokens: self.opt_integer(slot!("output_tokens"))?,
-            cache_read_tokens: self.opt_integer(slot!("cache_read_tokens"))?,
-            cache_write_tokens: self.opt_integer(slot!("cache_write_tokens"))?,
-            reasoning_tokens: self.opt_integer(slot!("reasoning_tokens"))?,
+            input_tokens: self.opt_count(slot!("input_tokens"))?,
+            output_tokens: self.opt_count(slot!("output_tokens"))?,
+            cache_read_tokens: self.opt_count(slot!("cache_read_tokens"))?,
+            cache_write_tokens: self.opt_count(slot!("cache_write_tokens"))?,
+            reasoning_tokens: self.opt_count(slot!("reasoning_tokens"))?,
         };
         check_tokens(&tokens)?;
         let effort_slot = slot!("effort");
-        let browser_slot = slot!("browser_used");
         let execution = Execution {
-            tool,
-            duration_ms,
-            success,
+            tool: self.req_text(slot!("tool"), max_chars)?,
+            duration_ms: self.req_number(slot!("duration_ms"), 0.0, f64::INFINITY)?,
+            success: self.req_bool(slot!("success"))?,
             agent_id: self.opt_text(slot!("agent_id"), max_chars)?,
             task_id: self.opt_text(slot!("task_id"), max_chars)?,
             user_id: self.opt_text(slot!("user_id"), max_chars)?,
@@ -227,11 +248,7 @@ impl<'a> ExecutionRecord<'a> {
                 .value(effort_slot)
                 .map(|v| word(&effort_slot.name, &v))
                 .transpose()?,
-            browser_used: self
-                .value(browser_slot)
-                .map(|v| boolean(&browser_slot.name, &v))
-                .transpose()?
-                .unwrap_or(false),
+            browser_used: self.opt_bool(slot!("browser_used"))?.unwrap_or(false),
             error: self.opt_text(slot!("error"), max_chars)?,
         };
         Ok(Some(Event {
@@ -311,6 +328,11 @@ fn plain_run(bytes: &[u8]) -> usize {
         .map_or(bytes.len(), |len| at + len)
 }
 
+/// 10^0 to 10^15, each exact as a double.
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// A cursor over one record's text.
 struct Scanner<'a> {
     text: &'a str,
@@ -383,9 +405,14 @@ impl<'a> Scanner<'a> {
     fn number(&mut self) -> Option<Scalar<'a>> {
         let bytes = self.text.as_bytes();
         let start = self.at;
-        let digits = |at: &mut usize| {
+        // The value of the digits read, exact while there are at most 19 of them.
+        let mut mantissa = 0u64;
+        let mut digits = |at: &mut usize| {
             let from = *at;
-            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+            while let Some(&digit) = bytes.get(*at).filter(|b| b.is_ascii_digit()) {
+                mantissa = mantissa
+                    .wrapping_mul(10)
+                    .wrapping_add(u64::from(digit - b'0'));
                 *at += 1;
             }
             *at - from
@@ -397,13 +424,14 @@ impl<'a> Scanner<'a> {
             digits(&mut at);
         }
         let integer_digits = at - start;
-        let mut float = false;
+        let mut fraction_digits = 0;
+        let mut exponent = false;
         if bytes.get(at) == Some(&b'.') {
             at += 1;
-            if digits(&mut at) == 0 {
+            fraction_digits = digits(&mut at);
+            if fraction_digits == 0 {
                 return None;
             }
-            float = true;
         }
         if matches!(bytes.get(at), Some(b'e' | b'E')) {
             at += 1;
@@ -413,21 +441,27 @@ impl<'a> Scanner<'a> {
             if digits(&mut at) == 0 {
                 return None;
             }
-            float = true;
+            exponent = true;
         }
         self.at = at;
-        let text = &self.text[start..at];
-        if float {
-            let x: f64 = text.parse().ok()?;
+        if exponent || fraction_digits > 0 {
+            // Up to 15 digits, the digits and the power of ten are exact doubles, and
+            // one division rounds their quotient correctly (the fast path of every
+            // correct parser); anything longer goes to the full parser.
+            if !exponent && integer_digits + fraction_digits <= 15 {
+                return Some(Scalar::Float(
+                    mantissa as f64 / POWERS_OF_TEN[fraction_digits],
+                ));
+            }
+            let x: f64 = self.text[start..at].parse().ok()?;
             return x.is_finite().then_some(Scalar::Float(x));
         }
         if integer_digits > 19 {
             return None;
         }
-        let n: u64 = text.parse().ok()?;
-        Some(match i64::try_from(n) {
+        Some(match i64::try_from(mantissa) {
             Ok(i) => Scalar::Int(i),
-            Err(_) => Scalar::UInt(n),
+            Err(_) => Scalar::UInt(mantissa),
         })
     }
 }
@@ -557,6 +591,31 @@ mod tests {
         ) {
             let expected = bytes.iter().position(|&b| super::ends_plain_run(b)).unwrap_or(bytes.len());
             prop_assert_eq!(super::plain_run(&bytes), expected);
+        }
+    }
+
+    proptest! {
+        /// Numbers are read as `str::parse` reads them, to the bit.
+        #[test]
+        fn numbers_are_read_as_parse_reads_them(
+            text in r"(0|[1-9][0-9]{0,20})(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?"
+        ) {
+            let mut scanner = super::Scanner { text: &text, at: 0 };
+            let read = scanner.number();
+            if text.contains(['.', 'e', 'E']) {
+                let x: f64 = text.parse().unwrap();
+                let expected = x.is_finite().then_some(x.to_bits());
+                let got = match read {
+                    Some(super::Scalar::Float(x)) => Some(x.to_bits()),
+                    _ => None,
+                };
+                prop_assert_eq!(got, expected, "{}", text);
+            } else if text.len() <= 19 {
+                let n: u64 = text.parse().unwrap();
+                let expected = i64::try_from(n).map_or(super::Scalar::UInt(n), super::Scalar::Int);
+                prop_assert_eq!(read, Some(expected), "{}", text);
+            }
+            prop_assert!(read.is_none() || scanner.at == text.len());
         }
     }
 
