@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use compact_str::CompactString;
 
 use crate::error::{FieldError, Rule};
@@ -812,9 +812,12 @@ fn timestamp(
         {
             text.parse().ok().and_then(epoch_ms).ok_or_else(bad)?
         }
-        FieldValue::Str(text) | FieldValue::Untyped(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|_| bad())?
-            .with_timezone(&Utc),
+        FieldValue::Str(text) | FieldValue::Untyped(text) => match utc_rfc3339(text) {
+            Some(ts) => ts,
+            None => DateTime::parse_from_rfc3339(text)
+                .map_err(|_| bad())?
+                .with_timezone(&Utc),
+        },
         _ => return Err(bad()),
     };
     if ts < EARLIEST {
@@ -837,6 +840,43 @@ fn timestamp(
         ));
     }
     Ok(ts)
+}
+
+/// A timestamp of the shape nearly every client sends, `YYYY-MM-DDTHH:MM:SS` with up to
+/// nine digits of fraction and `Z`, read without chrono's general RFC 3339 parser (a
+/// sixth of the typed path's cost). `None` for any other text, valid or not: chrono
+/// then reads it, or says it is not a timestamp.
+fn utc_rfc3339(text: &str) -> Option<DateTime<Utc>> {
+    let bytes = text.as_bytes();
+    let (stamp, rest) = bytes.split_at_checked(19)?;
+    if stamp[4] != b'-'
+        || stamp[7] != b'-'
+        || stamp[10] != b'T'
+        || stamp[13] != b':'
+        || stamp[16] != b':'
+    {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| {
+        stamp[range].iter().try_fold(0u32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+        })
+    };
+    let nanos = match rest {
+        [b'Z'] => 0,
+        [b'.', fraction @ .., b'Z'] if (1..=9).contains(&fraction.len()) => {
+            let n = fraction.iter().try_fold(0u32, |n, &b| {
+                b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+            })?;
+            n * 10u32.pow(9 - fraction.len() as u32)
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)?;
+    // A leap second (`:60`) is left to chrono.
+    let time =
+        NaiveTime::from_hms_nano_opt(digits(11..13)?, digits(14..16)?, digits(17..19)?, nanos)?;
+    Some(date.and_time(time).and_utc())
 }
 
 fn range_words(min: f64, max: f64) -> String {
