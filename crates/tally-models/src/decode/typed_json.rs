@@ -229,59 +229,65 @@ impl<'a> ExecutionRecord<'a> {
     /// and rules are those of `decode_event` and `execution` in `decode.rs`, each read
     /// from its slot instead of being looked up by name; which rule fails first does
     /// not matter here, as any failure is left to the general path.
-    fn decode(&self, ctx: &ValidationContext) -> Result<Option<Event>, FieldError> {
+    fn decode(&self, ctx: &ValidationContext) -> Option<Event> {
         // Only an execution can have all its fields among the slots: any other kind
         // needs a field the scanner does not take.
         if self.slots[slot!("kind").at] != Scalar::Str("execution") {
-            return Ok(None);
+            return None;
         }
         let limits = ctx.limits;
         let max_chars = limits.max_string_chars;
         let ts_slot = slot!("ts");
-        let ts = timestamp(&ts_slot.name, &self.required(ts_slot)?, ctx)?;
+        let ts = timestamp(&ts_slot.name, &self.required(ts_slot).ok()?, ctx).ok()?;
         let id = self
-            .opt_text(slot!("id"), limits.max_id_chars)?
+            .opt_text(slot!("id"), limits.max_id_chars)
+            .ok()?
             .map(EventId::Given);
         let project = self
-            .opt_text(slot!("project"), limits.max_id_chars)?
+            .opt_text(slot!("project"), limits.max_id_chars)
+            .ok()?
             .unwrap_or_else(|| CompactString::const_new("default"));
         let tokens = TokenUsage {
-            input_tokens: self.opt_count(slot!("input_tokens"))?,
-            output_tokens: self.opt_count(slot!("output_tokens"))?,
-            cache_read_tokens: self.opt_count(slot!("cache_read_tokens"))?,
-            cache_write_tokens: self.opt_count(slot!("cache_write_tokens"))?,
-            reasoning_tokens: self.opt_count(slot!("reasoning_tokens"))?,
+            input_tokens: self.opt_count(slot!("input_tokens")).ok()?,
+            output_tokens: self.opt_count(slot!("output_tokens")).ok()?,
+            cache_read_tokens: self.opt_count(slot!("cache_read_tokens")).ok()?,
+            cache_write_tokens: self.opt_count(slot!("cache_write_tokens")).ok()?,
+            reasoning_tokens: self.opt_count(slot!("reasoning_tokens")).ok()?,
         };
-        check_tokens(&tokens)?;
+        check_tokens(&tokens).ok()?;
         let effort_slot = slot!("effort");
         let execution = Execution {
-            tool: self.req_text(slot!("tool"), max_chars)?,
-            duration_ms: self.req_number(slot!("duration_ms"), 0.0, f64::INFINITY)?,
-            success: self.req_bool(slot!("success"))?,
-            agent_id: self.opt_text(slot!("agent_id"), max_chars)?,
-            task_id: self.opt_text(slot!("task_id"), max_chars)?,
-            user_id: self.opt_text(slot!("user_id"), max_chars)?,
-            session_id: self.opt_text(slot!("session_id"), max_chars)?,
-            model: self.opt_text(slot!("model"), max_chars)?,
+            tool: self.req_text(slot!("tool"), max_chars).ok()?,
+            duration_ms: self
+                .req_number(slot!("duration_ms"), 0.0, f64::INFINITY)
+                .ok()?,
+            success: self.req_bool(slot!("success")).ok()?,
+            agent_id: self.opt_text(slot!("agent_id"), max_chars).ok()?,
+            task_id: self.opt_text(slot!("task_id"), max_chars).ok()?,
+            user_id: self.opt_text(slot!("user_id"), max_chars).ok()?,
+            session_id: self.opt_text(slot!("session_id"), max_chars).ok()?,
+            model: self.opt_text(slot!("model"), max_chars).ok()?,
             tokens,
             cost_usd: self
-                .opt_number(slot!("cost_usd"), 0.0, f64::INFINITY)?
+                .opt_number(slot!("cost_usd"), 0.0, f64::INFINITY)
+                .ok()?
                 .map(Usd),
             cost_source: CostSource::Reported,
             effort: self
                 .value(effort_slot)
                 .map(|v| word(&effort_slot.name, &v))
-                .transpose()?,
-            browser_used: self.opt_bool(slot!("browser_used"))?.unwrap_or(false),
-            error: self.opt_text(slot!("error"), max_chars)?,
+                .transpose()
+                .ok()?,
+            browser_used: self.opt_bool(slot!("browser_used")).ok()?.unwrap_or(false),
+            error: self.opt_text(slot!("error"), max_chars).ok()?,
         };
-        Ok(Some(Event {
+        Some(Event {
             id,
             ts,
             project,
             attrs: Attrs::new(),
             body: EventBody::Execution(execution),
-        }))
+        })
     }
 
     /// Reads `text` when it is one flat JSON object of known fields, each given once, as
@@ -528,7 +534,7 @@ impl Event {
     /// `None` when it needs the general path: parse it into a [`FieldValue`] and call
     /// [`Event::decode`], which then also names what is wrong with it.
     pub fn decode_json_fast(text: &str, ctx: &ValidationContext) -> Option<Event> {
-        ExecutionRecord::scan(text)?.decode(ctx).ok().flatten()
+        ExecutionRecord::scan(text)?.decode(ctx)
     }
 }
 
