@@ -293,18 +293,18 @@ impl<'a> ExecutionRecord<'a> {
     /// Reads `text` when it is one flat JSON object of known fields, each given once, as
     /// a string without escapes, a non-negative number, `true`, `false` or `null`; a
     /// `null` is kept as [`Scalar::Null`], which the rules read as absent.
-    fn scan(text: &'a str) -> Option<Self> {
+    ///
+    /// The slots are filled in place: the record is a few hundred bytes, which
+    /// returning it would copy.
+    fn scan(&mut self, text: &'a str) -> Option<()> {
         let mut scanner = Scanner { text, at: 0 };
-        let mut record = ExecutionRecord {
-            slots: [Scalar::Absent; FIELDS.len()],
-        };
         scanner.expect(b'{')?;
         if scanner.peek_token()? == b'}' {
             scanner.at += 1;
         } else {
             scanner.expect(b'"')?;
             loop {
-                let slot = &mut record.slots[scanner.field_name()?];
+                let slot = &mut self.slots[scanner.field_name()?];
                 if *slot != Scalar::Absent {
                     return None;
                 }
@@ -322,7 +322,7 @@ impl<'a> ExecutionRecord<'a> {
             }
         }
         scanner.skip_whitespace();
-        (scanner.at == text.len()).then_some(record)
+        (scanner.at == text.len()).then_some(())
     }
 }
 
@@ -534,7 +534,11 @@ impl Event {
     /// `None` when it needs the general path: parse it into a [`FieldValue`] and call
     /// [`Event::decode`], which then also names what is wrong with it.
     pub fn decode_json_fast(text: &str, ctx: &ValidationContext) -> Option<Event> {
-        ExecutionRecord::scan(text)?.decode(ctx)
+        let mut record = ExecutionRecord {
+            slots: [Scalar::Absent; FIELDS.len()],
+        };
+        record.scan(text)?;
+        record.decode(ctx)
     }
 }
 
