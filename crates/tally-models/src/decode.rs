@@ -106,9 +106,7 @@ impl Event {
 /// Takes the envelope and the kind's fields into an event without `attrs`, and returns
 /// the `attrs` object as sent beside it: the caller builds `attrs` from that and the
 /// fields left over.
-fn decode_event<'a, S: FieldSource<'a>>(
-    f: &mut Fields<'_, S>,
-) -> Result<(Event, Option<FieldValue<'a>>), FieldError> {
+fn decode_event<'a>(f: &mut Fields<'_, 'a>) -> Result<(Event, Option<FieldValue<'a>>), FieldError> {
     let ctx = f.ctx;
     let kind_value = f.required("kind")?;
     let kind_word = text(&"kind", &kind_value, ctx.limits.max_string_chars)?;
@@ -185,7 +183,7 @@ fn decode_event<'a, S: FieldSource<'a>>(
     Ok((event, explicit_attrs))
 }
 
-fn execution<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Execution, FieldError> {
+fn execution<'a>(f: &mut Fields<'_, 'a>) -> Result<Execution, FieldError> {
     let tool = f.req_str("tool")?;
     let duration_ms = f.req_number("duration_ms", 0.0, f64::INFINITY)?;
     let success = f.req_bool("success")?;
@@ -249,7 +247,7 @@ fn check_tokens(tokens: &TokenUsage) -> Result<(), FieldError> {
     Ok(())
 }
 
-fn run<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Run, FieldError> {
+fn run<'a>(f: &mut Fields<'_, 'a>) -> Result<Run, FieldError> {
     let duration_s = f.req_number("duration_s", 0.0, f64::INFINITY)?;
     let mode = f.opt_str("mode")?;
     let qa_status = f.opt_word("qa_status")?.unwrap_or(QaStatus::NotRun);
@@ -284,7 +282,7 @@ fn run<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Run, FieldError>
     })
 }
 
-fn session<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Session, FieldError> {
+fn session<'a>(f: &mut Fields<'_, 'a>) -> Result<Session, FieldError> {
     let user_id = f.req_str("user_id")?;
     let duration_s = f.req_number("duration_s", 0.0, f64::INFINITY)?;
     let exchanges = f.req_integer("exchanges", 0, u64::MAX)?;
@@ -328,7 +326,7 @@ fn session<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Session, Fie
     })
 }
 
-fn outcome<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Outcome, FieldError> {
+fn outcome<'a>(f: &mut Fields<'_, 'a>) -> Result<Outcome, FieldError> {
     let experiment = f.req_str("experiment")?;
     let user_id = f.req_str("user_id")?;
     let variant = f.req_str("variant")?;
@@ -399,7 +397,7 @@ fn outcome<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<Outcome, Fie
     })
 }
 
-fn system<'a, S: FieldSource<'a>>(f: &mut Fields<'_, S>) -> Result<SystemMetrics, FieldError> {
+fn system<'a>(f: &mut Fields<'_, 'a>) -> Result<SystemMetrics, FieldError> {
     let metrics = SystemMetrics {
         host: f.req_str("host")?,
         cpu_pct: f.opt_number("cpu_pct", 0.0, 100.0)?,
@@ -435,35 +433,15 @@ fn same_name(a: &str, b: &str) -> bool {
 /// A parsed object's fields in the order they came.
 type Entries<'a> = Vec<(Cow<'a, str>, FieldValue<'a>)>;
 
-/// Where [`Fields`] takes values from: an object's parsed fields, or the slots of a
-/// record read typed (`typed_json.rs`).
-trait FieldSource<'a> {
-    /// Removes the field and returns its value as sent (`Null` included), if present.
-    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>>;
-}
-
-impl<'a> FieldSource<'a> for Entries<'a> {
-    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>> {
-        let i = self.iter().position(|(k, _)| same_name(k, name))?;
-        Some(self.swap_remove(i).1)
-    }
-}
-
-impl<'a, S: FieldSource<'a>> FieldSource<'a> for &mut S {
-    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>> {
-        (**self).take_field(name)
-    }
-}
-
 /// The fields of one record, taken one by one; what is left becomes `attrs`.
-struct Fields<'c, S> {
-    source: S,
+struct Fields<'c, 'a> {
+    source: Entries<'a>,
     ctx: &'c ValidationContext,
     /// Prefix of field paths (`models[0]`), empty at the top level.
     prefix: String,
 }
 
-impl<'a, 'c> Fields<'c, Entries<'a>> {
+impl<'a, 'c> Fields<'c, 'a> {
     fn new(entries: Entries<'a>, ctx: &'c ValidationContext) -> Result<Self, FieldError> {
         Fields::nested(entries, ctx, String::new())
     }
@@ -493,9 +471,7 @@ impl<'a, 'c> Fields<'c, Entries<'a>> {
             prefix,
         })
     }
-}
 
-impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
     /// The field's path, formatted only if an error needs it.
     fn path<'n>(&'n self, name: &'n str) -> FieldPath<'n> {
         FieldPath {
@@ -506,7 +482,8 @@ impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
 
     /// The field's value, `None` when absent or null.
     fn take(&mut self, name: &str) -> Option<FieldValue<'a>> {
-        match self.source.take_field(name)? {
+        let i = self.source.iter().position(|(k, _)| same_name(k, name))?;
+        match self.source.swap_remove(i).1 {
             FieldValue::Null => None,
             value => Some(value),
         }
@@ -638,9 +615,7 @@ impl<'a, 'c, S: FieldSource<'a>> Fields<'c, S> {
         let value = self.required(name)?;
         timestamp(&self.path(name), &value, self.ctx)
     }
-}
 
-impl<'a> Fields<'_, Entries<'a>> {
     /// Refuses leftover fields of a nested object, whose shape is closed.
     fn deny_rest(self, expected: &str) -> Result<(), FieldError> {
         match self
