@@ -122,3 +122,97 @@ fn duplicate_unknown_fields_are_refused() {
         "note: is given twice in one record",
     );
 }
+
+mod rfc3339 {
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+
+    use super::super::utc_rfc3339;
+
+    fn chrono(text: &str) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|ts| ts.with_timezone(&Utc))
+    }
+
+    /// Timestamps near the shape the fast reader takes: fields just in and out of
+    /// range, leap years, other separators and offsets, fractions of 0 to 12 digits.
+    fn stamp() -> impl Strategy<Value = (String, bool)> {
+        (
+            prop_oneof![0u32..=9999, 1896u32..2104],
+            0u32..=13,
+            0u32..=32,
+            0u32..=25,
+            0u32..=61,
+            0u32..=61,
+            prop::option::of("[0-9]{0,12}"),
+            prop::sample::select(vec!['T', 't', ' ']),
+            prop::sample::select(vec!["Z", "z", "+00:00", "-01:30", ""]),
+        )
+            .prop_map(|(y, mo, d, h, mi, s, fraction, sep, end)| {
+                let fraction_len = fraction.as_ref().map(String::len);
+                let fraction = fraction.map_or(String::new(), |f| format!(".{f}"));
+                let text =
+                    format!("{y:04}-{mo:02}-{d:02}{sep}{h:02}:{mi:02}:{s:02}{fraction}{end}");
+                let plain = sep == 'T'
+                    && end == "Z"
+                    && s < 60
+                    && fraction_len.is_none_or(|len| (1..=9).contains(&len));
+                (text, plain)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// The fast reader gives chrono's instant or leaves the text to chrono, and
+        /// takes every valid timestamp of its shape.
+        #[test]
+        fn the_fast_reader_agrees_with_chrono((text, plain) in stamp()) {
+            let fast = utc_rfc3339(&text);
+            let slow = chrono(&text);
+            prop_assert!(fast.is_none() || fast == slow, "{}: {:?} vs {:?}", text, fast, slow);
+            prop_assert!(!plain || fast == slow, "{}: {:?} vs {:?}", text, fast, slow);
+        }
+
+        /// Whatever one byte of a valid timestamp becomes, the fast reader agrees.
+        #[test]
+        fn a_changed_byte_is_read_as_chrono_reads_it(
+            at in 0usize..30,
+            byte in prop_oneof![any::<u8>(), prop::sample::select(b"0123456789-:.TZ+ ".to_vec())],
+        ) {
+            let mut bytes = b"2024-02-29T23:59:59.123456789Z".to_vec();
+            bytes[at] = byte;
+            if let Ok(text) = String::from_utf8(bytes) {
+                let fast = utc_rfc3339(&text);
+                prop_assert!(fast.is_none() || fast == chrono(&text), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn edge_cases_agree_with_chrono() {
+        for text in [
+            "2026-10-01T00:00:00Z",
+            "2026-10-01T00:00:02.592000Z",
+            "2024-02-29T12:00:00Z",
+            "2023-02-29T12:00:00Z",
+            "1900-02-29T12:00:00Z",
+            "2000-02-29T12:00:00Z",
+            "2026-12-31T23:59:59.999999999Z",
+            "2026-12-31T23:59:60Z",
+            "2026-12-31T23:59:59.Z",
+            "2026-12-31T23:59:59.1234567891Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-01T00:00:00Z",
+            "2026-01-00T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "+026-01-01T00:00:00Z",
+            "2026-01-01T00:00:00Zz",
+        ] {
+            let fast = utc_rfc3339(text);
+            assert!(fast.is_none() || fast == chrono(text), "{text}");
+        }
+        assert!(utc_rfc3339("2026-10-01T00:00:02.592000Z").is_some());
+    }
+}

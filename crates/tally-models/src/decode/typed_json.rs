@@ -1,9 +1,9 @@
 //! The fast path for JSON records of the common shape: an `execution` object whose
 //! fields are all known (no `attrs`, no unknown fields), written plainly. A scanner made
 //! for that one shape reads such a record straight into slots by name, without building
-//! the [`FieldValue`] map and without the quadratic duplicate check; the slots then go
-//! through the very same rules as the general path ([`Fields`] over a different
-//! [`FieldSource`]).
+//! the [`FieldValue`] map and without the quadratic duplicate check; each slot is then
+//! read by its place, through the same value rules as the general path (`number`,
+//! `integer`, `text`, `timestamp`, ...).
 //!
 //! Anything the fast path does not take — another shape, a duplicate field, an escape
 //! sequence, a nested value, a broken rule — returns `None`, and the caller decodes the
@@ -18,8 +18,11 @@
 
 use std::borrow::Cow;
 
-use super::{FieldSource, Fields, ValidationContext, decode_event};
-use crate::event::{Event, Execution};
+use compact_str::CompactString;
+
+use super::{ValidationContext, boolean, check_tokens, integer, number, text, timestamp, word};
+use crate::error::{FieldError, Rule};
+use crate::event::{Attrs, CostSource, Event, EventBody, EventId, Execution, TokenUsage, Usd};
 use crate::value::FieldValue;
 
 /// The envelope's fields.
@@ -59,61 +62,267 @@ static FIELD_AT: [[u8; 128]; 32] = {
 };
 
 /// The index in [`FIELDS`] of the field named `name`.
-fn field_index(name: &str) -> Option<usize> {
-    let bytes = name.as_bytes();
-    let first = usize::from(*bytes.first()?);
-    let at = usize::from(*FIELD_AT.get(bytes.len())?.get(first)?);
+fn field_index(name: &[u8]) -> Option<usize> {
+    let first = usize::from(*name.first()?);
+    let at = usize::from(*FIELD_AT.get(name.len())?.get(first)?);
     let index = at.checked_sub(1)?;
-    (FIELDS[index].as_bytes() == bytes).then_some(index)
+    same_bytes(FIELDS[index].as_bytes(), name).then_some(index)
+}
+
+/// Whether `a` and `b` are equal, compared a word or two at a time when short: for
+/// names of a few bytes a `memcmp` call costs more than the compare.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let word =
+        |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or_default());
+    let half =
+        |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or_default());
+    // Overlapping words cover the lengths between their multiples.
+    match len {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8),
+        17..=24 => {
+            word(a, 0) == word(b, 0)
+                && word(a, 8) == word(b, 8)
+                && word(a, len - 8) == word(b, len - 8)
+        }
+        _ => a == b,
+    }
+}
+
+/// The slot of a field by its name, found at compile time.
+macro_rules! slot {
+    ($name:literal) => {
+        const { slot_of($name) }
+    };
+}
+
+/// The slot of the field named `name`; a name not in [`FIELDS`] fails the build.
+const fn slot_of(name: &str) -> Slot {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        let field = FIELDS[i].as_bytes();
+        if field.len() == name.len() {
+            let mut at = 0;
+            while at < field.len() && field[at] == name.as_bytes()[at] {
+                at += 1;
+            }
+            if at == field.len() {
+                return Slot {
+                    name: FIELDS[i],
+                    at: i,
+                };
+            }
+        }
+        i += 1;
+    }
+    panic!("not a field of the typed record")
+}
+
+/// A field's name (for the rules' messages) and its place among the slots.
+#[derive(Clone, Copy)]
+struct Slot {
+    name: &'static str,
+    at: usize,
+}
+
+/// A value as the scanner read it: borrowed and `Copy`, so filling and dropping the
+/// slots costs nothing per field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scalar<'a> {
+    /// Not sent.
+    Absent,
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(&'a str),
 }
 
 /// One `execution` record's fields as sent, a slot per name of [`FIELDS`].
 struct ExecutionRecord<'a> {
-    slots: [Option<FieldValue<'a>>; FIELDS.len()],
-}
-
-impl<'a> FieldSource<'a> for ExecutionRecord<'a> {
-    fn take_field(&mut self, name: &str) -> Option<FieldValue<'a>> {
-        self.slots[field_index(name)?].take()
-    }
+    slots: [Scalar<'a>; FIELDS.len()],
 }
 
 impl<'a> ExecutionRecord<'a> {
-    /// Whether decoding took every field that was sent.
-    fn is_used_up(&self) -> bool {
-        self.slots.iter().all(Option::is_none)
+    /// A field's value as the general path's rules read it; `None` when absent or null.
+    fn value(&self, slot: Slot) -> Option<FieldValue<'a>> {
+        Some(match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => return None,
+            Scalar::Bool(b) => FieldValue::Bool(b),
+            Scalar::Int(i) => FieldValue::Int(i),
+            Scalar::UInt(u) => FieldValue::UInt(u),
+            Scalar::Float(x) => FieldValue::Float(x),
+            Scalar::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
+        })
+    }
+
+    fn required(&self, slot: Slot) -> Result<FieldValue<'a>, FieldError> {
+        self.value(slot)
+            .ok_or_else(|| FieldError::new(slot.name, Rule::Missing, "is required"))
+    }
+
+    // The readers below take the common case straight from the scalar, where the rule
+    // plainly holds, and hand anything else to the rule itself: a `FieldValue` per field
+    // costs a call to its drop glue.
+
+    /// A required string.
+    fn req_text(&self, slot: Slot, max_chars: usize) -> Result<CompactString, FieldError> {
+        match self.slots[slot.at] {
+            // What `text` lets through without counting characters.
+            Scalar::Str(s) if !s.is_empty() && s.len() <= max_chars => Ok(CompactString::new(s)),
+            _ => text(&slot.name, &self.required(slot)?, max_chars).map(CompactString::new),
+        }
+    }
+
+    /// An optional string; empty text counts as absent (as `Fields::opt_text`).
+    fn opt_text(&self, slot: Slot, max_chars: usize) -> Result<Option<CompactString>, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null | Scalar::Str("") => Ok(None),
+            _ => self.req_text(slot, max_chars).map(Some),
+        }
+    }
+
+    fn req_number(&self, slot: Slot, min: f64, max: f64) -> Result<f64, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Float(x) if x.is_finite() && x >= min && x <= max => Ok(x),
+            _ => number(&slot.name, &self.required(slot)?, min, max),
+        }
+    }
+
+    fn opt_number(&self, slot: Slot, min: f64, max: f64) -> Result<Option<f64>, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => Ok(None),
+            _ => self.req_number(slot, min, max).map(Some),
+        }
+    }
+
+    /// An optional integer >= 0.
+    fn opt_count(&self, slot: Slot) -> Result<Option<u64>, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => Ok(None),
+            Scalar::Int(i) if i >= 0 => Ok(Some(i as u64)),
+            _ => integer(&slot.name, &self.required(slot)?, 0, u64::MAX).map(Some),
+        }
+    }
+
+    fn req_bool(&self, slot: Slot) -> Result<bool, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Bool(b) => Ok(b),
+            _ => boolean(&slot.name, &self.required(slot)?),
+        }
+    }
+
+    fn opt_bool(&self, slot: Slot) -> Result<Option<bool>, FieldError> {
+        match self.slots[slot.at] {
+            Scalar::Absent | Scalar::Null => Ok(None),
+            _ => self.req_bool(slot).map(Some),
+        }
+    }
+
+    /// The event, when the record is an `execution` that keeps every rule. The fields
+    /// and rules are those of `decode_event` and `execution` in `decode.rs`, each read
+    /// from its slot instead of being looked up by name; which rule fails first does
+    /// not matter here, as any failure is left to the general path.
+    fn decode(&self, ctx: &ValidationContext) -> Option<Event> {
+        // Only an execution can have all its fields among the slots: any other kind
+        // needs a field the scanner does not take.
+        if self.slots[slot!("kind").at] != Scalar::Str("execution") {
+            return None;
+        }
+        let limits = ctx.limits;
+        let max_chars = limits.max_string_chars;
+        let ts_slot = slot!("ts");
+        let ts = timestamp(&ts_slot.name, &self.required(ts_slot).ok()?, ctx).ok()?;
+        let id = self
+            .opt_text(slot!("id"), limits.max_id_chars)
+            .ok()?
+            .map(EventId::Given);
+        let project = self
+            .opt_text(slot!("project"), limits.max_id_chars)
+            .ok()?
+            .unwrap_or_else(|| CompactString::const_new("default"));
+        let tokens = TokenUsage {
+            input_tokens: self.opt_count(slot!("input_tokens")).ok()?,
+            output_tokens: self.opt_count(slot!("output_tokens")).ok()?,
+            cache_read_tokens: self.opt_count(slot!("cache_read_tokens")).ok()?,
+            cache_write_tokens: self.opt_count(slot!("cache_write_tokens")).ok()?,
+            reasoning_tokens: self.opt_count(slot!("reasoning_tokens")).ok()?,
+        };
+        check_tokens(&tokens).ok()?;
+        let effort_slot = slot!("effort");
+        let execution = Execution {
+            tool: self.req_text(slot!("tool"), max_chars).ok()?,
+            duration_ms: self
+                .req_number(slot!("duration_ms"), 0.0, f64::INFINITY)
+                .ok()?,
+            success: self.req_bool(slot!("success")).ok()?,
+            agent_id: self.opt_text(slot!("agent_id"), max_chars).ok()?,
+            task_id: self.opt_text(slot!("task_id"), max_chars).ok()?,
+            user_id: self.opt_text(slot!("user_id"), max_chars).ok()?,
+            session_id: self.opt_text(slot!("session_id"), max_chars).ok()?,
+            model: self.opt_text(slot!("model"), max_chars).ok()?,
+            tokens,
+            cost_usd: self
+                .opt_number(slot!("cost_usd"), 0.0, f64::INFINITY)
+                .ok()?
+                .map(Usd),
+            cost_source: CostSource::Reported,
+            effort: self
+                .value(effort_slot)
+                .map(|v| word(&effort_slot.name, &v))
+                .transpose()
+                .ok()?,
+            browser_used: self.opt_bool(slot!("browser_used")).ok()?.unwrap_or(false),
+            error: self.opt_text(slot!("error"), max_chars).ok()?,
+        };
+        Some(Event {
+            id,
+            ts,
+            project,
+            attrs: Attrs::new(),
+            body: EventBody::Execution(execution),
+        })
     }
 
     /// Reads `text` when it is one flat JSON object of known fields, each given once, as
     /// a string without escapes, a non-negative number, `true`, `false` or `null`; a
-    /// `null` is kept as [`FieldValue::Null`], which the rules read as absent.
-    fn scan(text: &'a str) -> Option<Self> {
+    /// `null` is kept as [`Scalar::Null`], which the rules read as absent.
+    ///
+    /// The slots are filled in place: the record is a few hundred bytes, which
+    /// returning it would copy.
+    fn scan(&mut self, text: &'a str) -> Option<()> {
         let mut scanner = Scanner { text, at: 0 };
-        let mut record = ExecutionRecord {
-            slots: Default::default(),
-        };
         scanner.expect(b'{')?;
         if scanner.peek_token()? == b'}' {
             scanner.at += 1;
         } else {
+            scanner.expect(b'"')?;
             loop {
-                scanner.expect(b'"')?;
-                let name = scanner.plain_string()?;
-                scanner.expect(b':')?;
-                let slot = &mut record.slots[field_index(name)?];
-                if slot.is_some() {
+                let slot = &mut self.slots[scanner.field_name()?];
+                if *slot != Scalar::Absent {
                     return None;
                 }
-                *slot = Some(scanner.value()?);
+                *slot = scanner.value()?;
+                // Most encoders separate fields by `, `: one compare instead of three
+                // token reads.
+                if scanner.skip(b", \"") {
+                    continue;
+                }
                 match scanner.next_token()? {
-                    b',' => {}
+                    b',' => scanner.expect(b'"')?,
                     b'}' => break,
                     _ => return None,
                 }
             }
         }
         scanner.skip_whitespace();
-        (scanner.at == text.len()).then_some(record)
+        (scanner.at == text.len()).then_some(())
     }
 }
 
@@ -152,6 +361,11 @@ fn plain_run(bytes: &[u8]) -> usize {
         .map_or(bytes.len(), |len| at + len)
 }
 
+/// 10^0 to 10^15, each exact as a double.
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// A cursor over one record's text.
 struct Scanner<'a> {
     text: &'a str,
@@ -183,8 +397,38 @@ impl<'a> Scanner<'a> {
         (self.next_token()? == byte).then_some(())
     }
 
+    /// Skips `bytes` if the text goes on with them.
+    fn skip(&mut self, bytes: &[u8; 3]) -> bool {
+        let next = self.text.as_bytes().get(self.at..self.at + bytes.len());
+        let found = next == Some(bytes);
+        if found {
+            self.at += bytes.len();
+        }
+        found
+    }
+
+    /// The slot of a field whose name's opening quote was read, with the `:` after it.
+    fn field_name(&mut self) -> Option<usize> {
+        let rest = &self.text.as_bytes()[self.at..];
+        // A name with an escape is for the general path, like any unknown name.
+        let len = plain_run(rest);
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        let index = field_index(&rest[..len])?;
+        self.at += len + 1;
+        // Most encoders write `": "`.
+        if rest.get(len + 1..len + 3) == Some(b": ") {
+            self.at += 2;
+        } else {
+            self.expect(b':')?;
+        }
+        Some(index)
+    }
+
     /// The rest of a string whose opening quote was read, when it has no escapes and no
     /// control characters (those are for the general path).
+    #[inline]
     fn plain_string(&mut self) -> Option<&'a str> {
         let rest = &self.text.as_bytes()[self.at..];
         let len = plain_run(rest);
@@ -197,12 +441,12 @@ impl<'a> Scanner<'a> {
         Some(text)
     }
 
-    fn value(&mut self) -> Option<FieldValue<'a>> {
+    fn value(&mut self) -> Option<Scalar<'a>> {
         match self.next_token()? {
-            b'"' => Some(FieldValue::Str(Cow::Borrowed(self.plain_string()?))),
-            b't' => self.literal("rue", FieldValue::Bool(true)),
-            b'f' => self.literal("alse", FieldValue::Bool(false)),
-            b'n' => self.literal("ull", FieldValue::Null),
+            b'"' => Some(Scalar::Str(self.plain_string()?)),
+            b't' => self.literal("rue", Scalar::Bool(true)),
+            b'f' => self.literal("alse", Scalar::Bool(false)),
+            b'n' => self.literal("ull", Scalar::Null),
             b'0'..=b'9' => {
                 self.at -= 1;
                 self.number()
@@ -211,7 +455,7 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn literal(&mut self, rest: &str, value: FieldValue<'a>) -> Option<FieldValue<'a>> {
+    fn literal(&mut self, rest: &str, value: Scalar<'a>) -> Option<Scalar<'a>> {
         let bytes = self.text.as_bytes().get(self.at..self.at + rest.len())?;
         self.at += rest.len();
         (bytes == rest.as_bytes()).then_some(value)
@@ -221,12 +465,17 @@ impl<'a> Scanner<'a> {
     /// or exponent is an integer (`Int` when it fits an `i64`, else `UInt`), any other a
     /// float, correctly rounded (serde_json's `float_roundtrip`, as `str::parse`).
     /// Integers beyond 19 digits, which serde_json reads as floats, are declined.
-    fn number(&mut self) -> Option<FieldValue<'a>> {
+    fn number(&mut self) -> Option<Scalar<'a>> {
         let bytes = self.text.as_bytes();
         let start = self.at;
-        let digits = |at: &mut usize| {
+        // The value of the digits read, exact while there are at most 19 of them.
+        let mut mantissa = 0u64;
+        let mut digits = |at: &mut usize| {
             let from = *at;
-            while bytes.get(*at).is_some_and(u8::is_ascii_digit) {
+            while let Some(&digit) = bytes.get(*at).filter(|b| b.is_ascii_digit()) {
+                mantissa = mantissa
+                    .wrapping_mul(10)
+                    .wrapping_add(u64::from(digit - b'0'));
                 *at += 1;
             }
             *at - from
@@ -238,13 +487,14 @@ impl<'a> Scanner<'a> {
             digits(&mut at);
         }
         let integer_digits = at - start;
-        let mut float = false;
+        let mut fraction_digits = 0;
+        let mut exponent = false;
         if bytes.get(at) == Some(&b'.') {
             at += 1;
-            if digits(&mut at) == 0 {
+            fraction_digits = digits(&mut at);
+            if fraction_digits == 0 {
                 return None;
             }
-            float = true;
         }
         if matches!(bytes.get(at), Some(b'e' | b'E')) {
             at += 1;
@@ -254,21 +504,27 @@ impl<'a> Scanner<'a> {
             if digits(&mut at) == 0 {
                 return None;
             }
-            float = true;
+            exponent = true;
         }
         self.at = at;
-        let text = &self.text[start..at];
-        if float {
-            let x: f64 = text.parse().ok()?;
-            return x.is_finite().then_some(FieldValue::Float(x));
+        if exponent || fraction_digits > 0 {
+            // Up to 15 digits, the digits and the power of ten are exact doubles, and
+            // one division rounds their quotient correctly (the fast path of every
+            // correct parser); anything longer goes to the full parser.
+            if !exponent && integer_digits + fraction_digits <= 15 {
+                return Some(Scalar::Float(
+                    mantissa as f64 / POWERS_OF_TEN[fraction_digits],
+                ));
+            }
+            let x: f64 = self.text[start..at].parse().ok()?;
+            return x.is_finite().then_some(Scalar::Float(x));
         }
         if integer_digits > 19 {
             return None;
         }
-        let n: u64 = text.parse().ok()?;
-        Some(match i64::try_from(n) {
-            Ok(i) => FieldValue::Int(i),
-            Err(_) => FieldValue::UInt(n),
+        Some(match i64::try_from(mantissa) {
+            Ok(i) => Scalar::Int(i),
+            Err(_) => Scalar::UInt(mantissa),
         })
     }
 }
@@ -278,19 +534,11 @@ impl Event {
     /// `None` when it needs the general path: parse it into a [`FieldValue`] and call
     /// [`Event::decode`], which then also names what is wrong with it.
     pub fn decode_json_fast(text: &str, ctx: &ValidationContext) -> Option<Event> {
-        let mut record = ExecutionRecord::scan(text)?;
-        // Borrowed, not moved: the record is a few hundred bytes of slots.
-        let mut fields = Fields {
-            source: &mut record,
-            ctx,
-            prefix: String::new(),
+        let mut record = ExecutionRecord {
+            slots: [Scalar::Absent; FIELDS.len()],
         };
-        let (event, explicit_attrs) = decode_event(&mut fields).ok()?;
-        // Fields of another kind would become attrs: the general path builds those.
-        if explicit_attrs.is_some() || !record.is_used_up() {
-            return None;
-        }
-        Some(event)
+        record.scan(text)?;
+        record.decode(ctx)
     }
 }
 
@@ -353,12 +601,13 @@ mod tests {
     #[test]
     fn every_field_is_found_by_its_name_only() {
         for (i, name) in super::FIELDS.iter().enumerate() {
-            assert_eq!(super::field_index(name), Some(i), "{name}");
-            assert_eq!(super::field_index(&name.replacen(|_| true, "x", 1)), None);
-            assert_eq!(super::field_index(&format!("{name}s")), None);
+            assert_eq!(super::field_index(name.as_bytes()), Some(i), "{name}");
+            let other = name.replacen(|_| true, "x", 1);
+            assert_eq!(super::field_index(other.as_bytes()), None);
+            assert_eq!(super::field_index(format!("{name}s").as_bytes()), None);
         }
-        assert_eq!(super::field_index(""), None);
-        assert_eq!(super::field_index("kinx"), None);
+        assert_eq!(super::field_index(b""), None);
+        assert_eq!(super::field_index(b"kinx"), None);
     }
 
     #[test]
@@ -410,6 +659,50 @@ mod tests {
         ) {
             let expected = bytes.iter().position(|&b| super::ends_plain_run(b)).unwrap_or(bytes.len());
             prop_assert_eq!(super::plain_run(&bytes), expected);
+        }
+    }
+
+    proptest! {
+        /// Numbers are read as `str::parse` reads them, to the bit.
+        #[test]
+        fn numbers_are_read_as_parse_reads_them(
+            text in r"(0|[1-9][0-9]{0,20})(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?"
+        ) {
+            let mut scanner = super::Scanner { text: &text, at: 0 };
+            let read = scanner.number();
+            if text.contains(['.', 'e', 'E']) {
+                let x: f64 = text.parse().unwrap();
+                let expected = x.is_finite().then_some(x.to_bits());
+                let got = match read {
+                    Some(super::Scalar::Float(x)) => Some(x.to_bits()),
+                    _ => None,
+                };
+                prop_assert_eq!(got, expected, "{}", text);
+            } else if text.len() <= 19 {
+                let n: u64 = text.parse().unwrap();
+                let expected = i64::try_from(n).map_or(super::Scalar::UInt(n), super::Scalar::Int);
+                prop_assert_eq!(read, Some(expected), "{}", text);
+            }
+            prop_assert!(read.is_none() || scanner.at == text.len());
+        }
+    }
+
+    proptest! {
+        /// The word-at-a-time compare agrees with `==`, on bytes that differ anywhere.
+        #[test]
+        fn same_bytes_is_equality(
+            a in prop::collection::vec(0u8..4, 0..30),
+            other in prop::collection::vec(0u8..4, 0..30),
+            change in any::<prop::sample::Index>(),
+        ) {
+            prop_assert!(super::same_bytes(&a, &a.clone()));
+            prop_assert_eq!(super::same_bytes(&a, &other), a == other);
+            if !a.is_empty() {
+                let mut b = a.clone();
+                let at = change.index(b.len());
+                b[at] ^= 1;
+                prop_assert!(!super::same_bytes(&a, &b));
+            }
         }
     }
 
