@@ -23,5 +23,5 @@ pub use event::{
     QualityBreakdown, Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
 };
 pub use pricing::{Price, PriceTable};
-pub use sketch::{LatencySketch, SKETCH_RELATIVE_ACCURACY, SketchDecodeError};
+pub use sketch::{LatencySketch, SKETCH_RELATIVE_ACCURACY, SketchDecodeError, SketchValue};
 pub use value::FieldValue;

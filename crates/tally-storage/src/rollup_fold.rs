@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Timelike, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
-use tally_models::{CostSource, Event, EventBody, JobStatus, LatencySketch, Severity};
+use tally_models::{CostSource, Event, EventBody, JobStatus, LatencySketch, Severity, SketchValue};
 
 use crate::Result;
 use crate::dim::{DIMS, Dim};
@@ -334,7 +334,7 @@ impl RollupDelta {
         let events = self.measures(Family::Events, project, ts, i64::from(kind));
         events.n += 1;
         events.last_ts = events.last_ts.max(ts);
-        let mut minute = (ts >= self.minute_horizon).then_some((0.0, false));
+        let mut minute = (ts >= self.minute_horizon).then_some((SketchValue::new(0.0), false));
         let mut user = None;
         match &event.body {
             EventBody::Execution(x) => {
@@ -351,6 +351,7 @@ impl RollupDelta {
                     0
                 };
                 let duration_us = (x.duration_ms * 1000.0).round() as i64;
+                let duration = SketchValue::new(x.duration_ms);
                 // Durations are sketched overall and per tool; per model and per agent
                 // the sums suffice.
                 let add = |m: &mut Measures, sketch: bool| {
@@ -359,7 +360,7 @@ impl RollupDelta {
                     m.duration_us += duration_us;
                     m.last_ts = m.last_ts.max(ts);
                     if sketch {
-                        m.latency.add(x.duration_ms);
+                        m.latency.add_placed(duration, 1);
                     }
                     m.input_tokens += x.tokens.input_tokens.unwrap_or(0);
                     m.output_tokens += x.tokens.output_tokens.unwrap_or(0);
@@ -393,7 +394,7 @@ impl RollupDelta {
                 if let Some(error) = error.filter(|_| failed) {
                     facets.add(Facet::ErrorClass, error, true);
                 }
-                minute = minute.map(|_| (x.duration_ms, failed));
+                minute = minute.map(|_| (duration, failed));
                 user = x.user_id.as_deref();
             }
             EventBody::Run(r) => {
@@ -437,8 +438,9 @@ impl RollupDelta {
                 m.ok += u64::from(r.status < 500);
                 m.duration_us += (r.latency_ms * 1000.0).round() as i64;
                 m.last_ts = m.last_ts.max(ts);
-                m.latency.add(r.latency_ms);
-                minute = minute.map(|_| (r.latency_ms, r.status >= 500));
+                let latency = SketchValue::new(r.latency_ms);
+                m.latency.add_placed(latency, 1);
+                minute = minute.map(|_| (latency, r.status >= 500));
                 user = r.user_id.as_deref();
             }
             EventBody::Error(e) => {
@@ -446,7 +448,7 @@ impl RollupDelta {
                 m.n += 1;
                 m.last_ts = m.last_ts.max(ts);
                 let serious = matches!(e.severity, Severity::Error | Severity::Critical);
-                minute = minute.map(|_| (0.0, serious));
+                minute = minute.map(|(latency, _)| (latency, serious));
             }
             EventBody::AgentStatus(a) => {
                 let agent = codes.code(Dim::Agent, &a.agent_id)?;
@@ -490,7 +492,7 @@ impl RollupDelta {
             cell.n += 1;
             cell.errors += u64::from(error);
             if matches!(event.body, EventBody::Execution(_) | EventBody::Request(_)) {
-                cell.latency.add(latency);
+                cell.latency.add_placed(latency, 1);
             }
             if let Some(user) = user {
                 let user = codes.code(Dim::User, user)?;
