@@ -84,38 +84,26 @@ pub(super) fn decode(
             }
         };
         previous = Some(key);
-        let mut sums = [0u64; 7];
-        for sum in &mut sums {
+        let mut m = Measures::default();
+        for sum in [
+            &mut m.n,
+            &mut m.ok,
+            &mut m.input_tokens,
+            &mut m.output_tokens,
+            &mut m.cache_read_tokens,
+            &mut m.cache_write_tokens,
+            &mut m.reasoning_tokens,
+        ] {
             *sum = take(&mut bytes)?;
         }
-        let mut signed = [0i64; 4];
-        for value in &mut signed {
-            *value = unzigzag(take(&mut bytes)?);
+        for signed in [
+            &mut m.cost_nusd,
+            &mut m.computed_cost_nusd,
+            &mut m.duration_us,
+            &mut m.last_ts,
+        ] {
+            *signed = unzigzag(take(&mut bytes)?);
         }
-        let [
-            n,
-            ok,
-            input_tokens,
-            output_tokens,
-            cache_read_tokens,
-            cache_write_tokens,
-            reasoning_tokens,
-        ] = sums;
-        let [cost_nusd, computed_cost_nusd, duration_us, last_ts] = signed;
-        let mut m = Measures {
-            n,
-            ok,
-            input_tokens,
-            output_tokens,
-            cache_read_tokens,
-            cache_write_tokens,
-            reasoning_tokens,
-            cost_nusd,
-            computed_cost_nusd,
-            duration_us,
-            last_ts,
-            ..Measures::default()
-        };
         let latency = take_part(&mut bytes)?;
         if !latency.is_empty() {
             m.latency
