@@ -121,3 +121,79 @@ fn config_budget_shows_in_the_summary_and_typos_are_refused() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown field `monthly_budjet`"));
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_tally_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let db = TestDb::new();
+    assert!(
+        db.tally(&["demo", "--events", "3000", "--days", "10"])
+            .status
+            .success()
+    );
+    let mut export = crate::support::tally()
+        .arg("--db")
+        .arg(db.path())
+        .args(["export", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Like `head -c 100`: read a little, then close the pipe.
+    let mut first = [0u8; 100];
+    export
+        .stdout
+        .take()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    let mut stderr = String::new();
+    export
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = export.wait().unwrap();
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_reader_gone_before_tally_prints_ends_it_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let db = TestDb::new();
+    assert!(
+        db.tally(&["demo", "--events", "500", "--days", "3"])
+            .status
+            .success()
+    );
+    let mut summary = crate::support::tally()
+        .arg("--db")
+        .arg(db.path())
+        .args(["summary", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The pipe closes while tally opens the database, before it prints (`println!`).
+    drop(summary.stdout.take());
+    let mut stderr = String::new();
+    summary
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = summary.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // 0 only if tally had printed before the pipe closed.
+    assert!(
+        matches!(status.code(), Some(141 | 0)),
+        "{status:?}: {stderr}"
+    );
+}

@@ -20,6 +20,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    exit_quietly_when_stdout_closes();
     let cli = args::Cli::parse();
     // The server logs its start, stop and failures by default; other commands only warn.
     let default_filter = match cli.command {
@@ -35,9 +36,43 @@ fn main() -> ExitCode {
         .init();
     match commands::run(cli) {
         Ok(code) => code,
+        Err(error) if reader_went_away(&error) => ExitCode::from(STOPPED_BY_READER),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// The status a shell gives a process ended by `SIGPIPE`.
+const STOPPED_BY_READER: u8 = 141;
+
+/// Whether the command failed only because whoever read its output stopped reading.
+fn reader_went_away(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `tally query tools | head` closes the pipe while tally still prints: `println!` then
+/// panics with "failed printing to stdout: Broken pipe", and writers that return errors
+/// fail with it (`reader_went_away`). Such a reader wanted no more, so tally stops
+/// quietly with [`STOPPED_BY_READER`] (Rust ignores `SIGPIPE`, and restoring it would
+/// need `unsafe`). Every other panic is reported as before.
+fn exit_quietly_when_stdout_closes() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(STOPPED_BY_READER));
+        }
+        report(info);
+    }));
 }
