@@ -122,74 +122,54 @@ fn config_budget_shows_in_the_summary_and_typos_are_refused() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown field `monthly_budjet`"));
 }
 
-#[test]
-fn a_reader_that_stops_early_ends_tally_quietly() {
+/// Runs `tally` on a database of demo data with its stdout read by `reader`, which may
+/// stop early; returns the exit status and what tally wrote to stderr.
+fn run_with_reader(
+    demo_events: &str,
+    args: &[&str],
+    reader: impl FnOnce(std::process::ChildStdout),
+) -> (std::process::ExitStatus, String) {
     use std::io::Read;
     use std::process::Stdio;
 
     let db = TestDb::new();
-    assert!(
-        db.tally(&["demo", "--events", "3000", "--days", "10"])
-            .status
-            .success()
-    );
-    let mut export = crate::support::tally()
+    let demo = db.tally(&["demo", "--events", demo_events, "--days", "3"]);
+    assert!(demo.status.success(), "{demo:?}");
+    let mut child = crate::support::tally()
         .arg("--db")
         .arg(db.path())
-        .args(["export", "--format", "json"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Like `head -c 100`: read a little, then close the pipe.
-    let mut first = [0u8; 100];
-    export
-        .stdout
-        .take()
-        .unwrap()
-        .read_exact(&mut first)
-        .unwrap();
+    reader(child.stdout.take().unwrap());
     let mut stderr = String::new();
-    export
+    child
         .stderr
         .take()
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    let status = export.wait().unwrap();
+    (child.wait().unwrap(), stderr)
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_tally_quietly() {
+    // Like `head -c 100`: read a little, then close the pipe; the export's writer
+    // meets the closed pipe as an error.
+    let (status, stderr) = run_with_reader("3000", &["export", "--format", "json"], |mut out| {
+        let mut first = [0u8; 100];
+        std::io::Read::read_exact(&mut out, &mut first).unwrap();
+    });
     assert_eq!(status.code(), Some(141), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
 fn a_reader_gone_before_tally_prints_ends_it_quietly() {
-    use std::io::Read;
-    use std::process::Stdio;
-
-    let db = TestDb::new();
-    assert!(
-        db.tally(&["demo", "--events", "500", "--days", "3"])
-            .status
-            .success()
-    );
-    let mut summary = crate::support::tally()
-        .arg("--db")
-        .arg(db.path())
-        .args(["summary", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // The pipe closes while tally opens the database, before it prints (`println!`).
-    drop(summary.stdout.take());
-    let mut stderr = String::new();
-    summary
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = summary.wait().unwrap();
+    let (status, stderr) = run_with_reader("500", &["summary", "--json"], drop);
     assert!(!stderr.contains("panicked"), "{stderr}");
     // 0 only if tally had printed before the pipe closed.
     assert!(

@@ -259,21 +259,27 @@ impl LatencySketch {
     /// bins, then each bin as (gap to the previous index, count), all LEB128 varints
     /// (zigzag for the first index). Dozens of bytes for a typical hour of latencies.
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends [`LatencySketch::encode`]'s bytes to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
         let bins = self.bins().count();
-        let mut out = Vec::with_capacity(12 + bins * 3);
+        out.reserve(12 + bins * 3);
         out.push(ENCODING_V1);
-        put_varint(&mut out, self.zeros);
-        put_varint(&mut out, bins as u64);
+        put_varint(out, self.zeros);
+        put_varint(out, bins as u64);
         let mut previous: Option<i32> = None;
         for (bin, n) in self.bins() {
             match previous {
-                None => put_varint(&mut out, zigzag(bin)),
-                Some(p) => put_varint(&mut out, (bin - p) as u64),
+                None => put_varint(out, zigzag(bin)),
+                Some(p) => put_varint(out, (bin - p) as u64),
             }
-            put_varint(&mut out, n);
+            put_varint(out, n);
             previous = Some(bin);
         }
-        out
     }
 
     /// Reads a sketch written by [`LatencySketch::encode`].

@@ -307,16 +307,22 @@ impl Facets {
 
     /// Varint triples `(facet, zigzag value, executions, failures)` after a count.
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends [`Facets::encode`]'s bytes to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
         let cells = &self.cells;
-        let mut out = Vec::with_capacity(1 + cells.len() * 6);
-        varint::put(&mut out, cells.len() as u64);
+        out.reserve(1 + cells.len() * 6);
+        varint::put(out, cells.len() as u64);
         for &((facet, value), (n, failures)) in cells.iter() {
             out.push(facet as u8);
-            varint::put(&mut out, varint::zigzag(value));
-            varint::put(&mut out, n);
-            varint::put(&mut out, failures);
+            varint::put(out, varint::zigzag(value));
+            varint::put(out, n);
+            varint::put(out, failures);
         }
-        out
     }
 
     /// Merges encoded facets into these.

@@ -22,6 +22,8 @@ const FORMAT_V1: u8 = 1;
 pub(super) fn encode(keys: &[(i64, Measures)], out: &mut Vec<u8>) {
     out.push(FORMAT_V1);
     put(out, keys.len() as u64);
+    // A part's bytes go here first, as its length precedes them.
+    let mut part = Vec::new();
     let mut previous = None;
     for (key, m) in keys {
         match previous {
@@ -43,15 +45,22 @@ pub(super) fn encode(keys: &[(i64, Measures)], out: &mut Vec<u8>) {
         for signed in [m.cost_nusd, m.computed_cost_nusd, m.duration_us, m.last_ts] {
             put(out, zigzag(signed));
         }
-        put_part(out, (!m.latency.is_empty()).then(|| m.latency.encode()));
-        put_part(out, (!m.facets.is_empty()).then(|| m.facets.encode()));
+        part.clear();
+        if !m.latency.is_empty() {
+            m.latency.encode_into(&mut part);
+        }
+        put_part(out, &part);
+        part.clear();
+        if !m.facets.is_empty() {
+            m.facets.encode_into(&mut part);
+        }
+        put_part(out, &part);
     }
 }
 
-fn put_part(out: &mut Vec<u8>, part: Option<Vec<u8>>) {
-    let part = part.unwrap_or_default();
+fn put_part(out: &mut Vec<u8>, part: &[u8]) {
     put(out, part.len() as u64);
-    out.extend_from_slice(&part);
+    out.extend_from_slice(part);
 }
 
 /// Calls `each` with every key and its measures, in key order.
