@@ -36,11 +36,22 @@ fn ingest_reports_json_and_strict_fails_on_rejections() {
     assert_eq!(again.status.code(), Some(1));
     assert_eq!(json(&again)["duplicates"], 1);
 
+    // Re-ingesting stores nothing new: the two rejections are counted again on their
+    // quarantine entries.
     let listed = json(&db.tally(&["quarantine", "list", "--json"]));
-    assert_eq!(listed["total"], 4);
+    assert_eq!(listed["total"], 2);
     assert_eq!(listed["records"][0]["raw"], bad);
+    assert_eq!(listed["records"][0]["rejections"], 2);
+    assert_eq!(listed["records"][1]["rejections"], 2);
+    let text = db.tally(&["quarantine", "list"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains(
+            "line 2: duration_ms: must be a number >= 0, got -3 (rejected 2 times, last at "
+        ),
+        "{text:?}"
+    );
     let retried = json(&db.tally(&["quarantine", "retry", "--json"]));
-    assert_eq!(retried["still_rejected"], 4);
+    assert_eq!(retried["still_rejected"], 2);
 }
 
 #[test]

@@ -369,6 +369,8 @@ fn quarantine(analytics: &Analytics, command: QuarantineCommand) -> anyhow::Resu
                         serde_json::json!({
                             "quarantine_id": q.quarantine_id,
                             "received_at": q.received_at.to_rfc3339(),
+                            "last_received_at": q.last_received_at.to_rfc3339(),
+                            "rejections": q.rejections,
                             "source": r.source,
                             "position": r.position,
                             "id": r.record_id,
@@ -398,8 +400,17 @@ fn quarantine(analytics: &Analytics, command: QuarantineCommand) -> anyhow::Resu
                     } else {
                         format!("{}: ", r.field)
                     };
+                    let repeats = if q.rejections > 1 {
+                        format!(
+                            " (rejected {} times, last at {})",
+                            q.rejections,
+                            q.last_received_at.to_rfc3339()
+                        )
+                    } else {
+                        String::new()
+                    };
                     println!(
-                        "#{} {} {}: {field}{}",
+                        "#{} {} {}: {field}{}{repeats}",
                         q.quarantine_id, r.source, position, r.message
                     );
                 }

@@ -57,7 +57,14 @@ pub struct Rejection {
 pub struct QuarantinedRecord {
     /// The quarantine's own key, for `quarantine retry`.
     pub quarantine_id: i64,
+    /// When it was first rejected.
     pub received_at: DateTime<Utc>,
+    /// When it was last rejected: the same bytes at the same place of the same source,
+    /// rejected for the same reason, are one entry.
+    pub last_received_at: DateTime<Utc>,
+    /// How many times it was rejected.
+    pub rejections: u64,
+    /// The latest rejection (its message as given then).
     pub rejection: Rejection,
 }
 
@@ -80,7 +87,7 @@ pub struct WriteOutcome {
     pub accepted: u64,
     /// Events whose `(project, id)` was already stored; not stored again.
     pub duplicates: u64,
-    /// Rejects put in quarantine.
+    /// Rejects put in quarantine (a repeat of an entry counts on that entry).
     pub quarantined: u64,
 }
 

@@ -1,6 +1,6 @@
 //! Reading the quarantine back.
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, params};
 
 use crate::{Position, QuarantinedRecord, RecordFormat, Rejection, Result};
@@ -11,7 +11,8 @@ pub(super) fn quarantined(
     limit: usize,
 ) -> Result<Vec<QuarantinedRecord>> {
     let mut statement = conn.prepare_cached(
-        "SELECT quarantine_id, received_at, source, position_kind, position, format, header, record_id, field, rule, message, raw
+        "SELECT quarantine_id, received_at, source, position_kind, position, format, header, record_id, field, rule, message, raw,
+                last_received_at, rejections
          FROM quarantine WHERE quarantine_id > ?1 ORDER BY quarantine_id LIMIT ?2",
     )?;
     let rows = statement.query_map(
@@ -21,12 +22,12 @@ pub(super) fn quarantined(
             let position = u64::try_from(position).unwrap_or(0);
             let position_kind: String = r.get(3)?;
             let format: String = r.get(5)?;
+            let rejections: i64 = r.get(13)?;
             Ok(QuarantinedRecord {
                 quarantine_id: r.get(0)?,
-                received_at: Utc
-                    .timestamp_millis_opt(r.get(1)?)
-                    .single()
-                    .unwrap_or_default(),
+                received_at: from_millis(r.get(1)?),
+                last_received_at: from_millis(r.get(12)?),
+                rejections: u64::try_from(rejections).unwrap_or(1),
                 rejection: Rejection {
                     source: r.get(2)?,
                     position: if position_kind == "index" {
@@ -50,6 +51,10 @@ pub(super) fn quarantined(
         },
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
 pub(super) fn len(conn: &Connection) -> Result<u64> {

@@ -467,6 +467,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (family, resolution, project, bucket)
     ) WITHOUT ROWID, STRICT;
     "#,
+    // 11: a rejected record sent again (the same bytes at the same place of the same
+    // source, for the same reason) is counted on its quarantine entry instead of
+    // stored twice, so re-ingesting an input stores nothing new. Entries an older
+    // version stored more than once are put together: the first kept, the rest counted.
+    r#"
+    ALTER TABLE quarantine ADD COLUMN last_received_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE quarantine ADD COLUMN rejections INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX quarantine_by_place ON quarantine (source, position, rule);
+    UPDATE quarantine SET rejections = same.n, last_received_at = same.last
+    FROM (SELECT min(quarantine_id) AS first, count(*) AS n, max(received_at) AS last
+          FROM quarantine
+          GROUP BY source, position, rule, position_kind, format, header, field, raw) AS same
+    WHERE quarantine.quarantine_id = same.first;
+    DELETE FROM quarantine WHERE quarantine_id NOT IN (
+        SELECT min(quarantine_id) FROM quarantine
+        GROUP BY source, position, rule, position_kind, format, header, field, raw);
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

@@ -113,6 +113,7 @@ fn quarantine_keeps_raw_bytes_and_retry_resolves_atomically() {
     let listed = store.quarantined(0, 10).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].rejection, reject);
+    assert_eq!(listed[0].rejections, 1);
     let fixed = [execution("x", "p", 0.1)];
     store
         .write_batch(Batch {
@@ -123,6 +124,139 @@ fn quarantine_keeps_raw_bytes_and_retry_resolves_atomically() {
         .unwrap();
     assert_eq!(store.quarantine_len().unwrap(), 0);
     assert_eq!(store.stats().unwrap().events, 1);
+}
+
+#[test]
+fn a_rejection_sent_again_is_counted_on_its_quarantine_entry() {
+    let (_dir, store) = open();
+    let reject = Rejection {
+        source: "in.csv".into(),
+        position: Position::Line(7),
+        format: RecordFormat::Csv,
+        header: Some("kind,ts".into()),
+        record_id: None,
+        field: "ts".into(),
+        rule: "future".into(),
+        message: "is 2 days ahead".into(),
+        raw: b"execution,2031-01-01".to_vec(),
+    };
+    let resent = Rejection {
+        message: "is 1 day ahead".into(),
+        ..reject.clone()
+    };
+    // Each differs from `reject` in one part of what makes a rejection the same.
+    let others = [
+        Rejection {
+            source: "other.csv".into(),
+            ..reject.clone()
+        },
+        Rejection {
+            position: Position::Line(8),
+            ..reject.clone()
+        },
+        Rejection {
+            position: Position::Index(7),
+            ..reject.clone()
+        },
+        Rejection {
+            format: RecordFormat::Json,
+            ..reject.clone()
+        },
+        Rejection {
+            header: Some("kind,ts,project".into()),
+            ..reject.clone()
+        },
+        Rejection {
+            header: None,
+            ..reject.clone()
+        },
+        Rejection {
+            field: "project".into(),
+            ..reject.clone()
+        },
+        Rejection {
+            rule: "out_of_range".into(),
+            ..reject.clone()
+        },
+        Rejection {
+            raw: b"execution,2031-01-02".to_vec(),
+            ..reject.clone()
+        },
+    ];
+    let write = |rejects: &[Rejection]| {
+        store
+            .write_batch(Batch {
+                rejects,
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    write(std::slice::from_ref(&reject));
+    let outcome = write(&[resent.clone(), resent.clone()]);
+    assert_eq!(outcome.quarantined, 2, "repeats are counted as rejected");
+    write(&others);
+
+    let listed = store.quarantined(0, 100).unwrap();
+    assert_eq!(store.quarantine_len().unwrap(), 1 + others.len() as u64);
+    assert_eq!(listed[0].rejections, 3);
+    assert_eq!(listed[0].rejection, resent, "the latest message is kept");
+    assert!(listed[0].last_received_at >= listed[0].received_at);
+    let stored: Vec<_> = listed[1..].iter().map(|q| q.rejection.clone()).collect();
+    assert_eq!(stored, others);
+    assert!(listed[1..].iter().all(|q| q.rejections == 1));
+}
+
+#[test]
+fn the_quarantine_migration_puts_repeated_entries_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    super::schema::migrate_to(&mut conn, "t.db", 10).unwrap();
+    // (received_at, line, raw): line 4 stored three times, line 5 twice with other
+    // bytes the second time, line 6 once.
+    let old_rows = [
+        (1_000, 4, "a"),
+        (2_000, 5, "b"),
+        (3_000, 4, "a"),
+        (4_000, 5, "c"),
+        (5_000, 6, "d"),
+        (6_000, 4, "a"),
+    ];
+    for (received_at, line, raw) in old_rows {
+        conn.execute(
+            "INSERT INTO quarantine (received_at, source, position_kind, position, format, header,
+                record_id, field, rule, message, raw)
+             VALUES (?1, 'in.jsonl', 'line', ?2, 'json', NULL, NULL, 'ts', 'missing', 'is required', ?3)",
+            rusqlite::params![received_at, line, raw.as_bytes()],
+        )
+        .unwrap();
+    }
+    drop(conn);
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let listed: Vec<_> = store
+        .quarantined(0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|q| {
+            (
+                q.quarantine_id,
+                q.received_at.timestamp_millis(),
+                q.last_received_at.timestamp_millis(),
+                q.rejections,
+                q.rejection.raw,
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (1, 1_000, 6_000, 3, b"a".to_vec()),
+            (2, 2_000, 2_000, 1, b"b".to_vec()),
+            (4, 4_000, 4_000, 1, b"c".to_vec()),
+            (5, 5_000, 5_000, 1, b"d".to_vec()),
+        ]
+    );
 }
 
 fn session(id: &str, user: &str, minute: u32, topics: &[&str]) -> Event {

@@ -161,28 +161,44 @@ impl<'t> Statements<'t, '_> {
     }
 }
 
+/// Puts a reject in quarantine, or counts it on the entry it repeats: the same bytes
+/// at the same place of the same source, rejected for the same reason.
 fn quarantine(tx: &Transaction<'_>, reject: &Rejection) -> Result<()> {
     let (position_kind, position) = match reject.position {
         Position::Line(line) => ("line", line),
         Position::Index(index) => ("index", index),
     };
-    tx.prepare_cached(
-        "INSERT INTO quarantine (received_at, source, position_kind, position, format, header, record_id, field, rule, message, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
+    // Both statements take the same values: the place and reason first, then what a
+    // repeat refreshes.
+    let values = params![
         chrono::Utc::now().timestamp_millis(),
         reject.source,
-        position_kind,
         position as i64,
+        reject.rule,
+        position_kind,
         reject.format.as_str(),
         reject.header,
-        reject.record_id,
         reject.field,
-        reject.rule,
-        reject.message,
         reject.raw,
-    ])?;
+        reject.message,
+        reject.record_id,
+    ];
+    let repeated = tx
+        .prepare_cached(
+            "UPDATE quarantine
+             SET rejections = rejections + 1, last_received_at = ?1, message = ?10, record_id = ?11
+             WHERE source = ?2 AND position = ?3 AND rule = ?4 AND position_kind = ?5
+               AND format = ?6 AND header IS ?7 AND field = ?8 AND raw = ?9",
+        )?
+        .execute(values)?;
+    if repeated == 0 {
+        tx.prepare_cached(
+            "INSERT INTO quarantine (received_at, last_received_at, source, position, rule,
+                 position_kind, format, header, field, raw, message, record_id)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(values)?;
+    }
     Ok(())
 }
 
