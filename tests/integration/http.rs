@@ -307,7 +307,7 @@ fn unknown_routes_and_methods_answer_json_errors() {
     let server = TestServer::start();
     let http = &server.http;
     for path in [
-        "/",
+        "/nope",
         "/api/analytics/nope",
         "/api/analytics/projects-x",
         "/analytics/x",
@@ -326,6 +326,22 @@ fn unknown_routes_and_methods_answer_json_errors() {
     );
     let answer = http.get("/api/analytics/events", None);
     assert_eq!(answer.status, 405);
+}
+
+#[test]
+fn the_root_leads_to_the_dashboard() {
+    let server = TestServer::start();
+    let agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let answer = agent.get(format!("{}/", server.http.base)).call().unwrap();
+    assert_eq!(answer.status(), 307);
+    assert_eq!(answer.headers()["location"], "/analytics");
+    let followed = server.http.get("/", None);
+    assert_eq!(followed.status, 200);
+    assert!(followed.text().contains("<html"), "{}", followed.text());
 }
 
 #[test]
@@ -529,6 +545,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/u/report?period=month",
     ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
+    ("get", "/", "/"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),
     ("get", "/analytics/agents", "/analytics/agents"),

@@ -1,11 +1,11 @@
-//! The dashboard: `GET /analytics` (overview), `/analytics/tools`, `/analytics/agents`,
+//! The dashboard: `GET /analytics` (overview, and where `/` leads), `/analytics/tools`, `/analytics/agents`,
 //! `/analytics/experiments`, `/analytics/learners`.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
 //! `?key=` on the page is kept in the tab's sessionStorage and sent as Bearer).
 
 use axum::http::{HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use super::auth::Access;
@@ -72,6 +72,12 @@ pub fn routes() -> Vec<Route> {
         handler,
     };
     vec![
+        route(
+            "/",
+            "Redirects to the dashboard",
+            Produces::Redirect("/analytics"),
+            get(|| async { Redirect::temporary("/analytics") }),
+        ),
         route(
             "/analytics",
             "The dashboard: KPIs, budget, charts, QA, projects, models, exports",

@@ -119,6 +119,8 @@ pub enum Produces {
     JavaScript,
     /// A file download whose type depends on a `format` parameter.
     Download,
+    /// No content: a redirect to the path given.
+    Redirect(&'static str),
 }
 
 /// Every route of the server.

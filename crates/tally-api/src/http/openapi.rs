@@ -30,30 +30,34 @@ fn operation(route: &Route) -> Value {
             })
         })
         .collect();
-    let (media, schema) = match route.produces {
-        Produces::Json(name) if name.ends_with("[]") => (
+    let ok = |media: &str, schema: Value| {
+        (
+            "200",
+            json!({"description": "OK", "content": {media: {"schema": schema}}}),
+        )
+    };
+    let (status, success) = match route.produces {
+        Produces::Json(name) if name.ends_with("[]") => ok(
             "application/json",
             json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{}", name.trim_end_matches("[]"))}}),
         ),
-        Produces::Json("object") => ("application/json", json!({"type": "object"})),
-        Produces::Json(name) => (
+        Produces::Json("object") => ok("application/json", json!({"type": "object"})),
+        Produces::Json(name) => ok(
             "application/json",
             json!({"$ref": format!("#/components/schemas/{name}")}),
         ),
-        Produces::Html => ("text/html", json!({"type": "string"})),
-        Produces::Csv => ("text/csv", json!({"type": "string"})),
-        Produces::Download => (
+        Produces::Html => ok("text/html", json!({"type": "string"})),
+        Produces::Csv => ok("text/csv", json!({"type": "string"})),
+        Produces::Download => ok(
             "application/octet-stream",
             json!({"type": "string", "format": "binary"}),
         ),
-        Produces::Css => ("text/css", json!({"type": "string"})),
-        Produces::JavaScript => ("text/javascript", json!({"type": "string"})),
+        Produces::Css => ok("text/css", json!({"type": "string"})),
+        Produces::JavaScript => ok("text/javascript", json!({"type": "string"})),
+        Produces::Redirect(to) => ("307", json!({"description": format!("Redirects to {to}")})),
     };
     let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        json!({"description": "OK", "content": {media: {"schema": schema}}}),
-    );
+    responses.insert(status.into(), success);
     let mut op = Map::new();
     op.insert("summary".into(), route.summary.clone().into());
     op.insert(
