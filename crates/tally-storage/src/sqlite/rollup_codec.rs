@@ -22,8 +22,6 @@ const FORMAT_V1: u8 = 1;
 pub(super) fn encode(keys: &[(i64, Measures)], out: &mut Vec<u8>) {
     out.push(FORMAT_V1);
     put(out, keys.len() as u64);
-    // A part's bytes go here first, as its length precedes them.
-    let mut part = Vec::new();
     let mut previous = None;
     for (key, m) in keys {
         match previous {
@@ -45,22 +43,28 @@ pub(super) fn encode(keys: &[(i64, Measures)], out: &mut Vec<u8>) {
         for signed in [m.cost_nusd, m.computed_cost_nusd, m.duration_us, m.last_ts] {
             put(out, zigzag(signed));
         }
-        part.clear();
-        if !m.latency.is_empty() {
-            m.latency.encode_into(&mut part);
-        }
-        put_part(out, &part);
-        part.clear();
-        if !m.facets.is_empty() {
-            m.facets.encode_into(&mut part);
-        }
-        put_part(out, &part);
+        put_part(out, |out| {
+            if !m.latency.is_empty() {
+                m.latency.encode_into(out);
+            }
+        });
+        put_part(out, |out| {
+            if !m.facets.is_empty() {
+                m.facets.encode_into(out);
+            }
+        });
     }
 }
 
-fn put_part(out: &mut Vec<u8>, part: &[u8]) {
-    put(out, part.len() as u64);
-    out.extend_from_slice(part);
+/// Appends what `write` writes, preceded by its length: written in place, then the
+/// length's bytes appended and rotated in front of them.
+fn put_part(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    write(out);
+    let len = out.len() - start;
+    put(out, len as u64);
+    let prefix = out.len() - start - len;
+    out[start..].rotate_right(prefix);
 }
 
 /// Calls `each` with every key and its measures, in key order.
