@@ -2,7 +2,7 @@
 //! served by the real `tally serve --demo`; the KPI values in the rendered DOM must equal
 //! `/api/analytics/summary`'s, sections without a route must say "not available", the
 //! tools, agents, experiments and learners pages show what their routes answer, and a
-//! screenshot is written to `target/dashboard.png`.
+//! screenshot is written to `dashboard.png` in Cargo's target directory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,7 +20,8 @@ fn chromium(profile: &Path, args: &[String]) -> String {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: the dashboard test needs it. Install it with \
-         `apt-get update && apt-get install -y chromium` (Debian), as .ci/run does"
+         `apt-get update && apt-get install -y chromium` (Debian); `cargo xtask test` does it \
+         when it runs as root"
     );
     let mut child = Command::new(CHROMIUM)
         .args([
@@ -201,8 +202,7 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         "forecast chart not drawn: {forecast}"
     );
 
-    let screenshot: PathBuf =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard.png");
+    let screenshot: PathBuf = crate::support::target_dir().join("dashboard.png");
     let _ = std::fs::remove_file(&screenshot);
     chromium(
         profile.path(),

@@ -3,7 +3,6 @@
 
 use std::fmt::Write;
 use std::path::Path;
-use std::process::Command;
 
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::Value;
@@ -103,14 +102,20 @@ fn events() -> String {
 
 fn duckdb(file: &Path) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/duckdb_views.py");
-    let output = Command::new("python3")
+    let output = crate::support::python()
         .arg(&script)
         .arg(file)
         .output()
-        .expect("python3 runs (the DuckDB oracle needs it)");
+        .unwrap_or_else(|e| {
+            panic!(
+                "python does not run ({e}): {}",
+                crate::support::ORACLES_HINT
+            )
+        });
     assert!(
         output.status.success(),
-        "the DuckDB oracle failed; install it with `python3 -m pip install duckdb`:\n{}",
+        "the DuckDB oracle failed ({}):\n{}",
+        crate::support::ORACLES_HINT,
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()

@@ -9,7 +9,7 @@ use crate::support::python_oracle;
 use tally_predict::experiment::stats::{self, Sample};
 
 fn oracle(cases: &Value) -> Value {
-    python_oracle("experiments.py", cases, "numpy scipy statsmodels")
+    python_oracle("experiments.py", cases)
 }
 
 /// Equal to 1e-9 relative (an absolute 1e-15 around zero).

@@ -215,7 +215,7 @@ fn the_parquet_export_holds_the_rows_of_the_json_export() {
     // And with DuckDB, value by value against the JSON Lines export.
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/oracles/parquet_rows.py");
-    let output = std::process::Command::new("python3")
+    let output = crate::support::python()
         .arg(script)
         .arg(&dir)
         .arg(&jsonl)
@@ -223,7 +223,8 @@ fn the_parquet_export_holds_the_rows_of_the_json_export() {
         .unwrap();
     assert!(
         output.status.success(),
-        "DuckDB disagrees (or is missing: `python3 -m pip install duckdb`):\n{}{}",
+        "DuckDB disagrees (or cannot run: {}):\n{}{}",
+        crate::support::ORACLES_HINT,
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );

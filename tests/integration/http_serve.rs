@@ -14,6 +14,16 @@ pub struct Served {
     pub lines: Vec<String>,
 }
 
+/// A server a test forgot to stop, or left behind by a failing assertion, is stopped.
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Starts `tally --db DB serve --addr 127.0.0.1:0 ARGS` and waits for its address.
 #[expect(
     clippy::zombie_processes,

@@ -1,5 +1,5 @@
 //! The success predictor against scikit-learn on the reference skill data
-//! (`../shared/bench/gen_skills.py`, 20,000 training and 10,000 test rows): the forest's
+//! (`tests/generators/gen_skills.py`, 20,000 training and 10,000 test rows): the forest's
 //! test ROC AUC is at least scikit-learn's `RandomForestClassifier` (same parameters)
 //! minus 0.01, and `tally_predict::quality` equals `roc_auc_score`, `log_loss`,
 //! `brier_score_loss` and `calibration_curve` to 1e-9 on the forest's predictions and on
@@ -12,12 +12,11 @@
 //! worse one (majority-voting forests score 0.05 lower) without failing on noise.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 use tally_predict::{ForestParams, RandomForest, quality, read_feature_csv};
 
-use crate::support::python_oracle;
+use crate::support::{ORACLES_HINT, python, python_oracle};
 
 const TREES: usize = 100;
 const MIN_SAMPLES_LEAF: usize = 5;
@@ -25,21 +24,20 @@ const MIN_SAMPLES_LEAF: usize = 5;
 /// Writes `rows` rows of the reference generator with `seed` into `dir`.
 fn generate(dir: &Path, rows: usize, seed: u64) -> PathBuf {
     let generator =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen_skills.py");
-    assert!(
-        generator.exists(),
-        "{} not found: the reference generators live in ../shared/bench",
-        generator.display()
-    );
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/generators/gen_skills.py");
     let file = dir.join(format!("skills-{rows}-{seed}.csv"));
-    let status = Command::new("python3")
+    let output = python()
         .arg(&generator)
         .arg(rows.to_string())
         .arg(&file)
         .arg(seed.to_string())
-        .status()
-        .expect("python3 runs");
-    assert!(status.success(), "gen_skills.py failed (it needs numpy)");
+        .output()
+        .unwrap_or_else(|e| panic!("python does not run ({e}): {ORACLES_HINT}"));
+    assert!(
+        output.status.success(),
+        "gen_skills.py failed ({ORACLES_HINT}):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     file
 }
 
@@ -136,7 +134,7 @@ fn forest_auc_matches_scikit_learn_and_metrics_equal_sklearn_metrics() {
             "bins": bins,
         })).collect::<Vec<_>>(),
     });
-    let answer = python_oracle("predict.py", &request, "numpy scikit-learn");
+    let answer = python_oracle("predict.py", &request);
 
     let ours = quality::roc_auc(&test_y, &p).unwrap();
     let theirs = answer["auc"].as_f64().unwrap();

@@ -13,7 +13,7 @@ use tally_predict::series::{
 };
 
 fn oracle(cases: &Value) -> Value {
-    python_oracle("series.py", cases, "numpy scipy statsmodels pymannkendall")
+    python_oracle("series.py", cases)
 }
 
 /// Equal to 1e-9 relative (an absolute 1e-12 around zero).

@@ -9,7 +9,7 @@ use tally_metrics::stats::{least_squares_slope, percentile};
 use tally_metrics::wilson_interval;
 
 fn oracle(cases: &Value) -> Value {
-    python_oracle("stats.py", cases, "numpy scipy statsmodels")
+    python_oracle("stats.py", cases)
 }
 
 /// Equal to 1e-9 relative (an absolute 1e-15 around zero).

@@ -227,31 +227,54 @@ pub fn execution_now(id: &str, project: &str) -> String {
     )
 }
 
+/// The interpreter the oracles run in: `TALLY_TEST_PYTHON` (set by `cargo xtask test` to
+/// its virtual environment), else `python3` from the PATH.
+pub fn python() -> Command {
+    Command::new(std::env::var_os("TALLY_TEST_PYTHON").unwrap_or_else(|| "python3".into()))
+}
+
+/// What to say when an oracle cannot run.
+pub const ORACLES_HINT: &str = "run the suite with `cargo xtask test`, which installs the \
+    oracles (tests/oracles/requirements.txt) into a virtual environment, or install them \
+    with `python3 -m pip install -r tests/oracles/requirements.txt`";
+
+/// Cargo's target directory, found from this test binary's own path
+/// (`TARGET/debug/deps/integration-*`), so `CARGO_TARGET_DIR` is honoured.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}
+
 /// Runs the Python oracle `tests/oracles/SCRIPT` with `cases` as JSON on its standard
 /// input and returns the JSON it prints. Fails, saying which packages to install, when
 /// the script cannot run.
-pub fn python_oracle(script: &str, cases: &serde_json::Value, packages: &str) -> serde_json::Value {
+pub fn python_oracle(script: &str, cases: &serde_json::Value) -> serde_json::Value {
     use std::io::Write;
     use std::process::Stdio;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/oracles")
         .join(script);
-    let mut child = Command::new("python3")
+    let mut child = python()
         .arg(path)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("python3 does not run ({e}); the {script} oracle needs it"));
+        .unwrap_or_else(|e| {
+            panic!("python does not run ({e}); the {script} oracle needs it: {ORACLES_HINT}")
+        });
     let mut stdin = child.stdin.take().unwrap();
     let body = cases.to_string();
-    // Written from another thread, so a large input cannot deadlock against the output.
-    let writer = std::thread::spawn(move || stdin.write_all(body.as_bytes()).unwrap());
+    // Written from another thread, so a large input cannot deadlock against the output. An
+    // oracle that exits early (a missing package) closes its input: its status says why.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(body.as_bytes());
+    });
     let output = child.wait_with_output().unwrap();
     writer.join().unwrap();
     assert!(
         output.status.success(),
-        "the {script} oracle failed; install what it needs with `python3 -m pip install {packages}`:\n{}",
+        "the {script} oracle failed ({ORACLES_HINT}):\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).unwrap()

@@ -36,7 +36,7 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     let tally = tally_binary()?;
-    let dir = root().join("target/bench");
+    let dir = crate::target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     println!(
         "{:>10} {:>12} {:>10} {:>12} {:>8} {:>14} {:>14} {:>12}",
@@ -95,15 +95,15 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
 pub fn reference_file(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
     let file = dir.join(format!("exec-{events}.jsonl"));
     if !file.exists() {
-        let generator = root().join("../shared/bench/gen_executions.py");
+        let generator = root().join("tests/generators/gen_executions.py");
         if !generator.exists() {
             bail!(
-                "{} not found: the reference generators live in ../shared/bench",
+                "{} not found: the reference generators live in tests/generators",
                 generator.display()
             );
         }
         eprintln!("generating {} ...", file.display());
-        run(Command::new("python3")
+        run(Command::new(crate::provision::oracle_python()?)
             .arg(&generator)
             .arg(events.to_string())
             .arg(&file))?;
@@ -181,7 +181,7 @@ t = time.perf_counter()
 con.execute("create table ev as select * from read_json_auto(?)", [sys.argv[1]])
 print(time.perf_counter() - t)
 "#;
-    let output = Command::new("python3")
+    let output = Command::new(crate::provision::oracle_python()?)
         .args(["-c", script])
         .arg(file)
         .output()

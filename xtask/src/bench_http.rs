@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 
-use crate::{flag, root, tally_binary};
+use crate::{flag, tally_binary, target_dir};
 
 /// The server process, killed when dropped.
 struct Served {
@@ -112,7 +112,7 @@ pub fn http(args: &[&str]) -> anyhow::Result<()> {
     let batches: u64 = flag(args, "--batches").unwrap_or("50").parse()?;
     let batch_size: u64 = 10_000;
     let tally = tally_binary()?;
-    let dir = root().join("target/bench");
+    let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     let served = start(&tally, &dir.join("http.db"))?;
     let url = format!("{}/api/analytics/events", served.base);

@@ -16,7 +16,7 @@ use anyhow::bail;
 use chrono::{Duration as Span, Utc};
 use tally_api::{Analytics, IngestOptions, Input, LearningPeriod};
 
-use crate::{flag, root};
+use crate::{flag, target_dir};
 
 /// The learner with five years of daily sessions.
 const STAR: &str = "learner-star";
@@ -257,7 +257,7 @@ fn http(analytics: &Analytics, runs: usize) -> anyhow::Result<()> {
 pub fn learning(args: &[&str]) -> anyhow::Result<()> {
     let learners: u64 = flag(args, "--learners").unwrap_or("10000").parse()?;
     let runs: usize = flag(args, "--runs").unwrap_or("200").parse()?;
-    let dir = root().join("target/bench");
+    let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     let db = dir.join("learning.db");
     for suffix in ["", "-wal", "-shm"] {

@@ -1,7 +1,7 @@
 //! `cargo xtask bench predict`: the success predictor's random forest against
 //! scikit-learn's `RandomForestClassifier` on the reference skill data.
 //!
-//! Train and test files come from `../shared/bench/gen_skills.py` (seeds 1 and 2). In the
+//! Train and test files come from `tests/generators/gen_skills.py` (seeds 1 and 2). In the
 //! same run, tally's forest is trained (release build, every core, and on one thread for
 //! information) and scored, and a Python child trains scikit-learn with the same
 //! parameters and `n_jobs=1`; the table shows fit and score times, test ROC AUC and log
@@ -39,7 +39,7 @@ pub fn predict(args: &[&str]) -> anyhow::Result<()> {
     let test_rows = count(args, "--test", 50_000)?;
     let trees = count(args, "--trees", 100)?;
     let leaf = count(args, "--min-samples-leaf", 5)?;
-    let dir = root().join("target/bench");
+    let dir = crate::target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     let (train, _) = generate(&dir, "train", train_rows, 1)?;
     let (test, bayes) = generate(&dir, "test", test_rows, 2)?;
@@ -82,7 +82,7 @@ pub fn predict(args: &[&str]) -> anyhow::Result<()> {
     let row_seconds = row_latency(&forest, &test_x);
 
     eprintln!("training scikit-learn (n_jobs=1) ...");
-    let output = Command::new("python3")
+    let output = Command::new(crate::provision::oracle_python()?)
         .args(["-c", SKLEARN])
         .arg(&train)
         .arg(&test)
@@ -92,7 +92,7 @@ pub fn predict(args: &[&str]) -> anyhow::Result<()> {
         .context("running python3")?;
     if !output.status.success() {
         bail!(
-            "the scikit-learn side failed (`python3 -m pip install numpy scikit-learn`):\n{}",
+            "the scikit-learn side failed :\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
@@ -183,15 +183,15 @@ fn row_latency(forest: &RandomForest, x: &ndarray::Array2<f64>) -> f64 {
 
 /// Writes the generator's file (rows, seed) and returns it with the Bayes AUC it printed.
 fn generate(dir: &Path, name: &str, rows: usize, seed: u64) -> anyhow::Result<(PathBuf, String)> {
-    let generator = root().join("../shared/bench/gen_skills.py");
+    let generator = root().join("tests/generators/gen_skills.py");
     if !generator.exists() {
         bail!(
-            "{} not found: the reference generators live in ../shared/bench",
+            "{} not found: the reference generators live in tests/generators",
             generator.display()
         );
     }
     let file = dir.join(format!("skills-{name}-{rows}-{seed}.csv"));
-    let output = Command::new("python3")
+    let output = Command::new(crate::provision::oracle_python()?)
         .arg(&generator)
         .arg(rows.to_string())
         .arg(&file)

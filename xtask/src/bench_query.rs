@@ -15,7 +15,7 @@ use chrono::{TimeZone, Utc};
 use tally_api::{Analytics, Filter, Granularity};
 
 use crate::bench::reference_file;
-use crate::{flag, root, run, tally_binary};
+use crate::{flag, run, tally_binary, target_dir};
 
 const QUESTIONS: [&str; 4] = ["summary", "per-model", "daily series", "per-tool p95"];
 
@@ -88,14 +88,14 @@ print(json.dumps(out))
 "#;
 
 fn duckdb_times(file: &Path) -> anyhow::Result<Option<[f64; 4]>> {
-    let available = Command::new("python3")
+    let available = Command::new(crate::provision::oracle_python()?)
         .args(["-c", "import duckdb"])
         .output()
         .is_ok_and(|o| o.status.success());
     if !available {
         return Ok(None);
     }
-    let output = Command::new("python3")
+    let output = Command::new(crate::provision::oracle_python()?)
         .args(["-c", DUCKDB])
         .arg(file)
         .output()
@@ -122,7 +122,7 @@ pub fn query(args: &[&str]) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     let tally = tally_binary()?;
-    let dir = root().join("target/bench");
+    let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     println!(
         "{:>10}  {:<14} {:>10} {:>11} {:>13}",

@@ -1,10 +1,17 @@
-//! `cargo xtask`: tally's developer tasks (benchmarks against peers, demo data, tidy).
+//! `cargo xtask`: tally's developer tasks (the test suite with what it needs, benchmarks
+//! against peers, demo data, reports, tidy).
 
+#[cfg(feature = "bench")]
 mod bench;
+#[cfg(feature = "bench")]
 mod bench_http;
+#[cfg(feature = "bench")]
 mod bench_learning;
+#[cfg(feature = "bench")]
 mod bench_predict;
+#[cfg(feature = "bench")]
 mod bench_query;
+mod provision;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,9 +21,13 @@ use anyhow::{Context, bail};
 const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
+  test [ARGS...]                     the whole test suite: provisions what it needs first
+                                     (a Python virtual environment with the oracles under
+                                     the target directory, Debian's Chromium), then runs
+                                     `cargo test --workspace ARGS`
   bench ingest [--events N[,N...]]   ingest the reference execution file into a fresh DB;
                                      events/s, bytes per stored event, peak memory, and the
-                                     ratio to DuckDB's read_json_auto when duckdb is installed
+                                     ratio to DuckDB's read_json_auto
   bench query [--events N[,N...]]    summary, per-model, daily series and per-tool p95 over
                                      1M and 10M events: tally (rollups) and DuckDB (SQL over
                                      the same file), median ms and ratio
@@ -43,16 +54,8 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["bench", "ingest", rest @ ..] => bench::ingest(rest),
-        ["bench", "http", rest @ ..] => bench_http::http(rest),
-        ["bench", "query", rest @ ..] => bench_query::query(rest),
-        ["bench", "predict", rest @ ..] => bench_predict::predict(rest),
-        ["bench", "learning", rest @ ..] => bench_learning::learning(rest),
-        ["bench", ..] => {
-            bail!(
-                "bench: which benchmark? available: ingest, query, http, predict, learning\n\n{USAGE}"
-            )
-        }
+        ["test", rest @ ..] => provision::test(rest),
+        ["bench", rest @ ..] => bench(rest),
         ["demo-data", rest @ ..] => demo_data(rest),
         ["report", rest @ ..] => report(rest),
         ["tidy"] => tidy(),
@@ -63,12 +66,58 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+#[cfg(feature = "bench")]
+fn bench(args: &[&str]) -> anyhow::Result<()> {
+    match args {
+        ["ingest", rest @ ..] => bench::ingest(rest),
+        ["http", rest @ ..] => bench_http::http(rest),
+        ["query", rest @ ..] => bench_query::query(rest),
+        ["predict", rest @ ..] => bench_predict::predict(rest),
+        ["learning", rest @ ..] => bench_learning::learning(rest),
+        _ => bail!(
+            "bench: which benchmark? available: ingest, query, http, predict, learning\n\n{USAGE}"
+        ),
+    }
+}
+
+/// The benchmarks need the engine in process: run this task runner again, built with it.
+#[cfg(not(feature = "bench"))]
+fn bench(args: &[&str]) -> anyhow::Result<()> {
+    run(Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args([
+            "run",
+            "--release",
+            "--package",
+            "xtask",
+            "--features",
+            "bench",
+        ])
+        .args(["--", "bench"])
+        .args(args))
+}
+
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(PathBuf::from)
         .unwrap_or_default()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set, else `target/` at the root.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                std::env::current_dir().unwrap_or_default().join(dir)
+            }
+        }
+        _ => root().join("target"),
+    }
 }
 
 /// Runs a command to completion, failing with its name when it fails.
@@ -97,12 +146,12 @@ pub fn tally_binary() -> anyhow::Result<PathBuf> {
         "-p",
         "tally-cli",
     ]))?;
-    Ok(root().join("target/release/tally"))
+    Ok(target_dir().join("release/tally"))
 }
 
 fn demo_data(args: &[&str]) -> anyhow::Result<()> {
     let events = flag(args, "--events").unwrap_or("200000");
-    let out = flag(args, "--out").map_or_else(|| root().join("target/demo.db"), PathBuf::from);
+    let out = flag(args, "--out").map_or_else(|| target_dir().join("demo.db"), PathBuf::from);
     let tally = tally_binary()?;
     run(Command::new(tally)
         .arg("--db")
@@ -111,20 +160,20 @@ fn demo_data(args: &[&str]) -> anyhow::Result<()> {
 }
 
 fn report(args: &[&str]) -> anyhow::Result<()> {
-    let db = flag(args, "--db").map_or_else(|| root().join("target/demo.db"), PathBuf::from);
+    let db = flag(args, "--db").map_or_else(|| target_dir().join("demo.db"), PathBuf::from);
     if !db.exists() {
         demo_data(&["--out", &db.to_string_lossy()])?;
     }
-    let name = flag(args, "--kind").unwrap_or("executive");
-    let Some(kind) = tally_api::ReportKind::from_name(name) else {
-        bail!("unknown report kind {name:?}: executive, technical, learning or experiments");
-    };
+    let kind = flag(args, "--kind").unwrap_or("executive");
     let out = flag(args, "--out").map_or_else(
-        || root().join(format!("target/report-{name}.html")),
+        || target_dir().join(format!("report-{kind}.html")),
         PathBuf::from,
     );
-    let html = tally_api::Analytics::open(&db)?.report(kind, &tally_api::Filter::default())?;
-    std::fs::write(&out, html)?;
+    run(Command::new(tally_binary()?)
+        .arg("--db")
+        .arg(&db)
+        .args(["report", "--kind", kind, "--out"])
+        .arg(&out))?;
     println!("wrote {}", out.display());
     Ok(())
 }
@@ -134,14 +183,13 @@ fn tidy() -> anyhow::Result<()> {
     run(Command::new(cargo)
         .current_dir(root())
         .args(["fmt", "--all", "--", "--check"]))?;
-    run(Command::new(cargo).current_dir(root()).args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    for features in [&[][..], &["--features", "xtask/bench"]] {
+        run(Command::new(cargo)
+            .current_dir(root())
+            .args(["clippy", "--workspace", "--all-targets"])
+            .args(features)
+            .args(["--", "-D", "warnings"]))?;
+    }
     run(Command::new(cargo).current_dir(root()).args([
         "test",
         "-p",
