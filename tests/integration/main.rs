@@ -24,6 +24,7 @@ mod predict;
 mod predict_oracle;
 mod report;
 mod rollups;
+mod route_matrix;
 mod series;
 mod series_oracle;
 mod stats_oracle;

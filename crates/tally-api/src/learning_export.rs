@@ -124,7 +124,12 @@ impl Analytics {
         match export.kind {
             LearningExportKind::Progress => {
                 let mut history =
-                    tally_learning::LearnerHistory::load(&*self.store, user, None, end)?;
+                    tally_learning::LearnerHistory::load(
+                    &*self.store,
+                    user,
+                    self.project_limit.as_deref(),
+                    end,
+                )?;
                 history
                     .activity
                     .retain(|a| in_range(a.first) && in_range(a.last));
