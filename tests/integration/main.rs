@@ -15,6 +15,7 @@ mod experiments;
 mod export;
 mod http;
 mod http_auth;
+mod http_errors;
 mod http_serve;
 mod idempotency;
 mod kinds;

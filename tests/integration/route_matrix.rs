@@ -164,8 +164,14 @@ const ROUTES: &[Expect] = &[
         Needs::Ingest,
         r#"{"state":"abandoned"}"#,
     ),
-    get("/api/analytics/learning/users/{user}/achievements", Needs::Read),
-    get("/api/analytics/learning/users/{user}/dashboard", Needs::Read),
+    get(
+        "/api/analytics/learning/users/{user}/achievements",
+        Needs::Read,
+    ),
+    get(
+        "/api/analytics/learning/users/{user}/dashboard",
+        Needs::Read,
+    ),
     get("/api/analytics/learning/users/{user}/export", Needs::Read),
     get("/api/analytics/learning/users/{user}/report", Needs::Read),
     get("/api/analytics/learning/users/{user}/insights", Needs::Read),
@@ -203,7 +209,9 @@ impl Credential {
     fn secret(&self) -> Option<&str> {
         match self {
             Credential::None => None,
-            Credential::Invalid => Some("tally_0000000000000000000000000000000000000000000000000000000000000000"),
+            Credential::Invalid => {
+                Some("tally_0000000000000000000000000000000000000000000000000000000000000000")
+            }
             Credential::Key { secret, .. } => Some(secret),
         }
     }
@@ -255,8 +263,14 @@ fn seed(db: &TestDb, now: DateTime<Utc>) {
     };
     let beta = db.analytics.limited_to_project(Some(BETA.to_owned()));
     beta.create_experiment(spec(BETA_EXPERIMENT)).unwrap();
-    beta.create_learning_goal(BETA_USER, "sessions", 10.0, Some("zz-beta-goal".into()), None)
-        .unwrap();
+    beta.create_learning_goal(
+        BETA_USER,
+        "sessions",
+        10.0,
+        Some("zz-beta-goal".into()),
+        None,
+    )
+    .unwrap();
     db.analytics
         .create_experiment(spec(GLOBAL_EXPERIMENT))
         .unwrap();
@@ -490,7 +504,11 @@ fn every_route_keeps_every_key_to_its_scope_and_projects() {
                 }
                 if answer.status < 300 && !expect.body.contains(BETA) {
                     // Beta's ids the request itself carried are no leak.
-                    let text = answer.text().replace(BETA_USER, "").replace(BETA_EXPERIMENT, "").replace(BETA_SESSION, "");
+                    let text = answer
+                        .text()
+                        .replace(BETA_USER, "")
+                        .replace(BETA_EXPERIMENT, "")
+                        .replace(BETA_SESSION, "");
                     check(
                         !text.contains(BETA) && !text.contains(GLOBAL_EXPERIMENT),
                         format!("beta's data reached a key for alpha: {what}"),
@@ -505,7 +523,10 @@ fn every_route_keeps_every_key_to_its_scope_and_projects() {
                     check(
                         answer.status == stranger.status
                             && answer.text().replace(BETA_USER, STRANGER) == stranger.text(),
-                        format!("beta's learner differs from a stranger: {what} / {}", stranger.text()),
+                        format!(
+                            "beta's learner differs from a stranger: {what} / {}",
+                            stranger.text()
+                        ),
                     );
                 }
                 let documents_project = doc["paths"][expect.path]

@@ -441,7 +441,9 @@ async fn create(
     let (spec, project) = spec(&body)?;
     let project = principal.project(project, "use")?;
     let analytics = state.analytics.limited_to_project(project);
-    let Json(created) =
-        blocking(analytics, move |analytics| analytics.create_experiment(spec)).await?;
+    let Json(created) = blocking(analytics, move |analytics| {
+        analytics.create_experiment(spec)
+    })
+    .await?;
     Ok(Json(json!({"created": true, "experiment": created})))
 }

@@ -364,7 +364,14 @@ async fn achievements(
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     let user = learner_path(user)?;
-    learner_view(&state, &principal, user, query, Analytics::learning_achievements).await
+    learner_view(
+        &state,
+        &principal,
+        user,
+        query,
+        Analytics::learning_achievements,
+    )
+    .await
 }
 
 async fn dashboard(
@@ -374,7 +381,14 @@ async fn dashboard(
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     let user = learner_path(user)?;
-    learner_view(&state, &principal, user, query, Analytics::learner_dashboard).await
+    learner_view(
+        &state,
+        &principal,
+        user,
+        query,
+        Analytics::learner_dashboard,
+    )
+    .await
 }
 
 async fn export(
@@ -465,7 +479,14 @@ async fn insights(
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     let user = learner_path(user)?;
-    learner_view(&state, &principal, user, query, Analytics::learning_insights).await
+    learner_view(
+        &state,
+        &principal,
+        user,
+        query,
+        Analytics::learning_insights,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -520,8 +541,7 @@ async fn update_goal(
     query: QueryPairs,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let Path((user, id)) =
-        path.map_err(|e| ApiError::bad_request("bad_path", e.body_text()))?;
+    let Path((user, id)) = path.map_err(|e| ApiError::bad_request("bad_path", e.body_text()))?;
     let id: i64 = id.parse().map_err(|_| {
         ApiError::bad_request(
             "bad_path",

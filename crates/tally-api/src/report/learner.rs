@@ -609,7 +609,10 @@ mod tests {
             md("<script>alert(1)</script>"),
             "&lt;script&gt;alert(1)&lt;/script&gt;"
         );
-        assert_eq!(md("[x](javascript:y) | *z*"), "\\[x\\](javascript:y) \\| \\*z\\*");
+        assert_eq!(
+            md("[x](javascript:y) | *z*"),
+            "\\[x\\](javascript:y) \\| \\*z\\*"
+        );
         assert_eq!(md("a\nb & c_d"), "a b &amp; c\\_d");
         assert_eq!(md("plain text 12.5"), "plain text 12.5");
     }
