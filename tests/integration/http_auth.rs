@@ -379,8 +379,16 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
     let learners = http.get("/api/analytics/learning/learners", Some(&alpha_read));
     assert_eq!(learners.json()["learners"], serde_json::json!(["al"]));
     let progress = http.get("/api/analytics/learning/progress", Some(&alpha_read));
-    assert_eq!(progress.json()["overall"]["sessions"], 3, "{}", progress.text());
-    let mastery = http.get("/api/analytics/learning/users/bea/mastery", Some(&alpha_read));
+    assert_eq!(
+        progress.json()["overall"]["sessions"],
+        3,
+        "{}",
+        progress.text()
+    );
+    let mastery = http.get(
+        "/api/analytics/learning/users/bea/mastery",
+        Some(&alpha_read),
+    );
     assert_eq!(mastery.json()["topics"], serde_json::json!([]));
     let refused = http.get(
         "/api/analytics/learning/users/bea/mastery?project=beta",
@@ -393,7 +401,10 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
     // Unlimited keys see every project, or one with ?project=.
     let all = http.get("/api/analytics/learning/progress", Some(&admin));
     assert_eq!(all.json()["overall"]["sessions"], 6);
-    let beta = http.get("/api/analytics/learning/progress?project=beta", Some(&admin));
+    let beta = http.get(
+        "/api/analytics/learning/progress?project=beta",
+        Some(&admin),
+    );
     assert_eq!(beta.json()["overall"]["sessions"], 3);
 
     // Beta's goal: a key for alpha can neither see it nor abandon it.
@@ -455,7 +466,10 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
     // Experiments: beta's and global ones are invisible to a key for alpha, and it
     // cannot stop them; its own belong to alpha.
     for (body, owner) in [
-        (r#"{"key":"beta-exp","variants":"a,b","project":"beta"}"#, "beta"),
+        (
+            r#"{"key":"beta-exp","variants":"a,b","project":"beta"}"#,
+            "beta",
+        ),
         (r#"{"key":"global-exp","variants":"a,b"}"#, ""),
     ] {
         let created = http.post("/api/analytics/experiments/create", Some(&admin), body);
@@ -474,7 +488,10 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
             (404, "unknown_experiment"),
             "{key}"
         );
-        let one = http.get(&format!("/api/analytics/experiments/{key}"), Some(&alpha_read));
+        let one = http.get(
+            &format!("/api/analytics/experiments/{key}"),
+            Some(&alpha_read),
+        );
         assert_eq!(one.status, 404, "{key}");
         let status = http.get(&format!("/api/analytics/experiments/{key}"), Some(&admin));
         assert_eq!(status.json()["status"], "running", "{key}");
@@ -484,7 +501,12 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
         Some(&alpha_admin),
         r#"{"key":"alpha-exp","variants":"a,b"}"#,
     );
-    assert_eq!(own.json()["experiment"]["project"], "alpha", "{}", own.text());
+    assert_eq!(
+        own.json()["experiment"]["project"],
+        "alpha",
+        "{}",
+        own.text()
+    );
     let other = http.post(
         "/api/analytics/experiments/create",
         Some(&alpha_admin),
@@ -494,7 +516,9 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
         (other.status, other.error_code().as_str()),
         (403, "forbidden_project")
     );
-    let listed = http.get("/api/analytics/experiments", Some(&alpha_read)).json();
+    let listed = http
+        .get("/api/analytics/experiments", Some(&alpha_read))
+        .json();
     let keys: Vec<&str> = listed
         .as_array()
         .unwrap()
@@ -507,5 +531,9 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
         Some(&alpha_admin),
         "",
     );
-    assert!(stopped.json()["stopped_at"].is_string(), "{}", stopped.text());
+    assert!(
+        stopped.json()["stopped_at"].is_string(),
+        "{}",
+        stopped.text()
+    );
 }

@@ -1,6 +1,6 @@
 //! JSON bodies for the errors the HTTP/1 parser answers on its own, before any route
 //! runs: a malformed request line or header (400), a target longer than 65,534 bytes
-//! (414), a request head too large (431). The parser writes these with an empty body;
+//! (414), a request head too large or with more than 100 headers (431). The parser writes these with an empty body;
 //! [`JsonErrorListener`] wraps every connection so that such an answer leaves with the
 //! API's `{"error": {"code", "message", "details"}}` body instead.
 
@@ -55,7 +55,8 @@ fn describe(status: u16) -> (&'static str, &'static str) {
         ),
         431 => (
             "headers_too_large",
-            "the request line and headers are larger than the server reads (about 400 KB)",
+            "the request head has more than 100 headers or is larger than the server reads \
+             (about 400 KB)",
         ),
         400 => (
             "malformed_request",
