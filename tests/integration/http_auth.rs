@@ -398,6 +398,13 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
         (refused.status, refused.error_code().as_str()),
         (403, "forbidden_project")
     );
+    // Rarity counts the learners of the key's project only.
+    let active = |key: &str| {
+        http.get("/api/analytics/learning/users/al/achievements", Some(key))
+            .json()["active_learners"]
+            .as_u64()
+    };
+    assert_eq!((active(&alpha_read), active(&admin)), (Some(1), Some(2)));
     // Unlimited keys see every project, or one with ?project=.
     let all = http.get("/api/analytics/learning/progress", Some(&admin));
     assert_eq!(all.json()["overall"]["sessions"], 6);

@@ -112,12 +112,35 @@ impl Analytics {
     }
 
     /// `user`'s activity in the project limit (every project without one) up to `at`.
-    fn learner(&self, user: &str, at: DateTime<Utc>) -> Result<LearnerHistory> {
-        Ok(LearnerHistory::load(
-            &*self.store,
-            user,
-            self.project_limit.as_deref(),
-            at,
+    pub(crate) fn learner(&self, user: &str, at: DateTime<Utc>) -> Result<LearnerHistory> {
+        let mut history =
+            LearnerHistory::load(&*self.store, user, self.project_limit.as_deref(), at)?;
+        if history.time_zone != chrono_tz::Tz::UTC && !self.knows_learner(user)? {
+            history.time_zone = chrono_tz::Tz::UTC;
+        }
+        Ok(history)
+    }
+
+    /// Whether `user` has sessions in the project limit (any user without one): the
+    /// learner's settings, such as their time zone, are shown only then.
+    pub(crate) fn knows_learner(&self, user: &str) -> Result<bool> {
+        match self.project_limit.as_deref() {
+            None => Ok(true),
+            Some(project) => Ok(!self
+                .store
+                .learner_activity(user, Some(project), None)?
+                .is_empty()),
+        }
+    }
+
+    /// The time zone `user`'s days are counted in (UTC for a learner the project limit
+    /// does not know).
+    pub(crate) fn learner_zone(&self, user: &str) -> Result<chrono_tz::Tz> {
+        if !self.knows_learner(user)? {
+            return Ok(chrono_tz::Tz::UTC);
+        }
+        Ok(tally_learning::zone_or_utc(
+            self.store.learner_time_zone(user)?.as_deref(),
         )?)
     }
 

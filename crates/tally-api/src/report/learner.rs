@@ -127,9 +127,7 @@ impl Analytics {
             ReportPeriod::Week => Period::IsoWeek,
             ReportPeriod::Month => Period::Month,
         };
-        let zone = tally_learning::zone_or_utc(
-            tally_storage::LearningReader::learner_time_zone(&*self.store, user)?.as_deref(),
-        )?;
+        let zone = self.learner_zone(user)?;
         let today = at.with_timezone(&zone).date_naive();
         let this_start = cut.start(today);
         let start_day = cut.start(this_start.pred_opt().unwrap_or(this_start));
@@ -137,12 +135,7 @@ impl Analytics {
         let (start, end) = (day_start(zone, start_day), day_start(zone, this_start));
         let previous_start = day_start(zone, previous_day);
         let last = end - chrono::Duration::milliseconds(1);
-        let history = tally_learning::LearnerHistory::load(
-            &*self.store,
-            user,
-            self.project_limit.as_deref(),
-            last,
-        )?;
+        let history = self.learner(user, last)?;
         let within = |from: DateTime<Utc>, to: DateTime<Utc>| {
             history
                 .activity
