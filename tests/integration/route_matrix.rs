@@ -370,8 +370,9 @@ fn every_route_keeps_every_key_to_its_scope_and_projects() {
     let now = Utc::now();
     let db = TestDb::new();
     seed(&db, now);
-    // After the seed: the views as of `at` see its goals.
-    let at = stamp(Utc::now() + Duration::seconds(1));
+    // After the seed, so the views as of `at` see its goals, and not after any request,
+    // so no answer is cut at the time it is computed.
+    let at = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let beta_goal = db
         .analytics
         .limited_to_project(Some(BETA.to_owned()))
