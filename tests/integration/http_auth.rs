@@ -342,3 +342,205 @@ fn without_keys_the_server_refuses_to_listen_beyond_loopback() {
     let server = tally_api::http::Server::bind(db.analytics.clone(), &options).unwrap();
     assert!(!server.local_addr().ip().is_loopback());
 }
+
+/// Sessions of `user` in `project`, timed in the last days.
+fn sessions(project: &str, user: &str, topic: &str) -> String {
+    (1..=3)
+        .map(|days| {
+            let ts = (chrono::Utc::now() - chrono::Duration::days(days))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            format!(
+                r#"{{"kind":"session","id":"{project}-{user}-{days}","project":"{project}","ts":"{ts}","user_id":"{user}","duration_s":600,"exchanges":5,"quality":0.9,"topics":["{topic}"]}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
+    let db = TestDb::new();
+    for (project, user, topic) in [("alpha", "al", "algebra"), ("beta", "bea", "biology")] {
+        let input = tally_api::Input::Bytes {
+            name: project.into(),
+            data: sessions(project, user, topic).into_bytes().into(),
+        };
+        assert_eq!(db.analytics.ingest(&input).unwrap().accepted, 3);
+    }
+    let alpha_ingest = key(&db, KeyScope::Ingest, &["alpha"]);
+    let alpha_read = key(&db, KeyScope::Read, &["alpha"]);
+    let alpha_admin = key(&db, KeyScope::Admin, &["alpha"]);
+    let beta_ingest = key(&db, KeyScope::Ingest, &["beta"]);
+    let admin = key(&db, KeyScope::Admin, &[]);
+    let server = TestServer::on(db, |_| {});
+    let http = &server.http;
+
+    // Reads: only alpha's learners and alpha's sessions, with or without ?project=.
+    let learners = http.get("/api/analytics/learning/learners", Some(&alpha_read));
+    assert_eq!(learners.json()["learners"], serde_json::json!(["al"]));
+    let progress = http.get("/api/analytics/learning/progress", Some(&alpha_read));
+    assert_eq!(
+        progress.json()["overall"]["sessions"],
+        3,
+        "{}",
+        progress.text()
+    );
+    let mastery = http.get(
+        "/api/analytics/learning/users/bea/mastery",
+        Some(&alpha_read),
+    );
+    assert_eq!(mastery.json()["topics"], serde_json::json!([]));
+    let refused = http.get(
+        "/api/analytics/learning/users/bea/mastery?project=beta",
+        Some(&alpha_read),
+    );
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (403, "forbidden_project")
+    );
+    // Rarity counts the learners of the key's project only.
+    let active = |key: &str| {
+        http.get("/api/analytics/learning/users/al/achievements", Some(key))
+            .json()["active_learners"]
+            .as_u64()
+    };
+    assert_eq!((active(&alpha_read), active(&admin)), (Some(1), Some(2)));
+    // Unlimited keys see every project, or one with ?project=.
+    let all = http.get("/api/analytics/learning/progress", Some(&admin));
+    assert_eq!(all.json()["overall"]["sessions"], 6);
+    let beta = http.get(
+        "/api/analytics/learning/progress?project=beta",
+        Some(&admin),
+    );
+    assert_eq!(beta.json()["overall"]["sessions"], 3);
+
+    // Beta's goal: a key for alpha can neither see it nor abandon it.
+    let goal = http.post(
+        "/api/analytics/learning/users/bea/goals/create",
+        Some(&beta_ingest),
+        r#"{"kind":"sessions","target":10,"title":"beta's goal"}"#,
+    );
+    assert_eq!(goal.status, 200, "{}", goal.text());
+    let id = goal.json()["id"].as_i64().unwrap();
+    assert_eq!(goal.json()["project"], "beta");
+    let goals = http.get("/api/analytics/learning/users/bea/goals", Some(&alpha_read));
+    assert_eq!(goals.json(), serde_json::json!([]));
+    let abandon = http.post(
+        &format!("/api/analytics/learning/users/bea/goals/{id}/update"),
+        Some(&alpha_ingest),
+        r#"{"state":"abandoned"}"#,
+    );
+    assert_eq!(
+        (abandon.status, abandon.error_code().as_str()),
+        (404, "unknown_goal")
+    );
+    // Goals a key for alpha sets count against alpha's quota, never beta's.
+    let mut made = 0;
+    loop {
+        let answer = http.post(
+            "/api/analytics/learning/users/bea/goals/create",
+            Some(&alpha_ingest),
+            r#"{"kind":"sessions","target":3}"#,
+        );
+        if answer.status == 409 {
+            break;
+        }
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        assert_eq!(answer.json()["project"], "alpha");
+        made += 1;
+        assert!(made < 100, "no goal quota");
+    }
+    let second = http.post(
+        "/api/analytics/learning/users/bea/goals/create",
+        Some(&beta_ingest),
+        r#"{"kind":"minutes","target":60}"#,
+    );
+    assert_eq!(second.status, 200, "{}", second.text());
+    let seen_by_beta = http
+        .get(
+            "/api/analytics/learning/users/bea/goals?project=beta",
+            Some(&admin),
+        )
+        .json();
+    let states: Vec<&str> = seen_by_beta
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["active", "active"], "{seen_by_beta}");
+
+    // Experiments: beta's and global ones are invisible to a key for alpha, and it
+    // cannot stop them; its own belong to alpha.
+    for (body, owner) in [
+        (
+            r#"{"key":"beta-exp","variants":"a,b","project":"beta"}"#,
+            "beta",
+        ),
+        (r#"{"key":"global-exp","variants":"a,b"}"#, ""),
+    ] {
+        let created = http.post("/api/analytics/experiments/create", Some(&admin), body);
+        assert_eq!(created.status, 200, "{}", created.text());
+        let project = &created.json()["experiment"]["project"];
+        assert_eq!(project.as_str().unwrap_or(""), owner);
+    }
+    for key in ["beta-exp", "global-exp"] {
+        let stop = http.post(
+            &format!("/api/analytics/experiments/{key}/stop"),
+            Some(&alpha_admin),
+            "",
+        );
+        assert_eq!(
+            (stop.status, stop.error_code().as_str()),
+            (404, "unknown_experiment"),
+            "{key}"
+        );
+        let one = http.get(
+            &format!("/api/analytics/experiments/{key}"),
+            Some(&alpha_read),
+        );
+        assert_eq!(one.status, 404, "{key}");
+        let status = http.get(&format!("/api/analytics/experiments/{key}"), Some(&admin));
+        assert_eq!(status.json()["status"], "running", "{key}");
+    }
+    let own = http.post(
+        "/api/analytics/experiments/create",
+        Some(&alpha_admin),
+        r#"{"key":"alpha-exp","variants":"a,b"}"#,
+    );
+    assert_eq!(
+        own.json()["experiment"]["project"],
+        "alpha",
+        "{}",
+        own.text()
+    );
+    let other = http.post(
+        "/api/analytics/experiments/create",
+        Some(&alpha_admin),
+        r#"{"key":"alpha-exp-2","variants":"a,b","project":"beta"}"#,
+    );
+    assert_eq!(
+        (other.status, other.error_code().as_str()),
+        (403, "forbidden_project")
+    );
+    let listed = http
+        .get("/api/analytics/experiments", Some(&alpha_read))
+        .json();
+    let keys: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["alpha-exp"]);
+    let stopped = http.post(
+        "/api/analytics/experiments/alpha-exp/stop",
+        Some(&alpha_admin),
+        "",
+    );
+    assert!(
+        stopped.json()["stopped_at"].is_string(),
+        "{}",
+        stopped.text()
+    );
+}

@@ -30,6 +30,9 @@ pub struct Analytics {
     clock: Option<DateTime<Utc>>,
     /// What the learning views keep between calls (rarity, all-learner progress).
     pub(crate) learning_cache: Arc<crate::learning_cache::LearningCache>,
+    /// The one project learners and experiments are seen in (see
+    /// [`Analytics::limited_to_project`]); `None`: every project.
+    pub(crate) project_limit: Option<String>,
 }
 
 /// The file behind a location: a plain path, `sqlite://PATH` or `sqlite:PATH`.
@@ -85,6 +88,7 @@ impl Analytics {
             prices: Arc::new(prices),
             clock: None,
             learning_cache: Arc::default(),
+            project_limit: None,
         })
     }
 
@@ -93,6 +97,18 @@ impl Analytics {
     pub fn as_of(&self, now: DateTime<Utc>) -> Analytics {
         Analytics {
             clock: Some(now),
+            ..self.clone()
+        }
+    }
+
+    /// The same database, with the learning and experiment methods limited to
+    /// `project`: learners' views count only its sessions, goals and experiment
+    /// definitions are only its own (and new ones belong to it), experiments known only
+    /// from outcomes are found in its outcomes. Global definitions and other projects'
+    /// stay hidden. The other views take their project from their [`Filter`].
+    pub fn limited_to_project(&self, project: Option<String>) -> Analytics {
+        Analytics {
+            project_limit: project,
             ..self.clone()
         }
     }

@@ -3,13 +3,22 @@
 
 use tally_predict::experiment::{
     self, Analysis, Assignment, Experiment, ExperimentSpec, Listing, PowerPlan, PowerQuestion,
+    Visibility,
 };
 use tally_storage::Filter;
 
 use crate::{Analytics, Result};
 
 impl Analytics {
-    /// Stores a new experiment definition.
+    /// The experiments this facade sees: those of its project limit, or all.
+    fn visibility(&self) -> Visibility<'_> {
+        self.project_limit
+            .as_deref()
+            .map_or(Visibility::All, Visibility::Project)
+    }
+
+    /// Stores a new experiment definition, belonging to the project limit (global
+    /// without one).
     ///
     /// # Errors
     /// An invalid spec, a key in use, or a storage failure.
@@ -17,6 +26,7 @@ impl Analytics {
         Ok(experiment::create(
             &*self.store,
             spec,
+            self.project_limit.as_deref(),
             self.view_options().now,
         )?)
     }
@@ -26,7 +36,11 @@ impl Analytics {
     /// # Errors
     /// A storage failure.
     pub fn experiments(&self) -> Result<Vec<Listing>> {
-        Ok(experiment::list(&*self.store, self.view_options().now)?)
+        Ok(experiment::list(
+            &*self.store,
+            self.visibility(),
+            self.view_options().now,
+        )?)
     }
 
     /// One experiment: its stored definition, else the one its outcomes imply.
@@ -34,7 +48,7 @@ impl Analytics {
     /// # Errors
     /// No such experiment, or a storage failure.
     pub fn experiment(&self, key: &str) -> Result<Listing> {
-        let experiment = experiment::find(&*self.store, key)?;
+        let experiment = experiment::find(&*self.store, key, self.visibility())?;
         Ok(Listing {
             status: experiment.status(self.view_options().now),
             experiment,
@@ -46,7 +60,7 @@ impl Analytics {
     /// # Errors
     /// No such experiment, or a storage failure.
     pub fn assign_experiment(&self, key: &str, user: &str) -> Result<Assignment> {
-        let experiment = experiment::find(&*self.store, key)?;
+        let experiment = experiment::find(&*self.store, key, self.visibility())?;
         Ok(experiment::assignment(&experiment, user))
     }
 
@@ -58,6 +72,7 @@ impl Analytics {
         Ok(experiment::stop(
             &*self.store,
             key,
+            self.visibility(),
             self.view_options().now,
         )?)
     }
@@ -70,6 +85,7 @@ impl Analytics {
         Ok(experiment::analyze_stored(
             &*self.store,
             key,
+            self.visibility(),
             filter,
             self.view_options().now,
         )?)

@@ -111,16 +111,45 @@ impl Analytics {
         at.unwrap_or(self.view_options().now)
     }
 
-    fn learner(&self, user: &str, at: DateTime<Utc>) -> Result<LearnerHistory> {
-        Ok(LearnerHistory::load(&*self.store, user, None, at)?)
+    /// `user`'s activity in the project limit (every project without one) up to `at`.
+    pub(crate) fn learner(&self, user: &str, at: DateTime<Utc>) -> Result<LearnerHistory> {
+        let mut history =
+            LearnerHistory::load(&*self.store, user, self.project_limit.as_deref(), at)?;
+        if history.time_zone != chrono_tz::Tz::UTC && !self.knows_learner(user)? {
+            history.time_zone = chrono_tz::Tz::UTC;
+        }
+        Ok(history)
     }
 
-    /// Every user with at least one session.
+    /// Whether `user` has sessions in the project limit (any user without one): the
+    /// learner's settings, such as their time zone, are shown only then.
+    pub(crate) fn knows_learner(&self, user: &str) -> Result<bool> {
+        match self.project_limit.as_deref() {
+            None => Ok(true),
+            Some(project) => Ok(!self
+                .store
+                .learner_activity(user, Some(project), None)?
+                .is_empty()),
+        }
+    }
+
+    /// The time zone `user`'s days are counted in (UTC for a learner the project limit
+    /// does not know).
+    pub(crate) fn learner_zone(&self, user: &str) -> Result<chrono_tz::Tz> {
+        if !self.knows_learner(user)? {
+            return Ok(chrono_tz::Tz::UTC);
+        }
+        Ok(tally_learning::zone_or_utc(
+            self.store.learner_time_zone(user)?.as_deref(),
+        )?)
+    }
+
+    /// Every user with at least one session (in the project limit, if any).
     ///
     /// # Errors
     /// A storage failure.
     pub fn learners(&self) -> Result<Vec<String>> {
-        Ok(self.store.learners(None)?)
+        Ok(self.store.learners(self.project_limit.as_deref())?)
     }
 
     /// Overall and per-period progress of `user`, or of every learner when `None`, as of
@@ -136,7 +165,10 @@ impl Analytics {
     ) -> Result<LearningProgress> {
         let at = self.learning_at(at);
         let Some(user) = user else {
-            return self.all_learners_progress(period, at);
+            return match self.project_limit.as_deref() {
+                None => self.all_learners_progress(period, at),
+                Some(project) => Ok(self.progress_of_learners(Some(project), period, at)?.0),
+            };
         };
         let history = self.learner(user, at)?;
         Ok(LearningProgress {
@@ -179,8 +211,26 @@ impl Analytics {
             .map(|(_, r)| *r)
             .max()
             .unwrap_or(0);
+        let (answer, latest) = self.progress_of_learners(None, period, at)?;
+        *cache.progress() = Some(crate::learning_cache::CachedProgress {
+            revision,
+            period,
+            latest,
+            answer: answer.clone(),
+        });
+        Ok(answer)
+    }
+
+    /// The progress of every learner with sessions in `project` (every project when
+    /// `None`), from the learner summary, and the last session it counted.
+    fn progress_of_learners(
+        &self,
+        project: Option<&str>,
+        period: Period,
+        at: DateTime<Utc>,
+    ) -> Result<(LearningProgress, Option<DateTime<Utc>>)> {
         let zones: HashMap<String, String> = self.store.learner_time_zones()?.into_iter().collect();
-        let everyone = self.store.all_learner_activity(None, Some(at))?;
+        let everyone = self.store.all_learner_activity(project, Some(at))?;
         let mut placed: Vec<(NaiveDate, &Activity)> = Vec::new();
         let mut latest: Option<DateTime<Utc>> = None;
         for (name, activity) in &everyone {
@@ -199,13 +249,7 @@ impl Analytics {
             period,
             periods: tally_learning::progress::by_local_day(placed.iter().copied(), period),
         };
-        *cache.progress() = Some(crate::learning_cache::CachedProgress {
-            revision,
-            period,
-            latest,
-            answer: answer.clone(),
-        });
-        Ok(answer)
+        Ok((answer, latest))
     }
 
     /// `user`'s current and longest streak as of `at`.
@@ -334,16 +378,42 @@ impl Analytics {
         self.goals_of(&history, at)
     }
 
+    /// `user`'s goals this facade sees: those of its project limit, or all.
+    fn visible_goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
+        let mut goals = self.store.goals(user)?;
+        if let Some(project) = self.project_limit.as_deref() {
+            goals.retain(|g| g.project.as_deref() == Some(project));
+        }
+        Ok(goals)
+    }
+
+    /// The visible goals of the learner of `history` as of `at`, each counted over the
+    /// sessions of its own project (every project's for a global goal).
     fn goals_of(&self, history: &LearnerHistory, at: DateTime<Utc>) -> Result<Vec<GoalProgress>> {
         let config = self.learning_config();
-        self.store
-            .goals(&history.user)?
+        let mut by_project: HashMap<String, Vec<Activity>> = HashMap::new();
+        self.visible_goals(&history.user)?
             .iter()
             .filter(|g| g.created_at <= at)
             .map(|g| {
+                // `history` holds the project limit's sessions: every project's without one.
+                let activity = match g.project.as_deref() {
+                    Some(project) if self.project_limit.is_none() => {
+                        if !by_project.contains_key(project) {
+                            let own = self.store.learner_activity(
+                                &history.user,
+                                Some(project),
+                                Some(at),
+                            )?;
+                            by_project.insert(project.to_owned(), own);
+                        }
+                        by_project.get(project).map_or(&[][..], Vec::as_slice)
+                    }
+                    _ => &history.activity[..],
+                };
                 Ok(tally_learning::goals::evaluate(
                     g,
-                    &history.activity,
+                    activity,
                     history.time_zone,
                     at,
                     &config,
@@ -353,8 +423,7 @@ impl Analytics {
     }
 
     fn goal(&self, user: &str, id: i64) -> Result<GoalRecord> {
-        self.store
-            .goals(user)?
+        self.visible_goals(user)?
             .into_iter()
             .find(|g| g.id == id)
             .ok_or_else(|| {
@@ -366,12 +435,15 @@ impl Analytics {
             })
     }
 
-    fn check_active_goals(&self, user: &str) -> Result<()> {
+    /// Refuses a goal becoming active in `project` (`None`: global) when `user` has the
+    /// most active goals there already: each project has its own quota.
+    fn check_active_goals(&self, user: &str, project: Option<&str>) -> Result<()> {
         let limit = self.learning_config().max_active_goals;
         let active = self
+            .limited_to_project(None)
             .learning_goals(user, None)?
             .iter()
-            .filter(|g| g.status == GoalStatus::Active)
+            .filter(|g| g.status == GoalStatus::Active && g.goal.project.as_deref() == project)
             .count();
         if active >= limit {
             return Err(tally_learning::Error::TooManyGoals {
@@ -397,7 +469,7 @@ impl Analytics {
         deadline: Option<DateTime<Utc>>,
     ) -> Result<GoalProgress> {
         let checked = tally_learning::goals::validate(kind, target)?;
-        self.check_active_goals(user)?;
+        self.check_active_goals(user, self.project_limit.as_deref())?;
         let now = self.learning_at(None);
         let mut goal = GoalRecord {
             id: 0,
@@ -408,6 +480,7 @@ impl Analytics {
             created_at: now,
             deadline,
             state: "active".to_owned(),
+            project: self.project_limit.clone(),
         };
         goal.id = self.store.create_goal(&goal)?;
         self.goal_progress(goal)
@@ -473,7 +546,7 @@ impl Analytics {
             .into());
         }
         if state == "active" && goal.state != "active" {
-            self.check_active_goals(user)?;
+            self.check_active_goals(user, goal.project.as_deref())?;
         }
         goal.state = state.to_owned();
         self.store.update_goal(&goal)?;
@@ -504,9 +577,16 @@ impl Analytics {
     }
 
     /// Active learners as of `at` and the holders of each achievement among them, from
-    /// the rarity index after refreshing the learners that changed since it was read.
+    /// the rarity index after refreshing the learners that changed since it was read;
+    /// with a project limit, among the learners with sessions in that project.
     fn holders(&self, at: DateTime<Utc>) -> Result<Holders> {
-        Ok(self.refreshed_rarity()?.0.holders(at))
+        match self.project_limit.as_deref() {
+            None => Ok(self.refreshed_rarity()?.0.holders(at)),
+            Some(project) => {
+                let learners = self.store.learners(Some(project))?;
+                Ok(self.refreshed_rarity()?.0.holders_among(at, &learners))
+            }
+        }
     }
 
     /// Evaluates now every learner the rarity index has not seen at their current
@@ -526,9 +606,11 @@ impl Analytics {
         let changed = self.store.learner_revisions(index.revision())?;
         let evaluated = changed.len();
         let end = tally_learning::rarity::end_of_time();
+        // The index holds whole histories, whatever this facade's project limit.
+        let everything = self.limited_to_project(None);
         for (user, revision) in changed {
-            let history = self.learner(&user, end)?;
-            let earned = self.earned(&history, end)?;
+            let history = everything.learner(&user, end)?;
+            let earned = everything.earned(&history, end)?;
             index.update(
                 user,
                 LearnerMarks::new(&history.activity, &earned),

@@ -123,8 +123,7 @@ impl Analytics {
         let end = to - chrono::Duration::milliseconds(1);
         match export.kind {
             LearningExportKind::Progress => {
-                let mut history =
-                    tally_learning::LearnerHistory::load(&*self.store, user, None, end)?;
+                let mut history = self.learner(user, end)?;
                 history
                     .activity
                     .retain(|a| in_range(a.first) && in_range(a.last));

@@ -133,6 +133,18 @@ impl RarityIndex {
 
     /// Active learners as of `at` and the holders among them of each achievement.
     pub fn holders(&self, at: DateTime<Utc>) -> Holders {
+        Self::count(self.marks.iter(), at)
+    }
+
+    /// [`RarityIndex::holders`] among `users` alone (one project's learners, say).
+    pub fn holders_among(&self, at: DateTime<Utc>, users: &[String]) -> Holders {
+        let marks = users
+            .iter()
+            .filter_map(|user| self.position.get(user).map(|&i| &self.marks[i]));
+        Self::count(marks, at)
+    }
+
+    fn count<'a>(marks: impl Iterator<Item = &'a LearnerMarks>, at: DateTime<Utc>) -> Holders {
         let at_ms = at.timestamp_millis();
         let from = (at - active_window()).timestamp_millis();
         let mut out = Holders {
@@ -140,7 +152,7 @@ impl RarityIndex {
             holders: vec![0; CATALOG.len()],
         };
         let mut holders = [0u64; CATALOG.len()];
-        for marks in self.marks.iter().filter(|m| m.active_between(from, at_ms)) {
+        for marks in marks.filter(|m| m.active_between(from, at_ms)) {
             out.active_learners += 1;
             for (count, unlocked) in holders.iter_mut().zip(&marks.unlocked) {
                 *count += u64::from(*unlocked <= at_ms);

@@ -378,6 +378,7 @@ fn goal(kind: &str, target: f64, deadline: Option<&str>, state: &str) -> tally_s
         created_at: t("2026-10-02T00:00:00Z"),
         deadline: deadline.map(t),
         state: state.into(),
+        project: None,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct ExperimentRecord {
     pub started_at: Option<DateTime<Utc>>,
     /// Set by stopping it; outcomes from this instant on are not part of it.
     pub stopped_at: Option<DateTime<Utc>>,
+    /// The project it belongs to; `None`: global.
+    pub project: Option<String>,
 }
 
 /// One stored `outcome` event.

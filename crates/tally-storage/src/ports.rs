@@ -475,6 +475,9 @@ pub struct GoalRecord {
     pub deadline: Option<DateTime<Utc>>,
     /// `active`, `paused` or `abandoned`.
     pub state: String,
+    /// The project it was set in, counted over that project's sessions; `None`: global,
+    /// counted over every project's.
+    pub project: Option<String>,
 }
 
 /// Reads what learners did (`session`, `skill` events) and keeps their settings and goals.

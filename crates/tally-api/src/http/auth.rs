@@ -63,22 +63,31 @@ impl Principal {
     /// 403 when the project asked is not the key's, or when the key has several and
     /// none was asked.
     pub fn read_filter(&self, mut filter: Filter) -> Result<Filter, ApiError> {
+        filter.project = self.project(filter.project.take(), "read")?;
+        Ok(filter)
+    }
+
+    /// The one project a request works in: the one `asked`, which must be the key's,
+    /// or the key's only one; `None` (every project) for a key not limited to projects
+    /// that asked none.
+    ///
+    /// # Errors
+    /// 403 when the project asked is not the key's, or when the key has several and
+    /// none was asked; `verb` says what the key may not do (`read`, `use`).
+    pub fn project(&self, asked: Option<String>, verb: &str) -> Result<Option<String>, ApiError> {
         let Some(projects) = self.projects() else {
-            return Ok(filter);
+            return Ok(asked);
         };
-        match (&filter.project, projects) {
-            (Some(asked), _) if projects.contains(asked) => Ok(filter),
+        match (asked, projects) {
+            (Some(asked), _) if projects.contains(&asked) => Ok(Some(asked)),
             (Some(asked), _) => Err(ApiError::forbidden(
                 "forbidden_project",
                 format!(
-                    "this key may not read project {asked:?}; allowed: {}",
+                    "this key may not {verb} project {asked:?}; allowed: {}",
                     projects.join(", ")
                 ),
             )),
-            (None, [only]) => {
-                filter.project = Some(only.clone());
-                Ok(filter)
-            }
+            (None, [only]) => Ok(Some(only.clone())),
             (None, _) => Err(ApiError::forbidden(
                 "project_required",
                 format!(
@@ -87,6 +96,11 @@ impl Principal {
                 ),
             )),
         }
+    }
+
+    /// Whether the key is limited to projects.
+    pub fn is_limited(&self) -> bool {
+        self.projects().is_some()
     }
 
     /// The projects a write may touch (`None`: any).

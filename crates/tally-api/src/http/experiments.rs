@@ -1,8 +1,11 @@
 //! The experiment routes under `/api/analytics/experiments`: list and define, one
-//! definition, assign a user, stop, analyze, and the power calculator.
+//! definition, assign a user, stop, analyze, and the power calculator. A key limited to
+//! projects sees and changes only the experiments of the one it works in (`?project=`,
+//! else its only one); global experiments only keys not limited to projects.
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{get, post};
@@ -11,14 +14,20 @@ use tally_predict::experiment::{self, ExperimentSpec, PowerQuestion};
 
 use super::auth::{Access, Principal};
 use super::error::ApiError;
-use super::query::{QueryPairs, QueryParams, blocking_json};
+use super::query::{QueryPairs, QueryParams};
 use super::{AppState, Param, Produces, Route};
-use crate::parse_instant;
+use crate::{Analytics, parse_instant};
 
 const KEY: Param = Param {
     name: "key",
     in_path: true,
     description: "the experiment key",
+};
+
+const PROJECT: Param = Param {
+    name: "project",
+    in_path: false,
+    description: "for a key limited to projects: the one to work in (default: its only one)",
 };
 
 const ANALYSIS_PARAMS: &[Param] = &[
@@ -85,7 +94,7 @@ pub fn routes() -> Vec<Route> {
             path: "/api/analytics/experiments".into(),
             access: Access::Read,
             summary: "Every experiment: stored definitions and those only outcome events name, with status".into(),
-            params: &[],
+            params: &[PROJECT],
             produces: Produces::Json("Experiment[]"),
             body: None,
             handler: get(list),
@@ -94,7 +103,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::POST,
             path: "/api/analytics/experiments/create".into(),
             access: Access::Admin,
-            summary: "Define an experiment: key, variants (\"control:50,treatment:50\" or [{name, weight}]), coverage, hypothesis, primary_metric, guardrail_metrics, lower_is_better, seed, start".into(),
+            summary: "Define an experiment: key, variants (\"control:50,treatment:50\" or [{name, weight}]), coverage, hypothesis, primary_metric, guardrail_metrics, lower_is_better, seed, start, project (default: the key's only project; none: global)".into(),
             params: &[],
             produces: Produces::Json("Experiment"),
             body: Some("a JSON object with key and variants"),
@@ -115,7 +124,7 @@ pub fn routes() -> Vec<Route> {
             path: "/api/analytics/experiments/{key}".into(),
             access: Access::Read,
             summary: "One experiment's definition and status".into(),
-            params: &[KEY],
+            params: &[KEY, PROJECT],
             produces: Produces::Json("Experiment"),
             body: None,
             handler: get(one),
@@ -132,6 +141,7 @@ pub fn routes() -> Vec<Route> {
                     in_path: false,
                     description: "the user id",
                 },
+                PROJECT,
             ],
             produces: Produces::Json("Assignment"),
             body: None,
@@ -152,7 +162,7 @@ pub fn routes() -> Vec<Route> {
             path: "/api/analytics/experiments/{key}/stop".into(),
             access: Access::Admin,
             summary: "Stop an experiment: later outcomes are not part of it".into(),
-            params: &[KEY],
+            params: &[KEY, PROJECT],
             produces: Produces::Json("Experiment"),
             body: None,
             handler: post(stop),
@@ -183,11 +193,36 @@ fn api_error(error: crate::Error) -> ApiError {
     }
 }
 
+/// Runs a facade call on a blocking thread and answers its value as JSON.
 async fn blocking<T: serde::Serialize + Send + 'static>(
-    state: &AppState,
-    call: impl FnOnce(&crate::Analytics) -> crate::Result<T> + Send + 'static,
+    analytics: Analytics,
+    call: impl FnOnce(&Analytics) -> crate::Result<T> + Send + 'static,
 ) -> Result<Json<Value>, ApiError> {
-    blocking_json(state, call, api_error).await
+    let value = tokio::task::spawn_blocking(move || call(&analytics))
+        .await?
+        .map_err(api_error)?;
+    Ok(Json(serde_json::to_value(value)?))
+}
+
+/// The facade as the caller sees experiments: a key limited to projects in the one
+/// `asked` (else its only one); any other caller everywhere.
+fn scoped(
+    state: &AppState,
+    principal: &Principal,
+    asked: Option<&str>,
+) -> Result<Analytics, ApiError> {
+    let project = if principal.is_limited() {
+        principal.project(asked.map(str::to_owned), "use")?
+    } else {
+        None
+    };
+    Ok(state.analytics.limited_to_project(project))
+}
+
+/// The path's experiment key, or a JSON 400 naming what was wrong with it.
+fn key_path(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(key)| key)
+        .map_err(|e| ApiError::bad_request("bad_path", format!("key: {}", e.body_text())))
 }
 
 fn number(pairs: &QueryParams, name: &str) -> Result<Option<f64>, ApiError> {
@@ -204,28 +239,42 @@ fn number(pairs: &QueryParams, name: &str) -> Result<Option<f64>, ApiError> {
         .transpose()
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    blocking(&state, |analytics| analytics.experiments()).await
+async fn list(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(&state, &principal, pairs.get("project"))?;
+    blocking(analytics, |analytics| analytics.experiments()).await
 }
 
 async fn one(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    Extension(principal): Extension<Principal>,
+    key: Result<Path<String>, PathRejection>,
+    query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(&state, move |analytics| analytics.experiment(&key)).await
+    let key = key_path(key)?;
+    let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(&state, &principal, pairs.get("project"))?;
+    blocking(analytics, move |analytics| analytics.experiment(&key)).await
 }
 
 async fn assign(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    Extension(principal): Extension<Principal>,
+    key: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
+    let key = key_path(key)?;
     let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(&state, &principal, pairs.get("project"))?;
     let user = pairs
         .get("user")
         .ok_or_else(|| ApiError::bad_request("bad_query", "user is required: ?user=USER_ID"))?
         .to_owned();
-    blocking(&state, move |analytics| {
+    blocking(analytics, move |analytics| {
         analytics.assign_experiment(&key, &user)
     })
     .await
@@ -234,11 +283,14 @@ async fn assign(
 async fn analysis(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(key): Path<String>,
+    key: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
+    let key = key_path(key)?;
     let filter = QueryParams::parse(query)?.filter(&principal)?;
-    blocking(&state, move |analytics| {
+    let asked = filter.project.as_deref();
+    let analytics = scoped(&state, &principal, asked)?;
+    blocking(analytics, move |analytics| {
         analytics.analyze_experiment(&key, &filter)
     })
     .await
@@ -248,10 +300,15 @@ async fn analysis(
 /// close the connection the client may be about to reuse.
 async fn stop(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    Extension(principal): Extension<Principal>,
+    key: Result<Path<String>, PathRejection>,
+    query: QueryPairs,
     _body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(&state, move |analytics| analytics.stop_experiment(&key)).await
+    let key = key_path(key)?;
+    let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(&state, &principal, pairs.get("project"))?;
+    blocking(analytics, move |analytics| analytics.stop_experiment(&key)).await
 }
 
 async fn power(State(state): State<AppState>, query: QueryPairs) -> Result<Json<Value>, ApiError> {
@@ -280,14 +337,14 @@ async fn power(State(state): State<AppState>, query: QueryPairs) -> Result<Json<
     let baseline = number(&pairs, "baseline_mean")?.or(rate);
     let alpha = number(&pairs, "alpha")?.unwrap_or(0.05);
     let power = number(&pairs, "power")?.unwrap_or(0.8);
-    blocking(&state, move |analytics| {
+    blocking(state.analytics, move |analytics| {
         analytics.experiment_power(question, variance, baseline, alpha, power)
     })
     .await
 }
 
-/// The body of `POST /api/analytics/experiments`.
-fn spec(body: &[u8]) -> Result<ExperimentSpec, ApiError> {
+/// The body of `POST /api/analytics/experiments/create`, and the project it names.
+fn spec(body: &[u8]) -> Result<(ExperimentSpec, Option<String>), ApiError> {
     let bad = |message: String| ApiError::bad_request("bad_experiment", message);
     let object: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("the body must be a JSON object: {e}")))?;
@@ -352,7 +409,7 @@ fn spec(body: &[u8]) -> Result<ExperimentSpec, ApiError> {
         .map(|s| parse_instant(&s, "start", false))
         .transpose()
         .map_err(|e| bad(e.to_string()))?;
-    Ok(ExperimentSpec {
+    let spec = ExperimentSpec {
         key: text("key")?.ok_or_else(|| bad("key is required".into()))?,
         variants,
         coverage,
@@ -362,12 +419,31 @@ fn spec(body: &[u8]) -> Result<ExperimentSpec, ApiError> {
         guardrail_metrics: list("guardrail_metrics")?.unwrap_or_default(),
         lower_is_better: list("lower_is_better")?,
         started_at,
-    })
+    };
+    let project = text("project")?;
+    if let Some(name) = project.as_deref() {
+        if name.is_empty() || name.chars().count() > 128 {
+            return Err(bad(format!(
+                "project {name:?}: expected 1 to 128 characters"
+            )));
+        }
+    }
+    Ok((spec, project))
 }
 
-async fn create(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let spec = spec(&body)?;
-    let Json(created) =
-        blocking(&state, move |analytics| analytics.create_experiment(spec)).await?;
+/// A key limited to projects defines experiments of its project (the body's `project`,
+/// else its only one); another caller of the body's `project`, or global without one.
+async fn create(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let (spec, project) = spec(&body)?;
+    let project = principal.project(project, "use")?;
+    let analytics = state.analytics.limited_to_project(project);
+    let Json(created) = blocking(analytics, move |analytics| {
+        analytics.create_experiment(spec)
+    })
+    .await?;
     Ok(Json(json!({"created": true, "experiment": created})))
 }

@@ -493,6 +493,14 @@ async fn session_end(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let mut record = optional_object(&headers, body, state.max_body_bytes).await?;
+    // The path names the session: a body naming another is refused, not overridden.
+    if let Some(given) = record.get("session_id").filter(|v| v.as_str() != Some(&id)) {
+        return Err(ApiError::bad_request(
+            "conflicting_session_id",
+            format!("session_id: the body names session {given}, the path {id:?}; leave it out or make them equal"),
+        )
+        .with_details(json!({"field": "session_id"})));
+    }
     record.insert("session_id".into(), Value::String(id.clone()));
     record.insert("action".into(), Value::String("session_end".into()));
     let record = complete(record, "action", &[]);

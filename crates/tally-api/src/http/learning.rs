@@ -1,10 +1,12 @@
 //! The learning routes under `/api/analytics/learning/...`: learners, progress, and one
 //! learner's streak, topic mastery, goals, achievements and insights, each answered as of `?at=`
-//! (default now).
+//! (default now). Every route works in one project (`?project=`, else the key's only one)
+//! or, for a key not limited to projects that names none, in all of them.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Extension, Path, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,11 +14,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::auth::Access;
+use super::auth::{Access, Principal};
 use super::error::ApiError;
-use super::query::{QueryPairs, QueryParams, blocking_json, download};
+use super::query::{QueryPairs, QueryParams, download};
 use super::{AppState, Param, Produces, Route};
-use crate::{LearningExport, LearningExportFormat, LearningPeriod, parse_instant};
+use crate::{Analytics, LearningExport, LearningExportFormat, LearningPeriod, parse_instant};
 
 const USER: Param = Param {
     name: "user",
@@ -30,10 +32,29 @@ const AT: Param = Param {
     description: "answer as of this instant (RFC 3339) or the end of this day (YYYY-MM-DD); default now",
 };
 
-const LEARNER_PARAMS: &[Param] = &[USER, AT];
+const PROJECT: Param = Param {
+    name: "project",
+    in_path: false,
+    description: "only this project's sessions and goals (a key limited to one project: that one)",
+};
+
+const LEARNER_PARAMS: &[Param] = &[USER, PROJECT, AT];
+
+const LEARNERS_PARAMS: &[Param] = &[PROJECT];
+
+const GOAL_PARAMS: &[Param] = &[
+    USER,
+    Param {
+        name: "id",
+        in_path: true,
+        description: "the goal id",
+    },
+    PROJECT,
+];
 
 const REPORT_PARAMS: &[Param] = &[
     USER,
+    PROJECT,
     Param {
         name: "period",
         in_path: false,
@@ -49,6 +70,7 @@ const REPORT_PARAMS: &[Param] = &[
 
 const EXPORT_PARAMS: &[Param] = &[
     USER,
+    PROJECT,
     Param {
         name: "what",
         in_path: false,
@@ -82,6 +104,7 @@ const PROGRESS_PARAMS: &[Param] = &[
         in_path: false,
         description: "one learner (default: every learner)",
     },
+    PROJECT,
     Param {
         name: "period",
         in_path: false,
@@ -97,7 +120,7 @@ pub fn routes() -> Vec<Route> {
             path: "/api/analytics/learning/learners".into(),
             access: Access::Read,
             summary: "Every user with at least one session: {\"learners\": [user, ...]}".into(),
-            params: &[],
+            params: LEARNERS_PARAMS,
             produces: Produces::Json("Learners"),
             body: None,
             handler: get(learners),
@@ -147,7 +170,7 @@ pub fn routes() -> Vec<Route> {
             path: "/api/analytics/learning/users/{user}/goals/create".into(),
             access: Access::Ingest,
             summary: "Set a goal: {\"kind\": streak|sessions|exchanges|quality|topics|minutes, \"target\", \"title\"?, \"deadline\"?}".into(),
-            params: &[USER],
+            params: &[USER, PROJECT],
             produces: Produces::Json("LearningGoal"),
             body: Some("a JSON object with kind and target"),
             handler: post(create_goal),
@@ -157,14 +180,7 @@ pub fn routes() -> Vec<Route> {
             path: "/api/analytics/learning/users/{user}/goals/{id}/update".into(),
             access: Access::Ingest,
             summary: "Change a goal: any of \"target\", \"title\", \"deadline\", \"state\" (active, paused, abandoned)".into(),
-            params: &[
-                USER,
-                Param {
-                    name: "id",
-                    in_path: true,
-                    description: "the goal id",
-                },
-            ],
+            params: GOAL_PARAMS,
             produces: Produces::Json("LearningGoal"),
             body: Some("a JSON object with the fields to change"),
             handler: post(update_goal),
@@ -242,15 +258,34 @@ fn at(pairs: &QueryParams) -> Result<Option<DateTime<Utc>>, ApiError> {
         .map_err(ApiError::from)
 }
 
-async fn blocking<T: serde::Serialize + Send + 'static>(
+/// The facade limited to the project the caller works in: `?project=`, else the key's
+/// only project; every project for a key not limited to projects that names none.
+fn scoped(
     state: &AppState,
-    call: impl FnOnce(&crate::Analytics) -> crate::Result<T> + Send + 'static,
-) -> Result<Json<Value>, ApiError> {
-    blocking_json(state, call, ApiError::from).await
+    principal: &Principal,
+    pairs: &QueryParams,
+    verb: &str,
+) -> Result<Analytics, ApiError> {
+    let project = principal.project(pairs.get("project").map(str::to_owned), verb)?;
+    Ok(state.analytics.limited_to_project(project))
 }
 
-async fn learners(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    blocking(&state, |analytics| {
+/// Runs a facade call on a blocking thread and answers its value as JSON.
+async fn blocking<T: serde::Serialize + Send + 'static>(
+    analytics: Analytics,
+    call: impl FnOnce(&Analytics) -> crate::Result<T> + Send + 'static,
+) -> Result<Json<Value>, ApiError> {
+    let value = tokio::task::spawn_blocking(move || call(&analytics)).await??;
+    Ok(Json(serde_json::to_value(value)?))
+}
+
+async fn learners(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "read")?;
+    blocking(analytics, |analytics| {
         Ok(serde_json::json!({ "learners": analytics.learners()? }))
     })
     .await
@@ -258,13 +293,15 @@ async fn learners(State(state): State<AppState>) -> Result<Json<Value>, ApiError
 
 async fn progress(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(&state, &principal, &pairs, "read")?;
     let period = period(&pairs, "week")?;
     let user = pairs.get("user").map(str::to_owned);
     let at = at(&pairs)?;
-    blocking(&state, move |analytics| {
+    blocking(analytics, move |analytics| {
         analytics.learning_progress(user.as_deref(), period, at)
     })
     .await
@@ -273,60 +310,96 @@ async fn progress(
 /// A learner's view as of `?at=` (now by default): one facade call on a blocking thread.
 async fn learner_view<T: serde::Serialize + Send + 'static>(
     state: &AppState,
+    principal: &Principal,
     user: String,
     query: QueryPairs,
-    view: fn(&crate::Analytics, &str, Option<DateTime<Utc>>) -> crate::Result<T>,
+    view: fn(&Analytics, &str, Option<DateTime<Utc>>) -> crate::Result<T>,
 ) -> Result<Json<Value>, ApiError> {
-    let at = at(&QueryParams::parse(query)?)?;
-    blocking(state, move |analytics| view(analytics, &user, at)).await
+    let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(state, principal, &pairs, "read")?;
+    let at = at(&pairs)?;
+    blocking(analytics, move |analytics| view(analytics, &user, at)).await
+}
+
+/// The path's learner, or a JSON 400 naming what was wrong with it.
+fn learner_path(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(user)| user)
+        .map_err(|e| ApiError::bad_request("bad_path", format!("user: {}", e.body_text())))
 }
 
 async fn streak(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    learner_view(&state, user, query, crate::Analytics::learning_streak).await
+    let user = learner_path(user)?;
+    learner_view(&state, &principal, user, query, Analytics::learning_streak).await
 }
 
 async fn mastery(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    learner_view(&state, user, query, crate::Analytics::learning_mastery).await
+    let user = learner_path(user)?;
+    learner_view(&state, &principal, user, query, Analytics::learning_mastery).await
 }
 
 async fn goals(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    learner_view(&state, user, query, crate::Analytics::learning_goals).await
+    let user = learner_path(user)?;
+    learner_view(&state, &principal, user, query, Analytics::learning_goals).await
 }
 
 async fn achievements(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    learner_view(&state, user, query, crate::Analytics::learning_achievements).await
+    let user = learner_path(user)?;
+    learner_view(
+        &state,
+        &principal,
+        user,
+        query,
+        Analytics::learning_achievements,
+    )
+    .await
 }
 
 async fn dashboard(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    learner_view(&state, user, query, crate::Analytics::learner_dashboard).await
+    let user = learner_path(user)?;
+    learner_view(
+        &state,
+        &principal,
+        user,
+        query,
+        Analytics::learner_dashboard,
+    )
+    .await
 }
 
 async fn export(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
+    let user = learner_path(user)?;
     let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(&state, &principal, &pairs, "read")?;
     let instant = |name: &'static str, end_of_day: bool| {
         pairs
             .get(name)
@@ -358,7 +431,6 @@ async fn export(
         })
         .collect();
     let what = pairs.get("what").unwrap_or("progress").to_owned();
-    let analytics = state.analytics.clone();
     let body = tokio::task::spawn_blocking(move || analytics.learning_export(&export))
         .await
         .map_err(|e| ApiError::internal(&e))??;
@@ -371,10 +443,13 @@ async fn export(
 
 async fn report(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
+    let user = learner_path(user)?;
     let pairs = QueryParams::parse(query)?;
+    let analytics = scoped(&state, &principal, &pairs, "read")?;
     let period: crate::LearnerReportPeriod = pairs.get("period").unwrap_or("week").parse()?;
     let format: crate::LearnerReportFormat = pairs.get("format").unwrap_or("html").parse()?;
     let at = at(&pairs)?;
@@ -383,7 +458,6 @@ async fn report(
         crate::LearnerReportFormat::Markdown => "text/markdown; charset=utf-8",
         crate::LearnerReportFormat::Json => "application/json",
     };
-    let analytics = state.analytics.clone();
     let body = tokio::task::spawn_blocking(move || {
         analytics.learner_report_text(&user, period, at, format)
     })
@@ -400,10 +474,19 @@ async fn report(
 
 async fn insights(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    learner_view(&state, user, query, crate::Analytics::learning_insights).await
+    let user = learner_path(user)?;
+    learner_view(
+        &state,
+        &principal,
+        user,
+        query,
+        Analytics::learning_insights,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -436,12 +519,16 @@ fn deadline(text: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
 
 async fn create_goal(
     State(state): State<AppState>,
-    Path(user): Path<String>,
+    Extension(principal): Extension<Principal>,
+    user: Result<Path<String>, PathRejection>,
+    query: QueryPairs,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let user = learner_path(user)?;
+    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "use")?;
     let goal: NewGoal = body(&bytes)?;
     let due = deadline(goal.deadline.as_deref())?;
-    blocking(&state, move |analytics| {
+    blocking(analytics, move |analytics| {
         analytics.create_learning_goal(&user, &goal.kind, goal.target, goal.title, due)
     })
     .await
@@ -449,9 +536,19 @@ async fn create_goal(
 
 async fn update_goal(
     State(state): State<AppState>,
-    Path((user, id)): Path<(String, i64)>,
+    Extension(principal): Extension<Principal>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    query: QueryPairs,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    let Path((user, id)) = path.map_err(|e| ApiError::bad_request("bad_path", e.body_text()))?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::bad_request(
+            "bad_path",
+            format!("id: the goal id must be an integer, got {id:?}"),
+        )
+    })?;
+    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "use")?;
     let change: GoalChange = body(&bytes)?;
     if let Some(state) = change.state.as_deref() {
         if !["active", "paused", "abandoned"].contains(&state) {
@@ -462,7 +559,7 @@ async fn update_goal(
         }
     }
     let due = deadline(change.deadline.as_deref())?;
-    blocking(&state, move |analytics| {
+    blocking(analytics, move |analytics| {
         let mut goal =
             analytics.update_learning_goal(&user, id, change.target, change.title, due)?;
         if let Some(state) = change.state.as_deref() {

@@ -17,6 +17,7 @@ mod openapi;
 mod predict;
 mod query;
 mod series;
+mod wire_errors;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -187,6 +188,7 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
     }
     router
         .fallback(error::route_not_found)
+        .layer(middleware::map_response(error::json_errors))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -271,7 +273,7 @@ impl Server {
             tokio::spawn(retention_job(self.analytics, self.retention_every));
             tracing::info!(addr = %self.addr, "serving");
             ready(self.addr);
-            axum::serve(listener, self.router)
+            axum::serve(wire_errors::JsonErrorListener(listener), self.router)
                 .with_graceful_shutdown(shutdown)
                 .await?;
             tracing::info!("stopped accepting requests; finishing work in flight");

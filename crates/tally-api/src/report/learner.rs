@@ -127,9 +127,7 @@ impl Analytics {
             ReportPeriod::Week => Period::IsoWeek,
             ReportPeriod::Month => Period::Month,
         };
-        let zone = tally_learning::zone_or_utc(
-            tally_storage::LearningReader::learner_time_zone(&*self.store, user)?.as_deref(),
-        )?;
+        let zone = self.learner_zone(user)?;
         let today = at.with_timezone(&zone).date_naive();
         let this_start = cut.start(today);
         let start_day = cut.start(this_start.pred_opt().unwrap_or(this_start));
@@ -137,7 +135,7 @@ impl Analytics {
         let (start, end) = (day_start(zone, start_day), day_start(zone, this_start));
         let previous_start = day_start(zone, previous_day);
         let last = end - chrono::Duration::milliseconds(1);
-        let history = tally_learning::LearnerHistory::load(&*self.store, user, None, last)?;
+        let history = self.learner(user, last)?;
         let within = |from: DateTime<Utc>, to: DateTime<Utc>| {
             history
                 .activity
@@ -321,7 +319,11 @@ fn markdown(r: &LearnerReport) -> String {
     let _ = writeln!(
         out,
         "# {} · {name}ly progress {}\n\n{} to {} ({})\n",
-        r.user, r.label, r.first_day, r.last_day, r.time_zone
+        md(&r.user),
+        r.label,
+        r.first_day,
+        r.last_day,
+        md(&r.time_zone)
     );
     let _ = writeln!(
         out,
@@ -423,9 +425,24 @@ fn markdown(r: &LearnerReport) -> String {
     out
 }
 
-/// Text safe in a Markdown table cell or list item.
+/// Text shown as itself in a heading, table cell or list item: HTML (`<script>`) as
+/// entities, Markdown punctuation backslash-escaped, line breaks as spaces.
 fn md(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
@@ -573,4 +590,23 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
         escape(&r.time_zone),
         generated.format("%Y-%m-%d %H:%M UTC")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md;
+
+    #[test]
+    fn markdown_text_is_shown_as_itself() {
+        assert_eq!(
+            md("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(
+            md("[x](javascript:y) | *z*"),
+            "\\[x\\](javascript:y) \\| \\*z\\*"
+        );
+        assert_eq!(md("a\nb & c_d"), "a b &amp; c\\_d");
+        assert_eq!(md("plain text 12.5"), "plain text 12.5");
+    }
 }

@@ -64,6 +64,8 @@ pub struct Experiment {
     pub stopped_at: Option<DateTime<Utc>>,
     /// Whether a definition is stored (otherwise discovered from outcomes).
     pub defined: bool,
+    /// The project the definition belongs to; `None`: global, or discovered.
+    pub project: Option<String>,
 }
 
 /// Parses `control:50,treatment:50` (weights optional: `a,b,c` splits evenly).
@@ -186,6 +188,7 @@ impl Experiment {
             started_at: spec.started_at,
             stopped_at: None,
             defined: true,
+            project: None,
         })
     }
 
@@ -216,6 +219,7 @@ impl Experiment {
             started_at: None,
             stopped_at: None,
             defined: false,
+            project: None,
         }
     }
 
@@ -263,6 +267,7 @@ impl Experiment {
             created_at: self.created_at.unwrap_or_default(),
             started_at: self.started_at,
             stopped_at: self.stopped_at,
+            project: self.project.clone(),
         }
     }
 
@@ -284,6 +289,7 @@ impl Experiment {
             started_at: record.started_at,
             stopped_at: record.stopped_at,
             defined: true,
+            project: record.project,
         }
     }
 }

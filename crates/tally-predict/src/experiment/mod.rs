@@ -20,33 +20,69 @@ pub use definition::{
     Experiment, ExperimentSpec, Status, Variant, lower_is_better_by_name, parse_variants,
 };
 
-/// Stores a new experiment.
+/// Which experiments a caller sees and changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Visibility<'a> {
+    /// Every definition, and experiments discovered from every project's outcomes.
+    #[default]
+    All,
+    /// The definitions of this project, and experiments discovered from its outcomes;
+    /// global definitions and other projects' stay hidden.
+    Project(&'a str),
+}
+
+impl Visibility<'_> {
+    /// Whether a definition of `project` (`None`: global) is visible.
+    pub fn sees(self, project: Option<&str>) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Project(own) => project == Some(own),
+        }
+    }
+
+    /// The outcomes experiments are discovered from.
+    fn outcome_filter(self) -> Filter {
+        Filter {
+            project: match self {
+                Visibility::All => None,
+                Visibility::Project(own) => Some(own.to_owned()),
+            },
+            ..Filter::default()
+        }
+    }
+}
+
+/// Stores a new experiment belonging to `project` (`None`: global).
 ///
 /// # Errors
-/// [`Error::Invalid`] for a bad spec, [`Error::Exists`] when the key is taken, or a
-/// storage failure.
+/// [`Error::Invalid`] for a bad spec, [`Error::Exists`] when the key is taken (in any
+/// project: keys are unique), or a storage failure.
 pub fn create(
     store: &dyn ExperimentStore,
     spec: ExperimentSpec,
+    project: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Experiment> {
-    let experiment = Experiment::new(spec, now)?;
+    let mut experiment = Experiment::new(spec, now)?;
+    experiment.project = project.map(str::to_owned);
     if !store.create_experiment(&experiment.to_record())? {
         return Err(Error::Exists(experiment.key));
     }
     Ok(experiment)
 }
 
-/// The experiment under `key`: its stored definition, else one discovered from its
-/// outcome events (see [`Experiment::discovered`]).
+/// The experiment under `key` that `visibility` sees: its stored definition, else one
+/// discovered from the visible outcome events (see [`Experiment::discovered`]).
 ///
 /// # Errors
 /// [`Error::Unknown`] when neither exists, or a storage failure.
-pub fn find(store: &dyn ExperimentStore, key: &str) -> Result<Experiment> {
+pub fn find(store: &dyn ExperimentStore, key: &str, visibility: Visibility) -> Result<Experiment> {
     if let Some(record) = store.experiment(key)? {
-        return Ok(Experiment::from_record(record));
+        if visibility.sees(record.project.as_deref()) {
+            return Ok(Experiment::from_record(record));
+        }
     }
-    let outcomes = store.outcomes(key, &Filter::default())?;
+    let outcomes = store.outcomes(key, &visibility.outcome_filter())?;
     discover(key, &outcomes).ok_or_else(|| Error::Unknown(key.to_owned()))
 }
 
@@ -90,19 +126,28 @@ pub fn assignment(experiment: &Experiment, user: &str) -> Assignment {
     }
 }
 
-/// Stops a running experiment at `now`; later outcomes are not part of it.
+/// Stops a running experiment that `visibility` sees at `now`; later outcomes are not
+/// part of it.
 ///
 /// # Errors
-/// [`Error::Unknown`] when no definition is stored, [`Error::NotRunning`] when it was
-/// stopped already, or a storage failure.
-pub fn stop(store: &dyn ExperimentStore, key: &str, now: DateTime<Utc>) -> Result<Experiment> {
-    if store.experiment(key)?.is_none() {
+/// [`Error::Unknown`] when no visible definition is stored, [`Error::NotRunning`] when
+/// it was stopped already, or a storage failure.
+pub fn stop(
+    store: &dyn ExperimentStore,
+    key: &str,
+    visibility: Visibility,
+    now: DateTime<Utc>,
+) -> Result<Experiment> {
+    let visible = store
+        .experiment(key)?
+        .is_some_and(|record| visibility.sees(record.project.as_deref()));
+    if !visible {
         return Err(Error::Unknown(key.to_owned()));
     }
     if !store.stop_experiment(key, now)? {
         return Err(Error::NotRunning(key.to_owned()));
     }
-    find(store, key)
+    find(store, key, visibility)
 }
 
 /// An experiment as listed: its definition and status.
@@ -113,15 +158,20 @@ pub struct Listing {
     pub status: Status,
 }
 
-/// Every defined experiment, and every experiment outcome events name without a
-/// definition, by key.
+/// Every defined experiment `visibility` sees, and every experiment the visible outcome
+/// events name without a visible definition, by key.
 ///
 /// # Errors
 /// A storage failure.
-pub fn list(store: &dyn ExperimentStore, now: DateTime<Utc>) -> Result<Vec<Listing>> {
+pub fn list(
+    store: &dyn ExperimentStore,
+    visibility: Visibility,
+    now: DateTime<Utc>,
+) -> Result<Vec<Listing>> {
     let mut listings: Vec<Listing> = store
         .experiments()?
         .into_iter()
+        .filter(|record| visibility.sees(record.project.as_deref()))
         .map(Experiment::from_record)
         .map(|experiment| Listing {
             status: experiment.status(now),
@@ -132,7 +182,7 @@ pub fn list(store: &dyn ExperimentStore, now: DateTime<Utc>) -> Result<Vec<Listi
         if listings.iter().any(|l| l.experiment.key == key) {
             continue;
         }
-        let outcomes = store.outcomes(&key, &Filter::default())?;
+        let outcomes = store.outcomes(&key, &visibility.outcome_filter())?;
         if let Some(experiment) = discover(&key, &outcomes) {
             listings.push(Listing {
                 status: experiment.status(now),
@@ -144,19 +194,24 @@ pub fn list(store: &dyn ExperimentStore, now: DateTime<Utc>) -> Result<Vec<Listi
     Ok(listings)
 }
 
-/// Analyzes the experiment under `key` over the outcomes within `filter` and within the
-/// experiment's start and stop.
+/// Analyzes the experiment under `key` that `visibility` sees over the outcomes within
+/// `filter` (narrowed to the visible project) and within the experiment's start and
+/// stop.
 ///
 /// # Errors
 /// [`Error::Unknown`] when there is no such experiment, or a storage failure.
 pub fn analyze_stored(
     store: &dyn ExperimentStore,
     key: &str,
+    visibility: Visibility,
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<Analysis> {
-    let experiment = find(store, key)?;
+    let experiment = find(store, key, visibility)?;
     let mut window = filter.clone();
+    if let Visibility::Project(own) = visibility {
+        window.project = Some(own.to_owned());
+    }
     if let Some(start) = experiment.started_at {
         window.from = Some(window.from.map_or(start, |from| from.max(start)));
     }

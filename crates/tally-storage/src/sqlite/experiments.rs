@@ -13,7 +13,7 @@ fn instant(millis: i64) -> DateTime<Utc> {
 }
 
 const COLUMNS: &str = "key, seed, variants, coverage, hypothesis, primary_metric, guardrails, \
-                       lower_is_better, created_at, started_at, stopped_at";
+                       lower_is_better, created_at, started_at, stopped_at, project";
 
 /// The columns of a row, JSON lists still as text.
 type RawRow = (ExperimentRecord, String, String, String);
@@ -33,6 +33,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawRow> {
         created_at: instant(r.get(8)?),
         started_at: started.map(instant),
         stopped_at: stopped.map(instant),
+        project: r.get(11)?,
     };
     Ok((record, r.get(2)?, r.get(6)?, r.get(7)?))
 }
@@ -56,7 +57,7 @@ impl ExperimentStore for SqliteStore {
         let writer = self.writer();
         let changed = writer.conn.execute(
             &format!(
-                "INSERT INTO experiment ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                "INSERT INTO experiment ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (key) DO NOTHING"
             ),
             params![
@@ -71,6 +72,7 @@ impl ExperimentStore for SqliteStore {
                 experiment.created_at.timestamp_millis(),
                 experiment.started_at.map(|t| t.timestamp_millis()),
                 experiment.stopped_at.map(|t| t.timestamp_millis()),
+                experiment.project,
             ],
         )?;
         Ok(changed == 1)

@@ -477,8 +477,8 @@ impl LearningReader for SqliteStore {
     fn create_goal(&self, goal: &GoalRecord) -> Result<i64> {
         let writer = self.writer();
         writer.conn.execute(
-            "INSERT INTO learning_goal (user, kind, target, title, created_at, deadline, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO learning_goal (user, kind, target, title, created_at, deadline, state, project)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 goal.user,
                 goal.kind,
@@ -487,6 +487,7 @@ impl LearningReader for SqliteStore {
                 goal.created_at.timestamp_millis(),
                 goal.deadline.map(|t| t.timestamp_millis()),
                 goal.state,
+                goal.project,
             ],
         )?;
         let id = writer.conn.last_insert_rowid();
@@ -497,7 +498,7 @@ impl LearningReader for SqliteStore {
     fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
-            "SELECT id, user, kind, target, title, created_at, deadline, state
+            "SELECT id, user, kind, target, title, created_at, deadline, state, project
              FROM learning_goal WHERE user = ?1 ORDER BY id",
         )?;
         let goals = statement
@@ -512,6 +513,7 @@ impl LearningReader for SqliteStore {
                     created_at: instant(r.get(5)?),
                     deadline: deadline.map(instant),
                     state: r.get(7)?,
+                    project: r.get(8)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

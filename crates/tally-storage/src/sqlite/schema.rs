@@ -484,6 +484,13 @@ const MIGRATIONS: &[&str] = &[
         SELECT min(quarantine_id) FROM quarantine
         GROUP BY source, position, rule, position_kind, format, header, field, raw);
     "#,
+    // 12: experiment definitions and learning goals belong to a project (NULL: global,
+    // set by a caller not limited to projects); keys limited to projects see and change
+    // only their projects' ones.
+    r#"
+    ALTER TABLE experiment ADD COLUMN project TEXT;
+    ALTER TABLE learning_goal ADD COLUMN project TEXT;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

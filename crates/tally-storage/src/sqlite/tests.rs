@@ -615,3 +615,46 @@ fn the_rollup_migration_puts_each_periods_keys_in_one_row() {
         .unwrap();
     assert_eq!(periods, 2);
 }
+
+#[test]
+fn experiments_and_goals_made_before_projects_owned_them_become_global() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    super::schema::migrate_to(&mut conn, "t.db", 11).unwrap();
+    conn.execute_batch(
+        "INSERT INTO experiment (key, seed, variants, coverage, guardrails, lower_is_better, created_at)
+         VALUES ('old', 'old', '[[\"a\",0.5],[\"b\",0.5]]', 1.0, '[]', '[]', 1000);
+         INSERT INTO learning_goal (user, kind, target, title, created_at, state)
+         VALUES ('ana', 'sessions', 3.0, 'three', 1000, 'active');",
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let old = crate::ExperimentStore::experiment(&store, "old")
+        .unwrap()
+        .unwrap();
+    assert_eq!((old.key.as_str(), old.project.as_deref()), ("old", None));
+    let goals = crate::LearningReader::goals(&store, "ana").unwrap();
+    assert_eq!(goals.len(), 1);
+    assert_eq!(
+        (goals[0].title.as_str(), goals[0].project.as_deref()),
+        ("three", None)
+    );
+    // New ones keep the project they are given.
+    let mut owned = old.clone();
+    owned.key = "owned".into();
+    owned.project = Some("alpha".into());
+    assert!(crate::ExperimentStore::create_experiment(&store, &owned).unwrap());
+    let read = crate::ExperimentStore::experiment(&store, "owned")
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.project.as_deref(), Some("alpha"));
+    let mut goal = goals[0].clone();
+    goal.project = Some("beta".into());
+    let id = crate::LearningReader::create_goal(&store, &goal).unwrap();
+    let goals = crate::LearningReader::goals(&store, "ana").unwrap();
+    let stored = goals.iter().find(|g| g.id == id).unwrap();
+    assert_eq!(stored.project.as_deref(), Some("beta"));
+}
