@@ -491,8 +491,8 @@ fn retention_leaves_the_kept_range_as_it_was() {
     // Raw rows go after 2 days, rollups after 3: raw deletion changes no view.
     let config = tally_api::Config {
         retention: tally_api::RetentionConfig {
-            raw_days: 2,
-            hourly_days: 3,
+            raw_days: Some(2),
+            hourly_days: Some(3),
         },
         ..tally_api::Config::default()
     };

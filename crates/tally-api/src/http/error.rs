@@ -2,9 +2,13 @@
 //! status that fits, never a stack trace.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+use super::auth::Principal;
 
 /// An error answer of the API.
 #[derive(Debug)]
@@ -75,9 +79,53 @@ impl From<crate::Error> for ApiError {
                     ),
                 )
             }
+            crate::Error::UnknownProject { project, mut known } => {
+                // Only the projects the caller may read are named.
+                if let Ok(Some(visible)) = CALLERS_PROJECTS.try_with(Clone::clone) {
+                    known.retain(|name| visible.contains(name));
+                }
+                let message = crate::Error::UnknownProject {
+                    project: project.clone(),
+                    known: known.clone(),
+                }
+                .to_string();
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_project", message)
+                    .with_details(json!({"project": project, "projects": known}))
+            }
+            error @ crate::Error::NoData(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_little_data",
+                error.to_string(),
+            ),
             other => ApiError::internal(&other),
         }
     }
+}
+
+tokio::task_local! {
+    /// The projects the caller's key is limited to (`None`: every project), for the
+    /// errors that name projects.
+    static CALLERS_PROJECTS: Option<Vec<String>>;
+}
+
+/// Runs a request with the caller's projects known to the errors it may answer.
+pub async fn within_callers_projects(request: Request, next: Next) -> Response {
+    let projects = request
+        .extensions()
+        .get::<Principal>()
+        .and_then(Principal::allowed_projects);
+    CALLERS_PROJECTS.scope(projects, next.run(request)).await
+}
+
+/// Every route but ingest, health, exports and the OpenAPI document while
+/// `[analytics] enabled = false`.
+pub async fn analytics_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "analytics_disabled",
+        "analytics are turned off on this server ([analytics] enabled = false in tally.toml); \
+         ingest, health and exports still answer",
+    )
 }
 
 impl From<tokio::task::JoinError> for ApiError {
