@@ -43,8 +43,12 @@ fn install_logging(cli: &args::Cli) {
         args::Command::Serve(_) => "warn,tally_api=info",
         _ => "warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG")
-        .unwrap_or_else(|_| default_filter.into());
+    // An empty `TALLY_LOG` is no setting (it would otherwise silence everything).
+    let filter = std::env::var("TALLY_LOG")
+        .ok()
+        .filter(|text| !text.trim().is_empty())
+        .and_then(|text| tracing_subscriber::EnvFilter::try_new(text).ok())
+        .unwrap_or_else(|| default_filter.into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -247,7 +247,7 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         let handler = if analytics_enabled || stays_on_when_analytics_off(&route) {
             route.handler
         } else {
-            axum::routing::any(error::analytics_disabled)
+            axum::routing::get(error::analytics_disabled).post(error::analytics_disabled)
         };
         let handler = handler
             .fallback(error::method_not_allowed)
