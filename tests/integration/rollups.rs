@@ -342,6 +342,15 @@ fn answered(analytics: &Analytics, filter: &Filter) -> Expected {
 
 fn check(events: &[Generated], analytics: &Analytics, filter: &Filter) {
     let mut want = expected(events, filter);
+    // A project none of the events has is refused rather than answered with zeros.
+    if let Err(error) = analytics.check_project(filter) {
+        assert!(
+            matches!(error, tally_api::Error::UnknownProject { .. }),
+            "{error}"
+        );
+        assert_eq!(want, Expected::default(), "{error}");
+        return;
+    }
     let got = answered(analytics, filter);
     // Percentiles are checked apart: within the sketch's relative error.
     let tools = analytics.tools(filter).unwrap();

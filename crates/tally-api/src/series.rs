@@ -136,10 +136,13 @@ impl Analytics {
         let SeriesSource::Store(query) = source else {
             return Ok(series);
         };
+        // A rate's 0 is a measurement; a count's 0 may be only the fill of an empty
+        // period, so a count series of zeros recorded nothing.
+        let zero_filled = Metric::parse(&query.metric).is_ok_and(Metric::zero_filled);
         let recorded = series
             .points
             .iter()
-            .any(|p| p.value.is_some_and(|v| v != 0.0));
+            .any(|p| p.value.is_some_and(|v| !zero_filled || v != 0.0));
         if recorded {
             return Ok(series);
         }
