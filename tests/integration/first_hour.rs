@@ -621,3 +621,31 @@ fn the_events_route_takes_gzip_and_limits_the_decompressed_size() {
     handle.stop().unwrap();
     assert_eq!(db.events(), 2);
 }
+
+#[test]
+fn the_dashboard_shows_n_a_for_rates_and_averages_of_nothing() {
+    // Executions only: no run, so no QA verdict and no average per run.
+    let db = TestDb::new();
+    db.ingest("t", crate::support::execution("x"));
+    let mut served = crate::http_serve::serve(&db, &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let dom = crate::dashboard_browser::chromium(
+        profile.path(),
+        &[
+            "--virtual-time-budget=5000".into(),
+            "--dump-dom".into(),
+            format!("{}/analytics", served.http.base),
+        ],
+    );
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+    assert!(dom.contains("data-loaded=\"true\""), "{dom}");
+    let shown = crate::dashboard_browser::kpis(&dom);
+    for name in ["qa_pass_rate", "avg_cost_per_run", "avg_duration_seconds"] {
+        let (_, value, text) = shown
+            .iter()
+            .find(|(kpi, _, _)| kpi == name)
+            .unwrap_or_else(|| panic!("no KPI {name}: {shown:?}"));
+        assert_eq!((value.as_str(), text.as_str()), ("null", "n/a"), "{name}");
+    }
+}
