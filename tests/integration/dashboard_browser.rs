@@ -16,7 +16,7 @@ use crate::support::TestDb;
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Runs headless Chromium with `args` and returns its stdout.
-fn chromium(profile: &Path, args: &[String]) -> String {
+pub fn chromium(profile: &Path, args: &[String]) -> String {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: the dashboard test needs it. Install it with \
@@ -72,7 +72,7 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// `data-kpi` → (`data-value`, text) of every KPI element in a DOM dump.
-fn kpis(dom: &str) -> Vec<(String, String, String)> {
+pub fn kpis(dom: &str) -> Vec<(String, String, String)> {
     let mut found = Vec::new();
     for (at, _) in dom.match_indices("data-kpi=\"") {
         let open = dom[..at].rfind('<').unwrap();

@@ -283,6 +283,10 @@ fn experiment_routes_define_assign_and_analyze() {
     assert_eq!(analysis.status, 200, "{}", analysis.text());
     let analysis = analysis.json();
     assert_eq!(analysis["metrics"][0]["comparisons"][0]["verdict"], "win");
+    // A project with data but no outcomes of the experiment: an empty analysis (a
+    // project without any data would be refused as unknown).
+    let elsewhere = r#"{"kind":"execution","project":"elsewhere","ts":"2026-10-01T00:00:00Z","tool":"t","duration_ms":5,"success":true}"#;
+    assert_eq!(server.db.ingest("elsewhere.jsonl", elsewhere).accepted, 1);
     let empty = http
         .get(
             "/api/analytics/experiments/checkout/analysis?project=elsewhere",

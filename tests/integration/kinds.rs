@@ -78,20 +78,17 @@ fn the_summary_adds_executions_and_runs_and_counts_jobs_by_latest_status() {
     assert_eq!(qa.pass_rate, 0.5);
     let everything = db.analytics.summary(&tally_api::Filter::default()).unwrap();
     assert_eq!(everything.total_executions, 2);
+    // A project without data is refused, not answered with zeros.
     let nothing = db
         .analytics
         .summary(&tally_api::Filter {
             project: Some("nope".into()),
             ..Default::default()
         })
-        .unwrap();
-    assert_eq!(
-        (
-            nothing.total_executions,
-            nothing.total_runs,
-            nothing.qa_summary.pass_rate
-        ),
-        (0, 0, 0.0)
+        .unwrap_err();
+    assert!(
+        matches!(&nothing, tally_api::Error::UnknownProject { project, .. } if project == "nope"),
+        "{nothing}"
     );
 }
 

@@ -13,6 +13,7 @@ mod durability;
 mod experiment_oracle;
 mod experiments;
 mod export;
+mod first_hour;
 mod http;
 mod http_auth;
 mod http_errors;

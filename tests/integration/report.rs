@@ -162,6 +162,7 @@ fn the_report_command_writes_a_file() {
     ]);
     assert!(!output.status.success());
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("expected one of executive, technical")
+        String::from_utf8_lossy(&output.stderr)
+            .contains("[possible values: executive, technical, learning, experiments]")
     );
 }

@@ -342,6 +342,15 @@ fn answered(analytics: &Analytics, filter: &Filter) -> Expected {
 
 fn check(events: &[Generated], analytics: &Analytics, filter: &Filter) {
     let mut want = expected(events, filter);
+    // A project none of the events has is refused rather than answered with zeros.
+    if let Err(error) = analytics.check_project(filter) {
+        assert!(
+            matches!(error, tally_api::Error::UnknownProject { .. }),
+            "{error}"
+        );
+        assert_eq!(want, Expected::default(), "{error}");
+        return;
+    }
     let got = answered(analytics, filter);
     // Percentiles are checked apart: within the sketch's relative error.
     let tools = analytics.tools(filter).unwrap();
@@ -491,8 +500,8 @@ fn retention_leaves_the_kept_range_as_it_was() {
     // Raw rows go after 2 days, rollups after 3: raw deletion changes no view.
     let config = tally_api::Config {
         retention: tally_api::RetentionConfig {
-            raw_days: 2,
-            hourly_days: 3,
+            raw_days: Some(2),
+            hourly_days: Some(3),
         },
         ..tally_api::Config::default()
     };

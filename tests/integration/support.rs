@@ -165,6 +165,23 @@ impl Http {
         Http::answer(request.send(body.as_ref()).unwrap())
     }
 
+    /// A `POST` with these extra headers (a `Content-Encoding`, say) and no key.
+    pub fn post_with(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl AsRef<[u8]>,
+    ) -> Answer {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Http::answer(request.send(body.as_ref()).unwrap())
+    }
+
     /// Any method, for the 405 checks.
     pub fn request(&self, method: &str, path: &str) -> Answer {
         let request = ureq::http::Request::builder()

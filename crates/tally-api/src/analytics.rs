@@ -35,6 +35,10 @@ pub struct Analytics {
     pub(crate) project_limit: Option<String>,
 }
 
+/// A cutoff that deletes nothing: every stored event is from 2000 or later (the
+/// earliest `ts` validation accepts).
+const KEEP_EVERYTHING: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
+
 /// The file behind a location: a plain path, `sqlite://PATH` or `sqlite:PATH`.
 fn sqlite_path(location: &Path) -> Result<PathBuf> {
     let text = location.to_string_lossy();
@@ -69,7 +73,15 @@ impl Analytics {
         options: SqliteOptions,
     ) -> Result<Self> {
         let path = sqlite_path(location.as_ref())?;
-        let store = SqliteStore::open(&path, options)?;
+        let store = SqliteStore::open(&path, options).map_err(|error| {
+            if error.is_not_a_database() {
+                Error::NotADatabase {
+                    path: path.display().to_string(),
+                }
+            } else {
+                Error::Storage(error)
+            }
+        })?;
         let mut prices = PriceTable::built_in();
         for (model, price) in &config.prices {
             prices.set(
@@ -90,6 +102,34 @@ impl Analytics {
             learning_cache: Arc::default(),
             project_limit: None,
         })
+    }
+
+    /// The file a location names: a plain path, `sqlite://PATH` or `sqlite:PATH`.
+    ///
+    /// # Errors
+    /// The location is not a SQLite path.
+    pub fn database_file(location: impl AsRef<Path>) -> Result<PathBuf> {
+        sqlite_path(location.as_ref())
+    }
+
+    /// Refuses a filter naming a project that has no data (a typo would otherwise
+    /// answer zeros), listing the projects that have.
+    ///
+    /// # Errors
+    /// [`Error::UnknownProject`], or the store fails.
+    pub fn check_project(&self, filter: &Filter) -> Result<()> {
+        let Some(project) = &filter.project else {
+            return Ok(());
+        };
+        let known = self.store.project_names()?;
+        if known.contains(project) {
+            Ok(())
+        } else {
+            Err(Error::UnknownProject {
+                project: project.clone(),
+                known,
+            })
+        }
     }
 
     /// The same database, with views computed as of `now` (current month, rolling
@@ -151,7 +191,30 @@ impl Analytics {
         options: &IngestOptions,
         progress: &mut dyn Progress,
     ) -> Result<IngestReport> {
-        Ok(Ingestor::new(&*self.store, self.with_prices(options)).ingest(input, progress)?)
+        // The write-order mark before the ingest: what is stored after it is this
+        // ingest's (and, should another process write meanwhile, that one's too).
+        let retention = match self.retention_cutoff() {
+            Some(cutoff) => Some((cutoff, self.store.next_seq()?)),
+            None => None,
+        };
+        let mut report =
+            Ingestor::new(&*self.store, self.with_prices(options)).ingest(input, progress)?;
+        if let Some((cutoff, mark)) = retention {
+            report.past_retention = self.store.stored_before(mark, cutoff)?;
+        }
+        Ok(report)
+    }
+
+    /// The instant before which the configured retention deletes something of an
+    /// event (its raw row or its rollup figures); `None` when retention is off.
+    pub fn retention_cutoff(&self) -> Option<DateTime<Utc>> {
+        let now = self.clock.unwrap_or_else(Utc::now);
+        let retention = &self.config.retention;
+        [retention.raw_days, retention.hourly_days]
+            .into_iter()
+            .flatten()
+            .map(|days| now - Duration::days(i64::from(days)))
+            .max()
     }
 
     /// Writes deterministic demo telemetry of every kind.
@@ -176,6 +239,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn summary(&self, filter: &Filter) -> Result<AnalyticsSummary> {
+        self.check_project(filter)?;
         Ok(tally_metrics::summary(
             &*self.store,
             filter,
@@ -188,6 +252,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn summary_from_raw(&self, filter: &Filter) -> Result<AnalyticsSummary> {
+        self.check_project(filter)?;
         Ok(tally_metrics::summary_from_raw(
             &*self.store,
             filter,
@@ -200,6 +265,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn projects(&self, filter: &Filter) -> Result<Vec<ProjectSummary>> {
+        self.check_project(filter)?;
         Ok(tally_metrics::projects(&*self.store, filter)?)
     }
 
@@ -208,6 +274,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn models(&self, filter: &Filter) -> Result<Vec<ModelSummary>> {
+        self.check_project(filter)?;
         Ok(tally_metrics::models(&*self.store, filter)?)
     }
 
@@ -216,6 +283,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn tools(&self, filter: &Filter) -> Result<Vec<ToolProfile>> {
+        self.check_project(filter)?;
         Ok(tally_metrics::tools(
             &*self.store,
             filter,
@@ -228,6 +296,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn agents(&self, filter: &Filter) -> Result<Vec<AgentSummary>> {
+        self.check_project(filter)?;
         Ok(tally_metrics::agents(&*self.store, filter)?)
     }
 
@@ -236,6 +305,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn timeseries(&self, filter: &Filter, granularity: Granularity) -> Result<TimeSeries> {
+        self.check_project(filter)?;
         Ok(tally_metrics::timeseries(
             &*self.store,
             filter,
@@ -249,6 +319,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn qa(&self, filter: &Filter) -> Result<QaSummary> {
+        self.check_project(filter)?;
         Ok(tally_metrics::qa(&*self.store, filter)?)
     }
 
@@ -257,6 +328,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn costs(&self, filter: &Filter) -> Result<Costs> {
+        self.check_project(filter)?;
         // The file's size, not a count of raw rows: this view reads no raw table.
         let bytes = self.store.health()?.file_bytes;
         Ok(tally_metrics::costs(
@@ -272,6 +344,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn budget(&self, filter: &Filter) -> Result<Budget> {
+        self.check_project(filter)?;
         Ok(tally_metrics::budget(
             &*self.store,
             filter,
@@ -284,6 +357,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn capacity(&self, filter: &Filter) -> Result<Capacity> {
+        self.check_project(filter)?;
         Ok(tally_metrics::capacity(
             &*self.store,
             filter,
@@ -296,6 +370,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn pipeline(&self, filter: &Filter) -> Result<Pipeline> {
+        self.check_project(filter)?;
         Ok(tally_metrics::pipeline(
             &*self.store,
             filter,
@@ -308,6 +383,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn risks(&self, filter: &Filter) -> Result<Vec<RiskPattern>> {
+        self.check_project(filter)?;
         Ok(tally_metrics::risks(
             &*self.store,
             filter,
@@ -320,6 +396,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn recommendations(&self, filter: &Filter) -> Result<Vec<Recommendation>> {
+        self.check_project(filter)?;
         Ok(tally_metrics::recommendations(
             &*self.store,
             filter,
@@ -332,6 +409,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn realtime(&self, filter: &Filter) -> Result<Realtime> {
+        self.check_project(filter)?;
         Ok(tally_metrics::realtime(
             &*self.store,
             filter.project.as_deref(),
@@ -339,18 +417,24 @@ impl Analytics {
         )?)
     }
 
-    /// Deletes raw events older than `retention.raw_days`, rollups older than
-    /// `retention.hourly_days` and minute-tier rows older than a day. Views over the
-    /// kept range answer as before.
+    /// Deletes raw events older than `retention.raw_days` and rollups older than
+    /// `retention.hourly_days`, each only when configured (nothing is deleted for age
+    /// otherwise), and the real-time minute counters older than a day. Views over
+    /// the kept range answer as before.
     ///
     /// # Errors
     /// The store fails.
     pub fn run_retention(&self) -> Result<RetentionOutcome> {
         let now = self.clock.unwrap_or_else(Utc::now);
         let retention = &self.config.retention;
+        let cutoff = |days: Option<u32>| {
+            days.map_or(KEEP_EVERYTHING, |days| {
+                now - Duration::days(i64::from(days))
+            })
+        };
         Ok(self.store.delete_expired(
-            now - Duration::days(i64::from(retention.raw_days)),
-            now - Duration::days(i64::from(retention.hourly_days)),
+            cutoff(retention.raw_days),
+            cutoff(retention.hourly_days),
             now - Duration::days(1),
         )?)
     }

@@ -80,20 +80,23 @@ impl LearningSettings {
     }
 }
 
-/// `[retention]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// `[retention]`: off unless configured. Nothing is deleted for age until a key is
+/// set; each one set turns on the deletion it names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
-    pub raw_days: u32,
-    pub hourly_days: u32,
+    /// Days raw events are kept (exports, learners' sessions, raw-table series);
+    /// `None`: for ever.
+    pub raw_days: Option<u32>,
+    /// Days hour and day rollups are kept (month rollups: until their whole month
+    /// is older); `None`: for ever.
+    pub hourly_days: Option<u32>,
 }
 
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        RetentionConfig {
-            raw_days: 30,
-            hourly_days: 400,
-        }
+impl RetentionConfig {
+    /// Whether any deletion for age is configured.
+    pub fn is_configured(&self) -> bool {
+        self.raw_days.is_some() || self.hourly_days.is_some()
     }
 }
 
@@ -159,6 +162,16 @@ impl Config {
         }
         if let Err(error) = config.learning.to_config().validate() {
             return bad(format!("learning: {error}"));
+        }
+        for (name, days) in [
+            ("raw_days", config.retention.raw_days),
+            ("hourly_days", config.retention.hourly_days),
+        ] {
+            if days == Some(0) {
+                return bad(format!(
+                    "retention.{name} must be at least 1 (leave it out to keep everything)"
+                ));
+            }
         }
         if config.analytics.timeseries_days == 0 {
             return bad("analytics.timeseries_days must be at least 1".to_owned());

@@ -26,6 +26,31 @@ pub enum Error {
     Server(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "{path} is not a tally database: SQLite cannot read it (a damaged file, or another kind of file)"
+    )]
+    NotADatabase { path: String },
+    #[error("{}", unknown_project(project, known))]
+    UnknownProject {
+        project: String,
+        /// The projects that have data.
+        known: Vec<String>,
+    },
+    /// An analysis asked of a range or project without data to analyse.
+    #[error("{0}")]
+    NoData(String),
+}
+
+/// The message of [`Error::UnknownProject`].
+fn unknown_project(project: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        format!("unknown project {project:?}: no project has data yet")
+    } else {
+        format!(
+            "unknown project {project:?}; projects with data: {}",
+            known.join(", ")
+        )
+    }
 }
 
 /// `Result` with the facade's [`Error`].

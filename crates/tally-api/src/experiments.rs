@@ -80,8 +80,9 @@ impl Analytics {
     /// The analysis of experiment `key` over its outcomes within `filter`.
     ///
     /// # Errors
-    /// No such experiment, or a storage failure.
+    /// No such experiment, a project without data, or a storage failure.
     pub fn analyze_experiment(&self, key: &str, filter: &Filter) -> Result<Analysis> {
+        self.check_project(filter)?;
         Ok(experiment::analyze_stored(
             &*self.store,
             key,

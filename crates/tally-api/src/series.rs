@@ -107,6 +107,7 @@ impl Analytics {
                 Ok(series)
             }
             SeriesSource::Store(query) => {
+                self.check_project(&query.filter)?;
                 let request = SeriesRequest {
                     metric: Metric::parse(&query.metric).map_err(predict_error)?,
                     filter: query.filter.clone(),
@@ -125,13 +126,45 @@ impl Analytics {
         }
     }
 
+    /// The series of a source, refused when a stored metric recorded nothing in its
+    /// range: a trend, forecast or anomaly of zeros nobody sent would read as a finding.
+    ///
+    /// # Errors
+    /// See [`Analytics::series`]; [`Error::NoData`].
+    fn series_with_data(&self, source: &SeriesSource) -> Result<Series> {
+        let series = self.series(source)?;
+        let SeriesSource::Store(query) = source else {
+            return Ok(series);
+        };
+        // A rate's 0 is a measurement; a count's 0 may be only the fill of an empty
+        // period, so a count series of zeros recorded nothing.
+        let zero_filled = Metric::parse(&query.metric).is_ok_and(Metric::zero_filled);
+        let recorded = series
+            .points
+            .iter()
+            .any(|p| p.value.is_some_and(|v| !zero_filled || v != 0.0));
+        if recorded {
+            return Ok(series);
+        }
+        let project = match &query.filter.project {
+            Some(project) => format!(" of project {project:?}"),
+            None => String::new(),
+        };
+        Err(Error::NoData(format!(
+            "no data: {}{project} has no recorded value in the range ({} periods, all empty); \
+             nothing to analyse",
+            series.metric,
+            series.points.len()
+        )))
+    }
+
     /// Least squares, Mann-Kendall, Sen's slope, direction, profiles and rolling
     /// average of a series.
     ///
     /// # Errors
     /// See [`Analytics::series`]; fewer than three points with a value.
     pub fn trend(&self, source: &SeriesSource) -> Result<TrendReport> {
-        let series = self.series(source)?;
+        let series = self.series_with_data(source)?;
         Ok(TrendReport {
             metric: series.metric.clone(),
             trend: predict::trend(&series).map_err(predict_error)?,
@@ -145,7 +178,7 @@ impl Analytics {
     /// # Errors
     /// See [`Analytics::series`]; a horizon of 0 or too short a series.
     pub fn forecast(&self, source: &SeriesSource, horizon: usize) -> Result<ForecastReport> {
-        let series = self.series(source)?;
+        let series = self.series_with_data(source)?;
         Ok(ForecastReport {
             metric: series.metric.clone(),
             forecast: predict::forecast(&series, horizon).map_err(predict_error)?,
@@ -163,7 +196,7 @@ impl Analytics {
         source: &SeriesSource,
         config: &AnomalyConfig,
     ) -> Result<AnomaliesReport> {
-        let series = self.series(source)?;
+        let series = self.series_with_data(source)?;
         Ok(AnomaliesReport {
             report: predict::anomalies(&series, config),
             series: history(&series),
@@ -195,7 +228,9 @@ impl Analytics {
                 granularity,
                 ..SeriesQuery::default()
             });
-            insights.extend(self.anomalies(&source, &config)?.report.insights);
+            // A quiet project has no insights: no data is not an error here.
+            let series = self.series(&source)?;
+            insights.extend(predict::anomalies(&series, &config).insights);
         }
         insights.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
         Ok(insights)

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// tally: analytics for AI agents and the apps built on them.
 #[derive(Debug, Parser)]
@@ -14,8 +14,25 @@ pub struct Cli {
     /// Configuration file (default: ./tally.toml when present).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// How log lines on stderr are written (their level: `TALLY_LOG`).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Every report kind, so that `--help` lists them and a typo is refused with them.
+fn report_kinds() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(tally_api::ReportKind::ALL.map(|kind| kind.name()))
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event, coloured on a terminal unless `NO_COLOR` is set.
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `fields`, `target`).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,10 +55,11 @@ pub enum Command {
     /// Every stored event in the wire format (ingests again): JSON Lines, a JSON array,
     /// a zip of one CSV file per kind, or a directory of one Parquet file per kind.
     Export {
-        /// jsonl, json, csv (a zip) or parquet (a directory, with --out).
-        #[arg(long, default_value = "jsonl")]
-        format: String,
-        /// The file to write (default: standard output).
+        /// jsonl, json, csv (a zip) or parquet (a directory, with --out); default: what
+        /// the name of --out ends with (.jsonl, .json, .zip, .parquet), else jsonl.
+        #[arg(long)]
+        format: Option<String>,
+        /// The file to write (default: standard output); its name must match the format.
         #[arg(long)]
         out: Option<PathBuf>,
         #[command(flatten)]
@@ -49,8 +67,8 @@ pub enum Command {
     },
     /// A standalone HTML report (inline SVG charts, no network).
     Report {
-        /// executive or technical.
-        #[arg(long, default_value = "executive")]
+        /// What the report is about.
+        #[arg(long, default_value = "executive", value_parser = report_kinds())]
         kind: String,
         /// The HTML file to write.
         #[arg(long)]
@@ -232,7 +250,8 @@ pub enum QuarantineCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {
-    /// Delete raw events past `retention.raw_days` and rollups past `retention.hourly_days`.
+    /// Delete raw events past `retention.raw_days` and rollups past `retention.hourly_days`
+    /// (each only when set in tally.toml: retention is off until configured).
     Run {
         /// Print JSON.
         #[arg(long)]

@@ -7,9 +7,9 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use tally_api::http::{Server, ServerOptions};
 use tally_api::{
-    Analytics, AnalyticsSummary, Config, DemoConfig, ExportFormat, Filter, FilterNames,
-    Granularity, IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind,
-    ReportKind, SqliteOptions, View,
+    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, FilterNames, Granularity,
+    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportKind,
+    SqliteOptions, View,
 };
 
 use crate::args::{
@@ -30,8 +30,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     let config = load_config(cli.config.as_deref())?;
-    let analytics = Analytics::open_with(&cli.db, config, SqliteOptions::default())
-        .with_context(|| format!("opening database {}", cli.db.display()))?;
+    let file = Analytics::database_file(&cli.db)?;
+    if !creates_database(&cli.command) && !file.exists() {
+        bail!(
+            "no database at {}: run `tally demo` or `tally ingest`, or pass --db",
+            shown(&file)
+        );
+    }
+    let analytics = match Analytics::open_with(&cli.db, config, SqliteOptions::default()) {
+        Ok(analytics) => analytics,
+        Err(tally_api::Error::NotADatabase { path }) => bail!(
+            "{path} is not a tally database (a damaged file, or another kind of file): \
+             restore a backup (`tally restore BACKUP --db {path}`) or point --db at another file"
+        ),
+        Err(error) => {
+            return Err(
+                anyhow::Error::from(error).context(format!("opening database {}", shown(&file)))
+            );
+        }
+    };
     match cli.command {
         Command::Ingest(args) => ingest(&analytics, args),
         Command::Demo(args) => demo(&analytics, &cli.db, args),
@@ -45,8 +62,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export {
             format,
             out,
-            filter,
-        } => export(&analytics, &format, out.as_deref(), &filter),
+            filter: args,
+        } => crate::export::export(
+            &analytics,
+            format.as_deref(),
+            out.as_deref(),
+            &filter(&args)?,
+        ),
         Command::Restore { .. } => unreachable!("handled before the database is opened"),
         Command::Keys(command) => keys(&analytics, command),
         Command::Trend(args) => crate::series::trend(&analytics, args),
@@ -56,6 +78,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Learning(command) => crate::learning::run(&analytics, command),
         Command::Goals(command) => crate::goals::run(&analytics, command),
         Command::Predict(command) => crate::predict::run(&analytics, command),
+    }
+}
+
+/// Whether a command writes, and so may start a new database; every other command
+/// reads and refuses a missing one rather than answer zeros from an empty new file.
+fn creates_database(command: &Command) -> bool {
+    use crate::experiment::ExperimentCommand;
+    use crate::goals::GoalsCommand;
+    use crate::learning::LearningCommand;
+    matches!(
+        command,
+        Command::Ingest(_)
+            | Command::Demo(_)
+            | Command::Serve(_)
+            | Command::Keys(KeysCommand::Create { .. })
+            | Command::Experiment(ExperimentCommand::Create { .. })
+            | Command::Goals(GoalsCommand::Create { .. })
+            | Command::Learning(LearningCommand::TimeZone { .. })
+    )
+}
+
+/// A path as a user would type it: `./tally.db` for a bare file name.
+fn shown(path: &Path) -> String {
+    match path.components().next() {
+        Some(std::path::Component::Normal(_)) => format!("./{}", path.display()),
+        _ => path.display().to_string(),
     }
 }
 
@@ -115,13 +163,21 @@ fn ingest(analytics: &Analytics, args: IngestArgs) -> anyhow::Result<ExitCode> {
         }
         total.merge(report);
     }
+    let warning = past_retention_warning(analytics, total.past_retention);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&total)?);
+        let mut value = serde_json::to_value(&total)?;
+        if let Some(warning) = &warning {
+            value["warnings"] = serde_json::json!([warning]);
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!(
             "accepted {}, duplicates {}, rejected {}",
             total.accepted, total.duplicates, total.rejected
         );
+        if let Some(warning) = &warning {
+            println!("warning: {warning}");
+        }
         for error in &total.errors {
             println!("  {error}");
         }
@@ -137,6 +193,27 @@ fn ingest(analytics: &Analytics, args: IngestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What a user must know when accepted records are already past the retention.
+fn past_retention_warning(analytics: &Analytics, records: u64) -> Option<String> {
+    if records == 0 {
+        return None;
+    }
+    let retention = &analytics.config().retention;
+    let limits: Vec<String> = [
+        ("raw_days", retention.raw_days),
+        ("hourly_days", retention.hourly_days),
+    ]
+    .into_iter()
+    .filter_map(|(name, days)| days.map(|days| format!("{name} = {days}")))
+    .collect();
+    Some(format!(
+        "{records} accepted records are older than the configured retention ({}): the next \
+         retention run deletes them (`tally retention run`; `tally serve` runs it at start \
+         and hourly)",
+        limits.join(", ")
+    ))
 }
 
 fn demo(analytics: &Analytics, db: &Path, args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -211,39 +288,6 @@ fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(
-    analytics: &Analytics,
-    format: &str,
-    out: Option<&Path>,
-    args: &FilterArgs,
-) -> anyhow::Result<ExitCode> {
-    let filter = filter(args)?;
-    if format == "parquet" {
-        let Some(dir) = out else {
-            bail!("--format parquet writes a directory of files: give it with --out DIR");
-        };
-        let written = analytics.export_parquet(&filter, dir)?;
-        eprintln!("exported {written} events to {}", dir.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let Some(format) = ExportFormat::from_name(format) else {
-        bail!("unknown export format {format:?}; expected jsonl, json, csv or parquet");
-    };
-    match out {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let written = analytics.export(format, &filter, &mut std::io::BufWriter::new(file))?;
-            eprintln!("exported {written} events to {}", path.display());
-        }
-        None => {
-            let stdout = std::io::stdout().lock();
-            analytics.export(format, &filter, &mut std::io::BufWriter::new(stdout))?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 fn report(
     analytics: &Analytics,
     kind: &str,
@@ -305,6 +349,11 @@ fn retention(analytics: &Analytics, json: bool) -> anyhow::Result<ExitCode> {
     let outcome = analytics.run_retention()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else if !analytics.config().retention.is_configured() {
+        println!(
+            "retention is off: nothing is deleted for age until [retention] raw_days or \
+             hourly_days is set in tally.toml"
+        );
     } else {
         println!(
             "deleted {} raw rows, {} rollup rows, {} minute rows",
@@ -316,15 +365,26 @@ fn retention(analytics: &Analytics, json: bool) -> anyhow::Result<ExitCode> {
 
 fn print_summary(s: &AnalyticsSummary) {
     let qa = &s.qa_summary;
+    let percent = |ratio: f64, of: u64| {
+        if of == 0 {
+            "n/a".to_owned()
+        } else {
+            format!("{:.1} %", ratio * 100.0)
+        }
+    };
     println!(
-        "executions   {} ({:.1} % successful)",
+        "executions   {} ({} successful)",
         s.total_executions,
-        s.success_rate * 100.0
+        percent(s.success_rate, s.total_executions)
     );
-    println!(
-        "runs         {} (2loop {}, 3loop {}), avg {:.1} s, avg ${:.4}",
-        s.total_runs, s.runs_2loop, s.runs_3loop, s.avg_duration_seconds, s.avg_cost_per_run
-    );
+    if s.total_runs == 0 {
+        println!("runs         0");
+    } else {
+        println!(
+            "runs         {} (2loop {}, 3loop {}), avg {:.1} s, avg ${:.4}",
+            s.total_runs, s.runs_2loop, s.runs_3loop, s.avg_duration_seconds, s.avg_cost_per_run
+        );
+    }
     println!(
         "jobs         {} (completed {}, failed {}, cancelled {}, running {}, queued {})",
         s.total_jobs,
@@ -337,8 +397,8 @@ fn print_summary(s: &AnalyticsSummary) {
     println!("tokens       {}", s.total_tokens);
     println!("cost         ${:.4}", s.total_cost);
     println!(
-        "qa           pass rate {:.1} % (passed {}, warning {}, failed {}, error {}, not run {})",
-        qa.pass_rate * 100.0,
+        "qa           pass rate {} (passed {}, warning {}, failed {}, error {}, not run {})",
+        percent(qa.pass_rate, qa.total_qa_runs),
         qa.qa_passed,
         qa.qa_warning,
         qa.qa_failed,

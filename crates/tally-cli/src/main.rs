@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod experiment;
+mod export;
 mod goals;
 mod learning;
 mod predict;
@@ -10,6 +11,7 @@ mod progress;
 mod render;
 mod series;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -22,26 +24,61 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     exit_quietly_when_stdout_closes();
     let cli = args::Cli::parse();
-    // The server logs its start, stop and failures by default; other commands only warn.
-    let default_filter = match cli.command {
-        args::Command::Serve(_) => "warn,tally_api=info",
-        _ => "warn",
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG")
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    install_logging(&cli);
     match commands::run(cli) {
         Ok(code) => code,
         Err(error) if reader_went_away(&error) => ExitCode::from(STOPPED_BY_READER),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::from(2)
         }
     }
+}
+
+/// Logs go to stderr, filtered by `TALLY_LOG` (the server logs its start, stop,
+/// requests and failures by default; other commands only warn), as text coloured only
+/// on a terminal without `NO_COLOR`, or as one JSON object a line.
+fn install_logging(cli: &args::Cli) {
+    let default_filter = match cli.command {
+        args::Command::Serve(_) => "warn,tally_api=info",
+        _ => "warn",
+    };
+    // An empty `TALLY_LOG` is no setting (it would otherwise silence everything).
+    let filter = std::env::var("TALLY_LOG")
+        .ok()
+        .filter(|text| !text.trim().is_empty())
+        .and_then(|text| tracing_subscriber::EnvFilter::try_new(text).ok())
+        .unwrap_or_else(|| default_filter.into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        args::LogFormat::Text => builder.with_ansi(colour_on_stderr()).init(),
+        args::LogFormat::Json => builder.json().with_current_span(false).init(),
+    }
+}
+
+/// Colour only for a person at a terminal who has not asked for none
+/// (<https://no-color.org>: `NO_COLOR` set to anything but the empty string).
+fn colour_on_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// An error and its causes on one line, each said once: a cause whose text its
+/// context already shows (`{e}` and `#[source]` on the same error) is not repeated.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// The status a shell gives a process ended by `SIGPIPE`.
@@ -75,4 +112,25 @@ fn exit_quietly_when_stdout_closes() {
         }
         report(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("sqlite: {0}")]
+    struct Wrapped(#[from] std::io::Error);
+
+    #[test]
+    fn a_cause_already_shown_is_not_repeated() {
+        let io = std::io::Error::other("file is not a database");
+        let error = anyhow::Error::from(Wrapped(io)).context("opening database ./x.db");
+        assert_eq!(
+            describe(&error),
+            "opening database ./x.db: sqlite: file is not a database"
+        );
+        let plain = anyhow::Error::from(std::io::Error::other("disk full")).context("writing out");
+        assert_eq!(describe(&plain), "writing out: disk full");
+    }
 }

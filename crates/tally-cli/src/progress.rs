@@ -1,5 +1,5 @@
-//! Ingest progress on the terminal: a progress bar when stderr is a terminal, and an
-//! optional JSON line per committed batch.
+//! Progress on the terminal: a progress bar for ingests when stderr is a terminal, an
+//! optional JSON line per committed batch, and a spinner for exports.
 
 use std::io::IsTerminal;
 
@@ -66,5 +66,65 @@ impl Progress for TerminalProgress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// A spinner on stderr while an export runs, when stderr is a terminal: bytes written
+/// so far, their rate and the time taken (the number of events is known at the end).
+#[derive(Debug)]
+pub struct ExportProgress {
+    bar: ProgressBar,
+}
+
+impl ExportProgress {
+    /// `counts_bytes`: the bytes go through a [`ProgressWriter`] (else only the time
+    /// taken is shown).
+    pub fn start(target: &std::path::Path, counts_bytes: bool) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return ExportProgress {
+                bar: ProgressBar::hidden(),
+            };
+        }
+        let template = if counts_bytes {
+            "{spinner} exporting to {msg}: {bytes} ({bytes_per_sec}, {elapsed})"
+        } else {
+            "{spinner} exporting to {msg} ({elapsed})"
+        };
+        let bar = ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(target.display().to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        ExportProgress { bar }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A writer that counts the bytes through it on an [`ExportProgress`].
+#[derive(Debug)]
+pub struct ProgressWriter<'p, W> {
+    inner: W,
+    progress: &'p ExportProgress,
+}
+
+impl<'p, W> ProgressWriter<'p, W> {
+    pub fn new(inner: W, progress: &'p ExportProgress) -> Self {
+        ProgressWriter { inner, progress }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for ProgressWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.progress.bar.inc(written as u64);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }

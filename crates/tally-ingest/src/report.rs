@@ -75,6 +75,10 @@ pub struct IngestReport {
     /// Rejections counted but not listed in `errors`.
     #[serde(skip_serializing_if = "is_zero")]
     pub errors_omitted: u64,
+    /// Accepted records already older than the configured retention: its next run
+    /// deletes them (set by the caller that knows the retention).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub past_retention: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -104,6 +108,7 @@ impl IngestReport {
         self.duplicates += other.duplicates;
         self.rejected += other.rejected;
         self.errors_omitted += other.errors_omitted;
+        self.past_retention += other.past_retention;
         for error in other.errors {
             if self.errors.len() < Self::MAX_ERRORS {
                 self.errors.push(error);

@@ -28,5 +28,17 @@ pub enum Error {
     GroupCommit(String),
 }
 
+impl Error {
+    /// Whether SQLite found a file that is not a database (damaged, or another kind
+    /// of file).
+    pub fn is_not_a_database(&self) -> bool {
+        matches!(
+            self,
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::NotADatabase
+        )
+    }
+}
+
 /// `Result` with the storage [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

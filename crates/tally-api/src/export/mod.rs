@@ -159,6 +159,7 @@ impl Analytics {
         filter: &Filter,
         out: &mut dyn Write,
     ) -> Result<u64> {
+        self.check_project(filter)?;
         match format {
             ExportFormat::JsonLines => self.export_json(false, filter, out),
             ExportFormat::Json => self.export_json(true, filter, out),
@@ -233,6 +234,7 @@ impl Analytics {
     /// # Errors
     /// The store fails or the files cannot be written.
     pub fn export_parquet(&self, filter: &Filter, dir: &std::path::Path) -> Result<u64> {
+        self.check_project(filter)?;
         let mut files = parquet::ParquetDir::new(dir)?;
         let mut failure = None;
         let written = self.store.export_events(filter, &mut |event| {

@@ -2,9 +2,13 @@
 //! status that fits, never a stack trace.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+use super::auth::Principal;
 
 /// An error answer of the API.
 #[derive(Debug)]
@@ -75,9 +79,82 @@ impl From<crate::Error> for ApiError {
                     ),
                 )
             }
+            crate::Error::UnknownProject { project, known } => unknown_project(project, known),
+            error @ crate::Error::NoData(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_little_data",
+                error.to_string(),
+            ),
             other => ApiError::internal(&other),
         }
     }
+}
+
+/// The answer to a project without data, naming the projects that have.
+fn unknown_project(project: String, known: Vec<String>) -> ApiError {
+    let message = crate::Error::UnknownProject {
+        project: project.clone(),
+        known: known.clone(),
+    }
+    .to_string();
+    ApiError::new(StatusCode::NOT_FOUND, "unknown_project", message)
+        .with_details(json!({"project": project, "projects": known}))
+}
+
+/// What an `unknown_project` answer carries for [`within_callers_projects`].
+#[derive(Debug, Clone)]
+struct UnknownProject {
+    project: String,
+    known: Vec<String>,
+}
+
+impl UnknownProject {
+    fn of(error: &ApiError) -> Option<UnknownProject> {
+        if error.code != "unknown_project" {
+            return None;
+        }
+        let names = error.details["projects"].as_array()?;
+        Some(UnknownProject {
+            project: error.details["project"].as_str()?.to_owned(),
+            known: names
+                .iter()
+                .filter_map(|name| name.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+}
+
+/// Narrows an `unknown_project` answer to the projects the caller's key may read, so
+/// that a key limited to projects never learns the names of others.
+pub async fn within_callers_projects(request: Request, next: Next) -> Response {
+    let visible = request
+        .extensions()
+        .get::<Principal>()
+        .and_then(Principal::allowed_projects);
+    let response = next.run(request).await;
+    match (visible, response.extensions().get::<UnknownProject>()) {
+        (Some(visible), Some(unknown)) => {
+            let known = unknown
+                .known
+                .iter()
+                .filter(|name| visible.contains(name))
+                .cloned()
+                .collect();
+            unknown_project(unknown.project.clone(), known).into_response()
+        }
+        _ => response,
+    }
+}
+
+/// Every route but ingest, health, exports and the OpenAPI document while
+/// `[analytics] enabled = false`.
+pub async fn analytics_disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "analytics_disabled",
+        "analytics are turned off on this server ([analytics] enabled = false in tally.toml); \
+         ingest, health and exports still answer",
+    )
 }
 
 impl From<tokio::task::JoinError> for ApiError {
@@ -94,10 +171,15 @@ impl From<serde_json::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let unknown_project = UnknownProject::of(&self);
         let body = json!({
             "error": {"code": self.code, "message": self.message, "details": self.details}
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(unknown) = unknown_project {
+            response.extensions_mut().insert(unknown);
+        }
+        response
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `POST` routes: `events` (a JSON array or JSON Lines body, answered with the same
 //! report as `tally ingest --json`), the seed-style `track/{kind}` routes and
-//! `session/start`, `session/{id}/end`, all mapped onto the v1 kinds.
+//! `session/start`, `session/{id}/end`, all mapped onto the v1 kinds. Bodies may be
+//! gzip-compressed (`Content-Encoding: gzip`); the body limit holds after decompression.
 
 use std::sync::Arc;
 
@@ -116,14 +117,49 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
             ));
         }
     }
-    if headers.contains_key(header::CONTENT_ENCODING) {
-        return Err(ApiError::new(
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        None | Some("identity") if !data.starts_with(GZIP_MAGIC) => Ok(data),
+        // gzip, or a gzip body sent without saying so (as `tally ingest` reads it).
+        None | Some("identity" | "gzip" | "x-gzip") => {
+            tokio::task::spawn_blocking(move || gunzip(&data, limit)).await?
+        }
+        Some(other) => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_encoding",
-            "send the body uncompressed (Content-Encoding is not supported)",
-        ));
+            format!("Content-Encoding {other:?}: send the body as gzip or uncompressed"),
+        )),
     }
-    Ok(data)
+}
+
+/// The first bytes of a gzip stream.
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
+/// Decompresses a gzip body (one or more members), keeping at most `limit` bytes:
+/// the limit holds for the decompressed body, so a small bomb cannot fill memory.
+fn gunzip(data: &[u8], limit: usize) -> Result<Bytes, ApiError> {
+    use std::io::Read;
+    let mut decoder = flate2::read::MultiGzDecoder::new(data)
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1));
+    let mut out = Vec::new();
+    decoder.read_to_end(&mut out).map_err(|e| {
+        ApiError::bad_request(
+            "bad_gzip",
+            format!("the gzip body cannot be decompressed: {e}"),
+        )
+    })?;
+    if out.len() > limit {
+        return Err(ApiError::too_large(
+            "body_too_large",
+            format!(
+                "the decompressed body is larger than the limit of {limit} bytes; send smaller batches"
+            ),
+        )
+        .with_details(json!({"limit_bytes": limit})));
+    }
+    Ok(Bytes::from(out))
 }
 
 /// Reads a body, keeping at most `limit` bytes; past the limit the rest is read and
@@ -262,13 +298,6 @@ async fn events(
             return Err(ApiError::bad_request(
                 "empty_body",
                 "the body is empty: send a JSON array of records or JSON Lines",
-            ));
-        }
-        Some(0x1f) => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_encoding",
-                "the body is gzip-compressed: send it uncompressed",
             ));
         }
         Some(b'[') => InputFormat::JsonArray,

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -56,14 +56,9 @@ impl ServerOptions {
     /// The options of a `[server]` configuration section.
     ///
     /// # Errors
-    /// `addr` is not an `IP:PORT` socket address.
+    /// `addr` is neither `IP:PORT` nor `HOST:PORT` of a host name that resolves.
     pub fn from_config(config: &ServerConfig) -> Result<ServerOptions> {
-        let addr = config.addr.parse().map_err(|_| {
-            Error::Server(format!(
-                "address {:?}: expected IP:PORT, like 127.0.0.1:7878",
-                config.addr
-            ))
-        })?;
+        let addr = resolve(&config.addr)?;
         Ok(ServerOptions {
             addr,
             max_body_bytes: config.max_body_bytes,
@@ -71,6 +66,38 @@ impl ServerOptions {
             retention_every: RETENTION_EVERY,
         })
     }
+}
+
+/// The socket address of `IP:PORT` or `HOST:PORT` (`localhost:7878`: the loopback
+/// address the name resolves to, IPv4 first).
+fn resolve(addr: &str) -> Result<SocketAddr> {
+    if let Ok(addr) = addr.parse() {
+        return Ok(addr);
+    }
+    let expected = || {
+        Error::Server(format!(
+            "address {addr:?}: expected IP:PORT or HOST:PORT, like 127.0.0.1:7878 or localhost:7878"
+        ))
+    };
+    if addr
+        .rsplit_once(':')
+        .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+    {
+        return Err(expected());
+    }
+    let found: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(addr)
+        .map_err(|e| {
+            Error::Server(format!(
+                "address {addr:?}: the host name does not resolve: {e}"
+            ))
+        })?
+        .collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| found.first())
+        .copied()
+        .ok_or_else(expected)
 }
 
 /// What every handler shares.
@@ -147,20 +174,82 @@ pub fn routes() -> Vec<Route> {
     routes
 }
 
-/// Logs each request at debug level: method, path, status and time taken.
+/// Logs each request at info level once its answer is sent: method, route template
+/// (`/api/analytics/{name}`, never the path and query a client sent, which may hold a
+/// key), status, time to the last byte and bytes of the body. No header is logged.
 async fn log_request(request: Request, next: Next) -> Response {
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let start = Instant::now();
+    let mut line = RequestLine {
+        method: request.method().clone(),
+        route: request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| "(no route)".to_owned(), |p| p.as_str().to_owned()),
+        status: 0,
+        bytes: 0,
+        start: Instant::now(),
+    };
     let response = next.run(request).await;
-    tracing::debug!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        micros = start.elapsed().as_micros() as u64,
-        "request"
-    );
-    response
+    let (parts, body) = response.into_parts();
+    line.status = parts.status.as_u16();
+    Response::from_parts(parts, axum::body::Body::new(LoggedBody { body, line }))
+}
+
+/// A response body that counts its bytes into the request's log line, which is written
+/// when the body is done (or dropped: the client went away). Its size is the inner
+/// body's, so an answer of known length keeps its `Content-Length`.
+struct LoggedBody {
+    body: axum::body::Body,
+    line: RequestLine,
+}
+
+impl http_body::Body for LoggedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<std::result::Result<http_body::Frame<Self::Data>, Self::Error>>>
+    {
+        let this = self.get_mut();
+        let frame = std::pin::Pin::new(&mut this.body).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &frame
+            && let Some(data) = frame.data_ref()
+        {
+            this.line.bytes += data.len() as u64;
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// One request's log line, written when it is dropped.
+struct RequestLine {
+    method: Method,
+    route: String,
+    status: u16,
+    bytes: u64,
+    start: Instant,
+}
+
+impl Drop for RequestLine {
+    fn drop(&mut self) {
+        tracing::info!(
+            method = %self.method,
+            route = %self.route,
+            status = self.status,
+            ms = self.start.elapsed().as_secs_f64() * 1000.0,
+            bytes = self.bytes,
+            "request"
+        );
+    }
 }
 
 /// The whole application: routes with their access checks, JSON 404s and 405s.
@@ -174,15 +263,21 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         started: Instant::now(),
         openapi: Arc::new(openapi::document(&routes).to_string()),
     };
+    let analytics_enabled = state.analytics.config().analytics.enabled;
     let mut router = Router::new();
     for route in routes {
         let gate = auth::Gate {
             state: state.clone(),
             access: route.access,
         };
-        let handler = route
-            .handler
+        let handler = if analytics_enabled || stays_on_when_analytics_off(&route) {
+            route.handler
+        } else {
+            axum::routing::get(error::analytics_disabled).post(error::analytics_disabled)
+        };
+        let handler = handler
             .fallback(error::method_not_allowed)
+            .route_layer(middleware::from_fn(error::within_callers_projects))
             .route_layer(middleware::from_fn_with_state(gate, auth::require));
         router = router.route(&route.path, handler);
     }
@@ -191,6 +286,16 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         .layer(middleware::map_response(error::json_errors))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// With `[analytics] enabled = false` tally only collects: ingest, health, exports
+/// and the OpenAPI document answer, every other route (views, learning, experiments,
+/// predictions, the dashboard) answers 503 `analytics_disabled`.
+fn stays_on_when_analytics_off(route: &Route) -> bool {
+    route.access == Access::Ingest
+        || route.path == "/api/analytics/health"
+        || route.path == "/api/openapi.json"
+        || route.path.starts_with("/api/analytics/export/")
 }
 
 /// A server bound to its address, not yet serving.
@@ -220,8 +325,16 @@ impl Server {
                 options.addr
             )));
         }
-        let listener = std::net::TcpListener::bind(options.addr)
-            .map_err(|e| Error::Server(format!("cannot listen on {}: {e}", options.addr)))?;
+        let listener = std::net::TcpListener::bind(options.addr).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                Error::Server(format!(
+                    "address {} in use: another tally? pass --addr 127.0.0.1:PORT with a free port",
+                    options.addr
+                ))
+            } else {
+                Error::Server(format!("cannot listen on {}: {e}", options.addr))
+            }
+        })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         Ok(Server {
@@ -367,16 +480,33 @@ async fn warm_learning_cache(analytics: Analytics) {
 /// Runs retention now and then every `period`, off the async threads; a failure is
 /// logged and retried at the next tick.
 async fn retention_job(analytics: Analytics, period: Duration) {
+    let retention = analytics.config().retention.clone();
+    if retention.is_configured() {
+        tracing::info!(
+            raw_days = ?retention.raw_days,
+            hourly_days = ?retention.hourly_days,
+            "retention on: data older than its limits is deleted at start and hourly"
+        );
+    } else {
+        tracing::info!("retention off: nothing is deleted for age ([retention] in tally.toml)");
+    }
     let mut ticks = tokio::time::interval(period);
     loop {
         ticks.tick().await;
         let analytics = analytics.clone();
         match tokio::task::spawn_blocking(move || analytics.run_retention()).await {
-            Ok(Ok(outcome)) => tracing::info!(
-                raw_rows_deleted = outcome.raw_rows_deleted,
-                rollup_rows_deleted = outcome.rollup_rows_deleted,
+            Ok(Ok(outcome)) if outcome.raw_rows_deleted + outcome.rollup_rows_deleted > 0 => {
+                tracing::info!(
+                    raw_rows_deleted = outcome.raw_rows_deleted,
+                    rollup_rows_deleted = outcome.rollup_rows_deleted,
+                    raw_days = ?retention.raw_days,
+                    hourly_days = ?retention.hourly_days,
+                    "retention deleted data older than its limits"
+                );
+            }
+            Ok(Ok(outcome)) => tracing::debug!(
                 minute_rows_deleted = outcome.minute_rows_deleted,
-                "retention ran"
+                "retention ran; nothing past its limits"
             ),
             Ok(Err(error)) => tracing::error!(%error, "retention failed"),
             Err(error) => tracing::error!(%error, "retention task failed"),

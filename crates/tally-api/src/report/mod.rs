@@ -373,6 +373,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn report(&self, kind: ReportKind, filter: &Filter) -> Result<String> {
+        self.check_project(filter)?;
         let now = self.view_options().now;
         let (current, previous) = periods(filter, now);
         let body = match kind {

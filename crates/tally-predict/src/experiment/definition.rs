@@ -68,10 +68,12 @@ pub struct Experiment {
     pub project: Option<String>,
 }
 
-/// Parses `control:50,treatment:50` (weights optional: `a,b,c` splits evenly).
+/// Parses `control:50,treatment:50`: percentages adding up to 100, or no weights at
+/// all (`a,b,c` splits evenly).
 ///
 /// # Errors
-/// An empty name, a weight that is not a number, or fewer than two variants.
+/// An empty name, a weight that is not a number, weights on some variants only or
+/// not adding up to 100, or fewer than two variants.
 pub fn parse_variants(text: &str) -> Result<Vec<(String, f64)>> {
     let variants = text
         .split(',')
@@ -93,6 +95,24 @@ pub fn parse_variants(text: &str) -> Result<Vec<(String, f64)>> {
         return Err(Error::Invalid(format!(
             "variants {text:?}: expected at least two, like control:50,treatment:50"
         )));
+    }
+    // Weights are percentages: ones that do not add up to 100 are a mistake, not a
+    // ratio to normalize silently.
+    let weighted = text.split(',').filter(|part| part.contains(':')).count();
+    if weighted > 0 {
+        if weighted != variants.len() {
+            return Err(Error::Invalid(format!(
+                "variants {text:?}: give every variant a weight (percentages adding up to \
+                 100, like control:50,treatment:50) or none (an even split)"
+            )));
+        }
+        let total: f64 = variants.iter().map(|(_, weight)| weight).sum();
+        if (total - 100.0).abs() > 1e-6 {
+            return Err(Error::Invalid(format!(
+                "variants {text:?}: the weights add up to {total}, not 100; they are \
+                 percentages of the users in the experiment, like control:50,treatment:50"
+            )));
+        }
     }
     Ok(variants)
 }

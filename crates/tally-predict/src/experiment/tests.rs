@@ -117,8 +117,16 @@ fn definitions_are_validated() {
     };
     assert!(parse_variants("control").is_err());
     assert!(parse_variants("a:x,b:1").is_err());
-    check(spec("a:1,a:2"), "appears twice");
-    check(spec("a:0,b:1"), "expected a number > 0");
+    check(spec("a:50,a:50"), "appears twice");
+    check(spec("a:0,b:100"), "expected a number > 0");
+    let weights = |text: &str| parse_variants(text).unwrap_err().to_string();
+    assert!(
+        weights("control:50,treatment:40").contains("add up to 90, not 100"),
+        "{}",
+        weights("control:50,treatment:40")
+    );
+    assert!(weights("control:50,treatment").contains("give every variant a weight"));
+    assert_eq!(parse_variants("a:33.5,b:66.5").unwrap().len(), 2);
     check(
         ExperimentSpec {
             coverage: Some(1.5),

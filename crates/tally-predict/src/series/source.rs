@@ -89,6 +89,21 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Whether a period without events counts 0 (counts and sums) rather than
+    /// missing (rates and latencies, which need a denominator).
+    pub fn zero_filled(self) -> bool {
+        matches!(
+            self,
+            Metric::Executions
+                | Metric::Cost
+                | Metric::Tokens
+                | Metric::Requests
+                | Metric::Runs
+                | Metric::Errors
+                | Metric::Sessions
+        )
+    }
+
     pub const ALL: [Metric; 14] = [
         Metric::Executions,
         Metric::SuccessRate,
@@ -365,16 +380,7 @@ pub fn from_store(
             .collect(),
         None => rollup_values(rollups, request, &range)?,
     };
-    let zero_filled = matches!(
-        metric,
-        Metric::Executions
-            | Metric::Cost
-            | Metric::Tokens
-            | Metric::Requests
-            | Metric::Runs
-            | Metric::Errors
-            | Metric::Sessions
-    );
+    let zero_filled = metric.zero_filled();
     // Without an explicit start, the series starts at the first period with data:
     // zeros from before anything was recorded are not a trend.
     let first = match request.filter.from {

@@ -5,6 +5,7 @@
 //! wait up to the busy timeout. Readers use the r2d2 pool and, thanks to WAL, never
 //! block the writer nor each other.
 
+mod arrivals;
 mod backup;
 mod checkpointer;
 mod dictionary;
@@ -189,6 +190,36 @@ impl SqliteStore {
     /// Any storage failure.
     pub fn stats(&self) -> Result<StoreStats> {
         read::stats(&*self.reader()?)
+    }
+
+    /// The `seq` the next stored event will get: a mark to count what a write stores
+    /// after it.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn next_seq(&self) -> Result<i64> {
+        arrivals::next_seq(&*self.reader()?)
+    }
+
+    /// How many events stored from `from_seq` on have a `ts` before `before`.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn stored_before(&self, from_seq: i64, before: DateTime<Utc>) -> Result<u64> {
+        arrivals::stored_before(&*self.reader()?, from_seq, before.timestamp_millis())
+    }
+
+    /// The names of every project that has stored events, sorted.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn project_names(&self) -> Result<Vec<String>> {
+        let conn = self.reader()?;
+        let mut st = conn.prepare_cached("SELECT value FROM dict WHERE dim = ?1 ORDER BY value")?;
+        let names = st
+            .query_map([Dim::Project as u8], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(names)
     }
 
     /// Runs `PRAGMA integrity_check` and returns its verdict (`"ok"` when sound).

@@ -49,6 +49,7 @@ const fmtInt = (n) => Number(n).toLocaleString("en-US", { maximumFractionDigits:
 const fmtUsd = (n, digits = 2) => "$" + Number(n).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const fmtPct = (ratio) => (Number(ratio) * 100).toFixed(1) + "%";
 const fmtSec = (n) => Number(n).toFixed(1) + " s";
+const NO_DATA = "n/a";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -70,8 +71,10 @@ function setKpi(id, value, text) {
 function notAvailable(container, result) {
   container.replaceChildren();
   let message = "not available";
-  if (result && result.status === 404) message = "not available on this server";
-  else if (result && result.data && result.data.error) message = "not available: " + result.data.error.message;
+  const error = result && result.data && result.data.error;
+  // A 404 of a known route is about the question (an unknown project), not the server.
+  if (error && error.code !== "route_not_found") message = "not available: " + error.message;
+  else if (result && result.status === 404) message = "not available on this server";
   container.append(el("div", { class: "na" }, message));
 }
 
@@ -92,10 +95,13 @@ function renderSummary(s) {
   setKpi("kpi-runs-3loop", s.runs_3loop, fmtInt(s.runs_3loop));
   setKpi("kpi-total-tokens", s.total_tokens, fmtInt(s.total_tokens));
   setKpi("kpi-total-cost", s.total_cost, fmtUsd(s.total_cost));
-  setKpi("kpi-avg-cost-per-run", s.avg_cost_per_run, fmtUsd(s.avg_cost_per_run, 4));
-  setKpi("kpi-avg-duration", s.avg_duration_seconds, fmtSec(s.avg_duration_seconds));
+  // An average or rate of nothing is "n/a", never a 0 that reads like a finding.
+  const runs = s.total_runs > 0;
+  setKpi("kpi-avg-cost-per-run", runs ? s.avg_cost_per_run : null, runs ? fmtUsd(s.avg_cost_per_run, 4) : NO_DATA);
+  setKpi("kpi-avg-duration", runs ? s.avg_duration_seconds : null, runs ? fmtSec(s.avg_duration_seconds) : NO_DATA);
   const qa = s.qa_summary;
-  setKpi("kpi-qa-pass-rate", qa.pass_rate, fmtPct(qa.pass_rate));
+  const judged = qa.total_qa_runs > 0;
+  setKpi("kpi-qa-pass-rate", judged ? qa.pass_rate : null, judged ? fmtPct(qa.pass_rate) : NO_DATA);
   setKpi("kpi-qa-passed", qa.qa_passed, fmtInt(qa.qa_passed));
   setKpi("kpi-total-qa-runs", qa.total_qa_runs, fmtInt(qa.total_qa_runs));
   setKpi("kpi-total-jobs", s.total_jobs, fmtInt(s.total_jobs));

@@ -170,6 +170,30 @@ pub(crate) fn count(conn: &Connection) -> Result<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// Executions stored with `seq >= from_seq` whose `ts` (epoch ms) is before `before`.
+pub(crate) fn count_since_before(conn: &Connection, from_seq: i64, before: i64) -> Result<u64> {
+    let mut st = conn.prepare_cached(
+        "SELECT first_seq, last_seq, ts_max, events, data FROM execution_block
+         WHERE last_seq >= ?1 AND ts_min < ?2",
+    )?;
+    let mut blocks = st.query(params![from_seq, before])?;
+    let mut count = 0u64;
+    while let Some(block) = blocks.next()? {
+        let (first_seq, ts_max, events): (i64, i64, i64) =
+            (block.get(0)?, block.get(2)?, block.get(3)?);
+        if first_seq >= from_seq && ts_max < before {
+            count += u64::try_from(events).unwrap_or(0);
+            continue;
+        }
+        let data: Vec<u8> = block.get(4)?;
+        count += decode(&data)?
+            .iter()
+            .filter(|row| row.seq >= from_seq && row.ts < before)
+            .count() as u64;
+    }
+    Ok(count)
+}
+
 /// Deletes the executions before `cutoff` (epoch ms): whole blocks when all of their
 /// events are older, re-encoded blocks when some are. Returns how many were deleted.
 pub(crate) fn delete_before(tx: &Transaction<'_>, cutoff: i64) -> Result<u64> {
