@@ -215,14 +215,26 @@ impl Analytics {
         Ok(tally_metrics::agents(&*self.store, filter)?)
     }
 
-    /// Daily or hourly series, zero-filled.
+    /// Daily or hourly series, zero-filled over the range clamped to the stored data
+    /// (see [`Analytics::clamped`]).
     ///
     /// # Errors
-    /// The store fails.
+    /// More than [`crate::MAX_POINTS`] periods, or the store fails.
     pub fn timeseries(&self, filter: &Filter, granularity: Granularity) -> Result<TimeSeries> {
+        let filter = self.clamped(filter)?;
+        if let Some(from) = filter.from {
+            let step = match granularity {
+                Granularity::Day => 86_400,
+                Granularity::Hour => 3600,
+            };
+            let to = filter
+                .to
+                .unwrap_or(self.view_options().now + Duration::seconds(1));
+            crate::bounds::check_points(from, to, step)?;
+        }
         Ok(tally_metrics::timeseries(
             &*self.store,
-            filter,
+            &filter,
             granularity,
             &self.view_options(),
         )?)
@@ -236,16 +248,24 @@ impl Analytics {
         Ok(tally_metrics::qa(&*self.store, filter)?)
     }
 
-    /// Cost by hour, day, project and model, and the storage cost estimate.
+    /// Cost by hour, day, project and model, and the storage cost estimate; the daily
+    /// series covers the range clamped to the stored data (see [`Analytics::clamped`]).
     ///
     /// # Errors
-    /// The store fails.
+    /// More than [`crate::MAX_POINTS`] days, or the store fails.
     pub fn costs(&self, filter: &Filter) -> Result<Costs> {
+        let filter = self.clamped(filter)?;
+        if let Some(from) = filter.from {
+            let to = filter
+                .to
+                .unwrap_or(self.view_options().now + Duration::seconds(1));
+            crate::bounds::check_points(from, to, 86_400)?;
+        }
         // The file's size, not a count of raw rows: this view reads no raw table.
         let bytes = self.store.health()?.file_bytes;
         Ok(tally_metrics::costs(
             &*self.store,
-            filter,
+            &filter,
             bytes,
             &self.view_options(),
         )?)

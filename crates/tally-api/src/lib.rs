@@ -21,6 +21,7 @@
 //! ```
 
 mod analytics;
+mod bounds;
 mod config;
 mod error;
 mod experiments;
@@ -37,6 +38,7 @@ mod series;
 mod views;
 
 pub use analytics::Analytics;
+pub use bounds::MAX_POINTS;
 pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
 pub use export::ExportFormat;

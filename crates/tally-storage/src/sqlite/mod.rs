@@ -191,6 +191,21 @@ impl SqliteStore {
         read::stats(&*self.reader()?)
     }
 
+    /// The instants the stored events span, by whole months (the start of the first
+    /// month with an event, the end of the last); `None` when nothing is stored. Cheap:
+    /// what bounds the ranges questions may ask for.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn stored_span(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+        Ok(read::stored_span(&*self.reader()?)?.and_then(|(first, end)| {
+            Some((
+                DateTime::from_timestamp(first, 0)?,
+                DateTime::from_timestamp(end, 0)?,
+            ))
+        }))
+    }
+
     /// Runs `PRAGMA integrity_check` and returns its verdict (`"ok"` when sound).
     ///
     /// # Errors
