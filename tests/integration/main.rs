@@ -15,6 +15,7 @@ mod experiments;
 mod export;
 mod http;
 mod http_auth;
+mod http_bounds;
 mod http_serve;
 mod idempotency;
 mod kinds;

@@ -116,6 +116,8 @@ pub struct ServerConfig {
     pub body_read_timeout_secs: f64,
     /// Seconds a request may take until its answer starts; then 503.
     pub request_timeout_secs: f64,
+    /// Seconds a shutdown waits for requests in flight before cancelling them.
+    pub shutdown_grace_secs: f64,
 }
 
 impl Default for ServerConfig {
@@ -128,6 +130,7 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 30.0,
             body_read_timeout_secs: 60.0,
             request_timeout_secs: 30.0,
+            shutdown_grace_secs: 10.0,
         }
     }
 }
@@ -142,6 +145,7 @@ impl ServerConfig {
             ("header_read_timeout_secs", self.header_read_timeout_secs),
             ("body_read_timeout_secs", self.body_read_timeout_secs),
             ("request_timeout_secs", self.request_timeout_secs),
+            ("shutdown_grace_secs", self.shutdown_grace_secs),
         ] {
             if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
                 return Err(format!(

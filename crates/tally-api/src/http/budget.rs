@@ -89,7 +89,7 @@ pub async fn enforce(State(budget): State<Budget>, request: Request, next: Next)
                 seconds = seconds(budget.request),
                 "a request ran out of its time budget"
             );
-            ApiError::new(
+            let mut response = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "request_timeout",
                 format!(
@@ -98,7 +98,12 @@ pub async fn enforce(State(budget): State<Budget>, request: Request, next: Next)
                 ),
             )
             .with_details(json!({"request_timeout_secs": seconds(budget.request)}))
-            .into_response()
+            .into_response();
+            // The body may be partly unread.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
         }
     }
 }

@@ -38,7 +38,6 @@ use axum::routing::MethodRouter;
 pub use auth::{Access, Principal};
 pub use error::ApiError;
 pub use export::{CsvExport, inert};
-pub use serve::SHUTDOWN_GRACE;
 
 use crate::{Analytics, Error, Result, ServerConfig};
 
@@ -61,6 +60,8 @@ pub struct ServerOptions {
     pub body_read_timeout: Duration,
     /// Time a request may take until its answer starts (then 503).
     pub request_timeout: Duration,
+    /// How long a shutdown waits for requests in flight before cancelling them.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerOptions {
@@ -76,6 +77,7 @@ impl Default for ServerOptions {
             header_read_timeout: Duration::from_secs_f64(config.header_read_timeout_secs),
             body_read_timeout: Duration::from_secs_f64(config.body_read_timeout_secs),
             request_timeout: Duration::from_secs_f64(config.request_timeout_secs),
+            shutdown_grace: Duration::from_secs_f64(config.shutdown_grace_secs),
         }
     }
 }
@@ -104,6 +106,7 @@ impl ServerOptions {
             header_read_timeout: seconds(config.header_read_timeout_secs, "header_read_timeout_secs")?,
             body_read_timeout: seconds(config.body_read_timeout_secs, "body_read_timeout_secs")?,
             request_timeout: seconds(config.request_timeout_secs, "request_timeout_secs")?,
+            shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
         })
     }
 }
@@ -231,15 +234,20 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
             path: route.path.clone(),
             params: route.params,
         };
-        // The last layer runs first: the key is checked before the parameters.
-        let handler = route
-            .handler
-            .fallback(error::method_not_allowed)
-            .route_layer(middleware::from_fn_with_state(
+        let mut handler = route.handler.fallback(error::method_not_allowed);
+        // Pages and their assets are static: their query string is their script's.
+        if !matches!(
+            route.produces,
+            Produces::Html | Produces::Css | Produces::JavaScript | Produces::Redirect(_)
+        ) {
+            handler = handler.route_layer(middleware::from_fn_with_state(
                 accepted,
                 params::refuse_unknown,
-            ))
-            .route_layer(middleware::from_fn_with_state(gate, auth::require));
+            ));
+        }
+        // The last layer runs first: the key is checked before the parameters.
+        let handler =
+            handler.route_layer(middleware::from_fn_with_state(gate, auth::require));
         router = router.route(&route.path, handler);
     }
     router
@@ -290,6 +298,7 @@ impl Server {
             limits: serve::ConnectionLimits {
                 max_connections: options.max_connections,
                 header_read_timeout: options.header_read_timeout,
+                shutdown_grace: options.shutdown_grace,
             },
         })
     }
@@ -300,7 +309,7 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish (an ingest
-    /// that started commits) for at most [`SHUTDOWN_GRACE`], cancels what is left and
+    /// that started commits) for at most the shutdown grace, cancels what is left and
     /// returns.
     ///
     /// # Errors

@@ -4,6 +4,7 @@
 //! against it and the OpenAPI document shows it.
 
 use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -54,7 +55,7 @@ pub async fn refuse_unknown(
         format!("takes {}", names.join(", "))
     };
     let listed: Vec<String> = unknown.iter().map(|n| format!("{n:?}")).collect();
-    ApiError::bad_request(
+    let mut response = ApiError::bad_request(
         "unknown_parameter",
         format!(
             "unknown query parameter {}: {} {takes}",
@@ -63,5 +64,10 @@ pub async fn refuse_unknown(
         ),
     )
     .with_details(json!({"unknown": unknown, "accepted": names}))
-    .into_response()
+    .into_response();
+    // A body sent with the request is left unread: the connection cannot carry another.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }

@@ -1,7 +1,7 @@
 //! Accepting connections: HTTP/1.1 through hyper with a header read timeout (which also
 //! closes idle keep-alive connections), at most `max_connections` served at once
 //! (further clients wait in the listen queue), and a graceful shutdown that waits for
-//! requests in flight at most [`SHUTDOWN_GRACE`] before cancelling them.
+//! requests in flight at most the shutdown grace before cancelling them.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -15,18 +15,17 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-/// How long a shutdown waits for the requests in flight.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
 /// What bounds each connection.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    /// How long a shutdown waits for the requests in flight.
+    pub shutdown_grace: Duration,
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting,
-/// lets each connection finish its request in flight (at most [`SHUTDOWN_GRACE`]) and
+/// lets each connection finish its request in flight (at most the shutdown grace) and
 /// returns.
 pub async fn serve(
     listener: TcpListener,
@@ -71,25 +70,28 @@ pub async fn serve(
         let builder = builder.clone();
         let mut closing_seen = closing_seen.clone();
         connections.spawn(async move {
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                _ = closing_seen.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
+            {
+                let connection = builder.serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(connection);
+                let result = tokio::select! {
+                    result = connection.as_mut() => result,
+                    _ = closing_seen.changed() => {
+                        connection.as_mut().graceful_shutdown();
+                        connection.await
+                    }
+                };
+                if let Err(error) = result {
+                    tracing::debug!(%error, "connection ended");
                 }
-            };
-            if let Err(error) = result {
-                tracing::debug!(%error, "connection ended");
             }
+            // The socket is closed before the next connection may be taken.
             drop(permit);
         });
     }
     drop(listener);
     let _ = closing.send(true);
     tracing::info!("stopped accepting requests; finishing work in flight");
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+    let drained = tokio::time::timeout(limits.shutdown_grace, async {
         while connections.join_next().await.is_some() {}
     })
     .await;

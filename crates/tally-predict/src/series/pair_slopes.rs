@@ -84,8 +84,9 @@ fn select(xs: &[f64], ys: &[f64], choose: impl Fn(u64) -> u64) -> Option<(u64, u
 pub(crate) fn median_pair_slope(xs: &[f64], ys: &[f64]) -> Option<f64> {
     let (lower_key, total) = select(xs, ys, |total| (total - 1) / 2)?;
     let lower = from_order_key(lower_key);
+    // Interpolated as `quantile_sorted` does, which also turns a middle of -0 into 0.
     if total % 2 == 1 {
-        return Some(lower);
+        return Some(lower + (lower - lower) * 0.5);
     }
     // The next slope in order: the same value if another slope shares its key and
     // rank, else the smallest key above it.
