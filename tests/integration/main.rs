@@ -23,6 +23,7 @@ mod learning;
 mod parser_never_panics;
 mod predict;
 mod predict_oracle;
+mod read_only;
 mod report;
 mod rollups;
 mod series;

@@ -17,6 +17,7 @@ use tally_storage::{
     Filter, QuarantineStore, QuarantinedRecord, Retention, RetentionOutcome, StoreStats,
 };
 
+use crate::write_health::{WriteFailure, WriteHealth};
 use crate::{Config, Error, Result};
 
 /// One tally database and everything that reads and writes it. Cheap to clone and
@@ -30,6 +31,8 @@ pub struct Analytics {
     clock: Option<DateTime<Utc>>,
     /// What the learning views keep between calls (rarity, all-learner progress).
     pub(crate) learning_cache: Arc<crate::learning_cache::LearningCache>,
+    /// The last write failure, until a write succeeds.
+    write_health: Arc<WriteHealth>,
 }
 
 /// The file behind a location: a plain path, `sqlite://PATH` or `sqlite:PATH`.
@@ -85,6 +88,7 @@ impl Analytics {
             prices: Arc::new(prices),
             clock: None,
             learning_cache: Arc::default(),
+            write_health: Arc::default(),
         })
     }
 
@@ -135,7 +139,22 @@ impl Analytics {
         options: &IngestOptions,
         progress: &mut dyn Progress,
     ) -> Result<IngestReport> {
-        Ok(Ingestor::new(&*self.store, self.with_prices(options)).ingest(input, progress)?)
+        let result = Ingestor::new(&*self.store, self.with_prices(options))
+            .ingest(input, progress)
+            .map_err(Error::from);
+        self.observe_write(result)
+    }
+
+    /// Remembers how a write ended, for [`Analytics::write_failure`].
+    fn observe_write<T>(&self, result: Result<T>) -> Result<T> {
+        self.write_health.observe(&result, Utc::now());
+        result
+    }
+
+    /// The last write failure and since when writes fail, until a write succeeds;
+    /// `None` while writes succeed.
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        self.write_health.failure()
     }
 
     /// Writes deterministic demo telemetry of every kind.
@@ -144,7 +163,10 @@ impl Analytics {
     /// The store fails.
     pub fn demo(&self, config: &DemoConfig, progress: &mut dyn Progress) -> Result<IngestReport> {
         let ingestor = Ingestor::new(&*self.store, self.with_prices(&IngestOptions::default()));
-        Ok(ingestor.ingest_events("demo", demo::generate(config), progress)?)
+        let result = ingestor
+            .ingest_events("demo", demo::generate(config), progress)
+            .map_err(Error::from);
+        self.observe_write(result)
     }
 
     fn with_prices(&self, options: &IngestOptions) -> IngestOptions {
@@ -385,11 +407,9 @@ impl Analytics {
         only: Option<&[i64]>,
         options: &IngestOptions,
     ) -> Result<RetryReport> {
-        Ok(tally_ingest::retry_quarantine(
-            &*self.store,
-            &self.with_prices(options),
-            only,
-        )?)
+        let result = tally_ingest::retry_quarantine(&*self.store, &self.with_prices(options), only)
+            .map_err(Error::from);
+        self.observe_write(result)
     }
 
     /// Size and content figures of the database.

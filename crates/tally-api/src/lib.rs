@@ -36,6 +36,7 @@ mod predict;
 mod report;
 mod series;
 mod views;
+mod write_health;
 
 pub use analytics::Analytics;
 pub use bounds::MAX_POINTS;
@@ -63,6 +64,7 @@ pub use tally_learning::goals::GoalProgress as LearningGoal;
 pub use tally_learning::progress::Period as LearningPeriod;
 pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
 pub use views::View;
+pub use write_health::WriteFailure;
 
 pub use tally_ingest::demo::DemoConfig;
 pub use tally_ingest::{
