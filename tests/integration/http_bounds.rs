@@ -17,11 +17,9 @@ use crate::support::{Answer, TestDb, TestServer};
 /// `MAX_POINTS` hours but far fewer days.
 fn spread_out() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
-    let config = tally_api::Config::parse(
-        "[retention]\nraw_days = 3650\nhourly_days = 3650\n",
-        "test",
-    )
-    .unwrap();
+    let config =
+        tally_api::Config::parse("[retention]\nraw_days = 3650\nhourly_days = 3650\n", "test")
+            .unwrap();
     let analytics =
         tally_api::Analytics::open_with(dir.path().join("tally.db"), config, Default::default())
             .unwrap();
@@ -54,7 +52,10 @@ fn assert_too_many_points(answer: &Answer, what: &str) {
     assert_eq!(answer.status, 400, "{what}: {}", start(answer));
     let json = answer.json();
     assert_eq!(json["error"]["code"], "too_many_points", "{what}: {json}");
-    assert_eq!(json["error"]["details"]["limit"], MAX_POINTS, "{what}: {json}");
+    assert_eq!(
+        json["error"]["details"]["limit"], MAX_POINTS,
+        "{what}: {json}"
+    );
     let message = json["error"]["message"].as_str().unwrap();
     assert!(
         message.contains(&format!("limit of {MAX_POINTS}")),
@@ -98,11 +99,18 @@ fn the_widest_read_requests_are_clamped_or_refused_with_the_limit() {
     assert!(daily.len() <= days, "{} points", daily.len());
     assert_eq!(daily[0]["date"], "2025-06-01");
     assert_eq!(
-        daily.iter().map(|p| p["executions"].as_u64().unwrap()).sum::<u64>(),
+        daily
+            .iter()
+            .map(|p| p["executions"].as_u64().unwrap())
+            .sum::<u64>(),
         2
     );
     // Was 444 MB: now about 200 bytes a day.
-    assert!(timeseries.body.len() < 300 * days, "{} bytes", timeseries.body.len());
+    assert!(
+        timeseries.body.len() < 300 * days,
+        "{} bytes",
+        timeseries.body.len()
+    );
     let costs = http.get("/api/analytics/costs?from=2000-01-01&to=9999-12-31", None);
     assert_eq!(costs.status, 200, "{}", start(&costs));
     let costs = costs.json();
@@ -121,7 +129,10 @@ fn the_widest_read_requests_are_clamped_or_refused_with_the_limit() {
     ]);
     assert!(!output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains(&format!("limit of {MAX_POINTS}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("limit of {MAX_POINTS}")),
+        "{stderr}"
+    );
     let output = db.tally(&[
         "query",
         "timeseries",

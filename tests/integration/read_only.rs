@@ -23,7 +23,10 @@ fn read_only_db(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
         .unwrap();
     assert_eq!(report.accepted, n as u64);
     drop(analytics);
-    assert!(!dir.path().join("tally.db-wal").exists(), "the WAL was not folded in");
+    assert!(
+        !dir.path().join("tally.db-wal").exists(),
+        "the WAL was not folded in"
+    );
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o555)).unwrap();
     (dir, path)
@@ -51,7 +54,10 @@ fn a_read_only_database_answers_summary_query_and_export() {
     let (dir, path) = read_only_db(3);
     let summary = stdout_json(&tally_as_nobody(&path, &["summary", "--json"]));
     assert_eq!(summary["total_executions"], 3);
-    let tools = stdout_json(&tally_as_nobody(&path, &["query", "tools", "--json", "--from", "2026-09-01"]));
+    let tools = stdout_json(&tally_as_nobody(
+        &path,
+        &["query", "tools", "--json", "--from", "2026-09-01"],
+    ));
     assert_eq!(tools[0]["tool_name"], "web_search", "{tools}");
     let export = tally_as_nobody(&path, &["export"]);
     assert!(export.status.success(), "{export:?}");
@@ -102,7 +108,10 @@ fn failing_writes_make_health_degraded_until_one_succeeds() {
     other.execute_batch("COMMIT").unwrap();
     let accepted = http.post("/api/analytics/events", None, execution("w2"));
     assert_eq!(accepted.status, 200, "{}", accepted.text());
-    assert_eq!(http.get("/api/analytics/health", None).json()["status"], "ok");
+    assert_eq!(
+        http.get("/api/analytics/health", None).json()["status"],
+        "ok"
+    );
 }
 
 #[test]

@@ -136,6 +136,9 @@ mod tests {
             to: Some(at("2001-02-01")),
         };
         let before = analytics.clamped(&before).unwrap();
-        assert_eq!((before.from, before.to), (Some(at("2026-03-01")), Some(at("2026-03-01"))));
+        assert_eq!(
+            (before.from, before.to),
+            (Some(at("2026-03-01")), Some(at("2026-03-01")))
+        );
     }
 }

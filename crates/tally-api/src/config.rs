@@ -291,11 +291,16 @@ mod tests {
         );
         let error = Config::parse("[server]\nbody_read_timeout_secs = -1\n", "t").unwrap_err();
         assert!(
-            error.to_string().contains("server.body_read_timeout_secs must be"),
+            error
+                .to_string()
+                .contains("server.body_read_timeout_secs must be"),
             "{error}"
         );
         let typo = Config::parse("[server]\nmax_conections = 8\n", "t").unwrap_err();
-        assert!(typo.to_string().contains("unknown field `max_conections`"), "{typo}");
+        assert!(
+            typo.to_string().contains("unknown field `max_conections`"),
+            "{typo}"
+        );
     }
 
     #[test]

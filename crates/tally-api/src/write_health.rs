@@ -110,7 +110,13 @@ mod tests {
         assert_eq!(failure.failures, 2);
         assert!(failure.error.contains("locked"), "{failure:?}");
         assert!(failure.failing_since <= failure.last_failure_at);
-        assert_eq!(analytics.summary(&Default::default()).unwrap().total_executions, 1);
+        assert_eq!(
+            analytics
+                .summary(&Default::default())
+                .unwrap()
+                .total_executions,
+            1
+        );
         // Bad input is not a failure of the store.
         let bad = Input::Path("/nonexistent/input.jsonl".into());
         assert!(analytics.ingest(&bad).is_err());

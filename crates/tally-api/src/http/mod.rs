@@ -20,8 +20,8 @@ mod openapi;
 mod params;
 mod predict;
 mod query;
-mod serve;
 mod series;
+mod serve;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -103,7 +103,10 @@ impl ServerOptions {
             max_batch_records: config.max_batch_records,
             retention_every: RETENTION_EVERY,
             max_connections: config.max_connections,
-            header_read_timeout: seconds(config.header_read_timeout_secs, "header_read_timeout_secs")?,
+            header_read_timeout: seconds(
+                config.header_read_timeout_secs,
+                "header_read_timeout_secs",
+            )?,
             body_read_timeout: seconds(config.body_read_timeout_secs, "body_read_timeout_secs")?,
             request_timeout: seconds(config.request_timeout_secs, "request_timeout_secs")?,
             shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
@@ -116,7 +119,11 @@ fn seconds(value: f64, name: &str) -> Result<Duration> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| Error::Server(format!("server.{name} must be above 0 seconds, got {value}")))
+        .ok_or_else(|| {
+            Error::Server(format!(
+                "server.{name} must be above 0 seconds, got {value}"
+            ))
+        })
 }
 
 /// What every handler shares.
@@ -246,8 +253,7 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
             ));
         }
         // The last layer runs first: the key is checked before the parameters.
-        let handler =
-            handler.route_layer(middleware::from_fn_with_state(gate, auth::require));
+        let handler = handler.route_layer(middleware::from_fn_with_state(gate, auth::require));
         router = router.route(&route.path, handler);
     }
     router

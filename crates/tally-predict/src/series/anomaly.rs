@@ -326,10 +326,7 @@ fn insights(series: &Series, flagged: &[FlaggedPoint]) -> Vec<Insight> {
             )
     }) {
         // `flagged` is in time order, so a point's other detectors follow it directly.
-        if let Some(existing) = out
-            .last_mut()
-            .filter(|i| i.timestamp == point.timestamp)
-        {
+        if let Some(existing) = out.last_mut().filter(|i| i.timestamp == point.timestamp) {
             existing.methods.push(point.method);
             existing.score = existing.score.max(point.score);
             continue;

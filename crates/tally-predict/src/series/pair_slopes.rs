@@ -84,28 +84,29 @@ fn select(xs: &[f64], ys: &[f64], choose: impl Fn(u64) -> u64) -> Option<(u64, u
 pub(crate) fn median_pair_slope(xs: &[f64], ys: &[f64]) -> Option<f64> {
     let (lower_key, total) = select(xs, ys, |total| (total - 1) / 2)?;
     let lower = from_order_key(lower_key);
-    // Interpolated as `quantile_sorted` does, which also turns a middle of -0 into 0.
-    if total % 2 == 1 {
-        return Some(lower + (lower - lower) * 0.5);
-    }
-    // The next slope in order: the same value if another slope shares its key and
-    // rank, else the smallest key above it.
-    let mut at_most = 0_u64;
-    let mut above = u64::MAX;
-    let mut any_above = false;
-    for_each_slope_key(xs, ys, |key| {
-        if key <= lower_key {
-            at_most += 1;
-        } else if key <= above {
-            above = key;
-            any_above = true;
-        }
-    });
-    let upper = if at_most > total / 2 || !any_above {
+    let upper = if total % 2 == 1 {
         lower
     } else {
-        from_order_key(above)
+        // The next slope in order: the same value if another slope shares its key and
+        // rank, else the smallest key above it.
+        let mut at_most = 0_u64;
+        let mut above = u64::MAX;
+        let mut any_above = false;
+        for_each_slope_key(xs, ys, |key| {
+            if key <= lower_key {
+                at_most += 1;
+            } else if key <= above {
+                above = key;
+                any_above = true;
+            }
+        });
+        if at_most > total / 2 || !any_above {
+            lower
+        } else {
+            from_order_key(above)
+        }
     };
+    // Interpolated as `quantile_sorted` does, which also turns a middle of -0 into 0.
     Some(lower + (upper - lower) * 0.5)
 }
 
@@ -154,7 +155,10 @@ mod tests {
     #[test]
     fn hand_checked_medians() {
         // Slopes 1, 2, 3.
-        assert_eq!(median_pair_slope(&[0.0, 1.0, 2.0], &[0.0, 1.0, 4.0]), Some(2.0));
+        assert_eq!(
+            median_pair_slope(&[0.0, 1.0, 2.0], &[0.0, 1.0, 4.0]),
+            Some(2.0)
+        );
         // Slopes 1, 3 (x = 1 twice makes no slope): 2.
         assert_eq!(
             median_pair_slope(&[0.0, 1.0, 1.0], &[0.0, 1.0, 3.0]),

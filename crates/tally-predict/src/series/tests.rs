@@ -226,5 +226,8 @@ fn a_csv_spanning_more_than_max_points_is_refused_before_filling() {
         ),
         "{error}"
     );
-    assert_eq!(from_csv("0,1\n1,2\n9999,3\n").unwrap().points.len(), MAX_POINTS);
+    assert_eq!(
+        from_csv("0,1\n1,2\n9999,3\n").unwrap().points.len(),
+        MAX_POINTS
+    );
 }

@@ -260,12 +260,14 @@ impl SqliteStore {
     /// # Errors
     /// Any storage failure.
     pub fn stored_span(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
-        Ok(read::stored_span(&*self.reader()?)?.and_then(|(first, end)| {
-            Some((
-                DateTime::from_timestamp(first, 0)?,
-                DateTime::from_timestamp(end, 0)?,
-            ))
-        }))
+        Ok(
+            read::stored_span(&*self.reader()?)?.and_then(|(first, end)| {
+                Some((
+                    DateTime::from_timestamp(first, 0)?,
+                    DateTime::from_timestamp(end, 0)?,
+                ))
+            }),
+        )
     }
 
     /// Runs `PRAGMA integrity_check` and returns its verdict (`"ok"` when sound).
@@ -334,8 +336,11 @@ fn read_only_location(path: &Path) -> Result<String> {
         .replace('#', "%23");
     let plain = format!("file:{escaped}?mode=ro");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
-    let opened = Connection::open_with_flags(&plain, flags)
-        .and_then(|c| c.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)));
+    let opened = Connection::open_with_flags(&plain, flags).and_then(|c| {
+        c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+    });
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     let wal_left = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);

@@ -198,11 +198,7 @@ pub(super) fn stored_span(conn: &Connection) -> Result<Option<(i64, i64)>> {
              WHERE family = ?1 AND resolution = ?2 AND project = ?3",
         )?
         .query_row(
-            params![
-                Family::Events.code(),
-                Resolution::Month as u8,
-                ALL_PROJECTS
-            ],
+            params![Family::Events.code(), Resolution::Month as u8, ALL_PROJECTS],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
     Ok(first
