@@ -305,3 +305,25 @@ fn every_route_takes_its_documented_parameters_and_refuses_others() {
     }
     assert!(checked > 40, "only {checked} routes checked");
 }
+
+#[test]
+fn a_request_past_its_time_budget_is_answered_503() {
+    let server = TestServer::start_with(|options| {
+        options.request_timeout = Duration::from_millis(300);
+        options.body_read_timeout = Duration::from_secs(600);
+    });
+    // The body never ends, and its own timeout is far off: the request's budget ends it.
+    let mut stalled = connect(&server);
+    stalled
+        .write_all(
+            b"POST /api/analytics/events HTTP/1.1\r\nHost: tally\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[{",
+        )
+        .unwrap();
+    let answer = read_until_closed(&mut stalled);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+}
