@@ -338,6 +338,7 @@ fn without_keys_the_server_refuses_to_listen_beyond_loopback() {
         max_body_bytes: 1024,
         max_batch_records: 10,
         retention_every: tally_api::http::RETENTION_EVERY,
+        ..tally_api::http::ServerOptions::default()
     };
     let server = tally_api::http::Server::bind(db.analytics.clone(), &options).unwrap();
     assert!(!server.local_addr().ip().is_loopback());

@@ -104,6 +104,9 @@ fn an_ingest_in_flight_finishes_and_commits_when_the_server_stops() {
     let server = TestServer::start_with(|o| {
         o.max_body_bytes = 128 * 1024 * 1024;
         o.max_batch_records = 1_000_000;
+        // A debug build on a busy machine may need long for 200,000 records.
+        o.request_timeout = Duration::from_secs(600);
+        o.shutdown_grace = Duration::from_secs(600);
     });
     let body: Vec<String> = (0..RECORDS)
         .map(|i| execution_now(&format!("e{i}"), "p"))

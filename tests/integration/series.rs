@@ -502,6 +502,20 @@ mod property {
                 (None, 86_400, Granularity::Day),
                 (Some(1), 86_400, Granularity::Day),
             ] {
+                if project.is_some_and(|p| events.iter().all(|e| e.project != p)) {
+                    // A project without events is unknown, never a series of zeros.
+                    let refused = db.analytics.series(&SeriesSource::Store(SeriesQuery {
+                        metric: "executions".into(),
+                        filter: filter_of(project.map(|p| PROJECTS[p])),
+                        granularity,
+                        ..SeriesQuery::default()
+                    }));
+                    prop_assert!(
+                        matches!(refused, Err(tally_api::Error::UnknownProject { .. })),
+                        "{refused:?}"
+                    );
+                    continue;
+                }
                 let want = expected(&events, project, step);
                 let read = |metric: &str| {
                     db.analytics

@@ -216,6 +216,7 @@ impl TestServer {
             max_body_bytes: 16 * 1024 * 1024,
             max_batch_records: 100_000,
             retention_every: tally_api::http::RETENTION_EVERY,
+            ..tally_api::http::ServerOptions::default()
         };
         adjust(&mut options);
         let server = tally_api::http::Server::bind(db.analytics.clone(), &options).unwrap();

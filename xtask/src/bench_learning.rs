@@ -234,6 +234,7 @@ fn http(analytics: &Analytics, runs: usize) -> anyhow::Result<()> {
         max_body_bytes: 16 * 1024 * 1024,
         max_batch_records: 100_000,
         retention_every: Duration::from_secs(24 * 3600),
+        ..tally_api::http::ServerOptions::default()
     };
     let handle = tally_api::http::Server::bind(analytics.clone(), &options)?.spawn()?;
     let agent = ureq::Agent::new_with_defaults();

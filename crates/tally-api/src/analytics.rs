@@ -17,6 +17,7 @@ use tally_storage::{
     Filter, QuarantineStore, QuarantinedRecord, Retention, RetentionOutcome, StoreStats,
 };
 
+use crate::write_health::{WriteFailure, WriteHealth};
 use crate::{Config, Error, Result};
 
 /// One tally database and everything that reads and writes it. Cheap to clone and
@@ -33,6 +34,8 @@ pub struct Analytics {
     /// The one project learners and experiments are seen in (see
     /// [`Analytics::limited_to_project`]); `None`: every project.
     pub(crate) project_limit: Option<String>,
+    /// The last write failure, until a write succeeds.
+    write_health: Arc<WriteHealth>,
 }
 
 /// A cutoff that deletes nothing: every stored event is from 2000 or later (the
@@ -101,6 +104,7 @@ impl Analytics {
             clock: None,
             learning_cache: Arc::default(),
             project_limit: None,
+            write_health: Arc::default(),
         })
     }
 
@@ -197,8 +201,10 @@ impl Analytics {
             Some(cutoff) => Some((cutoff, self.store.next_seq()?)),
             None => None,
         };
-        let mut report =
-            Ingestor::new(&*self.store, self.with_prices(options)).ingest(input, progress)?;
+        let result = Ingestor::new(&*self.store, self.with_prices(options))
+            .ingest(input, progress)
+            .map_err(Error::from);
+        let mut report = self.observe_write(result)?;
         if let Some((cutoff, mark)) = retention {
             report.past_retention = self.store.stored_before(mark, cutoff)?;
         }
@@ -217,13 +223,28 @@ impl Analytics {
             .max()
     }
 
+    /// Remembers how a write ended, for [`Analytics::write_failure`].
+    fn observe_write<T>(&self, result: Result<T>) -> Result<T> {
+        self.write_health.observe(&result, Utc::now());
+        result
+    }
+
+    /// The last write failure and since when writes fail, until a write succeeds;
+    /// `None` while writes succeed.
+    pub fn write_failure(&self) -> Option<WriteFailure> {
+        self.write_health.failure()
+    }
+
     /// Writes deterministic demo telemetry of every kind.
     ///
     /// # Errors
     /// The store fails.
     pub fn demo(&self, config: &DemoConfig, progress: &mut dyn Progress) -> Result<IngestReport> {
         let ingestor = Ingestor::new(&*self.store, self.with_prices(&IngestOptions::default()));
-        Ok(ingestor.ingest_events("demo", demo::generate(config), progress)?)
+        let result = ingestor
+            .ingest_events("demo", demo::generate(config), progress)
+            .map_err(Error::from);
+        self.observe_write(result)
     }
 
     fn with_prices(&self, options: &IngestOptions) -> IngestOptions {
@@ -300,15 +321,27 @@ impl Analytics {
         Ok(tally_metrics::agents(&*self.store, filter)?)
     }
 
-    /// Daily or hourly series, zero-filled.
+    /// Daily or hourly series, zero-filled over the range clamped to the stored data
+    /// (see [`Analytics::clamped`]).
     ///
     /// # Errors
-    /// The store fails.
+    /// More than [`crate::MAX_POINTS`] periods, or the store fails.
     pub fn timeseries(&self, filter: &Filter, granularity: Granularity) -> Result<TimeSeries> {
         self.check_project(filter)?;
+        let filter = self.clamped(filter)?;
+        if let Some(from) = filter.from {
+            let step = match granularity {
+                Granularity::Day => 86_400,
+                Granularity::Hour => 3600,
+            };
+            let to = filter
+                .to
+                .unwrap_or(self.view_options().now + Duration::seconds(1));
+            crate::bounds::check_points(from, to, step)?;
+        }
         Ok(tally_metrics::timeseries(
             &*self.store,
-            filter,
+            &filter,
             granularity,
             &self.view_options(),
         )?)
@@ -323,17 +356,25 @@ impl Analytics {
         Ok(tally_metrics::qa(&*self.store, filter)?)
     }
 
-    /// Cost by hour, day, project and model, and the storage cost estimate.
+    /// Cost by hour, day, project and model, and the storage cost estimate; the daily
+    /// series covers the range clamped to the stored data (see [`Analytics::clamped`]).
     ///
     /// # Errors
-    /// The store fails.
+    /// More than [`crate::MAX_POINTS`] days, or the store fails.
     pub fn costs(&self, filter: &Filter) -> Result<Costs> {
         self.check_project(filter)?;
+        let filter = self.clamped(filter)?;
+        if let Some(from) = filter.from {
+            let to = filter
+                .to
+                .unwrap_or(self.view_options().now + Duration::seconds(1));
+            crate::bounds::check_points(from, to, 86_400)?;
+        }
         // The file's size, not a count of raw rows: this view reads no raw table.
         let bytes = self.store.health()?.file_bytes;
         Ok(tally_metrics::costs(
             &*self.store,
-            filter,
+            &filter,
             bytes,
             &self.view_options(),
         )?)
@@ -465,11 +506,9 @@ impl Analytics {
         only: Option<&[i64]>,
         options: &IngestOptions,
     ) -> Result<RetryReport> {
-        Ok(tally_ingest::retry_quarantine(
-            &*self.store,
-            &self.with_prices(options),
-            only,
-        )?)
+        let result = tally_ingest::retry_quarantine(&*self.store, &self.with_prices(options), only)
+            .map_err(Error::from);
+        self.observe_write(result)
     }
 
     /// Size and content figures of the database.

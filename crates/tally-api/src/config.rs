@@ -109,6 +109,18 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Most records accepted in one ingest request (more: 413).
     pub max_batch_records: usize,
+    /// Connections served at once; further clients wait in the listen queue.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (and an idle keep-alive
+    /// connection stays open); then the connection is closed.
+    pub header_read_timeout_secs: f64,
+    /// Seconds a client has to send a request's whole body; then 408 and the
+    /// connection is closed.
+    pub body_read_timeout_secs: f64,
+    /// Seconds a request may take until its answer starts; then 503.
+    pub request_timeout_secs: f64,
+    /// Seconds a shutdown waits for requests in flight before cancelling them.
+    pub shutdown_grace_secs: f64,
 }
 
 impl Default for ServerConfig {
@@ -117,7 +129,34 @@ impl Default for ServerConfig {
             addr: "127.0.0.1:7878".to_owned(),
             max_body_bytes: 16 * 1024 * 1024,
             max_batch_records: 100_000,
+            max_connections: 512,
+            header_read_timeout_secs: 30.0,
+            body_read_timeout_secs: 60.0,
+            request_timeout_secs: 30.0,
+            shutdown_grace_secs: 10.0,
         }
+    }
+}
+
+impl ServerConfig {
+    /// Refuses a setting out of range, naming it.
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.max_connections == 0 {
+            return Err("server.max_connections must be at least 1".to_owned());
+        }
+        for (name, seconds) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+            ("request_timeout_secs", self.request_timeout_secs),
+            ("shutdown_grace_secs", self.shutdown_grace_secs),
+        ] {
+            if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
+                return Err(format!(
+                    "server.{name} must be a number of seconds above 0 and at most 86400, got {seconds}"
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -172,6 +211,9 @@ impl Config {
                     "retention.{name} must be at least 1 (leave it out to keep everything)"
                 ));
             }
+        }
+        if let Err(message) = config.server.validate() {
+            return bad(message);
         }
         if config.analytics.timeseries_days == 0 {
             return bad("analytics.timeseries_days must be at least 1".to_owned());
@@ -242,6 +284,35 @@ mod tests {
         assert_eq!(
             negative,
             "config t: analytics.monthly_budget must be a number >= 0, got -5"
+        );
+    }
+
+    #[test]
+    fn server_limits_parse_and_ranges_are_checked() {
+        let config = Config::parse(
+            "[server]\nmax_connections = 8\nheader_read_timeout_secs = 0.5\nbody_read_timeout_secs = 2\nrequest_timeout_secs = 3\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(config.server.max_connections, 8);
+        assert_eq!(config.server.header_read_timeout_secs, 0.5);
+        assert_eq!(config.server.request_timeout_secs, 3.0);
+        let error = Config::parse("[server]\nmax_connections = 0\n", "t").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "config t: server.max_connections must be at least 1"
+        );
+        let error = Config::parse("[server]\nbody_read_timeout_secs = -1\n", "t").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("server.body_read_timeout_secs must be"),
+            "{error}"
+        );
+        let typo = Config::parse("[server]\nmax_conections = 8\n", "t").unwrap_err();
+        assert!(
+            typo.to_string().contains("unknown field `max_conections`"),
+            "{typo}"
         );
     }
 

@@ -20,6 +20,15 @@ pub enum Error {
     Location(String),
     #[error("{0}")]
     Filter(String),
+    #[error(
+        "the range holds {points} points of one {step}, more than the limit of {limit} per \
+         series: narrow from/to or use a coarser granularity"
+    )]
+    TooManyPoints {
+        points: u64,
+        step: String,
+        limit: usize,
+    },
     #[error("api key: {0}")]
     Key(String),
     #[error("server: {0}")]

@@ -21,6 +21,7 @@
 //! ```
 
 mod analytics;
+mod bounds;
 mod config;
 mod error;
 mod experiments;
@@ -35,8 +36,10 @@ mod predict;
 mod report;
 mod series;
 mod views;
+mod write_health;
 
 pub use analytics::Analytics;
+pub use bounds::MAX_POINTS;
 pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
 pub use export::ExportFormat;
@@ -61,6 +64,7 @@ pub use tally_learning::goals::GoalProgress as LearningGoal;
 pub use tally_learning::progress::Period as LearningPeriod;
 pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
 pub use views::View;
+pub use write_health::WriteFailure;
 
 pub use tally_ingest::demo::DemoConfig;
 pub use tally_ingest::{

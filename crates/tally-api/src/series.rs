@@ -88,17 +88,27 @@ pub struct AnomaliesReport {
 fn predict_error(error: tally_predict::Error) -> Error {
     match error {
         tally_predict::Error::Storage(storage) => Error::Storage(storage),
+        tally_predict::Error::TooManyPoints {
+            points,
+            step_seconds,
+            limit,
+        } => Error::TooManyPoints {
+            points,
+            step: crate::bounds::step_name(step_seconds),
+            limit,
+        },
         other => Error::Filter(other.to_string()),
     }
 }
 
 impl Analytics {
     /// The series a source names: a stored metric zero-filled or marked missing per
-    /// period, or a CSV.
+    /// period over the range clamped to the stored data (see [`Analytics::clamped`]),
+    /// or a CSV.
     ///
     /// # Errors
-    /// An unknown metric, filters the metric does not take, a malformed CSV, or a
-    /// storage failure.
+    /// An unknown metric, filters the metric does not take, a malformed CSV, more than
+    /// [`crate::MAX_POINTS`] points, or a storage failure.
     pub fn series(&self, source: &SeriesSource) -> Result<Series> {
         match source {
             SeriesSource::Csv { text, polarity } => {
@@ -110,7 +120,7 @@ impl Analytics {
                 self.check_project(&query.filter)?;
                 let request = SeriesRequest {
                     metric: Metric::parse(&query.metric).map_err(predict_error)?,
-                    filter: query.filter.clone(),
+                    filter: self.clamped(&query.filter)?,
                     granularity: match query.granularity {
                         Granularity::Day => predict::Granularity::Day,
                         Granularity::Hour => predict::Granularity::Hour,

@@ -26,6 +26,15 @@ pub enum Error {
         needed: usize,
         got: usize,
     },
+    #[error(
+        "the range holds {points} points {step_seconds} s apart, more than the limit of {limit} \
+         per series: narrow the range or use a coarser step"
+    )]
+    TooManyPoints {
+        points: u64,
+        step_seconds: i64,
+        limit: usize,
+    },
     #[error("experiment definition: {0}")]
     Invalid(String),
     #[error("experiment {0:?} exists already; pick another key")]

@@ -62,6 +62,10 @@ impl From<crate::Error> for ApiError {
     fn from(error: crate::Error) -> Self {
         match error {
             crate::Error::Filter(message) => ApiError::bad_request("bad_query", message),
+            error @ crate::Error::TooManyPoints { points, limit, .. } => {
+                ApiError::bad_request("too_many_points", error.to_string())
+                    .with_details(json!({"points": points, "limit": limit}))
+            }
             crate::Error::Learning(error @ tally_learning::Error::InvalidGoal(_)) => {
                 ApiError::bad_request("bad_goal", error.to_string())
             }

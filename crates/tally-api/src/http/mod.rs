@@ -1,12 +1,15 @@
 //! The HTTP API and dashboard (axum on tokio): one route table drives the router, the
 //! access checks and the OpenAPI document, so they cannot drift apart.
 //!
-//! Files: `error.rs` (JSON errors), `auth.rs` (keys and scopes), `ingest.rs` (`POST`
-//! routes), `query.rs` (views, health, exports), `export.rs` (the CSV writer),
+//! Files: `error.rs` (JSON errors), `auth.rs` (keys and scopes), `params.rs` (unknown
+//! query parameters refused), `budget.rs` (body and request timeouts), `serve.rs`
+//! (connections: header timeout, connection cap, graceful shutdown), `ingest.rs`
+//! (`POST` routes), `query.rs` (views, health, exports), `export.rs` (the CSV writer),
 //! `openapi.rs`, `dashboard.rs` (the embedded web pages). Store calls block, so every
 //! handler runs them through `tokio::task::spawn_blocking`.
 
 mod auth;
+mod budget;
 mod dashboard;
 mod error;
 mod experiments;
@@ -14,9 +17,11 @@ mod export;
 mod ingest;
 mod learning;
 mod openapi;
+mod params;
 mod predict;
 mod query;
 mod series;
+mod serve;
 mod wire_errors;
 
 use std::future::Future;
@@ -47,6 +52,35 @@ pub struct ServerOptions {
     pub max_batch_records: usize,
     /// How often the retention job runs (it also runs once at start).
     pub retention_every: Duration,
+    /// Connections served at once; further clients wait in the listen queue.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (idle keep-alive connections
+    /// are closed after it too).
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body (then 408).
+    pub body_read_timeout: Duration,
+    /// Time a request may take until its answer starts (then 503).
+    pub request_timeout: Duration,
+    /// How long a shutdown waits for requests in flight before cancelling them.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    /// The defaults of `[server]`, on an ephemeral loopback port.
+    fn default() -> Self {
+        let config = ServerConfig::default();
+        ServerOptions {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            max_body_bytes: config.max_body_bytes,
+            max_batch_records: config.max_batch_records,
+            retention_every: RETENTION_EVERY,
+            max_connections: config.max_connections,
+            header_read_timeout: Duration::from_secs_f64(config.header_read_timeout_secs),
+            body_read_timeout: Duration::from_secs_f64(config.body_read_timeout_secs),
+            request_timeout: Duration::from_secs_f64(config.request_timeout_secs),
+            shutdown_grace: Duration::from_secs_f64(config.shutdown_grace_secs),
+        }
+    }
 }
 
 /// The retention job's default period.
@@ -56,7 +90,8 @@ impl ServerOptions {
     /// The options of a `[server]` configuration section.
     ///
     /// # Errors
-    /// `addr` is neither `IP:PORT` nor `HOST:PORT` of a host name that resolves.
+    /// `addr` is neither `IP:PORT` nor `HOST:PORT` of a host name that resolves, or a
+    /// timeout is not above 0.
     pub fn from_config(config: &ServerConfig) -> Result<ServerOptions> {
         let addr = resolve(&config.addr)?;
         Ok(ServerOptions {
@@ -64,6 +99,14 @@ impl ServerOptions {
             max_body_bytes: config.max_body_bytes,
             max_batch_records: config.max_batch_records,
             retention_every: RETENTION_EVERY,
+            max_connections: config.max_connections,
+            header_read_timeout: seconds(
+                config.header_read_timeout_secs,
+                "header_read_timeout_secs",
+            )?,
+            body_read_timeout: seconds(config.body_read_timeout_secs, "body_read_timeout_secs")?,
+            request_timeout: seconds(config.request_timeout_secs, "request_timeout_secs")?,
+            shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
         })
     }
 }
@@ -98,6 +141,18 @@ fn resolve(addr: &str) -> Result<SocketAddr> {
         .or_else(|| found.first())
         .copied()
         .ok_or_else(expected)
+}
+
+/// A configured number of seconds as a duration.
+fn seconds(value: f64, name: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            Error::Server(format!(
+                "server.{name} must be above 0 seconds, got {value}"
+            ))
+        })
 }
 
 /// What every handler shares.
@@ -264,19 +319,40 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         openapi: Arc::new(openapi::document(&routes).to_string()),
     };
     let analytics_enabled = state.analytics.config().analytics.enabled;
+    let budget = budget::Budget {
+        body: options.body_read_timeout,
+        request: options.request_timeout,
+    };
     let mut router = Router::new();
     for route in routes {
         let gate = auth::Gate {
             state: state.clone(),
             access: route.access,
         };
+        let accepted = params::Accepted {
+            path: route.path.clone(),
+            params: route.params,
+        };
+        let static_asset = matches!(
+            route.produces,
+            Produces::Html | Produces::Css | Produces::JavaScript | Produces::Redirect(_)
+        );
         let handler = if analytics_enabled || stays_on_when_analytics_off(&route) {
             route.handler
         } else {
             axum::routing::get(error::analytics_disabled).post(error::analytics_disabled)
         };
+        let mut handler = handler.fallback(error::method_not_allowed);
+        // Pages and their assets are static: their query string is their script's.
+        if !static_asset {
+            handler = handler.route_layer(middleware::from_fn_with_state(
+                accepted,
+                params::refuse_unknown,
+            ));
+        }
+        // The last layer runs first: the key is checked before the project and the
+        // parameters.
         let handler = handler
-            .fallback(error::method_not_allowed)
             .route_layer(middleware::from_fn(error::within_callers_projects))
             .route_layer(middleware::from_fn_with_state(gate, auth::require));
         router = router.route(&route.path, handler);
@@ -284,6 +360,7 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
     router
         .fallback(error::route_not_found)
         .layer(middleware::map_response(error::json_errors))
+        .layer(middleware::from_fn_with_state(budget, budget::enforce))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -306,6 +383,7 @@ pub struct Server {
     addr: SocketAddr,
     analytics: Analytics,
     retention_every: Duration,
+    limits: serve::ConnectionLimits,
 }
 
 impl Server {
@@ -343,6 +421,11 @@ impl Server {
             addr,
             analytics,
             retention_every: options.retention_every,
+            limits: serve::ConnectionLimits {
+                max_connections: options.max_connections,
+                header_read_timeout: options.header_read_timeout,
+                shutdown_grace: options.shutdown_grace,
+            },
         })
     }
 
@@ -352,7 +435,8 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish (an ingest
-    /// that started commits) and returns.
+    /// that started commits) for at most the shutdown grace, cancels what is left and
+    /// returns.
     ///
     /// # Errors
     /// The runtime cannot start or the listener fails.
@@ -386,14 +470,12 @@ impl Server {
             tokio::spawn(retention_job(self.analytics, self.retention_every));
             tracing::info!(addr = %self.addr, "serving");
             ready(self.addr);
-            axum::serve(wire_errors::JsonErrorListener(listener), self.router)
-                .with_graceful_shutdown(shutdown)
-                .await?;
-            tracing::info!("stopped accepting requests; finishing work in flight");
+            serve::serve(listener, self.router, self.limits, shutdown).await;
             Ok::<_, Error>(())
         })?;
-        // Dropping the runtime waits for blocking store work still running.
-        runtime.shutdown_timeout(Duration::from_secs(60));
+        // Blocking work still running belongs to requests already answered (timed out)
+        // or cancelled: it is not waited for beyond a moment.
+        runtime.shutdown_timeout(Duration::from_secs(1));
         Ok(())
     }
 

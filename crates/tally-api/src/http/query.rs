@@ -144,7 +144,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::GET,
             path: "/api/analytics/health".into(),
             access: Access::Public,
-            summary: "Storage reachable, schema version, uptime and database size".into(),
+            summary: "Storage reachable, writes ok or failing (status degraded, with the last failure), schema version, uptime and database size".into(),
             params: &[],
             produces: Produces::Json("Health"),
             body: None,
@@ -283,10 +283,25 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
     let analytics = state.analytics.clone();
     let health = tokio::task::spawn_blocking(move || analytics.health()).await?;
     let uptime = state.started.elapsed().as_secs_f64();
+    // Reads answer; writes may not: `degraded` with the failure until a write succeeds.
+    let (status, writes) = match state.analytics.write_failure() {
+        None => ("ok", json!({"status": "ok"})),
+        Some(failure) => (
+            "degraded",
+            json!({
+                "status": "failing",
+                "error": failure.error,
+                "last_failure_at": failure.last_failure_at,
+                "failing_since": failure.failing_since,
+                "failures": failure.failures,
+            }),
+        ),
+    };
     match health {
         Ok(health) => Ok(Json(json!({
-            "status": "ok",
+            "status": status,
             "storage": "reachable",
+            "writes": writes,
             "schema_version": health.schema_version,
             "uptime_seconds": (uptime * 1000.0).round() / 1000.0,
             "db_size_bytes": health.file_bytes,

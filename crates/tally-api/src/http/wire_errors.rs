@@ -1,41 +1,15 @@
 //! JSON bodies for the errors the HTTP/1 parser answers on its own, before any route
 //! runs: a malformed request line or header (400), a target longer than 65,534 bytes
 //! (414), a request head too large or with more than 100 headers (431). The parser writes these with an empty body;
-//! [`JsonErrorListener`] wraps every connection so that such an answer leaves with the
+//! [`JsonErrors`] wraps every connection so that such an answer leaves with the
 //! API's `{"error": {"code", "message", "details"}}` body instead.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use axum::serve::Listener;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-/// A listener whose connections answer parser errors with a JSON body.
-#[derive(Debug)]
-pub struct JsonErrorListener<L>(pub L);
-
-impl<L: Listener> Listener for JsonErrorListener<L> {
-    type Io = JsonErrors<L::Io>;
-    type Addr = L::Addr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = self.0.accept().await;
-        (
-            JsonErrors {
-                inner: io,
-                pending: Vec::new(),
-                sent: 0,
-            },
-            addr,
-        )
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
 
 /// One connection: reads pass through; a parser error head is replaced by a JSON answer.
 #[derive(Debug)]
@@ -109,6 +83,17 @@ fn replacement(head: &[u8]) -> Option<Vec<u8>> {
     out.push_str("\r\n");
     out.push_str(&body);
     Some(out.into_bytes())
+}
+
+impl<IO> JsonErrors<IO> {
+    /// A connection whose parser errors leave with a JSON body.
+    pub fn new(inner: IO) -> JsonErrors<IO> {
+        JsonErrors {
+            inner,
+            pending: Vec::new(),
+            sent: 0,
+        }
+    }
 }
 
 impl<IO: AsyncWrite + Unpin> JsonErrors<IO> {

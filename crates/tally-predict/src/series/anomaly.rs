@@ -158,24 +158,37 @@ fn iqr_scores(values: &[Option<f64>]) -> Scored {
 /// failure rate leaving a flat 0, say): past every threshold, but finite.
 pub const FLAT_BASELINE_SCORE: f64 = 100.0;
 
-/// The robust z of `value` against `reference`. A reference with no spread (MAD 0 and
-/// mean absolute deviation 0) scores a different value ±[`FLAT_BASELINE_SCORE`] and an
-/// equal one 0.
-fn robust_z(value: f64, reference: &[f64]) -> Option<(f64, f64)> {
-    let center = median(reference)?;
-    let mut scale = median_absolute_deviation(reference)? * MAD_TO_SD;
-    if scale == 0.0 {
-        // More than half the reference is one value: fall back to the mean absolute
-        // deviation (times sqrt(pi / 2), also consistent for normal data).
-        let deviations: Vec<f64> = reference.iter().map(|r| (r - center).abs()).collect();
-        scale = mean(&deviations)? * 1.253_314_137_315_500_3;
+/// The center and scale robust z-scores are measured with: the median, and 1.4826 MAD
+/// (or, when more than half the reference is one value and the MAD is 0, the mean
+/// absolute deviation times sqrt(pi / 2), also consistent for normal data).
+#[derive(Debug, Clone, Copy)]
+struct RobustBaseline {
+    center: f64,
+    scale: f64,
+}
+
+impl RobustBaseline {
+    fn of(reference: &[f64]) -> Option<RobustBaseline> {
+        let center = median(reference)?;
+        let mut scale = median_absolute_deviation(reference)? * MAD_TO_SD;
+        if scale == 0.0 {
+            let deviations: Vec<f64> = reference.iter().map(|r| (r - center).abs()).collect();
+            scale = mean(&deviations)? * 1.253_314_137_315_500_3;
+        }
+        Some(RobustBaseline { center, scale })
     }
-    if scale > 0.0 {
-        Some(((value - center) / scale, center))
-    } else if value == center {
-        Some((0.0, center))
-    } else {
-        Some((FLAT_BASELINE_SCORE.copysign(value - center), center))
+
+    /// The robust z of `value` and the center. A reference with no spread scores a
+    /// different value ±[`FLAT_BASELINE_SCORE`] and an equal one 0.
+    fn score(self, value: f64) -> (f64, f64) {
+        let RobustBaseline { center, scale } = self;
+        if scale > 0.0 {
+            ((value - center) / scale, center)
+        } else if value == center {
+            (0.0, center)
+        } else {
+            (FLAT_BASELINE_SCORE.copysign(value - center), center)
+        }
     }
 }
 
@@ -194,11 +207,13 @@ fn rolling_robust_scores(values: &[Option<f64>], window: usize) -> Scored {
             if reference.len() < 3 {
                 return None;
             }
-            robust_z(v, &reference)
+            Some(RobustBaseline::of(&reference)?.score(v))
         })
         .collect()
 }
 
+/// Robust z of each residual from the slot profile, against every residual: the
+/// baseline is computed once, so the detector is n log n.
 fn seasonal_scores(values: &[Option<f64>], season_length: usize) -> Scored {
     let mut slots: Vec<Vec<f64>> = vec![Vec::new(); season_length];
     for (i, v) in values.iter().enumerate() {
@@ -213,11 +228,14 @@ fn seasonal_scores(values: &[Option<f64>], season_length: usize) -> Scored {
         .map(|(i, v)| Some(v.as_ref()? - profile[i % season_length]?))
         .collect();
     let reference: Vec<f64> = residuals.iter().flatten().copied().collect();
+    let Some(baseline) = RobustBaseline::of(&reference) else {
+        return vec![None; values.len()];
+    };
     residuals
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let (score, center) = robust_z((*r)?, &reference)?;
+            let (score, center) = baseline.score((*r)?);
             Some((score, center + profile[i % season_length]?))
         })
         .collect()
@@ -307,7 +325,8 @@ fn insights(series: &Series, flagged: &[FlaggedPoint]) -> Vec<Insight> {
                 AnomalyMethod::RollingRobust | AnomalyMethod::Seasonal
             )
     }) {
-        if let Some(existing) = out.iter_mut().find(|i| i.timestamp == point.timestamp) {
+        // `flagged` is in time order, so a point's other detectors follow it directly.
+        if let Some(existing) = out.last_mut().filter(|i| i.timestamp == point.timestamp) {
             existing.methods.push(point.method);
             existing.score = existing.score.max(point.score);
             continue;

@@ -4,11 +4,13 @@
 //!
 //! Files: `source.rs` (the metrics and how a series is read: rollups, raw tables, CSV),
 //! `trend.rs`, `seasonality.rs`, `forecast.rs`, `anomaly.rs` (detectors and insight
-//! records), `describe.rs` (order statistics shared by the others).
+//! records), `describe.rs` (order statistics shared by the others), `pair_slopes.rs`
+//! (Sen's slope in flat memory).
 
 mod anomaly;
 mod describe;
 mod forecast;
+mod pair_slopes;
 mod seasonality;
 mod source;
 mod trend;
@@ -28,7 +30,7 @@ pub use seasonality::{
     KruskalWallis, Profile, ProfileKind, Seasonality, kruskal_wallis, rolling_average, seasonality,
 };
 pub use source::{
-    Granularity, Metric, Point, Polarity, Series, SeriesRequest, from_csv, from_store,
+    Granularity, MAX_POINTS, Metric, Point, Polarity, Series, SeriesRequest, from_csv, from_store,
 };
 pub use trend::{
     Direction, LeastSquares, MannKendall, Trend, least_squares, mann_kendall, sens_slope, trend,

@@ -14,6 +14,22 @@ use tally_storage::{Filter, RawMeasure, RawSeriesQuery, RollupReader, SeriesRead
 
 use crate::{Error, Result};
 
+/// The most points a series may have (more than a year of hours, 27 years of days):
+/// every analysis of it then stays within a few MiB and about a second.
+pub const MAX_POINTS: usize = 10_000;
+
+/// Refuses `points` past [`MAX_POINTS`].
+fn check_points(points: i64, step_seconds: i64) -> Result<()> {
+    if points > MAX_POINTS as i64 {
+        return Err(Error::TooManyPoints {
+            points: points as u64,
+            step_seconds,
+            limit: MAX_POINTS,
+        });
+    }
+    Ok(())
+}
+
 /// How long one point of a series is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -355,6 +371,7 @@ pub fn from_store(
     }
     let (start, end) = window(request);
     let step = request.granularity.step_seconds();
+    check_points((end - start) / step, step)?;
     let range = Filter {
         project: request.filter.project.clone(),
         from: DateTime::from_timestamp(start, 0),
@@ -501,7 +518,7 @@ fn rollup_values(
 ///
 /// # Errors
 /// A line that is not `timestamp,value`, timestamps out of order or repeated, fewer
-/// than two rows.
+/// than two rows, more than [`MAX_POINTS`] steps from the first row to the last.
 pub fn from_csv(text: &str) -> Result<Series> {
     let mut rows: Vec<(i64, Option<f64>)> = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -563,6 +580,9 @@ pub fn from_csv(text: &str) -> Result<Series> {
         .map(|pair| pair[1].0 - pair[0].0)
         .min()
         .unwrap_or(1);
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        check_points((last.0 - first.0) / step + 1, step)?;
+    }
     let mut points = Vec::new();
     for pair in rows.windows(2) {
         let (t, v) = pair[0];

@@ -210,3 +210,24 @@ fn a_rate_leaving_a_flat_zero_is_a_failure_surge() {
         .scores;
     assert_eq!(rolling[10], Some(0.0));
 }
+
+#[test]
+fn a_csv_spanning_more_than_max_points_is_refused_before_filling() {
+    // Two rows a step apart and a third 10,000 steps later: 10,001 points.
+    let error = from_csv("0,1\n1,2\n10000,3\n").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            crate::Error::TooManyPoints {
+                points: 10_001,
+                step_seconds: 1,
+                limit: MAX_POINTS
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        from_csv("0,1\n1,2\n9999,3\n").unwrap().points.len(),
+        MAX_POINTS
+    );
+}

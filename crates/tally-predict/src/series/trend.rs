@@ -6,6 +6,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use super::describe::{median, tie_sizes};
+use super::pair_slopes::median_pair_slope;
 use super::source::{Polarity, Series};
 use crate::{Error, Result};
 
@@ -163,20 +164,20 @@ pub(crate) fn standard_normal() -> Normal {
 }
 
 /// Sen's slope of `(x, y)` points: the median of the slopes between every pair, and
-/// the intercept `median(y) - median(x) * slope`.
+/// the intercept `median(y) - median(x) * slope`. The slopes are not stored (see
+/// `pair_slopes.rs`), so memory stays flat in the number of points.
 ///
 /// # Errors
-/// Fewer than two points with distinct `x`.
+/// Lengths that differ, or fewer than two points with distinct `x`.
 pub fn sens_slope(xs: &[f64], ys: &[f64]) -> Result<(f64, f64)> {
-    let mut slopes = Vec::with_capacity(xs.len() * xs.len().saturating_sub(1) / 2);
-    for i in 0..xs.len() {
-        for j in i + 1..xs.len() {
-            if xs[j] != xs[i] {
-                slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
-            }
-        }
+    if xs.len() != ys.len() {
+        return Err(Error::Input(format!(
+            "Sen's slope needs as many x as y values, got {} and {}",
+            xs.len(),
+            ys.len()
+        )));
     }
-    let slope = median(&slopes).ok_or(Error::TooShort {
+    let slope = median_pair_slope(xs, ys).ok_or(Error::TooShort {
         what: "Sen's slope",
         needed: 2,
         got: xs.len(),

@@ -66,6 +66,14 @@ impl Checkpointer {
         })
     }
 
+    /// No checkpoints: for a database opened read-only.
+    pub(super) fn idle() -> Checkpointer {
+        Checkpointer {
+            wake: None,
+            thread: None,
+        }
+    }
+
     /// A commit happened; wakes the thread unless it is already due to run.
     pub(super) fn nudge(&self) {
         if let Some(wake) = &self.wake {

@@ -70,6 +70,9 @@ pub struct SqliteOptions {
     /// Page cache per connection, in MiB. SQLite walks the whole cache at every commit,
     /// so a larger one slows the write path; 16 MiB holds the hot B-tree pages.
     pub cache_mib: u32,
+    /// Open the file read-only: reads answer, writes fail. Chosen on its own when the
+    /// file cannot be written (mode without write bits, read-only mount).
+    pub read_only: bool,
 }
 
 impl Default for SqliteOptions {
@@ -79,6 +82,7 @@ impl Default for SqliteOptions {
             readers: 8,
             busy_timeout: Duration::from_secs(30),
             cache_mib: 16,
+            read_only: false,
         }
     }
 }
@@ -115,8 +119,14 @@ fn configure(conn: &Connection, options: &SqliteOptions) -> rusqlite::Result<()>
         Durability::Process => "NORMAL",
         Durability::PowerLoss => "FULL",
     };
+    // A read-only connection leaves the journal mode as the file has it.
+    let journal = if options.read_only {
+        ""
+    } else {
+        "PRAGMA journal_mode = WAL;"
+    };
     conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL;
+        "{journal}
          PRAGMA synchronous = {synchronous};
          PRAGMA foreign_keys = OFF;
          PRAGMA temp_store = MEMORY;
@@ -132,6 +142,9 @@ impl SqliteStore {
     /// The file cannot be opened or created, or its schema is newer than this build.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        if options.read_only || !writable(&path) {
+            return SqliteStore::open_read_only(path, options);
+        }
         let shown = path.display().to_string();
         let mut conn = Connection::open_with_flags(
             &path,
@@ -139,6 +152,11 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        // SQLite opens a file it may not write (a read-only mount) read-only.
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            drop(conn);
+            return SqliteStore::open_read_only(path, options);
+        }
         configure(&conn, &options)?;
         // Multi-row inserts use one statement per row count and kind.
         conn.set_prepared_statement_cache_capacity(256);
@@ -157,6 +175,50 @@ impl SqliteStore {
         let checkpointer = checkpointer::Checkpointer::start(&path, &options)?;
         Ok(SqliteStore {
             checkpointer,
+            path,
+            readers,
+            waiting: Mutex::new(Vec::new()),
+            writer: Mutex::new(Writer {
+                conn,
+                dict: Dictionary::new(),
+                rollups: rollup_write::RollupCache::default(),
+                blocks: execution_block::BlockWriter::default(),
+            }),
+        })
+    }
+
+    /// Opens the database at `path` for reading only: no migration, no checkpoints;
+    /// every write fails with SQLite's "attempt to write a readonly database".
+    fn open_read_only(path: PathBuf, options: SqliteOptions) -> Result<Self> {
+        let options = SqliteOptions {
+            read_only: true,
+            ..options
+        };
+        let location = read_only_location(&path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&location, flags)?;
+        configure(&conn, &options)?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found != SCHEMA_VERSION {
+            return Err(Error::Corrupt(format!(
+                "database {} is read-only and has schema version {found}, this tally reads \
+                 {SCHEMA_VERSION}: open it writable once to migrate it",
+                path.display()
+            )));
+        }
+        let reader_options = options.clone();
+        let manager = SqliteConnectionManager::file(&location)
+            .with_flags(flags)
+            .with_init(move |c| configure(c, &reader_options));
+        let readers = Pool::builder()
+            .max_size(options.readers.max(1))
+            .min_idle(Some(1))
+            .build(manager)?;
+        tracing::info!(path = %path.display(), "database opened read-only");
+        Ok(SqliteStore {
+            checkpointer: checkpointer::Checkpointer::idle(),
             path,
             readers,
             waiting: Mutex::new(Vec::new()),
@@ -222,6 +284,23 @@ impl SqliteStore {
         Ok(names)
     }
 
+    /// The instants the stored events span, by whole months (the start of the first
+    /// month with an event, the end of the last); `None` when nothing is stored. Cheap:
+    /// what bounds the ranges questions may ask for.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn stored_span(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+        Ok(
+            read::stored_span(&*self.reader()?)?.and_then(|(first, end)| {
+                Some((
+                    DateTime::from_timestamp(first, 0)?,
+                    DateTime::from_timestamp(end, 0)?,
+                ))
+            }),
+        )
+    }
+
     /// Runs `PRAGMA integrity_check` and returns its verdict (`"ok"` when sound).
     ///
     /// # Errors
@@ -266,6 +345,40 @@ impl SqliteStore {
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
+    }
+}
+
+/// Whether the file's mode lets it be written (a file not there yet is created
+/// writable). Only the mode is read: opening and closing the file here would drop the
+/// POSIX locks SQLite holds on it in this process. A read-only mount is found by SQLite
+/// itself, which then opens the file read-only (see `SqliteStore::open`).
+fn writable(path: &Path) -> bool {
+    std::fs::metadata(path).map_or(true, |m| !m.permissions().readonly())
+}
+
+/// The URI a read-only store opens. SQLite reads a WAL database read-only through its
+/// shared-memory file, which it must be able to create; where it cannot (a read-only
+/// directory) and no WAL is left to read, the file is opened as immutable instead.
+fn read_only_location(path: &Path) -> Result<String> {
+    let escaped = path
+        .to_string_lossy()
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
+    let plain = format!("file:{escaped}?mode=ro");
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+    let opened = Connection::open_with_flags(&plain, flags).and_then(|c| {
+        c.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+    });
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal_left = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+    match opened {
+        Ok(_) => Ok(plain),
+        Err(_) if !wal_left => Ok(format!("{plain}&immutable=1")),
+        Err(error) => Err(error.into()),
     }
 }
 

@@ -7,6 +7,7 @@ use tally_models::{JobStatus, QaStatus};
 use super::dictionary::Dim;
 use super::execution_block;
 use super::schema::RAW_TABLES;
+use crate::rollup::{ALL_PROJECTS, Family, Resolution};
 use crate::{ExecutionTotals, Filter, JobTotals, Result, RunTotals, StoreStats, Totals};
 
 /// A `WHERE` clause for a [`Filter`] and its parameters.
@@ -185,4 +186,22 @@ pub(super) fn stats(conn: &Connection) -> Result<StoreStats> {
         events,
         schema_version,
     })
+}
+
+/// The months the stored events span, as epoch seconds: the start of the first month
+/// with an event and the end of the last, from the all-projects event counts (two index
+/// seeks); `None` when nothing is stored.
+pub(super) fn stored_span(conn: &Connection) -> Result<Option<(i64, i64)>> {
+    let (first, last): (Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT min(bucket), max(bucket) FROM rollup
+             WHERE family = ?1 AND resolution = ?2 AND project = ?3",
+        )?
+        .query_row(
+            params![Family::Events.code(), Resolution::Month as u8, ALL_PROJECTS],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+    Ok(first
+        .zip(last)
+        .map(|(first, last)| (first, Resolution::Month.next(last))))
 }

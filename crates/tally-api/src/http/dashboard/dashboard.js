@@ -364,8 +364,8 @@ async function loadSeries() {
   list.replaceChildren(...(anomalies.ok ? anomalies.data.insights : []).map((i) => el("li", {}, i.message)));
 }
 
-async function section(name, render, fallback) {
-  const result = await api(name);
+async function section(name, render, fallback, withFilter = true) {
+  const result = await api(name, withFilter);
   const container = document.getElementById(name);
   if (result.ok) { render(result.data); return result; }
   if (fallback) { fallback(result); return result; }
@@ -530,7 +530,7 @@ async function loadExperiments() {
     { key: "coverage", title: "Coverage", num: true, render: (r) => fmtPct(r.coverage) },
     { key: "primary_metric", title: "Primary metric", render: (r) => r.primary_metric || "–" },
     { key: "hypothesis", title: "Hypothesis", render: (r) => r.hypothesis || "–" },
-  ], "experiments"));
+  ], "experiments"), null, false);
   const holder = document.getElementById("experiment-analyses");
   if (!list.ok || !Array.isArray(list.data)) { holder.replaceChildren(); return; }
   const analyses = await Promise.all(list.data.map((e) => api("experiments/" + encodeURIComponent(e.key) + "/analysis")));
