@@ -5,6 +5,7 @@
 //! against `docs/events.md` and returns a typed [`Event`] or a [`FieldError`] that
 //! names the field and the rule it broke. This crate does no IO.
 
+pub mod bounds;
 mod decode;
 mod error;
 mod event;
