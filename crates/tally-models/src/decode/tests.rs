@@ -251,7 +251,8 @@ fn summed_measures_are_bounded_and_never_clamped() {
         );
         let refused = decode_both(&exec(&format!(r#"{extra},"{field}":{beyond}"#))).unwrap_err();
         assert!(
-            refused.starts_with(&format!("{field}: must be ")) && refused.contains(" in [0, 1000000"),
+            refused.starts_with(&format!("{field}: must be "))
+                && refused.contains(" in [0, 1000000"),
             "{field} = {beyond}: {refused}"
         );
     }
@@ -259,7 +260,12 @@ fn summed_measures_are_bounded_and_never_clamped() {
         &format!(r#"{{{EXEC},"duration_ms":5e15,"success":true}}"#),
         "duration_ms: must be a number in [0, 31536000000], got 5000000000000000",
     );
-    assert!(decode_both(&format!(r#"{{{EXEC},"duration_ms":31536000000,"success":true}}"#)).is_ok());
+    assert!(
+        decode_both(&format!(
+            r#"{{{EXEC},"duration_ms":31536000000,"success":true}}"#
+        ))
+        .is_ok()
+    );
     for (json, expected) in [
         (
             r#"{"kind":"run","ts":"2026-10-01T00:00:00Z","duration_s":31536001}"#,
@@ -304,9 +310,8 @@ fn summed_measures_are_bounded_and_never_clamped() {
 
 #[test]
 fn project_names_are_normalized_and_never_empty_or_bidirectional() {
-    let exec = |project: &str| {
-        format!(r#"{{{EXEC},"duration_ms":1,"success":true,"project":{project}}}"#)
-    };
+    let exec =
+        |project: &str| format!(r#"{{{EXEC},"duration_ms":1,"success":true,"project":{project}}}"#);
     // Composed and decomposed accents name one project.
     let composed = decode_both(&exec("\"caf\u{e9}\"")).unwrap();
     let decomposed = decode_both(&exec("\"cafe\u{301}\"")).unwrap();

@@ -21,8 +21,7 @@ use std::borrow::Cow;
 use compact_str::CompactString;
 
 use super::{
-    ValidationContext, boolean, check_tokens, integer, number, project_name, text, timestamp,
-    word,
+    ValidationContext, boolean, check_tokens, integer, number, project_name, text, timestamp, word,
 };
 use crate::bounds::{MAX_COST_USD, MAX_DURATION_MS, MAX_TOKENS};
 use crate::error::{FieldError, Rule};
@@ -255,8 +254,12 @@ impl<'a> ExecutionRecord<'a> {
         let tokens = TokenUsage {
             input_tokens: self.opt_count(slot!("input_tokens"), MAX_TOKENS).ok()?,
             output_tokens: self.opt_count(slot!("output_tokens"), MAX_TOKENS).ok()?,
-            cache_read_tokens: self.opt_count(slot!("cache_read_tokens"), MAX_TOKENS).ok()?,
-            cache_write_tokens: self.opt_count(slot!("cache_write_tokens"), MAX_TOKENS).ok()?,
+            cache_read_tokens: self
+                .opt_count(slot!("cache_read_tokens"), MAX_TOKENS)
+                .ok()?,
+            cache_write_tokens: self
+                .opt_count(slot!("cache_write_tokens"), MAX_TOKENS)
+                .ok()?,
             reasoning_tokens: self.opt_count(slot!("reasoning_tokens"), MAX_TOKENS).ok()?,
         };
         check_tokens(&tokens).ok()?;
@@ -760,8 +763,15 @@ mod tests {
             (0u64..20_000).prop_map(|n| n.to_string()),
             // Near the per-record bounds (tokens, cost, duration).
             prop::sample::select(vec![
-                "1000000000", "1000000001", "1000000", "1000000.5", "31536000000",
-                "31536000001", "9223372036854775807", "18446744073709551615", "1e300",
+                "1000000000",
+                "1000000001",
+                "1000000",
+                "1000000.5",
+                "31536000000",
+                "31536000001",
+                "9223372036854775807",
+                "18446744073709551615",
+                "1e300",
             ])
             .prop_map(str::to_owned),
             (-5i64..0).prop_map(|n| n.to_string()),
