@@ -75,6 +75,10 @@ pub struct IngestReport {
     /// Rejections counted but not listed in `errors`.
     #[serde(skip_serializing_if = "is_zero")]
     pub errors_omitted: u64,
+    /// Rejections counted in `rejected` but not kept in quarantine: past the first
+    /// `IngestOptions::max_quarantined` of an input.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub quarantine_omitted: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -85,10 +89,11 @@ impl IngestReport {
     /// The most rejections listed one by one.
     pub const MAX_ERRORS: usize = 1000;
 
-    pub(crate) fn add(&mut self, outcome: WriteOutcome, errors: Vec<RecordError>) {
+    pub(crate) fn add(&mut self, outcome: WriteOutcome, errors: Vec<RecordError>, omitted: u64) {
         self.accepted += outcome.accepted;
         self.duplicates += outcome.duplicates;
-        self.rejected += outcome.quarantined;
+        self.rejected += outcome.quarantined + omitted;
+        self.quarantine_omitted += omitted;
         for error in errors {
             if self.errors.len() < Self::MAX_ERRORS {
                 self.errors.push(error);
@@ -104,6 +109,7 @@ impl IngestReport {
         self.duplicates += other.duplicates;
         self.rejected += other.rejected;
         self.errors_omitted += other.errors_omitted;
+        self.quarantine_omitted += other.quarantine_omitted;
         for error in other.errors {
             if self.errors.len() < Self::MAX_ERRORS {
                 self.errors.push(error);

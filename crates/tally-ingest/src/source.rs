@@ -66,6 +66,8 @@ pub(crate) struct Opened {
     pub bytes_read: Arc<AtomicU64>,
     /// Size of the underlying file, when known.
     pub total_bytes: Option<u64>,
+    /// Whether the input is gzip: its size then says nothing of its content's.
+    pub compressed: bool,
 }
 
 /// Counts the bytes read through it, for progress reporting.
@@ -112,7 +114,11 @@ pub(crate) fn open(input: &Input, format: Option<InputFormat>) -> Result<Opened>
     );
     let gzip = raw.fill_buf().map_err(io_error)?.starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn BufRead + Send> = if gzip {
-        Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(raw)))
+        let decoder = Gunzip {
+            inner: MultiGzDecoder::new(raw),
+            compressed_read: Arc::clone(&bytes_read),
+        };
+        Box::new(BufReader::with_capacity(BUFFER, decoder))
     } else {
         Box::new(raw)
     };
@@ -126,7 +132,35 @@ pub(crate) fn open(input: &Input, format: Option<InputFormat>) -> Result<Opened>
         reader,
         bytes_read,
         total_bytes,
+        compressed: gzip,
     })
+}
+
+/// Decompresses gzip members one after the other; an error (a truncated member, or
+/// bytes after a member that do not start another) says where in the compressed input
+/// it arose. What was decompressed before it has been read and stored already.
+struct Gunzip<R: BufRead> {
+    inner: MultiGzDecoder<R>,
+    compressed_read: Arc<AtomicU64>,
+}
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|error| {
+            let at = self.compressed_read.load(Ordering::Relaxed);
+            let what = if error.kind() == io::ErrorKind::UnexpectedEof {
+                "the gzip input is truncated".to_owned()
+            } else {
+                format!("the gzip input is damaged or followed by data that is not gzip: {error}")
+            };
+            io::Error::new(
+                error.kind(),
+                format!(
+                    "{what} (within its first {at} compressed bytes); what came before it was read"
+                ),
+            )
+        })
+    }
 }
 
 /// The format by file name, else by the first significant byte: `[` a JSON array,

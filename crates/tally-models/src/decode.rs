@@ -1104,6 +1104,21 @@ pub enum CsvCell {
     Json,
 }
 
+/// The first characters that make a spreadsheet run a cell as a formula. tally's CSV
+/// exports put a `'` before a cell that starts with one of them, or with `'` itself, so
+/// the cell is inert; CSV ingest drops exactly that one `'` again
+/// ([`without_inert_prefix`]), so an export reads back as it was.
+pub const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A CSV cell as it was before an export made it inert: one leading `'` is dropped when
+/// a formula trigger or another `'` follows it; any other cell is returned as it is.
+pub fn without_inert_prefix(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) || rest.starts_with('\'') => rest,
+        _ => cell,
+    }
+}
+
 /// How a CSV column of this name is read.
 pub fn csv_cell(field: &str) -> CsvCell {
     match field {
