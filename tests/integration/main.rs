@@ -27,4 +27,5 @@ mod rollups;
 mod series;
 mod series_oracle;
 mod stats_oracle;
+mod sum_bounds;
 mod tidy;
