@@ -3,6 +3,8 @@
 
 use chrono::TimeZone;
 
+use tally_api::Input;
+
 use crate::support::{TestDb, execution};
 
 const EXEC: &str = r#""kind":"execution","id":"bad","ts":"2026-10-01T00:00:00Z""#;
@@ -249,7 +251,7 @@ fn the_quarantine_of_one_input_is_bounded_and_the_rest_counted() {
         body.push_str("{}\n");
     }
     body.push_str(&execution("good"));
-    let input = tally_api::Input::Bytes {
+    let input = Input::Bytes {
         name: "empty-objects.jsonl".to_owned(),
         data: body.into_bytes().into(),
     };
@@ -263,4 +265,137 @@ fn the_quarantine_of_one_input_is_bounded_and_the_rest_counted() {
     assert_eq!(kept.len(), 10_000);
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["quarantine_omitted"], 50);
+}
+
+fn gzip(text: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn executions(n: usize) -> String {
+    (0..n)
+        .map(|i| execution(&format!("e{i}")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A truncated `.gz` stores the records read whole before the break, prints the report
+/// of what was stored and the error, and exits 2.
+#[test]
+fn a_truncated_gzip_input_reports_what_was_stored_and_the_error() {
+    let db = TestDb::new();
+    let mut compressed = gzip(executions(20_000).as_bytes());
+    compressed.truncate(compressed.len() * 7 / 10);
+    let path = db.dir.path().join("cut.jsonl.gz");
+    std::fs::write(&path, compressed).unwrap();
+    let out = db.tally(&["ingest", "--json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the gzip input is truncated"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let accepted = report["accepted"].as_u64().unwrap();
+    assert!(accepted > 8192, "{report}");
+    assert_eq!(accepted, db.events());
+}
+
+/// Bytes after a gzip member that do not start another are an error for that part
+/// only: the member's records are stored and reported.
+#[test]
+fn trailing_garbage_after_a_gzip_member_spares_the_member() {
+    let db = TestDb::new();
+    let mut compressed = gzip(executions(100).as_bytes());
+    compressed.extend_from_slice(b"this is not gzip");
+    let path = db.dir.path().join("tail.jsonl.gz");
+    std::fs::write(&path, compressed).unwrap();
+    let out = db.tally(&["ingest", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("accepted 100, duplicates 0, rejected 0"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("followed by data that is not gzip"),
+        "{stderr}"
+    );
+    assert_eq!(db.events(), 100);
+}
+
+/// A CSV record without an end is refused after a bounded read: the records before it
+/// are stored, it is rejected, and reading stops there; input without any line end
+/// (`/dev/zero`) is refused at its header.
+#[test]
+fn csv_records_are_capped_in_size() {
+    let db = TestDb::new();
+    let mut body = b"kind,id,ts,tool,duration_ms,success\nexecution,c1,2026-10-01T00:00:00Z,t,5,true\nexecution,c2,2026-10-01T00:00:00Z,\"".to_vec();
+    body.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
+    let report = db.ingest("open-quote.csv", &body);
+    assert_eq!((report.accepted, report.rejected), (1, 1), "{report:?}");
+    assert_eq!(report.errors[0].line, Some(3));
+    assert_eq!(
+        report.errors[0].message,
+        "record is longer than the 1048576-byte limit; the rest of the input from here is not read"
+    );
+    let zeros = Input::Bytes {
+        name: "zeros".to_owned(),
+        data: vec![0u8; 3 * 1024 * 1024].into(),
+    };
+    let error = db
+        .analytics
+        .ingest_with(&zeros, &crate::support::options(), &mut ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("a record is longer than 1048576 bytes"),
+        "{error}"
+    );
+    assert_eq!(db.events(), 1);
+}
+
+/// A JSON array element without an end is refused after a bounded read.
+#[test]
+fn json_array_elements_are_capped_in_size() {
+    let db = TestDb::new();
+    let mut body = format!("[{},\"", execution("a1")).into_bytes();
+    body.extend(std::iter::repeat_n(b'x', 40 * 1024 * 1024));
+    let report = db.ingest("open-string.json", &body);
+    assert_eq!((report.accepted, report.rejected), (1, 1), "{report:?}");
+    let kept = db.analytics.quarantined(0, 10).unwrap();
+    // What was read since the last element, and at most 16 MiB after it.
+    assert!(kept[0].rejection.raw.len() <= (1024 + 64 + 16 * 1024) * 1024);
+}
+
+/// Whatever the framing, bytes after the last gzip member are reported after its
+/// records are stored.
+#[test]
+fn trailing_garbage_is_reported_in_every_framing() {
+    let rows: Vec<String> = (0..5)
+        .map(|i| format!("execution,g{i},2026-10-01T00:00:00Z,t,5,true"))
+        .collect();
+    let csv = format!("kind,id,ts,tool,duration_ms,success\n{}\n", rows.join("\n"));
+    let array = format!(
+        "[{}]",
+        (0..5)
+            .map(|i| execution(&format!("g{i}")))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    for (name, text) in [("rows.csv.gz", csv), ("array.json.gz", array)] {
+        let db = TestDb::new();
+        let mut compressed = gzip(text.as_bytes());
+        compressed.extend_from_slice(b"\0\0garbage");
+        let path = db.dir.path().join(name);
+        std::fs::write(&path, compressed).unwrap();
+        let out = db.tally(&["ingest", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains("followed by data that is not gzip"),
+            "{name}: {stderr}"
+        );
+        assert_eq!(db.events(), 5, "{name}");
+    }
 }

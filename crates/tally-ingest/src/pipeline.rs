@@ -166,7 +166,7 @@ impl<'s> Ingestor<'s> {
                 ..
             } = opened;
             let read_so_far = || bytes_read.load(Ordering::Relaxed);
-            match format {
+            let read = match format {
                 InputFormat::JsonLines => formats::read_json_lines(
                     &mut *reader,
                     &name,
@@ -198,7 +198,12 @@ impl<'s> Ingestor<'s> {
                         )
                     },
                 ),
-            }
+            };
+            read?;
+            source::check_end(&mut *reader).map_err(|error| Error::Io {
+                source_name: name.clone(),
+                error,
+            })
         })?;
         progress.finished(&name);
         Ok(report)
@@ -275,7 +280,7 @@ impl<'s> Ingestor<'s> {
             let (sender, receiver) = unbounded::<Chunk>();
             let produced = {
                 let mut batcher = batcher(sender);
-                produce(&mut batcher).and_then(|()| batcher.flush())
+                finish(produce(&mut batcher), &mut batcher)
             };
             for mut chunk in receiver.try_iter() {
                 self.write_chunk(&mut chunk, name, total_bytes, progress, report)
@@ -301,8 +306,8 @@ impl<'s> Ingestor<'s> {
                 let mut batcher = batcher(sender);
                 batcher.recycled = Some(recycled_receiver);
                 batcher.prepare_rollups = true;
-                produce(&mut batcher)?;
-                batcher.flush()
+                let produced = produce(&mut batcher);
+                finish(produced, &mut batcher)
             });
             let mut write_error = None;
             let mut group = Vec::with_capacity(MAX_CHUNKS_PER_COMMIT);
@@ -392,6 +397,14 @@ impl<'s> Ingestor<'s> {
         }
         Ok(())
     }
+}
+
+/// Hands on the last records read, also when reading stopped with an error (a
+/// truncated gzip input, say): each record a reader handed over was read whole, so it is
+/// stored, and the error is reported after it.
+fn finish(produced: Result<()>, batcher: &mut Batcher<'_>) -> Result<()> {
+    let flushed = batcher.flush();
+    produced.and(flushed)
 }
 
 /// At most this many chunks (batches of `batch_size` records) go into one transaction.
