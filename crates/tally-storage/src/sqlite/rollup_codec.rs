@@ -101,9 +101,11 @@ pub(super) fn decode(
             }
         };
         previous = Some(key);
-        let mut m = Measures::default();
-        m.n = take(&mut bytes)?;
-        m.ok = take(&mut bytes)?;
+        let mut m = Measures {
+            n: take(&mut bytes)?,
+            ok: take(&mut bytes)?,
+            ..Measures::default()
+        };
         for sum in [
             &mut m.input_tokens,
             &mut m.output_tokens,
