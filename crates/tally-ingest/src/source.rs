@@ -96,7 +96,12 @@ pub(crate) fn open(input: &Input, format: Option<InputFormat>) -> Result<Opened>
     let (raw, total_bytes): (Box<dyn Read + Send>, Option<u64>) = match input {
         Input::Path(path) => {
             let file = File::open(path).map_err(io_error)?;
-            let size = file.metadata().ok().map(|m| m.len());
+            // Only a regular file's length is its size (a device or a pipe says 0).
+            let size = file
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len());
             (Box::new(file), size)
         }
         Input::Stdin => (Box::new(io::stdin()), None),
