@@ -265,6 +265,20 @@ mod tests {
     }
 
     #[test]
+    fn only_a_regular_file_has_a_size() {
+        let device = open(
+            &Input::Path("/dev/zero".into()),
+            Some(InputFormat::JsonLines),
+        );
+        assert_eq!(device.map(|o| o.total_bytes).ok(), Some(None));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.jsonl");
+        std::fs::write(&path, b"{}\n").unwrap();
+        let file = open(&Input::Path(path), None).unwrap();
+        assert_eq!((file.total_bytes, file.compressed), (Some(3), false));
+    }
+
+    #[test]
     fn members_are_read_one_after_the_other_and_what_follows_them_is_an_error_after_them() {
         let mut two = gzip(b"first\n");
         two.extend(gzip(b"second"));
