@@ -27,7 +27,7 @@ fn ingest_reports_json_and_strict_fails_on_rejections() {
     assert_eq!(report["rejected"], 2);
     assert_eq!(
         report["errors"][0],
-        serde_json::json!({"line": 2, "id": "x9", "field": "duration_ms", "message": "must be a number >= 0, got -3"})
+        serde_json::json!({"line": 2, "id": "x9", "field": "duration_ms", "message": "must be a number in [0, 31536000000], got -3"})
     );
     assert_eq!(report["errors"][1]["line"], 3);
     assert_eq!(report["errors"][1]["id"], Value::Null);
@@ -46,7 +46,7 @@ fn ingest_reports_json_and_strict_fails_on_rejections() {
     let text = db.tally(&["quarantine", "list"]);
     assert!(
         String::from_utf8_lossy(&text.stdout).contains(
-            "line 2: duration_ms: must be a number >= 0, got -3 (rejected 2 times, last at "
+            "line 2: duration_ms: must be a number in [0, 31536000000], got -3 (rejected 2 times, last at "
         ),
         "{text:?}"
     );

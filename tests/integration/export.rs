@@ -276,3 +276,106 @@ fn the_events_export_streams_over_http() {
         (400, "bad_query")
     );
 }
+
+/// Cells a spreadsheet would run stay inert in the CSV export, and the export still
+/// ingests back to the same records: into the same database every row is a duplicate
+/// (no project or id renamed by the `'`), into a fresh one the JSON export is equal.
+#[test]
+fn the_csv_export_round_trips_formula_cells() {
+    use std::io::Read;
+    let end = Utc.with_ymd_and_hms(2026, 10, 20, 0, 0, 0).unwrap();
+    let payloads = [
+        "=HYPERLINK(\"http://x\",\"y\")",
+        "+SUM(A1)",
+        "-2+3",
+        "@cmd",
+        "\tlead",
+        "\rlead",
+        "'quoted",
+        "''twice",
+        "'=not a formula",
+        "-3.5",
+    ];
+    let source = TestDb::new();
+    let mut lines = Vec::new();
+    for (i, payload) in payloads.iter().enumerate() {
+        let text = serde_json::to_string(payload).unwrap();
+        lines.push(format!(
+            r#"{{"kind":"error","id":{text},"ts":"2026-10-15T10:00:0{i}Z","project":{text},"source":{text},"message":{text}}}"#
+        ));
+        lines.push(format!(
+            r#"{{"kind":"execution","id":"x{i}","ts":"2026-10-15T11:00:0{i}Z","project":{text},"tool":{text},"agent_id":{text},"duration_ms":5,"success":false,"error":{text}}}"#
+        ));
+    }
+    let report = source.ingest("formulas.jsonl", lines.join("\n"));
+    assert_eq!(report.accepted as usize, payloads.len() * 2, "{report:?}");
+    let mut zipped = Vec::new();
+    source
+        .analytics
+        .export(ExportFormat::CsvZip, &Filter::default(), &mut zipped)
+        .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).unwrap();
+    let files: Vec<(String, String)> = (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            file.read_to_string(&mut text).unwrap();
+            (file.name().to_owned(), text)
+        })
+        .collect();
+    // No cell starts with a formula trigger; a leading `'` is always doubled.
+    for (name, text) in &files {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                let live = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                    || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+                assert!(!live, "{name}: live cell {cell:?}");
+                if let Some(rest) = cell.strip_prefix('\'') {
+                    assert!(!rest.is_empty(), "{name}: {cell:?}");
+                }
+            }
+        }
+    }
+    let ingest_csv = |db: &TestDb, name: &str, text: &str| {
+        let options = IngestOptions {
+            now: Some(end),
+            format: Some(tally_api::InputFormat::Csv),
+            csv_kind: Some(tally_api::Kind::from_word(name.trim_end_matches(".csv")).unwrap()),
+            ..IngestOptions::default()
+        };
+        let input = Input::Bytes {
+            name: name.to_owned(),
+            data: text.as_bytes().into(),
+        };
+        db.analytics.ingest_with(&input, &options, &mut ()).unwrap()
+    };
+    for (name, text) in &files {
+        let again = ingest_csv(&source, name, text);
+        assert_eq!(
+            (again.accepted, again.rejected),
+            (0, 0),
+            "{name}: re-ingesting the export stored new records: {again:?}"
+        );
+    }
+    let copy = TestDb::new();
+    for (name, text) in &files {
+        assert_eq!(ingest_csv(&copy, name, text).rejected, 0, "{name}");
+    }
+    let jsonl = |db: &TestDb| {
+        let mut out = Vec::new();
+        db.analytics
+            .export(ExportFormat::JsonLines, &Filter::default(), &mut out)
+            .unwrap();
+        let mut lines: Vec<String> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(jsonl(&source), jsonl(&copy));
+}

@@ -19,7 +19,7 @@ fn events_take_an_array_or_json_lines_and_answer_the_cli_report() {
     assert_eq!(
         answer.json(),
         json!({"accepted": 1, "duplicates": 0, "rejected": 1, "errors": [
-            {"index": 1, "id": "x9", "field": "duration_ms", "message": "must be a number >= 0, got -3"}
+            {"index": 1, "id": "x9", "field": "duration_ms", "message": "must be a number in [0, 31536000000], got -3"}
         ]})
     );
     let lines = format!(

@@ -32,4 +32,5 @@ mod route_matrix;
 mod series;
 mod series_oracle;
 mod stats_oracle;
+mod sum_bounds;
 mod tidy;

@@ -283,7 +283,7 @@ fn answered(analytics: &Analytics, filter: &Filter) -> Expected {
         executions: summary.total_executions,
         successes: (summary.success_rate * summary.total_executions as f64).round() as u64,
         runs: summary.total_runs,
-        tokens: summary.total_tokens,
+        tokens: u64::try_from(summary.total_tokens).unwrap(),
         cost_nanos: nanos(summary.total_cost),
         ..Expected::default()
     };
@@ -305,15 +305,21 @@ fn answered(analytics: &Analytics, filter: &Filter) -> Expected {
             (
                 p.runs_count,
                 p.total_executions,
-                p.total_tokens,
+                u64::try_from(p.total_tokens).unwrap(),
                 nanos(p.total_cost),
             ),
         );
     }
     for m in analytics.models(filter).unwrap() {
         let name = MODELS.iter().find(|n| **n == m.model_name).unwrap();
-        x.models
-            .insert(name, (m.usage_count, m.total_tokens, nanos(m.total_cost)));
+        x.models.insert(
+            name,
+            (
+                m.usage_count,
+                u64::try_from(m.total_tokens).unwrap(),
+                nanos(m.total_cost),
+            ),
+        );
     }
     for t in analytics.tools(filter).unwrap() {
         let name = TOOLS.iter().find(|n| **n == t.tool_name).unwrap();

@@ -62,5 +62,15 @@ fn unknown_project(project: &str, known: &[String]) -> String {
     }
 }
 
+impl Error {
+    /// What an ingest that failed part-way had stored before it failed, if anything.
+    pub fn stored_before(&self) -> Option<&tally_ingest::IngestReport> {
+        match self {
+            Error::Ingest(tally_ingest::Error::Interrupted { report, .. }) => Some(report),
+            _ => None,
+        }
+    }
+}
+
 /// `Result` with the facade's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -115,6 +115,47 @@ fn load_config(explicit: Option<&Path>) -> anyhow::Result<Config> {
     }
 }
 
+/// The ingest report, for people or as JSON, with a warning about records already past
+/// the configured retention.
+fn print_ingest_report(
+    total: &IngestReport,
+    json: bool,
+    warning: Option<&str>,
+) -> anyhow::Result<()> {
+    if json {
+        let mut value = serde_json::to_value(total)?;
+        if let Some(warning) = warning {
+            value["warnings"] = serde_json::json!([warning]);
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!(
+        "accepted {}, duplicates {}, rejected {}",
+        total.accepted, total.duplicates, total.rejected
+    );
+    if let Some(warning) = warning {
+        println!("warning: {warning}");
+    }
+    for error in &total.errors {
+        println!("  {error}");
+    }
+    if total.errors_omitted > 0 {
+        println!(
+            "  … and {} more (see `tally quarantine list`)",
+            total.errors_omitted
+        );
+    }
+    if total.quarantine_omitted > 0 {
+        println!(
+            "  {} rejections were counted but not kept in quarantine (past the first {} of an input)",
+            total.quarantine_omitted,
+            IngestOptions::default().max_quarantined
+        );
+    }
+    Ok(())
+}
+
 fn ingest(analytics: &Analytics, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let format = args
         .format
@@ -155,7 +196,17 @@ fn ingest(analytics: &Analytics, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mut total = IngestReport::default();
     let mut progress = TerminalProgress::new(args.log_batches);
     for input in &inputs {
-        let mut report = analytics.ingest_with(input, &options, &mut progress)?;
+        let mut report = match analytics.ingest_with(input, &options, &mut progress) {
+            Ok(report) => report,
+            Err(error) => {
+                // What was committed before the failure stays stored: say so.
+                if let Some(stored) = error.stored_before() {
+                    total.merge(stored.clone());
+                    print_ingest_report(&total, args.json, None)?;
+                }
+                return Err(error.into());
+            }
+        };
         if inputs.len() > 1 {
             for error in &mut report.errors {
                 error.source = Some(input.name());
@@ -164,30 +215,7 @@ fn ingest(analytics: &Analytics, args: IngestArgs) -> anyhow::Result<ExitCode> {
         total.merge(report);
     }
     let warning = past_retention_warning(analytics, total.past_retention);
-    if args.json {
-        let mut value = serde_json::to_value(&total)?;
-        if let Some(warning) = &warning {
-            value["warnings"] = serde_json::json!([warning]);
-        }
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
-        println!(
-            "accepted {}, duplicates {}, rejected {}",
-            total.accepted, total.duplicates, total.rejected
-        );
-        if let Some(warning) = &warning {
-            println!("warning: {warning}");
-        }
-        for error in &total.errors {
-            println!("  {error}");
-        }
-        if total.errors_omitted > 0 {
-            println!(
-                "  … and {} more (all are in `tally quarantine list`)",
-                total.errors_omitted
-            );
-        }
-    }
+    print_ingest_report(&total, args.json, warning.as_deref())?;
     Ok(if args.strict && total.rejected > 0 {
         ExitCode::from(1)
     } else {

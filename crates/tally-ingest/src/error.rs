@@ -17,6 +17,13 @@ pub enum Error {
     },
     #[error(transparent)]
     Storage(#[from] tally_storage::Error),
+    /// The input or the store failed after some batches were committed: `report` says
+    /// what was stored before `error` (committed batches stay committed).
+    #[error("{error} (after {} records stored, {} duplicates, {} rejected)", report.accepted, report.duplicates, report.rejected)]
+    Interrupted {
+        report: Box<crate::IngestReport>,
+        error: Box<Error>,
+    },
 }
 
 /// `Result` with the ingest [`Error`].

@@ -42,6 +42,9 @@ pub struct IngestOptions {
     /// When set, records whose `project` is not in the list are rejected (field
     /// `project`) and quarantined: what a key limited to some projects may write.
     pub allowed_projects: Option<Vec<String>>,
+    /// Most rejections of one input kept verbatim in quarantine; the rest are counted
+    /// (`quarantine_omitted` in the report), so a hostile input cannot fill the disk.
+    pub max_quarantined: u64,
 }
 
 impl Default for IngestOptions {
@@ -56,6 +59,7 @@ impl Default for IngestOptions {
             limits: Limits::default(),
             prices: Arc::new(PriceTable::built_in()),
             allowed_projects: None,
+            max_quarantined: 10_000,
         }
     }
 }
@@ -106,6 +110,10 @@ struct Chunk {
     errors: Vec<RecordError>,
     last_position: Option<Position>,
     bytes_read: u64,
+    /// Bytes of the rejected records' copies in `rejects`.
+    reject_bytes: usize,
+    /// Rejections past the input's quarantine limit: counted, not stored.
+    omitted: u64,
     /// The rollup deltas of `events`, folded on the producer thread.
     prepared: Option<PreparedRollups>,
 }
@@ -118,6 +126,8 @@ impl Chunk {
         self.errors.clear();
         self.last_position = None;
         self.bytes_read = 0;
+        self.reject_bytes = 0;
+        self.omitted = 0;
         if let Some(prepared) = &mut self.prepared {
             prepared.clear();
         }
@@ -138,6 +148,9 @@ impl<'s> Ingestor<'s> {
         let opened = source::open(input, self.options.format)?;
         let name = opened.name.clone();
         let total_bytes = opened.total_bytes;
+        // A compressed input's size says nothing of what it holds.
+        let small = !opened.compressed
+            && total_bytes.is_some_and(|bytes| bytes <= self.options.single_thread_max_bytes);
         let bytes_read = Arc::clone(&opened.bytes_read);
         let options = &self.options;
         let context = ValidationContext {
@@ -145,7 +158,7 @@ impl<'s> Ingestor<'s> {
             limits: options.limits,
         };
         progress.started(&name, total_bytes);
-        let report = self.run(&name, total_bytes, progress, move |batcher| {
+        let report = self.run(&name, total_bytes, small, progress, move |batcher| {
             let source::Opened {
                 name,
                 format,
@@ -153,7 +166,7 @@ impl<'s> Ingestor<'s> {
                 ..
             } = opened;
             let read_so_far = || bytes_read.load(Ordering::Relaxed);
-            match format {
+            let read = match format {
                 InputFormat::JsonLines => formats::read_json_lines(
                     &mut *reader,
                     &name,
@@ -162,15 +175,19 @@ impl<'s> Ingestor<'s> {
                         batcher.record(record, &context, RecordFormat::Json, None, read_so_far())
                     },
                 ),
-                InputFormat::JsonArray => {
-                    formats::read_json_array(&mut *reader, &name, &mut |record| {
+                InputFormat::JsonArray => formats::read_json_array(
+                    &mut *reader,
+                    &name,
+                    options.max_record_bytes,
+                    &mut |record| {
                         batcher.record(record, &context, RecordFormat::Json, None, read_so_far())
-                    })
-                }
+                    },
+                ),
                 InputFormat::Csv => formats::read_csv(
                     &mut *reader,
                     &name,
                     options.csv_kind,
+                    options.max_record_bytes,
                     &mut |record, header| {
                         batcher.record(
                             record,
@@ -181,7 +198,12 @@ impl<'s> Ingestor<'s> {
                         )
                     },
                 ),
-            }
+            };
+            read?;
+            source::check_end(&mut *reader).map_err(|error| Error::Io {
+                source_name: name.clone(),
+                error,
+            })
         })?;
         progress.finished(&name);
         Ok(report)
@@ -199,7 +221,7 @@ impl<'s> Ingestor<'s> {
         progress: &mut dyn Progress,
     ) -> Result<IngestReport> {
         progress.started(source, None);
-        let report = self.run(source, None, progress, |batcher| {
+        let report = self.run(source, None, false, progress, |batcher| {
             for event in events {
                 batcher.event(event)?;
             }
@@ -209,13 +231,36 @@ impl<'s> Ingestor<'s> {
         Ok(report)
     }
 
+    /// Runs `produce` and commits what it hands over. When it stops with an error
+    /// after some batches were committed, the error carries the report of those.
     fn run(
         &self,
         name: &str,
         total_bytes: Option<u64>,
+        small: bool,
         progress: &mut dyn Progress,
         produce: impl FnOnce(&mut Batcher<'_>) -> Result<()> + Send,
     ) -> Result<IngestReport> {
+        let mut report = IngestReport::default();
+        match self.run_into(name, total_bytes, small, progress, produce, &mut report) {
+            Ok(()) => Ok(report),
+            Err(error) if report == IngestReport::default() => Err(error),
+            Err(error) => Err(Error::Interrupted {
+                report: Box::new(report),
+                error: Box::new(error),
+            }),
+        }
+    }
+
+    fn run_into(
+        &self,
+        name: &str,
+        total_bytes: Option<u64>,
+        small: bool,
+        progress: &mut dyn Progress,
+        produce: impl FnOnce(&mut Batcher<'_>) -> Result<()> + Send,
+        report: &mut IngestReport,
+    ) -> Result<()> {
         let batch_size = self.options.batch_size.max(1);
         let batcher = |sender| Batcher {
             sender,
@@ -226,21 +271,22 @@ impl<'s> Ingestor<'s> {
             prices: &self.options.prices,
             recycled: None,
             prepare_rollups: false,
+            quarantine_room: self.options.max_quarantined,
         };
         // A small input (one HTTP request, say) is parsed and written on the calling
-        // thread: two thread spawns would cost more than the work.
-        if total_bytes.is_some_and(|bytes| bytes <= self.options.single_thread_max_bytes) {
+        // thread: two thread spawns would cost more than the work. Small means small
+        // uncompressed: everything it holds is queued before the first write.
+        if small {
             let (sender, receiver) = unbounded::<Chunk>();
             let produced = {
                 let mut batcher = batcher(sender);
-                produce(&mut batcher).and_then(|()| batcher.flush())
+                finish(produce(&mut batcher), &mut batcher)
             };
-            let mut report = IngestReport::default();
             for mut chunk in receiver.try_iter() {
-                self.write_chunk(&mut chunk, name, total_bytes, progress, &mut report)
+                self.write_chunk(&mut chunk, name, total_bytes, progress, report)
                     .map_err(Error::Storage)?;
             }
-            return produced.map(|()| report);
+            return produced;
         }
         std::thread::scope(|scope| {
             let (sender, receiver) = bounded::<Chunk>(MAX_CHUNKS_PER_COMMIT);
@@ -260,10 +306,9 @@ impl<'s> Ingestor<'s> {
                 let mut batcher = batcher(sender);
                 batcher.recycled = Some(recycled_receiver);
                 batcher.prepare_rollups = true;
-                produce(&mut batcher)?;
-                batcher.flush()
+                let produced = produce(&mut batcher);
+                finish(produced, &mut batcher)
             });
-            let mut report = IngestReport::default();
             let mut write_error = None;
             let mut group = Vec::with_capacity(MAX_CHUNKS_PER_COMMIT);
             while let Ok(first) = receiver.recv() {
@@ -279,7 +324,7 @@ impl<'s> Ingestor<'s> {
                     }
                 }
                 if let Err(error) =
-                    self.write_chunks(&mut group, name, total_bytes, progress, &mut report)
+                    self.write_chunks(&mut group, name, total_bytes, progress, report)
                 {
                     write_error = Some(error);
                     break;
@@ -298,7 +343,7 @@ impl<'s> Ingestor<'s> {
             if let Some(error) = write_error {
                 return Err(Error::Storage(error));
             }
-            produced.map(|()| report)
+            produced
         })
     }
 
@@ -340,7 +385,7 @@ impl<'s> Ingestor<'s> {
             .collect();
         let outcomes = self.store.write_batches(&batches)?;
         for (chunk, outcome) in chunks.iter_mut().zip(outcomes) {
-            report.add(outcome, std::mem::take(&mut chunk.errors));
+            report.add(outcome, std::mem::take(&mut chunk.errors), chunk.omitted);
             progress.committed(&BatchCommitted {
                 source: name,
                 bytes_read: chunk.bytes_read,
@@ -354,6 +399,14 @@ impl<'s> Ingestor<'s> {
     }
 }
 
+/// Hands on the last records read, also when reading stopped with an error (a
+/// truncated gzip input, say): each record a reader handed over was read whole, so it is
+/// stored, and the error is reported after it.
+fn finish(produced: Result<()>, batcher: &mut Batcher<'_>) -> Result<()> {
+    let flushed = batcher.flush();
+    produced.and(flushed)
+}
+
 /// At most this many chunks (batches of `batch_size` records) go into one transaction.
 /// Rollup rows touched by several of them are then written once, and the commit is paid
 /// once.
@@ -362,6 +415,10 @@ const MAX_CHUNKS_PER_COMMIT: usize = 4;
 /// How long the writer waits for a group of batches to fill before it commits what it
 /// has: the longest a full batch of a slow input waits for others before its commit.
 const GROUP_COMMIT_WAIT: Duration = Duration::from_millis(200);
+
+/// A batch whose rejected records' copies reach this many bytes is handed on before it
+/// is full: rejects of up to 1 MiB each would otherwise make a batch of gigabytes.
+const MAX_REJECT_BYTES_PER_CHUNK: usize = 8 * 1024 * 1024;
 
 /// Collects validated records into chunks and hands full ones to the writer.
 struct Batcher<'o> {
@@ -376,6 +433,8 @@ struct Batcher<'o> {
     /// Whether batches are folded into rollup deltas here, off the writer's thread:
     /// when a producer thread of its own runs beside the writer.
     prepare_rollups: bool,
+    /// How many more rejections of this input may be kept in quarantine.
+    quarantine_room: u64,
 }
 
 /// A rejection: the record's id if known, the field, the rule's name and the message.
@@ -434,12 +493,21 @@ impl Batcher<'_> {
                 error.message,
             ),
         };
+        if self.quarantine_room == 0 {
+            self.chunk.omitted += 1;
+            self.chunk
+                .errors
+                .push(RecordError::at(position, record_id, field, message));
+            return self.flush_if_full();
+        }
+        self.quarantine_room -= 1;
         self.chunk.errors.push(RecordError::at(
             position,
             record_id.clone(),
             field.clone(),
             message.clone(),
         ));
+        self.chunk.reject_bytes += raw.len();
         self.chunk.rejects.push(Rejection {
             source: self.source.clone(),
             position,
@@ -465,7 +533,9 @@ impl Batcher<'_> {
     }
 
     fn flush_if_full(&mut self) -> Result<()> {
-        if self.chunk.events.len() + self.chunk.rejects.len() >= self.batch_size {
+        let records =
+            self.chunk.events.len() + self.chunk.rejects.len() + self.chunk.omitted as usize;
+        if records >= self.batch_size || self.chunk.reject_bytes >= MAX_REJECT_BYTES_PER_CHUNK {
             self.flush()
         } else {
             Ok(())
@@ -473,7 +543,8 @@ impl Batcher<'_> {
     }
 
     fn flush(&mut self) -> Result<()> {
-        if self.chunk.events.is_empty() && self.chunk.rejects.is_empty() {
+        if self.chunk.events.is_empty() && self.chunk.rejects.is_empty() && self.chunk.omitted == 0
+        {
             return Ok(());
         }
         let next = self

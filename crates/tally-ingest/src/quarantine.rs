@@ -104,6 +104,7 @@ fn revalidate(
                 &mut reader,
                 &rejection.source,
                 options.csv_kind,
+                options.max_record_bytes,
                 &mut |record, _| take(record),
             )
             .ok()?;

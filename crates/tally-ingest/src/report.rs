@@ -79,6 +79,10 @@ pub struct IngestReport {
     /// deletes them (set by the caller that knows the retention).
     #[serde(skip_serializing_if = "is_zero")]
     pub past_retention: u64,
+    /// Rejections counted in `rejected` but not kept in quarantine: past the first
+    /// `IngestOptions::max_quarantined` of an input.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub quarantine_omitted: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -89,10 +93,11 @@ impl IngestReport {
     /// The most rejections listed one by one.
     pub const MAX_ERRORS: usize = 1000;
 
-    pub(crate) fn add(&mut self, outcome: WriteOutcome, errors: Vec<RecordError>) {
+    pub(crate) fn add(&mut self, outcome: WriteOutcome, errors: Vec<RecordError>, omitted: u64) {
         self.accepted += outcome.accepted;
         self.duplicates += outcome.duplicates;
-        self.rejected += outcome.quarantined;
+        self.rejected += outcome.quarantined + omitted;
+        self.quarantine_omitted += omitted;
         for error in errors {
             if self.errors.len() < Self::MAX_ERRORS {
                 self.errors.push(error);
@@ -109,6 +114,7 @@ impl IngestReport {
         self.rejected += other.rejected;
         self.errors_omitted += other.errors_omitted;
         self.past_retention += other.past_retention;
+        self.quarantine_omitted += other.quarantine_omitted;
         for error in other.errors {
             if self.errors.len() < Self::MAX_ERRORS {
                 self.errors.push(error);

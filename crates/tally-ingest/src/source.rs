@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 use crate::{Error, Result};
 
@@ -66,6 +66,8 @@ pub(crate) struct Opened {
     pub bytes_read: Arc<AtomicU64>,
     /// Size of the underlying file, when known.
     pub total_bytes: Option<u64>,
+    /// Whether the input is gzip: its size then says nothing of its content's.
+    pub compressed: bool,
 }
 
 /// Counts the bytes read through it, for progress reporting.
@@ -94,7 +96,12 @@ pub(crate) fn open(input: &Input, format: Option<InputFormat>) -> Result<Opened>
     let (raw, total_bytes): (Box<dyn Read + Send>, Option<u64>) = match input {
         Input::Path(path) => {
             let file = File::open(path).map_err(io_error)?;
-            let size = file.metadata().ok().map(|m| m.len());
+            // Only a regular file's length is its size (a device or a pipe says 0).
+            let size = file
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len());
             (Box::new(file), size)
         }
         Input::Stdin => (Box::new(io::stdin()), None),
@@ -112,7 +119,8 @@ pub(crate) fn open(input: &Input, format: Option<InputFormat>) -> Result<Opened>
     );
     let gzip = raw.fill_buf().map_err(io_error)?.starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn BufRead + Send> = if gzip {
-        Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(raw)))
+        let decoder = Gunzip::new(raw, Arc::clone(&bytes_read));
+        Box::new(BufReader::with_capacity(BUFFER, decoder))
     } else {
         Box::new(raw)
     };
@@ -126,7 +134,89 @@ pub(crate) fn open(input: &Input, format: Option<InputFormat>) -> Result<Opened>
         reader,
         bytes_read,
         total_bytes,
+        compressed: gzip,
     })
+}
+
+/// Decompresses gzip members one after the other. A truncated or damaged member is an
+/// error where it breaks; bytes after a whole member that do not start another are an
+/// error only after that member's content has been read to its end, so its records are
+/// all stored. Errors say where in the compressed input they arose.
+struct Gunzip<R: BufRead> {
+    member: Option<GzDecoder<R>>,
+    /// The error of what followed the last member, given at the next read.
+    trailing: Option<io::Error>,
+    compressed_read: Arc<AtomicU64>,
+}
+
+impl<R: BufRead> Gunzip<R> {
+    fn new(inner: R, compressed_read: Arc<AtomicU64>) -> Self {
+        Gunzip {
+            member: Some(GzDecoder::new(inner)),
+            trailing: None,
+            compressed_read,
+        }
+    }
+
+    fn at(&self) -> u64 {
+        self.compressed_read.load(Ordering::Relaxed)
+    }
+}
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let Some(member) = &mut self.member else {
+                return self.trailing.take().map_or(Ok(0), Err);
+            };
+            match member.read(buf) {
+                Ok(0) => {}
+                Ok(n) => return Ok(n),
+                Err(error) => {
+                    let what = if error.kind() == io::ErrorKind::UnexpectedEof {
+                        "the gzip input is truncated".to_owned()
+                    } else {
+                        format!("the gzip input is damaged: {error}")
+                    };
+                    return Err(io::Error::new(
+                        error.kind(),
+                        format!("{what} (within its first {} compressed bytes)", self.at()),
+                    ));
+                }
+            }
+            // The member ended: another follows, or the input ends, or neither.
+            let Some(member) = self.member.take() else {
+                return Ok(0);
+            };
+            let mut inner = member.into_inner();
+            let rest = inner.fill_buf()?;
+            if rest.is_empty() {
+                return Ok(0);
+            }
+            if rest.starts_with(&[0x1f, 0x8b]) {
+                self.member = Some(GzDecoder::new(inner));
+                continue;
+            }
+            self.trailing = Some(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the gzip input is followed by data that is not gzip (within its first {} compressed bytes); the records before it were read",
+                    self.at()
+                ),
+            ));
+            return Ok(0);
+        }
+    }
+}
+
+/// Surfaces an error an input has to give after its data (bytes after the last gzip
+/// member) once a framing's reader has read it to the end; a reader that stopped early
+/// (at a record too long to read) leaves the rest unread.
+pub(crate) fn check_end(reader: &mut dyn BufRead) -> io::Result<()> {
+    reader.fill_buf().map(|_| ())
 }
 
 /// The format by file name, else by the first significant byte: `[` a JSON array,
@@ -149,4 +239,73 @@ fn detect(name: &str, reader: &mut Box<dyn BufRead + Send>) -> io::Result<InputF
         Some(b'{') | None => InputFormat::JsonLines,
         Some(_) => InputFormat::Csv,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn gzip(text: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(text).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn gunzip(bytes: Vec<u8>) -> (Vec<u8>, Option<io::Error>) {
+        let mut reader = Gunzip::new(io::Cursor::new(bytes), Arc::new(AtomicU64::new(0)));
+        let mut out = Vec::new();
+        // The end of the data, then (for what follows the members) the error.
+        let error = reader
+            .read_to_end(&mut out)
+            .and_then(|_| reader.read(&mut [0; 8]))
+            .err();
+        (out, error)
+    }
+
+    #[test]
+    fn only_a_regular_file_has_a_size() {
+        let device = open(
+            &Input::Path("/dev/zero".into()),
+            Some(InputFormat::JsonLines),
+        );
+        assert_eq!(device.map(|o| o.total_bytes).ok(), Some(None));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.jsonl");
+        std::fs::write(&path, b"{}\n").unwrap();
+        let file = open(&Input::Path(path), None).unwrap();
+        assert_eq!((file.total_bytes, file.compressed), (Some(3), false));
+    }
+
+    #[test]
+    fn members_are_read_one_after_the_other_and_what_follows_them_is_an_error_after_them() {
+        let mut two = gzip(b"first\n");
+        two.extend(gzip(b"second"));
+        let (out, error) = gunzip(two.clone());
+        assert_eq!(
+            (out.as_slice(), error.is_none()),
+            (&b"first\nsecond"[..], true)
+        );
+
+        two.extend_from_slice(b"junk");
+        let (out, error) = gunzip(two);
+        assert_eq!(out, b"first\nsecond");
+        assert!(
+            error
+                .unwrap()
+                .to_string()
+                .contains("followed by data that is not gzip")
+        );
+
+        let mut cut = gzip(&[b'x'; 100_000]);
+        cut.truncate(cut.len() / 2);
+        let (_, error) = gunzip(cut);
+        assert!(
+            error
+                .unwrap()
+                .to_string()
+                .contains("the gzip input is truncated")
+        );
+    }
 }

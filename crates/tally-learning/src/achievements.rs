@@ -333,7 +333,7 @@ pub fn evaluate(
     // The running measures after each activity, in time order.
     let mut unlocked: Vec<Option<DateTime<Utc>>> = vec![None; CATALOG.len()];
     let mut values = [0.0f64; 8];
-    let (mut sessions, mut excellent, mut exchanges, mut duration_us) = (0u64, 0u64, 0u64, 0i64);
+    let (mut sessions, mut excellent, mut exchanges, mut duration_us) = (0u64, 0u64, 0u128, 0i128);
     let (mut quality_sum, mut rated) = (0.0, 0u64);
     let mut topics: BTreeSet<&str> = BTreeSet::new();
     let index = |m: Measure| m as usize;

@@ -55,7 +55,7 @@ pub struct QualityDay {
 #[derive(Default, Clone, Copy)]
 struct DaySums {
     sessions: u64,
-    duration_us: i64,
+    duration_us: i128,
     quality_sum: f64,
     rated: u64,
 }

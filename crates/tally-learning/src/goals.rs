@@ -111,8 +111,8 @@ pub struct GoalProgress {
 #[derive(Default)]
 struct Running<'a> {
     sessions: u64,
-    exchanges: u64,
-    duration_us: i64,
+    exchanges: u128,
+    duration_us: i128,
     quality_sum: f64,
     rated: u64,
     topics: BTreeSet<&'a str>,

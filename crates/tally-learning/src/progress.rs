@@ -12,7 +12,7 @@ use tally_storage::Activity;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Totals {
     pub sessions: u64,
-    pub exchanges: u64,
+    pub exchanges: u128,
     /// Mean of the sessions' quality, over the sessions that reported one.
     pub average_quality: Option<f64>,
     pub minutes: f64,
@@ -30,7 +30,7 @@ pub fn totals<'a>(activity: impl IntoIterator<Item = &'a Activity>) -> Totals {
         topics: 0,
     };
     let (mut quality_sum, mut quality_n) = (0.0, 0u64);
-    let mut duration_us = 0i64;
+    let mut duration_us = 0i128;
     let mut topics = BTreeSet::new();
     for a in activity {
         out.sessions += a.sessions;

@@ -18,7 +18,7 @@ pub struct ProjectSummary {
     pub runs_count: u64,
     /// The latest run's time, `None` without runs.
     pub last_run_time: Option<String>,
-    pub total_tokens: u64,
+    pub total_tokens: u128,
     pub total_cost: f64,
     pub avg_duration_seconds: f64,
     pub qa_passed: u64,
@@ -88,17 +88,17 @@ pub fn projects(reader: &dyn RollupReader, filter: &Filter) -> Result<Vec<Projec
 pub struct ModelSummary {
     pub model_name: String,
     /// Input plus output tokens (cached and reasoning tokens are inside these).
-    pub total_tokens: u64,
+    pub total_tokens: u128,
     pub total_cost: f64,
     /// Runs that used the model plus executions that called it.
     pub usage_count: u64,
     /// This model's share of the cost of every model, in [0, 1].
     pub cost_share: f64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_write_tokens: u64,
-    pub reasoning_tokens: u64,
+    pub input_tokens: u128,
+    pub output_tokens: u128,
+    pub cache_read_tokens: u128,
+    pub cache_write_tokens: u128,
+    pub reasoning_tokens: u128,
     /// The part of `total_cost` tally computed from its price table.
     pub computed_cost: f64,
     pub runs: u64,
@@ -127,7 +127,7 @@ pub fn models(reader: &dyn RollupReader, filter: &Filter) -> Result<Vec<ModelSum
             }
         }
     }
-    let total_cost: i64 = merged.values().map(|(m, _, _)| m.cost_nusd).sum();
+    let total_cost: i128 = merged.values().map(|(m, _, _)| m.cost_nusd).sum();
     let mut out: Vec<ModelSummary> = merged
         .into_iter()
         .map(|(model_name, (m, runs, executions))| ModelSummary {

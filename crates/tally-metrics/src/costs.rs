@@ -55,7 +55,7 @@ pub struct CostPoint {
     /// `YYYY-MM-DD` or RFC 3339 hour.
     pub period: String,
     pub cost: f64,
-    pub tokens: u64,
+    pub tokens: u128,
 }
 
 /// The `costs` view.
@@ -64,7 +64,7 @@ pub struct Costs {
     pub total_cost: f64,
     /// The part tally computed from its price table (records that sent no cost).
     pub computed_cost: f64,
-    pub total_tokens: u64,
+    pub total_tokens: u128,
     pub by_project: Vec<CostShare>,
     pub by_model: Vec<CostShare>,
     /// Daily cost over the filter's range, or the last `timeseries_days` days.
@@ -87,7 +87,7 @@ fn points(
         from: DateTime::from_timestamp(from, 0),
         to: DateTime::from_timestamp(to, 0),
     };
-    let mut sums: BTreeMap<i64, (i64, u64)> = BTreeMap::new();
+    let mut sums: BTreeMap<i64, (i128, u128)> = BTreeMap::new();
     for family in [Family::Executions, Family::Runs] {
         for ((period, _), m) in by_period(reader, family, &range, resolution)? {
             let entry = sums.entry(period).or_default();
@@ -126,11 +126,11 @@ pub fn costs(
     let executions = total(reader, Family::Executions, filter)?;
     let runs = total(reader, Family::Runs, filter)?;
     let total_nanos = executions.cost_nusd + runs.cost_nusd;
-    let mut per_project: BTreeMap<String, i64> = BTreeMap::new();
+    let mut per_project: BTreeMap<String, i128> = BTreeMap::new();
     for family in [Family::Executions, Family::Runs] {
         for (project, keys) in by_project(reader, family, filter)? {
             *per_project.entry(project).or_default() +=
-                keys.values().map(|m| m.cost_nusd).sum::<i64>();
+                keys.values().map(|m| m.cost_nusd).sum::<i128>();
         }
     }
     let mut by_project: Vec<CostShare> = per_project

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
-use tally_models::Usd;
 use tally_storage::rollup::{Family, Measures, ProjectScope, Resolution, RollupQuery, RollupRow};
 use tally_storage::{Filter, RollupReader};
 
@@ -54,8 +53,9 @@ pub(crate) fn ratio(numerator: f64, denominator: f64) -> f64 {
     }
 }
 
-pub(crate) fn dollars(nanos: i64) -> f64 {
-    Usd::from_nanos(nanos).0
+/// Billionths of a dollar as dollars (sums are 128-bit; see `Measures`).
+pub(crate) fn dollars(nanos: i128) -> f64 {
+    nanos as f64 / 1e9
 }
 
 pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {

@@ -30,7 +30,7 @@ pub struct QaSummary {
 pub struct AnalyticsSummary {
     pub total_runs: u64,
     pub total_jobs: u64,
-    pub total_tokens: u64,
+    pub total_tokens: u128,
     pub total_cost: f64,
     pub avg_cost_per_run: f64,
     pub avg_duration_seconds: f64,

@@ -38,7 +38,7 @@ pub struct TimeSeriesPoint {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hour: Option<String>,
     pub runs: u64,
-    pub tokens: u64,
+    pub tokens: u128,
     pub cost: f64,
     pub qa_passed: u64,
     pub qa_warning: u64,

@@ -9,7 +9,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use compact_str::CompactString;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
+use crate::bounds::{
+    MAX_COST_USD, MAX_COUNT, MAX_DURATION_MS, MAX_DURATION_S, MAX_MEASURE, MAX_TOKENS,
+};
 use crate::error::{FieldError, Rule};
 use crate::event::*;
 use crate::value::{FieldValue, Shown};
@@ -121,9 +125,10 @@ fn decode_event<'a>(f: &mut Fields<'_, 'a>) -> Result<(Event, Option<FieldValue<
     let id = f
         .opt_text("id", ctx.limits.max_id_chars)?
         .map(EventId::Given);
-    let project = f
-        .opt_text("project", ctx.limits.max_id_chars)?
-        .unwrap_or_else(|| CompactString::const_new("default"));
+    let project = match f.take("project") {
+        None => CompactString::const_new("default"),
+        Some(value) => project_name(&value, ctx.limits.max_id_chars)?,
+    };
     let explicit_attrs = f.take("attrs");
     let body = match kind {
         Kind::Execution => EventBody::Execution(execution(f)?),
@@ -140,16 +145,16 @@ fn decode_event<'a>(f: &mut Fields<'_, 'a>) -> Result<(Event, Option<FieldValue<
             completed: f.req_bool("completed")?,
             session_id: f.opt_str("session_id")?,
             phase: f.opt_str("phase")?,
-            duration_ms: f.opt_number("duration_ms", 0.0, f64::INFINITY)?,
+            duration_ms: f.opt_number("duration_ms", 0.0, MAX_DURATION_MS)?,
             rating: f.opt_integer("rating", 1, 5)?.map(|r| r as u8),
             query: f.opt_text("query", ctx.limits.max_text_chars)?,
         }),
         Kind::Outcome => EventBody::Outcome(outcome(f)?),
         Kind::AgentStatus => EventBody::AgentStatus(AgentStatus {
             agent_id: f.req_str("agent_id")?,
-            active_tasks: f.req_integer("active_tasks", 0, u64::MAX)?,
-            queued_tasks: f.req_integer("queued_tasks", 0, u64::MAX)?,
-            capacity: f.req_integer("capacity", 1, u64::MAX)?,
+            active_tasks: f.req_integer("active_tasks", 0, MAX_COUNT)?,
+            queued_tasks: f.req_integer("queued_tasks", 0, MAX_COUNT)?,
+            capacity: f.req_integer("capacity", 1, MAX_COUNT)?,
             cpu_pct: f.opt_number("cpu_pct", 0.0, 100.0)?,
             mem_pct: f.opt_number("mem_pct", 0.0, 100.0)?,
         }),
@@ -157,7 +162,7 @@ fn decode_event<'a>(f: &mut Fields<'_, 'a>) -> Result<(Event, Option<FieldValue<
             endpoint: f.req_str("endpoint")?,
             method: f.req_str("method")?,
             status: f.req_integer("status", 100, 599)? as u16,
-            latency_ms: f.req_number("latency_ms", 0.0, f64::INFINITY)?,
+            latency_ms: f.req_number("latency_ms", 0.0, MAX_DURATION_MS)?,
             user_id: f.opt_str("user_id")?,
             session_id: f.opt_str("session_id")?,
         }),
@@ -185,7 +190,7 @@ fn decode_event<'a>(f: &mut Fields<'_, 'a>) -> Result<(Event, Option<FieldValue<
 
 fn execution<'a>(f: &mut Fields<'_, 'a>) -> Result<Execution, FieldError> {
     let tool = f.req_str("tool")?;
-    let duration_ms = f.req_number("duration_ms", 0.0, f64::INFINITY)?;
+    let duration_ms = f.req_number("duration_ms", 0.0, MAX_DURATION_MS)?;
     let success = f.req_bool("success")?;
     let agent_id = f.opt_str("agent_id")?;
     let task_id = f.opt_str("task_id")?;
@@ -193,11 +198,11 @@ fn execution<'a>(f: &mut Fields<'_, 'a>) -> Result<Execution, FieldError> {
     let session_id = f.opt_str("session_id")?;
     let model = f.opt_str("model")?;
     let tokens = TokenUsage {
-        input_tokens: f.opt_integer("input_tokens", 0, u64::MAX)?,
-        output_tokens: f.opt_integer("output_tokens", 0, u64::MAX)?,
-        cache_read_tokens: f.opt_integer("cache_read_tokens", 0, u64::MAX)?,
-        cache_write_tokens: f.opt_integer("cache_write_tokens", 0, u64::MAX)?,
-        reasoning_tokens: f.opt_integer("reasoning_tokens", 0, u64::MAX)?,
+        input_tokens: f.opt_integer("input_tokens", 0, MAX_TOKENS)?,
+        output_tokens: f.opt_integer("output_tokens", 0, MAX_TOKENS)?,
+        cache_read_tokens: f.opt_integer("cache_read_tokens", 0, MAX_TOKENS)?,
+        cache_write_tokens: f.opt_integer("cache_write_tokens", 0, MAX_TOKENS)?,
+        reasoning_tokens: f.opt_integer("reasoning_tokens", 0, MAX_TOKENS)?,
     };
     check_tokens(&tokens)?;
     Ok(Execution {
@@ -210,7 +215,7 @@ fn execution<'a>(f: &mut Fields<'_, 'a>) -> Result<Execution, FieldError> {
         session_id,
         model,
         tokens,
-        cost_usd: f.opt_number("cost_usd", 0.0, f64::INFINITY)?.map(Usd),
+        cost_usd: f.opt_number("cost_usd", 0.0, MAX_COST_USD)?.map(Usd),
         cost_source: CostSource::Reported,
         effort: f.opt_word("effort")?,
         browser_used: f.opt_bool("browser_used")?.unwrap_or(false),
@@ -248,7 +253,7 @@ fn check_tokens(tokens: &TokenUsage) -> Result<(), FieldError> {
 }
 
 fn run<'a>(f: &mut Fields<'_, 'a>) -> Result<Run, FieldError> {
-    let duration_s = f.req_number("duration_s", 0.0, f64::INFINITY)?;
+    let duration_s = f.req_number("duration_s", 0.0, MAX_DURATION_S)?;
     let mode = f.opt_str("mode")?;
     let qa_status = f.opt_word("qa_status")?.unwrap_or(QaStatus::NotRun);
     let mut models = Vec::new();
@@ -267,9 +272,9 @@ fn run<'a>(f: &mut Fields<'_, 'a>) -> Result<Run, FieldError> {
         let mut m = Fields::nested(entries, f.ctx, path.clone())?;
         let usage = ModelUsage {
             model: m.req_str("model")?,
-            input_tokens: m.opt_integer("input_tokens", 0, u64::MAX)?.unwrap_or(0),
-            output_tokens: m.opt_integer("output_tokens", 0, u64::MAX)?.unwrap_or(0),
-            cost_usd: m.opt_number("cost_usd", 0.0, f64::INFINITY)?.map(Usd),
+            input_tokens: m.opt_integer("input_tokens", 0, MAX_TOKENS)?.unwrap_or(0),
+            output_tokens: m.opt_integer("output_tokens", 0, MAX_TOKENS)?.unwrap_or(0),
+            cost_usd: m.opt_number("cost_usd", 0.0, MAX_COST_USD)?.map(Usd),
         };
         m.deny_rest("model, input_tokens, output_tokens, cost_usd")?;
         models.push(usage);
@@ -284,8 +289,8 @@ fn run<'a>(f: &mut Fields<'_, 'a>) -> Result<Run, FieldError> {
 
 fn session<'a>(f: &mut Fields<'_, 'a>) -> Result<Session, FieldError> {
     let user_id = f.req_str("user_id")?;
-    let duration_s = f.req_number("duration_s", 0.0, f64::INFINITY)?;
-    let exchanges = f.req_integer("exchanges", 0, u64::MAX)?;
+    let duration_s = f.req_number("duration_s", 0.0, MAX_DURATION_S)?;
+    let exchanges = f.req_integer("exchanges", 0, MAX_COUNT)?;
     let quality = f.opt_number("quality", 0.0, 1.0)?;
     let mut topics = Vec::new();
     for (i, item) in f.opt_list("topics")?.into_iter().enumerate() {
@@ -371,7 +376,7 @@ fn outcome<'a>(f: &mut Fields<'_, 'a>) -> Result<Outcome, FieldError> {
             | FieldValue::UInt(_)
             | FieldValue::Float(_)
             | FieldValue::Untyped(_) => {
-                MetricValue::Number(number(&path, &value, f64::NEG_INFINITY, f64::INFINITY)?)
+                MetricValue::Number(number(&path, &value, -MAX_MEASURE, MAX_MEASURE)?)
             }
             other => {
                 return Err(FieldError::new(
@@ -403,7 +408,7 @@ fn system<'a>(f: &mut Fields<'_, 'a>) -> Result<SystemMetrics, FieldError> {
         cpu_pct: f.opt_number("cpu_pct", 0.0, 100.0)?,
         mem_pct: f.opt_number("mem_pct", 0.0, 100.0)?,
         disk_pct: f.opt_number("disk_pct", 0.0, 100.0)?,
-        load1: f.opt_number("load1", 0.0, f64::INFINITY)?,
+        load1: f.opt_number("load1", 0.0, MAX_MEASURE)?,
     };
     if [
         metrics.cpu_pct,
@@ -730,6 +735,42 @@ fn text<'v>(
         }
         other => Err(not_a_string(path, other)),
     }
+}
+
+/// Whether `c` is a bidirectional formatting control (Unicode's `Bidi_Control`): marks,
+/// embeddings, overrides and isolates, which make a name display as another.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A `project`: a non-empty string of at most `max_chars` characters without
+/// bidirectional controls, in Unicode normalization form C, so that one name written
+/// with composed or decomposed accents is one project.
+pub(crate) fn project_name(
+    value: &FieldValue<'_>,
+    max_chars: usize,
+) -> Result<CompactString, FieldError> {
+    let name = text(&"project", value, max_chars)?;
+    if name.is_ascii() {
+        return Ok(CompactString::new(name));
+    }
+    if let Some(c) = name.chars().find(|&c| is_bidi_control(c)) {
+        return Err(FieldError::new(
+            "project",
+            Rule::ForbiddenCharacter,
+            format!(
+                "must not contain bidirectional control characters, got U+{:04X} in {}",
+                u32::from(c),
+                Shown(value)
+            ),
+        ));
+    }
+    if is_nfc_quick(name.chars()) == IsNormalized::Yes {
+        return Ok(CompactString::new(name));
+    }
+    let normalized: CompactString = name.nfc().collect();
+    check_name(&"project", &normalized, max_chars)?;
+    Ok(normalized)
 }
 
 fn not_a_string(path: Path<'_>, value: &FieldValue<'_>) -> FieldError {
@@ -1061,6 +1102,21 @@ pub enum CsvCell {
     List,
     /// A nested value written as JSON (`models`, `metrics`, `quality_breakdown`, `attrs`).
     Json,
+}
+
+/// The first characters that make a spreadsheet run a cell as a formula. tally's CSV
+/// exports put a `'` before a cell that starts with one of them, or with `'` itself, so
+/// the cell is inert; CSV ingest drops exactly that one `'` again
+/// ([`without_inert_prefix`]), so an export reads back as it was.
+pub const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A CSV cell as it was before an export made it inert: one leading `'` is dropped when
+/// a formula trigger or another `'` follows it; any other cell is returned as it is.
+pub fn without_inert_prefix(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) || rest.starts_with('\'') => rest,
+        _ => cell,
+    }
 }
 
 /// How a CSV column of this name is read.

@@ -26,6 +26,8 @@ pub enum Rule {
     TimeOutOfBounds,
     /// Fields that are fine alone contradict each other.
     Inconsistent,
+    /// A string holds a character it may not (a bidirectional control in `project`).
+    ForbiddenCharacter,
 }
 
 impl Rule {
@@ -42,6 +44,7 @@ impl Rule {
             Rule::DuplicateField => "duplicate_field",
             Rule::TimeOutOfBounds => "time_out_of_bounds",
             Rule::Inconsistent => "inconsistent",
+            Rule::ForbiddenCharacter => "forbidden_character",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! against `docs/events.md` and returns a typed [`Event`] or a [`FieldError`] that
 //! names the field and the rule it broke. This crate does no IO.
 
+pub mod bounds;
 mod decode;
 mod error;
 mod event;
@@ -15,7 +16,10 @@ mod value;
 /// The owned text of short event fields: held inline up to 24 bytes, so most ids and
 /// names cost no allocation.
 pub use compact_str::CompactString;
-pub use decode::{CsvCell, Limits, ValidationContext, csv_cell, record_id_hint};
+pub use decode::{
+    CsvCell, FORMULA_TRIGGERS, Limits, ValidationContext, csv_cell, record_id_hint,
+    without_inert_prefix,
+};
 pub use error::{FieldError, Rule};
 pub use event::{
     Action, AgentStatus, AttrValue, Attrs, CostSource, Effort, ErrorEvent, Event, EventBody,

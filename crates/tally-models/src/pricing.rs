@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::bounds::MAX_COST_USD;
 use crate::{CostSource, Event, EventBody, TokenUsage, Usd};
 
 /// USD per million tokens.
@@ -150,7 +151,12 @@ impl Event {
     pub fn price_missing_costs(&mut self, prices: &PriceTable) {
         match &mut self.body {
             EventBody::Execution(x) if x.cost_usd.is_none() => {
-                if let Some(cost) = x.model.as_deref().and_then(|m| prices.cost(m, &x.tokens)) {
+                if let Some(cost) = x
+                    .model
+                    .as_deref()
+                    .and_then(|m| prices.cost(m, &x.tokens))
+                    .filter(within_bound)
+                {
                     x.cost_usd = Some(cost);
                     x.cost_source = CostSource::Computed;
                 }
@@ -162,12 +168,18 @@ impl Event {
                         output_tokens: Some(usage.output_tokens),
                         ..TokenUsage::default()
                     };
-                    usage.cost_usd = prices.cost(&usage.model, &tokens);
+                    usage.cost_usd = prices.cost(&usage.model, &tokens).filter(within_bound);
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Whether a computed cost is within the per-record bound a reported one must keep; a
+/// price table that makes it larger leaves the cost unknown rather than stored clamped.
+fn within_bound(cost: &Usd) -> bool {
+    cost.0 <= MAX_COST_USD
 }
 
 #[cfg(test)]
@@ -244,5 +256,51 @@ mod tests {
             .cost("gpt-4o", &tokens(1_000_000, 1_000_000, 500_000, 0))
             .unwrap();
         assert!((cost.0 - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_computed_cost_beyond_the_record_bound_stays_unknown() {
+        let mut table = PriceTable::empty();
+        let price = |input| Price {
+            input,
+            output: 0.0,
+            cache_read: None,
+            cache_write: None,
+        };
+        table.set("dear", price(2_000.0));
+        table.set("fair", price(1_000.0));
+        let execution = |model: &str| Event {
+            id: None,
+            ts: chrono::Utc::now(),
+            project: "p".into(),
+            attrs: crate::Attrs::new(),
+            body: EventBody::Execution(crate::Execution {
+                tool: "t".into(),
+                duration_ms: 1.0,
+                success: true,
+                agent_id: None,
+                task_id: None,
+                user_id: None,
+                session_id: None,
+                model: Some(model.into()),
+                tokens: tokens(crate::bounds::MAX_TOKENS, 0, 0, 0),
+                cost_usd: None,
+                cost_source: CostSource::Reported,
+                effort: None,
+                browser_used: false,
+                error: None,
+            }),
+        };
+        let cost_of = |model| {
+            let mut event = execution(model);
+            event.price_missing_costs(&table);
+            match event.body {
+                EventBody::Execution(x) => x.cost_usd.map(|usd| usd.0),
+                _ => None,
+            }
+        };
+        // A billion tokens at $1,000 per million is exactly the bound; twice that is not.
+        assert_eq!(cost_of("fair"), Some(MAX_COST_USD));
+        assert_eq!(cost_of("dear"), None);
     }
 }

@@ -75,6 +75,10 @@ impl fmt::Display for Shown<'_, '_> {
             FieldValue::Bool(b) => write!(f, "{b}"),
             FieldValue::Int(i) => write!(f, "{i}"),
             FieldValue::UInt(u) => write!(f, "{u}"),
+            // Very large or small magnitudes in exponent form, not hundreds of digits.
+            FieldValue::Float(x) if *x != 0.0 && !(1e-6..1e21).contains(&x.abs()) => {
+                write!(f, "{x:e}")
+            }
             FieldValue::Float(x) => write!(f, "{x}"),
             FieldValue::Str(s) => write!(f, "string {:?}", clip(s)),
             FieldValue::Untyped(s) => write!(f, "{:?}", clip(s)),

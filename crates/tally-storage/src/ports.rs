@@ -145,18 +145,19 @@ pub struct Filter {
 pub struct ExecutionTotals {
     pub count: u64,
     pub successes: u64,
-    pub tokens: u64,
-    pub cost_nanos: i64,
-    pub duration_us: i64,
+    /// Sums are 128-bit: bounded per record, they cannot wrap (see `Measures`).
+    pub tokens: u128,
+    pub cost_nanos: i128,
+    pub duration_us: i128,
 }
 
 /// Sums over `run` events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct RunTotals {
     pub count: u64,
-    pub tokens: u64,
-    pub cost_nanos: i64,
-    pub duration_us: i64,
+    pub tokens: u128,
+    pub cost_nanos: i128,
+    pub duration_us: i128,
     pub mode_2loop: u64,
     pub mode_3loop: u64,
     /// Runs per QA status, indexed by [`QaStatus::code`].
@@ -398,8 +399,9 @@ pub struct Activity {
     /// Start of the latest session (`first` for one session).
     pub last: DateTime<Utc>,
     pub sessions: u64,
-    pub exchanges: u64,
-    pub duration_us: i64,
+    /// Sums are 128-bit: bounded per session, they cannot wrap however many are added.
+    pub exchanges: u128,
+    pub duration_us: i128,
     /// Sum of the reported qualities.
     pub quality_sum: f64,
     /// Sessions that reported a quality.
@@ -434,8 +436,8 @@ impl From<&LearningSession> for Activity {
             first: s.ts,
             last: s.ts,
             sessions: 1,
-            exchanges: s.exchanges,
-            duration_us: s.duration_us,
+            exchanges: u128::from(s.exchanges),
+            duration_us: i128::from(s.duration_us),
             quality_sum,
             rated,
             excellent: u64::from(s.quality.is_some_and(|q| q >= 0.9)),

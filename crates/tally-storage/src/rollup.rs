@@ -376,6 +376,38 @@ pub(crate) mod varint {
         out.push(n as u8);
     }
 
+    /// [`zigzag`] for 128-bit sums; equal to it on every `i64`, so values written
+    /// 64-bit read back the same.
+    pub fn zigzag_wide(n: i128) -> u128 {
+        ((n << 1) ^ (n >> 127)) as u128
+    }
+
+    pub fn unzigzag_wide(n: u128) -> i128 {
+        ((n >> 1) as i128) ^ -((n & 1) as i128)
+    }
+
+    /// [`put`] for 128-bit sums: the same LEB128 bytes for any value below 2^64.
+    pub fn put_wide(out: &mut Vec<u8>, mut n: u128) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    pub fn take_wide(bytes: &mut &[u8]) -> Result<u128, &'static str> {
+        let mut n: u128 = 0;
+        for shift in (0..128).step_by(7) {
+            let (&byte, rest) = bytes.split_first().ok_or("truncated varint")?;
+            *bytes = rest;
+            n |= u128::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Ok(n);
+            }
+        }
+        Err("varint too long")
+    }
+
     pub fn take(bytes: &mut &[u8]) -> Result<u64, &'static str> {
         let mut n: u64 = 0;
         for shift in (0..64).step_by(7) {
@@ -392,6 +424,10 @@ pub(crate) mod varint {
 
 /// The measures of one rollup row. Every field merges by addition (or max, for
 /// `last_ts`), so rows of any split of the input add up to the same figures.
+///
+/// Token, money and duration sums are 128-bit: with each record's values bounded
+/// (`tally_models::bounds`), no number of records can make them wrap, so plain `+` is
+/// exact. The counts stay 64-bit: each record adds at most one.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Measures {
     /// Events counted.
@@ -399,17 +435,17 @@ pub struct Measures {
     /// Successes: executions that succeeded, requests answered below status 500; 0 for
     /// the other families.
     pub ok: u64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_write_tokens: u64,
-    pub reasoning_tokens: u64,
+    pub input_tokens: u128,
+    pub output_tokens: u128,
+    pub cache_read_tokens: u128,
+    pub cache_write_tokens: u128,
+    pub reasoning_tokens: u128,
     /// Cost in billionths of a dollar, reported and computed.
-    pub cost_nusd: i64,
+    pub cost_nusd: i128,
     /// The part of `cost_nusd` tally computed from its price table.
-    pub computed_cost_nusd: i64,
+    pub computed_cost_nusd: i128,
     /// Sum of durations in microseconds.
-    pub duration_us: i64,
+    pub duration_us: i128,
     /// The latest event time (epoch ms).
     pub last_ts: i64,
     /// Durations or latencies in milliseconds.
@@ -453,7 +489,7 @@ impl Measures {
     }
 
     /// Input plus output tokens (cached and reasoning tokens are inside these).
-    pub fn tokens(&self) -> u64 {
+    pub fn tokens(&self) -> u128 {
         self.input_tokens + self.output_tokens
     }
 }

@@ -344,13 +344,13 @@ impl RollupDelta {
                     .code_opt(Dim::Agent, x.agent_id.as_deref())?
                     .unwrap_or(0);
                 let error = codes.code_opt(Dim::ErrorClass, x.error.as_deref())?;
-                let cost = x.cost_usd.map_or(0, |c| c.to_nanos());
+                let cost = i128::from(x.cost_usd.map_or(0, |c| c.to_nanos()));
                 let computed = if x.cost_source == CostSource::Computed {
                     cost
                 } else {
                     0
                 };
-                let duration_us = (x.duration_ms * 1000.0).round() as i64;
+                let duration_us = i128::from((x.duration_ms * 1000.0).round() as i64);
                 let duration = SketchValue::new(x.duration_ms);
                 // Durations are sketched overall and per tool; per model and per agent
                 // the sums suffice.
@@ -362,11 +362,11 @@ impl RollupDelta {
                     if sketch {
                         m.latency.add_placed(duration, 1);
                     }
-                    m.input_tokens += x.tokens.input_tokens.unwrap_or(0);
-                    m.output_tokens += x.tokens.output_tokens.unwrap_or(0);
-                    m.cache_read_tokens += x.tokens.cache_read_tokens.unwrap_or(0);
-                    m.cache_write_tokens += x.tokens.cache_write_tokens.unwrap_or(0);
-                    m.reasoning_tokens += x.tokens.reasoning_tokens.unwrap_or(0);
+                    m.input_tokens += u128::from(x.tokens.input_tokens.unwrap_or(0));
+                    m.output_tokens += u128::from(x.tokens.output_tokens.unwrap_or(0));
+                    m.cache_read_tokens += u128::from(x.tokens.cache_read_tokens.unwrap_or(0));
+                    m.cache_write_tokens += u128::from(x.tokens.cache_write_tokens.unwrap_or(0));
+                    m.reasoning_tokens += u128::from(x.tokens.reasoning_tokens.unwrap_or(0));
                     m.cost_nusd += cost;
                     m.computed_cost_nusd += computed;
                 };
@@ -402,21 +402,21 @@ impl RollupDelta {
                 let key = run_key(r.qa_status.code(), mode);
                 let runs = self.measures(Family::Runs, project, ts, key);
                 runs.n += 1;
-                runs.duration_us += (r.duration_s * 1e6).round() as i64;
+                runs.duration_us += i128::from((r.duration_s * 1e6).round() as i64);
                 runs.last_ts = runs.last_ts.max(ts);
                 runs.latency.add(r.duration_s * 1000.0);
                 for usage in &r.models {
-                    runs.input_tokens += usage.input_tokens;
-                    runs.output_tokens += usage.output_tokens;
-                    runs.cost_nusd += usage.cost_usd.map_or(0, |c| c.to_nanos());
+                    runs.input_tokens += u128::from(usage.input_tokens);
+                    runs.output_tokens += u128::from(usage.output_tokens);
+                    runs.cost_nusd += i128::from(usage.cost_usd.map_or(0, |c| c.to_nanos()));
                 }
                 for usage in &r.models {
                     let model = codes.code(Dim::Model, &usage.model)?;
                     let m = self.measures(Family::RunsByModel, project, ts, model);
                     m.n += 1;
-                    m.input_tokens += usage.input_tokens;
-                    m.output_tokens += usage.output_tokens;
-                    m.cost_nusd += usage.cost_usd.map_or(0, |c| c.to_nanos());
+                    m.input_tokens += u128::from(usage.input_tokens);
+                    m.output_tokens += u128::from(usage.output_tokens);
+                    m.cost_nusd += i128::from(usage.cost_usd.map_or(0, |c| c.to_nanos()));
                     m.last_ts = m.last_ts.max(ts);
                 }
             }
@@ -436,7 +436,7 @@ impl RollupDelta {
                 let m = self.measures(Family::Requests, project, ts, endpoint);
                 m.n += 1;
                 m.ok += u64::from(r.status < 500);
-                m.duration_us += (r.latency_ms * 1000.0).round() as i64;
+                m.duration_us += i128::from((r.latency_ms * 1000.0).round() as i64);
                 m.last_ts = m.last_ts.max(ts);
                 let latency = SketchValue::new(r.latency_ms);
                 m.latency.add_placed(latency, 1);

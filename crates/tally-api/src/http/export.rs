@@ -7,17 +7,18 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::Value;
 
+use tally_models::FORMULA_TRIGGERS;
 use tally_storage::Filter;
 
 use crate::AnalyticsSummary;
 
 /// A cell a spreadsheet reads as text: one that starts with `=`, `+`, `-`, `@`, a tab or
-/// a carriage return gets a leading `'`, unless it is a plain number (`-3.5`).
+/// a carriage return gets a leading `'`, unless it is a plain number (`-3.5`). So does
+/// one that starts with `'`, so that CSV ingest, which drops exactly one `'` before
+/// those characters ([`tally_models::without_inert_prefix`]), reads every cell back as
+/// it was.
 pub fn inert(cell: &str) -> Cow<'_, str> {
-    let risky = matches!(
-        cell.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
+    let risky = cell.starts_with(FORMULA_TRIGGERS) || cell.starts_with('\'');
     if risky && !is_plain_number(cell) {
         Cow::Owned(format!("'{cell}"))
     } else {
@@ -195,6 +196,35 @@ mod tests {
         check("-12", "-12");
         check("support-bot", "support-bot");
         check("", "");
+        check("'quoted", "''quoted");
+        check("'=1", "''=1");
+        check("it's", "it's");
+    }
+
+    #[test]
+    fn every_cell_reads_back_as_it_was() {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "-3.25",
+            "@cmd",
+            "\tx",
+            "\rx",
+            "'",
+            "'quoted",
+            "''",
+            "'=1",
+            "plain",
+            "",
+            "it's",
+        ] {
+            assert_eq!(
+                tally_models::without_inert_prefix(&inert(cell)),
+                cell,
+                "{cell:?}"
+            );
+        }
     }
 
     #[test]

@@ -167,7 +167,8 @@ pub fn document(routes: &[Route]) -> Value {
                                 "message": {"type": "string"}
                             }
                         }},
-                        "errors_omitted": {"type": "integer"}
+                        "errors_omitted": {"type": "integer"},
+                        "quarantine_omitted": {"type": "integer", "description": "rejections counted but not kept in quarantine (past the first 10,000 of an input)"}
                     }
                 },
                 "AnalyticsSummary": {"type": "object", "description": "seed STAGE 11 AnalyticsSummary fields, plus total_executions and success_rate"},

@@ -3,32 +3,39 @@
 //! Cells are untyped text that validation reads as each field's type; empty cells are
 //! absent fields; `topics` is split on `;`; `models`, `metrics`, `quality_breakdown`
 //! and `attrs` are JSON (see `tally_models::csv_cell`). A file without a `kind` column
-//! takes its kind from the caller.
+//! takes its kind from the caller. A cell an export made inert (`'=…`, `''…`) loses
+//! that one `'` (see `tally_models::without_inert_prefix`).
 
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use tally_models::{CsvCell, FieldValue, Kind, csv_cell};
+use tally_models::{CsvCell, FieldValue, Kind, csv_cell, without_inert_prefix};
 use tally_storage::Position;
 
+use super::limit::{Capped, READ_AHEAD, RecordTooLong};
 use super::{ParseFailure, RawRecord, RecordValue};
 use crate::{Error, Result};
 
-/// Reads CSV records. Returns the header line (written back as CSV) for the quarantine.
+/// Reads CSV records, none longer than `max_record` bytes: a longer one is rejected
+/// and ends the input (there is no telling where it would end). Hands each record on
+/// with the header line (written back as CSV) for the quarantine.
 pub(crate) fn read_csv(
     reader: &mut dyn BufRead,
     name: &str,
     default_kind: Option<Kind>,
+    max_record: usize,
     sink: &mut dyn FnMut(RawRecord<'_>, &str) -> Result<()>,
 ) -> Result<()> {
     let input_error = |message: String| Error::Input {
         source_name: name.to_owned(),
         message,
     };
+    let (capped, record_start) = Capped::new(reader, max_record);
     let mut csv = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(reader);
+        .buffer_capacity(READ_AHEAD as usize / 2)
+        .from_reader(capped);
     let header = csv
         .byte_headers()
         .map_err(|e| input_error(format!("reading the CSV header: {e}")))?
@@ -58,12 +65,27 @@ pub(crate) fn read_csv(
     let header_line = String::from_utf8_lossy(&write_row(header.iter())).into_owned();
     let mut record = csv::ByteRecord::new();
     loop {
+        let next = csv.position().clone();
+        record_start.set(next.byte());
         match csv.read_byte_record(&mut record) {
             Ok(false) => return Ok(()),
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(0, csv::Position::line);
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    if RecordTooLong::is(io) {
+                        let message = format!(
+                            "record is longer than the {max_record}-byte limit; the rest of the input from here is not read"
+                        );
+                        return sink(
+                            RawRecord {
+                                position: Position::Line(next.line()),
+                                raw: &[],
+                                value: Err(ParseFailure::record(message)),
+                            },
+                            &header_line,
+                        );
+                    }
                     return Err(input_error(e.to_string()));
                 }
                 let failure = ParseFailure::record(format!("not valid CSV: {e}"));
@@ -120,6 +142,8 @@ fn fields<'r>(
                 e.valid_up_to()
             ),
         })?;
+        // An exported cell made inert reads back as it was.
+        let text = without_inert_prefix(text);
         if text.is_empty() {
             continue;
         }

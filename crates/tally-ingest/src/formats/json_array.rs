@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 use tally_storage::Position;
 
 use super::json_lines::json_text;
+use super::limit::{READ_AHEAD, RecordTooLong};
 use super::{ParseFailure, RawRecord, RecordValue, Sink};
 use crate::{Error, Result};
 
@@ -17,15 +18,28 @@ use crate::{Error, Result};
 const MAX_REMAINDER: u64 = 16 * 1024 * 1024;
 
 /// Keeps a copy of the bytes read since the last element, so that a syntax error can
-/// quarantine exactly what was not yet accounted for.
+/// quarantine exactly what was not yet accounted for; refuses to read on once that is
+/// longer than a record may be (an element without end is never buffered whole).
 struct Recorder<'r> {
     inner: &'r mut dyn BufRead,
     recorded: Rc<RefCell<Vec<u8>>>,
+    max_record: usize,
 }
 
 impl Read for Recorder<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let held = self.recorded.borrow().len();
+        let room = (self.max_record + READ_AHEAD as usize).saturating_sub(held);
+        if room == 0 && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                RecordTooLong {
+                    max_record: self.max_record,
+                },
+            ));
+        }
+        let len = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..len])?;
         self.recorded.borrow_mut().extend_from_slice(&buf[..n]);
         Ok(n)
     }
@@ -34,6 +48,7 @@ impl Read for Recorder<'_> {
 pub(crate) fn read_json_array(
     reader: &mut dyn BufRead,
     name: &str,
+    max_record: usize,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
     let recorded = Rc::new(RefCell::new(Vec::new()));
@@ -47,6 +62,7 @@ pub(crate) fn read_json_array(
         let mut de = serde_json::Deserializer::from_reader(Recorder {
             inner: reader,
             recorded: Rc::clone(&recorded),
+            max_record,
         });
         let result = (&mut elements).deserialize(&mut de);
         result.and_then(|()| de.end())

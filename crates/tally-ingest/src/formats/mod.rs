@@ -5,6 +5,7 @@
 mod csv;
 mod json_array;
 mod json_lines;
+mod limit;
 
 pub(crate) use self::csv::read_csv;
 pub(crate) use json_array::read_json_array;

@@ -37,11 +37,11 @@ fn execution_happy_path_keeps_unknown_fields_in_attrs() {
 fn rules_name_the_field() {
     check_err(
         &format!(r#"{{{EXEC},"duration_ms":-3,"success":true}}"#),
-        "duration_ms: must be a number >= 0, got -3",
+        "duration_ms: must be a number in [0, 31536000000], got -3",
     );
     check_err(
         &format!(r#"{{{EXEC},"duration_ms":"NaN","success":true}}"#),
-        r#"duration_ms: must be a number >= 0, got string "NaN""#,
+        r#"duration_ms: must be a number in [0, 31536000000], got string "NaN""#,
     );
     check_err(
         &format!(r#"{{{EXEC},"success":true}}"#),
@@ -57,7 +57,7 @@ fn rules_name_the_field() {
     );
     check_err(
         &format!(r#"{{{EXEC},"duration_ms":1,"success":true,"input_tokens":1.5}}"#),
-        "input_tokens: must be an integer >= 0, got 1.5",
+        "input_tokens: must be an integer in [0, 1000000000], got 1.5",
     );
     check_err(
         r#"{"kind":"nope","ts":0}"#,
@@ -95,7 +95,7 @@ fn timestamps_are_bounded() {
 fn nested_fields_have_paths() {
     check_err(
         r#"{"kind":"run","ts":"2026-10-01T00:00:00Z","duration_s":3,"models":[{"model":"m","input_tokens":-1}]}"#,
-        "models[0].input_tokens: must be an integer >= 0, got -1",
+        "models[0].input_tokens: must be an integer in [0, 1000000000], got -1",
     );
     check_err(
         r#"{"kind":"session","ts":"2026-10-01T00:00:00Z","user_id":"u","duration_s":3,"exchanges":2,"quality_breakdown":{"wit":0.5}}"#,
@@ -215,4 +215,122 @@ mod rfc3339 {
         }
         assert!(utc_rfc3339("2026-10-01T00:00:02.592000Z").is_some());
     }
+}
+
+/// Both paths: the general one, and the typed one where it takes the record.
+fn decode_both(json: &str) -> Result<Event, String> {
+    let ctx = ValidationContext::at(Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap());
+    let general = decode(json);
+    if let Some(typed) = Event::decode_json_fast(json, &ctx) {
+        assert_eq!(Ok(&typed), general.as_ref(), "the paths disagree on {json}");
+    }
+    general
+}
+
+#[test]
+fn summed_measures_are_bounded_and_never_clamped() {
+    let exec = |extra: &str| format!(r#"{{{EXEC},"duration_ms":1,"success":true{extra}}}"#);
+    for (field, at_bound, beyond) in [
+        ("input_tokens", "1000000000", "1000000001"),
+        ("output_tokens", "1000000000", "9223372036854775807"),
+        ("cache_read_tokens", "0", "9223372036854775808"),
+        ("reasoning_tokens", "0", "18446744073709551615"),
+        ("cost_usd", "1000000", "1e300"),
+        ("cost_usd", "999999.999999999", "5e9"),
+    ] {
+        let extra = if field.starts_with("cache") {
+            r#","input_tokens":1000000000"#
+        } else if field.starts_with("reasoning") {
+            r#","output_tokens":1000000000"#
+        } else {
+            ""
+        };
+        assert!(
+            decode_both(&exec(&format!(r#"{extra},"{field}":{at_bound}"#))).is_ok(),
+            "{field} = {at_bound}"
+        );
+        let refused = decode_both(&exec(&format!(r#"{extra},"{field}":{beyond}"#))).unwrap_err();
+        assert!(
+            refused.starts_with(&format!("{field}: must be "))
+                && refused.contains(" in [0, 1000000"),
+            "{field} = {beyond}: {refused}"
+        );
+    }
+    check_err(
+        &format!(r#"{{{EXEC},"duration_ms":5e15,"success":true}}"#),
+        "duration_ms: must be a number in [0, 31536000000], got 5000000000000000",
+    );
+    assert!(
+        decode_both(&format!(
+            r#"{{{EXEC},"duration_ms":31536000000,"success":true}}"#
+        ))
+        .is_ok()
+    );
+    for (json, expected) in [
+        (
+            r#"{"kind":"run","ts":"2026-10-01T00:00:00Z","duration_s":31536001}"#,
+            "duration_s: must be a number in [0, 31536000], got 31536001",
+        ),
+        (
+            r#"{"kind":"run","ts":"2026-10-01T00:00:00Z","duration_s":1,"models":[{"model":"m","input_tokens":1000000001}]}"#,
+            "models[0].input_tokens: must be an integer in [0, 1000000000], got 1000000001",
+        ),
+        (
+            r#"{"kind":"run","ts":"2026-10-01T00:00:00Z","duration_s":1,"models":[{"model":"m","cost_usd":1000000.01}]}"#,
+            "models[0].cost_usd: must be a number in [0, 1000000], got 1000000.01",
+        ),
+        (
+            r#"{"kind":"session","ts":"2026-10-01T00:00:00Z","user_id":"u","duration_s":1,"exchanges":1000000001}"#,
+            "exchanges: must be an integer in [0, 1000000000], got 1000000001",
+        ),
+        (
+            r#"{"kind":"skill","ts":"2026-10-01T00:00:00Z","user_id":"u","skill":"s","completed":true,"duration_ms":1e11}"#,
+            "duration_ms: must be a number in [0, 31536000000], got 100000000000",
+        ),
+        (
+            r#"{"kind":"request","ts":"2026-10-01T00:00:00Z","endpoint":"/","method":"GET","status":200,"latency_ms":1e11}"#,
+            "latency_ms: must be a number in [0, 31536000000], got 100000000000",
+        ),
+        (
+            r#"{"kind":"agent_status","ts":"2026-10-01T00:00:00Z","agent_id":"a","active_tasks":1,"queued_tasks":9223372036854775807,"capacity":1}"#,
+            "queued_tasks: must be an integer in [0, 1000000000], got 9223372036854775807",
+        ),
+        (
+            r#"{"kind":"outcome","ts":"2026-10-01T00:00:00Z","experiment":"e","user_id":"u","variant":"a","metrics":{"revenue":-1e300}}"#,
+            "metrics.revenue: must be a number in [-1000000000000000, 1000000000000000], got -1e300",
+        ),
+        (
+            r#"{"kind":"system","ts":"2026-10-01T00:00:00Z","host":"h","load1":1e16}"#,
+            "load1: must be a number in [0, 1000000000000000], got 10000000000000000",
+        ),
+    ] {
+        check_err(json, expected);
+    }
+}
+
+#[test]
+fn project_names_are_normalized_and_never_empty_or_bidirectional() {
+    let exec =
+        |project: &str| format!(r#"{{{EXEC},"duration_ms":1,"success":true,"project":{project}}}"#);
+    // Composed and decomposed accents name one project.
+    let composed = decode_both(&exec("\"caf\u{e9}\"")).unwrap();
+    let decomposed = decode_both(&exec("\"cafe\u{301}\"")).unwrap();
+    assert_eq!(composed.project, "caf\u{e9}");
+    assert_eq!(decomposed.project, "caf\u{e9}");
+    assert_eq!(
+        decode_both(&exec("\"\"")).unwrap_err(),
+        "project: must be a non-empty string"
+    );
+    for control in ['\u{202E}', '\u{2066}', '\u{200F}'] {
+        let refused = decode_both(&exec(&format!("\"alpha{control}beta\""))).unwrap_err();
+        assert!(
+            refused.starts_with(&format!(
+                "project: must not contain bidirectional control characters, got U+{:04X}",
+                u32::from(control)
+            )),
+            "{refused}"
+        );
+    }
+    // Absent or null is the default project, as before.
+    assert_eq!(decode_both(&exec("null")).unwrap().project, "default");
 }

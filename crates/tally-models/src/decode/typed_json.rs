@@ -20,7 +20,10 @@ use std::borrow::Cow;
 
 use compact_str::CompactString;
 
-use super::{ValidationContext, boolean, check_tokens, integer, number, text, timestamp, word};
+use super::{
+    ValidationContext, boolean, check_tokens, integer, number, project_name, text, timestamp, word,
+};
+use crate::bounds::{MAX_COST_USD, MAX_DURATION_MS, MAX_TOKENS};
 use crate::error::{FieldError, Rule};
 use crate::event::{Attrs, CostSource, Event, EventBody, EventId, Execution, TokenUsage, Usd};
 use crate::value::FieldValue;
@@ -202,12 +205,12 @@ impl<'a> ExecutionRecord<'a> {
         }
     }
 
-    /// An optional integer >= 0.
-    fn opt_count(&self, slot: Slot) -> Result<Option<u64>, FieldError> {
+    /// An optional integer in `[0, max]`.
+    fn opt_count(&self, slot: Slot, max: u64) -> Result<Option<u64>, FieldError> {
         match self.slots[slot.at] {
             Scalar::Absent | Scalar::Null => Ok(None),
-            Scalar::Int(i) if i >= 0 => Ok(Some(i as u64)),
-            _ => integer(&slot.name, &self.required(slot)?, 0, u64::MAX).map(Some),
+            Scalar::Int(i) if i >= 0 && i as u64 <= max => Ok(Some(i as u64)),
+            _ => integer(&slot.name, &self.required(slot)?, 0, max).map(Some),
         }
     }
 
@@ -243,23 +246,28 @@ impl<'a> ExecutionRecord<'a> {
             .opt_text(slot!("id"), limits.max_id_chars)
             .ok()?
             .map(EventId::Given);
-        let project = self
-            .opt_text(slot!("project"), limits.max_id_chars)
-            .ok()?
-            .unwrap_or_else(|| CompactString::const_new("default"));
+        let project_slot = slot!("project");
+        let project = match self.value(project_slot) {
+            None => CompactString::const_new("default"),
+            Some(value) => project_name(&value, limits.max_id_chars).ok()?,
+        };
         let tokens = TokenUsage {
-            input_tokens: self.opt_count(slot!("input_tokens")).ok()?,
-            output_tokens: self.opt_count(slot!("output_tokens")).ok()?,
-            cache_read_tokens: self.opt_count(slot!("cache_read_tokens")).ok()?,
-            cache_write_tokens: self.opt_count(slot!("cache_write_tokens")).ok()?,
-            reasoning_tokens: self.opt_count(slot!("reasoning_tokens")).ok()?,
+            input_tokens: self.opt_count(slot!("input_tokens"), MAX_TOKENS).ok()?,
+            output_tokens: self.opt_count(slot!("output_tokens"), MAX_TOKENS).ok()?,
+            cache_read_tokens: self
+                .opt_count(slot!("cache_read_tokens"), MAX_TOKENS)
+                .ok()?,
+            cache_write_tokens: self
+                .opt_count(slot!("cache_write_tokens"), MAX_TOKENS)
+                .ok()?,
+            reasoning_tokens: self.opt_count(slot!("reasoning_tokens"), MAX_TOKENS).ok()?,
         };
         check_tokens(&tokens).ok()?;
         let effort_slot = slot!("effort");
         let execution = Execution {
             tool: self.req_text(slot!("tool"), max_chars).ok()?,
             duration_ms: self
-                .req_number(slot!("duration_ms"), 0.0, f64::INFINITY)
+                .req_number(slot!("duration_ms"), 0.0, MAX_DURATION_MS)
                 .ok()?,
             success: self.req_bool(slot!("success")).ok()?,
             agent_id: self.opt_text(slot!("agent_id"), max_chars).ok()?,
@@ -269,7 +277,7 @@ impl<'a> ExecutionRecord<'a> {
             model: self.opt_text(slot!("model"), max_chars).ok()?,
             tokens,
             cost_usd: self
-                .opt_number(slot!("cost_usd"), 0.0, f64::INFINITY)
+                .opt_number(slot!("cost_usd"), 0.0, MAX_COST_USD)
                 .ok()?
                 .map(Usd),
             cost_source: CostSource::Reported,
@@ -742,6 +750,9 @@ mod tests {
             Just("1790000000000".to_owned()),
             Just("\"low\"".to_owned()),
             Just("\"\"".to_owned()),
+            Just("\"caf\u{e9}\"".to_owned()),
+            Just("\"cafe\u{301}\"".to_owned()),
+            Just("\"a\u{202e}b\"".to_owned()),
             Just("\"a\\\"b\"".to_owned()),
             Just("null".to_owned()),
             Just("true".to_owned()),
@@ -750,6 +761,19 @@ mod tests {
             Just("{\"n\": 1}".to_owned()),
             Just("\"NaN\"".to_owned()),
             (0u64..20_000).prop_map(|n| n.to_string()),
+            // Near the per-record bounds (tokens, cost, duration).
+            prop::sample::select(vec![
+                "1000000000",
+                "1000000001",
+                "1000000",
+                "1000000.5",
+                "31536000000",
+                "31536000001",
+                "9223372036854775807",
+                "18446744073709551615",
+                "1e300",
+            ])
+            .prop_map(str::to_owned),
             (-5i64..0).prop_map(|n| n.to_string()),
             (0.0f64..5e4).prop_map(|x| format!("{x}")),
             (0.0f64..5e4).prop_map(|x| format!("{x:e}")),

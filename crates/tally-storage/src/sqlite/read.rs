@@ -2,7 +2,7 @@
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use tally_models::{JobStatus, QaStatus};
+use tally_models::JobStatus;
 
 use super::dictionary::Dim;
 use super::execution_block;
@@ -63,38 +63,28 @@ pub(super) fn totals(conn: &Connection, filter: &Filter) -> Result<Totals> {
 
     let mode_2loop = code(conn, Dim::Mode, "2loop")?.unwrap_or(-1);
     let mode_3loop = code(conn, Dim::Mode, "3loop")?.unwrap_or(-1);
-    let n = w.params.len();
-    let qa_columns: Vec<String> = QaStatus::ALL
-        .iter()
-        .map(|s| format!("coalesce(sum(qa_status = {}), 0)", s.code()))
-        .collect();
-    let runs = conn.query_row(
-        &format!(
-            "SELECT count(*), coalesce(sum(tokens), 0), coalesce(sum(cost_nusd), 0), coalesce(sum(duration_us), 0),
-                    coalesce(sum(mode = ?{}), 0), coalesce(sum(mode = ?{}), 0), {}
-             FROM run WHERE {}",
-            n + 1,
-            n + 2,
-            qa_columns.join(", "),
-            w.sql
-        ),
-        params_from_iter(w.params.iter().cloned().chain([Value::Integer(mode_2loop), Value::Integer(mode_3loop)])),
-        |r| {
-            let mut qa = [0; QaStatus::ALL.len()];
-            for (i, slot) in qa.iter_mut().enumerate() {
-                *slot = u(r.get(6 + i)?);
-            }
-            Ok(RunTotals {
-                count: u(r.get(0)?),
-                tokens: u(r.get(1)?),
-                cost_nanos: r.get(2)?,
-                duration_us: r.get(3)?,
-                mode_2loop: u(r.get(4)?),
-                mode_3loop: u(r.get(5)?),
-                qa,
-            })
-        },
-    )?;
+    // Summed here in 128 bits rather than by SQL's 64-bit `sum`, which fails on overflow.
+    let mut runs = RunTotals::default();
+    let mut statement = conn.prepare(&format!(
+        "SELECT tokens, cost_nusd, duration_us, mode, qa_status FROM run WHERE {}",
+        w.sql
+    ))?;
+    let mut rows = statement.query(params_from_iter(&w.params))?;
+    while let Some(row) = rows.next()? {
+        let tokens: Option<i64> = row.get(0)?;
+        let cost: Option<i64> = row.get(1)?;
+        let mode: Option<i64> = row.get(3)?;
+        let qa: u8 = row.get(4)?;
+        runs.count += 1;
+        runs.tokens += u128::from(u(tokens.unwrap_or(0)));
+        runs.cost_nanos += i128::from(cost.unwrap_or(0));
+        runs.duration_us += i128::from(row.get::<_, i64>(2)?);
+        runs.mode_2loop += u64::from(mode == Some(mode_2loop));
+        runs.mode_3loop += u64::from(mode == Some(mode_3loop));
+        if let Some(slot) = runs.qa.get_mut(usize::from(qa)) {
+            *slot += 1;
+        }
+    }
 
     // A job counts by its latest change (ties at one instant go to the later status),
     // when that change falls in the range.
@@ -163,9 +153,9 @@ fn execution_totals(conn: &Connection, filter: &Filter) -> Result<ExecutionTotal
         let [input, output, ..] = row.tokens;
         totals.count += 1;
         totals.successes += u64::from(row.success);
-        totals.tokens += u(input.unwrap_or(0) + output.unwrap_or(0));
-        totals.cost_nanos += row.cost_nusd.unwrap_or(0);
-        totals.duration_us += row.duration_us;
+        totals.tokens += u128::from(u(input.unwrap_or(0))) + u128::from(u(output.unwrap_or(0)));
+        totals.cost_nanos += i128::from(row.cost_nusd.unwrap_or(0));
+        totals.duration_us += i128::from(row.duration_us);
         Ok(())
     })?;
     Ok(totals)

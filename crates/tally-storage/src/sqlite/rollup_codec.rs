@@ -7,13 +7,16 @@
 //! Layout, all LEB128 varints (zigzag where signed): a format byte, the number of keys,
 //! then per key in ascending order: the gap to the previous key (zigzag of the first),
 //! `n`, `ok`, the five token sums, `cost_nusd`, `computed_cost_nusd`, `duration_us`,
-//! `last_ts` (signed), then the latency sketch and the facets, each as its length and
+//! `last_ts` (signed; the sums up to 128 bits wide, the same bytes as 64-bit varints
+//! for every value that fits 64 bits, so rows written before read back unchanged), then the latency sketch and the facets, each as its length and
 //! the bytes of [`LatencySketch::encode`] / [`Facets::encode`] (length 0: empty).
 
 use rusqlite::Transaction;
 
 use crate::rollup::Measures;
-use crate::rollup::varint::{put, take, unzigzag, zigzag};
+use crate::rollup::varint::{
+    put, put_wide, take, take_wide, unzigzag, unzigzag_wide, zigzag, zigzag_wide,
+};
 use crate::{Error, Result};
 
 const FORMAT_V1: u8 = 1;
@@ -29,20 +32,21 @@ pub(super) fn encode(keys: &[(i64, Measures)], out: &mut Vec<u8>) {
             Some(p) => put(out, (*key as u64).wrapping_sub(p as u64)),
         }
         previous = Some(*key);
+        put(out, m.n);
+        put(out, m.ok);
         for sum in [
-            m.n,
-            m.ok,
             m.input_tokens,
             m.output_tokens,
             m.cache_read_tokens,
             m.cache_write_tokens,
             m.reasoning_tokens,
         ] {
-            put(out, sum);
+            put_wide(out, sum);
         }
-        for signed in [m.cost_nusd, m.computed_cost_nusd, m.duration_us, m.last_ts] {
-            put(out, zigzag(signed));
+        for signed in [m.cost_nusd, m.computed_cost_nusd, m.duration_us] {
+            put_wide(out, zigzag_wide(signed));
         }
+        put(out, zigzag(m.last_ts));
         put_part(out, |out| {
             if !m.latency.is_empty() {
                 m.latency.encode_into(out);
@@ -97,26 +101,28 @@ pub(super) fn decode(
             }
         };
         previous = Some(key);
-        let mut m = Measures::default();
+        let mut m = Measures {
+            n: take(&mut bytes)?,
+            ok: take(&mut bytes)?,
+            ..Measures::default()
+        };
         for sum in [
-            &mut m.n,
-            &mut m.ok,
             &mut m.input_tokens,
             &mut m.output_tokens,
             &mut m.cache_read_tokens,
             &mut m.cache_write_tokens,
             &mut m.reasoning_tokens,
         ] {
-            *sum = take(&mut bytes)?;
+            *sum = take_wide(&mut bytes)?;
         }
         for signed in [
             &mut m.cost_nusd,
             &mut m.computed_cost_nusd,
             &mut m.duration_us,
-            &mut m.last_ts,
         ] {
-            *signed = unzigzag(take(&mut bytes)?);
+            *signed = unzigzag_wide(take_wide(&mut bytes)?);
         }
+        m.last_ts = unzigzag(take(&mut bytes)?);
         let latency = take_part(&mut bytes)?;
         if !latency.is_empty() {
             m.latency
@@ -180,14 +186,14 @@ pub(super) fn convert_rows_by_key(tx: &Transaction<'_>) -> Result<()> {
         let mut m = Measures {
             n: unsigned(5)?,
             ok: unsigned(6)?,
-            input_tokens: unsigned(7)?,
-            output_tokens: unsigned(8)?,
-            cache_read_tokens: unsigned(9)?,
-            cache_write_tokens: unsigned(10)?,
-            reasoning_tokens: unsigned(11)?,
-            cost_nusd: row.get(12)?,
-            computed_cost_nusd: row.get(13)?,
-            duration_us: row.get(14)?,
+            input_tokens: u128::from(unsigned(7)?),
+            output_tokens: u128::from(unsigned(8)?),
+            cache_read_tokens: u128::from(unsigned(9)?),
+            cache_write_tokens: u128::from(unsigned(10)?),
+            reasoning_tokens: u128::from(unsigned(11)?),
+            cost_nusd: i128::from(row.get::<_, i64>(12)?),
+            computed_cost_nusd: i128::from(row.get::<_, i64>(13)?),
+            duration_us: i128::from(row.get::<_, i64>(14)?),
             last_ts: row.get(15)?,
             ..Measures::default()
         };
@@ -229,14 +235,14 @@ mod tests {
         let mut m = Measures {
             n: seed,
             ok: seed / 2,
-            input_tokens: seed * 3,
-            output_tokens: seed * 5,
-            cache_read_tokens: seed % 7,
-            cache_write_tokens: seed % 11,
-            reasoning_tokens: seed % 13,
-            cost_nusd: seed as i64 * 1_000 - 7,
-            computed_cost_nusd: -(seed as i64),
-            duration_us: seed as i64 * 17,
+            input_tokens: u128::from(seed) * 3,
+            output_tokens: u128::from(seed) * 5,
+            cache_read_tokens: u128::from(seed % 7),
+            cache_write_tokens: u128::from(seed % 11),
+            reasoning_tokens: u128::from(seed % 13),
+            cost_nusd: i128::from(seed) * 1_000 - 7,
+            computed_cost_nusd: -i128::from(seed),
+            duration_us: i128::from(seed) * 17,
             last_ts: 1_790_000_000_000 - seed as i64,
             ..Measures::default()
         };
@@ -247,6 +253,45 @@ mod tests {
             m.facets.add(Facet::Model, value, failed);
         }
         m
+    }
+
+    #[test]
+    fn sums_beyond_64_bits_round_trip_and_64_bit_rows_read_the_same() {
+        let mut wide = measures(3, &[1.0], &[]);
+        wide.input_tokens = u128::from(u64::MAX) * 1_000;
+        wide.cost_nusd = -i128::from(i64::MAX) * 1_000;
+        wide.duration_us = i128::from(i64::MAX) + 1;
+        assert_eq!(roundtrip(&[(1, wide.clone())]), vec![(1, wide)]);
+        // A row written with 64-bit varints (before the sums were widened): every wide
+        // varint of a value below 2^64 is the same bytes.
+        let narrow = measures(1 << 40, &[], &[]);
+        let mut bytes = Vec::new();
+        encode(&[(2, narrow.clone())], &mut bytes);
+        let mut old = vec![FORMAT_V1];
+        put(&mut old, 1);
+        put(&mut old, zigzag(2));
+        for sum in [narrow.n, narrow.ok] {
+            put(&mut old, sum);
+        }
+        for sum in [
+            narrow.input_tokens,
+            narrow.output_tokens,
+            narrow.cache_read_tokens,
+            narrow.cache_write_tokens,
+            narrow.reasoning_tokens,
+        ] {
+            put(&mut old, u64::try_from(sum).unwrap());
+        }
+        for signed in [
+            narrow.cost_nusd,
+            narrow.computed_cost_nusd,
+            narrow.duration_us,
+        ] {
+            put(&mut old, zigzag(i64::try_from(signed).unwrap()));
+        }
+        put(&mut old, zigzag(narrow.last_ts));
+        old.extend([0, 0]);
+        assert_eq!(old, bytes);
     }
 
     fn roundtrip(keys: &[(i64, Measures)]) -> Vec<(i64, Measures)> {

@@ -379,7 +379,7 @@ fn the_learner_summary_counts_each_session_once_and_outlives_raw_rows() {
             .is_empty()
     );
     let kept = store.learner_activity("ana", None, None).unwrap();
-    type Shape = (u64, u64, f64, Vec<(String, u64)>);
+    type Shape = (u64, u128, f64, Vec<(String, u64)>);
     let shape: Vec<Shape> = kept
         .iter()
         .map(|a| {
@@ -547,11 +547,11 @@ fn the_rollup_migration_puts_each_periods_keys_in_one_row() {
         let mut m = Measures {
             n: seed,
             ok: seed - 1,
-            input_tokens: seed * 10,
-            output_tokens: seed * 20,
-            cost_nusd: seed as i64 * 1_000,
+            input_tokens: u128::from(seed) * 10,
+            output_tokens: u128::from(seed) * 20,
+            cost_nusd: i128::from(seed) * 1_000,
             computed_cost_nusd: 7,
-            duration_us: seed as i64 * 300,
+            duration_us: i128::from(seed) * 300,
             last_ts: 1_790_000_000_000 + seed as i64,
             ..Measures::default()
         };
@@ -581,9 +581,9 @@ fn the_rollup_migration_puts_each_periods_keys_in_one_row() {
                 m.ok as i64,
                 m.input_tokens as i64,
                 m.output_tokens as i64,
-                m.cost_nusd,
-                m.computed_cost_nusd,
-                m.duration_us,
+                m.cost_nusd as i64,
+                m.computed_cost_nusd as i64,
+                m.duration_us as i64,
                 m.last_ts,
                 m.latency.encode(),
                 m.facets.encode(),
