@@ -13,7 +13,7 @@
 //! {"kind":"execution","ts":"2026-10-01T12:00:01Z","tool":"web_search","duration_ms":-1,"success":true}"#;
 //! let report = analytics.ingest(&Input::Bytes { name: "inline".into(), data: body.as_bytes().into() })?;
 //! assert_eq!((report.accepted, report.rejected), (1, 1));
-//! assert_eq!(report.errors[0].to_string(), "line 2: duration_ms: must be a number >= 0, got -1");
+//! assert_eq!(report.errors[0].to_string(), "line 2: duration_ms: must be a number in [0, 31536000000], got -1");
 //!
 //! let summary = analytics.summary(&Filter::default())?;
 //! assert_eq!(summary.total_executions, 1);
