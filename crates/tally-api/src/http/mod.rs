@@ -14,6 +14,7 @@ mod export;
 mod ingest;
 mod learning;
 mod openapi;
+mod otlp;
 mod predict;
 mod query;
 mod series;
@@ -132,6 +133,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(experiments::routes());
     routes.extend(learning::routes());
     routes.extend(predict::routes());
+    routes.extend(otlp::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {
         method: Method::GET,
