@@ -485,3 +485,132 @@ fn projects_are_routed_by_header_then_resource_attributes() {
         assert_eq!(models[0]["input_tokens"], 7, "{project}");
     }
 }
+
+/// A span at `start_ms`..`end_ms` after a fixed instant a minute ago.
+fn timed(mut span: Value, base: u128, start_ms: u128, end_ms: u128) -> Value {
+    span["startTimeUnixNano"] = json!((base + start_ms * 1_000_000).to_string());
+    span["endTimeUnixNano"] = json!((base + end_ms * 1_000_000).to_string());
+    span
+}
+
+#[test]
+fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
+    let db = TestDb::new();
+    let alpha_read = key(&db, KeyScope::Read, &["alpha"]);
+    let ingest = key(&db, KeyScope::Ingest, &[]);
+    let admin = key(&db, KeyScope::Admin, &[]);
+    let db_path = db.path();
+    let server = TestServer::on(db, |_| {});
+    let base_url = server.http.base.clone();
+    let base: u128 = nanos_ago(60).parse().unwrap();
+    let agent_trace = |trace: u8| {
+        let mut tool = span(
+            trace,
+            3,
+            Some(1),
+            "execute_tool web_search",
+            &[
+                ("gen_ai.operation.name", json!("execute_tool")),
+                ("gen_ai.tool.name", json!("web_search")),
+            ],
+        );
+        tool["status"] = json!({"code": "STATUS_CODE_ERROR", "message": "timed out"});
+        let mut second = chat(trace, 4, 200, 20);
+        second["parentSpanId"] = json!("01".repeat(8));
+        let mut first = chat(trace, 2, 100, 10);
+        first["parentSpanId"] = json!("01".repeat(8));
+        vec![
+            timed(first, base, 10, 400),
+            timed(tool, base, 400, 900),
+            timed(second, base, 900, 1500),
+            timed(
+                span(
+                    trace,
+                    1,
+                    None,
+                    "invoke_agent triage",
+                    &[
+                        ("gen_ai.operation.name", json!("invoke_agent")),
+                        ("gen_ai.agent.name", json!("triage")),
+                    ],
+                ),
+                base,
+                0,
+                1600,
+            ),
+        ]
+    };
+    for (trace, project) in [(0xC1, "alpha"), (0xC2, "beta")] {
+        let answer = post(
+            &base_url,
+            "/v1/traces",
+            &[JSON, ("Authorization", &format!("Bearer {ingest}")), ("x-tally-project", project)],
+            &export(&[], agent_trace(trace)),
+        );
+        assert_eq!((answer.status, answer.text().as_str()), (200, "{}"));
+    }
+    let alpha_trace = "c1".repeat(16);
+    let beta_trace = "c2".repeat(16);
+
+    let list = server.http.get("/api/analytics/traces", Some(&alpha_read)).json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "a key for alpha sees only alpha's traces: {list:?}");
+    let summary = &list[0];
+    assert_eq!(summary["trace_id"], alpha_trace);
+    assert_eq!(summary["root_name"], "invoke_agent triage");
+    assert_eq!(summary["project"], "alpha");
+    assert_eq!(summary["spans"], 4);
+    assert_eq!(summary["failed_spans"], 1);
+    assert_eq!(summary["status"], "error");
+    assert_eq!(summary["duration_ms"], 1600.0);
+    assert_eq!((summary["input_tokens"].as_u64(), summary["output_tokens"].as_u64()), (Some(300), Some(30)));
+    let expected_cost = (300.0 * 0.15 + 30.0 * 0.6) / 1e6;
+    assert!((summary["cost_usd"].as_f64().unwrap() - expected_cost).abs() < 1e-12, "{summary}");
+
+    let tree = server
+        .http
+        .get(&format!("/api/analytics/traces/{}", alpha_trace.to_uppercase()), Some(&alpha_read));
+    assert_eq!(tree.status, 200, "{}", tree.text());
+    let tree = tree.json();
+    let roots = tree["roots"].as_array().unwrap();
+    assert_eq!(roots.len(), 1, "{tree}");
+    assert_eq!(roots[0]["span_kind"], "agent");
+    let children: Vec<_> = roots[0]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["tool"].as_str().unwrap(), c["offset_ms"].as_f64().unwrap(), c["success"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        children,
+        [("chat", 10.0, true), ("web_search", 400.0, false), ("chat", 900.0, true)]
+    );
+    assert_eq!(roots[0]["children"][0]["agent_id"], "triage");
+
+    let hidden = server
+        .http
+        .get(&format!("/api/analytics/traces/{beta_trace}"), Some(&alpha_read));
+    assert_eq!(hidden.status, 404, "{}", hidden.text());
+    let forbidden = server
+        .http
+        .get(&format!("/api/analytics/traces/{beta_trace}?project=beta"), Some(&alpha_read));
+    assert_eq!(forbidden.status, 403);
+    let shown = server
+        .http
+        .get(&format!("/api/analytics/traces/{beta_trace}"), Some(&admin));
+    assert_eq!(shown.status, 200);
+    let bad = server.http.get("/api/analytics/traces/xyz", Some(&admin));
+    assert_eq!(bad.status, 400);
+
+    let output = crate::support::tally()
+        .arg("--db")
+        .arg(&db_path)
+        .args(["query", "traces", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let cli: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<_> = cli.as_array().unwrap().iter().map(|t| t["trace_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&alpha_trace.as_str()) && ids.contains(&beta_trace.as_str()), "{ids:?}");
+}

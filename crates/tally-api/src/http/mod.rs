@@ -18,6 +18,7 @@ mod otlp;
 mod predict;
 mod query;
 mod series;
+mod traces;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -134,6 +135,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(learning::routes());
     routes.extend(predict::routes());
     routes.extend(otlp::routes());
+    routes.extend(traces::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {
         method: Method::GET,
