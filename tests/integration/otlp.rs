@@ -140,7 +140,7 @@ fn python_sdk_agent_traces_equal_the_views() {
                 "traces": 40, "compression": compression, "seed": seed,
             }),
         );
-        assert_eq!(sent["results"], json!(["SUCCESS"; 4]), "{sent}");
+        assert_eq!(sent["results"], Value::from(vec!["SUCCESS"; 4]), "{sent}");
         let get = |name: &str| {
             let answer = served
                 .http
@@ -187,7 +187,7 @@ fn openllmetry_openai_calls_become_priced_model_calls() {
         "otlp_openllmetry.py",
         &json!({"endpoint": served.http.base, "key": null, "service": "shop-assistant", "calls": 3}),
     );
-    assert_eq!(sent["results"], json!(["SUCCESS"; 3]), "{sent}");
+    assert_eq!(sent["results"], Value::from(vec!["SUCCESS"; 3]), "{sent}");
     let answer = served
         .http
         .get("/api/analytics/models?project=shop-assistant", None);
@@ -544,7 +544,11 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
         let answer = post(
             &base_url,
             "/v1/traces",
-            &[JSON, ("Authorization", &format!("Bearer {ingest}")), ("x-tally-project", project)],
+            &[
+                JSON,
+                ("Authorization", &format!("Bearer {ingest}")),
+                ("x-tally-project", project),
+            ],
             &export(&[], agent_trace(trace)),
         );
         assert_eq!((answer.status, answer.text().as_str()), (200, "{}"));
@@ -552,9 +556,16 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
     let alpha_trace = "c1".repeat(16);
     let beta_trace = "c2".repeat(16);
 
-    let list = server.http.get("/api/analytics/traces", Some(&alpha_read)).json();
+    let list = server
+        .http
+        .get("/api/analytics/traces", Some(&alpha_read))
+        .json();
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 1, "a key for alpha sees only alpha's traces: {list:?}");
+    assert_eq!(
+        list.len(),
+        1,
+        "a key for alpha sees only alpha's traces: {list:?}"
+    );
     let summary = &list[0];
     assert_eq!(summary["trace_id"], alpha_trace);
     assert_eq!(summary["root_name"], "invoke_agent triage");
@@ -563,13 +574,23 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
     assert_eq!(summary["failed_spans"], 1);
     assert_eq!(summary["status"], "error");
     assert_eq!(summary["duration_ms"], 1600.0);
-    assert_eq!((summary["input_tokens"].as_u64(), summary["output_tokens"].as_u64()), (Some(300), Some(30)));
+    assert_eq!(
+        (
+            summary["input_tokens"].as_u64(),
+            summary["output_tokens"].as_u64()
+        ),
+        (Some(300), Some(30))
+    );
     let expected_cost = (300.0 * 0.15 + 30.0 * 0.6) / 1e6;
-    assert!((summary["cost_usd"].as_f64().unwrap() - expected_cost).abs() < 1e-12, "{summary}");
+    assert!(
+        (summary["cost_usd"].as_f64().unwrap() - expected_cost).abs() < 1e-12,
+        "{summary}"
+    );
 
-    let tree = server
-        .http
-        .get(&format!("/api/analytics/traces/{}", alpha_trace.to_uppercase()), Some(&alpha_read));
+    let tree = server.http.get(
+        &format!("/api/analytics/traces/{}", alpha_trace.to_uppercase()),
+        Some(&alpha_read),
+    );
     assert_eq!(tree.status, 200, "{}", tree.text());
     let tree = tree.json();
     let roots = tree["roots"].as_array().unwrap();
@@ -579,21 +600,33 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["tool"].as_str().unwrap(), c["offset_ms"].as_f64().unwrap(), c["success"].as_bool().unwrap()))
+        .map(|c| {
+            (
+                c["tool"].as_str().unwrap(),
+                c["offset_ms"].as_f64().unwrap(),
+                c["success"].as_bool().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         children,
-        [("chat", 10.0, true), ("web_search", 400.0, false), ("chat", 900.0, true)]
+        [
+            ("chat", 10.0, true),
+            ("web_search", 400.0, false),
+            ("chat", 900.0, true)
+        ]
     );
     assert_eq!(roots[0]["children"][0]["agent_id"], "triage");
 
-    let hidden = server
-        .http
-        .get(&format!("/api/analytics/traces/{beta_trace}"), Some(&alpha_read));
+    let hidden = server.http.get(
+        &format!("/api/analytics/traces/{beta_trace}"),
+        Some(&alpha_read),
+    );
     assert_eq!(hidden.status, 404, "{}", hidden.text());
-    let forbidden = server
-        .http
-        .get(&format!("/api/analytics/traces/{beta_trace}?project=beta"), Some(&alpha_read));
+    let forbidden = server.http.get(
+        &format!("/api/analytics/traces/{beta_trace}?project=beta"),
+        Some(&alpha_read),
+    );
     assert_eq!(forbidden.status, 403);
     let shown = server
         .http
@@ -608,9 +641,21 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
         .args(["query", "traces", "--json"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let cli: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let ids: Vec<_> = cli.as_array().unwrap().iter().map(|t| t["trace_id"].as_str().unwrap()).collect();
+    let ids: Vec<_> = cli
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 2);
-    assert!(ids.contains(&alpha_trace.as_str()) && ids.contains(&beta_trace.as_str()), "{ids:?}");
+    assert!(
+        ids.contains(&alpha_trace.as_str()) && ids.contains(&beta_trace.as_str()),
+        "{ids:?}"
+    );
 }

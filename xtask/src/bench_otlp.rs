@@ -92,7 +92,10 @@ fn request(r: u64, start_ns: u64) -> ExportTraceServiceRequest {
             "execute_tool web_search",
             vec![
                 text("gen_ai.operation.name", "execute_tool"),
-                text("gen_ai.tool.name", ["web_search", "read_file", "run_sql"][(trace % 3) as usize]),
+                text(
+                    "gen_ai.tool.name",
+                    ["web_search", "read_file", "run_sql"][(trace % 3) as usize],
+                ),
             ],
         ));
         spans.push(chat(3));
@@ -102,7 +105,10 @@ fn request(r: u64, start_ns: u64) -> ExportTraceServiceRequest {
             "invoke_agent triage",
             vec![
                 text("gen_ai.operation.name", "invoke_agent"),
-                text("gen_ai.agent.name", ["triage", "researcher"][(trace % 2) as usize]),
+                text(
+                    "gen_ai.agent.name",
+                    ["triage", "researcher"][(trace % 2) as usize],
+                ),
             ],
         ));
     }

@@ -132,7 +132,10 @@ fn summarize(trace_id: &str, spans: &[StoredSpan]) -> TraceSummary {
         })
         .min_by_key(|s| s.ts)
         .unwrap_or(first);
-    let end = spans.iter().map(StoredSpan::end_ms).fold(f64::MIN, f64::max);
+    let end = spans
+        .iter()
+        .map(StoredSpan::end_ms)
+        .fold(f64::MIN, f64::max);
     let failed = spans.iter().filter(|s| !s.execution.success).count() as u64;
     TraceSummary {
         trace_id: trace_id.to_owned(),
@@ -206,8 +209,14 @@ fn build(
     if depth < MAX_DEPTH {
         for &child in &children[i] {
             if !placed[child] {
-                node.children
-                    .push(build(child, depth + 1, spans, children, placed, trace_start));
+                node.children.push(build(
+                    child,
+                    depth + 1,
+                    spans,
+                    children,
+                    placed,
+                    trace_start,
+                ));
             }
         }
     } else {

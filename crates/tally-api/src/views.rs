@@ -106,7 +106,9 @@ impl View {
             View::Risks => "where tools' failures concentrate, with lift",
             View::Recommendations => "use / use with review / avoid, per tool, with the reason",
             View::Realtime => "1, 5 and 15 minute windows and the system health score",
-            View::Traces => "recent OpenTelemetry traces: root span, project, start, duration, spans, tokens, cost, status",
+            View::Traces => {
+                "recent OpenTelemetry traces: root span, project, start, duration, spans, tokens, cost, status"
+            }
         }
     }
 

@@ -199,7 +199,7 @@ async fn traces(
     let max_records = state.max_batch_records;
     // Decoding, mapping and the write run on a blocking thread: a large body takes
     // milliseconds of CPU to decode, which the async threads must not spend.
-    let outcome = tokio::task::spawn_blocking(move || {
+    let outcome = tokio::task::spawn_blocking(move || -> Result<Outcome, Failure> {
         let request = otlp::decode_traces(&body, encoding, compression, limit)?;
         let mapped = otlp::map_traces(
             &request,
