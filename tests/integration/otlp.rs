@@ -436,11 +436,14 @@ fn keys_scopes_and_project_limited_keys() {
     }
 }
 
+/// Request headers, resource attributes, and the project they route to.
+type RoutingCase<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, Value)], &'a str);
+
 #[test]
 fn projects_are_routed_by_header_then_resource_attributes() {
     let server = TestServer::start();
     let base = server.http.base.clone();
-    let cases: [(&[(&str, &str)], &[(&str, Value)], &str); 5] = [
+    let cases: [RoutingCase<'_>; 5] = [
         (
             &[("x-tally-project", "from-header")],
             &[("tally.project", json!("from-resource"))],

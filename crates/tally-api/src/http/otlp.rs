@@ -97,7 +97,7 @@ fn failure(
 }
 
 /// The encoding and compression a request declares, or the 415 answer.
-fn declared(headers: &HeaderMap) -> Result<(Encoding, Compression), Response> {
+fn declared(headers: &HeaderMap) -> Result<(Encoding, Compression), Box<Response>> {
     let value = |name| {
         headers
             .get(name)
@@ -105,25 +105,25 @@ fn declared(headers: &HeaderMap) -> Result<(Encoding, Compression), Response> {
     };
     let Some(encoding) = Encoding::from_content_type(value(header::CONTENT_TYPE)) else {
         let message = "send application/x-protobuf or application/json";
-        return Err(failure(
+        return Err(Box::new(failure(
             Encoding::Json,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             rpc_code::INVALID_ARGUMENT,
             "unsupported_media_type",
             message,
             serde_json::Value::Null,
-        ));
+        )));
     };
     let Some(compression) = Compression::from_content_encoding(value(header::CONTENT_ENCODING))
     else {
-        return Err(failure(
+        return Err(Box::new(failure(
             encoding,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             rpc_code::INVALID_ARGUMENT,
             "unsupported_encoding",
             "Content-Encoding must be gzip, deflate or identity",
             serde_json::Value::Null,
-        ));
+        )));
     };
     Ok((encoding, compression))
 }
@@ -160,7 +160,7 @@ async fn traces(
 ) -> Response {
     let (encoding, compression) = match declared(&headers) {
         Ok(declared) => declared,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let limit = state.max_body_bytes;
     let (body, seen) = match read_up_to(body, limit).await {
@@ -364,7 +364,7 @@ fn stored(encoding: Encoding, mapped: &Mapped, report: &IngestReport) -> Respons
 async fn not_analysed(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let (encoding, _) = match declared(&headers) {
         Ok(declared) => declared,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let limit = state.max_body_bytes;
     match read_up_to(body, limit).await {

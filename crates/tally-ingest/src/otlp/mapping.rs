@@ -364,8 +364,11 @@ fn clip(text: &str, max: usize) -> Cow<'_, str> {
 /// Each span's parent and, for agent spans, the agent, so that a span without agent
 /// attributes is credited to its nearest agent ancestor in the same request.
 struct Ancestry<'a> {
-    spans: HashMap<(&'a [u8], &'a [u8]), (&'a [u8], Option<Cow<'a, str>>)>,
+    spans: HashMap<SpanKey<'a>, (&'a [u8], Option<Cow<'a, str>>)>,
 }
+
+/// A span by trace id and span id.
+type SpanKey<'a> = (&'a [u8], &'a [u8]);
 
 impl<'a> Ancestry<'a> {
     fn of(request: &'a ExportTraceServiceRequest) -> Self {
@@ -460,7 +463,7 @@ impl<'a> SpanContext<'a> {
         };
         let tool = a
             .first_text(TOOL)
-            .unwrap_or_else(|| Cow::Borrowed(span.name.as_str()));
+            .unwrap_or(Cow::Borrowed(span.name.as_str()));
         // Nanoseconds to milliseconds; an end before the start gives a negative
         // duration, which validation refuses and quarantines.
         let duration_ms = (i128::from(span.end_time_unix_nano)
