@@ -245,6 +245,36 @@ fn otlp_json_is_stored_once_however_often_it_is_retried() {
         (row["executions"].as_u64(), row["input_tokens"].as_u64()),
         (Some(2), Some(150))
     );
+    assert_eq!(row["priced"], true);
+}
+
+#[test]
+fn a_model_without_a_price_is_reported_unpriced_not_free() {
+    let server = TestServer::start();
+    let mut unknown = chat(0xD1, 0x01, 1000, 100);
+    unknown["attributes"][1] = attribute("gen_ai.request.model", json!("acme-llm-7b"));
+    let answer = post(
+        &server.http.base,
+        "/v1/traces",
+        &[JSON],
+        &export(
+            &[("service.name", json!("js-app"))],
+            vec![unknown, chat(0xD1, 0x02, 1000, 100)],
+        ),
+    );
+    assert_eq!((answer.status, answer.text().as_str()), (200, "{}"));
+    let models = view(&server, "models", "js-app");
+    let unknown = find(&models, "model_name", "acme-llm-7b");
+    assert_eq!(
+        (unknown["priced"].as_bool(), unknown["total_cost"].as_f64()),
+        (Some(false), Some(0.0))
+    );
+    let known = find(&models, "model_name", "gpt-4o-mini");
+    assert_eq!(known["priced"], true);
+    assert!(known["total_cost"].as_f64().unwrap() > 0.0);
+    let output = server.db.tally(&["query", "models", "--project", "js-app"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("priced") && text.contains("false"), "{text}");
 }
 
 #[test]
