@@ -16,7 +16,7 @@ use crate::support::TestDb;
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Runs headless Chromium with `args` and returns its stdout.
-fn chromium(profile: &Path, args: &[String]) -> String {
+pub fn chromium(profile: &Path, args: &[String]) -> String {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: the dashboard test needs it. Install it with \

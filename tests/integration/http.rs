@@ -560,6 +560,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/analytics/agents", "/analytics/agents"),
     ("get", "/analytics/experiments", "/analytics/experiments"),
     ("get", "/analytics/learners", "/analytics/learners"),
+    ("get", "/analytics/traces", "/analytics/traces"),
     (
         "get",
         "/analytics/assets/dashboard.css",

@@ -526,6 +526,45 @@ fn timed(mut span: Value, base: u128, start_ms: u128, end_ms: u128) -> Value {
     span
 }
 
+/// invoke_agent > chat, execute_tool (failing), chat: a trace of four spans.
+fn agent_trace(trace: u8, base: u128) -> Vec<Value> {
+    let mut tool = span(
+        trace,
+        3,
+        Some(1),
+        "execute_tool web_search",
+        &[
+            ("gen_ai.operation.name", json!("execute_tool")),
+            ("gen_ai.tool.name", json!("web_search")),
+        ],
+    );
+    tool["status"] = json!({"code": "STATUS_CODE_ERROR", "message": "timed out"});
+    let mut second = chat(trace, 4, 200, 20);
+    second["parentSpanId"] = json!("01".repeat(8));
+    let mut first = chat(trace, 2, 100, 10);
+    first["parentSpanId"] = json!("01".repeat(8));
+    vec![
+        timed(first, base, 10, 400),
+        timed(tool, base, 400, 900),
+        timed(second, base, 900, 1500),
+        timed(
+            span(
+                trace,
+                1,
+                None,
+                "invoke_agent triage",
+                &[
+                    ("gen_ai.operation.name", json!("invoke_agent")),
+                    ("gen_ai.agent.name", json!("triage")),
+                ],
+            ),
+            base,
+            0,
+            1600,
+        ),
+    ]
+}
+
 #[test]
 fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
     let db = TestDb::new();
@@ -536,43 +575,6 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
     let server = TestServer::on(db, |_| {});
     let base_url = server.http.base.clone();
     let base: u128 = nanos_ago(60).parse().unwrap();
-    let agent_trace = |trace: u8| {
-        let mut tool = span(
-            trace,
-            3,
-            Some(1),
-            "execute_tool web_search",
-            &[
-                ("gen_ai.operation.name", json!("execute_tool")),
-                ("gen_ai.tool.name", json!("web_search")),
-            ],
-        );
-        tool["status"] = json!({"code": "STATUS_CODE_ERROR", "message": "timed out"});
-        let mut second = chat(trace, 4, 200, 20);
-        second["parentSpanId"] = json!("01".repeat(8));
-        let mut first = chat(trace, 2, 100, 10);
-        first["parentSpanId"] = json!("01".repeat(8));
-        vec![
-            timed(first, base, 10, 400),
-            timed(tool, base, 400, 900),
-            timed(second, base, 900, 1500),
-            timed(
-                span(
-                    trace,
-                    1,
-                    None,
-                    "invoke_agent triage",
-                    &[
-                        ("gen_ai.operation.name", json!("invoke_agent")),
-                        ("gen_ai.agent.name", json!("triage")),
-                    ],
-                ),
-                base,
-                0,
-                1600,
-            ),
-        ]
-    };
     for (trace, project) in [(0xC1, "alpha"), (0xC2, "beta")] {
         let answer = post(
             &base_url,
@@ -582,7 +584,7 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
                 ("Authorization", &format!("Bearer {ingest}")),
                 ("x-tally-project", project),
             ],
-            &export(&[], agent_trace(trace)),
+            &export(&[], agent_trace(trace, base)),
         );
         assert_eq!((answer.status, answer.text().as_str()), (200, "{}"));
     }
@@ -691,4 +693,41 @@ fn traces_are_listed_and_shown_as_trees_to_those_who_may_read_them() {
         ids.contains(&alpha_trace.as_str()) && ids.contains(&beta_trace.as_str()),
         "{ids:?}"
     );
+}
+
+#[test]
+fn the_traces_page_draws_a_waterfall_in_a_real_browser() {
+    let db = TestDb::new();
+    let served = serve(&db, &[]);
+    let base: u128 = nanos_ago(60).parse().unwrap();
+    let answer = post(
+        &served.http.base,
+        "/v1/traces",
+        &[JSON],
+        &export(
+            &[("service.name", json!("support-bot"))],
+            agent_trace(0xE1, base),
+        ),
+    );
+    assert_eq!((answer.status, answer.text().as_str()), (200, "{}"));
+    let profile = tempfile::tempdir().unwrap();
+    let dom = crate::dashboard_browser::chromium(
+        profile.path(),
+        &[
+            "--virtual-time-budget=5000".into(),
+            "--dump-dom".into(),
+            format!("{}/analytics/traces", served.http.base),
+        ],
+    );
+    assert!(
+        dom.contains("data-loaded=\"true\""),
+        "never finished loading:\n{dom}"
+    );
+    assert!(
+        dom.contains(&format!("data-trace=\"{}\"", "e1".repeat(16))),
+        "{dom}"
+    );
+    assert_eq!(dom.matches("class=\"wf-row\"").count(), 4, "{dom}");
+    assert_eq!(dom.matches("wf-bar failed").count(), 1, "{dom}");
+    assert!(dom.contains("Trace: invoke_agent triage"), "{dom}");
 }
