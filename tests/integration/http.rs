@@ -390,6 +390,15 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/real-time",
     ),
     ("get", "/api/analytics/realtime", "/api/analytics/realtime"),
+    ("get", "/api/analytics/traces", "/api/analytics/traces"),
+    (
+        "get",
+        "/api/analytics/traces/{trace_id}",
+        "/api/analytics/traces/0123456789abcdef0123456789abcdef",
+    ),
+    ("post", "/v1/traces", "/v1/traces"),
+    ("post", "/v1/metrics", "/v1/metrics"),
+    ("post", "/v1/logs", "/v1/logs"),
     ("get", "/api/analytics/health", "/api/analytics/health"),
     (
         "get",
@@ -551,6 +560,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/analytics/agents", "/analytics/agents"),
     ("get", "/analytics/experiments", "/analytics/experiments"),
     ("get", "/analytics/learners", "/analytics/learners"),
+    ("get", "/analytics/traces", "/analytics/traces"),
     (
         "get",
         "/analytics/assets/dashboard.css",

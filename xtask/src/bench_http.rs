@@ -19,9 +19,9 @@ use anyhow::{Context, bail};
 use crate::{flag, tally_binary, target_dir};
 
 /// The server process, killed when dropped.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Served {
@@ -33,7 +33,7 @@ impl Drop for Served {
     }
 }
 
-fn start(tally: &std::path::Path, db: &std::path::Path) -> anyhow::Result<Served> {
+pub(crate) fn start(tally: &std::path::Path, db: &std::path::Path) -> anyhow::Result<Served> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
@@ -60,7 +60,7 @@ fn start(tally: &std::path::Path, db: &std::path::Path) -> anyhow::Result<Served
     }
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_idle_connections_per_host(64)

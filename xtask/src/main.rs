@@ -8,6 +8,8 @@ mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_learning;
 #[cfg(feature = "bench")]
+mod bench_otlp;
+#[cfg(feature = "bench")]
 mod bench_predict;
 #[cfg(feature = "bench")]
 mod bench_query;
@@ -44,6 +46,9 @@ tasks:
                                      (10,000) others: progress, streak, achievements, the
                                      learner dashboard's data in process and over HTTP,
                                      cold / median / p99 ms, raw rows kept and after retention
+  bench otlp [--requests N]          release `tally serve`: N (200) gzip protobuf OTLP requests
+                                     of 512 GenAI spans to /v1/traces against the same
+                                     executions as JSON Lines to /api/analytics/events, spans/s
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -74,8 +79,9 @@ fn bench(args: &[&str]) -> anyhow::Result<()> {
         ["query", rest @ ..] => bench_query::query(rest),
         ["predict", rest @ ..] => bench_predict::predict(rest),
         ["learning", rest @ ..] => bench_learning::learning(rest),
+        ["otlp", rest @ ..] => bench_otlp::otlp(rest),
         _ => bail!(
-            "bench: which benchmark? available: ingest, query, http, predict, learning\n\n{USAGE}"
+            "bench: which benchmark? available: ingest, query, http, predict, learning, otlp\n\n{USAGE}"
         ),
     }
 }

@@ -290,13 +290,18 @@ impl Analytics {
         Ok(tally_metrics::projects(&*self.store, filter)?)
     }
 
-    /// Per-model breakdown (seed `ModelSummary` with `cost_share`).
+    /// Per-model breakdown (seed `ModelSummary` with `cost_share`), each model marked
+    /// `priced` when the price table knows it.
     ///
     /// # Errors
     /// The store fails.
     pub fn models(&self, filter: &Filter) -> Result<Vec<ModelSummary>> {
         self.check_project(filter)?;
-        Ok(tally_metrics::models(&*self.store, filter)?)
+        let mut models = tally_metrics::models(&*self.store, filter)?;
+        for model in &mut models {
+            model.priced = self.prices.price(&model.model_name).is_some();
+        }
+        Ok(models)
     }
 
     /// Tool profiles over the filter's range (the last 30 days by default).

@@ -35,6 +35,7 @@ mod learning_export;
 mod predict;
 mod report;
 mod series;
+mod traces;
 mod views;
 mod write_health;
 
@@ -63,6 +64,7 @@ pub use series::{
 pub use tally_learning::goals::GoalProgress as LearningGoal;
 pub use tally_learning::progress::Period as LearningPeriod;
 pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
+pub use traces::{MAX_TRACES, TraceSpan, TraceSummary, TraceTree};
 pub use views::View;
 pub use write_health::WriteFailure;
 

@@ -24,10 +24,11 @@ pub enum View {
     Risks,
     Recommendations,
     Realtime,
+    Traces,
 }
 
 impl View {
-    pub const ALL: [View; 14] = [
+    pub const ALL: [View; 15] = [
         View::Summary,
         View::Projects,
         View::Models,
@@ -42,6 +43,7 @@ impl View {
         View::Risks,
         View::Recommendations,
         View::Realtime,
+        View::Traces,
     ];
 
     /// The name `tally query` takes.
@@ -61,6 +63,7 @@ impl View {
             View::Risks => "risks",
             View::Recommendations => "recommendations",
             View::Realtime => "realtime",
+            View::Traces => "traces",
         }
     }
 
@@ -82,6 +85,7 @@ impl View {
             View::Risks => &["risks"],
             View::Recommendations => &["recommendations"],
             View::Realtime => &["real-time", "realtime"],
+            View::Traces => &["traces"],
         }
     }
 
@@ -102,6 +106,9 @@ impl View {
             View::Risks => "where tools' failures concentrate, with lift",
             View::Recommendations => "use / use with review / avoid, per tool, with the reason",
             View::Realtime => "1, 5 and 15 minute windows and the system health score",
+            View::Traces => {
+                "recent OpenTelemetry traces: root span, project, start, duration, spans, tokens, cost, status"
+            }
         }
     }
 
@@ -144,6 +151,7 @@ impl Analytics {
             View::Risks => json(self.risks(filter)?),
             View::Recommendations => json(self.recommendations(filter)?),
             View::Realtime => json(self.realtime(filter)?),
+            View::Traces => json(self.traces(filter)?),
         })
     }
 }

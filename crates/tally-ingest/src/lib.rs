@@ -14,6 +14,7 @@ mod source;
 
 pub mod demo;
 pub mod formats;
+pub mod otlp;
 
 pub use error::{Error, Result};
 pub use identity::derive_id;

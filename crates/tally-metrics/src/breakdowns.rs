@@ -103,6 +103,10 @@ pub struct ModelSummary {
     pub computed_cost: f64,
     pub runs: u64,
     pub executions: u64,
+    /// Whether the price table knows the model. When false, records of it that sent no
+    /// cost count $0: their cost is unknown, not free. The rollups do not know the
+    /// table, so this is `true` here and set by the caller that holds it.
+    pub priced: bool,
 }
 
 /// Every model used in the filter's range, the most expensive first.
@@ -144,6 +148,7 @@ pub fn models(reader: &dyn RollupReader, filter: &Filter) -> Result<Vec<ModelSum
             computed_cost: dollars(m.computed_cost_nusd),
             runs,
             executions,
+            priced: true,
         })
         .collect();
     out.sort_by(|a, b| {

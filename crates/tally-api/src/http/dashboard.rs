@@ -1,5 +1,5 @@
 //! The dashboard: `GET /analytics` (overview, and where `/` leads), `/analytics/tools`, `/analytics/agents`,
-//! `/analytics/experiments`, `/analytics/learners`.
+//! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
 //! `?key=` on the page is kept in the tab's sessionStorage and sent as Bearer).
@@ -17,6 +17,7 @@ const TOOLS: &str = include_str!("dashboard/tools.html");
 const AGENTS: &str = include_str!("dashboard/agents.html");
 const EXPERIMENTS: &str = include_str!("dashboard/experiments.html");
 const LEARNERS: &str = include_str!("dashboard/learners.html");
+const TRACES: &str = include_str!("dashboard/traces.html");
 const CSS: &str = include_str!("dashboard/dashboard.css");
 const JS: &str = include_str!("dashboard/dashboard.js");
 
@@ -107,6 +108,12 @@ pub fn routes() -> Vec<Route> {
             "The dashboard's learner page: streak, goals with progress, achievements, weekly progress, topics",
             Produces::Html,
             get(html("learners", "Learners", LEARNERS)),
+        ),
+        route(
+            "/analytics/traces",
+            "The dashboard's traces page: recent OpenTelemetry traces and a waterfall of one",
+            Produces::Html,
+            get(html("traces", "Traces", TRACES)),
         ),
         route(
             "/analytics/assets/dashboard.css",

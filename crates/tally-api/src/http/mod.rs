@@ -17,11 +17,13 @@ mod export;
 mod ingest;
 mod learning;
 mod openapi;
+mod otlp;
 mod params;
 mod predict;
 mod query;
 mod series;
 mod serve;
+mod traces;
 mod wire_errors;
 
 use std::future::Future;
@@ -215,6 +217,8 @@ pub fn routes() -> Vec<Route> {
     routes.extend(experiments::routes());
     routes.extend(learning::routes());
     routes.extend(predict::routes());
+    routes.extend(otlp::routes());
+    routes.extend(traces::routes());
     routes.extend(dashboard::routes());
     routes.push(Route {
         method: Method::GET,

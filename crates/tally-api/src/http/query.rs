@@ -33,6 +33,7 @@ fn schema(view: View) -> &'static str {
         View::Risks => "RiskPattern[]",
         View::Recommendations => "Recommendation[]",
         View::Realtime => "Realtime",
+        View::Traces => "TraceSummary[]",
     }
 }
 

@@ -121,6 +121,34 @@ pub(super) fn export(
     result
 }
 
+/// Calls `sink` with every stored execution the filter selects, in arrival order (the
+/// first part of [`export`], without the other kinds' tables). Returns how many.
+pub(super) fn export_executions(
+    conn: &Connection,
+    filter: &Filter,
+    sink: &mut dyn FnMut(Event) -> Result<()>,
+) -> Result<u64> {
+    let names = Names::load(conn)?;
+    let project_code = match &filter.project {
+        Some(project) => match code(conn, Dim::Project, project)? {
+            Some(code) => Some(code),
+            None => return Ok(0),
+        },
+        None => None,
+    };
+    let mut total = 0;
+    let from = filter.from.map(|t| t.timestamp_millis());
+    let to = filter.to.map(|t| t.timestamp_millis());
+    execution_block::scan(conn, from, to, &mut |row| {
+        if project_code.is_none_or(|code| code == row.project) {
+            sink(execution(&names, row)?)?;
+            total += 1;
+        }
+        Ok(())
+    })?;
+    Ok(total)
+}
+
 fn export_rows(
     conn: &Connection,
     names: &Names,

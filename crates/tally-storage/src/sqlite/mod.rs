@@ -325,6 +325,19 @@ impl SqliteStore {
         export::export(&*self.reader()?, filter, sink)
     }
 
+    /// Calls `sink` with every stored execution the filter selects, as
+    /// [`SqliteStore::export_events`] writes them, without reading the other kinds.
+    ///
+    /// # Errors
+    /// Any storage failure, or the sink's error.
+    pub fn export_executions(
+        &self,
+        filter: &Filter,
+        sink: &mut dyn FnMut(tally_models::Event) -> Result<()>,
+    ) -> Result<u64> {
+        export::export_executions(&*self.reader()?, filter, sink)
+    }
+
     /// Copies the database to `dest` (a new file) with SQLite's online backup API, from
     /// one consistent snapshot, while writers go on.
     ///

@@ -676,6 +676,59 @@ function topicBars(container, topics) {
   }
 }
 
+// ---- traces: the recent list and a waterfall of one trace ----
+function renderTraces(rows) {
+  table(document.getElementById("traces"), rows, [
+    { key: "root_name", title: "Root span", render: (t) => {
+      const link = el("a", { href: "?trace=" + t.trace_id, "data-trace": t.trace_id }, t.root_name);
+      link.addEventListener("click", (event) => { event.preventDefault(); showTrace(t.trace_id); });
+      return link;
+    } },
+    { key: "project", title: "Project" },
+    { key: "start", title: "Start", render: (t) => t.start.replace("T", " ").slice(0, 19) },
+    { key: "duration_ms", title: "Duration", num: true, render: (t) => fmtMs(t.duration_ms) },
+    { key: "spans", title: "Spans", num: true, render: (t) => fmtInt(t.spans) },
+    { key: "tokens", title: "Tokens", num: true, sort: (t) => t.input_tokens + t.output_tokens,
+      render: (t) => fmtInt(t.input_tokens + t.output_tokens) },
+    { key: "cost_usd", title: "Cost", num: true, render: (t) => fmtUsd(t.cost_usd, 4) },
+    { key: "status", title: "Status", render: (t) => el("span", { class: "rate " + (t.status === "ok" ? "green" : "red") }, t.status) },
+  ], "traces");
+  state.trace = state.trace || new URLSearchParams(window.location.search).get("trace") || (rows[0] && rows[0].trace_id);
+}
+
+// One bar per span, indented by depth, placed by its offset and duration in the trace.
+async function showTrace(id) {
+  state.trace = id;
+  const container = document.getElementById("waterfall");
+  const result = await api("traces/" + encodeURIComponent(id));
+  if (!result.ok) { notAvailable(container, result); return; }
+  const trace = result.data;
+  document.getElementById("trace-title").textContent = "Trace: " + trace.root_name;
+  document.getElementById("trace-meta").textContent = [trace.trace_id, fmtMs(trace.duration_ms),
+    fmtInt(trace.spans) + " spans", fmtUsd(trace.cost_usd, 4)].join(" · ");
+  const rows = [];
+  const walk = (span, depth) => { rows.push([span, depth]); for (const child of span.children) walk(child, depth + 1); };
+  for (const root of trace.roots) walk(root, 0);
+  const total = Math.max(Number(trace.duration_ms), 1);
+  container.replaceChildren(...rows.map(([span, depth]) => {
+    const bar = el("div", { class: "wf-bar " + (span.success ? (span.span_kind || "") : "failed") });
+    bar.style.left = Math.min(100, (100 * span.offset_ms) / total) + "%";
+    bar.style.width = Math.max(0.4, (100 * span.duration_ms) / total) + "%";
+    const label = el("div", { class: "wf-label", title: span.name }, span.name);
+    label.style.paddingLeft = depth * 16 + "px";
+    const tokens = span.input_tokens !== null || span.output_tokens !== null
+      ? fmtInt((span.input_tokens || 0) + (span.output_tokens || 0)) + " tokens" : null;
+    const detail = [fmtMs(span.duration_ms), span.span_kind, span.model, tokens, span.error].filter(Boolean).join(" · ");
+    return el("div", { class: "wf-row", "data-span": span.span_id }, label,
+      el("div", { class: "wf-track" }, bar), el("div", { class: "wf-detail muted" }, detail));
+  }));
+}
+
+async function loadTraces() {
+  const list = await section("traces", renderTraces);
+  if (list.ok && state.trace) await showTrace(state.trace);
+}
+
 async function download(kind) {
   const response = await fetch(API + "export/" + kind + filterQuery(), { headers: headers() });
   if (!response.ok) {
@@ -699,6 +752,7 @@ async function refresh() {
   else if (page === "agents") await loadAgents();
   else if (page === "experiments") await loadExperiments();
   else if (page === "learners") await loadLearners();
+  else if (page === "traces") await loadTraces();
   else await loadOverview();
   document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   document.body.dataset.loaded = "true";
