@@ -157,6 +157,16 @@ fn an_unknown_project_is_refused_with_the_projects_that_have_data() {
         serde_json::json!(["alpha"])
     );
     assert!(!ghost.text().contains("beta"), "{}", ghost.text());
+    // Routes that stream, and the learning routes, say so too instead of answering empty.
+    for path in [
+        "/api/analytics/export/events?project=alpah",
+        "/api/analytics/learning/learners?project=alpah",
+        "/api/analytics/learning/users/ana/streak?project=alpah",
+    ] {
+        let answer = http.get(path, Some(&admin));
+        assert_eq!(answer.status, 404, "{path}: {}", answer.text());
+        assert_eq!(answer.error_code(), "unknown_project", "{path}");
+    }
     handle.stop().unwrap();
 }
 

@@ -147,6 +147,20 @@ fn the_widest_read_requests_are_clamped_or_refused_with_the_limit() {
     assert!(json["daily"].as_array().unwrap().len() <= days);
 }
 
+#[test]
+fn a_training_window_past_ten_years_is_refused() {
+    let server = TestServer::start();
+    for days in ["3651", "4000000000"] {
+        let answer = server.http.post(
+            &format!("/api/analytics/predict/train?days={days}"),
+            None,
+            "",
+        );
+        assert_eq!(answer.status, 400, "{days}: {}", answer.text());
+        assert!(answer.text().contains("3650"), "{}", answer.text());
+    }
+}
+
 /// A raw connection to the server with a generous read timeout: a safety net so a
 /// server that never closes fails the test instead of hanging it.
 fn connect(server: &TestServer) -> TcpStream {

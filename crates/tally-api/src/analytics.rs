@@ -157,6 +157,18 @@ impl Analytics {
         }
     }
 
+    /// Checks that the project this facade is limited to has data (see
+    /// [`Analytics::check_project`]).
+    ///
+    /// # Errors
+    /// [`Error::UnknownProject`], or the store fails.
+    pub fn check_project_limit(&self) -> Result<()> {
+        self.check_project(&Filter {
+            project: self.project_limit.clone(),
+            ..Filter::default()
+        })
+    }
+
     /// The price table costs are computed with: built-in list prices and the
     /// configuration's overrides.
     pub fn prices(&self) -> &PriceTable {

@@ -260,14 +260,21 @@ fn at(pairs: &QueryParams) -> Result<Option<DateTime<Utc>>, ApiError> {
 
 /// The facade limited to the project the caller works in: `?project=`, else the key's
 /// only project; every project for a key not limited to projects that names none.
-fn scoped(
+async fn scoped(
     state: &AppState,
     principal: &Principal,
     pairs: &QueryParams,
     verb: &str,
 ) -> Result<Analytics, ApiError> {
-    let project = principal.project(pairs.get("project").map(str::to_owned), verb)?;
-    Ok(state.analytics.limited_to_project(project))
+    let asked = pairs.get("project").map(str::to_owned);
+    let project = principal.project(asked.clone(), verb)?;
+    let analytics = state.analytics.limited_to_project(project);
+    if verb == "read" && asked.is_some() {
+        // A project asked by name that has no data is an error, never an empty answer.
+        let checked = analytics.clone();
+        tokio::task::spawn_blocking(move || checked.check_project_limit()).await??;
+    }
+    Ok(analytics)
 }
 
 /// Runs a facade call on a blocking thread and answers its value as JSON.
@@ -284,7 +291,7 @@ async fn learners(
     Extension(principal): Extension<Principal>,
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
-    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "read")?;
+    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "read").await?;
     blocking(analytics, |analytics| {
         Ok(serde_json::json!({ "learners": analytics.learners()? }))
     })
@@ -297,7 +304,7 @@ async fn progress(
     query: QueryPairs,
 ) -> Result<Json<Value>, ApiError> {
     let pairs = QueryParams::parse(query)?;
-    let analytics = scoped(&state, &principal, &pairs, "read")?;
+    let analytics = scoped(&state, &principal, &pairs, "read").await?;
     let period = period(&pairs, "week")?;
     let user = pairs.get("user").map(str::to_owned);
     let at = at(&pairs)?;
@@ -316,7 +323,7 @@ async fn learner_view<T: serde::Serialize + Send + 'static>(
     view: fn(&Analytics, &str, Option<DateTime<Utc>>) -> crate::Result<T>,
 ) -> Result<Json<Value>, ApiError> {
     let pairs = QueryParams::parse(query)?;
-    let analytics = scoped(state, principal, &pairs, "read")?;
+    let analytics = scoped(state, principal, &pairs, "read").await?;
     let at = at(&pairs)?;
     blocking(analytics, move |analytics| view(analytics, &user, at)).await
 }
@@ -399,7 +406,7 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let user = learner_path(user)?;
     let pairs = QueryParams::parse(query)?;
-    let analytics = scoped(&state, &principal, &pairs, "read")?;
+    let analytics = scoped(&state, &principal, &pairs, "read").await?;
     let instant = |name: &'static str, end_of_day: bool| {
         pairs
             .get(name)
@@ -449,7 +456,7 @@ async fn report(
 ) -> Result<Response, ApiError> {
     let user = learner_path(user)?;
     let pairs = QueryParams::parse(query)?;
-    let analytics = scoped(&state, &principal, &pairs, "read")?;
+    let analytics = scoped(&state, &principal, &pairs, "read").await?;
     let period: crate::LearnerReportPeriod = pairs.get("period").unwrap_or("week").parse()?;
     let format: crate::LearnerReportFormat = pairs.get("format").unwrap_or("html").parse()?;
     let at = at(&pairs)?;
@@ -525,7 +532,7 @@ async fn create_goal(
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let user = learner_path(user)?;
-    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "use")?;
+    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "use").await?;
     let goal: NewGoal = body(&bytes)?;
     let due = deadline(goal.deadline.as_deref())?;
     blocking(analytics, move |analytics| {
@@ -548,7 +555,7 @@ async fn update_goal(
             format!("id: the goal id must be an integer, got {id:?}"),
         )
     })?;
-    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "use")?;
+    let analytics = scoped(&state, &principal, &QueryParams::parse(query)?, "use").await?;
     let change: GoalChange = body(&bytes)?;
     if let Some(state) = change.state.as_deref() {
         if !["active", "paused", "abandoned"].contains(&state) {

@@ -20,7 +20,7 @@ const TRAIN_PARAMS: &[Param] = &[
     Param {
         name: "days",
         in_path: false,
-        description: "days of the training window (default 30)",
+        description: "days of the training window (default 30, at most 3650)",
     },
     Param {
         name: "at",

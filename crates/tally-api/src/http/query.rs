@@ -382,6 +382,10 @@ async fn export_events(
         ExportFormat::Json => ("application/json", "json"),
         ExportFormat::CsvZip => ("application/zip", "zip"),
     };
+    // Checked before the answer starts: once streaming, the status can no longer say it.
+    let analytics = state.analytics.clone();
+    let checked = filter.clone();
+    tokio::task::spawn_blocking(move || analytics.check_project(&checked)).await??;
     let (sender, receiver) = tokio::sync::mpsc::channel::<axum::body::Bytes>(8);
     let analytics = state.analytics.clone();
     tokio::task::spawn_blocking(move || {

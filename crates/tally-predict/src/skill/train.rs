@@ -106,6 +106,9 @@ pub struct TrainReport {
     pub model_bytes: usize,
 }
 
+/// The longest training window: ten years of skill events.
+pub const MAX_DAYS: u32 = 3650;
+
 /// Trains on the window of `config`, stores the model and returns its report.
 ///
 /// # Errors
@@ -123,8 +126,11 @@ pub fn train(
             config.holdout_share
         )));
     }
-    if config.days == 0 {
-        return Err(Error::Input("days: expected at least 1".into()));
+    if !(1..=MAX_DAYS).contains(&config.days) {
+        return Err(Error::Input(format!(
+            "days: expected 1 to {MAX_DAYS} (ten years), got {}",
+            config.days
+        )));
     }
     let window_to = config.at;
     let window_from = window_to - Duration::days(i64::from(config.days));
