@@ -22,6 +22,10 @@ const GLOBAL_EXPERIMENT: &str = "global-exp";
 const BETA_USER: &str = "zz-beta-user";
 const BETA_EXPERIMENT: &str = "zz-beta-exp";
 const BETA_SESSION: &str = "zz-beta-session";
+/// Beta's trace (an execution an OpenTelemetry span became); its spans name beta.
+const BETA_TRACE: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+/// An OTLP/JSON export of one span that is not a GenAI span: taken, and nothing stored.
+const OTLP_BODY: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"tally.project","value":{"stringValue":"beta"}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"GET /","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000"}]}]}]}"#;
 /// A user nobody has heard of: what a key limited to alpha must learn about beta's.
 const STRANGER: &str = "zz-stranger";
 
@@ -100,6 +104,7 @@ const ROUTES: &[Expect] = &[
     get("/analytics/agents", Needs::Public),
     get("/analytics/experiments", Needs::Public),
     get("/analytics/learners", Needs::Public),
+    get("/analytics/traces", Needs::Public),
     get("/analytics/assets/dashboard.css", Needs::Public),
     get("/analytics/assets/dashboard.js", Needs::Public),
     get("/api/analytics/health", Needs::Public),
@@ -126,6 +131,11 @@ const ROUTES: &[Expect] = &[
     get("/api/analytics/export/json", Needs::Read),
     get("/api/analytics/export/events", Needs::Read),
     get("/api/analytics/export/csv", Needs::Read),
+    get("/api/analytics/traces", Needs::Read),
+    get("/api/analytics/traces/{trace_id}", Needs::Read),
+    post("/v1/traces", Needs::Ingest, OTLP_BODY),
+    post("/v1/metrics", Needs::Ingest, "{}"),
+    post("/v1/logs", Needs::Ingest, "{}"),
     post("/api/analytics/events", Needs::Ingest, BETA_RECORD),
     post("/api/analytics/track/{kind}", Needs::Ingest, BETA_RECORD),
     post(
@@ -224,12 +234,18 @@ fn stamp(t: DateTime<Utc>) -> String {
 /// Both projects' telemetry, timed within the last days so every default range sees it.
 fn seed(db: &TestDb, now: DateTime<Utc>) {
     let mut lines = Vec::new();
-    for (project, user, prefix) in [("alpha", "ada", "alpha"), ("beta", BETA_USER, "zz-beta")] {
+    for (project, user, prefix, trace) in [
+        ("alpha", "ada", "alpha", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("beta", BETA_USER, "zz-beta", BETA_TRACE),
+    ] {
         for hours in [2, 26, 50] {
             let ts = stamp(now - Duration::hours(hours));
             lines.push(format!(
                 r#"{{"kind":"execution","id":"{prefix}-x{hours}","project":"{project}","ts":"{ts}","tool":"{prefix}-tool","agent_id":"{prefix}-agent","model":"{prefix}-model","duration_ms":40,"success":{},"cost_usd":0.5,"input_tokens":10,"output_tokens":5}}"#,
                 hours != 50
+            ));
+            lines.push(format!(
+                r#"{{"kind":"execution","id":"{prefix}-span{hours}","project":"{project}","ts":"{ts}","tool":"{prefix}-tool","task_id":"{trace}","duration_ms":40,"success":true,"attrs":{{"otel.span_id":"{prefix}-span{hours}","otel.span_name":"{prefix}-root"}}}}"#
             ));
             lines.push(format!(
                 r#"{{"kind":"session","id":"{prefix}-s{hours}","project":"{project}","ts":"{ts}","user_id":"{user}","duration_s":600,"exchanges":5,"quality":0.9,"topics":["{prefix}-topic"]}}"#
@@ -334,6 +350,7 @@ fn fill(path: &str, user: &str, beta_goal: i64) -> String {
         .replace("{key}", BETA_EXPERIMENT)
         .replace("{kind}", "execution")
         .replace("{version}", "1")
+        .replace("{trace_id}", BETA_TRACE)
 }
 
 fn url(path: &str, query: &[(String, String)]) -> String {

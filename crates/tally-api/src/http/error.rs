@@ -212,12 +212,14 @@ pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri
 /// that is not UTF-8, a query that cannot be decoded) come as plain text.
 pub async fn json_errors(response: Response) -> Response {
     let status = response.status();
-    let is_json = response
+    // Only plain text (or nothing) is rewritten: JSON is already the shape, and other
+    // types are answers of their own (OTLP's protobuf `google.rpc.Status`).
+    let plain = response
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        .is_none_or(|t| t.starts_with("text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let (parts, body) = response.into_parts();
