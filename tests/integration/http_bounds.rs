@@ -148,6 +148,25 @@ fn the_widest_read_requests_are_clamped_or_refused_with_the_limit() {
 }
 
 #[test]
+fn a_projects_range_is_clamped_to_its_own_data_not_the_others() {
+    let db = spread_out();
+    let alpha = r#"{"kind":"execution","id":"a","project":"alpha","ts":"2026-10-15T10:00:00Z","tool":"t","duration_ms":5,"success":true}"#;
+    assert_eq!(db.ingest("alpha", alpha).accepted, 1);
+    let first_day = |project: &[&str]| {
+        let mut args = vec!["query", "timeseries", "--from", "2000-01-01", "--json"];
+        args.extend_from_slice(project);
+        let output = db.tally(&args);
+        assert!(output.status.success(), "{output:?}");
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        json["daily"][0]["date"].as_str().unwrap().to_owned()
+    };
+    // Every project together starts with the default project's June 2025; alpha alone
+    // starts with its own month and says nothing of the other's.
+    assert_eq!(first_day(&[]), "2025-06-01");
+    assert_eq!(first_day(&["--project", "alpha"]), "2026-10-01");
+}
+
+#[test]
 fn a_training_window_past_ten_years_is_refused() {
     let server = TestServer::start();
     for days in ["3651", "4000000000"] {

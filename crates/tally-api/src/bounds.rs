@@ -39,8 +39,8 @@ pub(crate) fn check_points(
 }
 
 impl Analytics {
-    /// `filter` with its range clamped to what is stored: `from` no earlier than the
-    /// first month with an event, `to` no later than the later of the end of the last
+    /// `filter` with its range clamped to what is stored of its project (of every
+    /// project when it names none): `from` no earlier than the first month with an event, `to` no later than the later of the end of the last
     /// such month and now. Sums over the range are unchanged; zero-filled series lose
     /// only the periods before anything was stored and those in the future. A range
     /// that ends up empty keeps its start and ends there.
@@ -52,7 +52,7 @@ impl Analytics {
             return Ok(filter.clone());
         }
         let now = self.view_options().now;
-        let (first, end) = match self.store.stored_span()? {
+        let (first, end) = match self.store.stored_span(filter.project.as_deref())? {
             Some((first, end)) => (first, end.max(now + Duration::seconds(1))),
             None => (now, now + Duration::seconds(1)),
         };

@@ -284,15 +284,19 @@ impl SqliteStore {
         Ok(names)
     }
 
-    /// The instants the stored events span, by whole months (the start of the first
-    /// month with an event, the end of the last); `None` when nothing is stored. Cheap:
-    /// what bounds the ranges questions may ask for.
+    /// The instants the stored events of `project` (of every project: `None`) span, by
+    /// whole months (the start of the first month with an event, the end of the last);
+    /// `None` when nothing is stored. Cheap: what bounds the ranges questions may ask
+    /// for, so that a question about one project learns nothing of the others' data.
     ///
     /// # Errors
     /// Any storage failure.
-    pub fn stored_span(&self) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+    pub fn stored_span(
+        &self,
+        project: Option<&str>,
+    ) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
         Ok(
-            read::stored_span(&*self.reader()?)?.and_then(|(first, end)| {
+            read::stored_span(&*self.reader()?, project)?.and_then(|(first, end)| {
                 Some((
                     DateTime::from_timestamp(first, 0)?,
                     DateTime::from_timestamp(end, 0)?,

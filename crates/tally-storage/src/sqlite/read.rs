@@ -178,17 +178,24 @@ pub(super) fn stats(conn: &Connection) -> Result<StoreStats> {
     })
 }
 
-/// The months the stored events span, as epoch seconds: the start of the first month
-/// with an event and the end of the last, from the all-projects event counts (two index
-/// seeks); `None` when nothing is stored.
-pub(super) fn stored_span(conn: &Connection) -> Result<Option<(i64, i64)>> {
+/// The months the stored events of `project` (of every project: `None`) span, as epoch
+/// seconds: the start of the first month with an event and the end of the last, from
+/// the monthly event counts (two index seeks); `None` when nothing is stored.
+pub(super) fn stored_span(conn: &Connection, project: Option<&str>) -> Result<Option<(i64, i64)>> {
+    let project = match project {
+        None => ALL_PROJECTS,
+        Some(name) => match code(conn, Dim::Project, name)? {
+            Some(code) => code,
+            None => return Ok(None),
+        },
+    };
     let (first, last): (Option<i64>, Option<i64>) = conn
         .prepare_cached(
             "SELECT min(bucket), max(bucket) FROM rollup
              WHERE family = ?1 AND resolution = ?2 AND project = ?3",
         )?
         .query_row(
-            params![Family::Events.code(), Resolution::Month as u8, ALL_PROJECTS],
+            params![Family::Events.code(), Resolution::Month as u8, project],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
     Ok(first
