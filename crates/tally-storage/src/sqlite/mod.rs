@@ -173,18 +173,7 @@ impl SqliteStore {
             .min_idle(Some(1))
             .build(manager)?;
         let checkpointer = checkpointer::Checkpointer::start(&path, &options)?;
-        Ok(SqliteStore {
-            checkpointer,
-            path,
-            readers,
-            waiting: Mutex::new(Vec::new()),
-            writer: Mutex::new(Writer {
-                conn,
-                dict: Dictionary::new(),
-                rollups: rollup_write::RollupCache::default(),
-                blocks: execution_block::BlockWriter::default(),
-            }),
-        })
+        Ok(SqliteStore::assemble(path, conn, readers, checkpointer))
     }
 
     /// Opens the database at `path` for reading only: no migration, no checkpoints;
@@ -217,8 +206,23 @@ impl SqliteStore {
             .min_idle(Some(1))
             .build(manager)?;
         tracing::info!(path = %path.display(), "database opened read-only");
-        Ok(SqliteStore {
-            checkpointer: checkpointer::Checkpointer::idle(),
+        Ok(SqliteStore::assemble(
+            path,
+            conn,
+            readers,
+            checkpointer::Checkpointer::idle(),
+        ))
+    }
+
+    /// The store around its writer connection, reader pool and checkpointer.
+    fn assemble(
+        path: PathBuf,
+        conn: Connection,
+        readers: Pool<SqliteConnectionManager>,
+        checkpointer: checkpointer::Checkpointer,
+    ) -> SqliteStore {
+        SqliteStore {
+            checkpointer,
             path,
             readers,
             waiting: Mutex::new(Vec::new()),
@@ -228,7 +232,7 @@ impl SqliteStore {
                 rollups: rollup_write::RollupCache::default(),
                 blocks: execution_block::BlockWriter::default(),
             }),
-        })
+        }
     }
 
     /// The database file.
