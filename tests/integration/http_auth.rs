@@ -545,3 +545,91 @@ fn a_key_for_alpha_cannot_read_or_change_betas_learners_and_experiments() {
         stopped.text()
     );
 }
+
+/// Outcome events of experiment `key` in `project`, one user each.
+fn outcomes(project: &str, key: &str, users: usize) -> String {
+    (0..users)
+        .map(|i| {
+            let variant = if i % 2 == 0 { "control" } else { "treatment" };
+            format!(
+                r#"{{"kind":"outcome","project":"{project}","ts":"2026-10-15T12:00:00Z","experiment":"{key}","user_id":"{project}-u{i}","variant":"{variant}","metrics":{{"converted":true}}}}"#
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn experiment_keys_belong_to_their_project_and_say_nothing_of_the_others() {
+    let db = TestDb::new();
+    let input = tally_api::Input::Bytes {
+        name: "outcomes".into(),
+        data: [
+            outcomes("alpha", "shared", 4),
+            outcomes("beta", "shared", 10),
+            outcomes("beta", "beta-only", 6),
+        ]
+        .join("\n")
+        .into_bytes()
+        .into(),
+    };
+    assert_eq!(db.analytics.ingest(&input).unwrap().accepted, 20);
+    let admin = key(&db, KeyScope::Admin, &[]);
+    let alpha_admin = key(&db, KeyScope::Admin, &["alpha"]);
+    let alpha_read = key(&db, KeyScope::Read, &["alpha"]);
+    let server = TestServer::on(db, |_| {});
+    let http = &server.http;
+    let create = |key: &str, body: &str| http.post("/api/analytics/experiments/create", Some(key), body);
+
+    // Beta defines `shared`; alpha may define its own `shared` (no 409 telling it beta
+    // has one), and a key only beta's outcomes use.
+    let betas = create(&admin, r#"{"key":"shared","variants":"control,treatment","project":"beta"}"#);
+    assert_eq!(betas.status, 200, "{}", betas.text());
+    for body in [
+        r#"{"key":"shared","variants":"control,treatment"}"#,
+        r#"{"key":"beta-only","variants":"control,treatment"}"#,
+    ] {
+        let own = create(&alpha_admin, body);
+        assert_eq!(own.status, 200, "{body}: {}", own.text());
+        assert_eq!(own.json()["experiment"]["project"], "alpha");
+    }
+    let again = create(&alpha_admin, r#"{"key":"shared","variants":"control,treatment"}"#);
+    assert_eq!((again.status, again.error_code().as_str()), (409, "experiment_exists"));
+
+    // Every answer about an experiment of alpha counts alpha's outcomes only, whoever
+    // asks: the key only beta's outcomes use has none.
+    let outcomes_of = |path: &str, key: &str| {
+        let answer = http.get(path, Some(key));
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        answer.json()["assignment"]["outcomes"].as_u64().unwrap()
+    };
+    let analysis = "/api/analytics/experiments/shared/analysis";
+    assert_eq!(outcomes_of(analysis, &alpha_read), 4);
+    assert_eq!(outcomes_of(&format!("{analysis}?project=alpha"), &admin), 4);
+    assert_eq!(outcomes_of(&format!("{analysis}?project=beta"), &admin), 10);
+    let beta_only = "/api/analytics/experiments/beta-only/analysis";
+    assert_eq!(outcomes_of(beta_only, &alpha_read), 0);
+    assert_eq!(outcomes_of(beta_only, &admin), 0);
+
+    // A key defined in two projects must be asked for with its project; stopping beta's
+    // leaves alpha's running.
+    let ambiguous = http.get("/api/analytics/experiments/shared", Some(&admin));
+    assert_eq!((ambiguous.status, ambiguous.error_code().as_str()), (400, "bad_experiment"));
+    let stopped = http.post("/api/analytics/experiments/shared/stop?project=beta", Some(&admin), "");
+    assert_eq!(stopped.json()["project"], "beta", "{}", stopped.text());
+    let alphas = http.get("/api/analytics/experiments/shared", Some(&alpha_read)).json();
+    assert_eq!((alphas["project"].as_str(), alphas["status"].as_str()), (Some("alpha"), Some("running")));
+    let listed = http.get("/api/analytics/experiments", Some(&admin)).json();
+    let mut owners: Vec<(String, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["key"].as_str().unwrap().to_owned(), e["project"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    owners.sort();
+    assert_eq!(
+        owners,
+        [("beta-only", "alpha"), ("shared", "alpha"), ("shared", "beta")]
+            .map(|(k, p)| (k.to_owned(), p.to_owned()))
+    );
+}

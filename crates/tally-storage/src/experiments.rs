@@ -41,7 +41,8 @@ pub struct OutcomeRecord {
 
 /// Stores experiment definitions and reads their outcomes.
 pub trait ExperimentStore: Send + Sync {
-    /// Stores a new definition; `false` when an experiment with this key exists.
+    /// Stores a new definition; `false` when its project (or the global ones, for a
+    /// global definition) has an experiment with this key already.
     ///
     /// # Errors
     /// Any storage failure.
@@ -53,18 +54,19 @@ pub trait ExperimentStore: Send + Sync {
     /// Any storage failure.
     fn experiments(&self) -> Result<Vec<ExperimentRecord>>;
 
-    /// The definition stored under `key`.
+    /// The definition stored under `key` in `project` (`None`: the global one).
     ///
     /// # Errors
     /// Any storage failure.
-    fn experiment(&self, key: &str) -> Result<Option<ExperimentRecord>>;
+    fn experiment(&self, project: Option<&str>, key: &str) -> Result<Option<ExperimentRecord>>;
 
-    /// Stops a running experiment at `at`; `false` when there is no running one by
-    /// this key.
+    /// Stops the running experiment `key` of `project` (`None`: the global one) at
+    /// `at`; `false` when there is no running one.
     ///
     /// # Errors
     /// Any storage failure.
-    fn stop_experiment(&self, key: &str, at: DateTime<Utc>) -> Result<bool>;
+    fn stop_experiment(&self, project: Option<&str>, key: &str, at: DateTime<Utc>)
+    -> Result<bool>;
 
     /// The experiment keys that `outcome` events have named, defined or not.
     ///

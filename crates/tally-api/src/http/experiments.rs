@@ -1,7 +1,9 @@
 //! The experiment routes under `/api/analytics/experiments`: list and define, one
 //! definition, assign a user, stop, analyze, and the power calculator. A key limited to
 //! projects sees and changes only the experiments of the one it works in (`?project=`,
-//! else its only one); global experiments only keys not limited to projects.
+//! else its only one); global experiments only keys not limited to projects. Keys are
+//! unique within a project, so the same key may name an experiment of each project
+//! (and a global one): a key limited to projects learns nothing of the others'.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -27,7 +29,7 @@ const KEY: Param = Param {
 const PROJECT: Param = Param {
     name: "project",
     in_path: false,
-    description: "for a key limited to projects: the one to work in (default: its only one)",
+    description: "the project whose experiments to work with (default: for a key limited to projects its only one, else every project's and the global ones)",
 };
 
 const ANALYSIS_PARAMS: &[Param] = &[
@@ -204,18 +206,15 @@ async fn blocking<T: serde::Serialize + Send + 'static>(
     Ok(Json(serde_json::to_value(value)?))
 }
 
-/// The facade as the caller sees experiments: a key limited to projects in the one
-/// `asked` (else its only one); any other caller everywhere.
+/// The facade as the caller sees experiments: in the project `asked` (for a key
+/// limited to projects, else its only one); a caller not limited to projects without
+/// one everywhere.
 fn scoped(
     state: &AppState,
     principal: &Principal,
     asked: Option<&str>,
 ) -> Result<Analytics, ApiError> {
-    let project = if principal.is_limited() {
-        principal.project(asked.map(str::to_owned), "use")?
-    } else {
-        None
-    };
+    let project = principal.project(asked.map(str::to_owned), "use")?;
     Ok(state.analytics.limited_to_project(project))
 }
 
@@ -288,8 +287,13 @@ async fn analysis(
 ) -> Result<Json<Value>, ApiError> {
     let key = key_path(key)?;
     let filter = QueryParams::parse(query)?.filter(&principal)?;
-    let asked = filter.project.as_deref();
-    let analytics = scoped(&state, &principal, asked)?;
+    // For a caller not limited to projects, `project` narrows the outcomes (of a global
+    // experiment) or picks that project's definition.
+    let analytics = if principal.is_limited() {
+        scoped(&state, &principal, filter.project.as_deref())?
+    } else {
+        state.analytics.clone()
+    };
     blocking(analytics, move |analytics| {
         analytics.analyze_experiment(&key, &filter)
     })

@@ -12,7 +12,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_storage::{ExperimentStore, Filter};
+use tally_storage::{ExperimentRecord, ExperimentStore, Filter};
 
 pub use crate::{Error, Result};
 pub use analysis::{Analysis, Comparison, MetricAnalysis, MetricKind, Verdict, analyze};
@@ -55,8 +55,9 @@ impl Visibility<'_> {
 /// Stores a new experiment belonging to `project` (`None`: global).
 ///
 /// # Errors
-/// [`Error::Invalid`] for a bad spec, [`Error::Exists`] when the key is taken (in any
-/// project: keys are unique), or a storage failure.
+/// [`Error::Invalid`] for a bad spec, [`Error::Exists`] when the key is taken in
+/// `project` (keys are unique within a project, and among global experiments), or a
+/// storage failure.
 pub fn create(
     store: &dyn ExperimentStore,
     spec: ExperimentSpec,
@@ -77,13 +78,44 @@ pub fn create(
 /// # Errors
 /// [`Error::Unknown`] when neither exists, or a storage failure.
 pub fn find(store: &dyn ExperimentStore, key: &str, visibility: Visibility) -> Result<Experiment> {
-    if let Some(record) = store.experiment(key)? {
-        if visibility.sees(record.project.as_deref()) {
-            return Ok(Experiment::from_record(record));
-        }
+    if let Some(record) = definition(store, key, visibility)? {
+        return Ok(Experiment::from_record(record));
     }
     let outcomes = store.outcomes(key, &visibility.outcome_filter())?;
     discover(key, &outcomes).ok_or_else(|| Error::Unknown(key.to_owned()))
+}
+
+/// The stored definition of `key` that `visibility` sees: its project's; for
+/// [`Visibility::All`] the global one, else the one project's that has it.
+///
+/// # Errors
+/// [`Error::Invalid`] when several projects define `key` and no project is named, or a
+/// storage failure.
+fn definition(
+    store: &dyn ExperimentStore,
+    key: &str,
+    visibility: Visibility,
+) -> Result<Option<ExperimentRecord>> {
+    let own = match visibility {
+        Visibility::Project(own) => return Ok(store.experiment(Some(own), key)?),
+        Visibility::All => store.experiment(None, key)?,
+    };
+    if own.is_some() {
+        return Ok(own);
+    }
+    let mut defined: Vec<ExperimentRecord> = store
+        .experiments()?
+        .into_iter()
+        .filter(|record| record.key == key)
+        .collect();
+    if defined.len() > 1 {
+        let projects: Vec<&str> = defined.iter().filter_map(|r| r.project.as_deref()).collect();
+        return Err(Error::Invalid(format!(
+            "experiment {key:?} is defined in projects {}: name one with project",
+            projects.join(", ")
+        )));
+    }
+    Ok(defined.pop())
 }
 
 fn discover(key: &str, outcomes: &[tally_storage::OutcomeRecord]) -> Option<Experiment> {
@@ -138,16 +170,17 @@ pub fn stop(
     visibility: Visibility,
     now: DateTime<Utc>,
 ) -> Result<Experiment> {
-    let visible = store
-        .experiment(key)?
-        .is_some_and(|record| visibility.sees(record.project.as_deref()));
-    if !visible {
+    let Some(record) = definition(store, key, visibility)? else {
         return Err(Error::Unknown(key.to_owned()));
-    }
-    if !store.stop_experiment(key, now)? {
+    };
+    let project = record.project.as_deref();
+    if !store.stop_experiment(project, key, now)? {
         return Err(Error::NotRunning(key.to_owned()));
     }
-    find(store, key, visibility)
+    let stopped = store.experiment(project, key)?;
+    stopped
+        .map(Experiment::from_record)
+        .ok_or_else(|| Error::Unknown(key.to_owned()))
 }
 
 /// An experiment as listed: its definition and status.
@@ -195,11 +228,13 @@ pub fn list(
 }
 
 /// Analyzes the experiment under `key` that `visibility` sees over the outcomes within
-/// `filter` (narrowed to the visible project) and within the experiment's start and
-/// stop.
+/// `filter` and within the experiment's start and stop. A project's experiment is
+/// judged on its project's outcomes only (the definition of `filter`'s project is
+/// chosen first); a global one on those of every project, or of `filter`'s.
 ///
 /// # Errors
-/// [`Error::Unknown`] when there is no such experiment, or a storage failure.
+/// [`Error::Unknown`] when there is no such experiment (or `filter` names a project
+/// other than its own), or a storage failure.
 pub fn analyze_stored(
     store: &dyn ExperimentStore,
     key: &str,
@@ -207,9 +242,23 @@ pub fn analyze_stored(
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<Analysis> {
+    let asked = filter.project.as_deref();
+    let visibility = match (visibility, asked) {
+        (Visibility::All, Some(asked)) if store.experiment(Some(asked), key)?.is_some() => {
+            Visibility::Project(asked)
+        }
+        _ => visibility,
+    };
     let experiment = find(store, key, visibility)?;
     let mut window = filter.clone();
-    if let Visibility::Project(own) = visibility {
+    let own = match visibility {
+        Visibility::Project(own) => Some(own),
+        Visibility::All => experiment.project.as_deref(),
+    };
+    if let Some(own) = own {
+        if asked.is_some_and(|asked| asked != own) {
+            return Err(Error::Unknown(key.to_owned()));
+        }
         window.project = Some(own.to_owned());
     }
     if let Some(start) = experiment.started_at {

@@ -58,7 +58,7 @@ impl ExperimentStore for SqliteStore {
         let changed = writer.conn.execute(
             &format!(
                 "INSERT INTO experiment ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT (key) DO NOTHING"
+                 ON CONFLICT DO NOTHING"
             ),
             params![
                 experiment.key,
@@ -81,27 +81,35 @@ impl ExperimentStore for SqliteStore {
     fn experiments(&self) -> Result<Vec<ExperimentRecord>> {
         let conn = self.reader()?;
         let mut statement =
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM experiment ORDER BY key"))?;
+            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM experiment ORDER BY key, project"))?;
         let rows = statement
             .query_map([], raw)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(finish).collect()
     }
 
-    fn experiment(&self, key: &str) -> Result<Option<ExperimentRecord>> {
+    fn experiment(&self, project: Option<&str>, key: &str) -> Result<Option<ExperimentRecord>> {
         let conn = self.reader()?;
         let row = conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM experiment WHERE key = ?1"))?
-            .query_row([key], raw)
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM experiment WHERE ifnull(project, '') = ifnull(?2, '') AND key = ?1"
+            ))?
+            .query_row(params![key, project], raw)
             .optional()?;
         row.map(finish).transpose()
     }
 
-    fn stop_experiment(&self, key: &str, at: DateTime<Utc>) -> Result<bool> {
+    fn stop_experiment(
+        &self,
+        project: Option<&str>,
+        key: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
         let writer = self.writer();
         let changed = writer.conn.execute(
-            "UPDATE experiment SET stopped_at = ?2 WHERE key = ?1 AND stopped_at IS NULL",
-            params![key, at.timestamp_millis()],
+            "UPDATE experiment SET stopped_at = ?2
+             WHERE ifnull(project, '') = ifnull(?3, '') AND key = ?1 AND stopped_at IS NULL",
+            params![key, at.timestamp_millis(), project],
         )?;
         Ok(changed == 1)
     }

@@ -491,6 +491,30 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE experiment ADD COLUMN project TEXT;
     ALTER TABLE learning_goal ADD COLUMN project TEXT;
     "#,
+    // 13: an experiment key is unique within its project (global ones among themselves),
+    // so one project's keys say nothing of another's. Rows keep their project.
+    r#"
+    ALTER TABLE experiment RENAME TO experiment_by_key;
+    CREATE TABLE experiment (
+        key TEXT NOT NULL,
+        seed TEXT NOT NULL,
+        variants TEXT NOT NULL,
+        coverage REAL NOT NULL,
+        hypothesis TEXT,
+        primary_metric TEXT,
+        guardrails TEXT NOT NULL,
+        lower_is_better TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        stopped_at INTEGER,
+        project TEXT
+    ) STRICT;
+    CREATE UNIQUE INDEX experiment_by_project ON experiment (ifnull(project, ''), key);
+    INSERT INTO experiment SELECT key, seed, variants, coverage, hypothesis, primary_metric,
+        guardrails, lower_is_better, created_at, started_at, stopped_at, project
+        FROM experiment_by_key;
+    DROP TABLE experiment_by_key;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

@@ -632,7 +632,7 @@ fn experiments_and_goals_made_before_projects_owned_them_become_global() {
     drop(conn);
 
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
-    let old = crate::ExperimentStore::experiment(&store, "old")
+    let old = crate::ExperimentStore::experiment(&store, None, "old")
         .unwrap()
         .unwrap();
     assert_eq!((old.key.as_str(), old.project.as_deref()), ("old", None));
@@ -647,10 +647,32 @@ fn experiments_and_goals_made_before_projects_owned_them_become_global() {
     owned.key = "owned".into();
     owned.project = Some("alpha".into());
     assert!(crate::ExperimentStore::create_experiment(&store, &owned).unwrap());
-    let read = crate::ExperimentStore::experiment(&store, "owned")
+    let read = crate::ExperimentStore::experiment(&store, Some("alpha"), "owned")
         .unwrap()
         .unwrap();
     assert_eq!(read.project.as_deref(), Some("alpha"));
+    // A key is unique within its project only: another project (or the global ones)
+    // may use it, and stopping one leaves the others running.
+    let mut elsewhere = owned.clone();
+    elsewhere.project = Some("beta".into());
+    assert!(crate::ExperimentStore::create_experiment(&store, &elsewhere).unwrap());
+    assert!(!crate::ExperimentStore::create_experiment(&store, &elsewhere).unwrap());
+    let mut global = owned.clone();
+    global.project = None;
+    assert!(crate::ExperimentStore::create_experiment(&store, &global).unwrap());
+    assert!(!crate::ExperimentStore::create_experiment(&store, &global).unwrap());
+    let at = Utc.with_ymd_and_hms(2026, 10, 2, 0, 0, 0).unwrap();
+    assert!(crate::ExperimentStore::stop_experiment(&store, Some("beta"), "owned", at).unwrap());
+    let stopped = |project| {
+        crate::ExperimentStore::experiment(&store, project, "owned")
+            .unwrap()
+            .unwrap()
+            .stopped_at
+    };
+    assert_eq!(
+        (stopped(Some("alpha")), stopped(Some("beta")), stopped(None)),
+        (None, Some(at), None)
+    );
     let mut goal = goals[0].clone();
     goal.project = Some("beta".into());
     let id = crate::LearningReader::create_goal(&store, &goal).unwrap();
