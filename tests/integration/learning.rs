@@ -985,3 +985,49 @@ fn warming_the_rarity_index_evaluates_each_changed_learner_once() {
         serde_json::to_value(&cold).unwrap()
     );
 }
+
+/// A session of `user` in `project` on `day` (of October 2026).
+fn project_session(project: &str, user: &str, day: u32) -> String {
+    format!(
+        r#"{{"kind":"session","id":"{project}-{user}-{day}","project":"{project}","ts":"2026-10-{day:02}T09:00:00Z","user_id":"{user}","duration_s":600,"exchanges":5,"quality":0.9,"topics":["algebra"]}}"#
+    )
+}
+
+#[test]
+fn rarity_for_a_project_counts_its_learners_from_its_sessions_alone() {
+    // Alpha: ana on two days, dan once, long ago. Beta: ana and dan on a week of days
+    // (a streak, and recent activity), and learners of its own.
+    let alpha: Vec<String> = [("ana", 20), ("ana", 21), ("dan", 1)]
+        .iter()
+        .map(|(user, day)| project_session("alpha", user, *day))
+        .collect();
+    let mut beta: Vec<String> = Vec::new();
+    for user in ["ana", "dan", "bea", "bo"] {
+        beta.extend((22..=28).map(|day| project_session("beta", user, day)));
+    }
+    let both = TestDb::new();
+    both.ingest("both.jsonl", [alpha.clone(), beta].concat().join("\n"));
+    let only_alpha = TestDb::new();
+    only_alpha.ingest("alpha.jsonl", alpha.join("\n"));
+    // Dan's alpha session is older than the 30 days of activity rarity counts.
+    let at = "2026-11-05T00:00:00Z".parse().unwrap();
+    let answer = |db: &TestDb, user: &str| {
+        let analytics = tally_api::Analytics::open(db.path())
+            .unwrap()
+            .limited_to_project(Some("alpha".to_owned()));
+        // Twice: the second answer comes from the rarity index the first one filled.
+        let first = serde_json::to_value(analytics.learning_achievements(user, Some(at)).unwrap()).unwrap();
+        let again = serde_json::to_value(analytics.learning_achievements(user, Some(at)).unwrap()).unwrap();
+        assert_eq!(first, again);
+        first
+    };
+    for user in ["ana", "dan"] {
+        let seen = answer(&both, user);
+        assert_eq!(seen, answer(&only_alpha, user), "{user}: beta's sessions moved alpha's rarity");
+        assert_eq!(seen["active_learners"], 1, "{seen}");
+    }
+    // Over every project the same learners count beta's sessions.
+    let everything = tally_api::Analytics::open(both.path()).unwrap();
+    let all = everything.learning_achievements("ana", Some(at)).unwrap();
+    assert_eq!(all.active_learners, 4);
+}

@@ -1,8 +1,7 @@
 //! The facade's learning methods: progress, streaks, topic mastery and learner settings
 //! (`tally_learning` over the store), answered as of the facade's clock or a given instant.
 
-use std::collections::HashMap;
-use std::sync::MutexGuard;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -361,7 +360,7 @@ impl Analytics {
     /// An unknown time zone, or a storage failure.
     pub fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         let zone = tally_learning::time_zone(time_zone)?;
-        Ok(self.store.set_learner_time_zone(user, zone.name())?)
+        self.observe_write(self.store.set_learner_time_zone(user, zone.name()))
     }
 
     /// `user`'s goals with their progress as of `at`, oldest first.
@@ -482,7 +481,7 @@ impl Analytics {
             state: "active".to_owned(),
             project: self.project_limit.clone(),
         };
-        goal.id = self.store.create_goal(&goal)?;
+        goal.id = self.observe_write(self.store.create_goal(&goal))?;
         self.goal_progress(goal)
     }
 
@@ -523,7 +522,7 @@ impl Analytics {
         if deadline.is_some() {
             goal.deadline = deadline;
         }
-        self.store.update_goal(&goal)?;
+        self.observe_write(self.store.update_goal(&goal))?;
         self.goal_progress(goal)
     }
 
@@ -549,7 +548,7 @@ impl Analytics {
             self.check_active_goals(user, goal.project.as_deref())?;
         }
         goal.state = state.to_owned();
-        self.store.update_goal(&goal)?;
+        self.observe_write(self.store.update_goal(&goal))?;
         self.goal_progress(goal)
     }
 
@@ -578,46 +577,55 @@ impl Analytics {
 
     /// Active learners as of `at` and the holders of each achievement among them, from
     /// the rarity index after refreshing the learners that changed since it was read;
-    /// with a project limit, among the learners with sessions in that project.
+    /// with a project limit, among that project's learners and from its sessions alone.
     fn holders(&self, at: DateTime<Utc>) -> Result<Holders> {
-        match self.project_limit.as_deref() {
-            None => Ok(self.refreshed_rarity()?.0.holders(at)),
-            Some(project) => {
-                let learners = self.store.learners(Some(project))?;
-                Ok(self.refreshed_rarity()?.0.holders_among(at, &learners))
-            }
-        }
+        let mut indexes = self.learning_cache.rarity();
+        let index = indexes.entry(self.project_limit.clone()).or_default();
+        self.refresh_rarity(index)?;
+        Ok(index.holders(at))
     }
 
-    /// Evaluates now every learner the rarity index has not seen at their current
-    /// revision, so that the first achievements answer does not pay for it (`tally
-    /// serve` runs this once at start). Returns how many learners were evaluated.
+    /// Evaluates now every learner the rarity index over every project has not seen at
+    /// their current revision, so that the first achievements answer does not pay for
+    /// it (`tally serve` runs this once at start). Returns how many learners were
+    /// evaluated.
     ///
     /// # Errors
     /// A storage failure or a stored time zone this build does not know.
     pub fn warm_learning_cache(&self) -> Result<usize> {
-        Ok(self.refreshed_rarity()?.1)
+        let everything = self.limited_to_project(None);
+        let mut indexes = self.learning_cache.rarity();
+        everything.refresh_rarity(indexes.entry(None).or_default())
     }
 
-    /// The rarity index with the learners whose revision moved evaluated again, and how
-    /// many they were.
-    fn refreshed_rarity(&self) -> Result<(MutexGuard<'_, RarityIndex>, usize)> {
-        let mut index = self.learning_cache.rarity();
+    /// Evaluates again, within this facade's project limit, the learners of `index`
+    /// whose revision moved; returns how many they were.
+    fn refresh_rarity(&self, index: &mut RarityIndex) -> Result<usize> {
         let changed = self.store.learner_revisions(index.revision())?;
-        let evaluated = changed.len();
+        if changed.is_empty() {
+            return Ok(0);
+        }
+        let own: Option<HashSet<String>> = match self.project_limit.as_deref() {
+            None => None,
+            Some(project) => Some(self.store.learners(Some(project))?.into_iter().collect()),
+        };
         let end = tally_learning::rarity::end_of_time();
-        // The index holds whole histories, whatever this facade's project limit.
-        let everything = self.limited_to_project(None);
+        let mut evaluated = 0;
         for (user, revision) in changed {
-            let history = everything.learner(&user, end)?;
-            let earned = everything.earned(&history, end)?;
+            if own.as_ref().is_some_and(|own| !own.contains(&user)) {
+                index.caught_up(revision);
+                continue;
+            }
+            let history = self.learner(&user, end)?;
+            let earned = self.earned(&history, end)?;
             index.update(
                 user,
                 LearnerMarks::new(&history.activity, &earned),
                 revision,
             );
+            evaluated += 1;
         }
-        Ok((index, evaluated))
+        Ok(evaluated)
     }
 
     /// `user`'s achievements as of `at`, with rarity among the learners active in the 30

@@ -1,8 +1,10 @@
-//! What the facade's learning views keep between calls: every learner's achievement
-//! marks for rarity (`tally_learning::rarity::RarityIndex`), refreshed only for the
-//! learners whose store revision moved, and the last all-learner progress answer,
+//! What the facade's learning views keep between calls: the learners' achievement marks
+//! for rarity (`tally_learning::rarity::RarityIndex`), one index per project limit (and
+//! one over every project), each refreshed only for the learners whose store revision
+//! moved, and the last all-learner progress answer,
 //! reused while no learner changed. Shared by the clones of one `Analytics`.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -14,7 +16,8 @@ use crate::learning::LearningProgress;
 /// The learning views' state between calls.
 #[derive(Debug, Default)]
 pub struct LearningCache {
-    rarity: Mutex<RarityIndex>,
+    /// By project limit (`None`: every project).
+    rarity: Mutex<HashMap<Option<String>, RarityIndex>>,
     progress: Mutex<Option<CachedProgress>>,
 }
 
@@ -35,7 +38,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LearningCache {
-    pub fn rarity(&self) -> MutexGuard<'_, RarityIndex> {
+    pub fn rarity(&self) -> MutexGuard<'_, HashMap<Option<String>, RarityIndex>> {
         lock(&self.rarity)
     }
 

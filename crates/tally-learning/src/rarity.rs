@@ -2,7 +2,9 @@
 //! unlocked over their whole history and when they were active. An achievement held as
 //! of `at` is one unlocked at or before `at` (unlocking depends only on the activity up
 //! to the unlock), so one evaluation per learner serves every instant, and only the
-//! learners whose store revision moved are evaluated again.
+//! learners whose store revision moved are evaluated again. One index covers one set of
+//! learners and what of their histories may be seen: every project's, or one project's
+//! (its learners, their marks from that project's sessions alone).
 
 use std::collections::HashMap;
 
@@ -136,12 +138,10 @@ impl RarityIndex {
         Self::count(self.marks.iter(), at)
     }
 
-    /// [`RarityIndex::holders`] among `users` alone (one project's learners, say).
-    pub fn holders_among(&self, at: DateTime<Utc>, users: &[String]) -> Holders {
-        let marks = users
-            .iter()
-            .filter_map(|user| self.position.get(user).map(|&i| &self.marks[i]));
-        Self::count(marks, at)
+    /// Records that the index is current with store revision `revision` although the
+    /// learners that moved up to it are none of its own (another project's, say).
+    pub fn caught_up(&mut self, revision: i64) {
+        self.revision = self.revision.max(revision);
     }
 
     fn count<'a>(marks: impl Iterator<Item = &'a LearnerMarks>, at: DateTime<Utc>) -> Holders {
