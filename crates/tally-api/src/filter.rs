@@ -31,20 +31,34 @@ pub fn parse_instant(text: &str, name: &str, end_of_day: bool) -> Result<DateTim
 /// Names of the three filter parameters, for error messages (`--from` or `from`).
 #[derive(Debug, Clone, Copy)]
 pub struct FilterNames {
+    pub project: &'static str,
     pub from: &'static str,
     pub to: &'static str,
 }
 
-/// Builds a [`Filter`] from text: `to` is exclusive as an instant and inclusive as a day.
+/// Reads a project name as ingest stores it (see [`tally_models::project_name`]):
+/// NFC-normalised, refused with bidirectional controls; `name` names the parameter.
 ///
 /// # Errors
-/// An unreadable instant, or `from` not before `to`.
+/// Empty, too long, or with a bidirectional control.
+pub fn parse_project(text: &str, name: &str) -> Result<String> {
+    tally_models::project_name(text)
+        .map(String::from)
+        .map_err(|e| Error::Filter(format!("{name} {text:?}: {}", e.message)))
+}
+
+/// Builds a [`Filter`] from text: `to` is exclusive as an instant and inclusive as a day;
+/// the project is read by [`parse_project`].
+///
+/// # Errors
+/// A project name ingest would refuse, an unreadable instant, or `from` not before `to`.
 pub fn parse_filter(
     project: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
     names: FilterNames,
 ) -> Result<Filter> {
+    let project = project.map(|p| parse_project(p, names.project)).transpose()?;
     let from = from
         .map(|t| parse_instant(t, names.from, false))
         .transpose()?;
@@ -58,7 +72,7 @@ pub fn parse_filter(
         }
     }
     Ok(Filter {
-        project: project.map(str::to_owned),
+        project,
         from,
         to,
     })
@@ -69,6 +83,7 @@ mod tests {
     use super::*;
 
     const NAMES: FilterNames = FilterNames {
+        project: "project",
         from: "from",
         to: "to",
     };
@@ -114,5 +129,27 @@ mod tests {
             Some("2026-10-01"),
             Err("from must be before to"),
         );
+    }
+}
+
+#[cfg(test)]
+mod project_tests {
+    use super::*;
+
+    const NAMES: FilterNames = FilterNames {
+        project: "project",
+        from: "from",
+        to: "to",
+    };
+
+    #[test]
+    fn a_project_is_read_as_ingest_stores_it() {
+        let decomposed = parse_filter(Some("cafe\u{301}"), None, None, NAMES).unwrap();
+        assert_eq!(decomposed.project.as_deref(), Some("caf\u{e9}"));
+        let bidi = parse_filter(Some("a\u{202E}b"), None, None, NAMES)
+            .unwrap_err()
+            .to_string();
+        assert!(bidi.starts_with("project \"a\\u{202e}b\": "), "{bidi}");
+        assert!(bidi.contains("bidirectional"), "{bidi}");
     }
 }

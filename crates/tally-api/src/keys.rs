@@ -54,29 +54,31 @@ impl Analytics {
     /// Creates a key from 32 random bytes and stores its hash.
     ///
     /// # Errors
-    /// A project name is empty, or the store fails.
+    /// A project name ingest would refuse (empty, too long, a bidirectional control),
+    /// or the store fails.
     pub fn create_key(&self, spec: &KeySpec) -> Result<CreatedKey> {
-        if let Some(bad) = spec
+        // Named as ingest stores them, so the key meets its projects' records.
+        let projects = spec
             .projects
             .iter()
-            .find(|p| p.is_empty() || p.chars().count() > 128)
-        {
-            return Err(Error::Key(format!(
-                "project {bad:?}: must be 1..128 characters"
-            )));
-        }
+            .map(|p| {
+                tally_models::project_name(p)
+                    .map(String::from)
+                    .map_err(|e| Error::Key(format!("project {p:?}: {}", e.message)))
+            })
+            .collect::<Result<Vec<String>>>()?;
         let mut random = [0u8; 32];
         rand::rng().fill_bytes(&mut random);
         let secret = format!("{KEY_PREFIX}{}", hex(&random));
         let new = NewApiKey {
             name: spec.name.clone(),
             scope: spec.scope,
-            projects: spec.projects.clone(),
+            projects,
             prefix: secret[..KEY_PREFIX.len() + LOOKUP_HEX].to_owned(),
             hash: sha256(&secret),
             created_at: Utc::now(),
         };
-        let id = self.store.create_key(&new)?;
+        let id = self.observe_write(self.store.create_key(&new))?;
         Ok(CreatedKey {
             record: ApiKeyRecord {
                 id,
@@ -105,7 +107,7 @@ impl Analytics {
     /// # Errors
     /// The store fails.
     pub fn revoke_key(&self, id: i64) -> Result<bool> {
-        Ok(self.store.revoke_key(id, Utc::now())?)
+        self.observe_write(self.store.revoke_key(id, Utc::now()))
     }
 
     /// Whether any key is active (then the HTTP API requires one).

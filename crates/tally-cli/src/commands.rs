@@ -272,6 +272,7 @@ fn filter(args: &FilterArgs) -> anyhow::Result<Filter> {
         args.from.as_deref(),
         args.to.as_deref(),
         FilterNames {
+            project: "--project",
             from: "--from",
             to: "--to",
         },

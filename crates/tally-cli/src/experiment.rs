@@ -180,6 +180,7 @@ pub fn run(analytics: &Analytics, command: ExperimentCommand) -> anyhow::Result<
                 filter.from.as_deref(),
                 filter.to.as_deref(),
                 FilterNames {
+                    project: "--project",
                     from: "--from",
                     to: "--to",
                 },

@@ -100,6 +100,7 @@ fn source(args: &SeriesArgs) -> anyhow::Result<SeriesSource> {
         args.filter.from.as_deref(),
         args.filter.to.as_deref(),
         FilterNames {
+            project: "--project",
             from: "--from",
             to: "--to",
         },

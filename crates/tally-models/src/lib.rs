@@ -10,6 +10,7 @@ mod decode;
 mod error;
 mod event;
 mod pricing;
+mod project;
 mod sketch;
 mod value;
 
@@ -27,5 +28,6 @@ pub use event::{
     QualityBreakdown, Request, Run, Session, Severity, Skill, SystemMetrics, TokenUsage, Usd,
 };
 pub use pricing::{Price, PriceTable};
+pub use project::{MAX_PROJECT_CHARS, project_name};
 pub use sketch::{LatencySketch, SKETCH_RELATIVE_ACCURACY, SketchDecodeError, SketchValue};
 pub use value::FieldValue;

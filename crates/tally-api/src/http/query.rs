@@ -207,7 +207,14 @@ pub(super) struct QueryParams(Vec<(String, String)>);
 
 impl QueryParams {
     pub(super) fn parse(query: QueryPairs) -> Result<QueryParams, ApiError> {
-        let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+        let Query(mut pairs) =
+            query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+        // Every route reads `project` as ingest stores project names.
+        for (name, value) in &mut pairs {
+            if name == "project" && !value.is_empty() {
+                *value = crate::filter::parse_project(value, "project")?;
+            }
+        }
         Ok(QueryParams(pairs))
     }
 
@@ -226,6 +233,7 @@ impl QueryParams {
             self.get("from"),
             self.get("to"),
             FilterNames {
+                project: "project",
                 from: "from",
                 to: "to",
             },
