@@ -26,18 +26,27 @@ macro_rules! quarter {
     };
 }
 
+// `duration_us` sums saturate instead of failing the write. A session lasts at most
+// 365 days (`tally_models::bounds::MAX_DURATION_S`): 3.1536e13 µs, so 292,472 sessions
+// of one learner in one quarter hour of one project wrap a 64-bit sum, and SQLite's
+// `sum()` would then fail the whole batch. `total()` adds in doubles (exact while the
+// sum stays below 2^53 µs, 285 years), and CAST to INTEGER caps at i64::MAX µs (292,000
+// years); adding to the stored value, SQLite's integer `+` turns to a double on
+// overflow, which the CAST caps the same way. `exchanges` (at most 1e9 each) would need
+// 9.2e9 sessions in one bucket and stays `sum()`.
 const FOLD_ACTIVITY: &str = concat!(
     "INSERT INTO learner_activity (user, quarter, project, sessions, exchanges, duration_us,
         quality_sum, rated, excellent, first_ts, last_ts)
      SELECT user, ",
     quarter!("ts"),
-    ", project, count(*), sum(exchanges), sum(duration_us), total(quality), count(quality),
+    ", project, count(*), sum(exchanges), CAST(total(duration_us) AS INTEGER), total(quality),
+        count(quality),
         count(CASE WHEN quality >= 0.9 THEN 1 END), min(ts), max(ts)
      FROM session WHERE seq > ?1 AND seq <= ?2 GROUP BY 1, 2, 3
      ON CONFLICT (user, quarter, project) DO UPDATE SET
         sessions = sessions + excluded.sessions,
         exchanges = exchanges + excluded.exchanges,
-        duration_us = duration_us + excluded.duration_us,
+        duration_us = CAST(duration_us + excluded.duration_us AS INTEGER),
         quality_sum = quality_sum + excluded.quality_sum,
         rated = rated + excluded.rated,
         excellent = excellent + excluded.excellent,
@@ -102,4 +111,50 @@ pub(super) fn fold_new_sessions(tx: &Transaction<'_>) -> Result<()> {
     )?
     .execute([newest])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    /// The longest session the validator accepts, in microseconds.
+    const LONGEST_US: i64 = tally_models::bounds::MAX_DURATION_S as i64 * 1_000_000;
+
+    /// Stores `count` sessions of the longest duration, one learner, one quarter hour.
+    fn longest_sessions(conn: &Connection, count: i64) {
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO session (ts, project, user, duration_us, exchanges)
+             SELECT 1700000000000, 1, 1, ?2, 1 FROM n",
+            params![count, LONGEST_US],
+        )
+        .unwrap();
+    }
+
+    fn fold(conn: &mut Connection) -> Result<i64> {
+        let tx = conn.transaction()?;
+        fold_new_sessions(&tx)?;
+        let sum = tx.query_row("SELECT duration_us FROM learner_activity", [], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(sum)
+    }
+
+    #[test]
+    fn durations_at_the_bound_saturate_instead_of_failing_the_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut conn = Connection::open(&path).unwrap();
+        super::super::schema::migrate(&mut conn, "t.db").unwrap();
+        // Within 64 bits: exact.
+        longest_sessions(&conn, 100);
+        assert_eq!(fold(&mut conn).unwrap(), 100 * LONGEST_US);
+        // One batch past 2^63 µs, then more added to the stored sum: capped.
+        let wrap = i64::MAX / LONGEST_US + 1;
+        longest_sessions(&conn, wrap);
+        assert_eq!(fold(&mut conn).unwrap(), i64::MAX);
+        longest_sessions(&conn, 1);
+        assert_eq!(fold(&mut conn).unwrap(), i64::MAX);
+    }
 }
