@@ -235,8 +235,14 @@ impl Analytics {
             .max()
     }
 
-    /// Remembers how a write ended, for [`Analytics::write_failure`].
-    fn observe_write<T>(&self, result: Result<T>) -> Result<T> {
+    /// Remembers how a write ended, for [`Analytics::write_failure`]: every write of
+    /// the facade (records, keys, goals, time zones, experiments, models, retention)
+    /// passes its outcome here.
+    pub(crate) fn observe_write<T, E: Into<Error>>(
+        &self,
+        result: std::result::Result<T, E>,
+    ) -> Result<T> {
+        let result = result.map_err(Into::into);
         self.write_health.observe(&result, Utc::now());
         result
     }
@@ -490,11 +496,11 @@ impl Analytics {
                 now - Duration::days(i64::from(days))
             })
         };
-        Ok(self.store.delete_expired(
+        self.observe_write(self.store.delete_expired(
             cutoff(retention.raw_days),
             cutoff(retention.hourly_days),
             now - Duration::days(1),
-        )?)
+        ))
     }
 
     /// Quarantined records after `after_id`, at most `limit`.

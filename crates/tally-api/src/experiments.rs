@@ -23,12 +23,12 @@ impl Analytics {
     /// # Errors
     /// An invalid spec, a key in use, or a storage failure.
     pub fn create_experiment(&self, spec: ExperimentSpec) -> Result<Experiment> {
-        Ok(experiment::create(
+        self.observe_write(experiment::create(
             &*self.store,
             spec,
             self.project_limit.as_deref(),
             self.view_options().now,
-        )?)
+        ))
     }
 
     /// Every defined experiment, and those only outcome events name.
@@ -69,12 +69,12 @@ impl Analytics {
     /// # Errors
     /// No such defined experiment, stopped already, or a storage failure.
     pub fn stop_experiment(&self, key: &str) -> Result<Experiment> {
-        Ok(experiment::stop(
+        self.observe_write(experiment::stop(
             &*self.store,
             key,
             self.visibility(),
             self.view_options().now,
-        )?)
+        ))
     }
 
     /// The analysis of experiment `key` over its outcomes within `filter`.

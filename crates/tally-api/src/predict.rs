@@ -32,7 +32,7 @@ impl Analytics {
         if let Some(days) = request.days {
             config.days = days;
         }
-        Ok(skill::train(&*self.store, &*self.store, &config, now)?)
+        self.observe_write(skill::train(&*self.store, &*self.store, &config, now))
     }
 
     /// The probability that `query.user` completes `query.skill` at `query.at`, by the

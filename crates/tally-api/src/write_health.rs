@@ -29,7 +29,9 @@ pub(crate) struct WriteHealth(Mutex<Option<WriteFailure>>);
 fn storage_failure(error: &Error) -> Option<String> {
     match error {
         Error::Storage(error) => Some(error.to_string()),
-        Error::Ingest(tally_ingest::Error::Storage(error)) => Some(error.to_string()),
+        Error::Ingest(tally_ingest::Error::Storage(error))
+        | Error::Predict(tally_predict::Error::Storage(error))
+        | Error::Learning(tally_learning::Error::Storage(error)) => Some(error.to_string()),
         _ => None,
     }
 }
@@ -123,6 +125,58 @@ mod tests {
         assert_eq!(analytics.write_failure().unwrap().failures, 2);
         other.execute_batch("COMMIT").unwrap();
         analytics.ingest(&record("d")).unwrap();
+        assert_eq!(analytics.write_failure(), None);
+    }
+
+    #[test]
+    fn every_kind_of_write_is_observed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let options = SqliteOptions {
+            busy_timeout: Duration::from_millis(20),
+            ..SqliteOptions::default()
+        };
+        let analytics = Analytics::open_with(&path, Config::default(), options).unwrap();
+        analytics.ingest(&record("a")).unwrap();
+        let spec = |key: &str| crate::experiment::ExperimentSpec {
+            key: key.to_owned(),
+            variants: vec![("a".into(), 1.0), ("b".into(), 1.0)],
+            ..Default::default()
+        };
+        analytics.create_experiment(spec("running")).unwrap();
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let key = crate::KeySpec {
+            scope: crate::KeyScope::Read,
+            projects: Vec::new(),
+            name: None,
+        };
+        let writes: [(&str, Box<dyn Fn() -> bool>); 7] = [
+            ("key", Box::new(|| analytics.create_key(&key).is_err())),
+            ("revoke", Box::new(|| analytics.revoke_key(1).is_err())),
+            (
+                "time zone",
+                Box::new(|| analytics.set_learner_time_zone("ana", "Europe/Paris").is_err()),
+            ),
+            (
+                "goal",
+                Box::new(|| {
+                    analytics
+                        .create_learning_goal("ana", "sessions", 3.0, None, None)
+                        .is_err()
+                }),
+            ),
+            ("experiment", Box::new(|| analytics.create_experiment(spec("new")).is_err())),
+            ("stop", Box::new(|| analytics.stop_experiment("running").is_err())),
+            ("retention", Box::new(|| analytics.run_retention().is_err())),
+        ];
+        for (failures, (what, write)) in (1..).zip(&writes) {
+            assert!(write(), "{what} did not fail");
+            let failure = analytics.write_failure();
+            assert_eq!(failure.map(|f| f.failures), Some(failures), "{what}");
+        }
+        other.execute_batch("COMMIT").unwrap();
+        analytics.set_learner_time_zone("ana", "Europe/Paris").unwrap();
         assert_eq!(analytics.write_failure(), None);
     }
 }
