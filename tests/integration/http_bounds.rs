@@ -263,6 +263,42 @@ fn connections_past_the_cap_wait_for_a_free_one() {
     }
 }
 
+#[test]
+fn a_client_that_stops_reading_its_answer_loses_the_connection() {
+    let db = TestDb::new();
+    let demo = tally_api::DemoConfig {
+        events: 60_000,
+        ..tally_api::DemoConfig::default()
+    };
+    db.analytics
+        .demo(&demo, &mut ())
+        .unwrap();
+    let server = TestServer::on(db, |options| {
+        options.write_timeout = Duration::from_millis(300);
+        options.max_connections = 1;
+    });
+    // The one connection allowed asks for an answer far larger than the sockets'
+    // buffers (every event, some 20 MB) and never reads it.
+    let mut reader = connect(&server);
+    reader
+        .write_all(b"GET /api/analytics/export/events HTTP/1.1\r\nHost: tally\r\n\r\n")
+        .unwrap();
+    // Served only once the write timeout has closed the first connection.
+    assert_eq!(server.http.get("/api/analytics/health", None).status, 200);
+    let mut received = Vec::new();
+    match reader.read_to_end(&mut received) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(error) => panic!("reading the cut answer: {error}"),
+    }
+    assert!(received.starts_with(b"HTTP/1.1 200"));
+    assert!(
+        !received.ends_with(b"\r\n0\r\n\r\n"),
+        "the whole answer ({} bytes) was written: make it larger",
+        received.len()
+    );
+}
+
 /// A value each documented parameter accepts (or refuses as a bad value, not as
 /// unknown).
 fn sample(name: &str) -> &'static str {

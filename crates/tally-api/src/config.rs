@@ -117,6 +117,9 @@ pub struct ServerConfig {
     /// Seconds a client has to send a request's whole body; then 408 and the
     /// connection is closed.
     pub body_read_timeout_secs: f64,
+    /// Seconds a write of an answer may wait for the client to read any of it; then
+    /// the connection is closed.
+    pub write_timeout_secs: f64,
     /// Seconds a request may take until its answer starts; then 503.
     pub request_timeout_secs: f64,
     /// Seconds a shutdown waits for requests in flight before cancelling them.
@@ -132,6 +135,7 @@ impl Default for ServerConfig {
             max_connections: 512,
             header_read_timeout_secs: 30.0,
             body_read_timeout_secs: 60.0,
+            write_timeout_secs: 30.0,
             request_timeout_secs: 30.0,
             shutdown_grace_secs: 10.0,
         }
@@ -147,6 +151,7 @@ impl ServerConfig {
         for (name, seconds) in [
             ("header_read_timeout_secs", self.header_read_timeout_secs),
             ("body_read_timeout_secs", self.body_read_timeout_secs),
+            ("write_timeout_secs", self.write_timeout_secs),
             ("request_timeout_secs", self.request_timeout_secs),
             ("shutdown_grace_secs", self.shutdown_grace_secs),
         ] {

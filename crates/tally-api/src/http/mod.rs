@@ -25,6 +25,7 @@ mod series;
 mod serve;
 mod traces;
 mod wire_errors;
+mod write_timeout;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,6 +60,9 @@ pub struct ServerOptions {
     /// Time a client has to send a request's headers (idle keep-alive connections
     /// are closed after it too).
     pub header_read_timeout: Duration,
+    /// Time a write of an answer may wait for the client to read (then the connection
+    /// is closed).
+    pub write_timeout: Duration,
     /// Time a client has to send a request's body (then 408).
     pub body_read_timeout: Duration,
     /// Time a request may take until its answer starts (then 503).
@@ -78,6 +82,7 @@ impl Default for ServerOptions {
             retention_every: RETENTION_EVERY,
             max_connections: config.max_connections,
             header_read_timeout: Duration::from_secs_f64(config.header_read_timeout_secs),
+            write_timeout: Duration::from_secs_f64(config.write_timeout_secs),
             body_read_timeout: Duration::from_secs_f64(config.body_read_timeout_secs),
             request_timeout: Duration::from_secs_f64(config.request_timeout_secs),
             shutdown_grace: Duration::from_secs_f64(config.shutdown_grace_secs),
@@ -106,6 +111,7 @@ impl ServerOptions {
                 config.header_read_timeout_secs,
                 "header_read_timeout_secs",
             )?,
+            write_timeout: seconds(config.write_timeout_secs, "write_timeout_secs")?,
             body_read_timeout: seconds(config.body_read_timeout_secs, "body_read_timeout_secs")?,
             request_timeout: seconds(config.request_timeout_secs, "request_timeout_secs")?,
             shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
@@ -428,6 +434,7 @@ impl Server {
             limits: serve::ConnectionLimits {
                 max_connections: options.max_connections,
                 header_read_timeout: options.header_read_timeout,
+                write_timeout: options.write_timeout,
                 shutdown_grace: options.shutdown_grace,
             },
         })

@@ -1,5 +1,6 @@
 //! Accepting connections: HTTP/1.1 through hyper with a header read timeout (which also
-//! closes idle keep-alive connections), at most `max_connections` served at once
+//! closes idle keep-alive connections), a write timeout (`write_timeout.rs`: a client
+//! that stops reading its answer loses the connection), at most `max_connections` served at once
 //! (further clients wait in the listen queue), and a graceful shutdown that waits for
 //! requests in flight at most the shutdown grace before cancelling them. Each
 //! connection answers the HTTP parser's own errors with a JSON body (`wire_errors.rs`).
@@ -17,12 +18,15 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::wire_errors::JsonErrors;
+use super::write_timeout::WriteTimeout;
 
 /// What bounds each connection.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    /// How long a write of the answer may wait for the client to read.
+    pub write_timeout: Duration,
     /// How long a shutdown waits for the requests in flight.
     pub shutdown_grace: Duration,
 }
@@ -74,6 +78,7 @@ pub async fn serve(
         let mut closing_seen = closing_seen.clone();
         connections.spawn(async move {
             {
+                let stream = WriteTimeout::new(stream, limits.write_timeout);
                 let connection =
                     builder.serve_connection(TokioIo::new(JsonErrors::new(stream)), service);
                 tokio::pin!(connection);
