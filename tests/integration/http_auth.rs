@@ -633,3 +633,46 @@ fn experiment_keys_belong_to_their_project_and_say_nothing_of_the_others() {
             .map(|(k, p)| (k.to_owned(), p.to_owned()))
     );
 }
+
+#[test]
+fn key_projects_and_project_parameters_are_read_as_ingest_stores_names() {
+    let db = TestDb::new();
+    // Stored under the composed name, whatever form the record used.
+    let input = tally_api::Input::Bytes {
+        name: "cafe".into(),
+        data: execution_now("c1", "cafe\u{301}").into_bytes().into(),
+    };
+    assert_eq!(db.analytics.ingest(&input).unwrap().accepted, 1);
+    let decomposed = "cafe\u{301}";
+    let output = db.tally(&["keys", "create", "--scope", "read", "--project", decomposed]);
+    assert!(output.status.success(), "{output:?}");
+    let secret = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let found = db.analytics.authenticate(&secret).unwrap().unwrap();
+    assert_eq!(found.projects, ["caf\u{e9}"]);
+    let bidi = db.tally(&["keys", "create", "--scope", "read", "--project", "a\u{202E}b"]);
+    assert!(!bidi.status.success());
+    assert!(
+        String::from_utf8_lossy(&bidi.stderr).contains("bidirectional"),
+        "{bidi:?}"
+    );
+    let admin = key(&db, KeyScope::Admin, &[]);
+    let server = TestServer::on(db, |_| {});
+    let http = &server.http;
+    // Decomposed in the query (percent-encoded UTF-8): the composed project's data.
+    for (path, credential) in [
+        ("/api/analytics/summary?project=cafe%CC%81", &admin),
+        ("/api/analytics/summary?project=cafe%CC%81", &secret),
+        ("/api/analytics/summary", &secret),
+    ] {
+        let answer = http.get(path, Some(credential));
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text());
+        assert_eq!(answer.json()["total_executions"], 1, "{path}");
+    }
+    let refused = http.get("/api/analytics/summary?project=a%E2%80%AEb", Some(&admin));
+    assert_eq!((refused.status, refused.error_code().as_str()), (400, "bad_query"));
+    let message = refused.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.starts_with("project ") && message.contains("bidirectional"),
+        "{message}"
+    );
+}

@@ -267,6 +267,7 @@ fn anomalies_flag_the_cost_spike_as_an_insight_and_forecasts_have_bands() {
         Some("2026-10-01"),
         Some("2026-10-28"),
         tally_api::FilterNames {
+            project: "project",
             from: "from",
             to: "to",
         },
@@ -492,7 +493,11 @@ mod property {
                     project,
                     Some("2026-09-29"),
                     Some("2026-10-02"),
-                    FilterNames { from: "from", to: "to" },
+                    FilterNames {
+                        project: "project",
+                        from: "from",
+                        to: "to",
+                    },
                 )
                 .unwrap()
             };
