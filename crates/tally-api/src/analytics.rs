@@ -36,6 +36,8 @@ pub struct Analytics {
     pub(crate) project_limit: Option<String>,
     /// The last write failure, until a write succeeds.
     write_health: Arc<WriteHealth>,
+    /// Set when nobody waits for this facade's work any more (see `cancel.rs`).
+    pub(crate) cancel: crate::Cancel,
 }
 
 /// A cutoff that deletes nothing: every stored event is from 2000 or later (the
@@ -105,6 +107,7 @@ impl Analytics {
             learning_cache: Arc::default(),
             project_limit: None,
             write_health: Arc::default(),
+            cancel: crate::Cancel::default(),
         })
     }
 
@@ -150,6 +153,15 @@ impl Analytics {
     /// definitions are only its own (and new ones belong to it), experiments known only
     /// from outcomes are found in its outcomes. Global definitions and other projects'
     /// stay hidden. The other views take their project from their [`Filter`].
+    /// This facade, its long work stopping with [`crate::Error::Cancelled`] once
+    /// `cancel` is set.
+    pub fn with_cancel(&self, cancel: crate::Cancel) -> Analytics {
+        Analytics {
+            cancel,
+            ..self.clone()
+        }
+    }
+
     pub fn limited_to_project(&self, project: Option<String>) -> Analytics {
         Analytics {
             project_limit: project,

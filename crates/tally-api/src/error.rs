@@ -45,6 +45,10 @@ pub enum Error {
         /// The projects that have data.
         known: Vec<String>,
     },
+    /// Work stopped because nobody waits for it any more (its request ran out of time,
+    /// or the server is stopping).
+    #[error("cancelled: the request ran out of its time budget or the server is stopping")]
+    Cancelled,
     /// An analysis asked of a range or project without data to analyse.
     #[error("{0}")]
     NoData(String),

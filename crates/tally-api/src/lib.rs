@@ -38,8 +38,10 @@ mod series;
 mod traces;
 mod views;
 mod write_health;
+mod cancel;
 
 pub use analytics::Analytics;
+pub use cancel::Cancel;
 pub use bounds::MAX_POINTS;
 pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};

@@ -110,6 +110,7 @@ impl Analytics {
     /// An unknown metric, filters the metric does not take, a malformed CSV, more than
     /// [`crate::MAX_POINTS`] points, or a storage failure.
     pub fn series(&self, source: &SeriesSource) -> Result<Series> {
+        self.cancel.check()?;
         match source {
             SeriesSource::Csv { text, polarity } => {
                 let mut series = predict::from_csv(text).map_err(predict_error)?;
@@ -131,7 +132,10 @@ impl Analytics {
                     user: query.user.clone(),
                     now: self.view_options().now,
                 };
-                predict::from_store(&*self.store, &*self.store, &request).map_err(predict_error)
+                let series = predict::from_store(&*self.store, &*self.store, &request)
+                    .map_err(predict_error)?;
+                self.cancel.check()?;
+                Ok(series)
             }
         }
     }
@@ -175,9 +179,11 @@ impl Analytics {
     /// See [`Analytics::series`]; fewer than three points with a value.
     pub fn trend(&self, source: &SeriesSource) -> Result<TrendReport> {
         let series = self.series_with_data(source)?;
+        let trend = predict::trend(&series).map_err(predict_error)?;
+        self.cancel.check()?;
         Ok(TrendReport {
             metric: series.metric.clone(),
-            trend: predict::trend(&series).map_err(predict_error)?,
+            trend,
             seasonality: predict::seasonality(&series),
             series: history(&series),
         })
@@ -207,8 +213,10 @@ impl Analytics {
         config: &AnomalyConfig,
     ) -> Result<AnomaliesReport> {
         let series = self.series_with_data(source)?;
+        let report = predict::anomalies(&series, config);
+        self.cancel.check()?;
         Ok(AnomaliesReport {
-            report: predict::anomalies(&series, config),
+            report,
             series: history(&series),
         })
     }
@@ -241,6 +249,7 @@ impl Analytics {
             // A quiet project has no insights: no data is not an error here.
             let series = self.series(&source)?;
             insights.extend(predict::anomalies(&series, &config).insights);
+            self.cancel.check()?;
         }
         insights.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
         Ok(insights)

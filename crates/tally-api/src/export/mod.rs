@@ -175,6 +175,9 @@ impl Analytics {
             out.write_all(b"[").map_err(io)?;
         }
         let written = self.store.export_events(filter, &mut |event| {
+            if self.cancel.is_cancelled() {
+                return Err(tally_storage::Error::Sink("cancelled".into()));
+            }
             let result = (|| -> std::io::Result<()> {
                 if array {
                     out.write_all(if first { b"\n" } else { b",\n" })?;
@@ -194,6 +197,7 @@ impl Analytics {
         if let Some(error) = failure {
             return Err(io(error));
         }
+        self.cancel.check()?;
         let written = written?;
         if array {
             out.write_all(b"\n]\n").map_err(io)?;
@@ -210,6 +214,9 @@ impl Analytics {
         };
         let mut failure = None;
         let written = self.store.export_events(filter, &mut |event| {
+            if self.cancel.is_cancelled() {
+                return Err(tally_storage::Error::Sink("cancelled".into()));
+            }
             archive.event(&event).map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
@@ -219,6 +226,7 @@ impl Analytics {
         if let Some(error) = failure {
             return Err(io(error));
         }
+        self.cancel.check()?;
         let written = written?;
         let mut out = archive
             .zip

@@ -1,7 +1,10 @@
 //! The time budget of every request: its body must arrive within the body read timeout
 //! (else 408, and the connection is closed), and its answer must start within the
-//! request timeout (else 503). Work a timed-out handler left on a blocking thread runs
-//! to its end unobserved; the bounds of `bounds.rs` keep that end near.
+//! request timeout (else 503). Each request carries a cancellation flag
+//! (`crate::cancel`), set when it runs out of time or is dropped unfinished (a
+//! shutdown, a client gone): the blocking work it started (series reads and analyses,
+//! exports) stops at its next check instead of running on; the bounds of `bounds.rs`
+//! keep the time to that check short.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -65,7 +68,17 @@ pub async fn enforce(State(budget): State<Budget>, request: Request, next: Next)
         parts,
         with_deadline(body, budget.body, Arc::clone(&expired)),
     );
-    let answer = tokio::time::timeout(budget.request, next.run(request)).await;
+    let cancel = crate::Cancel::new();
+    let unfinished = crate::cancel::CancelOnDrop::new(cancel.clone());
+    let answer = crate::cancel::scope(
+        cancel.clone(),
+        tokio::time::timeout(budget.request, next.run(request)),
+    )
+    .await;
+    if answer.is_err() {
+        cancel.cancel();
+    }
+    unfinished.finished();
     if expired.load(Ordering::Relaxed) {
         let mut response = ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
@@ -105,5 +118,55 @@ pub async fn enforce(State(budget): State<Budget>, request: Request, next: Next)
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
             response
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::routing::get;
+    use std::io::{Read, Write};
+    use tokio::sync::mpsc;
+
+    use super::{Budget, enforce};
+
+    #[tokio::test]
+    async fn a_request_out_of_time_cancels_its_work() {
+        // The handler hands out its request's flag, then never answers.
+        let (flags, mut handed) = mpsc::unbounded_channel();
+        let router = Router::new()
+            .route(
+                "/slow",
+                get(move || {
+                    let _ = flags.send(crate::cancel::current());
+                    std::future::pending::<&'static str>()
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Budget {
+                    body: Duration::from_secs(60),
+                    request: Duration::from_millis(50),
+                },
+                enforce,
+            ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let answer = tokio::task::spawn_blocking(move || {
+            let mut client = std::net::TcpStream::connect(addr).unwrap();
+            client
+                .write_all(b"GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut answer = Vec::new();
+            client.read_to_end(&mut answer).unwrap();
+            answer
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 503"), "{}", String::from_utf8_lossy(&answer));
+        let flag = handed.recv().await.unwrap();
+        assert!(flag.is_cancelled());
     }
 }

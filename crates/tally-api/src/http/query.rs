@@ -195,7 +195,7 @@ pub(super) async fn blocking_json<T: serde::Serialize + Send + 'static>(
     call: impl FnOnce(&crate::Analytics) -> crate::Result<T> + Send + 'static,
     error: fn(crate::Error) -> ApiError,
 ) -> Result<Json<Value>, ApiError> {
-    let analytics = state.analytics.clone();
+    let analytics = state.analytics.with_cancel(crate::cancel::current());
     let value = tokio::task::spawn_blocking(move || call(&analytics))
         .await?
         .map_err(error)?;
@@ -267,7 +267,7 @@ async fn run_views(
     (filter, granularity): (Filter, Granularity),
     views: Vec<View>,
 ) -> Result<Vec<Value>, ApiError> {
-    let analytics = state.analytics.clone();
+    let analytics = state.analytics.with_cancel(crate::cancel::current());
     tokio::task::spawn_blocking(move || {
         views
             .into_iter()

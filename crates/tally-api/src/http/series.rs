@@ -153,7 +153,7 @@ async fn answer(
         skill: value("skill"),
         user: value("user"),
     });
-    let analytics = state.analytics.clone();
+    let analytics = state.analytics.with_cancel(crate::cancel::current());
     let answer = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
         Ok(match question {
             Question::Trends => serde_json::to_value(analytics.trend(&source)?)?,
