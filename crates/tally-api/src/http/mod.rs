@@ -295,6 +295,11 @@ impl http_body::Body for LoggedBody {
     }
 }
 
+/// A duration in milliseconds rounded to a tenth, as the request log shows it.
+fn tenths_of_ms(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
 /// One request's log line, written when it is dropped.
 struct RequestLine {
     method: Method,
@@ -310,7 +315,7 @@ impl Drop for RequestLine {
             method = %self.method,
             route = %self.route,
             status = self.status,
-            ms = self.start.elapsed().as_secs_f64() * 1000.0,
+            ms = tenths_of_ms(self.start.elapsed()),
             bytes = self.bytes,
             "request"
         );
