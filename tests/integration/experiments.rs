@@ -327,3 +327,69 @@ fn experiment_routes_define_assign_and_analyze() {
     assert_eq!(page.status, 200);
     assert!(page.text().contains("experiment-analyses"));
 }
+
+#[test]
+fn the_cli_works_in_a_project_with_project() {
+    let db = TestDb::new();
+    let create = |project: &str| {
+        json_of(&db.tally(&[
+            "experiment",
+            "create",
+            "--experiment",
+            "shared",
+            "--variants",
+            "a,b",
+            "--project",
+            project,
+            "--json",
+        ]))
+    };
+    assert_eq!(create("alpha")["project"], "alpha");
+    // The same key in another project, its name given decomposed: stored composed.
+    assert_eq!(create("cafe\u{301}")["project"], "caf\u{e9}");
+    let listed = json_of(&db.tally(&["experiment", "list", "--project", "alpha", "--json"]));
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["project"], "alpha");
+    // Without a project the key is ambiguous; with one, only that project's stops.
+    assert!(
+        !db.tally(&["experiment", "stop", "--experiment", "shared"])
+            .status
+            .success()
+    );
+    let stopped = db.tally(&[
+        "experiment",
+        "stop",
+        "--experiment",
+        "shared",
+        "--project",
+        "caf\u{e9}",
+    ]);
+    assert!(stopped.status.success(), "{stopped:?}");
+    let listed = json_of(&db.tally(&["experiment", "list", "--json"]));
+    let statuses: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["project"].as_str().unwrap(),
+                e["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses, [("alpha", "running"), ("caf\u{e9}", "stopped")]);
+    let goal = json_of(&db.tally(&[
+        "goals",
+        "create",
+        "--user",
+        "ana",
+        "--type",
+        "sessions",
+        "--target",
+        "3",
+        "--project",
+        "alpha",
+        "--json",
+    ]));
+    assert_eq!(goal[0]["project"], "alpha", "{goal}");
+}

@@ -416,7 +416,14 @@ fn each_request_is_one_log_line_with_its_route_and_never_its_key() {
     // Milliseconds to a tenth.
     let ms = fields["ms"].as_f64().unwrap();
     assert_eq!((ms * 10.0).round() / 10.0, ms, "{line}");
-    assert!(fields["ms"].to_string().split('.').nth(1).is_none_or(|d| d.len() == 1), "{line}");
+    assert!(
+        fields["ms"]
+            .to_string()
+            .split('.')
+            .nth(1)
+            .is_none_or(|d| d.len() == 1),
+        "{line}"
+    );
     assert!(
         !line.contains(&key) && !line.contains("someone") && !line.contains("at=2026"),
         "{line}"

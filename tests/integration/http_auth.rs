@@ -579,11 +579,15 @@ fn experiment_keys_belong_to_their_project_and_say_nothing_of_the_others() {
     let alpha_read = key(&db, KeyScope::Read, &["alpha"]);
     let server = TestServer::on(db, |_| {});
     let http = &server.http;
-    let create = |key: &str, body: &str| http.post("/api/analytics/experiments/create", Some(key), body);
+    let create =
+        |key: &str, body: &str| http.post("/api/analytics/experiments/create", Some(key), body);
 
     // Beta defines `shared`; alpha may define its own `shared` (no 409 telling it beta
     // has one), and a key only beta's outcomes use.
-    let betas = create(&admin, r#"{"key":"shared","variants":"control,treatment","project":"beta"}"#);
+    let betas = create(
+        &admin,
+        r#"{"key":"shared","variants":"control,treatment","project":"beta"}"#,
+    );
     assert_eq!(betas.status, 200, "{}", betas.text());
     for body in [
         r#"{"key":"shared","variants":"control,treatment"}"#,
@@ -593,8 +597,14 @@ fn experiment_keys_belong_to_their_project_and_say_nothing_of_the_others() {
         assert_eq!(own.status, 200, "{body}: {}", own.text());
         assert_eq!(own.json()["experiment"]["project"], "alpha");
     }
-    let again = create(&alpha_admin, r#"{"key":"shared","variants":"control,treatment"}"#);
-    assert_eq!((again.status, again.error_code().as_str()), (409, "experiment_exists"));
+    let again = create(
+        &alpha_admin,
+        r#"{"key":"shared","variants":"control,treatment"}"#,
+    );
+    assert_eq!(
+        (again.status, again.error_code().as_str()),
+        (409, "experiment_exists")
+    );
 
     // Every answer about an experiment of alpha counts alpha's outcomes only, whoever
     // asks: the key only beta's outcomes use has none.
@@ -614,23 +624,44 @@ fn experiment_keys_belong_to_their_project_and_say_nothing_of_the_others() {
     // A key defined in two projects must be asked for with its project; stopping beta's
     // leaves alpha's running.
     let ambiguous = http.get("/api/analytics/experiments/shared", Some(&admin));
-    assert_eq!((ambiguous.status, ambiguous.error_code().as_str()), (400, "bad_experiment"));
-    let stopped = http.post("/api/analytics/experiments/shared/stop?project=beta", Some(&admin), "");
+    assert_eq!(
+        (ambiguous.status, ambiguous.error_code().as_str()),
+        (400, "bad_experiment")
+    );
+    let stopped = http.post(
+        "/api/analytics/experiments/shared/stop?project=beta",
+        Some(&admin),
+        "",
+    );
     assert_eq!(stopped.json()["project"], "beta", "{}", stopped.text());
-    let alphas = http.get("/api/analytics/experiments/shared", Some(&alpha_read)).json();
-    assert_eq!((alphas["project"].as_str(), alphas["status"].as_str()), (Some("alpha"), Some("running")));
+    let alphas = http
+        .get("/api/analytics/experiments/shared", Some(&alpha_read))
+        .json();
+    assert_eq!(
+        (alphas["project"].as_str(), alphas["status"].as_str()),
+        (Some("alpha"), Some("running"))
+    );
     let listed = http.get("/api/analytics/experiments", Some(&admin)).json();
     let mut owners: Vec<(String, String)> = listed
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["key"].as_str().unwrap().to_owned(), e["project"].as_str().unwrap_or("").to_owned()))
+        .map(|e| {
+            (
+                e["key"].as_str().unwrap().to_owned(),
+                e["project"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     owners.sort();
     assert_eq!(
         owners,
-        [("beta-only", "alpha"), ("shared", "alpha"), ("shared", "beta")]
-            .map(|(k, p)| (k.to_owned(), p.to_owned()))
+        [
+            ("beta-only", "alpha"),
+            ("shared", "alpha"),
+            ("shared", "beta")
+        ]
+        .map(|(k, p)| (k.to_owned(), p.to_owned()))
     );
 }
 
@@ -649,7 +680,14 @@ fn key_projects_and_project_parameters_are_read_as_ingest_stores_names() {
     let secret = String::from_utf8(output.stdout).unwrap().trim().to_owned();
     let found = db.analytics.authenticate(&secret).unwrap().unwrap();
     assert_eq!(found.projects, ["caf\u{e9}"]);
-    let bidi = db.tally(&["keys", "create", "--scope", "read", "--project", "a\u{202E}b"]);
+    let bidi = db.tally(&[
+        "keys",
+        "create",
+        "--scope",
+        "read",
+        "--project",
+        "a\u{202E}b",
+    ]);
     assert!(!bidi.status.success());
     assert!(
         String::from_utf8_lossy(&bidi.stderr).contains("bidirectional"),
@@ -669,8 +707,14 @@ fn key_projects_and_project_parameters_are_read_as_ingest_stores_names() {
         assert_eq!(answer.json()["total_executions"], 1, "{path}");
     }
     let refused = http.get("/api/analytics/summary?project=a%E2%80%AEb", Some(&admin));
-    assert_eq!((refused.status, refused.error_code().as_str()), (400, "bad_query"));
-    let message = refused.json()["error"]["message"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (refused.status, refused.error_code().as_str()),
+        (400, "bad_query")
+    );
+    let message = refused.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
         message.starts_with("project ") && message.contains("bidirectional"),
         "{message}"

@@ -270,9 +270,7 @@ fn a_client_that_stops_reading_its_answer_loses_the_connection() {
         events: 60_000,
         ..tally_api::DemoConfig::default()
     };
-    db.analytics
-        .demo(&demo, &mut ())
-        .unwrap();
+    db.analytics.demo(&demo, &mut ()).unwrap();
     let server = TestServer::on(db, |options| {
         options.write_timeout = Duration::from_millis(300);
         options.max_connections = 1;

@@ -1016,14 +1016,20 @@ fn rarity_for_a_project_counts_its_learners_from_its_sessions_alone() {
             .unwrap()
             .limited_to_project(Some("alpha".to_owned()));
         // Twice: the second answer comes from the rarity index the first one filled.
-        let first = serde_json::to_value(analytics.learning_achievements(user, Some(at)).unwrap()).unwrap();
-        let again = serde_json::to_value(analytics.learning_achievements(user, Some(at)).unwrap()).unwrap();
+        let first =
+            serde_json::to_value(analytics.learning_achievements(user, Some(at)).unwrap()).unwrap();
+        let again =
+            serde_json::to_value(analytics.learning_achievements(user, Some(at)).unwrap()).unwrap();
         assert_eq!(first, again);
         first
     };
     for user in ["ana", "dan"] {
         let seen = answer(&both, user);
-        assert_eq!(seen, answer(&only_alpha, user), "{user}: beta's sessions moved alpha's rarity");
+        assert_eq!(
+            seen,
+            answer(&only_alpha, user),
+            "{user}: beta's sessions moved alpha's rarity"
+        );
         assert_eq!(seen["active_learners"], 1, "{seen}");
     }
     // Over every project the same learners count beta's sessions.

@@ -524,7 +524,10 @@ fn every_route_keeps_every_key_to_its_scope_and_projects() {
                 );
                 if expect.path == "/api/analytics/experiments/create" {
                     // No 409 telling a key that another project uses the name.
-                    check(answer.status == 200, format!("experiment not created: {what}"));
+                    check(
+                        answer.status == 200,
+                        format!("experiment not created: {what}"),
+                    );
                 }
                 if !alpha_only {
                     continue;

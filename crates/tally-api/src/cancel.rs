@@ -135,7 +135,10 @@ mod tests {
         let stopped = analytics.with_cancel(cancelled);
         assert!(matches!(stopped.trend(&source), Err(Error::Cancelled)));
         let config = crate::AnomalyConfig::default();
-        assert!(matches!(stopped.anomalies(&source, &config), Err(Error::Cancelled)));
+        assert!(matches!(
+            stopped.anomalies(&source, &config),
+            Err(Error::Cancelled)
+        ));
         assert!(analytics.trend(&source).is_ok());
     }
 }

@@ -58,7 +58,9 @@ pub fn parse_filter(
     to: Option<&str>,
     names: FilterNames,
 ) -> Result<Filter> {
-    let project = project.map(|p| parse_project(p, names.project)).transpose()?;
+    let project = project
+        .map(|p| parse_project(p, names.project))
+        .transpose()?;
     let from = from
         .map(|t| parse_instant(t, names.from, false))
         .transpose()?;
@@ -71,11 +73,7 @@ pub fn parse_filter(
             )));
         }
     }
-    Ok(Filter {
-        project,
-        from,
-        to,
-    })
+    Ok(Filter { project, from, to })
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 
 mod analytics;
 mod bounds;
+mod cancel;
 mod config;
 mod error;
 mod experiments;
@@ -38,15 +39,14 @@ mod series;
 mod traces;
 mod views;
 mod write_health;
-mod cancel;
 
 pub use analytics::Analytics;
-pub use cancel::Cancel;
 pub use bounds::MAX_POINTS;
+pub use cancel::Cancel;
 pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
 pub use export::ExportFormat;
-pub use filter::{FilterNames, parse_filter, parse_instant};
+pub use filter::{FilterNames, parse_filter, parse_instant, parse_project};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use learning::{
     DASHBOARD_WEEKS, LearnerAchievement, LearnerDashboard, LearningAchievements, LearningMastery,

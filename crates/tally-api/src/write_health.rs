@@ -156,7 +156,11 @@ mod tests {
             ("revoke", Box::new(|| analytics.revoke_key(1).is_err())),
             (
                 "time zone",
-                Box::new(|| analytics.set_learner_time_zone("ana", "Europe/Paris").is_err()),
+                Box::new(|| {
+                    analytics
+                        .set_learner_time_zone("ana", "Europe/Paris")
+                        .is_err()
+                }),
             ),
             (
                 "goal",
@@ -166,8 +170,14 @@ mod tests {
                         .is_err()
                 }),
             ),
-            ("experiment", Box::new(|| analytics.create_experiment(spec("new")).is_err())),
-            ("stop", Box::new(|| analytics.stop_experiment("running").is_err())),
+            (
+                "experiment",
+                Box::new(|| analytics.create_experiment(spec("new")).is_err()),
+            ),
+            (
+                "stop",
+                Box::new(|| analytics.stop_experiment("running").is_err()),
+            ),
             ("retention", Box::new(|| analytics.run_retention().is_err())),
         ];
         for (failures, (what, write)) in (1..).zip(&writes) {
@@ -176,7 +186,9 @@ mod tests {
             assert_eq!(failure.map(|f| f.failures), Some(failures), "{what}");
         }
         other.execute_batch("COMMIT").unwrap();
-        analytics.set_learner_time_zone("ana", "Europe/Paris").unwrap();
+        analytics
+            .set_learner_time_zone("ana", "Europe/Paris")
+            .unwrap();
         assert_eq!(analytics.write_failure(), None);
     }
 }

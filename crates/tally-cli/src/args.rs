@@ -203,6 +203,27 @@ pub struct DemoArgs {
     pub json: bool,
 }
 
+/// The project a command about experiments or goals works in.
+#[derive(Debug, Args)]
+pub struct ProjectArg {
+    /// Work in this project (its experiments or goals; what is created belongs to it);
+    /// default: every project, and global experiments.
+    #[arg(long)]
+    pub project: Option<String>,
+}
+
+impl ProjectArg {
+    /// The facade limited to the project, named as ingest stores project names.
+    pub fn scoped(&self, analytics: &tally_api::Analytics) -> anyhow::Result<tally_api::Analytics> {
+        let project = self
+            .project
+            .as_deref()
+            .map(|p| tally_api::parse_project(p, "--project"))
+            .transpose()?;
+        Ok(analytics.limited_to_project(project))
+    }
+}
+
 /// Filters shared by the query commands.
 #[derive(Debug, Args)]
 pub struct FilterArgs {

@@ -10,12 +10,14 @@ use tally_api::experiment::{
 };
 use tally_api::{Analytics, FilterNames, parse_filter, parse_instant};
 
-use crate::args::FilterArgs;
+use crate::args::{FilterArgs, ProjectArg};
 
 #[derive(Debug, Subcommand)]
 pub enum ExperimentCommand {
     /// Define an experiment.
     Create {
+        #[command(flatten)]
+        project: ProjectArg,
         /// Its key (the `experiment` field of outcome events).
         #[arg(long)]
         experiment: String,
@@ -50,6 +52,8 @@ pub enum ExperimentCommand {
     },
     /// Print the variant a user is assigned to (`excluded` outside coverage).
     Assign {
+        #[command(flatten)]
+        project: ProjectArg,
         #[arg(long)]
         experiment: String,
         #[arg(long)]
@@ -60,12 +64,16 @@ pub enum ExperimentCommand {
     },
     /// List experiments: defined ones and those only outcome events name.
     List {
+        #[command(flatten)]
+        project: ProjectArg,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
     /// Stop an experiment: later outcomes are not part of it.
     Stop {
+        #[command(flatten)]
+        project: ProjectArg,
         #[arg(long)]
         experiment: String,
     },
@@ -106,6 +114,7 @@ pub enum ExperimentCommand {
 pub fn run(analytics: &Analytics, command: ExperimentCommand) -> anyhow::Result<ExitCode> {
     match command {
         ExperimentCommand::Create {
+            project,
             experiment,
             variants,
             metric,
@@ -130,7 +139,7 @@ pub fn run(analytics: &Analytics, command: ExperimentCommand) -> anyhow::Result<
                     .map(|s| parse_instant(&s, "--start", false))
                     .transpose()?,
             };
-            let created = analytics.create_experiment(spec)?;
+            let created = project.scoped(analytics)?.create_experiment(spec)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&created)?);
             } else {
@@ -147,27 +156,33 @@ pub fn run(analytics: &Analytics, command: ExperimentCommand) -> anyhow::Result<
             }
         }
         ExperimentCommand::Assign {
+            project,
             experiment,
             user,
             json,
         } => {
-            let assignment = analytics.assign_experiment(&experiment, &user)?;
+            let assignment = project
+                .scoped(analytics)?
+                .assign_experiment(&experiment, &user)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&assignment)?);
             } else {
                 println!("{}", assignment.variant.as_deref().unwrap_or("excluded"));
             }
         }
-        ExperimentCommand::List { json } => {
-            let listings = analytics.experiments()?;
+        ExperimentCommand::List { project, json } => {
+            let listings = project.scoped(analytics)?.experiments()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&listings)?);
             } else {
                 print_listings(&listings);
             }
         }
-        ExperimentCommand::Stop { experiment } => {
-            let stopped = analytics.stop_experiment(&experiment)?;
+        ExperimentCommand::Stop {
+            project,
+            experiment,
+        } => {
+            let stopped = project.scoped(analytics)?.stop_experiment(&experiment)?;
             println!("stopped experiment {}", stopped.key);
         }
         ExperimentCommand::Analyze {

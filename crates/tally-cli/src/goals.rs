@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use crate::args::ProjectArg;
 use crate::learning::LearnerArgs;
 use clap::Subcommand;
 use tally_api::{Analytics, parse_instant};
@@ -11,6 +12,8 @@ use tally_api::{Analytics, parse_instant};
 pub enum GoalsCommand {
     /// Set a goal, counted from now.
     Create {
+        #[command(flatten)]
+        project: ProjectArg,
         #[arg(long)]
         user: String,
         /// streak, sessions, exchanges, quality, topics or minutes.
@@ -32,6 +35,8 @@ pub enum GoalsCommand {
     List(LearnerArgs),
     /// Change a goal's target, title or deadline.
     Update {
+        #[command(flatten)]
+        project: ProjectArg,
         #[arg(long)]
         user: String,
         #[arg(long)]
@@ -56,6 +61,8 @@ pub enum GoalsCommand {
     },
     /// Pause a goal.
     Pause {
+        #[command(flatten)]
+        project: ProjectArg,
         #[arg(long)]
         user: String,
         #[arg(long)]
@@ -63,6 +70,8 @@ pub enum GoalsCommand {
     },
     /// Resume a paused goal.
     Resume {
+        #[command(flatten)]
+        project: ProjectArg,
         #[arg(long)]
         user: String,
         #[arg(long)]
@@ -70,6 +79,8 @@ pub enum GoalsCommand {
     },
     /// Abandon a goal for good.
     Abandon {
+        #[command(flatten)]
+        project: ProjectArg,
         #[arg(long)]
         user: String,
         #[arg(long)]
@@ -111,6 +122,7 @@ fn instant(
 pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitCode> {
     match command {
         GoalsCommand::Create {
+            project,
             user,
             kind,
             target,
@@ -119,7 +131,9 @@ pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitC
             json,
         } => {
             let deadline = instant(deadline, "--deadline")?;
-            let goal = analytics.create_learning_goal(&user, &kind, target, title, deadline)?;
+            let goal = project
+                .scoped(analytics)?
+                .create_learning_goal(&user, &kind, target, title, deadline)?;
             print(&[goal], json)?;
         }
         GoalsCommand::List(LearnerArgs { user, at, json }) => {
@@ -127,6 +141,7 @@ pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitC
             print(&goals, json)?;
         }
         GoalsCommand::Update {
+            project,
             user,
             id,
             target,
@@ -135,7 +150,9 @@ pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitC
             json,
         } => {
             let deadline = instant(deadline, "--deadline")?;
-            let goal = analytics.update_learning_goal(&user, id, target, title, deadline)?;
+            let goal = project
+                .scoped(analytics)?
+                .update_learning_goal(&user, id, target, title, deadline)?;
             print(&[goal], json)?;
         }
         GoalsCommand::Suggest { user, json } => {
@@ -155,21 +172,27 @@ pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitC
                 }
             }
         }
-        GoalsCommand::Pause { user, id } => {
+        GoalsCommand::Pause { project, user, id } => {
             print(
-                &[analytics.set_learning_goal_state(&user, id, "paused")?],
+                &[project
+                    .scoped(analytics)?
+                    .set_learning_goal_state(&user, id, "paused")?],
                 false,
             )?;
         }
-        GoalsCommand::Resume { user, id } => {
+        GoalsCommand::Resume { project, user, id } => {
             print(
-                &[analytics.set_learning_goal_state(&user, id, "active")?],
+                &[project
+                    .scoped(analytics)?
+                    .set_learning_goal_state(&user, id, "active")?],
                 false,
             )?;
         }
-        GoalsCommand::Abandon { user, id } => {
+        GoalsCommand::Abandon { project, user, id } => {
             print(
-                &[analytics.set_learning_goal_state(&user, id, "abandoned")?],
+                &[project
+                    .scoped(analytics)?
+                    .set_learning_goal_state(&user, id, "abandoned")?],
                 false,
             )?;
         }

@@ -65,8 +65,7 @@ pub trait ExperimentStore: Send + Sync {
     ///
     /// # Errors
     /// Any storage failure.
-    fn stop_experiment(&self, project: Option<&str>, key: &str, at: DateTime<Utc>)
-    -> Result<bool>;
+    fn stop_experiment(&self, project: Option<&str>, key: &str, at: DateTime<Utc>) -> Result<bool>;
 
     /// The experiment keys that `outcome` events have named, defined or not.
     ///

@@ -165,7 +165,11 @@ mod tests {
         })
         .await
         .unwrap();
-        assert!(answer.starts_with(b"HTTP/1.1 503"), "{}", String::from_utf8_lossy(&answer));
+        assert!(
+            answer.starts_with(b"HTTP/1.1 503"),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
         let flag = handed.recv().await.unwrap();
         assert!(flag.is_cancelled());
     }

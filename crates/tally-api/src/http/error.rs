@@ -62,9 +62,11 @@ impl From<crate::Error> for ApiError {
     fn from(error: crate::Error) -> Self {
         match error {
             crate::Error::Filter(message) => ApiError::bad_request("bad_query", message),
-            error @ crate::Error::Cancelled => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "cancelled", error.to_string())
-            }
+            error @ crate::Error::Cancelled => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cancelled",
+                error.to_string(),
+            ),
             error @ crate::Error::TooManyPoints { points, limit, .. } => {
                 ApiError::bad_request("too_many_points", error.to_string())
                     .with_details(json!({"points": points, "limit": limit}))

@@ -296,7 +296,7 @@ impl http_body::Body for LoggedBody {
 }
 
 /// A duration in milliseconds rounded to a tenth, as the request log shows it.
-fn tenths_of_ms(elapsed: std::time::Duration) -> f64 {
+fn tenths_of_ms(elapsed: Duration) -> f64 {
     (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
 }
 

@@ -109,7 +109,10 @@ fn definition(
         .filter(|record| record.key == key)
         .collect();
     if defined.len() > 1 {
-        let projects: Vec<&str> = defined.iter().filter_map(|r| r.project.as_deref()).collect();
+        let projects: Vec<&str> = defined
+            .iter()
+            .filter_map(|r| r.project.as_deref())
+            .collect();
         return Err(Error::Invalid(format!(
             "experiment {key:?} is defined in projects {}: name one with project",
             projects.join(", ")

@@ -80,8 +80,9 @@ impl ExperimentStore for SqliteStore {
 
     fn experiments(&self) -> Result<Vec<ExperimentRecord>> {
         let conn = self.reader()?;
-        let mut statement =
-            conn.prepare_cached(&format!("SELECT {COLUMNS} FROM experiment ORDER BY key, project"))?;
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM experiment ORDER BY key, project"
+        ))?;
         let rows = statement
             .query_map([], raw)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -99,12 +100,7 @@ impl ExperimentStore for SqliteStore {
         row.map(finish).transpose()
     }
 
-    fn stop_experiment(
-        &self,
-        project: Option<&str>,
-        key: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool> {
+    fn stop_experiment(&self, project: Option<&str>, key: &str, at: DateTime<Utc>) -> Result<bool> {
         let writer = self.writer();
         let changed = writer.conn.execute(
             "UPDATE experiment SET stopped_at = ?2
