@@ -151,7 +151,9 @@ mod tests {
             projects: Vec::new(),
             name: None,
         };
-        let writes: [(&str, Box<dyn Fn() -> bool>); 7] = [
+        /// A write and whether it failed.
+        type Write<'a> = (&'a str, Box<dyn Fn() -> bool + 'a>);
+        let writes: [Write<'_>; 7] = [
             ("key", Box::new(|| analytics.create_key(&key).is_err())),
             ("revoke", Box::new(|| analytics.revoke_key(1).is_err())),
             (
