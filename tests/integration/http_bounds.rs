@@ -394,3 +394,61 @@ fn a_request_past_its_time_budget_is_answered_503() {
         "{answer}"
     );
 }
+
+#[test]
+fn ingest_requests_past_the_places_wait_with_their_body_unread() {
+    let server = TestServer::start_with(|options| options.max_concurrent_ingests = 1);
+    let record = br#"{"id":"a-1","kind":"execution","ts":"2026-10-01T00:00:00Z","project":"alpha","tool":"search","model":"gpt-4o","duration_ms":12,"success":true}"#;
+    let (head, tail) = record.split_at(20);
+    // The first ingest takes the one place: hyper says `100 Continue` once the handler
+    // starts reading the body, which it does only with the place held.
+    let mut first = connect(&server);
+    write!(
+        first,
+        "POST /api/analytics/events HTTP/1.1\r\nHost: tally\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        record.len()
+    )
+    .unwrap();
+    let mut continued = [0_u8; 25];
+    first.read_exact(&mut continued).unwrap();
+    assert!(
+        continued.starts_with(b"HTTP/1.1 100 Continue"),
+        "{:?}",
+        String::from_utf8_lossy(&continued)
+    );
+    first.write_all(head).unwrap();
+    // A second ingest waits for the place, unanswered, while reads are served.
+    let mut second = connect(&server);
+    let other = String::from_utf8_lossy(record).replace("a-1", "a-2");
+    write!(
+        second,
+        "POST /api/analytics/events HTTP/1.1\r\nHost: tally\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        other.len()
+    )
+    .unwrap();
+    second.write_all(other.as_bytes()).unwrap();
+    assert_eq!(server.http.get("/api/analytics/health", None).status, 200);
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut early = [0_u8; 1];
+    match second.read(&mut early) {
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
+        other => panic!("the second ingest was answered while the first held the place: {other:?}"),
+    }
+    // The first completes and frees the place; the second is then stored too.
+    first.write_all(tail).unwrap();
+    let mut answer = [0_u8; 12];
+    first.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    second
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let answer = read_until_closed(&mut second);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""accepted":1"#), "{answer}");
+}

@@ -111,6 +111,9 @@ pub struct ServerConfig {
     pub max_batch_records: usize,
     /// Connections served at once; further clients wait in the listen queue.
     pub max_connections: usize,
+    /// Ingest requests (JSON and OTLP) read and stored at once; further ones wait for
+    /// a place before their body is read, which bounds the memory bodies take.
+    pub max_concurrent_ingests: usize,
     /// Seconds a client has to send a request's headers (and an idle keep-alive
     /// connection stays open); then the connection is closed.
     pub header_read_timeout_secs: f64,
@@ -133,6 +136,7 @@ impl Default for ServerConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_batch_records: 100_000,
             max_connections: 512,
+            max_concurrent_ingests: 8,
             header_read_timeout_secs: 30.0,
             body_read_timeout_secs: 60.0,
             write_timeout_secs: 30.0,
@@ -147,6 +151,9 @@ impl ServerConfig {
     fn validate(&self) -> std::result::Result<(), String> {
         if self.max_connections == 0 {
             return Err("server.max_connections must be at least 1".to_owned());
+        }
+        if self.max_concurrent_ingests == 0 {
+            return Err("server.max_concurrent_ingests must be at least 1".to_owned());
         }
         for (name, seconds) in [
             ("header_read_timeout_secs", self.header_read_timeout_secs),

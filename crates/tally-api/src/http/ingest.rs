@@ -9,6 +9,7 @@ use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::post;
 use chrono::{SecondsFormat, Utc};
 use http_body_util::BodyExt;
@@ -70,6 +71,28 @@ pub fn routes() -> Vec<Route> {
             handler: post(session_end),
         },
     ]
+}
+
+/// Holds one of the `max_concurrent_ingests` places while an ingest request (JSON or
+/// OTLP) is read, decoded and stored. A request without a place waits for one before
+/// any of its body is read (its bytes stay in the socket), within the request's time
+/// budget: the bodies in memory at once are bounded by the places, not by the
+/// connections.
+pub async fn ingest_place(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    // The semaphore is never closed, so acquiring fails only if it were.
+    let Ok(_place) = state.ingest_places.acquire().await else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down",
+        )
+        .into_response();
+    };
+    next.run(request).await
 }
 
 /// Reads the body up to `limit` bytes. A larger body is read to its end (up to a cap)
@@ -167,7 +190,10 @@ fn gunzip(data: &[u8], limit: usize) -> Result<Bytes, ApiError> {
 /// Returns what was kept and how many bytes were seen.
 pub async fn read_up_to(mut body: Body, limit: usize) -> Result<(Bytes, usize), ApiError> {
     let drain_cap = limit.saturating_mul(4).max(64 * 1024 * 1024);
-    let mut data = Vec::new();
+    // A declared length (within the limit) is reserved at once, so the buffer does not
+    // grow by doubling to twice the body.
+    let declared = usize::try_from(http_body::Body::size_hint(&body).lower()).unwrap_or(0);
+    let mut data = Vec::with_capacity(declared.min(limit));
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
@@ -265,6 +291,8 @@ async fn ingest_body(
         name: name.to_owned(),
         data: Arc::from(&body[..]),
     };
+    // The input holds its own copy: the body's memory goes back now, not after the write.
+    drop(body);
     let analytics = state.analytics.clone();
     // The blocking task runs to its end even if the client goes away: what it commits
     // stays committed.

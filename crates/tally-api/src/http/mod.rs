@@ -57,6 +57,9 @@ pub struct ServerOptions {
     pub retention_every: Duration,
     /// Connections served at once; further clients wait in the listen queue.
     pub max_connections: usize,
+    /// Ingest requests read and stored at once; further ones wait before their body
+    /// is read.
+    pub max_concurrent_ingests: usize,
     /// Time a client has to send a request's headers (idle keep-alive connections
     /// are closed after it too).
     pub header_read_timeout: Duration,
@@ -81,6 +84,7 @@ impl Default for ServerOptions {
             max_batch_records: config.max_batch_records,
             retention_every: RETENTION_EVERY,
             max_connections: config.max_connections,
+            max_concurrent_ingests: config.max_concurrent_ingests,
             header_read_timeout: Duration::from_secs_f64(config.header_read_timeout_secs),
             write_timeout: Duration::from_secs_f64(config.write_timeout_secs),
             body_read_timeout: Duration::from_secs_f64(config.body_read_timeout_secs),
@@ -107,6 +111,7 @@ impl ServerOptions {
             max_batch_records: config.max_batch_records,
             retention_every: RETENTION_EVERY,
             max_connections: config.max_connections,
+            max_concurrent_ingests: config.max_concurrent_ingests,
             header_read_timeout: seconds(
                 config.header_read_timeout_secs,
                 "header_read_timeout_secs",
@@ -169,6 +174,8 @@ pub struct AppState {
     pub(crate) analytics: Analytics,
     pub(crate) max_body_bytes: usize,
     pub(crate) max_batch_records: usize,
+    /// The places of the ingest requests read and stored at once (see `ingest_place`).
+    pub(crate) ingest_places: Arc<tokio::sync::Semaphore>,
     /// Listening beyond loopback: a key is required even should every key be revoked.
     pub(crate) keys_always_required: bool,
     pub(crate) started: Instant,
@@ -329,6 +336,9 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         analytics,
         max_body_bytes: options.max_body_bytes,
         max_batch_records: options.max_batch_records,
+        ingest_places: Arc::new(tokio::sync::Semaphore::new(
+            options.max_concurrent_ingests.max(1),
+        )),
         keys_always_required,
         started: Instant::now(),
         openapi: Arc::new(openapi::document(&routes).to_string()),
@@ -363,6 +373,12 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
             handler = handler.route_layer(middleware::from_fn_with_state(
                 accepted,
                 params::refuse_unknown,
+            ));
+        }
+        if route.access == Access::Ingest {
+            handler = handler.route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                ingest::ingest_place,
             ));
         }
         // The last layer runs first: the key is checked before the project and the

@@ -13,7 +13,6 @@ use axum::routing::post;
 use serde_json::json;
 use tally_ingest::otlp::{self, Compression, DecodeError, Encoding, Mapped, Routing, rpc_code};
 use tally_ingest::{IngestOptions, IngestReport, Input, InputFormat};
-use tokio::sync::Semaphore;
 
 use super::auth::{Access, Principal};
 use super::ingest::read_up_to;
@@ -52,11 +51,7 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Exports written at once; past this the writer is saturated and senders are asked to
-/// come back (503 with `Retry-After`), which OTLP exporters do with backoff.
-static IN_FLIGHT: Semaphore = Semaphore::const_new(16);
-
-/// Seconds a sender is asked to wait when the writer is saturated or failed.
+/// Seconds a sender is asked to wait when the store failed (a lock, a full disk).
 const RETRY_AFTER_SECONDS: &str = "2";
 
 /// An answer in the request's encoding.
@@ -179,16 +174,6 @@ async fn traces(
     if seen > limit {
         return too_large(encoding, limit);
     }
-    let Ok(_permit) = IN_FLIGHT.try_acquire() else {
-        return failure(
-            encoding,
-            StatusCode::SERVICE_UNAVAILABLE,
-            rpc_code::UNAVAILABLE,
-            "busy",
-            "the writer is saturated; retry later",
-            serde_json::Value::Null,
-        );
-    };
     let allowed_projects = principal.allowed_projects();
     let key_project = match allowed_projects.as_deref() {
         Some([only]) => Some(only.clone()),
