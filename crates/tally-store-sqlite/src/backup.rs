@@ -10,17 +10,9 @@ use std::time::Duration;
 
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, MAIN_DB, OpenFlags};
-use serde::Serialize;
 
 use super::schema::SCHEMA_VERSION;
-use crate::{Error, Result};
-
-/// What a backup wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct BackupOutcome {
-    pub pages: u64,
-    pub bytes: u64,
-}
+use crate::{BackupOutcome, Error, Result};
 
 /// Retries of a step that found the source busy (another process checkpointing).
 const BUSY_RETRIES: u32 = 50;

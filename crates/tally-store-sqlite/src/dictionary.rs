@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use crate::Result;
 use crate::rollup_fold::Codes;
 
-pub use crate::dim::{DIMS, Dim};
+pub use tally_store::{DIMS, Dim};
 
 /// The write side's cache of `dict`: value to code, per dimension. Looked up several
 /// times per event on the write path, so it uses the Fx hash (short keys, no untrusted
@@ -85,7 +85,7 @@ pub(super) struct DictionaryCodes<'a, 't> {
 }
 
 impl Codes for DictionaryCodes<'_, '_> {
-    fn code(&mut self, dim: Dim, value: &str) -> Result<i64> {
-        self.dict.code(self.tx, dim, value)
+    fn code(&mut self, dim: Dim, value: &str) -> tally_store::Result<i64> {
+        Ok(self.dict.code(self.tx, dim, value)?)
     }
 }

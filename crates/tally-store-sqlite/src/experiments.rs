@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Dim, SqliteStore};
-use crate::{Error, ExperimentRecord, ExperimentStore, Filter, OutcomeRecord, Result};
+use crate::{Error, ExperimentRecord, Filter, OutcomeRecord, Result};
 
 fn instant(millis: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(millis)
@@ -52,8 +52,8 @@ fn json(value: &impl serde::Serialize) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Corrupt(format!("experiment: {e}")))
 }
 
-impl ExperimentStore for SqliteStore {
-    fn create_experiment(&self, experiment: &ExperimentRecord) -> Result<bool> {
+impl SqliteStore {
+    pub(crate) fn create_experiment(&self, experiment: &ExperimentRecord) -> Result<bool> {
         let writer = self.writer();
         let changed = writer.conn.execute(
             &format!(
@@ -78,7 +78,7 @@ impl ExperimentStore for SqliteStore {
         Ok(changed == 1)
     }
 
-    fn experiments(&self) -> Result<Vec<ExperimentRecord>> {
+    pub(crate) fn experiments(&self) -> Result<Vec<ExperimentRecord>> {
         let conn = self.reader()?;
         let mut statement =
             conn.prepare_cached(&format!("SELECT {COLUMNS} FROM experiment ORDER BY key"))?;
@@ -88,7 +88,7 @@ impl ExperimentStore for SqliteStore {
         rows.into_iter().map(finish).collect()
     }
 
-    fn experiment(&self, key: &str) -> Result<Option<ExperimentRecord>> {
+    pub(crate) fn experiment(&self, key: &str) -> Result<Option<ExperimentRecord>> {
         let conn = self.reader()?;
         let row = conn
             .prepare_cached(&format!("SELECT {COLUMNS} FROM experiment WHERE key = ?1"))?
@@ -97,7 +97,7 @@ impl ExperimentStore for SqliteStore {
         row.map(finish).transpose()
     }
 
-    fn stop_experiment(&self, key: &str, at: DateTime<Utc>) -> Result<bool> {
+    pub(crate) fn stop_experiment(&self, key: &str, at: DateTime<Utc>) -> Result<bool> {
         let writer = self.writer();
         let changed = writer.conn.execute(
             "UPDATE experiment SET stopped_at = ?2 WHERE key = ?1 AND stopped_at IS NULL",
@@ -106,7 +106,7 @@ impl ExperimentStore for SqliteStore {
         Ok(changed == 1)
     }
 
-    fn experiment_keys_seen(&self) -> Result<Vec<String>> {
+    pub(crate) fn experiment_keys_seen(&self) -> Result<Vec<String>> {
         let conn = self.reader()?;
         let mut statement =
             conn.prepare_cached("SELECT value FROM dict WHERE dim = ?1 ORDER BY value")?;
@@ -116,7 +116,7 @@ impl ExperimentStore for SqliteStore {
         Ok(keys)
     }
 
-    fn outcomes(&self, experiment: &str, filter: &Filter) -> Result<Vec<OutcomeRecord>> {
+    pub(crate) fn outcomes(&self, experiment: &str, filter: &Filter) -> Result<Vec<OutcomeRecord>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             "SELECT o.seq, o.ts, u.value, v.value, m.value, om.value, om.is_bool

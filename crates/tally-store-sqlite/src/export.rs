@@ -110,7 +110,7 @@ fn envelope(
 pub(super) fn export(
     conn: &Connection,
     filter: &Filter,
-    sink: &mut dyn FnMut(Event) -> Result<()>,
+    sink: &mut dyn FnMut(Event) -> tally_store::Result<()>,
 ) -> Result<u64> {
     let names = Names::load(conn)?;
     // Ids come from the ledger, keyed by (project, id): SQLite joins it by `seq` through
@@ -126,7 +126,7 @@ pub(super) fn export(
 pub(super) fn export_executions(
     conn: &Connection,
     filter: &Filter,
-    sink: &mut dyn FnMut(Event) -> Result<()>,
+    sink: &mut dyn FnMut(Event) -> tally_store::Result<()>,
 ) -> Result<u64> {
     let names = Names::load(conn)?;
     let project_code = match &filter.project {
@@ -153,7 +153,7 @@ fn export_rows(
     conn: &Connection,
     names: &Names,
     filter: &Filter,
-    sink: &mut dyn FnMut(Event) -> Result<()>,
+    sink: &mut dyn FnMut(Event) -> tally_store::Result<()>,
 ) -> Result<u64> {
     let mut clauses = Vec::new();
     let mut values = Vec::new();

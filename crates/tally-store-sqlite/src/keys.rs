@@ -4,15 +4,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Row, params};
 
 use super::SqliteStore;
-use crate::{ApiKeyRecord, Error, KeyScope, KeyStore, NewApiKey, Result};
-
-/// What a health check learns from the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct StoreHealth {
-    pub schema_version: i64,
-    /// Bytes of the database file and its write-ahead log on disk.
-    pub file_bytes: u64,
-}
+use crate::{ApiKeyRecord, Error, KeyScope, NewApiKey, Result, StoreHealth};
 
 fn instant(millis: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(millis)
@@ -47,8 +39,8 @@ fn finish(
     Ok(record)
 }
 
-impl KeyStore for SqliteStore {
-    fn create_key(&self, key: &NewApiKey) -> Result<i64> {
+impl SqliteStore {
+    pub(crate) fn create_key(&self, key: &NewApiKey) -> Result<i64> {
         let projects = serde_json::to_string(&key.projects)
             .map_err(|e| Error::Corrupt(format!("projects: {e}")))?;
         let writer = self.writer();
@@ -67,7 +59,7 @@ impl KeyStore for SqliteStore {
         Ok(writer.conn.last_insert_rowid())
     }
 
-    fn keys(&self) -> Result<Vec<ApiKeyRecord>> {
+    pub(crate) fn keys(&self) -> Result<Vec<ApiKeyRecord>> {
         let conn = self.reader()?;
         let mut statement =
             conn.prepare_cached(&format!("SELECT {COLUMNS} FROM api_key ORDER BY id"))?;
@@ -75,7 +67,7 @@ impl KeyStore for SqliteStore {
         rows.map(|r| finish(r?)).collect()
     }
 
-    fn active_keys_with_prefix(&self, prefix: &str) -> Result<Vec<ApiKeyRecord>> {
+    pub(crate) fn active_keys_with_prefix(&self, prefix: &str) -> Result<Vec<ApiKeyRecord>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM api_key WHERE prefix = ?1 AND revoked_at IS NULL"
@@ -84,14 +76,14 @@ impl KeyStore for SqliteStore {
         rows.map(|r| finish(r?)).collect()
     }
 
-    fn any_active_key(&self) -> Result<bool> {
+    pub(crate) fn any_active_key(&self) -> Result<bool> {
         let conn = self.reader()?;
         Ok(conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM api_key WHERE revoked_at IS NULL)")?
             .query_row([], |r| r.get(0))?)
     }
 
-    fn revoke_key(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
+    pub(crate) fn revoke_key(&self, id: i64, at: DateTime<Utc>) -> Result<bool> {
         let writer = self.writer();
         let changed = writer.conn.execute(
             "UPDATE api_key SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",

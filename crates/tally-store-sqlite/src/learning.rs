@@ -11,9 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::learning_write::NEXT_REVISION;
 use super::{Dim, SqliteStore};
-use crate::{
-    Activity, GoalRecord, LearningReader, LearningSession, Result, SkillInvocation, TopicActivity,
-};
+use crate::{Activity, GoalRecord, LearningSession, Result, SkillInvocation, TopicActivity};
 
 fn instant(millis: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(millis)
@@ -273,8 +271,8 @@ fn touch_learner(conn: &Connection, user: &str) -> Result<()> {
     Ok(())
 }
 
-impl LearningReader for SqliteStore {
-    fn learning_sessions(
+impl SqliteStore {
+    pub(crate) fn learning_sessions(
         &self,
         user: &str,
         project: Option<&str>,
@@ -294,7 +292,7 @@ impl LearningReader for SqliteStore {
         raw_sessions(&conn, user, project, until.map(|t| t.timestamp_millis()))
     }
 
-    fn learner_activity(
+    pub(crate) fn learner_activity(
         &self,
         user: &str,
         project: Option<&str>,
@@ -335,7 +333,7 @@ impl LearningReader for SqliteStore {
         Ok(merge(kept, &raw, until))
     }
 
-    fn all_learner_activity(
+    pub(crate) fn all_learner_activity(
         &self,
         project: Option<&str>,
         until: Option<DateTime<Utc>>,
@@ -371,7 +369,7 @@ impl LearningReader for SqliteStore {
         Ok(named)
     }
 
-    fn learner_revisions(&self, since: i64) -> Result<Vec<(String, i64)>> {
+    pub(crate) fn learner_revisions(&self, since: i64) -> Result<Vec<(String, i64)>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             "SELECT u.value, l.revision FROM learner l
@@ -386,7 +384,7 @@ impl LearningReader for SqliteStore {
         Ok(rows)
     }
 
-    fn skill_invocations(
+    pub(crate) fn skill_invocations(
         &self,
         user: &str,
         project: Option<&str>,
@@ -427,7 +425,7 @@ impl LearningReader for SqliteStore {
         Ok(rows)
     }
 
-    fn learners(&self, project: Option<&str>) -> Result<Vec<String>> {
+    pub(crate) fn learners(&self, project: Option<&str>) -> Result<Vec<String>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             "SELECT u.value FROM learner l
@@ -445,7 +443,7 @@ impl LearningReader for SqliteStore {
         Ok(users)
     }
 
-    fn learner_time_zone(&self, user: &str) -> Result<Option<String>> {
+    pub(crate) fn learner_time_zone(&self, user: &str) -> Result<Option<String>> {
         let conn = self.reader()?;
         let zone = conn
             .prepare_cached("SELECT time_zone FROM learner_setting WHERE user = ?1")?
@@ -454,7 +452,7 @@ impl LearningReader for SqliteStore {
         Ok(zone)
     }
 
-    fn learner_time_zones(&self) -> Result<Vec<(String, String)>> {
+    pub(crate) fn learner_time_zones(&self) -> Result<Vec<(String, String)>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached("SELECT user, time_zone FROM learner_setting")?;
         let zones = statement
@@ -463,7 +461,7 @@ impl LearningReader for SqliteStore {
         Ok(zones)
     }
 
-    fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
+    pub(crate) fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         let writer = self.writer();
         writer.conn.execute(
             "INSERT INTO learner_setting (user, time_zone) VALUES (?1, ?2)
@@ -474,7 +472,7 @@ impl LearningReader for SqliteStore {
         Ok(())
     }
 
-    fn create_goal(&self, goal: &GoalRecord) -> Result<i64> {
+    pub(crate) fn create_goal(&self, goal: &GoalRecord) -> Result<i64> {
         let writer = self.writer();
         writer.conn.execute(
             "INSERT INTO learning_goal (user, kind, target, title, created_at, deadline, state, project)
@@ -495,7 +493,7 @@ impl LearningReader for SqliteStore {
         Ok(id)
     }
 
-    fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
+    pub(crate) fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(
             "SELECT id, user, kind, target, title, created_at, deadline, state, project
@@ -520,7 +518,7 @@ impl LearningReader for SqliteStore {
         Ok(goals)
     }
 
-    fn update_goal(&self, goal: &GoalRecord) -> Result<bool> {
+    pub(crate) fn update_goal(&self, goal: &GoalRecord) -> Result<bool> {
         let writer = self.writer();
         let changed = writer.conn.execute(
             "UPDATE learning_goal SET kind = ?2, target = ?3, title = ?4, deadline = ?5, state = ?6

@@ -1,4 +1,7 @@
-//! The SQLite adapter: one file, WAL, a dedicated writer connection and a reader pool.
+//! The SQLite adapter of tally's storage ports: one file, WAL, a dedicated writer
+//! connection and a reader pool. rusqlite, r2d2, the SQL, the schema and its
+//! migrations, the ledger, the dictionary, the checkpointer and backups live here; the
+//! ports and the backend-neutral logic in `tally-store`.
 //!
 //! Writers are serialized in-process by a mutex around the one write connection, so
 //! they never meet `SQLITE_BUSY` from each other; other processes writing the same file
@@ -9,6 +12,7 @@ mod arrivals;
 mod backup;
 mod checkpointer;
 mod dictionary;
+mod error;
 mod execution_block;
 mod experiments;
 mod export;
@@ -16,6 +20,7 @@ mod keys;
 mod learning;
 mod learning_write;
 mod ledger;
+mod ports;
 mod predict;
 mod quarantine;
 mod read;
@@ -27,7 +32,7 @@ mod series_read;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -35,18 +40,15 @@ use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
-pub use backup::{BackupOutcome, restore};
-pub use dictionary::Dim;
-pub use keys::StoreHealth;
+pub use backup::restore;
+pub use error::{Error, Result};
 pub use schema::{RAW_TABLES, SCHEMA_VERSION};
+// The ports' vocabulary, by the paths the modules below name it (`crate::Filter`,
+// `crate::rollup::Family`, ...).
+use tally_store::*;
 
 use crate::rollup::{RollupQuery, RollupRow};
-use crate::{
-    AgentLoadRow, AgentState, Batch, Error, EventStore, Filter, JobState, MinuteRow,
-    QuarantineStore, QuarantinedRecord, Result, Retention, RetentionOutcome, RollupReader,
-    StoreStats, Totals, TotalsReader, WriteOutcome,
-};
-use dictionary::Dictionary;
+use dictionary::{Dictionary, Dim};
 
 /// How durable a commit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,8 +94,8 @@ pub struct SqliteStore {
     path: PathBuf,
     readers: Pool<SqliteConnectionManager>,
     writer: Mutex<Writer>,
-    /// Small batches waiting to be committed together (see `write_small`).
-    waiting: Mutex<Vec<Arc<Pending>>>,
+    /// Small batches waiting to be committed together.
+    group: GroupCommit,
     checkpointer: checkpointer::Checkpointer,
 }
 
@@ -225,7 +227,7 @@ impl SqliteStore {
             checkpointer,
             path,
             readers,
-            waiting: Mutex::new(Vec::new()),
+            group: GroupCommit::default(),
             writer: Mutex::new(Writer {
                 conn,
                 dict: Dictionary::new(),
@@ -328,7 +330,7 @@ impl SqliteStore {
     pub fn export_events(
         &self,
         filter: &Filter,
-        sink: &mut dyn FnMut(tally_models::Event) -> Result<()>,
+        sink: &mut dyn FnMut(tally_models::Event) -> tally_store::Result<()>,
     ) -> Result<u64> {
         export::export(&*self.reader()?, filter, sink)
     }
@@ -341,7 +343,7 @@ impl SqliteStore {
     pub fn export_executions(
         &self,
         filter: &Filter,
-        sink: &mut dyn FnMut(tally_models::Event) -> Result<()>,
+        sink: &mut dyn FnMut(tally_models::Event) -> tally_store::Result<()>,
     ) -> Result<u64> {
         export::export_executions(&*self.reader()?, filter, sink)
     }
@@ -403,90 +405,28 @@ fn read_only_location(path: &Path) -> Result<String> {
     }
 }
 
-/// Batches of at most this many records wait to be written together with the others
-/// that arrive meanwhile (group commit); larger ones are written on their own.
-const GROUP_COMMIT_MAX_RECORDS: usize = 64;
-
-/// A small batch waiting for whoever holds the writer next.
-struct Pending {
-    events: Vec<tally_models::Event>,
-    rejects: Vec<crate::Rejection>,
-    resolved: Vec<i64>,
-    /// Set, under the writer lock, by the writer that committed (or failed) it.
-    result: Mutex<Option<std::result::Result<WriteOutcome, String>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
+// The ports' methods, answered here and in the modules; `ports.rs` implements the
+// ports by them, turning this adapter's errors into the ports' own.
 impl SqliteStore {
-    /// Group commit: the batch joins the queue; whoever gets the writer first commits
-    /// every queued batch in one transaction (one rollup flush for all of them) and
-    /// hands each its own outcome. Under concurrent single-record writes (one HTTP
-    /// request each) this turns many small transactions into few.
-    fn write_small(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
-        let mine = Arc::new(Pending {
-            events: batch.events.to_vec(),
-            rejects: batch.rejects.to_vec(),
-            resolved: batch.resolved_quarantine.to_vec(),
-            result: Mutex::new(None),
-        });
-        lock(&self.waiting).push(Arc::clone(&mine));
-        let mut writer = self.writer();
-        if let Some(result) = lock(&mine.result).take() {
-            return result.map_err(Error::GroupCommit);
-        }
-        let group = std::mem::take(&mut *lock(&self.waiting));
-        let batches: Vec<Batch<'_>> = group
-            .iter()
-            .map(|p| Batch {
-                events: &p.events,
-                rejects: &p.rejects,
-                resolved_quarantine: &p.resolved,
-                prepared: None,
-            })
-            .collect();
-        let Writer {
-            conn,
-            dict,
-            rollups,
-            blocks,
-        } = &mut *writer;
-        let written = write::write_batches(conn, dict, rollups, blocks, &batches);
-        let mut own = None;
-        match written {
-            Ok(outcomes) => {
-                for (pending, outcome) in group.iter().zip(outcomes) {
-                    if Arc::ptr_eq(pending, &mine) {
-                        own = Some(Ok(outcome));
-                    } else {
-                        *lock(&pending.result) = Some(Ok(outcome));
-                    }
-                }
-            }
-            Err(error) => {
-                let message = error.to_string();
-                for pending in group.iter().filter(|p| !Arc::ptr_eq(p, &mine)) {
-                    *lock(&pending.result) = Some(Err(message.clone()));
-                }
-                own = Some(Err(error));
-            }
-        }
-        drop(writer);
-        self.checkpointer.nudge();
-        own.unwrap_or_else(|| {
-            Err(Error::GroupCommit(
-                "the batch was not in its group".to_owned(),
-            ))
-        })
-    }
-}
-
-impl EventStore for SqliteStore {
-    fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
+    pub(crate) fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
         if batch.events.len() + batch.rejects.len() <= GROUP_COMMIT_MAX_RECORDS {
-            return self.write_small(batch);
+            // Group commit: the batch waits for the writer with those that arrive
+            // meanwhile, and whoever takes the writer first commits them all.
+            let outcome = self.group.write(
+                batch,
+                || self.writer(),
+                |writer, batches| {
+                    let Writer {
+                        conn,
+                        dict,
+                        rollups,
+                        blocks,
+                    } = &mut **writer;
+                    write::write_batches(conn, dict, rollups, blocks, batches)
+                },
+            );
+            self.checkpointer.nudge();
+            return outcome;
         }
         let mut writer = self.writer();
         let Writer {
@@ -501,7 +441,7 @@ impl EventStore for SqliteStore {
         Ok(outcome.into_iter().next().unwrap_or_default())
     }
 
-    fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
+    pub(crate) fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
         if let [batch] = batches {
             return Ok(vec![self.write_batch(*batch)?]);
         }
@@ -517,56 +457,56 @@ impl EventStore for SqliteStore {
         self.checkpointer.nudge();
         Ok(outcomes)
     }
-}
 
-impl QuarantineStore for SqliteStore {
-    fn quarantined(&self, after_id: i64, limit: usize) -> Result<Vec<QuarantinedRecord>> {
+    pub(crate) fn quarantined(
+        &self,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<QuarantinedRecord>> {
         quarantine::quarantined(&*self.reader()?, after_id, limit)
     }
 
-    fn quarantine_len(&self) -> Result<u64> {
+    pub(crate) fn quarantine_len(&self) -> Result<u64> {
         quarantine::len(&*self.reader()?)
     }
-}
 
-impl TotalsReader for SqliteStore {
-    fn totals(&self, filter: &Filter) -> Result<Totals> {
+    pub(crate) fn totals(&self, filter: &Filter) -> Result<Totals> {
         read::totals(&*self.reader()?, filter)
     }
-}
 
-impl RollupReader for SqliteStore {
-    fn rollups(&self, query: &RollupQuery<'_>) -> Result<Vec<RollupRow>> {
+    pub(crate) fn rollups(&self, query: &RollupQuery<'_>) -> Result<Vec<RollupRow>> {
         rollup_read::rollups(&*self.reader()?, query)
     }
 
-    fn job_states(&self, filter: &Filter) -> Result<Vec<JobState>> {
+    pub(crate) fn job_states(&self, filter: &Filter) -> Result<Vec<JobState>> {
         rollup_read::job_states(&*self.reader()?, filter)
     }
 
-    fn agent_states(&self, project: Option<&str>) -> Result<Vec<AgentState>> {
+    pub(crate) fn agent_states(&self, project: Option<&str>) -> Result<Vec<AgentState>> {
         rollup_read::agent_states(&*self.reader()?, project)
     }
 
-    fn agent_load(&self, filter: &Filter) -> Result<Vec<AgentLoadRow>> {
+    pub(crate) fn agent_load(&self, filter: &Filter) -> Result<Vec<AgentLoadRow>> {
         rollup_read::agent_load(&*self.reader()?, filter)
     }
 
-    fn minutes(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<Vec<MinuteRow>> {
+    pub(crate) fn minutes(
+        &self,
+        project: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MinuteRow>> {
         rollup_read::minutes(&*self.reader()?, project, since)
     }
 
-    fn error_classes(&self) -> Result<Vec<(i64, String)>> {
+    pub(crate) fn error_classes(&self) -> Result<Vec<(i64, String)>> {
         rollup_read::error_classes(&*self.reader()?)
     }
 
-    fn active_users(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<u64> {
+    pub(crate) fn active_users(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<u64> {
         rollup_read::active_users(&*self.reader()?, project, since)
     }
-}
 
-impl Retention for SqliteStore {
-    fn delete_expired(
+    pub(crate) fn delete_expired(
         &self,
         raw_before: DateTime<Utc>,
         rollups_before: DateTime<Utc>,

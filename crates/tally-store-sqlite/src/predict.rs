@@ -7,8 +7,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Dim, SqliteStore};
 use crate::{
-    Error, NewPredictModel, PredictModelInfo, PredictModelStore, Result, SkillHistoryReader,
-    SkillRow, SkillRowsQuery, SkillTally,
+    Error, NewPredictModel, PredictModelInfo, Result, SkillRow, SkillRowsQuery, SkillTally,
 };
 
 fn instant(millis: i64) -> DateTime<Utc> {
@@ -43,11 +42,11 @@ fn skill_row(r: &Row<'_>) -> rusqlite::Result<SkillRow> {
     })
 }
 
-impl SkillHistoryReader for SqliteStore {
-    fn skill_rows(
+impl SqliteStore {
+    pub(crate) fn skill_rows(
         &self,
         query: &SkillRowsQuery<'_>,
-        visit: &mut dyn FnMut(SkillRow) -> Result<()>,
+        visit: &mut dyn FnMut(SkillRow) -> tally_store::Result<()>,
     ) -> Result<()> {
         let conn = self.reader()?;
         let dims = [Dim::User as u8, Dim::Skill as u8, Dim::Phase as u8];
@@ -87,10 +86,14 @@ impl SkillHistoryReader for SqliteStore {
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.sort_by_key(|r| (r.ts, r.seq));
-        rows.into_iter().try_for_each(visit)
+        Ok(rows.into_iter().try_for_each(visit)?)
     }
 
-    fn skill_tallies(&self, before: DateTime<Utc>, user: Option<&str>) -> Result<Vec<SkillTally>> {
+    pub(crate) fn skill_tallies(
+        &self,
+        before: DateTime<Utc>,
+        user: Option<&str>,
+    ) -> Result<Vec<SkillTally>> {
         let conn = self.reader()?;
         let select = "SELECT u.value, n.value, COUNT(*), TOTAL(k.completed != 0)
              FROM skill k
@@ -131,7 +134,7 @@ impl SkillHistoryReader for SqliteStore {
         Ok(tallies)
     }
 
-    fn skill_session_starts(
+    pub(crate) fn skill_session_starts(
         &self,
         before: DateTime<Utc>,
         active_until: DateTime<Utc>,
@@ -185,8 +188,8 @@ fn signed(value: u64, field: &str) -> Result<i64> {
         .map_err(|_| Error::Corrupt(format!("predict model {field}: {value} is too large")))
 }
 
-impl PredictModelStore for SqliteStore {
-    fn save_predict_model(&self, model: &NewPredictModel) -> Result<i64> {
+impl SqliteStore {
+    pub(crate) fn save_predict_model(&self, model: &NewPredictModel) -> Result<i64> {
         let writer = self.writer();
         writer.conn.execute(
             "INSERT INTO predict_model
@@ -206,7 +209,7 @@ impl PredictModelStore for SqliteStore {
         Ok(writer.conn.last_insert_rowid())
     }
 
-    fn predict_models(&self) -> Result<Vec<PredictModelInfo>> {
+    pub(crate) fn predict_models(&self) -> Result<Vec<PredictModelInfo>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {MODEL_COLUMNS} FROM predict_model ORDER BY version"
@@ -217,7 +220,10 @@ impl PredictModelStore for SqliteStore {
         Ok(models)
     }
 
-    fn predict_model(&self, version: Option<i64>) -> Result<Option<(PredictModelInfo, Vec<u8>)>> {
+    pub(crate) fn predict_model(
+        &self,
+        version: Option<i64>,
+    ) -> Result<Option<(PredictModelInfo, Vec<u8>)>> {
         let conn = self.reader()?;
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {MODEL_COLUMNS}, model FROM predict_model

@@ -4,10 +4,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use tally_models::{Event, EventBody, EventId, Skill};
 
 use super::super::{SqliteOptions, SqliteStore};
-use crate::{
-    Batch, EventStore, NewPredictModel, PredictModelStore, SkillHistoryReader, SkillRow,
-    SkillRowsQuery, SkillTally,
-};
+use crate::{Batch, NewPredictModel, SkillRow, SkillRowsQuery, SkillTally};
 
 fn at(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap() + Duration::minutes(minute)

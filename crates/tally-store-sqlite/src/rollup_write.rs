@@ -10,65 +10,60 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use tally_models::JobStatus;
 
 use super::rollup_codec;
-use crate::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
+use crate::rollup::{Family, Measures, Resolution};
+use crate::rollup_fanout::{RowKey, rows_of};
 use crate::rollup_fold::{AgentLatest, AgentLoad, JobChange, MinuteCell, RollupDelta};
 use crate::{Error, Result};
 
-impl RollupDelta {
-    /// Merges the deltas into the tables, inside the batch's transaction.
-    pub(super) fn flush(&self, tx: &Transaction<'_>, cache: &mut RollupCache) -> Result<()> {
-        // Each delta goes straight into the cached rows it adds to; each touched row is
-        // then written once.
-        let mut touched = std::mem::take(&mut cache.touched);
-        touched.clear();
-        for (key, delta) in &self.deltas {
-            for project in [key.project, ALL_PROJECTS] {
-                for &resolution in key.family.resolutions(project == ALL_PROJECTS) {
-                    let bucket = resolution.bucket(key.bucket * 1000);
-                    let row_key = (key.family, resolution, project, bucket);
-                    let row = cache.row(tx, row_key)?;
-                    row.measures(key.key).merge(delta);
-                    touched.insert(row_key);
-                }
-            }
+/// Merges a transaction's deltas into the tables, inside its transaction.
+pub(super) fn flush(
+    delta: &RollupDelta,
+    tx: &Transaction<'_>,
+    cache: &mut RollupCache,
+) -> Result<()> {
+    // Each delta goes straight into the cached rows it adds to; each touched row is
+    // then written once.
+    let mut touched = std::mem::take(&mut cache.touched);
+    touched.clear();
+    for (key, measures) in &delta.deltas {
+        for row_key in rows_of(*key) {
+            let row = cache.row(tx, row_key)?;
+            row.measures(key.key).merge(measures);
+            touched.insert(row_key);
         }
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO rollup (data, family, resolution, project, bucket)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        // Rows already stored are updated in place: a replace would delete and insert.
-        let mut update = tx.prepare_cached(
-            "UPDATE rollup SET data = ?1
-             WHERE family = ?2 AND resolution = ?3 AND project = ?4 AND bucket = ?5",
-        )?;
-        let mut data = std::mem::take(&mut cache.encoded);
-        for &key in &touched {
-            let row = cache.row(tx, key)?;
-            let (family, resolution, project, bucket) = key;
-            data.clear();
-            rollup_codec::encode(&row.keys, &mut data);
-            let values = params![data, family.code(), resolution as u8, project, bucket];
-            if row.stored {
-                update.execute(values)?;
-            } else {
-                insert.execute(values)?;
-                row.stored = true;
-                cache.raise_frontier(key);
-            }
-        }
-        cache.encoded = data;
-        cache.trim(&touched);
-        cache.touched = touched;
-        flush_jobs(tx, &self.jobs)?;
-        flush_agents(tx, &self.agent_load, &self.agent_latest)?;
-        flush_minutes(tx, &self.minutes, &self.users)?;
-        Ok(())
     }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO rollup (data, family, resolution, project, bucket)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    // Rows already stored are updated in place: a replace would delete and insert.
+    let mut update = tx.prepare_cached(
+        "UPDATE rollup SET data = ?1
+         WHERE family = ?2 AND resolution = ?3 AND project = ?4 AND bucket = ?5",
+    )?;
+    let mut data = std::mem::take(&mut cache.encoded);
+    for &key in &touched {
+        let row = cache.row(tx, key)?;
+        let (family, resolution, project, bucket) = key;
+        data.clear();
+        rollup_codec::encode(&row.keys, &mut data);
+        let values = params![data, family.code(), resolution as u8, project, bucket];
+        if row.stored {
+            update.execute(values)?;
+        } else {
+            insert.execute(values)?;
+            row.stored = true;
+            cache.raise_frontier(key);
+        }
+    }
+    cache.encoded = data;
+    cache.trim(&touched);
+    cache.touched = touched;
+    flush_jobs(tx, &delta.jobs)?;
+    flush_agents(tx, &delta.agent_load, &delta.agent_latest)?;
+    flush_minutes(tx, &delta.minutes, &delta.users)?;
+    Ok(())
 }
-
-/// A rollup row's primary key: family, resolution, project, bucket. The row holds the
-/// measures of every key of that period (`rollup_codec.rs`).
-type RowKey = (Family, Resolution, i64, i64);
 
 /// The writer's copy of the rollup rows it touched lately, decoded, so a batch merges
 /// its deltas in memory and writes each row once instead of reading, decoding and

@@ -223,7 +223,7 @@ const MIGRATIONS: &[&str] = &[
     // live job and agent state, and the minute tier of the real-time windows.
     r#"
     CREATE TABLE rollup (
-        family INTEGER NOT NULL,      -- tally_storage::rollup::Family
+        family INTEGER NOT NULL,      -- tally_store::rollup::Family
         resolution INTEGER NOT NULL,  -- 0 hour, 1 day, 2 month
         project INTEGER NOT NULL,     -- dictionary code; 0 = every project
         bucket INTEGER NOT NULL,      -- start of the period, epoch seconds UTC
@@ -459,7 +459,7 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE rollup RENAME TO rollup_by_key;
     CREATE TABLE rollup (
-        family INTEGER NOT NULL,      -- tally_storage::rollup::Family
+        family INTEGER NOT NULL,      -- tally_store::rollup::Family
         resolution INTEGER NOT NULL,  -- 0 hour, 1 day, 2 month
         project INTEGER NOT NULL,     -- dictionary code; 0 = every project
         bucket INTEGER NOT NULL,      -- start of the period, epoch seconds UTC

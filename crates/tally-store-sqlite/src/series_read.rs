@@ -6,10 +6,10 @@ use rusqlite::types::Value;
 
 use super::SqliteStore;
 use super::dictionary::Dim;
-use crate::{RawMeasure, RawSeriesQuery, RawSeriesRow, Result, SeriesReader};
+use crate::{RawMeasure, RawSeriesQuery, RawSeriesRow, Result};
 
-impl SeriesReader for SqliteStore {
-    fn raw_series(&self, query: &RawSeriesQuery<'_>) -> Result<Vec<RawSeriesRow>> {
+impl SqliteStore {
+    pub(crate) fn raw_series(&self, query: &RawSeriesQuery<'_>) -> Result<Vec<RawSeriesRow>> {
         let conn = self.reader()?;
         let step = query.step_seconds.max(1);
         let mut params: Vec<Value> = vec![Value::Integer(step)];

@@ -4,9 +4,7 @@ use chrono::{TimeZone, Utc};
 use tally_models::{CostSource, Event, EventBody, EventId, Execution, TokenUsage, Usd};
 
 use super::{SqliteOptions, SqliteStore};
-use crate::{
-    Batch, EventStore, Filter, Position, QuarantineStore, RecordFormat, Rejection, TotalsReader,
-};
+use crate::{Batch, Filter, Position, RecordFormat, Rejection};
 
 fn execution(id: &str, project: &str, cost: f64) -> Event {
     Event {
@@ -278,7 +276,6 @@ fn session(id: &str, user: &str, minute: u32, topics: &[&str]) -> Event {
 
 #[test]
 fn learning_reads_one_users_sessions_with_topics_and_settings() {
-    use crate::LearningReader;
     let (_dir, store) = open();
     let events = [
         session("s2", "ana", 2, &["rust", "algebra"]),
@@ -337,7 +334,6 @@ fn learning_reads_one_users_sessions_with_topics_and_settings() {
 
 #[test]
 fn the_learner_summary_counts_each_session_once_and_outlives_raw_rows() {
-    use crate::{LearningReader, Retention};
     let (_dir, store) = open();
     // Minutes 1 and 2 share a 15-minute bucket; s2 comes twice in one batch and again
     // in the next; minute 20 is a bucket of its own.
@@ -536,7 +532,6 @@ fn ledger_groups_with_duplicates_keep_seq_gapless_and_in_order() {
 
 #[test]
 fn the_rollup_migration_puts_each_periods_keys_in_one_row() {
-    use crate::RollupReader;
     use crate::rollup::{Facet, Family, Measures, ProjectScope, Resolution, RollupQuery};
 
     let dir = tempfile::tempdir().unwrap();
@@ -653,7 +648,7 @@ fn experiments_and_goals_made_before_projects_owned_them_become_global() {
     assert_eq!(read.project.as_deref(), Some("alpha"));
     let mut goal = goals[0].clone();
     goal.project = Some("beta".into());
-    let id = crate::LearningReader::create_goal(&store, &goal).unwrap();
+    let id = crate::LearningWriter::create_goal(&store, &goal).unwrap();
     let goals = crate::LearningReader::goals(&store, "ana").unwrap();
     let stored = goals.iter().find(|g| g.id == id).unwrap();
     assert_eq!(stored.project.as_deref(), Some("beta"));

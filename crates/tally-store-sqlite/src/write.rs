@@ -7,7 +7,7 @@ use tally_models::{Attrs, CostSource, Event, EventBody, EventId, Usd};
 use super::dictionary::{Dictionary, DictionaryCodes, Dim};
 use super::execution_block::{BlockWriter, ExecutionRow};
 use super::ledger::{self, LedgerId};
-use super::rollup_write::RollupCache;
+use super::rollup_write::{self, RollupCache};
 use crate::{Batch, Error, Position, Rejection, Result, WriteOutcome};
 
 /// Writes `batches` atomically, together; the dictionary cache follows the
@@ -104,7 +104,7 @@ fn write_in_transaction(
     }
     drop(st);
     blocks.store(&tx)?;
-    rollups.flush(&tx, cache)?;
+    rollup_write::flush(&rollups, &tx, cache)?;
     cache.put_delta(rollups);
     super::learning_write::fold_new_sessions(&tx)?;
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE key = 'next_seq'")?

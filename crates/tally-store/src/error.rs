@@ -1,13 +1,21 @@
-//! The storage error type.
+//! The storage error type, the same for every backend.
+
+/// A failure of a backend's own machinery (driver, pool, file system), boxed so that
+/// the ports name no driver.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("connection pool: {0}")]
-    Pool(#[from] r2d2::Error),
+    /// The backend failed (a driver error, a pool timeout, a full disk...). Shown as
+    /// the backend shows it.
+    #[error(transparent)]
+    Backend(BackendError),
+    /// The location holds something that is not a database of this backend (a damaged
+    /// file, or another kind of file).
+    #[error(transparent)]
+    NotADatabase(BackendError),
     #[error(
         "database {path}: schema version {found} is newer than this tally understands ({supported})"
     )]
@@ -29,14 +37,10 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether SQLite found a file that is not a database (damaged, or another kind
-    /// of file).
+    /// Whether the store's location holds something that is not a database (damaged,
+    /// or another kind of file).
     pub fn is_not_a_database(&self) -> bool {
-        matches!(
-            self,
-            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::NotADatabase
-        )
+        matches!(self, Error::NotADatabase(_))
     }
 }
 

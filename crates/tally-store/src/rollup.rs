@@ -359,7 +359,8 @@ impl Facets {
     }
 }
 
-pub(crate) mod varint {
+/// LEB128 varints and zigzag, the integer encoding of the rollup and block codecs.
+pub mod varint {
     pub fn zigzag(n: i64) -> u64 {
         ((n << 1) ^ (n >> 63)) as u64
     }

@@ -17,10 +17,21 @@ use crate::Result;
 use crate::dim::{DIMS, Dim};
 use crate::rollup::{Facet, Family, Measures, Resolution, RunMode, run_key};
 
-/// Where the fold gets dictionary codes from. Codes are at least 1: 0 means "none".
-pub(crate) trait Codes {
+/// Where the fold gets dictionary codes from: the small integers an adapter stores
+/// low-cardinality strings as (a tool, a model, a project...). Codes are at least 1: 0
+/// means "none". An adapter implements this over its dictionary; the fold calls it for
+/// every dimension value an event carries.
+pub trait Codes {
+    /// The code of `value` in dimension `dim`, assigned on first use.
+    ///
+    /// # Errors
+    /// The adapter could not assign or read the code.
     fn code(&mut self, dim: Dim, value: &str) -> Result<i64>;
 
+    /// The code of `value` when there is one.
+    ///
+    /// # Errors
+    /// As [`Codes::code`].
     fn code_opt(&mut self, dim: Dim, value: Option<&str>) -> Result<Option<i64>> {
         value.map(|v| self.code(dim, v)).transpose()
     }
@@ -121,7 +132,12 @@ impl PreparedRollups {
 
     /// Adds the prepared deltas to `into`, with real codes from `codes`, for a batch
     /// whose events were all stored, the first with sequence number `first_seq`.
-    pub(crate) fn add_to(
+    /// Only for such a batch: with a duplicate among its events, the adapter folds the
+    /// new events itself ([`RollupDelta::fold`]), so duplicates are never counted.
+    ///
+    /// # Errors
+    /// `codes` failed.
+    pub fn add_to(
         &self,
         into: &mut RollupDelta,
         codes: &mut impl Codes,
@@ -207,64 +223,77 @@ impl PreparedRollups {
 
 /// How far back an event may lie, when it arrives, to count in the minute tier that
 /// answers the real-time windows.
-pub(crate) const MINUTE_TIER_HORIZON_MS: i64 = 24 * 3600 * 1000;
+pub const MINUTE_TIER_HORIZON_MS: i64 = 24 * 3600 * 1000;
 
 /// The key a delta is gathered under: its bucket is of the family's finest resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) struct DeltaKey {
-    pub(crate) family: Family,
-    pub(crate) project: i64,
-    pub(crate) bucket: i64,
-    pub(crate) key: i64,
+pub struct DeltaKey {
+    pub family: Family,
+    pub project: i64,
+    pub bucket: i64,
+    pub key: i64,
 }
 
-/// A job's state change, folded into `job_state`.
+/// A job's state change, folded into the job states.
 #[derive(Debug, Clone)]
-pub(crate) struct JobChange {
-    pub(crate) project: i64,
-    pub(crate) job_id: String,
-    pub(crate) status: JobStatus,
-    pub(crate) ts: i64,
+pub struct JobChange {
+    /// The project's code.
+    pub project: i64,
+    pub job_id: String,
+    pub status: JobStatus,
+    /// Epoch milliseconds.
+    pub ts: i64,
 }
 
+/// What an agent's snapshots within one hour add to its load (sums and peak).
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct AgentLoad {
-    pub(crate) snapshots: u64,
-    pub(crate) active: u64,
-    pub(crate) queued: u64,
-    pub(crate) capacity: u64,
-    pub(crate) peak_active: u64,
+pub struct AgentLoad {
+    pub snapshots: u64,
+    pub active: u64,
+    pub queued: u64,
+    pub capacity: u64,
+    pub peak_active: u64,
 }
 
+/// An agent's latest snapshot of a batch: the latest by `(ts, seq)` wins.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct AgentLatest {
-    pub(crate) ts: i64,
-    pub(crate) seq: i64,
-    pub(crate) active: u64,
-    pub(crate) queued: u64,
-    pub(crate) capacity: u64,
-    pub(crate) cpu_pct: Option<f64>,
-    pub(crate) mem_pct: Option<f64>,
+pub struct AgentLatest {
+    pub ts: i64,
+    pub seq: i64,
+    pub active: u64,
+    pub queued: u64,
+    pub capacity: u64,
+    pub cpu_pct: Option<f64>,
+    pub mem_pct: Option<f64>,
 }
 
+/// What a batch adds to one minute of one kind of one project (the minute tier).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct MinuteCell {
-    pub(crate) n: u64,
-    pub(crate) errors: u64,
-    pub(crate) latency: LatencySketch,
+pub struct MinuteCell {
+    pub n: u64,
+    pub errors: u64,
+    pub latency: LatencySketch,
 }
 
-/// What one batch adds to the rollup and state tables.
+/// What one batch adds to the rollup and state tables, in dictionary codes. An adapter
+/// merges it into what it stores before the batch commits: each entry of `deltas` into
+/// the rows [`crate::rollup_fanout::rows_of`] names.
 #[derive(Debug, Default)]
-pub(crate) struct RollupDelta {
-    pub(crate) deltas: FxHashMap<DeltaKey, Measures>,
-    pub(crate) jobs: Vec<JobChange>,
-    pub(crate) agent_load: FxHashMap<(i64, i64, i64), AgentLoad>,
-    pub(crate) agent_latest: FxHashMap<(i64, i64), AgentLatest>,
-    pub(crate) minutes: FxHashMap<(i64, i64, u8), MinuteCell>,
-    pub(crate) users: FxHashSet<(i64, i64, i64)>,
+pub struct RollupDelta {
+    /// Measures per key, bucketed at the family's finest resolution.
+    pub deltas: FxHashMap<DeltaKey, Measures>,
+    /// Job state changes, in fold order.
+    pub jobs: Vec<JobChange>,
+    /// Per `(project, agent, hour start in epoch seconds)`.
+    pub agent_load: FxHashMap<(i64, i64, i64), AgentLoad>,
+    /// Per `(project, agent)`.
+    pub agent_latest: FxHashMap<(i64, i64), AgentLatest>,
+    /// Per `(minute start in epoch seconds, project, kind code)`.
+    pub minutes: FxHashMap<(i64, i64, u8), MinuteCell>,
+    /// `(minute start in epoch seconds, project, user)` seen.
+    pub users: FxHashSet<(i64, i64, i64)>,
     /// Events at or after this instant (epoch ms) count in the minute tier.
-    pub(crate) minute_horizon: i64,
+    pub minute_horizon: i64,
     /// Emptied measures of earlier batches, reused for new keys: their sketches and
     /// facet tables keep their memory, so a batch does not allocate (and page-fault)
     /// them afresh.
@@ -272,7 +301,8 @@ pub(crate) struct RollupDelta {
 }
 
 impl RollupDelta {
-    pub(crate) fn new(now: DateTime<Utc>) -> Self {
+    /// An empty delta; events more than a day before `now` skip the minute tier.
+    pub fn new(now: DateTime<Utc>) -> Self {
         RollupDelta {
             // A batch of executions over a few hours of many projects, tools and agents
             // touches a few thousand keys: sized once rather than grown step by step.
@@ -290,7 +320,7 @@ impl RollupDelta {
     }
 
     /// Forgets every delta, keeping the memory for the next batch.
-    pub(crate) fn clear(&mut self, now: DateTime<Utc>) {
+    pub fn clear(&mut self, now: DateTime<Utc>) {
         self.spare
             .extend(self.deltas.drain().map(|(_, mut measures)| {
                 measures.clear();
@@ -321,8 +351,12 @@ impl RollupDelta {
             .or_insert_with(|| spare.pop().unwrap_or_default())
     }
 
-    /// Folds one freshly stored event (its project's code is `project`).
-    pub(crate) fn fold(
+    /// Folds one freshly stored event (its project's code is `project`, its sequence
+    /// number `seq`).
+    ///
+    /// # Errors
+    /// `codes` failed.
+    pub fn fold(
         &mut self,
         codes: &mut impl Codes,
         seq: i64,

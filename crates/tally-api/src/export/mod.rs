@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::Value;
 use tally_models::{Event, Execution, Kind};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::http::inert;
 use crate::{Analytics, Error, Result};
@@ -188,7 +188,7 @@ impl Analytics {
             result.map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
-                tally_storage::Error::Sink(message)
+                tally_store::Error::Sink(message)
             })
         });
         if let Some(error) = failure {
@@ -213,7 +213,7 @@ impl Analytics {
             archive.event(&event).map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
-                tally_storage::Error::Sink(message)
+                tally_store::Error::Sink(message)
             })
         });
         if let Some(error) = failure {
@@ -241,7 +241,7 @@ impl Analytics {
             files.push(&event).map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
-                tally_storage::Error::Sink(message)
+                tally_store::Error::Sink(message)
             })
         });
         if let Some(error) = failure {

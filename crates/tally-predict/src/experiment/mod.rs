@@ -12,7 +12,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_storage::{ExperimentStore, Filter};
+use tally_store::{ExperimentStore, Filter};
 
 pub use crate::{Error, Result};
 pub use analysis::{Analysis, Comparison, MetricAnalysis, MetricKind, Verdict, analyze};
@@ -86,7 +86,7 @@ pub fn find(store: &dyn ExperimentStore, key: &str, visibility: Visibility) -> R
     discover(key, &outcomes).ok_or_else(|| Error::Unknown(key.to_owned()))
 }
 
-fn discover(key: &str, outcomes: &[tally_storage::OutcomeRecord]) -> Option<Experiment> {
+fn discover(key: &str, outcomes: &[tally_store::OutcomeRecord]) -> Option<Experiment> {
     let mut variants: Vec<String> = outcomes.iter().map(|o| o.variant.clone()).collect();
     variants.sort();
     variants.dedup();
