@@ -615,3 +615,60 @@ impl Analytics {
         Ok(self.store.checkpoint()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_names_its_backend() {
+        let sqlite = |path: &str| Ok(Backend::Sqlite(PathBuf::from(path)));
+        let cases = [
+            ("tally.db", sqlite("tally.db")),
+            ("./data/tally.db", sqlite("./data/tally.db")),
+            ("sqlite:///var/lib/tally.db", sqlite("/var/lib/tally.db")),
+            ("sqlite://tally.db", sqlite("tally.db")),
+            ("sqlite:tally.db", sqlite("tally.db")),
+            ("memory:", Ok(Backend::Memory)),
+            (
+                "postgres://localhost/tally",
+                Err("unsupported database location \"postgres://localhost/tally\": expected a \
+                     file path or sqlite://PATH"
+                    .to_owned()),
+            ),
+        ];
+        for (location, expected) in cases {
+            let backend = Backend::of(Path::new(location)).map_err(|e| e.to_string());
+            assert_eq!(backend, expected, "{location}");
+        }
+    }
+
+    #[test]
+    fn a_sqlite_url_and_its_plain_path_open_the_same_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let url = format!("sqlite://{}", path.display());
+        let by_url = Analytics::open(&url).unwrap();
+        by_url.set_learner_time_zone("ada", "Europe/Paris").unwrap();
+        drop(by_url);
+        let by_path = Analytics::open(&path).unwrap();
+        assert_eq!(
+            by_path.store.learner_time_zone("ada").unwrap().as_deref(),
+            Some("Europe/Paris")
+        );
+        assert_eq!(Analytics::database_file(&url).unwrap(), path);
+    }
+
+    #[test]
+    fn memory_is_refused_while_its_adapter_is_not_built() {
+        let refused = |error: Error| error.to_string();
+        assert_eq!(
+            Analytics::open("memory:").map(|_| ()).map_err(refused),
+            Err("the memory: backend is not built into this tally".to_owned())
+        );
+        assert_eq!(
+            Analytics::database_file("memory:").map_err(refused),
+            Err("the memory: backend keeps no file".to_owned())
+        );
+    }
+}

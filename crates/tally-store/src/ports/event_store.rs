@@ -13,7 +13,9 @@ pub struct Batch<'a> {
     pub rejects: &'a [Rejection],
     pub resolved_quarantine: &'a [i64],
     /// The rollup deltas of `events`, folded ahead of the write (on an ingest's
-    /// producer thread); the store folds the events itself when this is `None`.
+    /// producer thread). A store may add them ([`PreparedRollups::add_to`]) when every
+    /// event of the batch is new; it folds the new events itself when some were stored
+    /// already, when this is `None`, or when it keeps no rollups.
     pub prepared: Option<&'a PreparedRollups>,
 }
 
