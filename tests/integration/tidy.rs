@@ -58,11 +58,14 @@ fn repository_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
 /// The paths a Markdown text names in backticks (`dir/`, `file.rs`, `docs/x.md`...),
 /// each with the directory of the `### \`dir\`` section it appears in, if any.
 fn named_paths(text: &str) -> Vec<(Option<String>, String)> {
-    let looks_like_path = |token: &str| {
+    let path_chars = |token: &str| {
         !token.is_empty()
             && token
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c))
+    };
+    let looks_like_path = |token: &str| {
+        path_chars(token)
             && (token.ends_with('/')
                 || [".rs", ".md", ".py", ".toml", ".txt"]
                     .iter()
@@ -75,7 +78,7 @@ fn named_paths(text: &str) -> Vec<(Option<String>, String)> {
             section = line
                 .split('`')
                 .nth(1)
-                .filter(|dir| looks_like_path(dir))
+                .filter(|dir| path_chars(dir) && dir.contains('/'))
                 .map(|dir| dir.trim_end_matches('/').to_owned());
         }
         for token in line.split('`').skip(1).step_by(2) {
@@ -97,13 +100,15 @@ fn every_path_the_architecture_codemap_names_exists() {
     assert!(named.len() > 80, "found only {} paths", named.len());
     let exists = |section: &Option<String>, path: &str| {
         let suffix = format!("/{path}");
-        match section {
-            // A name in a crate's section is a path within that crate.
-            Some(dir) if !path.starts_with(&format!("{dir}/")) => files
-                .iter()
-                .any(|f| f.starts_with(&format!("{dir}/")) && f.ends_with(&suffix)),
-            _ => files.iter().any(|f| f == path || f.ends_with(&suffix)),
-        }
+        // A path from the repository's root, or else a name within the section's
+        // directory (anywhere, outside a directory's section).
+        files.iter().any(|f| f == path)
+            || match section {
+                Some(dir) => files
+                    .iter()
+                    .any(|f| f.starts_with(&format!("{dir}/")) && f.ends_with(&suffix)),
+                None => files.iter().any(|f| f.ends_with(&suffix)),
+            }
     };
     let missing: Vec<String> = named
         .iter()
