@@ -632,9 +632,11 @@ mod tests {
             ("memory:", Ok(Backend::Memory)),
             (
                 "postgres://localhost/tally",
-                Err("unsupported database location \"postgres://localhost/tally\": expected a \
+                Err(
+                    "unsupported database location \"postgres://localhost/tally\": expected a \
                      file path or sqlite://PATH"
-                    .to_owned()),
+                        .to_owned(),
+                ),
             ),
         ];
         for (location, expected) in cases {
