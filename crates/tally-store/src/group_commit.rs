@@ -99,3 +99,98 @@ impl GroupCommit {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch of `n` rejects, whose outcome names `n`.
+    fn rejects(n: usize) -> Vec<Rejection> {
+        let reject = Rejection {
+            source: "t".to_owned(),
+            position: crate::Position::Line(1),
+            format: crate::RecordFormat::Json,
+            header: None,
+            record_id: None,
+            field: "f".to_owned(),
+            rule: "r".to_owned(),
+            message: "m".to_owned(),
+            raw: Vec::new(),
+        };
+        vec![reject; n]
+    }
+
+    fn batch(rejects: &[Rejection]) -> Batch<'_> {
+        Batch {
+            rejects,
+            ..Batch::default()
+        }
+    }
+
+    /// Commits a group: one outcome per batch, `quarantined` its size.
+    fn commit(batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>, Error> {
+        Ok(batches
+            .iter()
+            .map(|b| WriteOutcome {
+                quarantined: b.rejects.len() as u64,
+                ..WriteOutcome::default()
+            })
+            .collect())
+    }
+
+    #[test]
+    fn the_writer_commits_every_waiting_batch_and_each_gets_its_own_outcome() {
+        let group = GroupCommit::default();
+        let (one, two) = (rejects(1), rejects(2));
+        let mut groups = Vec::new();
+        // While the first batch waits for the writer, a second call takes it and commits
+        // both; the first then finds its outcome without writing.
+        let first = group.write(
+            batch(&one),
+            || {
+                let second = group.write(
+                    batch(&two),
+                    || (),
+                    |_, batches| {
+                        groups.push(batches.len());
+                        commit(batches)
+                    },
+                );
+                assert_eq!(second.unwrap().quarantined, 2);
+            },
+            |_, _| -> Result<Vec<WriteOutcome>, Error> { panic!("committed already") },
+        );
+        assert_eq!(first.unwrap().quarantined, 1);
+        assert_eq!(groups, [2]);
+        // Alone, a batch is its own group.
+        let alone = group.write(batch(&two), || (), |_, batches| commit(batches));
+        assert_eq!(alone.unwrap().quarantined, 2);
+    }
+
+    #[test]
+    fn a_failed_group_fails_every_batch_in_it() {
+        let group = GroupCommit::default();
+        let (one, two) = (rejects(1), rejects(2));
+        let first = group.write(
+            batch(&one),
+            || {
+                let second = group.write(
+                    batch(&two),
+                    || (),
+                    |_, _| -> Result<Vec<WriteOutcome>, Error> {
+                        Err(Error::Corrupt("disk".to_owned()))
+                    },
+                );
+                assert_eq!(
+                    second.unwrap_err().to_string(),
+                    "stored data is inconsistent: disk"
+                );
+            },
+            |_, _| -> Result<Vec<WriteOutcome>, Error> { panic!("failed already") },
+        );
+        assert_eq!(
+            first.unwrap_err().to_string(),
+            "the transaction this batch was committed in failed: stored data is inconsistent: disk"
+        );
+    }
+}
