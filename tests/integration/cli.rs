@@ -188,3 +188,43 @@ fn a_reader_gone_before_tally_prints_ends_it_quietly() {
         "{status:?}: {stderr}"
     );
 }
+
+/// `--db` names a backend: a path and `sqlite://PATH` are the same SQLite file, an
+/// unknown scheme is refused, and `memory:` reaches the facade, which says it is not
+/// built (no "no database at" for a backend without a file).
+#[test]
+fn the_database_location_names_its_backend() {
+    let db = TestDb::new();
+    db.ingest("in.jsonl", format!("{}\n", execution("x1")));
+    let url = format!("sqlite://{}", db.path().display());
+    let by_url = crate::support::tally()
+        .args(["--db", &url, "summary", "--json"])
+        .output()
+        .unwrap();
+    assert!(by_url.status.success(), "{by_url:?}");
+    let summary = |output: &std::process::Output| {
+        let mut summary = json(output);
+        summary["generated_at"] = Value::Null;
+        summary
+    };
+    assert_eq!(summary(&by_url)["total_executions"], 1);
+    assert_eq!(summary(&by_url), summary(&db.tally(&["summary", "--json"])));
+    let refused = |location: &str| {
+        let output = crate::support::tally()
+            .current_dir(db.dir.path())
+            .args(["--db", location, "summary"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{location}: {output:?}");
+        String::from_utf8_lossy(&output.stderr).trim().to_owned()
+    };
+    assert_eq!(
+        refused("postgres://localhost/tally"),
+        "error: unsupported database location \"postgres://localhost/tally\": expected a \
+         file path or sqlite://PATH"
+    );
+    assert_eq!(
+        refused("memory:"),
+        "error: opening database memory:: the memory: backend is not built into this tally"
+    );
+}

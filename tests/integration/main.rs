@@ -33,5 +33,7 @@ mod route_matrix;
 mod series;
 mod series_oracle;
 mod stats_oracle;
+mod store_compat;
+mod store_compat_views;
 mod sum_bounds;
 mod tidy;

@@ -610,8 +610,8 @@ fn rollup_tables(path: &std::path::Path, horizon: i64) -> Vec<String> {
 /// of duplicates only, and of both.
 #[test]
 fn rollups_folded_ahead_equal_rollups_folded_by_the_writer() {
-    use tally_storage::sqlite::{SqliteOptions, SqliteStore};
-    use tally_storage::{Batch, EventStore, PreparedRollups};
+    use tally_store::{Batch, EventStore, PreparedRollups};
+    use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
     let config = tally_api::DemoConfig {
         events: 6_000,

@@ -12,10 +12,10 @@ use tally_metrics::{
     ViewOptions,
 };
 use tally_models::{Price, PriceTable};
-use tally_storage::sqlite::{BackupOutcome, SqliteOptions, SqliteStore, StoreHealth};
-use tally_storage::{
-    Filter, QuarantineStore, QuarantinedRecord, Retention, RetentionOutcome, StoreStats,
+use tally_store::{
+    BackupOutcome, Filter, QuarantinedRecord, RetentionOutcome, Store, StoreHealth, StoreStats,
 };
+use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::write_health::{WriteFailure, WriteHealth};
 use crate::{Config, Error, Result};
@@ -24,7 +24,7 @@ use crate::{Config, Error, Result};
 /// safe to share between threads.
 #[derive(Debug, Clone)]
 pub struct Analytics {
-    pub(crate) store: Arc<SqliteStore>,
+    pub(crate) store: Arc<dyn Store>,
     config: Arc<Config>,
     prices: Arc<PriceTable>,
     /// The instant views are computed at; the current time when `None`.
@@ -44,49 +44,84 @@ pub struct Analytics {
 /// earliest `ts` validation accepts).
 const KEEP_EVERYTHING: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
 
-/// The file behind a location: a plain path, `sqlite://PATH` or `sqlite:PATH`.
-fn sqlite_path(location: &Path) -> Result<PathBuf> {
-    let text = location.to_string_lossy();
-    if let Some(rest) = text
-        .strip_prefix("sqlite://")
-        .or_else(|| text.strip_prefix("sqlite:"))
-    {
-        return Ok(PathBuf::from(rest));
+/// The backend a location names, and where its data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Backend {
+    /// A plain path, `sqlite://PATH` or `sqlite:PATH`.
+    Sqlite(PathBuf),
+    /// `memory:`: nothing on disk, gone when the process ends.
+    Memory,
+}
+
+impl Backend {
+    fn of(location: &Path) -> Result<Backend> {
+        let text = location.to_string_lossy();
+        if let Some(rest) = text
+            .strip_prefix("sqlite://")
+            .or_else(|| text.strip_prefix("sqlite:"))
+        {
+            return Ok(Backend::Sqlite(PathBuf::from(rest)));
+        }
+        if text == "memory:" {
+            return Ok(Backend::Memory);
+        }
+        if text.contains("://") {
+            return Err(Error::Location(text.into_owned()));
+        }
+        Ok(Backend::Sqlite(location.to_path_buf()))
     }
-    if text.contains("://") {
-        return Err(Error::Location(text.into_owned()));
+
+    /// The file the store lives in; an error for a backend without one.
+    fn file(self) -> Result<PathBuf> {
+        match self {
+            Backend::Sqlite(path) => Ok(path),
+            Backend::Memory => Err(Error::NoFile("memory:".to_owned())),
+        }
     }
-    Ok(location.to_path_buf())
+}
+
+/// Opens the store a location names.
+fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<dyn Store>> {
+    match Backend::of(location)? {
+        Backend::Sqlite(path) => {
+            let store = SqliteStore::open(&path, options).map_err(|error| {
+                let error = tally_store::Error::from(error);
+                if error.is_not_a_database() {
+                    Error::NotADatabase {
+                        path: path.display().to_string(),
+                    }
+                } else {
+                    Error::Storage(error)
+                }
+            })?;
+            Ok(Arc::new(store))
+        }
+        // Until the in-memory adapter is part of the build, `memory:` is refused here.
+        Backend::Memory => Err(Error::BackendNotBuilt("memory:".to_owned())),
+    }
 }
 
 impl Analytics {
     /// Opens (creating if needed) the database at `location` with default configuration.
     ///
     /// # Errors
-    /// The location is not a SQLite path, or the database cannot be opened.
+    /// The location names no backend, or the database cannot be opened.
     pub fn open(location: impl AsRef<Path>) -> Result<Self> {
         Analytics::open_with(location, Config::default(), SqliteOptions::default())
     }
 
-    /// Opens the database at `location` with a configuration and store settings.
+    /// Opens the database at `location` with a configuration and store settings: a
+    /// plain path, `sqlite://PATH` or `sqlite:PATH` is a SQLite file (opened with
+    /// `options`), `memory:` a store in memory.
     ///
     /// # Errors
-    /// The location is not a SQLite path, or the database cannot be opened.
+    /// The location names no backend, or the database cannot be opened.
     pub fn open_with(
         location: impl AsRef<Path>,
         config: Config,
         options: SqliteOptions,
     ) -> Result<Self> {
-        let path = sqlite_path(location.as_ref())?;
-        let store = SqliteStore::open(&path, options).map_err(|error| {
-            if error.is_not_a_database() {
-                Error::NotADatabase {
-                    path: path.display().to_string(),
-                }
-            } else {
-                Error::Storage(error)
-            }
-        })?;
+        let store = open_store(location.as_ref(), options)?;
         let mut prices = PriceTable::built_in();
         for (model, price) in &config.prices {
             prices.set(
@@ -100,7 +135,7 @@ impl Analytics {
             );
         }
         Ok(Analytics {
-            store: Arc::new(store),
+            store,
             config: Arc::new(config),
             prices: Arc::new(prices),
             clock: None,
@@ -114,9 +149,9 @@ impl Analytics {
     /// The file a location names: a plain path, `sqlite://PATH` or `sqlite:PATH`.
     ///
     /// # Errors
-    /// The location is not a SQLite path.
+    /// The location names no backend, or one without a file (`memory:`).
     pub fn database_file(location: impl AsRef<Path>) -> Result<PathBuf> {
-        sqlite_path(location.as_ref())
+        Backend::of(location.as_ref())?.file()
     }
 
     /// Refuses a filter naming a project that has no data (a typo would otherwise
@@ -586,8 +621,8 @@ impl Analytics {
     /// # Errors
     /// The backup is unreadable, corrupt or from a newer tally, or the copy fails.
     pub fn restore(source: &Path, location: impl AsRef<Path>) -> Result<BackupOutcome> {
-        let target = sqlite_path(location.as_ref())?;
-        Ok(tally_storage::sqlite::restore(source, &target)?)
+        let target = Backend::of(location.as_ref())?.file()?;
+        Ok(tally_store_sqlite::restore(source, &target).map_err(tally_store::Error::from)?)
     }
 
     /// Folds the write-ahead log into the database file.
@@ -596,5 +631,64 @@ impl Analytics {
     /// The store fails.
     pub fn checkpoint(&self) -> Result<()> {
         Ok(self.store.checkpoint()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_location_names_its_backend() {
+        let sqlite = |path: &str| Ok(Backend::Sqlite(PathBuf::from(path)));
+        let cases = [
+            ("tally.db", sqlite("tally.db")),
+            ("./data/tally.db", sqlite("./data/tally.db")),
+            ("sqlite:///var/lib/tally.db", sqlite("/var/lib/tally.db")),
+            ("sqlite://tally.db", sqlite("tally.db")),
+            ("sqlite:tally.db", sqlite("tally.db")),
+            ("memory:", Ok(Backend::Memory)),
+            (
+                "postgres://localhost/tally",
+                Err(
+                    "unsupported database location \"postgres://localhost/tally\": expected a \
+                     file path or sqlite://PATH"
+                        .to_owned(),
+                ),
+            ),
+        ];
+        for (location, expected) in cases {
+            let backend = Backend::of(Path::new(location)).map_err(|e| e.to_string());
+            assert_eq!(backend, expected, "{location}");
+        }
+    }
+
+    #[test]
+    fn a_sqlite_url_and_its_plain_path_open_the_same_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let url = format!("sqlite://{}", path.display());
+        let by_url = Analytics::open(&url).unwrap();
+        by_url.set_learner_time_zone("ada", "Europe/Paris").unwrap();
+        drop(by_url);
+        let by_path = Analytics::open(&path).unwrap();
+        assert_eq!(
+            by_path.store.learner_time_zone("ada").unwrap().as_deref(),
+            Some("Europe/Paris")
+        );
+        assert_eq!(Analytics::database_file(&url).unwrap(), path);
+    }
+
+    #[test]
+    fn memory_is_refused_while_its_adapter_is_not_built() {
+        let refused = |error: Error| error.to_string();
+        assert_eq!(
+            Analytics::open("memory:").map(|_| ()).map_err(refused),
+            Err("the memory: backend is not built into this tally".to_owned())
+        );
+        assert_eq!(
+            Analytics::database_file("memory:").map_err(refused),
+            Err("the memory: backend keeps no file".to_owned())
+        );
     }
 }

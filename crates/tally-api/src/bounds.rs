@@ -4,7 +4,7 @@
 //! of any one answer stay bounded whatever its parameters.
 
 use chrono::{DateTime, Duration, Utc};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 pub use tally_predict::series::MAX_POINTS;
 

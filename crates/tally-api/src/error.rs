@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
-    Storage(#[from] tally_storage::Error),
+    Storage(#[from] tally_store::Error),
     #[error(transparent)]
     Ingest(#[from] tally_ingest::Error),
     #[error(transparent)]
@@ -18,6 +18,10 @@ pub enum Error {
     Config { path: String, message: String },
     #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]
     Location(String),
+    #[error("the {0} backend is not built into this tally")]
+    BackendNotBuilt(String),
+    #[error("the {0} backend keeps no file")]
+    NoFile(String),
     #[error("{0}")]
     Filter(String),
     #[error(

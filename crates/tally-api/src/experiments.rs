@@ -5,7 +5,7 @@ use tally_predict::experiment::{
     self, Analysis, Assignment, Experiment, ExperimentSpec, Listing, PowerPlan, PowerQuestion,
     Visibility,
 };
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::{Analytics, Result};
 

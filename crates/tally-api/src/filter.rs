@@ -2,7 +2,7 @@
 //! parser the CLI and the HTTP API share.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::{Error, Result};
 

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tally_storage::{ApiKeyRecord, KeyScope, KeyStore, NewApiKey};
+use tally_store::{ApiKeyRecord, KeyScope, NewApiKey};
 
 use crate::{Analytics, Error, Result};
 

@@ -14,7 +14,7 @@ use tally_learning::progress::{Period, PeriodProgress, Totals};
 use tally_learning::rarity::{Holders, LearnerMarks, RarityIndex};
 use tally_learning::streak::Streak;
 use tally_learning::{LearnerHistory, LearningConfig};
-use tally_storage::{Activity, GoalRecord, LearningReader};
+use tally_store::{Activity, GoalRecord};
 
 use crate::{Analytics, Result};
 

@@ -84,7 +84,8 @@ pub use tally_models::{Event, Kind};
 pub use tally_predict::experiment;
 pub use tally_predict::skill::{ModelInfo, Prediction, SkillQuery, TrainReport};
 pub use tally_predict::{ForestParams, RandomForest};
-pub use tally_storage::sqlite::{BackupOutcome, Durability, SqliteOptions, StoreHealth};
-pub use tally_storage::{
+pub use tally_store::{
     ApiKeyRecord, Filter, KeyScope, Position, QuarantinedRecord, RetentionOutcome, StoreStats,
 };
+pub use tally_store::{BackupOutcome, StoreHealth};
+pub use tally_store_sqlite::{Durability, SqliteOptions};

@@ -8,7 +8,7 @@ use tally_predict::series::{
     self as predict, AnomalyConfig, AnomalyReport, Forecast, Insight, Metric, Point, Polarity,
     Seasonality, Series, SeriesRequest, Trend,
 };
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::{Analytics, Error, Result};
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use tally_models::{AttrValue, Event, EventBody, Execution};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::{Analytics, Result};
 

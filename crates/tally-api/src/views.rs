@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use tally_metrics::Granularity;
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::{Analytics, Result};
 

@@ -30,13 +30,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     let config = load_config(cli.config.as_deref())?;
-    let file = Analytics::database_file(&cli.db)?;
-    if !creates_database(&cli.command) && !file.exists() {
-        bail!(
-            "no database at {}: run `tally demo` or `tally ingest`, or pass --db",
-            shown(&file)
-        );
+    // A location whose backend keeps no file (`memory:`) has no file to miss.
+    let file = match Analytics::database_file(&cli.db) {
+        Ok(file) => Some(file),
+        Err(tally_api::Error::NoFile(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
+    if let Some(file) = &file {
+        if !creates_database(&cli.command) && !file.exists() {
+            bail!(
+                "no database at {}: run `tally demo` or `tally ingest`, or pass --db",
+                shown(file)
+            );
+        }
     }
+    let location = file
+        .as_deref()
+        .map_or_else(|| cli.db.display().to_string(), shown);
     let analytics = match Analytics::open_with(&cli.db, config, SqliteOptions::default()) {
         Ok(analytics) => analytics,
         Err(tally_api::Error::NotADatabase { path }) => bail!(
@@ -44,9 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
              restore a backup (`tally restore BACKUP --db {path}`) or point --db at another file"
         ),
         Err(error) => {
-            return Err(
-                anyhow::Error::from(error).context(format!("opening database {}", shown(&file)))
-            );
+            return Err(anyhow::Error::from(error).context(format!("opening database {location}")));
         }
     };
     match cli.command {

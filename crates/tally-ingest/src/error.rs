@@ -16,7 +16,7 @@ pub enum Error {
         message: String,
     },
     #[error(transparent)]
-    Storage(#[from] tally_storage::Error),
+    Storage(#[from] tally_store::Error),
     /// The input or the store failed after some batches were committed: `report` says
     /// what was stored before `error` (committed batches stay committed).
     #[error("{error} (after {} records stored, {} duplicates, {} rejected)", report.accepted, report.duplicates, report.rejected)]

@@ -1,5 +1,5 @@
 //! tally's ETL: read telemetry in any supported framing, validate each record on its
-//! own, derive ids, and hand batches to an [`EventStore`](tally_storage::EventStore).
+//! own, derive ids, and hand batches to an [`EventStore`](tally_store::EventStore).
 //!
 //! The pipeline streams: a parser thread turns input into batches of events and
 //! rejects while the calling thread commits the previous batch, so memory stays flat

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use tally_models::{Event, Kind, Limits, PriceTable, ValidationContext};
-use tally_storage::{
+use tally_store::{
     Batch, EventStore, Position, PreparedRollups, RecordFormat, Rejection, WriteOutcome,
 };
 
@@ -355,7 +355,7 @@ impl<'s> Ingestor<'s> {
         total_bytes: Option<u64>,
         progress: &mut dyn Progress,
         report: &mut IngestReport,
-    ) -> Result<(), tally_storage::Error> {
+    ) -> Result<(), tally_store::Error> {
         self.write_chunks(
             std::slice::from_mut(chunk),
             name,
@@ -373,7 +373,7 @@ impl<'s> Ingestor<'s> {
         total_bytes: Option<u64>,
         progress: &mut dyn Progress,
         report: &mut IngestReport,
-    ) -> Result<(), tally_storage::Error> {
+    ) -> Result<(), tally_store::Error> {
         let batches: Vec<Batch<'_>> = chunks
             .iter()
             .map(|chunk| Batch {

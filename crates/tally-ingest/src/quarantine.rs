@@ -3,7 +3,7 @@
 use chrono::Utc;
 use serde::Serialize;
 use tally_models::{Event, ValidationContext};
-use tally_storage::{Batch, EventStore, QuarantineStore, RecordFormat};
+use tally_store::{Batch, EventStore, QuarantineStore, RecordFormat};
 
 use crate::formats::{self, RawRecord};
 use crate::identity::derive_id;
@@ -73,7 +73,7 @@ pub fn retry_quarantine<S: EventStore + QuarantineStore + ?Sized>(
 }
 
 fn revalidate(
-    rejection: &tally_storage::Rejection,
+    rejection: &tally_store::Rejection,
     context: &ValidationContext,
     options: &IngestOptions,
 ) -> Option<Event> {

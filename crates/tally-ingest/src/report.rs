@@ -1,7 +1,7 @@
 //! The ingest report: what `tally ingest --json` and `POST /api/analytics/events` print.
 
 use serde::Serialize;
-use tally_storage::{Position, WriteOutcome};
+use tally_store::{Position, WriteOutcome};
 
 /// One rejected record, as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::Activity;
+use tally_store::Activity;
 
 use crate::LearningConfig;
 

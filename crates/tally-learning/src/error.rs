@@ -17,7 +17,7 @@ pub enum Error {
     )]
     TooManyGoals { user: String, active: usize },
     #[error(transparent)]
-    Storage(#[from] tally_storage::Error),
+    Storage(#[from] tally_store::Error),
 }
 
 /// The result of learning operations.

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::{Activity, GoalRecord};
+use tally_store::{Activity, GoalRecord};
 
 use crate::{Error, LearningConfig, Result};
 

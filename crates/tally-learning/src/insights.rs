@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::Activity;
+use tally_store::Activity;
 
 use crate::LearningConfig;
 use crate::achievements::Earned;

@@ -4,10 +4,10 @@
 //!
 //! The functions of [`progress`], [`streak`], [`mastery`], [`goals`], [`achievements`]
 //! and [`insights`] are pure: they take a learner's activity (one
-//! [`tally_storage::Activity`] per session, or per 15-minute bucket of the learner
+//! [`tally_store::Activity`] per session, or per 15-minute bucket of the learner
 //! summary once raw retention removed the sessions), their time zone and the instant to
 //! answer at. [`LearnerHistory`] loads those inputs through the
-//! [`tally_storage::LearningReader`] port; [`rarity::RarityIndex`] keeps what rarity
+//! [`tally_store::LearningReader`] port; [`rarity::RarityIndex`] keeps what rarity
 //! needs of every learner between calls.
 
 pub mod achievements;
@@ -22,7 +22,7 @@ pub mod streak;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use tally_storage::{Activity, LearningReader};
+use tally_store::{Activity, LearningReader};
 
 pub use error::{Error, Result};
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_storage::Activity;
+use tally_store::Activity;
 
 use crate::LearningConfig;
 

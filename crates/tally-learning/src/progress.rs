@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, Days, NaiveDate};
 use chrono_tz::Tz;
 use serde::Serialize;
-use tally_storage::Activity;
+use tally_store::Activity;
 
 /// Totals over a set of sessions.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use tally_storage::Activity;
+use tally_store::Activity;
 
 use crate::achievements::{CATALOG, Earned};
 

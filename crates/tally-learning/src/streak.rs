@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use tally_storage::Activity;
+use tally_store::Activity;
 
 use crate::LearningConfig;
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
-use tally_storage::{Activity, LearningSession};
+use tally_store::{Activity, LearningSession};
 
 use crate::LearningConfig;
 use crate::mastery::{Level, mastery};
@@ -368,8 +368,8 @@ fn config_ranges_are_checked() {
     );
 }
 
-fn goal(kind: &str, target: f64, deadline: Option<&str>, state: &str) -> tally_storage::GoalRecord {
-    tally_storage::GoalRecord {
+fn goal(kind: &str, target: f64, deadline: Option<&str>, state: &str) -> tally_store::GoalRecord {
+    tally_store::GoalRecord {
         id: 1,
         user: "ana".into(),
         kind: kind.into(),
@@ -384,7 +384,7 @@ fn goal(kind: &str, target: f64, deadline: Option<&str>, state: &str) -> tally_s
 
 /// `(status, value, percent, milestones, completed_at)` of a goal as of `at`.
 fn check_goal(
-    goal: &tally_storage::GoalRecord,
+    goal: &tally_store::GoalRecord,
     at: &str,
     expected: (crate::goals::GoalStatus, f64, f64, Vec<u8>, Option<&str>),
 ) {

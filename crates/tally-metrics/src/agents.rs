@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use serde::Serialize;
-use tally_storage::rollup::Family;
-use tally_storage::{AgentLoadSums, AgentState, Filter, RollupReader};
+use tally_store::rollup::Family;
+use tally_store::{AgentLoadSums, AgentState, Filter, RollupReader};
 
 use crate::Result;
 use crate::fold::{ViewOptions, by_key, dollars, ratio, rfc3339};

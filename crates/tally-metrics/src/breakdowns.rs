@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use tally_models::QaStatus;
-use tally_storage::rollup::{Family, Measures, RunMode};
-use tally_storage::{Filter, RollupReader};
+use tally_store::rollup::{Family, Measures, RunMode};
+use tally_store::{Filter, RollupReader};
 
 use crate::Result;
 use crate::fold::{by_key, by_project, dollars, from_millis, ratio, rfc3339};

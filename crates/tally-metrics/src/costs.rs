@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use serde::Serialize;
-use tally_storage::rollup::{Family, Resolution};
-use tally_storage::{Filter, RollupReader};
+use tally_store::rollup::{Family, Resolution};
+use tally_store::{Filter, RollupReader};
 
 use crate::Result;
 use crate::breakdowns::models;

@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
-    Storage(#[from] tally_storage::Error),
+    Storage(#[from] tally_store::Error),
 }
 
 /// `Result` with the metrics [`Error`].

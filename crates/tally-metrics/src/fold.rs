@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
-use tally_storage::rollup::{Family, Measures, ProjectScope, Resolution, RollupQuery, RollupRow};
-use tally_storage::{Filter, RollupReader};
+use tally_store::rollup::{Family, Measures, ProjectScope, Resolution, RollupQuery, RollupRow};
+use tally_store::{Filter, RollupReader};
 
 use crate::Result;
 

@@ -3,8 +3,8 @@
 use chrono::Duration;
 use serde::Serialize;
 use tally_models::JobStatus;
-use tally_storage::rollup::Family;
-use tally_storage::{Filter, RollupReader};
+use tally_store::rollup::Family;
+use tally_store::{Filter, RollupReader};
 
 use crate::Result;
 use crate::fold::{ViewOptions, by_key, ratio, total};

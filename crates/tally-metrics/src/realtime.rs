@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use tally_models::{Kind, LatencySketch};
-use tally_storage::RollupReader;
+use tally_store::RollupReader;
 
 use crate::Result;
 use crate::fold::{ViewOptions, ratio};

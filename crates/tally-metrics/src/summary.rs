@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 use tally_models::{JobStatus, QaStatus};
-use tally_storage::rollup::{Family, RunMode};
-use tally_storage::{
+use tally_store::rollup::{Family, RunMode};
+use tally_store::{
     ExecutionTotals, Filter, JobTotals, RollupReader, RunTotals, Totals, TotalsReader,
 };
 
@@ -55,7 +55,7 @@ pub struct AnalyticsSummary {
 
 /// The raw sums the summary is composed from, read from the rollup tier: executions
 /// and runs from their rollups, jobs from the live job state. Equal to what
-/// [`tally_storage::TotalsReader`] recomputes from raw rows.
+/// [`tally_store::TotalsReader`] recomputes from raw rows.
 ///
 /// # Errors
 /// A storage failure.

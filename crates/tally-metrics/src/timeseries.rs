@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration};
 use serde::Serialize;
 use tally_models::QaStatus;
-use tally_storage::rollup::{Family, Measures, Resolution, RunMode};
-use tally_storage::{Filter, RollupReader};
+use tally_store::rollup::{Family, Measures, Resolution, RunMode};
+use tally_store::{Filter, RollupReader};
 
 use crate::Result;
 use crate::fold::{ViewOptions, by_period, dollars, ratio};

@@ -15,8 +15,8 @@
 use chrono::Duration;
 use serde::Serialize;
 use tally_models::Effort;
-use tally_storage::rollup::{Facet, Family, Measures};
-use tally_storage::{Filter, RollupReader};
+use tally_store::rollup::{Facet, Family, Measures};
+use tally_store::{Filter, RollupReader};
 
 use crate::Result;
 use crate::fold::{ViewOptions, by_key, dollars, from_millis, ratio, rfc3339};

@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     #[error(transparent)]
-    Storage(#[from] tally_storage::Error),
+    Storage(#[from] tally_store::Error),
     #[error("too little skill data to train on {from} .. {to}: {detail}")]
     TooLittleData {
         from: chrono::DateTime<chrono::Utc>,

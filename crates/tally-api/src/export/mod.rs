@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde_json::Value;
 use tally_models::{Event, Execution, Kind};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::http::inert;
 use crate::{Analytics, Error, Result};
@@ -176,7 +176,7 @@ impl Analytics {
         }
         let written = self.store.export_events(filter, &mut |event| {
             if self.cancel.is_cancelled() {
-                return Err(tally_storage::Error::Sink("cancelled".into()));
+                return Err(tally_store::Error::Sink("cancelled".into()));
             }
             let result = (|| -> std::io::Result<()> {
                 if array {
@@ -191,7 +191,7 @@ impl Analytics {
             result.map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
-                tally_storage::Error::Sink(message)
+                tally_store::Error::Sink(message)
             })
         });
         if let Some(error) = failure {
@@ -215,12 +215,12 @@ impl Analytics {
         let mut failure = None;
         let written = self.store.export_events(filter, &mut |event| {
             if self.cancel.is_cancelled() {
-                return Err(tally_storage::Error::Sink("cancelled".into()));
+                return Err(tally_store::Error::Sink("cancelled".into()));
             }
             archive.event(&event).map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
-                tally_storage::Error::Sink(message)
+                tally_store::Error::Sink(message)
             })
         });
         if let Some(error) = failure {
@@ -249,7 +249,7 @@ impl Analytics {
             files.push(&event).map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
-                tally_storage::Error::Sink(message)
+                tally_store::Error::Sink(message)
             })
         });
         if let Some(error) = failure {

@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tally_storage::{ApiKeyRecord, Filter, KeyScope};
+use tally_store::{ApiKeyRecord, Filter, KeyScope};
 
 use super::AppState;
 use super::error::ApiError;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use tally_models::FORMULA_TRIGGERS;
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::AnalyticsSummary;
 

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use super::auth::{Access, Principal};
 use super::error::ApiError;

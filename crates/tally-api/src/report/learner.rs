@@ -142,7 +142,7 @@ impl Analytics {
                 .iter()
                 .filter(move |a| a.first >= from && a.last < to)
         };
-        let day = |a: &tally_storage::Activity| tally_learning::progress::local_day(a, zone);
+        let day = |a: &tally_store::Activity| tally_learning::progress::local_day(a, zone);
         let totals = tally_learning::progress::totals(within(start, end));
         let previous = tally_learning::progress::totals(within(previous_start, start));
         let mut daily: BTreeMap<NaiveDate, u64> = start_day

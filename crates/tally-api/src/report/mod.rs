@@ -13,7 +13,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Duration, Utc};
 use tally_metrics::{Advice, AnalyticsSummary, BudgetStatus, Granularity};
 use tally_predict::experiment::{Status, Verdict};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::{Analytics, Result, SeriesQuery, SeriesSource};
 

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use tally_models::{CsvCell, FieldValue, Kind, csv_cell, without_inert_prefix};
-use tally_storage::Position;
+use tally_store::Position;
 
 use super::limit::{Capped, READ_AHEAD, RecordTooLong};
 use super::{ParseFailure, RawRecord, RecordValue};

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use tally_storage::Position;
+use tally_store::Position;
 
 use super::json_lines::json_text;
 use super::limit::{READ_AHEAD, RecordTooLong};

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use tally_models::FieldValue;
-use tally_storage::Position;
+use tally_store::Position;
 
 use super::{ParseFailure, RawRecord, RecordValue, Sink};
 use crate::{Error, Result};

@@ -12,7 +12,7 @@ pub(crate) use json_array::read_json_array;
 pub(crate) use json_lines::{json_text, read_json_lines};
 
 use tally_models::{Event, FieldError, FieldValue, ValidationContext, record_id_hint};
-use tally_storage::Position;
+use tally_store::Position;
 
 /// Why a record could not be turned into fields at all.
 #[derive(Debug, Clone, PartialEq, Eq)]

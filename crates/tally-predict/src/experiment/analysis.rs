@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use tally_storage::OutcomeRecord;
+use tally_store::OutcomeRecord;
 
 use super::definition::{Experiment, Status};
 use super::stats::{self, Insufficient, Sample};

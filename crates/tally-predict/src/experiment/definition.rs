@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_storage::ExperimentRecord;
+use tally_store::ExperimentRecord;
 
 use super::assign::{bucket_ranges, choose_variant, hash_v2};
 use super::{Error, Result};

@@ -12,7 +12,7 @@ mod tests;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_storage::{ExperimentRecord, ExperimentStore, Filter};
+use tally_store::{ExperimentRecord, ExperimentStore, Filter};
 
 pub use crate::{Error, Result};
 pub use analysis::{Analysis, Comparison, MetricAnalysis, MetricKind, Verdict, analyze};
@@ -121,7 +121,7 @@ fn definition(
     Ok(defined.pop())
 }
 
-fn discover(key: &str, outcomes: &[tally_storage::OutcomeRecord]) -> Option<Experiment> {
+fn discover(key: &str, outcomes: &[tally_store::OutcomeRecord]) -> Option<Experiment> {
     let mut variants: Vec<String> = outcomes.iter().map(|o| o.variant.clone()).collect();
     variants.sort();
     variants.dedup();

@@ -2,7 +2,7 @@
 //! statistics' edge cases and the analysis' verdict rule.
 
 use chrono::{TimeZone, Utc};
-use tally_storage::OutcomeRecord;
+use tally_store::OutcomeRecord;
 
 use super::assign::{bucket_ranges, choose_variant, fnv1a32, hash_v1, hash_v2};
 use super::stats::{self, Insufficient, Sample};

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
-use tally_storage::rollup::{Family, Measures, ProjectScope, Resolution, RollupQuery};
-use tally_storage::{Filter, RawMeasure, RawSeriesQuery, RollupReader, SeriesReader};
+use tally_store::rollup::{Family, Measures, ProjectScope, Resolution, RollupQuery};
+use tally_store::{Filter, RawMeasure, RawSeriesQuery, RollupReader, SeriesReader};
 
 use crate::{Error, Result};
 

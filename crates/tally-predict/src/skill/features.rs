@@ -18,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Datelike, Duration, Timelike, Utc};
 use serde::Serialize;
-use tally_storage::{SkillRow, SkillTally};
+use tally_store::{SkillRow, SkillTally};
 
 /// How many features a row has.
 pub const FEATURE_COUNT: usize = 7;

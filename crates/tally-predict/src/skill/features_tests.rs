@@ -1,7 +1,7 @@
 //! Each feature on hand-computed cases.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use tally_storage::{SkillRow, SkillTally};
+use tally_store::{SkillRow, SkillTally};
 
 use super::*;
 

@@ -4,7 +4,7 @@
 //! replay every invocation after that, so both see the same state for the same instant.
 
 use chrono::{DateTime, Duration, Utc};
-use tally_storage::{SkillHistoryReader, SkillRowsQuery};
+use tally_store::{SkillHistoryReader, SkillRowsQuery};
 
 use super::features::{Context, Dataset, DatasetBuilder, FeatureBuilder, Features, RECENT_HOURS};
 use crate::Result;

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tally_models::{Event, EventBody, EventId, Skill};
-use tally_storage::sqlite::{SqliteOptions, SqliteStore};
-use tally_storage::{Batch, EventStore};
+use tally_store::{Batch, EventStore};
+use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
 use super::*;
 use crate::skill::features::Context;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use tally_storage::{PredictModelInfo, PredictModelStore};
+use tally_store::{PredictModelInfo, PredictModelStore};
 
 use crate::{Error, RandomForest, Result};
 

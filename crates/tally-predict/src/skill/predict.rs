@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_storage::{PredictModelStore, SkillHistoryReader};
+use tally_store::{PredictModelStore, SkillHistoryReader};
 
 use super::features::{Context, Features};
 use super::history::context_features;

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Duration, Utc};
 use ndarray::{Array2, Axis};
 use serde::Serialize;
-use tally_storage::{NewPredictModel, PredictModelStore, SkillHistoryReader};
+use tally_store::{NewPredictModel, PredictModelStore, SkillHistoryReader};
 
 use super::features::{Dataset, FEATURE_COUNT, FEATURES};
 use super::history::window_dataset;

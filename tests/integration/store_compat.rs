@@ -1,0 +1,36 @@
+//! A database written by the release before the storage ports were split from the
+//! SQLite adapter (`tests/fixtures/store-compat/`: demo telemetry of every kind, a
+//! rejected input, a goal, a learner's time zone, an experiment and an API key) opens
+//! and answers every view exactly as that release did (`views.json`, recorded with it).
+
+use std::path::Path;
+
+use serde_json::Value;
+use tally_api::Analytics;
+
+use crate::store_compat_views::every_view;
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/store-compat")
+}
+
+#[test]
+fn a_database_of_the_previous_release_answers_every_view_as_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.db");
+    std::fs::copy(fixtures().join("tally-0.1.0.db"), &path).unwrap();
+    let analytics = Analytics::open(&path).unwrap();
+    let views = every_view(&analytics);
+    let golden: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("views.json")).unwrap())
+            .unwrap();
+    let (Value::Object(views), Value::Object(golden)) = (views, golden) else {
+        panic!("views are keyed by name");
+    };
+    let names = |map: &serde_json::Map<String, Value>| map.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&views), names(&golden));
+    assert!(golden.len() > 90, "{} views", golden.len());
+    for (name, expected) in &golden {
+        assert_eq!(&views[name], expected, "view {name}");
+    }
+}
