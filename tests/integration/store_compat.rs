@@ -30,7 +30,35 @@ fn a_database_of_the_previous_release_answers_every_view_as_it_did() {
     let names = |map: &serde_json::Map<String, Value>| map.keys().cloned().collect::<Vec<_>>();
     assert_eq!(names(&views), names(&golden));
     assert!(golden.len() > 90, "{} views", golden.len());
-    for (name, expected) in &golden {
-        assert_eq!(&views[name], expected, "view {name}");
+    let differing: Vec<String> = golden
+        .iter()
+        .filter(|(name, expected)| {
+            without_file_layout(&views[*name]) != without_file_layout(expected)
+        })
+        .map(|(name, expected)| format!("{name}: got {} expected {expected}", views[name]))
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+}
+
+/// A view without the figures of the file's layout (its size in bytes and what is
+/// derived from it, the schema version): migrations since the release change those
+/// while every answer about the data stays the same.
+fn without_file_layout(view: &Value) -> Value {
+    const LAYOUT: [&str; 5] = [
+        "bytes_used",
+        "bytes_per_event",
+        "estimated_monthly_cost",
+        "db_size_bytes",
+        "schema_version",
+    ];
+    match view {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, _)| !LAYOUT.contains(&key.as_str()))
+                .map(|(key, value)| (key.clone(), without_file_layout(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_file_layout).collect()),
+        other => other.clone(),
     }
 }
