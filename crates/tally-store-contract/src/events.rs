@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use tally_models::{
     AgentStatus, CostSource, Effort, ErrorEvent, Event, EventBody, EventId, Execution, Job,
-    JobStatus, ModelUsage, Outcome, QaStatus, Request, Run, Session, Severity, Skill,
-    TokenUsage, Usd,
+    JobStatus, ModelUsage, Outcome, QaStatus, Request, Run, Session, Severity, Skill, TokenUsage,
+    Usd,
 };
 
 /// An instant of 2026-09-30 plus `seconds` (a month boundary lies a day later).

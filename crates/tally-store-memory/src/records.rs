@@ -198,7 +198,10 @@ impl PredictModelStore for MemoryStore {
         let state = self.read();
         let found = match version {
             None => state.models.last(),
-            Some(version) => state.models.iter().find(|(info, _)| info.version == version),
+            Some(version) => state
+                .models
+                .iter()
+                .find(|(info, _)| info.version == version),
         };
         Ok(found.cloned())
     }

@@ -164,7 +164,12 @@ impl State {
 
     /// The next learner revision: above every stored one.
     pub(crate) fn next_revision(&self) -> i64 {
-        self.learners.values().map(|l| l.revision).max().unwrap_or(0) + 1
+        self.learners
+            .values()
+            .map(|l| l.revision)
+            .max()
+            .unwrap_or(0)
+            + 1
     }
 
     /// Raises `user`'s learner revision (when they have sessions), so caches of what is

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use tally_models::{Event, EventBody, EventId, JobStatus};
 use tally_storage::rollup::ALL_PROJECTS;
 use tally_storage::{
-    Batch, Dim, Error, EventStore, QuarantinedRecord, Rejection, Result, RollupDelta,
-    WriteOutcome,
+    Batch, Dim, Error, EventStore, QuarantinedRecord, Rejection, Result, RollupDelta, WriteOutcome,
 };
 
 use crate::MemoryStore;
@@ -186,7 +185,11 @@ impl State {
         let mut folded = Vec::new();
         for stored in self.events.range(first_seq..).map(|(_, s)| s) {
             if let EventBody::Session(s) = &stored.event.body {
-                folded.push((stored.project, stored.event.ts.timestamp_millis(), s.clone()));
+                folded.push((
+                    stored.project,
+                    stored.event.ts.timestamp_millis(),
+                    s.clone(),
+                ));
             }
         }
         for (project, ts, session) in folded {
@@ -220,14 +223,11 @@ impl State {
                 held.rated += u64::from(session.quality.is_some());
                 held.quality_sum += session.quality.unwrap_or(0.0);
             }
-            let learner = self
-                .learners
-                .entry(user)
-                .or_insert(crate::state::Learner {
-                    revision,
-                    sessions: 0,
-                    last_ts: ts,
-                });
+            let learner = self.learners.entry(user).or_insert(crate::state::Learner {
+                revision,
+                sessions: 0,
+                last_ts: ts,
+            });
             learner.revision = revision;
             learner.sessions += 1;
             learner.last_ts = learner.last_ts.max(ts);
@@ -256,7 +256,11 @@ impl State {
             }
             None => {
                 // As SQLite numbers an `INTEGER PRIMARY KEY`: one above the highest held.
-                let id = self.quarantine.keys().next_back().map_or(1, |last| last + 1);
+                let id = self
+                    .quarantine
+                    .keys()
+                    .next_back()
+                    .map_or(1, |last| last + 1);
                 self.quarantine.insert(
                     id,
                     QuarantinedRecord {

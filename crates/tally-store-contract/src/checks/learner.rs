@@ -25,7 +25,16 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
     write(
         &*store,
         &[
-            session("s1", "p1", at(3600), "u1", 60.0, 4, Some(0.95), &["rust", "async", "rust"]),
+            session(
+                "s1",
+                "p1",
+                at(3600),
+                "u1",
+                60.0,
+                4,
+                Some(0.95),
+                &["rust", "async", "rust"],
+            ),
             session("s2", "p2", at(7200), "u1", 30.5, 2, None, &[]),
             session("s3", "p1", at(3700), "u2", 10.0, 1, Some(0.5), &["go"]),
             skill("k1", "p1", at(3650), "u1", "search", true, Some("s1")),
@@ -59,8 +68,18 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
         vec![first.clone()],
         "`until` is inclusive"
     );
-    assert!(store.learning_sessions("nobody", None, None).unwrap().is_empty());
-    assert!(store.learning_sessions("u1", Some("none"), None).unwrap().is_empty());
+    assert!(
+        store
+            .learning_sessions("nobody", None, None)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .learning_sessions("u1", Some("none"), None)
+            .unwrap()
+            .is_empty()
+    );
 
     let invocations = store.skill_invocations("u1", None, None).unwrap();
     let skills: Vec<_> = invocations
@@ -69,11 +88,23 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
         .collect();
     assert_eq!(
         skills,
-        vec![(at(3640), "edit", false, Some(4)), (at(3650), "search", true, Some(4))]
+        vec![
+            (at(3640), "edit", false, Some(4)),
+            (at(3650), "search", true, Some(4))
+        ]
     );
-    assert_eq!(store.skill_invocations("u1", Some("p1"), None).unwrap().len(), 1);
+    assert_eq!(
+        store
+            .skill_invocations("u1", Some("p1"), None)
+            .unwrap()
+            .len(),
+        1
+    );
 
-    assert_eq!(store.learners(None).unwrap(), vec!["u1".to_owned(), "u2".to_owned()]);
+    assert_eq!(
+        store.learners(None).unwrap(),
+        vec!["u1".to_owned(), "u2".to_owned()]
+    );
     assert_eq!(store.learners(Some("p2")).unwrap(), vec!["u1".to_owned()]);
     assert!(store.learners(Some("none")).unwrap().is_empty());
 
@@ -88,11 +119,17 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
     );
     // The summary: one bucket per learner and quarter hour.
     let summary = store.all_learner_activity(None, None).unwrap();
-    let users: Vec<_> = summary.iter().map(|(user, list)| (user.as_str(), list.len())).collect();
+    let users: Vec<_> = summary
+        .iter()
+        .map(|(user, list)| (user.as_str(), list.len()))
+        .collect();
     assert_eq!(users, vec![("u1", 2), ("u2", 1)]);
     let bucket = &summary[0].1[0];
     assert_eq!((bucket.first, bucket.last), (at(3600), at(3600)));
-    assert_eq!((bucket.sessions, bucket.exchanges, bucket.duration_us), (1, 4, 60_000_000));
+    assert_eq!(
+        (bucket.sessions, bucket.exchanges, bucket.duration_us),
+        (1, 4, 60_000_000)
+    );
     assert_eq!((bucket.rated, bucket.excellent), (1, 1));
     assert!((bucket.quality_sum - 0.95).abs() < 1e-12);
     assert_eq!(
@@ -112,9 +149,14 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
             },
         ]
     );
-    assert_eq!(store.all_learner_activity(Some("p2"), None).unwrap().len(), 1);
     assert_eq!(
-        store.all_learner_activity(None, Some(at(3650))).unwrap()[0].1.len(),
+        store.all_learner_activity(Some("p2"), None).unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store.all_learner_activity(None, Some(at(3650))).unwrap()[0]
+            .1
+            .len(),
         1,
         "a bucket counts once its last session is at or before `until`"
     );
@@ -123,14 +165,21 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
     assert_eq!(store.learner_time_zone("u1").unwrap(), None);
     let revisions = store.learner_revisions(0).unwrap();
     assert_eq!(
-        revisions.iter().map(|(u, _)| u.as_str()).collect::<Vec<_>>().len(),
+        revisions
+            .iter()
+            .map(|(u, _)| u.as_str())
+            .collect::<Vec<_>>()
+            .len(),
         2
     );
     let latest = revisions.iter().map(|(_, r)| *r).max().unwrap();
     store.set_learner_time_zone("u1", "Europe/Paris").unwrap();
     store.set_learner_time_zone("u1", "Asia/Tokyo").unwrap();
     store.set_learner_time_zone("u3", "UTC").unwrap();
-    assert_eq!(store.learner_time_zone("u1").unwrap().as_deref(), Some("Asia/Tokyo"));
+    assert_eq!(
+        store.learner_time_zone("u1").unwrap().as_deref(),
+        Some("Asia/Tokyo")
+    );
     let mut zones = store.learner_time_zones().unwrap();
     zones.sort();
     assert_eq!(
@@ -153,13 +202,13 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
     let second_id = store.create_goal(&streak_goal).unwrap();
     let other_id = store.create_goal(&goal("u2", "minutes", 60.0)).unwrap();
     assert!(first_id < second_id && second_id < other_id);
-    let with_id = |goal: &GoalRecord, id| GoalRecord {
-        id,
-        ..goal.clone()
-    };
+    let with_id = |goal: &GoalRecord, id| GoalRecord { id, ..goal.clone() };
     assert_eq!(
         store.goals("u1").unwrap(),
-        vec![with_id(&sessions_goal, first_id), with_id(&streak_goal, second_id)]
+        vec![
+            with_id(&sessions_goal, first_id),
+            with_id(&streak_goal, second_id)
+        ]
     );
     let paused = GoalRecord {
         state: "paused".to_owned(),
@@ -169,7 +218,11 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
         ..with_id(&sessions_goal, first_id)
     };
     assert!(store.update_goal(&paused).unwrap());
-    assert!(!store.update_goal(&with_id(&sessions_goal, other_id + 100)).unwrap());
+    assert!(
+        !store
+            .update_goal(&with_id(&sessions_goal, other_id + 100))
+            .unwrap()
+    );
     assert_eq!(store.goals("u1").unwrap()[0], paused);
     assert!(store.goals("nobody").unwrap().is_empty());
     let after_goals = store.learner_revisions(changed[0].1).unwrap();

@@ -1,9 +1,7 @@
 //! Idempotency by `(project, id)`, atomic batches, and the quarantine.
 
 use tally_models::EventId;
-use tally_storage::{
-    Batch, Error, Filter, Position, RecordFormat, Rejection, WriteOutcome,
-};
+use tally_storage::{Batch, Error, Filter, Position, RecordFormat, Rejection, WriteOutcome};
 
 use super::{project, write};
 use crate::NewStore;
@@ -69,7 +67,10 @@ pub fn a_batch_with_an_event_without_id_stores_nothing(new: NewStore<'_>) {
         ..Batch::default()
     });
     assert!(matches!(refused, Err(Error::MissingId)), "{refused:?}");
-    assert_eq!(store.totals(&Filter::default()).unwrap().executions.count, 0);
+    assert_eq!(
+        store.totals(&Filter::default()).unwrap().executions.count,
+        0
+    );
     // Nothing of the refused batch was recorded, not even its good event's id.
     assert_eq!(write(&*store, &[good]), outcome(1, 0, 0));
 }
@@ -144,5 +145,8 @@ pub fn quarantine_keeps_rejects_counts_repeats_and_resolves_by_retry(new: NewSto
     let left = store.quarantined(0, 10).unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].rejection, second);
-    assert_eq!(store.totals(&Filter::default()).unwrap().executions.count, 1);
+    assert_eq!(
+        store.totals(&Filter::default()).unwrap().executions.count,
+        1
+    );
 }

@@ -52,7 +52,10 @@ pub fn keys_are_created_found_by_prefix_and_revoked(new: NewStore<'_>) {
     assert!(store.active_keys_with_prefix("tk_ab").unwrap().is_empty());
     assert!(store.any_active_key().unwrap());
     assert!(store.revoke_key(ingest_id, at(60)).unwrap());
-    assert!(!store.revoke_key(ingest_id, at(120)).unwrap(), "revoked once");
+    assert!(
+        !store.revoke_key(ingest_id, at(120)).unwrap(),
+        "revoked once"
+    );
     assert!(!store.revoke_key(admin_id + 100, at(60)).unwrap());
     assert!(store.active_keys_with_prefix("tk_abc").unwrap().is_empty());
     let keys = store.keys().unwrap();
@@ -88,8 +91,14 @@ pub fn experiments_are_created_once_stopped_once_and_read_their_outcomes(new: Ne
         seed: "other".to_owned(),
         ..experiment("checkout")
     };
-    assert!(!store.create_experiment(&other_seed).unwrap(), "a key is defined once");
-    assert_eq!(store.experiment("checkout").unwrap(), Some(checkout.clone()));
+    assert!(
+        !store.create_experiment(&other_seed).unwrap(),
+        "a key is defined once"
+    );
+    assert_eq!(
+        store.experiment("checkout").unwrap(),
+        Some(checkout.clone())
+    );
     let global = ExperimentRecord {
         project: None,
         ..experiment("alpha")
@@ -114,7 +123,15 @@ pub fn experiments_are_created_once_stopped_once_and_read_their_outcomes(new: Ne
         &*store,
         &[
             outcome("o1", "p1", at(10), "checkout", "u1", "control", &metrics),
-            outcome("o2", "p2", at(20), "checkout", "u2", "treatment", &[("converted", 0.0, true)]),
+            outcome(
+                "o2",
+                "p2",
+                at(20),
+                "checkout",
+                "u2",
+                "treatment",
+                &[("converted", 0.0, true)],
+            ),
             outcome("o3", "p1", at(30), "pricing", "u1", "control", &[]),
         ],
     );
@@ -141,15 +158,28 @@ pub fn experiments_are_created_once_stopped_once_and_read_their_outcomes(new: Ne
         store.outcomes("checkout", &Filter::default()).unwrap(),
         vec![o1.clone(), o2.clone()]
     );
-    assert_eq!(store.outcomes("checkout", &project("p1")).unwrap(), vec![o1]);
+    assert_eq!(
+        store.outcomes("checkout", &project("p1")).unwrap(),
+        vec![o1]
+    );
     let later = Filter {
         from: Some(at(15)),
         to: Some(at(25)),
         ..Filter::default()
     };
     assert_eq!(store.outcomes("checkout", &later).unwrap(), vec![o2]);
-    assert!(store.outcomes("missing", &Filter::default()).unwrap().is_empty());
-    assert!(store.outcomes("checkout", &project("none")).unwrap().is_empty());
+    assert!(
+        store
+            .outcomes("missing", &Filter::default())
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .outcomes("checkout", &project("none"))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn model(n_train: u64, bytes: &[u8]) -> NewPredictModel {
@@ -180,13 +210,19 @@ pub fn predictor_models_are_numbered_listed_and_loaded(new: NewStore<'_>) {
     );
     for (info, new) in listed.iter().zip([&first, &second]) {
         assert_eq!(info.created_at, new.created_at);
-        assert_eq!((info.window_from, info.window_to), (new.window_from, new.window_to));
+        assert_eq!(
+            (info.window_from, info.window_to),
+            (new.window_from, new.window_to)
+        );
         assert_eq!((info.n_train, info.n_holdout), (new.n_train, new.n_holdout));
         assert_eq!((&info.params, &info.metrics), (&new.params, &new.metrics));
     }
     let (latest, bytes) = store.predict_model(None).unwrap().unwrap();
     assert_eq!((latest, bytes), (listed[1].clone(), second.model.clone()));
     let (by_version, bytes) = store.predict_model(Some(1)).unwrap().unwrap();
-    assert_eq!((by_version, bytes), (listed[0].clone(), first.model.clone()));
+    assert_eq!(
+        (by_version, bytes),
+        (listed[0].clone(), first.model.clone())
+    );
     assert!(store.predict_model(Some(3)).unwrap().is_none());
 }

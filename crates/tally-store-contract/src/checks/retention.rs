@@ -29,8 +29,26 @@ pub fn retention_deletes_expired_rows_and_keeps_the_rest_exact(new: NewStore<'_>
             execution("e1", "p1", at(10 * 3600), &x),
             execution("e2", "p1", at(DAY + 10 * 3600), &x),
             execution("e3", "p1", at(2 * DAY + 10 * 3600), &x),
-            session("s1", "p1", at(10 * 3600 + 300), "u1", 60.0, 2, Some(0.5), &[]),
-            session("s2", "p1", at(2 * DAY + 10 * 3600), "u1", 60.0, 2, Some(0.5), &[]),
+            session(
+                "s1",
+                "p1",
+                at(10 * 3600 + 300),
+                "u1",
+                60.0,
+                2,
+                Some(0.5),
+                &[],
+            ),
+            session(
+                "s2",
+                "p1",
+                at(2 * DAY + 10 * 3600),
+                "u1",
+                60.0,
+                2,
+                Some(0.5),
+                &[],
+            ),
         ],
     );
     let kept_range = |by| RollupQuery {
@@ -48,13 +66,19 @@ pub fn retention_deletes_expired_rows_and_keeps_the_rest_exact(new: NewStore<'_>
         .unwrap();
     assert_eq!(outcome.raw_rows_deleted, 2, "e1 and s1");
     assert!(outcome.rollup_rows_deleted > 0);
-    assert_eq!(store.totals(&Filter::default()).unwrap().executions.count, 2);
+    assert_eq!(
+        store.totals(&Filter::default()).unwrap().executions.count,
+        2
+    );
     // The kept range answers as before; September's rows (hours, days, its month) went.
     assert_eq!(
         shape(&store.rollups(&kept_range(Some(Resolution::Hour))).unwrap()),
         before_hours
     );
-    assert_eq!(shape(&store.rollups(&kept_range(None)).unwrap()), before_coarse);
+    assert_eq!(
+        shape(&store.rollups(&kept_range(None)).unwrap()),
+        before_coarse
+    );
     let everything = RollupQuery {
         family: Family::Executions,
         projects: ProjectScope::All,
@@ -80,8 +104,5 @@ pub fn retention_deletes_expired_rows_and_keeps_the_rest_exact(new: NewStore<'_>
     let again = store
         .delete_expired(at(DAY), at(DAY + 12 * 3600), at(DAY + 12 * 3600))
         .unwrap();
-    assert_eq!(
-        (again.raw_rows_deleted, again.rollup_rows_deleted),
-        (0, 0)
-    );
+    assert_eq!((again.raw_rows_deleted, again.rollup_rows_deleted), (0, 0));
 }

@@ -90,31 +90,54 @@ struct Generated {
 
 fn body() -> impl Strategy<Value = Body> {
     let execution = (
-        (0..TOOLS.len(), prop::option::of(0..MODELS.len()), prop::option::of(0..AGENTS.len())),
-        (prop::option::of(0..USERS.len()), 0.0..5000.0f64, any::<bool>()),
+        (
+            0..TOOLS.len(),
+            prop::option::of(0..MODELS.len()),
+            prop::option::of(0..AGENTS.len()),
+        ),
+        (
+            prop::option::of(0..USERS.len()),
+            0.0..5000.0f64,
+            any::<bool>(),
+        ),
         ((0u64..2000, 0u64..2000), prop::option::of(0i64..50_000_000)),
-        (prop::option::of(0..4usize), any::<bool>(), prop::option::of(0..ERRORS.len())),
+        (
+            prop::option::of(0..4usize),
+            any::<bool>(),
+            prop::option::of(0..ERRORS.len()),
+        ),
     )
-        .prop_map(|((tool, model, agent), (user, duration_ms, success), (tokens, cost_nanos), (effort, browser_used, error))| {
-            Body::Execution {
-                tool,
-                model,
-                agent,
-                user,
-                duration_ms,
-                success,
-                tokens,
-                cost_nanos,
-                effort,
-                browser_used,
-                error,
-            }
-        });
+        .prop_map(
+            |(
+                (tool, model, agent),
+                (user, duration_ms, success),
+                (tokens, cost_nanos),
+                (effort, browser_used, error),
+            )| {
+                Body::Execution {
+                    tool,
+                    model,
+                    agent,
+                    user,
+                    duration_ms,
+                    success,
+                    tokens,
+                    cost_nanos,
+                    effort,
+                    browser_used,
+                    error,
+                }
+            },
+        );
     let run = (
         0.0..600.0f64,
         0..3usize,
         0..QaStatus::ALL.len(),
-        prop::collection::btree_map(0..MODELS.len(), (0u64..5000, 0u64..5000, prop::option::of(0i64..90_000_000)), 0..3),
+        prop::collection::btree_map(
+            0..MODELS.len(),
+            (0u64..5000, 0u64..5000, prop::option::of(0i64..90_000_000)),
+            0..3,
+        ),
     )
         .prop_map(|(duration_s, mode, qa, models)| Body::Run {
             duration_s,
@@ -125,8 +148,14 @@ fn body() -> impl Strategy<Value = Body> {
                 .map(|(model, (input, output, cost))| (model, input, output, cost))
                 .collect(),
         });
-    let job = (0..4usize, 0..JobStatus::ALL.len()).prop_map(|(job, status)| Body::Job { job, status });
-    let request = (0..ENDPOINTS.len(), prop::sample::select(vec![200u16, 404, 500, 503]), 0.0..900.0f64, prop::option::of(0..USERS.len()))
+    let job =
+        (0..4usize, 0..JobStatus::ALL.len()).prop_map(|(job, status)| Body::Job { job, status });
+    let request = (
+        0..ENDPOINTS.len(),
+        prop::sample::select(vec![200u16, 404, 500, 503]),
+        0.0..900.0f64,
+        prop::option::of(0..USERS.len()),
+    )
         .prop_map(|(endpoint, status, latency_ms, user)| Body::Request {
             endpoint,
             status,
@@ -134,12 +163,14 @@ fn body() -> impl Strategy<Value = Body> {
             user,
         });
     let error = (0..Severity::ALL.len()).prop_map(|severity| Body::Error { severity });
-    let agent = (0..AGENTS.len(), 0u64..8, 0u64..8, 1u64..10).prop_map(|(agent, active, queued, capacity)| Body::Agent {
-        agent,
-        active,
-        queued,
-        capacity,
-    });
+    let agent = (0..AGENTS.len(), 0u64..8, 0u64..8, 1u64..10).prop_map(
+        |(agent, active, queued, capacity)| Body::Agent {
+            agent,
+            active,
+            queued,
+            capacity,
+        },
+    );
     let session = (
         0..USERS.len(),
         0.0..3600.0f64,
@@ -147,26 +178,32 @@ fn body() -> impl Strategy<Value = Body> {
         prop::option::of(0.0..=1.0f64),
         prop::collection::vec(0..TOPICS.len(), 0..3),
     )
-        .prop_map(|(user, duration_s, exchanges, quality, topics)| Body::Session {
-            user,
-            duration_s,
-            exchanges,
-            quality,
-            topics,
-        });
+        .prop_map(
+            |(user, duration_s, exchanges, quality, topics)| Body::Session {
+                user,
+                duration_s,
+                exchanges,
+                quality,
+                topics,
+            },
+        );
     prop_oneof![3 => execution, 1 => run, 1 => job, 1 => request, 1 => error, 1 => agent, 1 => session]
 }
 
 fn generated() -> impl Strategy<Value = Vec<Generated>> {
     prop::collection::vec(
-        (0..PROJECTS.len(), prop::bool::weighted(0.3), 0i64..4 * 86_400, body()).prop_map(
-            |(project, recent, offset, body)| Generated {
+        (
+            0..PROJECTS.len(),
+            prop::bool::weighted(0.3),
+            0i64..4 * 86_400,
+            body(),
+        )
+            .prop_map(|(project, recent, offset, body)| Generated {
                 project,
                 recent,
                 offset,
                 body,
-            },
-        ),
+            }),
         1..60,
     )
 }
@@ -253,11 +290,23 @@ fn events(generated: &[Generated], now: DateTime<Utc>) -> Vec<Event> {
                         .map(|&(m, input, output, cost)| (MODELS[m], input, output, cost))
                         .collect();
                     let mode = [None, Some("2loop"), Some("3loop")][*mode];
-                    events::run(&id, project, ts, *duration_s, mode, QaStatus::ALL[*qa], &models)
+                    events::run(
+                        &id,
+                        project,
+                        ts,
+                        *duration_s,
+                        mode,
+                        QaStatus::ALL[*qa],
+                        &models,
+                    )
                 }
-                Body::Job { job, status } => {
-                    events::job(&id, project, ts, &format!("job-{job}"), JobStatus::ALL[*status])
-                }
+                Body::Job { job, status } => events::job(
+                    &id,
+                    project,
+                    ts,
+                    &format!("job-{job}"),
+                    JobStatus::ALL[*status],
+                ),
                 Body::Request {
                     endpoint,
                     status,
@@ -272,13 +321,23 @@ fn events(generated: &[Generated], now: DateTime<Utc>) -> Vec<Event> {
                     *latency_ms,
                     user.map(|u| USERS[u]),
                 ),
-                Body::Error { severity } => events::error(&id, project, ts, Severity::ALL[*severity]),
+                Body::Error { severity } => {
+                    events::error(&id, project, ts, Severity::ALL[*severity])
+                }
                 Body::Agent {
                     agent,
                     active,
                     queued,
                     capacity,
-                } => events::agent_status(&id, project, ts, AGENTS[*agent], *active, *queued, *capacity),
+                } => events::agent_status(
+                    &id,
+                    project,
+                    ts,
+                    AGENTS[*agent],
+                    *active,
+                    *queued,
+                    *capacity,
+                ),
                 Body::Session {
                     user,
                     duration_s,
@@ -287,7 +346,16 @@ fn events(generated: &[Generated], now: DateTime<Utc>) -> Vec<Event> {
                     topics,
                 } => {
                     let topics: Vec<&str> = topics.iter().map(|t| TOPICS[*t]).collect();
-                    events::session(&id, project, ts, USERS[*user], *duration_s, *exchanges, *quality, &topics)
+                    events::session(
+                        &id,
+                        project,
+                        ts,
+                        USERS[*user],
+                        *duration_s,
+                        *exchanges,
+                        *quality,
+                        &topics,
+                    )
                 }
             }
         })
@@ -327,7 +395,10 @@ fn deliver(store: &dyn Store, events: &[Event], delivery: &Delivery) -> (WriteOu
                 ..Batch::default()
             })
             .collect();
-        for outcome in store.write_batches(&batches).expect("the batches are written") {
+        for outcome in store
+            .write_batches(&batches)
+            .expect("the batches are written")
+        {
             total += outcome;
         }
     } else {
@@ -390,8 +461,16 @@ fn answered(store: &dyn Store, query: &RollupQuery<'_>, names: &Names) -> BTreeM
         agg.sketched += m.latency.count();
         for &((facet, value), (n, failures)) in m.facets.sorted() {
             let label = match facet {
-                Facet::Model => names.models.get(&value).cloned().unwrap_or_else(|| value.to_string()),
-                Facet::ErrorClass => names.errors.get(&value).cloned().unwrap_or_else(|| value.to_string()),
+                Facet::Model => names
+                    .models
+                    .get(&value)
+                    .cloned()
+                    .unwrap_or_else(|| value.to_string()),
+                Facet::ErrorClass => names
+                    .errors
+                    .get(&value)
+                    .cloned()
+                    .unwrap_or_else(|| value.to_string()),
                 Facet::HourOfDay | Facet::Effort | Facet::BrowserUsed => value.to_string(),
             };
             let cell = agg.facets.entry((facet as u8, label)).or_default();
@@ -426,7 +505,11 @@ fn names(store: &dyn Store) -> Names {
     }
     Names {
         models,
-        errors: store.error_classes().expect("error classes are read").into_iter().collect(),
+        errors: store
+            .error_classes()
+            .expect("error classes are read")
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -438,7 +521,11 @@ fn selected(event: &Event, query: &RollupQuery<'_>) -> bool {
     let from = query.from.map(|t| finest.bucket(t.timestamp_millis()));
     let to = query.to.map(|t| {
         let floor = finest.bucket(t.timestamp_millis());
-        if floor == t.timestamp() { floor } else { finest.next(floor) }
+        if floor == t.timestamp() {
+            floor
+        } else {
+            finest.next(floor)
+        }
     });
     let seconds = ts.div_euclid(1000);
     let in_project = match query.projects {
@@ -467,7 +554,9 @@ fn expected(events: &[Event], query: &RollupQuery<'_>) -> BTreeMap<Place, Agg> {
         let project = (query.projects == ProjectScope::Each).then(|| event.project.to_string());
         let ts = event.ts.timestamp_millis();
         match (&event.body, query.family) {
-            (_, Family::Events) => place(&mut out, &project, ts, event.kind().code().to_string()).n += 1,
+            (_, Family::Events) => {
+                place(&mut out, &project, ts, event.kind().code().to_string()).n += 1
+            }
             (EventBody::Execution(x), family) => {
                 let key = match family {
                     Family::Executions => "0".to_owned(),
@@ -489,10 +578,18 @@ fn expected(events: &[Event], query: &RollupQuery<'_>) -> BTreeMap<Place, Agg> {
                 if family == Family::ExecutionsByTool {
                     let failed = !x.success;
                     agg.add_facet(Facet::HourOfDay, event.ts.hour().to_string(), failed);
-                    agg.add_facet(Facet::Model, x.model.as_deref().unwrap_or("0").to_owned(), failed);
+                    agg.add_facet(
+                        Facet::Model,
+                        x.model.as_deref().unwrap_or("0").to_owned(),
+                        failed,
+                    );
                     let effort = x.effort.map_or(0, |e| i64::from(e.code()) + 1);
                     agg.add_facet(Facet::Effort, effort.to_string(), failed);
-                    agg.add_facet(Facet::BrowserUsed, u8::from(x.browser_used).to_string(), failed);
+                    agg.add_facet(
+                        Facet::BrowserUsed,
+                        u8::from(x.browser_used).to_string(),
+                        failed,
+                    );
                     if let Some(error) = x.error.as_deref().filter(|_| failed) {
                         agg.add_facet(Facet::ErrorClass, error.to_owned(), true);
                     }
@@ -519,7 +616,9 @@ fn expected(events: &[Event], query: &RollupQuery<'_>) -> BTreeMap<Place, Agg> {
                     agg.cost += i128::from(m.cost_usd.map_or(0, |c| c.to_nanos()));
                 }
             }
-            (EventBody::Job(j), Family::Jobs) => place(&mut out, &project, ts, j.status.code().to_string()).n += 1,
+            (EventBody::Job(j), Family::Jobs) => {
+                place(&mut out, &project, ts, j.status.code().to_string()).n += 1
+            }
             (EventBody::Request(r), Family::Requests) => {
                 let agg = place(&mut out, &project, ts, r.endpoint.clone());
                 agg.n += 1;
@@ -527,7 +626,9 @@ fn expected(events: &[Event], query: &RollupQuery<'_>) -> BTreeMap<Place, Agg> {
                 agg.duration_us += micros(r.latency_ms);
                 agg.sketched += 1;
             }
-            (EventBody::Error(e), Family::Errors) => place(&mut out, &project, ts, e.severity.code().to_string()).n += 1,
+            (EventBody::Error(e), Family::Errors) => {
+                place(&mut out, &project, ts, e.severity.code().to_string()).n += 1
+            }
             _ => {}
         }
     }
@@ -537,7 +638,10 @@ fn expected(events: &[Event], query: &RollupQuery<'_>) -> BTreeMap<Place, Agg> {
 fn check_rollups(store: &dyn Store, events: &[Event]) {
     let names = names(store);
     // From 2026-09-30 20:17 to 2026-10-02 22:05: partial hours, whole days, a month's end.
-    let partial = (Some(events::at(20 * 3600 + 17 * 60)), Some(events::at(70 * 3600 + 5 * 60)));
+    let partial = (
+        Some(events::at(20 * 3600 + 17 * 60)),
+        Some(events::at(70 * 3600 + 5 * 60)),
+    );
     let mut scopes = vec![ProjectScope::All, ProjectScope::Each];
     scopes.extend(PROJECTS.iter().map(|p| ProjectScope::One(p)));
     for family in Family::ALL {
@@ -597,7 +701,11 @@ fn check_totals(store: &dyn Store, events: &[Event]) {
             (count, successes),
             "{filter:?}"
         );
-        assert_eq!((totals.runs.count, totals.runs.tokens), (runs, run_tokens), "{filter:?}");
+        assert_eq!(
+            (totals.runs.count, totals.runs.tokens),
+            (runs, run_tokens),
+            "{filter:?}"
+        );
         // A job counts once, by its latest change, when that falls in the range.
         let mut latest: BTreeMap<(&str, &str), (DateTime<Utc>, u8)> = BTreeMap::new();
         for e in events
@@ -652,7 +760,13 @@ fn check_state_tables(store: &dyn Store, events: &[Event]) {
         .map(|s| {
             (
                 (s.project, s.job_id),
-                (s.status_ts, s.status.code(), s.queued_ts, s.running_ts, s.finished_ts),
+                (
+                    s.status_ts,
+                    s.status.code(),
+                    s.queued_ts,
+                    s.running_ts,
+                    s.finished_ts,
+                ),
             )
         })
         .collect();
@@ -683,19 +797,41 @@ fn check_state_tables(store: &dyn Store, events: &[Event]) {
         .agent_states(None)
         .expect("agent states are read")
         .into_iter()
-        .map(|s| ((s.agent_id, s.project), (s.ts, s.active_tasks, s.queued_tasks, s.capacity)))
+        .map(|s| {
+            (
+                (s.agent_id, s.project),
+                (s.ts, s.active_tasks, s.queued_tasks, s.capacity),
+            )
+        })
         .collect();
-    assert_eq!(states, latest.into_iter().collect::<Vec<_>>(), "agent states, by agent then project");
+    assert_eq!(
+        states,
+        latest.into_iter().collect::<Vec<_>>(),
+        "agent states, by agent then project"
+    );
     let rows: Vec<_> = store
         .agent_load(&Filter::default())
         .expect("agent load is read")
         .into_iter()
         .map(|r| {
             let s = r.sums;
-            ((r.agent_id, r.hour), (s.snapshots, s.active_sum, s.queued_sum, s.capacity_sum, s.peak_active))
+            (
+                (r.agent_id, r.hour),
+                (
+                    s.snapshots,
+                    s.active_sum,
+                    s.queued_sum,
+                    s.capacity_sum,
+                    s.peak_active,
+                ),
+            )
         })
         .collect();
-    assert_eq!(rows, load.into_iter().collect::<Vec<_>>(), "agent load, by agent then hour");
+    assert_eq!(
+        rows,
+        load.into_iter().collect::<Vec<_>>(),
+        "agent load, by agent then hour"
+    );
 }
 
 fn check_minutes(store: &dyn Store, events: &[Event], now: DateTime<Utc>) {
@@ -711,7 +847,11 @@ fn check_minutes(store: &dyn Store, events: &[Event], now: DateTime<Utc>) {
             let (errors, sketched, user) = match &e.body {
                 EventBody::Execution(x) => (!x.success, true, x.user_id.as_deref()),
                 EventBody::Request(r) => (r.status >= 500, true, r.user_id.as_deref()),
-                EventBody::Error(x) => (matches!(x.severity, Severity::Error | Severity::Critical), false, None),
+                EventBody::Error(x) => (
+                    matches!(x.severity, Severity::Error | Severity::Critical),
+                    false,
+                    None,
+                ),
                 EventBody::Session(s) => (false, false, Some(s.user_id.as_str())),
                 _ => (false, false, None),
             };
@@ -730,13 +870,18 @@ fn check_minutes(store: &dyn Store, events: &[Event], now: DateTime<Utc>) {
         }
         assert_eq!(answered, expected, "minute tier of {project:?}");
         assert_eq!(
-            store.active_users(project, since).expect("active users are read"),
+            store
+                .active_users(project, since)
+                .expect("active users are read"),
             users.len() as u64,
             "active users of {project:?}"
         );
     }
     assert!(
-        store.minutes(None, now + Duration::hours(1)).expect("minutes are read").is_empty()
+        store
+            .minutes(None, now + Duration::hours(1))
+            .expect("minutes are read")
+            .is_empty()
     );
 }
 
@@ -765,12 +910,16 @@ fn check_learners(store: &dyn Store, events: &[Event]) {
         sessions.sort_by_key(|(ts, _)| *ts);
         let expected: Vec<Activity> = sessions.iter().map(|(_, s)| Activity::from(s)).collect();
         assert_eq!(
-            store.learner_activity(user, None, None).expect("activity is read"),
+            store
+                .learner_activity(user, None, None)
+                .expect("activity is read"),
             expected,
             "activity of {user}"
         );
         // The summary holds the same sessions by quarter hour.
-        let summary = store.all_learner_activity(None, None).expect("summary is read");
+        let summary = store
+            .all_learner_activity(None, None)
+            .expect("summary is read");
         let buckets = summary
             .iter()
             .find(|(name, _)| name == user)
@@ -779,10 +928,16 @@ fn check_learners(store: &dyn Store, events: &[Event]) {
         let count: u64 = buckets.iter().map(|b| b.sessions).sum();
         let exchanges: u128 = buckets.iter().map(|b| b.exchanges).sum();
         assert_eq!(count, expected.len() as u64, "summary sessions of {user}");
-        assert_eq!(exchanges, expected.iter().map(|a| a.exchanges).sum::<u128>());
+        assert_eq!(
+            exchanges,
+            expected.iter().map(|a| a.exchanges).sum::<u128>()
+        );
         let quality: f64 = buckets.iter().map(|b| b.quality_sum).sum();
         let expected_quality: f64 = expected.iter().map(|a| a.quality_sum).sum();
-        assert!((quality - expected_quality).abs() < 1e-9, "quality of {user}");
+        assert!(
+            (quality - expected_quality).abs() < 1e-9,
+            "quality of {user}"
+        );
     }
 }
 
@@ -791,7 +946,9 @@ pub fn rollups_equal_the_raw_events_whatever_the_split_order_and_resends(new: Ne
         cases: 12,
         ..Config::default()
     });
-    let now = Utc::now().duration_trunc(Duration::minutes(1)).unwrap_or_else(|_| Utc::now());
+    let now = Utc::now()
+        .duration_trunc(Duration::minutes(1))
+        .unwrap_or_else(|_| Utc::now());
     runner
         .run(&(generated(), delivery()), |(generated, delivery)| {
             let events = events(&generated, now);

@@ -39,7 +39,15 @@ pub fn skill_history_reads_rows_in_order_tallies_and_session_starts(new: NewStor
     let all = rows(None);
     let seen: Vec<_> = all
         .iter()
-        .map(|r| (r.ts, r.user.as_str(), r.skill.as_str(), r.completed, r.session.as_deref()))
+        .map(|r| {
+            (
+                r.ts,
+                r.user.as_str(),
+                r.skill.as_str(),
+                r.completed,
+                r.session.as_deref(),
+            )
+        })
         .collect();
     assert_eq!(
         seen,
@@ -88,10 +96,17 @@ pub fn skill_history_reads_rows_in_order_tallies_and_session_starts(new: NewStor
         vec![("s1".to_owned(), at(50))]
     );
     assert_eq!(
-        store.skill_session_starts(at(200), at(600), Some("s2")).unwrap(),
+        store
+            .skill_session_starts(at(200), at(600), Some("s2"))
+            .unwrap(),
         vec![("s2".to_owned(), at(100))]
     );
-    assert!(store.skill_session_starts(at(40), at(600), Some("s3")).unwrap().is_empty());
+    assert!(
+        store
+            .skill_session_starts(at(40), at(600), Some("s3"))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub fn raw_series_count_per_period(new: NewStore<'_>) {
@@ -144,7 +159,13 @@ pub fn raw_series_count_per_period(new: NewStore<'_>) {
         vec![row(hour(0), 2, 2, 2.0)]
     );
     assert_eq!(
-        series(RawMeasure::SkillCompletion, &everything, 86_400, Some("search"), None),
+        series(
+            RawMeasure::SkillCompletion,
+            &everything,
+            86_400,
+            Some("search"),
+            None
+        ),
         vec![row(hour(0), 2, 2, 1.0)]
     );
     let from_two = Filter {
@@ -155,5 +176,14 @@ pub fn raw_series_count_per_period(new: NewStore<'_>) {
         series(RawMeasure::Sessions, &from_two, 3600, None, None),
         vec![row(hour(2), 1, 1, 1.0)]
     );
-    assert!(series(RawMeasure::Sessions, &super::project("none"), 3600, None, None).is_empty());
+    assert!(
+        series(
+            RawMeasure::Sessions,
+            &super::project("none"),
+            3600,
+            None,
+            None
+        )
+        .is_empty()
+    );
 }
