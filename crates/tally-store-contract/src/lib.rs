@@ -8,8 +8,8 @@
 //!
 //! A check states what the ports promise (idempotency, quarantine, rollups equal to the
 //! raw events whatever the batch split, order and resends, retention, keys,
-//! experiments, predictor models, learner state) without naming an adapter, so a new
-//! backend is judged by the same words as the others.
+//! experiments, predictor models, learner state, export, the catalog) without naming
+//! an adapter, so a new backend is judged by the same words as the others.
 
 pub mod checks;
 pub mod events;
@@ -17,42 +17,7 @@ pub mod events;
 use std::any::Any;
 use std::ops::Deref;
 
-use tally_storage::{
-    EventStore, ExperimentStore, KeyStore, LearningReader, PredictModelStore, QuarantineStore,
-    Retention, RollupReader, SeriesReader, SkillHistoryReader, TotalsReader,
-};
-
-/// Every port a store implements.
-pub trait Store:
-    EventStore
-    + QuarantineStore
-    + TotalsReader
-    + RollupReader
-    + Retention
-    + SeriesReader
-    + LearningReader
-    + SkillHistoryReader
-    + PredictModelStore
-    + KeyStore
-    + ExperimentStore
-{
-}
-
-impl<T> Store for T where
-    T: EventStore
-        + QuarantineStore
-        + TotalsReader
-        + RollupReader
-        + Retention
-        + SeriesReader
-        + LearningReader
-        + SkillHistoryReader
-        + PredictModelStore
-        + KeyStore
-        + ExperimentStore
-        + ?Sized
-{
-}
+pub use tally_store::Store;
 
 /// A fresh store under test, with whatever must outlive it (a temporary directory).
 pub struct Subject {
@@ -109,6 +74,8 @@ macro_rules! contract_tests {
             learner_state_keeps_time_zones_goals_and_activity,
             skill_history_reads_rows_in_order_tallies_and_session_starts,
             raw_series_count_per_period,
+            an_export_writes_back_to_the_same_store,
+            the_catalog_knows_projects_span_and_write_order,
         );
     };
     (@each $new:expr; $($check:ident),+ $(,)?) => {

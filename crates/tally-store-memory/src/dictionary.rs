@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use tally_storage::{Codes, DIMS, Dim, Result};
+use tally_store::rollup_fold::Codes;
+use tally_store::{DIMS, Dim, Result};
 
 #[derive(Debug)]
 pub(crate) struct Dictionary {

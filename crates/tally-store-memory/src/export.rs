@@ -4,14 +4,33 @@
 //! each in the topic dictionary's order.
 
 use tally_models::{CostSource, Event, EventBody, EventId, Kind};
-use tally_storage::{Dim, Filter, Result};
+use tally_store::{Dim, Export, Filter, Result};
 
+use crate::MemoryStore;
 use crate::state::State;
+
+impl Export for MemoryStore {
+    fn export_events(
+        &self,
+        filter: &Filter,
+        sink: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<u64> {
+        export(&self.read(), filter, None, sink)
+    }
+
+    fn export_executions(
+        &self,
+        filter: &Filter,
+        sink: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<u64> {
+        export(&self.read(), filter, Some(Kind::Execution), sink)
+    }
+}
 use crate::write::{micros, seconds_to_micros};
 
 /// Calls `sink` with the events the filter selects, executions first, then kind by
 /// kind, each in arrival order; only the kind `only`, when given. Returns how many.
-pub(crate) fn export(
+fn export(
     state: &State,
     filter: &Filter,
     only: Option<Kind>,

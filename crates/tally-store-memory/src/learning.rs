@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use tally_models::EventBody;
-use tally_storage::{
-    Activity, Dim, GoalRecord, LearningReader, LearningSession, Result, SkillInvocation,
-    TopicActivity,
+use tally_store::{
+    Activity, Dim, GoalRecord, LearningReader, LearningSession, LearningWriter, Result,
+    SkillInvocation, TopicActivity,
 };
 
 use crate::MemoryStore;
@@ -356,6 +356,18 @@ impl LearningReader for MemoryStore {
             .collect())
     }
 
+    fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
+        Ok(self
+            .read()
+            .goals
+            .values()
+            .filter(|goal| goal.user == user)
+            .cloned()
+            .collect())
+    }
+}
+
+impl LearningWriter for MemoryStore {
     fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         let mut state = self.write();
         state
@@ -380,16 +392,6 @@ impl LearningReader for MemoryStore {
         );
         state.touch_learner(&goal.user);
         Ok(id)
-    }
-
-    fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
-        Ok(self
-            .read()
-            .goals
-            .values()
-            .filter(|goal| goal.user == user)
-            .cloned()
-            .collect())
     }
 
     fn update_goal(&self, goal: &GoalRecord) -> Result<bool> {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use tally_models::{EventBody, JobStatus, Skill};
-use tally_storage::{
+use tally_store::{
     ExecutionTotals, Filter, JobTotals, RawMeasure, RawSeriesQuery, RawSeriesRow, Result,
     RunTotals, SeriesReader, SkillHistoryReader, SkillRow, SkillRowsQuery, SkillTally, Totals,
     TotalsReader,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use tally_models::{EventBody, MetricValue};
-use tally_storage::{
+use tally_store::{
     ApiKeyRecord, Dim, Error, ExperimentRecord, ExperimentStore, Filter, KeyStore, NewApiKey,
     NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
     QuarantinedRecord, Result,

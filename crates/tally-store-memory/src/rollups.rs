@@ -3,11 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use tally_models::Kind;
-use tally_storage::rollup::{
-    ALL_PROJECTS, Family, ProjectScope, Resolution, RollupQuery, RollupRow,
-};
-use tally_storage::sqlite::segments;
-use tally_storage::{
+use tally_store::rollup::{ALL_PROJECTS, Family, ProjectScope, Resolution, RollupQuery, RollupRow};
+use tally_store::rollup_plan::{ceil_to, floor_to, segments};
+use tally_store::{
     AgentLoadRow, AgentLoadSums, AgentState, Dim, Error, Filter, JobState, MinuteRow, Result,
     Retention, RetentionOutcome, RollupReader,
 };
@@ -23,20 +21,6 @@ fn key_dim(family: Family) -> Option<Dim> {
         Family::ExecutionsByAgent => Some(Dim::Agent),
         Family::Requests => Some(Dim::Endpoint),
         Family::Executions | Family::Runs | Family::Jobs | Family::Events | Family::Errors => None,
-    }
-}
-
-/// The start of the period of `resolution` that holds `t` (epoch seconds).
-fn floor_to(resolution: Resolution, t: i64) -> i64 {
-    resolution.bucket(t.saturating_mul(1000))
-}
-
-fn ceil_to(resolution: Resolution, t: i64) -> i64 {
-    let floor = floor_to(resolution, t);
-    if floor == t {
-        t
-    } else {
-        resolution.next(floor)
     }
 }
 

@@ -5,10 +5,11 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use tally_models::{Event, JobStatus};
-use tally_storage::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
-use tally_storage::{
-    AgentLatest, AgentLoad, ApiKeyRecord, Dim, ExperimentRecord, GoalRecord, MinuteCell,
-    PredictModelInfo, QuarantinedRecord,
+use tally_store::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
+pub(crate) use tally_store::rollup_fanout::RowKey;
+use tally_store::rollup_fold::{AgentLatest, AgentLoad, MinuteCell};
+use tally_store::{
+    ApiKeyRecord, Dim, ExperimentRecord, GoalRecord, PredictModelInfo, QuarantinedRecord,
 };
 
 use crate::dictionary::Dictionary;
@@ -26,9 +27,6 @@ pub(crate) struct StoredEvent {
     pub(crate) project: i64,
     pub(crate) event: Event,
 }
-
-/// A rollup row's key: family, resolution, project code, bucket (epoch seconds).
-pub(crate) type RowKey = (Family, Resolution, i64, i64);
 
 /// A job's state from its latest change (`job_state`).
 #[derive(Debug, Clone, Copy)]

@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, Utc};
 use tally_models::{Event, EventBody, EventId, JobStatus};
-use tally_storage::rollup::ALL_PROJECTS;
-use tally_storage::{
-    Batch, Dim, Error, EventStore, QuarantinedRecord, Rejection, Result, RollupDelta, WriteOutcome,
+use tally_store::rollup_fanout::rows_of;
+use tally_store::rollup_fold::RollupDelta;
+use tally_store::{
+    Batch, Dim, Error, EventStore, QuarantinedRecord, Rejection, Result, WriteOutcome,
 };
 
 use crate::MemoryStore;
@@ -109,16 +110,13 @@ impl State {
     /// Merges a batch's deltas into the rollup rows and the state tables.
     fn apply(&mut self, delta: &RollupDelta) {
         for (key, measures) in &delta.deltas {
-            for project in [key.project, ALL_PROJECTS] {
-                for &resolution in key.family.resolutions(project == ALL_PROJECTS) {
-                    let bucket = resolution.bucket(key.bucket * 1000);
-                    self.rollups
-                        .entry((key.family, resolution, project, bucket))
-                        .or_default()
-                        .entry(key.key)
-                        .or_default()
-                        .merge(measures);
-                }
+            for row in rows_of(*key) {
+                self.rollups
+                    .entry(row)
+                    .or_default()
+                    .entry(key.key)
+                    .or_default()
+                    .merge(measures);
             }
         }
         for job in &delta.jobs {

@@ -1,7 +1,7 @@
 //! The SQLite store passes the storage contract, on a real file.
 
-use tally_storage::sqlite::{SqliteOptions, SqliteStore};
 use tally_store_contract::Subject;
+use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
 fn on_disk() -> Subject {
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -3,7 +3,7 @@
 
 use tally_metrics::{AnalyticsSummary, QaSummary, ViewOptions, summary, summary_from_raw};
 use tally_models::{Event, JobStatus, QaStatus};
-use tally_storage::Filter;
+use tally_store::Filter;
 
 use crate::support::{exec, failed, filter, job, oct, ok, options, run, store};
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use tally_metrics::ViewOptions;
 use tally_models::{Event, JobStatus, QaStatus};
-use tally_storage::{Batch, EventStore, Filter};
+use tally_store::{Batch, EventStore, Filter};
 use tally_store_contract::events::{self, Exec};
 use tally_store_memory::MemoryStore;
 

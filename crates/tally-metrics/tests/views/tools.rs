@@ -2,7 +2,7 @@
 
 use tally_metrics::{Confidence, RiskPattern, risks, tools};
 use tally_models::Event;
-use tally_storage::rollup::Facet;
+use tally_store::rollup::Facet;
 use tally_store_contract::events::Exec;
 
 use crate::support::{close, exec, failed, filter, oct, ok, options, store};

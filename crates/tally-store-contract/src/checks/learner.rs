@@ -1,6 +1,6 @@
 //! Learner state: sessions, time zones, goals, revisions, activity.
 
-use tally_storage::{Activity, GoalRecord, LearningSession, TopicActivity};
+use tally_store::{Activity, GoalRecord, LearningSession, TopicActivity};
 
 use super::write;
 use crate::NewStore;

@@ -1,7 +1,7 @@
 //! Idempotency by `(project, id)`, atomic batches, and the quarantine.
 
 use tally_models::EventId;
-use tally_storage::{Batch, Error, Filter, Position, RecordFormat, Rejection, WriteOutcome};
+use tally_store::{Batch, Error, Filter, Position, RecordFormat, Rejection, WriteOutcome};
 
 use super::{project, write};
 use crate::NewStore;

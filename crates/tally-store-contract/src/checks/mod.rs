@@ -1,5 +1,7 @@
 //! The checks, one function each, every one given a way to get fresh stores.
 
+mod catalog;
+mod export;
 mod learner;
 mod ledger;
 mod records;
@@ -7,6 +9,8 @@ mod retention;
 mod rollups;
 mod series;
 
+pub use catalog::the_catalog_knows_projects_span_and_write_order;
+pub use export::an_export_writes_back_to_the_same_store;
 pub use learner::learner_state_keeps_time_zones_goals_and_activity;
 pub use ledger::{
     a_batch_with_an_event_without_id_stores_nothing,
@@ -24,7 +28,7 @@ pub use series::{
 };
 
 use tally_models::Event;
-use tally_storage::{Batch, Filter, WriteOutcome};
+use tally_store::{Batch, Filter, WriteOutcome};
 
 use crate::Store;
 

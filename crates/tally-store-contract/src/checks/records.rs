@@ -1,6 +1,6 @@
 //! API keys, experiment definitions and their outcomes, predictor models.
 
-use tally_storage::{
+use tally_store::{
     ApiKeyRecord, ExperimentRecord, Filter, KeyScope, NewApiKey, NewPredictModel, OutcomeRecord,
 };
 

@@ -1,7 +1,7 @@
 //! Retention: what expired goes, what is kept answers as before.
 
-use tally_storage::Filter;
-use tally_storage::rollup::{Family, ProjectScope, Resolution, RollupQuery, RollupRow};
+use tally_store::Filter;
+use tally_store::rollup::{Family, ProjectScope, Resolution, RollupQuery, RollupRow};
 
 use super::write;
 use crate::NewStore;

@@ -11,10 +11,10 @@ use chrono::{DateTime, Duration, DurationRound, Timelike, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use tally_models::{Effort, Event, EventBody, JobStatus, QaStatus, Severity};
-use tally_storage::rollup::{
+use tally_store::rollup::{
     Facet, Family, ProjectScope, Resolution, RollupQuery, RollupRow, RunMode, run_key,
 };
-use tally_storage::{Activity, Batch, Filter, LearningSession, WriteOutcome};
+use tally_store::{Activity, Batch, Filter, LearningSession, WriteOutcome};
 
 use crate::events::{self, Exec};
 use crate::{NewStore, Store};

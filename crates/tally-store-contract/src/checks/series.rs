@@ -1,6 +1,6 @@
 //! The raw series and the success predictor's skill history.
 
-use tally_storage::{Filter, RawMeasure, RawSeriesQuery, RawSeriesRow, SkillRowsQuery};
+use tally_store::{Filter, RawMeasure, RawSeriesQuery, RawSeriesRow, SkillRowsQuery};
 
 use super::write;
 use crate::NewStore;
