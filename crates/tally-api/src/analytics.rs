@@ -15,6 +15,7 @@ use tally_models::{Price, PriceTable};
 use tally_store::{
     BackupOutcome, Filter, QuarantinedRecord, RetentionOutcome, Store, StoreHealth, StoreStats,
 };
+use tally_store_memory::MemoryStore;
 use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::write_health::{WriteFailure, WriteHealth};
@@ -94,8 +95,7 @@ fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<dyn Store>>
             })?;
             Ok(Arc::new(store))
         }
-        // Until the in-memory adapter is part of the build, `memory:` is refused here.
-        Backend::Memory => Err(Error::BackendNotBuilt("memory:".to_owned())),
+        Backend::Memory => Ok(Arc::new(MemoryStore::new())),
     }
 }
 
