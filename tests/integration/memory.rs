@@ -23,7 +23,10 @@ fn serve_demo_in_memory_answers_and_leaves_nothing_behind() {
     assert_eq!(served.http.get("/api/analytics/health", None).status, 200);
     let summary = served.http.get("/api/analytics/summary", None).json();
     assert!(summary["total_runs"].as_u64().unwrap() > 100, "{summary}");
-    assert!(summary["total_executions"].as_u64().unwrap() > 100, "{summary}");
+    assert!(
+        summary["total_executions"].as_u64().unwrap() > 100,
+        "{summary}"
+    );
     terminate(&served.child);
     assert!(served.child.wait().unwrap().success());
     // Nothing was written to disk, and the next start is empty again: --demo fills it anew.

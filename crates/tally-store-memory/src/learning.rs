@@ -294,11 +294,8 @@ impl LearningReader for MemoryStore {
 
     fn learners(&self, project: Option<&str>) -> Result<Vec<String>> {
         let state = self.read();
-        let project = match project {
-            None => None,
-            // A project never stored has no learners.
-            Some(name) => Some(state.dict.get(Dim::Project, name).unwrap_or(-1)),
-        };
+        // A project never stored has no learners.
+        let project = project.map(|name| state.dict.get(Dim::Project, name).unwrap_or(-1));
         Ok(state
             .learners
             .keys()

@@ -12,7 +12,7 @@ use tally_store::{
 };
 
 use crate::MemoryStore;
-use crate::state::{JobRow, LedgerId, State, StoredEvent, SummaryBucket, TopicBucket};
+use crate::state::{JobRow, LedgerId, State, StoredEvent, SummaryBucket};
 
 /// Milliseconds in a learner summary bucket.
 pub(crate) const QUARTER_MS: i64 = 900_000;
@@ -216,7 +216,7 @@ impl State {
                 let held = self
                     .learner_topics
                     .entry((user.clone(), quarter, project, topic.to_owned()))
-                    .or_insert_with(TopicBucket::default);
+                    .or_default();
                 held.sessions += 1;
                 held.rated += u64::from(session.quality.is_some());
                 held.quality_sum += session.quality.unwrap_or(0.0);

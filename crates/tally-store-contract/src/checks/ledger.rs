@@ -33,11 +33,11 @@ pub fn resent_ids_are_duplicates_in_every_project_and_batch(new: NewStore<'_>) {
     let outcomes = store
         .write_batches(&[
             Batch {
-                events: &[d.clone()],
+                events: std::slice::from_ref(&d),
                 ..Batch::default()
             },
             Batch {
-                events: &[d, b],
+                events: &[d.clone(), b],
                 ..Batch::default()
             },
         ])
@@ -115,7 +115,7 @@ pub fn quarantine_keeps_rejects_counts_repeats_and_resolves_by_retry(new: NewSto
     };
     let repeated = store
         .write_batch(Batch {
-            rejects: &[again.clone()],
+            rejects: std::slice::from_ref(&again),
             ..Batch::default()
         })
         .unwrap();

@@ -729,10 +729,19 @@ fn check_totals(store: &dyn Store, events: &[Event]) {
     }
 }
 
+/// A job's status instant, status code, and first queued, first running, last finished
+/// instants (epoch ms).
+type JobFigures = (i64, u8, Option<i64>, Option<i64>, Option<i64>);
+
+/// An agent's snapshot: when, active, queued, capacity.
+type Snapshot = (DateTime<Utc>, u64, u64, u64);
+
+/// An agent's hour: snapshots, active, queued and capacity sums, peak active.
+type LoadFigures = (u64, u64, u64, u64, u64);
+
 fn check_state_tables(store: &dyn Store, events: &[Event]) {
     // Jobs: each job's latest change, and when it was first queued, running, finished.
-    let mut jobs: BTreeMap<(String, String), (i64, u8, Option<i64>, Option<i64>, Option<i64>)> =
-        BTreeMap::new();
+    let mut jobs: BTreeMap<(String, String), JobFigures> = BTreeMap::new();
     for e in events {
         if let EventBody::Job(j) = &e.body {
             let ts = e.ts.timestamp_millis();
@@ -774,8 +783,8 @@ fn check_state_tables(store: &dyn Store, events: &[Event]) {
     assert_eq!(states, jobs.into_iter().collect::<Vec<_>>(), "job states");
 
     // Agents: the latest snapshot of each, and the hourly load.
-    let mut latest: BTreeMap<(String, String), (DateTime<Utc>, u64, u64, u64)> = BTreeMap::new();
-    let mut load: BTreeMap<(String, i64), (u64, u64, u64, u64, u64)> = BTreeMap::new();
+    let mut latest: BTreeMap<(String, String), Snapshot> = BTreeMap::new();
+    let mut load: BTreeMap<(String, i64), LoadFigures> = BTreeMap::new();
     for e in events {
         if let EventBody::AgentStatus(a) = &e.body {
             let key = (a.agent_id.clone(), e.project.to_string());
