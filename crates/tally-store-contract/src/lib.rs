@@ -2,7 +2,7 @@
 //! fresh store, and [`contract_tests!`], which makes each check a `#[test]` of the
 //! adapter's crate:
 //!
-//! ```ignore
+//! ```text
 //! tally_store_contract::contract_tests!(|| Subject::new(MemoryStore::new()));
 //! ```
 //!
