@@ -22,7 +22,10 @@ pub use records::{
     keys_are_created_found_by_prefix_and_revoked, predictor_models_are_numbered_listed_and_loaded,
 };
 pub use retention::retention_deletes_expired_rows_and_keeps_the_rest_exact;
-pub use rollups::rollups_equal_the_raw_events_whatever_the_split_order_and_resends;
+pub use rollups::{
+    events_of_every_rolled_up_kind,
+    rollups_equal_the_raw_events_whatever_the_split_order_and_resends,
+};
 pub use series::{
     raw_series_count_per_period, skill_history_reads_rows_in_order_tallies_and_session_starts,
 };

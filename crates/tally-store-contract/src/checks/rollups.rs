@@ -208,6 +208,13 @@ fn generated() -> impl Strategy<Value = Vec<Generated>> {
     )
 }
 
+/// Random events of every kind that feeds a rollup or a summary (about a third of them
+/// in the two hours before `now`, the others around the end of September 2026), for
+/// checks that compare adapters with each other.
+pub fn events_of_every_rolled_up_kind(now: DateTime<Utc>) -> impl Strategy<Value = Vec<Event>> {
+    generated().prop_map(move |generated| events(&generated, now))
+}
+
 /// How the second store gets the events: a permutation, batch sizes, and which events
 /// are sent again in a later batch.
 #[derive(Debug, Clone)]
