@@ -5,6 +5,7 @@ mod agents;
 mod costs;
 mod models;
 mod pipeline;
+mod projects;
 mod summary;
 mod support;
 mod timeseries;
