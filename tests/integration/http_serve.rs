@@ -25,14 +25,18 @@ impl Drop for Served {
 }
 
 /// Starts `tally --db DB serve --addr 127.0.0.1:0 ARGS` and waits for its address.
+pub fn serve(db: &TestDb, args: &[&str]) -> Served {
+    serve_at(tally().arg("--db").arg(db.path()), args)
+}
+
+/// Starts `COMMAND serve --addr 127.0.0.1:0 ARGS` (`COMMAND` is `tally` with its global
+/// options) and waits for its address.
 #[expect(
     clippy::zombie_processes,
     reason = "the child is handed to the caller, who stops and waits for it"
 )]
-pub fn serve(db: &TestDb, args: &[&str]) -> Served {
-    let mut child = tally()
-        .arg("--db")
-        .arg(db.path())
+pub fn serve_at(command: &mut std::process::Command, args: &[&str]) -> Served {
+    let mut child = command
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
@@ -58,7 +62,7 @@ pub fn serve(db: &TestDb, args: &[&str]) -> Served {
     }
 }
 
-fn terminate(child: &Child) {
+pub fn terminate(child: &Child) {
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

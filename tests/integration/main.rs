@@ -22,6 +22,7 @@ mod http_serve;
 mod idempotency;
 mod kinds;
 mod learning;
+mod memory;
 mod otlp;
 mod parser_never_panics;
 mod predict;

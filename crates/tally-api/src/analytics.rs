@@ -15,6 +15,7 @@ use tally_models::{Price, PriceTable};
 use tally_store::{
     BackupOutcome, Filter, QuarantinedRecord, RetentionOutcome, Store, StoreHealth, StoreStats,
 };
+use tally_store_memory::MemoryStore;
 use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::write_health::{WriteFailure, WriteHealth};
@@ -96,8 +97,7 @@ fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<dyn Store>>
             })?;
             Ok(Arc::new(store))
         }
-        // Until the in-memory adapter is part of the build, `memory:` is refused here.
-        Backend::Memory => Err(Error::BackendNotBuilt("memory:".to_owned())),
+        Backend::Memory => Ok(Arc::new(MemoryStore::new())),
     }
 }
 
@@ -680,14 +680,29 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_refused_while_its_adapter_is_not_built() {
-        let refused = |error: Error| error.to_string();
+    fn memory_opens_an_empty_store_that_keeps_nothing() {
+        let record = br#"{"kind":"execution","id":"x1","ts":"2026-10-01T12:00:00Z","project":"p1","tool":"web_search","duration_ms":12,"success":true}"#;
+        let input = Input::Bytes {
+            name: "http".to_owned(),
+            data: record.as_slice().into(),
+        };
+        let analytics = Analytics::open("memory:").unwrap();
+        assert_eq!(analytics.ingest(&input).unwrap().accepted, 1);
         assert_eq!(
-            Analytics::open("memory:").map(|_| ()).map_err(refused),
-            Err("the memory: backend is not built into this tally".to_owned())
+            analytics
+                .summary(&Filter::default())
+                .unwrap()
+                .total_executions,
+            1
+        );
+        // Another open is another store, empty.
+        let other = Analytics::open("memory:").unwrap();
+        assert_eq!(
+            other.summary(&Filter::default()).unwrap().total_executions,
+            0
         );
         assert_eq!(
-            Analytics::database_file("memory:").map_err(refused),
+            Analytics::database_file("memory:").map_err(|e| e.to_string()),
             Err("the memory: backend keeps no file".to_owned())
         );
     }

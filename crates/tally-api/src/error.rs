@@ -18,8 +18,6 @@ pub enum Error {
     Config { path: String, message: String },
     #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]
     Location(String),
-    #[error("the {0} backend is not built into this tally")]
-    BackendNotBuilt(String),
     #[error("the {0} backend keeps no file")]
     NoFile(String),
     #[error("{0}")]
