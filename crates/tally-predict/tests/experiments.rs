@@ -54,9 +54,10 @@ fn a_definition_is_stored_once_and_seen_from_its_project() {
     let created = create(&store, spec(), Some("p1"), oct(1)).unwrap();
     assert_eq!(created.project.as_deref(), Some("p1"));
     assert!(matches!(
-        create(&store, spec(), None, oct(1)),
+        create(&store, spec(), Some("p1"), oct(1)),
         Err(Error::Exists(key)) if key == "checkout"
     ));
+    // The one project that defines it is found without naming it.
     assert_eq!(find(&store, "checkout", Visibility::All).unwrap(), created);
     assert_eq!(
         find(&store, "checkout", Visibility::Project("p1")).unwrap(),
@@ -76,6 +77,14 @@ fn a_definition_is_stored_once_and_seen_from_its_project() {
         stop(&store, "checkout", Visibility::All, oct(6)),
         Err(Error::NotRunning(_))
     ));
+    // A global experiment of the same key is another one, and the one found first.
+    let global = create(&store, spec(), None, oct(6)).unwrap();
+    assert_eq!(global.project, None);
+    assert_eq!(find(&store, "checkout", Visibility::All).unwrap(), global);
+    assert_eq!(
+        find(&store, "checkout", Visibility::Project("p1")).unwrap(),
+        stopped
+    );
 }
 
 #[test]
