@@ -328,7 +328,7 @@ function forecastChart(container, history, forecast, flagged, format) {
     marked.add(i);
     const dot = make("circle", { cx: x(i).toFixed(1), cy: y(f.value).toFixed(1), r: 4, class: "anomaly" });
     const title = make("title", {});
-    title.textContent = `${f.timestamp}: ${format(f.value)} (${f.method}, score ${Number(f.score).toFixed(2)})`;
+    title.textContent = `${f.timestamp}: ${format(f.value)}, expected ${format(f.expected)} (usual ${format(f.lower)} to ${format(f.upper)}; ${f.severity} severity)`;
     dot.append(title);
     svg.append(dot);
   }
@@ -350,13 +350,13 @@ async function loadSeries() {
   const format = metric === "cost" ? (v) => fmtUsd(v, v < 10 ? 2 : 0)
     : metric.endsWith("rate") ? (v) => fmtPct(v) : (v) => fmtInt(v);
   forecastChart(chart, source.data.series || [], forecast.ok ? forecast.data.points : [],
-    anomalies.ok ? anomalies.data.flagged : [], format);
+    anomalies.ok ? anomalies.data.anomalies : [], format);
   const text = document.getElementById("series-trend");
   if (trend.ok) {
     const t = trend.data;
-    const change = t.change_pct === null ? "–" : Number(t.change_pct).toFixed(1) + "%";
-    const model = forecast.ok ? ` · forecast: ${forecast.data.model.replace("_", "-")}, MASE ${forecast.data.mase === null ? "–" : Number(forecast.data.mase).toFixed(2)}` : "";
-    text.textContent = `trend: ${t.direction} (${change} over the window, Mann-Kendall p ${Number(t.mk_p_value).toFixed(3)})${model}`;
+    const model = forecast.ok ? ` · forecast: ${forecast.data.model_label}, MASE ${forecast.data.mase === null ? "–" : Number(forecast.data.mase).toFixed(2)}`
+      : ` · no forecast: ${forecast.data && forecast.data.error ? forecast.data.error.message : "not available"}`;
+    text.textContent = `${t.summary} (Mann-Kendall p ${Number(t.mk_p_value).toFixed(3)})${model}`;
   } else {
     text.textContent = trend.data?.error?.message || "no trend";
   }
