@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::baseline::{self, BASELINE_MIN_POINTS, Baseline, MAD_TO_SD};
+use super::baseline::{self, BASELINE_MIN_POINTS, Baseline, BaselineForm, MAD_TO_SD};
 use super::describe::{mean, median, median_absolute_deviation, quantile, sample_sd};
 use super::source::{Polarity, Series};
 
@@ -24,7 +24,7 @@ pub enum AnomalyMethod {
     /// past `robust_threshold`.
     RollingRobust,
     /// `(x − expected) / noise sd` against the seasonal baseline (trend and hour-of-day
-    /// and day-of-week profiles); flagged past `robust_threshold`. The judge of
+    /// and day-of-week profiles); flagged past `baseline_threshold`. The judge of
     /// anomalies.
     Seasonal,
 }
@@ -55,6 +55,8 @@ pub struct AnomalyConfig {
     pub z_threshold: f64,
     pub iqr_multiplier: f64,
     pub robust_threshold: f64,
+    /// How many noise standard deviations from the seasonal baseline make an anomaly.
+    pub baseline_threshold: f64,
     /// Points before each point that the rolling detector compares it with.
     pub rolling_window: usize,
 }
@@ -65,6 +67,7 @@ impl Default for AnomalyConfig {
             z_threshold: 3.0,
             iqr_multiplier: 1.5,
             robust_threshold: 3.5,
+            baseline_threshold: 4.5,
             rolling_window: 24,
         }
     }
@@ -264,7 +267,8 @@ fn threshold(method: AnomalyMethod, config: &AnomalyConfig) -> f64 {
     match method {
         AnomalyMethod::ZScore => config.z_threshold,
         AnomalyMethod::Iqr => config.iqr_multiplier,
-        AnomalyMethod::RollingRobust | AnomalyMethod::Seasonal => config.robust_threshold,
+        AnomalyMethod::RollingRobust => config.robust_threshold,
+        AnomalyMethod::Seasonal => config.baseline_threshold,
     }
 }
 
@@ -319,14 +323,21 @@ pub fn anomalies(series: &Series, config: &AnomalyConfig) -> AnomalyReport {
         .into_iter()
         .map(|method| (method, scores(&values, method, config, baseline.as_ref())))
         .collect();
-    let judge = config.robust_threshold;
+    let judge = config.baseline_threshold;
     let mut found = Vec::new();
-    if let Some((_, seasonal)) = all.iter().find(|(m, _)| *m == AnomalyMethod::Seasonal) {
+    let scored = |method: AnomalyMethod| all.iter().find(|(m, _)| *m == method).map(|(_, s)| s);
+    if let (Some(seasonal), Some(rolling)) = (
+        scored(AnomalyMethod::Seasonal),
+        scored(AnomalyMethod::RollingRobust),
+    ) {
         for (i, score) in seasonal.iter().enumerate() {
             let (Some((score, expected)), Some(value)) = (score, values[i]) else {
                 continue;
             };
-            if score.abs() <= judge {
+            // A point leaving a stretch with no spread at all (errors after none) is a
+            // change even where the baseline's noise, widened by the change, hides it.
+            let leaves_flat = rolling[i].is_some_and(|(r, _)| r.abs() == FLAT_BASELINE_SCORE);
+            if score.abs() <= judge && !leaves_flat {
                 continue;
             }
             let half_width = baseline
@@ -346,10 +357,18 @@ pub fn anomalies(series: &Series, config: &AnomalyConfig) -> AnomalyReport {
                 timestamp: series.points[i].time(),
                 value,
                 expected: *expected,
-                lower: expected - half_width,
+                // Volumes are never negative.
+                lower: match baseline.as_ref().map(|b| b.form) {
+                    Some(BaselineForm::Multiplicative) => (expected - half_width).max(0.0),
+                    _ => expected - half_width,
+                },
                 upper: expected + half_width,
                 score: *score,
-                severity: Severity::of(*score, judge),
+                severity: if leaves_flat {
+                    Severity::High
+                } else {
+                    Severity::of(*score, judge)
+                },
                 detectors,
             });
         }

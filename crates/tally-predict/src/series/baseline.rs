@@ -95,9 +95,22 @@ struct Season {
     kind: ProfileKind,
     slot_of: Vec<usize>,
     effect: Vec<f64>,
+    /// Per point: its slot's effect learned without the point itself, so a point is
+    /// never judged against a profile it shaped.
+    held_out: Vec<Option<f64>>,
 }
 
-/// Sen's slope and intercept of `(x, y)`, on block medians past [`TREND_MAX_POINTS`].
+/// The median of `sorted` without the element at `skip`; `None` when nothing is left.
+fn median_without(sorted: &[f64], skip: usize) -> Option<f64> {
+    let rest = sorted.len().checked_sub(1).filter(|r| *r > 0)?;
+    let at = |p: usize| sorted[if p < skip { p } else { p + 1 }];
+    let position = 0.5 * (rest - 1) as f64;
+    let (below, above) = (position.floor() as usize, position.ceil() as usize);
+    Some(at(below) + (at(above) - at(below)) * (position - below as f64))
+}
+
+/// Sen's slope of `(x, y)` and the median of `y − slope·x` as intercept, on block
+/// medians past [`TREND_MAX_POINTS`].
 fn robust_line(xs: &[f64], ys: &[f64]) -> (f64, f64) {
     let block = xs.len().div_ceil(TREND_MAX_POINTS).max(1);
     let (bx, by): (Vec<f64>, Vec<f64>) = xs
@@ -106,8 +119,8 @@ fn robust_line(xs: &[f64], ys: &[f64]) -> (f64, f64) {
         .filter_map(|(x, y)| Some((median(x)?, median(y)?)))
         .unzip();
     let slope = median_pair_slope(&bx, &by).unwrap_or(0.0);
-    let intercept = median(&by).unwrap_or(0.0) - median(&bx).unwrap_or(0.0) * slope;
-    (slope, intercept)
+    let offsets: Vec<f64> = bx.iter().zip(&by).map(|(x, y)| y - slope * x).collect();
+    (slope, median(&offsets).unwrap_or(0.0))
 }
 
 /// Learns the baseline from the points `used` marks (present and whole). `None` below
@@ -173,6 +186,7 @@ pub(crate) fn fit(series: &Series, used: &[bool]) -> Option<Baseline> {
                 kind,
                 slot_of,
                 effect: vec![neutral; count],
+                held_out: vec![None; series.points.len()],
             });
         }
     }
@@ -191,7 +205,7 @@ pub(crate) fn fit(series: &Series, used: &[bool]) -> Option<Baseline> {
     for _ in 0..3 {
         for s in 0..seasons.len() {
             let count = slot_count(seasons[s].kind);
-            let mut groups: Vec<Vec<f64>> = vec![Vec::new(); count];
+            let mut groups: Vec<Vec<(f64, usize)>> = vec![Vec::new(); count];
             for (k, &i) in index.iter().enumerate() {
                 let rest = combine(intercept + slope * xs[k], seasonal(&seasons, i, Some(s)));
                 let value = match form {
@@ -199,22 +213,32 @@ pub(crate) fn fit(series: &Series, used: &[bool]) -> Option<Baseline> {
                     BaselineForm::Multiplicative => continue,
                     BaselineForm::Additive => ys[k] - rest,
                 };
-                groups[seasons[s].slot_of[i]].push(value);
+                groups[seasons[s].slot_of[i]].push((value, i));
             }
-            let mut effect: Vec<f64> = groups
+            for group in &mut groups {
+                group.sort_by(|a, b| a.0.total_cmp(&b.0));
+            }
+            let sorted: Vec<Vec<f64>> = groups
+                .iter()
+                .map(|g| g.iter().map(|(v, _)| *v).collect())
+                .collect();
+            let effect: Vec<f64> = sorted
                 .iter()
                 .map(|g| median(g).unwrap_or(neutral))
                 .collect();
             // Centre the profile so the trend keeps the level.
             let centre = mean(&effect).unwrap_or(neutral);
-            for e in &mut effect {
-                *e = match form {
-                    BaselineForm::Multiplicative if centre > 0.0 => *e / centre,
-                    BaselineForm::Multiplicative => neutral,
-                    BaselineForm::Additive => *e - centre,
-                };
+            let centred = |e: f64| match form {
+                BaselineForm::Multiplicative if centre > 0.0 => e / centre,
+                BaselineForm::Multiplicative => neutral,
+                BaselineForm::Additive => e - centre,
+            };
+            for (slot, group) in groups.iter().enumerate() {
+                for (rank, (_, i)) in group.iter().enumerate() {
+                    seasons[s].held_out[*i] = median_without(&sorted[slot], rank).map(centred);
+                }
             }
-            seasons[s].effect = effect;
+            seasons[s].effect = effect.into_iter().map(centred).collect();
         }
         let adjusted: Vec<f64> = index
             .iter()
@@ -225,7 +249,11 @@ pub(crate) fn fit(series: &Series, used: &[bool]) -> Option<Baseline> {
     }
 
     let expected_at = |i: usize| {
-        let value = combine(intercept + slope * x(i), seasonal(&seasons, i, None));
+        let profile = seasons.iter().fold(neutral, |acc, season| {
+            let effect = season.held_out[i].unwrap_or(season.effect[season.slot_of[i]]);
+            combine(acc, effect)
+        });
+        let value = combine(intercept + slope * x(i), profile);
         match form {
             BaselineForm::Multiplicative => value.max(0.0),
             BaselineForm::Additive => value,
