@@ -67,7 +67,7 @@ impl Default for AnomalyConfig {
             z_threshold: 3.0,
             iqr_multiplier: 1.5,
             robust_threshold: 3.5,
-            baseline_threshold: 4.5,
+            baseline_threshold: 5.0,
             rolling_window: 24,
         }
     }
