@@ -260,8 +260,8 @@ pub fn anomalies(analytics: &Analytics, args: AnomaliesArgs) -> anyhow::Result<E
     }
     if !r.anomalies.is_empty() {
         println!(
-            "{:<22} {:>14} {:>14} {:>25} {:>8}  {}",
-            "timestamp", "value", "expected", "usual range", "severity", "found by"
+            "{:<22} {:>14} {:>14} {:>25} {:>8}  found by",
+            "timestamp", "value", "expected", "usual range", "severity"
         );
     }
     for a in &r.anomalies {
