@@ -516,10 +516,15 @@ function renderAnalysis(analysis) {
   ], "analysis-" + analysis.experiment);
   return el("section", { class: "panel", "data-experiment": analysis.experiment },
     el("div", { class: "panel-head" }, el("h2", {}, analysis.experiment),
-      el("span", { class: "muted" }, analysis.status + " · control " + analysis.control + " · " + fmtInt(analysis.assignment.outcomes) + " outcomes, " + fmtInt(analysis.assignment.mismatched) + " mismatched with the assignment")),
+      el("span", { class: "muted" }, experimentStatus(analysis.status) + " · control variant “" + analysis.control + "” · " + fmtInt(analysis.assignment.outcomes) + " outcomes, " + fmtInt(analysis.assignment.mismatched) + " mismatched with the assignment")),
     el("p", {}, el("span", { class: "rate " + (srm.mismatch ? "red" : "green") }, srm.mismatch ? "sample ratio mismatch" : "split ok"),
       " χ² " + fmtNum(srm.chi2, 3) + ", p " + fmtNum(srm.p_value) + " · " + users),
     container);
+}
+
+// An experiment's status in plain words.
+function experimentStatus(status) {
+  return { scheduled: "scheduled", running: "running", stopped: "stopped", undefined: "not defined (found in outcome events)" }[status] || String(status);
 }
 
 async function loadExperiments() {
