@@ -142,7 +142,6 @@ function lineChart(container, points, color, format) {
   const W = 600, H = 220, L = 56, R = 12, T = 12, B = 26;
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("preserveAspectRatio", "none");
   const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
   const max = Math.max(...points.map((p) => p.value), 0) || 1;
   const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
@@ -279,7 +278,6 @@ function forecastChart(container, history, forecast, flagged, format) {
   const W = 600, H = 220, L = 56, R = 12, T = 12, B = 26;
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("preserveAspectRatio", "none");
   const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
   const total = history.length + forecast.length;
   const values = known.map((p) => p.value).concat(forecast.flatMap((p) => [p.lower, p.upper]));
@@ -530,7 +528,7 @@ function experimentStatus(status) {
 async function loadExperiments() {
   const list = await section("experiments", (rows) => table(document.getElementById("experiments"), rows, [
     { key: "key", title: "Experiment" },
-    { key: "status", title: "Status" },
+    { key: "status", title: "Status", render: (r) => experimentStatus(r.status) },
     { key: "variants", title: "Variants", render: (r) => r.variants.map((v) => v.name + " " + fmtPct(v.weight)).join(", ") },
     { key: "coverage", title: "Coverage", num: true, render: (r) => fmtPct(r.coverage) },
     { key: "primary_metric", title: "Primary metric", render: (r) => r.primary_metric || "–" },
@@ -639,7 +637,6 @@ function qualityChart(container, points) {
   const W = 600, H = 220, L = 40, R = 12, T = 12, B = 26;
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("preserveAspectRatio", "none");
   const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
   const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
   const y = (v) => T + (H - T - B) * (1 - v);
