@@ -88,6 +88,20 @@ pub fn kpis(dom: &str) -> Vec<(String, String, String)> {
     found
 }
 
+/// No "undefined" shown anywhere, and no chart stretched out of its aspect ratio.
+fn plain_and_undistorted(page: &str, dom: &str) {
+    if let Some(at) = dom.find("undefined") {
+        panic!(
+            "{page} shows \"undefined\": …{}…",
+            &dom[at.saturating_sub(200)..(at + 50).min(dom.len())]
+        );
+    }
+    assert!(
+        !dom.contains("preserveAspectRatio=\"none\""),
+        "{page}: a chart is stretched (preserveAspectRatio=\"none\")"
+    );
+}
+
 fn number(value: &Value) -> f64 {
     value
         .as_f64()
@@ -113,6 +127,7 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         dom.contains("data-loaded=\"true\""),
         "the page never finished loading:\n{dom}"
     );
+    plain_and_undistorted("overview", &dom);
     let qa = &summary["qa_summary"];
     let expected: Vec<(&str, &Value)> = vec![
         ("total_runs", &summary["total_runs"]),
@@ -312,6 +327,7 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
             !dom.contains("not available"),
             "{page}: a section is missing"
         );
+        plain_and_undistorted(page, &dom);
     }
     let _ = served.child.kill();
     let _ = served.child.wait();

@@ -230,6 +230,13 @@ fn the_demo_is_analyzable_without_definitions() {
             .map(|m| m["metric"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["completed", "duration_ms", "rating"]);
+        // The text says what a metric is in plain words, not type names.
+        let text = db.tally(&["experiment", "analyze", "--experiment", key]);
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("completed (a yes/no rate, "), "{text}");
+        for internal in ["Binary", "Continuous", "Secondary", "Primary", "Guardrail"] {
+            assert!(!text.contains(internal), "{internal} in {text}");
+        }
     }
     let unknown = db.tally(&["experiment", "analyze", "--experiment", "nope"]);
     assert!(!unknown.status.success());

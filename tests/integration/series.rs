@@ -97,7 +97,8 @@ fn trend_reads_the_rollups_zero_fills_counts_and_marks_rates_missing() {
     assert_eq!(values[0], Some(10.0));
     assert_eq!(values[9], Some(0.0), "a day without executions counts 0");
     assert_eq!(values[27], Some(37.0));
-    assert_eq!(trend["direction"], "improving");
+    assert_eq!(trend["direction"], "rising");
+    assert_eq!(trend["outlook"], "better");
     assert!(
         (trend["sen_slope"].as_f64().unwrap() - 1.0).abs() < 1e-9,
         "{trend}"
@@ -118,7 +119,8 @@ fn trend_reads_the_rollups_zero_fills_counts_and_marks_rates_missing() {
         "no executions, no rate"
     );
     assert_eq!(success["n"], 27);
-    assert_eq!(success["direction"], "declining");
+    assert_eq!(success["direction"], "falling");
+    assert_eq!(success["outlook"], "worse");
 
     // Sessions come from the raw table.
     let quality =
@@ -222,18 +224,32 @@ fn anomalies_flag_the_cost_spike_as_an_insight_and_forecasts_have_bands() {
             .concat(),
         ),
     );
-    let flagged = report["flagged"].as_array().unwrap();
-    assert!(
-        flagged
-            .iter()
-            .any(|f| f["timestamp"] == "2026-10-22T00:00:00Z" && f["method"] == "rolling_robust"),
-        "{report}"
-    );
-    for point in flagged {
-        for key in ["timestamp", "value", "score", "method"] {
-            assert!(point.get(key).is_some(), "{point}");
-        }
+    let anomalies = report["anomalies"].as_array().unwrap();
+    let spike: Vec<&Value> = anomalies
+        .iter()
+        .filter(|a| a["timestamp"] == "2026-10-22T00:00:00Z")
+        .collect();
+    assert_eq!(spike.len(), 1, "one record per point: {report}");
+    for key in [
+        "value",
+        "expected",
+        "lower",
+        "upper",
+        "score",
+        "severity",
+        "detectors",
+    ] {
+        assert!(spike[0].get(key).is_some(), "{key}: {}", spike[0]);
     }
+    assert_eq!(spike[0]["detectors"][0], "seasonal", "{}", spike[0]);
+    assert!(
+        spike[0]["detectors"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("rolling_robust")),
+        "{}",
+        spike[0]
+    );
     let insight = &report["insights"][0];
     assert_eq!(insight["kind"], "cost_spike");
     assert_eq!(insight["timestamp"], "2026-10-22T00:00:00Z");
@@ -348,7 +364,8 @@ fn anomalies_flag_the_cost_spike_as_an_insight_and_forecasts_have_bands() {
         assert!(lower < value && value < upper, "{point}");
     }
     assert!(forecast["mase"].as_f64().is_some(), "{forecast}");
-    assert_eq!(forecast["backtests"].as_array().unwrap().len(), 2);
+    // A straight line, a smoothed level and Holt-Winters compete.
+    assert_eq!(forecast["backtests"].as_array().unwrap().len(), 3);
 }
 
 #[test]
@@ -363,7 +380,7 @@ fn routes_answer_trends_forecasts_and_anomalies() {
             None,
         )
         .json();
-    assert_eq!(trend["direction"], "improving");
+    assert_eq!(trend["direction"], "rising");
     assert_eq!(trend["series"].as_array().unwrap().len(), 28);
     let forecast = http
         .get(
@@ -378,7 +395,7 @@ fn routes_answer_trends_forecasts_and_anomalies() {
             None,
         )
         .json();
-    assert!(anomalies["flagged"].as_array().is_some(), "{anomalies}");
+    assert!(anomalies["anomalies"].as_array().is_some(), "{anomalies}");
     let bad = http.get("/api/analytics/trends?metric=nope", None);
     assert_eq!(bad.status, 400);
     assert_eq!(bad.error_code(), "bad_query");
@@ -554,6 +571,54 @@ mod property {
                     prop_assert!((dollars.value.unwrap() - usd).abs() < 1e-9);
                 }
             }
+        }
+    }
+}
+
+/// `tally demo`'s ordinary days (a daily and weekly rhythm and a steady rise) raise no
+/// anomaly in any volume metric; its one-day cost spike (60 % through the window) is
+/// found, once, as a cost spike; its partial first day is left out.
+#[test]
+fn the_demo_has_no_anomalies_on_ordinary_days_and_its_cost_spike_is_found() {
+    use chrono::{Duration, Utc};
+    let db = TestDb::new();
+    // The spike day is the day 12 days before the demo's end (its "now").
+    let spike_before = (Utc::now() - Duration::days(12)).date_naive();
+    let demo = db.tally(&["demo"]);
+    assert!(demo.status.success(), "{demo:?}");
+    let spike_after = (Utc::now() - Duration::days(12)).date_naive();
+    let spike_days = [
+        format!("{spike_before}T00:00:00Z"),
+        format!("{spike_after}T00:00:00Z"),
+    ];
+    for metric in [
+        "cost",
+        "executions",
+        "tokens",
+        "runs",
+        "requests",
+        "sessions",
+    ] {
+        let report = json(&db.tally(&["anomalies", "--metric", metric, "--json"]));
+        assert_eq!(
+            report["partial_periods"].as_array().unwrap().len(),
+            1,
+            "{metric}: {}",
+            report["partial_periods"]
+        );
+        let anomalies = report["anomalies"].as_array().unwrap();
+        let ordinary: Vec<&Value> = anomalies
+            .iter()
+            .filter(|a| !spike_days.iter().any(|d| a["timestamp"] == d.as_str()))
+            .collect();
+        assert!(
+            ordinary.is_empty(),
+            "{metric}: anomalies on ordinary days: {ordinary:?}"
+        );
+        if metric == "cost" {
+            assert_eq!(anomalies.len(), 1, "the cost spike: {report}");
+            assert!(anomalies[0]["score"].as_f64().unwrap() > 0.0);
+            assert_eq!(report["insights"][0]["kind"], "cost_spike");
         }
     }
 }

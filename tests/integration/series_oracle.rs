@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::support::python_oracle;
 use tally_predict::series::{
-    AnomalyConfig, AnomalyMethod, HoltWintersParameters, Point, Polarity, Series,
-    holt_winters_forecast, kruskal_wallis, least_squares, mann_kendall, sens_slope,
+    AnomalyConfig, HoltWintersParameters, Point, Polarity, Series, holt_winters_forecast,
+    kruskal_wallis, least_squares, mann_kendall, sens_slope,
 };
 
 fn oracle(cases: &Value) -> Value {
@@ -259,85 +259,227 @@ fn series_statistics_equal_pymannkendall_scipy_and_statsmodels() {
     }
 }
 
-/// Series with anomalies injected at known points (±12, six noise standard deviations,
-/// three per two-week hourly series, twenty series): recall of each detector at least
-/// 90 % over the injected points and false positives under 2 % of the clean points
-/// (the seasonal detector on series with a daily season of amplitude 20, the others
-/// without). Measured: recall 100 % for z-score, IQR and seasonal, 98.3 % (59 of 60)
-/// for rolling robust z; false-positive rates 0.05 %, 0.57 %, 1.05 % (rolling) and
-/// 0.14 % (seasonal) of 6660 clean points.
+fn hourly(metric: &str, values: &[f64], step: i64) -> Series {
+    Series::new(
+        metric,
+        step,
+        Polarity::HigherIsBetter,
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Point {
+                // 2026-01-05 is a Monday.
+                timestamp: 1_767_571_200 + i as i64 * step,
+                value: Some(*v),
+            })
+            .collect(),
+    )
+}
+
+/// `count` positions at least `apart` from each other and `margin` from either end.
+fn positions(rng: &mut Noise, len: usize, count: usize, apart: usize, margin: usize) -> Vec<usize> {
+    let mut at = Vec::new();
+    while at.len() < count {
+        let p = margin + (rng.next() * (len - 2 * margin) as f64) as usize;
+        if at.iter().all(|s: &usize| s.abs_diff(p) > apart) {
+            at.push(p);
+        }
+    }
+    at
+}
+
+/// Precision and recall of the anomaly records on labelled series: anomalies injected at
+/// known points over seasonal and trending baselines.
+///
+/// - Additive (a `csv` series): twenty two-week hourly series, a daily season of
+///   amplitude 20, a trend of +0.02 per hour, noise sd 2, three spikes of ±16 (eight
+///   noise sd) each.
+/// - Multiplicative (`cost`): twenty nine-week daily series, weekends at 40 % of
+///   weekdays, a rise of 50 % over the window, noise sd √expected (about 10 at 100),
+///   two spikes of ±8 noise sd each (a drop stops at 0).
+///
+/// Required: recall ≥ 90 % and precision ≥ 90 % on each family. Measured: additive
+/// recall 60/60, precision 60/60; multiplicative recall 38/40, precision 38/38.
 #[test]
-fn injected_anomalies_are_found_with_few_false_positives() {
+fn injected_anomalies_are_found_over_seasonal_and_trending_baselines() {
     let config = AnomalyConfig::default();
-    for method in AnomalyMethod::ALL {
-        let (mut found, mut injected, mut false_positives, mut clean) = (0, 0, 0, 0);
-        for seed in 0..20u64 {
-            let seasonal = method == AnomalyMethod::Seasonal;
-            let mut values = generated(
-                100 + seed,
-                24 * 14,
-                0.0,
-                24,
-                if seasonal { 20.0 } else { 0.0 },
-                2.0,
-            );
-            let mut rng = Noise(900 + seed);
-            let mut spikes = Vec::new();
-            // Three spikes per series, apart from each other and past the first day
-            // (the rolling detector needs a baseline).
-            while spikes.len() < 3 {
-                let at = 30 + (rng.next() * (values.len() - 30) as f64) as usize;
-                if spikes.iter().all(|s: &usize| s.abs_diff(at) > 30) {
-                    spikes.push(at);
-                }
-            }
-            for (k, &at) in spikes.iter().enumerate() {
-                let sign = if k % 2 == 0 { 1.0 } else { -1.0 };
-                values[at] += sign * 12.0;
-            }
-            let series = Series {
-                metric: "csv".into(),
-                step_seconds: 3600,
-                polarity: Polarity::HigherIsBetter,
-                points: values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| Point {
-                        timestamp: 1_767_571_200 + i as i64 * 3600,
-                        value: Some(*v),
-                    })
-                    .collect(),
-            };
-            let report = tally_predict::series::anomalies(&series, &config);
-            let flagged: Vec<String> = report
-                .flagged
-                .iter()
-                .filter(|f| f.method == method)
-                .map(|f| f.timestamp.clone())
-                .collect();
-            for (i, point) in series.points.iter().enumerate() {
-                let is_flagged = flagged.contains(&point.time());
-                if spikes.contains(&i) {
-                    injected += 1;
-                    found += usize::from(is_flagged);
-                } else {
-                    clean += 1;
-                    false_positives += usize::from(is_flagged);
+    // (found, injected, flagged) per family.
+    let mut additive = (0, 0, 0);
+    let mut multiplicative = (0, 0, 0);
+    let mut corroborated = std::collections::BTreeMap::<&str, usize>::new();
+    for seed in 0..20u64 {
+        let mut values = generated(100 + seed, 24 * 14, 0.02, 24, 20.0, 2.0);
+        let mut rng = Noise(900 + seed);
+        let spikes = positions(&mut rng, values.len(), 3, 30, 30);
+        for (k, &at) in spikes.iter().enumerate() {
+            values[at] += if k % 2 == 0 { 16.0 } else { -16.0 };
+        }
+        let series = hourly("csv", &values, 3600);
+        let report = tally_predict::series::anomalies(&series, &config);
+        let flagged: Vec<&str> = report
+            .anomalies
+            .iter()
+            .map(|a| a.timestamp.as_str())
+            .collect();
+        for &at in &spikes {
+            let time = series.points[at].time();
+            additive.0 += usize::from(flagged.contains(&time.as_str()));
+            if let Some(a) = report.anomalies.iter().find(|a| a.timestamp == time) {
+                for d in &a.detectors {
+                    *corroborated.entry(d.label()).or_default() += 1;
                 }
             }
         }
+        additive.1 += spikes.len();
+        additive.2 += flagged.len();
+
+        let mut rng = Noise(5_000 + seed);
+        let days = 63;
+        let expected: Vec<f64> = (0..days)
+            .map(|t| {
+                let weekend = matches!(t % 7, 5 | 6);
+                100.0 * (1.0 + 0.5 * t as f64 / days as f64) * if weekend { 0.4 } else { 1.0 }
+            })
+            .collect();
+        let mut values: Vec<f64> = expected
+            .iter()
+            .map(|e| e + e.sqrt() * rng.normal())
+            .collect();
+        let spikes = positions(&mut rng, days, 2, 10, 3);
+        for (k, &at) in spikes.iter().enumerate() {
+            let jump = 8.0 * expected[at].sqrt();
+            // A drop stops at 0: costs are never negative.
+            values[at] = (values[at] + if k % 2 == 0 { jump } else { -jump }).max(0.0);
+        }
+        let mut series = hourly("cost", &values, 86_400);
+        series.polarity = Polarity::LowerIsBetter;
+        let report = tally_predict::series::anomalies(&series, &config);
+        let flagged: Vec<&str> = report
+            .anomalies
+            .iter()
+            .map(|a| a.timestamp.as_str())
+            .collect();
+        for &at in &spikes {
+            multiplicative.0 += usize::from(flagged.contains(&series.points[at].time().as_str()));
+        }
+        multiplicative.1 += spikes.len();
+        multiplicative.2 += flagged.len();
+    }
+    for (family, (found, injected, flagged)) in
+        [("additive", additive), ("multiplicative", multiplicative)]
+    {
         let recall = found as f64 / injected as f64;
-        let false_positive_rate = false_positives as f64 / clean as f64;
+        let precision = found as f64 / flagged.max(1) as f64;
         eprintln!(
-            "{method:?}: recall {recall:.3} ({found}/{injected}), false-positive rate {false_positive_rate:.4} ({false_positives}/{clean})"
+            "{family}: recall {recall:.3} ({found}/{injected}), precision {precision:.3} ({found}/{flagged})"
         );
         assert!(
             recall >= 0.9,
-            "{method:?}: recall {recall:.3} ({found} of {injected})"
+            "{family}: recall {recall:.3} ({found} of {injected})"
         );
         assert!(
-            false_positive_rate <= 0.02,
-            "{method:?}: false-positive rate {false_positive_rate:.4} ({false_positives} of {clean})"
+            precision >= 0.9,
+            "{family}: precision {precision:.3} ({found} of {flagged})"
+        );
+    }
+    eprintln!("additive spikes, detectors agreeing: {corroborated:?}");
+}
+
+/// The mean absolute error of `predicted` against `actual`, over the in-sample mean
+/// absolute error of the one-step naive forecast on `train`.
+fn mase(train: &[f64], actual: &[f64], predicted: &[f64]) -> f64 {
+    let naive =
+        train.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (train.len() - 1) as f64;
+    let error = actual
+        .iter()
+        .zip(predicted)
+        .map(|(a, p)| (a - p).abs())
+        .sum::<f64>()
+        / actual.len() as f64;
+    error / naive
+}
+
+/// Tally's forecasts of the held-out tails of three real series statsmodels ships are at
+/// least as accurate, by MASE, as statsmodels' `ExponentialSmoothing` fitted on the same
+/// points (allowing 2 %): co2 (weekly; additive trend and 52-week season), sunspots
+/// (yearly; additive 11-year season) and nile (yearly; level only). Tally is given no
+/// season: it takes 52 from the weekly step and finds the 11-year cycle itself.
+/// Measured (tally vs statsmodels): co2 1.080 vs 1.236, sunspots 1.801 vs 2.156, nile
+/// 0.857 vs 0.857.
+#[test]
+fn forecasts_are_as_accurate_as_statsmodels_on_real_series() {
+    let cases = json!({"series": [
+        {"name": "co2", "held_out": 104, "trend": "add", "seasonal": "add", "seasonal_periods": 52},
+        {"name": "sunspots", "held_out": 22, "trend": null, "seasonal": "add", "seasonal_periods": 11},
+        {"name": "nile", "held_out": 10, "trend": null, "seasonal": null, "seasonal_periods": null},
+    ]});
+    let answers = python_oracle("forecast_accuracy.py", &cases);
+    for answer in answers.as_array().unwrap() {
+        let name = answer["name"].as_str().unwrap();
+        let values: Vec<Option<f64>> = answer["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(Value::as_f64)
+            .collect();
+        let theirs: Vec<f64> = answer["forecast"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(number)
+            .collect();
+        let held_out = theirs.len();
+        let step = if name == "co2" {
+            7 * 86_400
+        } else {
+            365 * 86_400
+        };
+        let split = values.len() - held_out;
+        let series = Series::new(
+            "csv",
+            step,
+            Polarity::HigherIsBetter,
+            values[..split]
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Point {
+                    timestamp: -400_000_000 + i as i64 * step,
+                    value: *v,
+                })
+                .collect(),
+        );
+        let ours = tally_predict::series::forecast(&series, held_out).unwrap();
+        let predicted: Vec<f64> = ours.points.iter().map(|p| p.value).collect();
+        let train = series.filled_values().unwrap();
+        let actual: Vec<f64> = {
+            // The held-out tail, missing weeks interpolated as the training part is.
+            let whole = Series::new(
+                "csv",
+                step,
+                Polarity::HigherIsBetter,
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Point {
+                        timestamp: i as i64 * step,
+                        value: *v,
+                    })
+                    .collect(),
+            );
+            whole.filled_values().unwrap()[split..].to_vec()
+        };
+        let (tally, statsmodels) = (
+            mase(&train, &actual, &predicted),
+            mase(&train, &actual, &theirs),
+        );
+        eprintln!(
+            "{name}: tally MASE {tally:.3} ({:?}, season {:?}), statsmodels {statsmodels:.3}",
+            ours.model, ours.season_length
+        );
+        assert!(
+            tally <= statsmodels * 1.02,
+            "{name}: tally MASE {tally:.3} ({:?}) against statsmodels {statsmodels:.3}",
+            ours.model
         );
     }
 }

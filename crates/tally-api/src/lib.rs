@@ -65,7 +65,7 @@ pub use series::{
 };
 pub use tally_learning::goals::GoalProgress as LearningGoal;
 pub use tally_learning::progress::Period as LearningPeriod;
-pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity};
+pub use tally_predict::series::{AnomalyConfig, Insight, InsightKind, Polarity, ProfileKind};
 pub use traces::{MAX_TRACES, TraceSpan, TraceSummary, TraceTree};
 pub use views::View;
 pub use write_health::WriteFailure;

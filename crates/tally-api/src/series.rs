@@ -71,12 +71,14 @@ pub struct TrendReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecastReport {
     pub metric: String,
+    /// The chosen model in plain words.
+    pub model_label: &'static str,
     #[serde(flatten)]
     pub forecast: Forecast,
     pub series: Vec<SeriesPoint>,
 }
 
-/// `tally anomalies`: flagged points, insights and the series.
+/// `tally anomalies`: anomalies, insights, the baseline and the series.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnomaliesReport {
     #[serde(flatten)]
@@ -195,9 +197,11 @@ impl Analytics {
     /// See [`Analytics::series`]; a horizon of 0 or too short a series.
     pub fn forecast(&self, source: &SeriesSource, horizon: usize) -> Result<ForecastReport> {
         let series = self.series_with_data(source)?;
+        let forecast = predict::forecast(&series, horizon).map_err(predict_error)?;
         Ok(ForecastReport {
             metric: series.metric.clone(),
-            forecast: predict::forecast(&series, horizon).map_err(predict_error)?,
+            model_label: forecast.model.label(),
+            forecast,
             series: history(&series),
         })
     }

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Subcommand;
 use tally_api::experiment::{
-    Analysis, ExperimentSpec, Listing, PowerQuestion, Verdict, parse_variants,
+    Analysis, ExperimentSpec, Listing, MetricKind, MetricRole, PowerQuestion, Verdict,
+    parse_variants,
 };
 use tally_api::{Analytics, FilterNames, parse_filter, parse_instant};
 
@@ -309,10 +310,17 @@ fn print_analysis(analysis: &Analysis) {
     for metric in &analysis.metrics {
         println!();
         println!(
-            "{} ({:?}, {:?}{})",
+            "{} ({}, {}{})",
             metric.metric,
-            metric.kind,
-            metric.role,
+            match metric.kind {
+                MetricKind::Continuous => "a measured value",
+                MetricKind::Binary => "a yes/no rate",
+            },
+            match metric.role {
+                MetricRole::Primary => "primary",
+                MetricRole::Guardrail => "guardrail",
+                MetricRole::Secondary => "secondary",
+            },
             if metric.lower_is_better {
                 ", lower is better"
             } else {

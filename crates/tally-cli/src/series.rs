@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use tally_api::{
-    Analytics, AnomalyConfig, FilterNames, Granularity, Polarity, SeriesQuery, SeriesSource,
-    metric_names,
+    Analytics, AnomalyConfig, FilterNames, Granularity, Polarity, ProfileKind, SeriesQuery,
+    SeriesSource, metric_names,
 };
 
 use crate::args::FilterArgs;
@@ -116,6 +116,26 @@ fn source(args: &SeriesArgs) -> anyhow::Result<SeriesSource> {
     }))
 }
 
+/// A value with thousands separators and at most four significant decimals.
+fn plain(value: f64) -> String {
+    let decimals = if value.abs() >= 100.0 { 2 } else { 4 };
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{fraction}")
+    }
+}
+
 fn number(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.4}"))
 }
@@ -134,7 +154,7 @@ pub fn trend(analytics: &Analytics, args: TrendArgs) -> anyhow::Result<ExitCode>
         t.first_timestamp.as_deref().unwrap_or("-"),
         t.last_timestamp.as_deref().unwrap_or("-")
     );
-    println!("direction      {:?}", t.direction);
+    println!("{}", t.summary);
     println!(
         "least squares  slope {:.6} per step (stderr {:.6}, p {:.4})",
         t.slope, t.slope_stderr, t.slope_p_value
@@ -152,8 +172,11 @@ pub fn trend(analytics: &Analytics, args: TrendArgs) -> anyhow::Result<ExitCode>
     {
         if let Some(kw) = profile.kruskal_wallis {
             println!(
-                "{:?} effect: Kruskal-Wallis H {:.3}, p {:.4}{}",
-                profile.kind,
+                "{} effect: Kruskal-Wallis H {:.3}, p {:.4}{}",
+                match profile.kind {
+                    ProfileKind::HourOfDay => "hour-of-day",
+                    ProfileKind::DayOfWeek => "day-of-week",
+                },
                 kw.h,
                 kw.p_value,
                 if profile.significant {
@@ -178,13 +201,13 @@ pub fn forecast(analytics: &Analytics, args: ForecastArgs) -> anyhow::Result<Exi
     }
     let f = &report.forecast;
     println!(
-        "{}: {:?} forecast, MASE {} ({})",
+        "{}: {} forecast, MASE {} ({})",
         report.metric,
-        f.model,
+        report.model_label,
         number(f.mase),
         f.backtests
             .iter()
-            .map(|b| format!("{:?} {:.3}", b.model, b.mase))
+            .map(|b| format!("{} {:.3}", b.model.label(), b.mase))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -194,8 +217,11 @@ pub fn forecast(analytics: &Analytics, args: ForecastArgs) -> anyhow::Result<Exi
     );
     for point in &f.points {
         println!(
-            "{:<22} {:>14.4} {:>14.4} {:>14.4}",
-            point.timestamp, point.value, point.lower, point.upper
+            "{:<22} {:>14} {:>14} {:>14}",
+            point.timestamp,
+            plain(point.value),
+            plain(point.lower),
+            plain(point.upper)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -213,15 +239,41 @@ pub fn anomalies(analytics: &Analytics, args: AnomaliesArgs) -> anyhow::Result<E
     }
     let r = &report.report;
     println!(
-        "{}: {} points, {} flagged",
+        "{}: {} points, {} {}",
         r.metric,
         r.points,
-        r.flagged.len()
+        r.anomalies.len(),
+        if r.anomalies.len() == 1 {
+            "anomaly"
+        } else {
+            "anomalies"
+        }
     );
-    for point in &r.flagged {
+    if let Some(note) = &r.note {
+        println!("{note}");
+    }
+    if !r.partial_periods.is_empty() {
         println!(
-            "{:<22} {:>14.4} score {:>9.3} expected {:>12.4} {:?}",
-            point.timestamp, point.value, point.score, point.expected, point.method
+            "left out (partial periods): {}",
+            r.partial_periods.join(", ")
+        );
+    }
+    if !r.anomalies.is_empty() {
+        println!(
+            "{:<22} {:>14} {:>14} {:>25} {:>8}  found by",
+            "timestamp", "value", "expected", "usual range", "severity"
+        );
+    }
+    for a in &r.anomalies {
+        let detectors: Vec<&str> = a.detectors.iter().map(|d| d.label()).collect();
+        println!(
+            "{:<22} {:>14} {:>14} {:>25} {:>8}  {}",
+            a.timestamp,
+            plain(a.value),
+            plain(a.expected),
+            format!("{} to {}", plain(a.lower), plain(a.upper)),
+            format!("{:?}", a.severity).to_lowercase(),
+            detectors.join(", ")
         );
     }
     for insight in &r.insights {

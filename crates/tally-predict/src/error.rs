@@ -20,7 +20,7 @@ pub enum Error {
     UnknownMetric(String, String),
     #[error("{0}")]
     Input(String),
-    #[error("{what} needs at least {needed} points, the series has {got}")]
+    #[error("not enough data for {what}: {got} points, need {needed}")]
     TooShort {
         what: &'static str,
         needed: usize,

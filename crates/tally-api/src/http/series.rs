@@ -91,7 +91,7 @@ pub fn routes() -> Vec<Route> {
         (
             Question::Forecast,
             "forecast",
-            "Forecast of a metric with 95 % prediction intervals (linear or Holt-Winters, chosen by back-testing; MASE reported)",
+            "Forecast of a metric with 95 % prediction intervals (straight line, smoothed level or Holt-Winters, chosen by back-testing; MASE reported)",
             "ForecastReport",
         ),
         (

@@ -15,7 +15,9 @@ use serde::Serialize;
 use tally_store::{ExperimentRecord, ExperimentStore, Filter};
 
 pub use crate::{Error, Result};
-pub use analysis::{Analysis, Comparison, MetricAnalysis, MetricKind, Verdict, analyze};
+pub use analysis::{
+    Analysis, Comparison, MetricAnalysis, MetricKind, MetricRole, Verdict, analyze,
+};
 pub use definition::{
     Experiment, ExperimentSpec, Status, Variant, lower_is_better_by_name, parse_variants,
 };

@@ -1,16 +1,15 @@
-//! Anomaly detectors, each giving every point a score and flagging those past its
-//! threshold: z-score, IQR fences, rolling robust z (median and MAD of the points
-//! before) and a seasonal detector (robust z of what is left once the hour-of-day or
-//! day-of-week profile is removed). Flagged costs and failure rates above normal become
-//! insight records.
+//! Anomalies: a point is one when it lies outside the band of the seasonal baseline
+//! (`baseline.rs`); the other detectors (z-score, IQR fences, rolling robust z) know no
+//! rhythm, so they only corroborate. Each anomalous point is one record with the
+//! detectors that agree, its expected value and band, and a severity. Partial first
+//! and last periods are left out. Costs and failure rates above the band become insight
+//! records.
 
 use serde::Serialize;
 
+use super::baseline::{self, BASELINE_MIN_POINTS, Baseline, BaselineForm, MAD_TO_SD};
 use super::describe::{mean, median, median_absolute_deviation, quantile, sample_sd};
 use super::source::{Polarity, Series};
-
-/// MAD times this estimates the standard deviation of normal data (1 / 0.6745).
-const MAD_TO_SD: f64 = 1.482_602_218_505_602;
 
 /// A detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -24,17 +23,29 @@ pub enum AnomalyMethod {
     /// `(x − median) / (1.4826 MAD)` of the previous `rolling_window` points; flagged
     /// past `robust_threshold`.
     RollingRobust,
-    /// Robust z of `x − profile(slot)` over the whole series (the slot's median is the
-    /// profile); flagged past `robust_threshold`.
+    /// `(x − expected) / noise sd` against the seasonal baseline (trend and hour-of-day
+    /// and day-of-week profiles); flagged past `baseline_threshold`. The judge of
+    /// anomalies.
     Seasonal,
 }
 
 impl AnomalyMethod {
+    /// The detector's name in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            AnomalyMethod::ZScore => "z-score",
+            AnomalyMethod::Iqr => "IQR fences",
+            AnomalyMethod::RollingRobust => "recent median",
+            AnomalyMethod::Seasonal => "seasonal baseline",
+        }
+    }
+
+    /// The judge first, then the corroborating detectors.
     pub const ALL: [AnomalyMethod; 4] = [
+        AnomalyMethod::Seasonal,
         AnomalyMethod::ZScore,
         AnomalyMethod::Iqr,
         AnomalyMethod::RollingRobust,
-        AnomalyMethod::Seasonal,
     ];
 }
 
@@ -44,6 +55,8 @@ pub struct AnomalyConfig {
     pub z_threshold: f64,
     pub iqr_multiplier: f64,
     pub robust_threshold: f64,
+    /// How many noise standard deviations from the seasonal baseline make an anomaly.
+    pub baseline_threshold: f64,
     /// Points before each point that the rolling detector compares it with.
     pub rolling_window: usize,
 }
@@ -54,22 +67,53 @@ impl Default for AnomalyConfig {
             z_threshold: 3.0,
             iqr_multiplier: 1.5,
             robust_threshold: 3.5,
+            baseline_threshold: 5.0,
             rolling_window: 24,
         }
     }
 }
 
-/// A point a detector flagged.
+/// How far outside its band an anomaly lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Past the threshold, under twice it.
+    Low,
+    /// Two to four times the threshold.
+    Medium,
+    /// Four times the threshold or more.
+    High,
+}
+
+impl Severity {
+    fn of(score: f64, threshold: f64) -> Severity {
+        let times = score.abs() / threshold;
+        if times >= 4.0 {
+            Severity::High
+        } else if times >= 2.0 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+}
+
+/// One anomalous point: outside the seasonal baseline's band.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FlaggedPoint {
+pub struct Anomaly {
     pub timestamp: String,
     pub value: f64,
-    /// Signed for z-scores (negative: below normal); IQR scores are signed the same way.
-    pub score: f64,
-    pub method: AnomalyMethod,
-    /// What the detector took as normal for this point (mean, median, fence or
-    /// profile).
+    /// The baseline's value for this point.
     pub expected: f64,
+    /// The band ordinary values fall in: expected ± threshold × noise sd.
+    pub lower: f64,
+    pub upper: f64,
+    /// `(value − expected) / noise sd`; negative below the band.
+    pub score: f64,
+    pub severity: Severity,
+    /// The seasonal baseline, then every other detector that flags the point on the
+    /// same side.
+    pub detectors: Vec<AnomalyMethod>,
 }
 
 /// The kind of an insight.
@@ -91,22 +135,29 @@ pub struct Insight {
     /// `value / expected`, when `expected` is above 0.
     pub ratio: Option<f64>,
     pub score: f64,
+    pub severity: Severity,
     /// The detectors that flagged the point.
-    pub methods: Vec<AnomalyMethod>,
+    pub detectors: Vec<AnomalyMethod>,
     pub message: String,
 }
 
-/// Scores, flagged points and insights of a series.
+/// The anomalies and insights of a series, and what they were measured against.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnomalyReport {
     pub metric: String,
     pub config: AnomalyConfig,
     /// Points with a value.
     pub points: usize,
-    pub flagged: Vec<FlaggedPoint>,
+    /// The partial first or last periods, left out.
+    pub partial_periods: Vec<String>,
+    /// The seasonal baseline; `None` with fewer than [`BASELINE_MIN_POINTS`] whole
+    /// points (then `note` says so and nothing is flagged).
+    pub baseline: Option<Baseline>,
+    pub note: Option<String>,
+    pub anomalies: Vec<Anomaly>,
     pub insights: Vec<Insight>,
-    /// Every point's score per detector (`None` where the point has no value or the
-    /// detector has no baseline), in point order.
+    /// Every point's score per detector (`None` where the point has no value, is left
+    /// out, or the detector has no baseline), in point order.
     pub scores: Vec<MethodScores>,
 }
 
@@ -212,103 +263,148 @@ fn rolling_robust_scores(values: &[Option<f64>], window: usize) -> Scored {
         .collect()
 }
 
-/// Robust z of each residual from the slot profile, against every residual: the
-/// baseline is computed once, so the detector is n log n.
-fn seasonal_scores(values: &[Option<f64>], season_length: usize) -> Scored {
-    let mut slots: Vec<Vec<f64>> = vec![Vec::new(); season_length];
-    for (i, v) in values.iter().enumerate() {
-        if let Some(v) = v {
-            slots[i % season_length].push(*v);
-        }
-    }
-    let profile: Vec<Option<f64>> = slots.iter().map(|s| median(s)).collect();
-    let residuals: Vec<Option<f64>> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Some(v.as_ref()? - profile[i % season_length]?))
-        .collect();
-    let reference: Vec<f64> = residuals.iter().flatten().copied().collect();
-    let Some(baseline) = RobustBaseline::of(&reference) else {
-        return vec![None; values.len()];
-    };
-    residuals
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let (score, center) = baseline.score((*r)?);
-            Some((score, center + profile[i % season_length]?))
-        })
-        .collect()
-}
-
 fn threshold(method: AnomalyMethod, config: &AnomalyConfig) -> f64 {
     match method {
         AnomalyMethod::ZScore => config.z_threshold,
         AnomalyMethod::Iqr => config.iqr_multiplier,
-        AnomalyMethod::RollingRobust | AnomalyMethod::Seasonal => config.robust_threshold,
+        AnomalyMethod::RollingRobust => config.robust_threshold,
+        AnomalyMethod::Seasonal => config.baseline_threshold,
     }
 }
 
-/// The season the seasonal detector removes: the series' own (24 hours, 7 days), or
-/// none for other steps (then the detector is skipped).
-fn scores(series: &Series, method: AnomalyMethod, config: &AnomalyConfig) -> Option<Scored> {
-    let values: Vec<Option<f64>> = series.points.iter().map(|p| p.value).collect();
-    Some(match method {
-        AnomalyMethod::ZScore => z_scores(&values),
-        AnomalyMethod::Iqr => iqr_scores(&values),
-        AnomalyMethod::RollingRobust => rolling_robust_scores(&values, config.rolling_window),
-        AnomalyMethod::Seasonal => {
-            let m = series.season_length()?;
-            if values.len() < 2 * m {
-                return None;
-            }
-            seasonal_scores(&values, m)
-        }
-    })
+/// The scores of one detector over the points `used` marks.
+fn scores(
+    values: &[Option<f64>],
+    method: AnomalyMethod,
+    config: &AnomalyConfig,
+    baseline: Option<&Baseline>,
+) -> Scored {
+    match method {
+        AnomalyMethod::ZScore => z_scores(values),
+        AnomalyMethod::Iqr => iqr_scores(values),
+        AnomalyMethod::RollingRobust => rolling_robust_scores(values, config.rolling_window),
+        AnomalyMethod::Seasonal => match baseline {
+            Some(baseline) => values
+                .iter()
+                .zip(&baseline.expected)
+                .map(|(v, e)| {
+                    let (value, (expected, sd)) = ((*v)?, (*e)?);
+                    let score = if sd > 0.0 {
+                        (value - expected) / sd
+                    } else if value == expected {
+                        0.0
+                    } else {
+                        FLAT_BASELINE_SCORE.copysign(value - expected)
+                    };
+                    Some((score, expected))
+                })
+                .collect(),
+            None => vec![None; values.len()],
+        },
+    }
 }
 
-/// Runs every detector over a series.
+/// Anomalies of a series: every point outside the seasonal baseline's band, once, with
+/// the other detectors that agree. The partial first and last periods
+/// ([`Series::partial_first`], [`Series::partial_last`]) are left out of every detector.
 pub fn anomalies(series: &Series, config: &AnomalyConfig) -> AnomalyReport {
-    let mut flagged = Vec::new();
-    let mut all_scores = Vec::new();
-    for method in AnomalyMethod::ALL {
-        let Some(scored) = scores(series, method, config) else {
-            continue;
-        };
-        let limit = threshold(method, config);
-        for (point, score) in series.points.iter().zip(&scored) {
-            if let (Some(value), Some((score, expected))) = (point.value, score) {
-                if score.abs() > limit {
-                    flagged.push(FlaggedPoint {
-                        timestamp: point.time(),
-                        value,
-                        score: *score,
-                        method,
-                        expected: *expected,
-                    });
-                }
+    let n = series.points.len();
+    let used: Vec<bool> = (0..n)
+        .map(|i| !(i == 0 && series.partial_first || i + 1 == n && series.partial_last))
+        .collect();
+    let values: Vec<Option<f64>> = series
+        .points
+        .iter()
+        .zip(&used)
+        .map(|(p, used)| p.value.filter(|_| *used))
+        .collect();
+    let baseline = baseline::fit(series, &used);
+    let all: Vec<(AnomalyMethod, Scored)> = AnomalyMethod::ALL
+        .into_iter()
+        .map(|method| (method, scores(&values, method, config, baseline.as_ref())))
+        .collect();
+    let judge = config.baseline_threshold;
+    let mut found = Vec::new();
+    let scored = |method: AnomalyMethod| all.iter().find(|(m, _)| *m == method).map(|(_, s)| s);
+    if let (Some(seasonal), Some(rolling)) = (
+        scored(AnomalyMethod::Seasonal),
+        scored(AnomalyMethod::RollingRobust),
+    ) {
+        for (i, score) in seasonal.iter().enumerate() {
+            let (Some((score, expected)), Some(value)) = (score, values[i]) else {
+                continue;
+            };
+            // A point leaving a stretch with no spread at all (errors after none) is a
+            // change even where the baseline's noise, widened by the change, hides it.
+            let leaves_flat = rolling[i].is_some_and(|(r, _)| r.abs() == FLAT_BASELINE_SCORE);
+            if score.abs() <= judge && !leaves_flat {
+                continue;
             }
+            let half_width = baseline
+                .as_ref()
+                .and_then(|b| b.expected[i])
+                .map_or(0.0, |(_, sd)| judge * sd);
+            let detectors = all
+                .iter()
+                .filter(|(method, scored)| {
+                    scored[i].is_some_and(|(other, _)| {
+                        other.abs() > threshold(*method, config) && other.signum() == score.signum()
+                    })
+                })
+                .map(|(method, _)| *method)
+                .collect();
+            found.push(Anomaly {
+                timestamp: series.points[i].time(),
+                value,
+                expected: *expected,
+                // Volumes are never negative.
+                lower: match baseline.as_ref().map(|b| b.form) {
+                    Some(BaselineForm::Multiplicative) => (expected - half_width).max(0.0),
+                    _ => expected - half_width,
+                },
+                upper: expected + half_width,
+                score: *score,
+                severity: if leaves_flat {
+                    Severity::High
+                } else {
+                    Severity::of(*score, judge)
+                },
+                detectors,
+            });
         }
-        all_scores.push(MethodScores {
-            method,
-            scores: scored.iter().map(|s| s.map(|(score, _)| score)).collect(),
-        });
     }
-    flagged.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
+    let present = series.points.iter().filter(|p| p.value.is_some()).count();
+    let note = baseline.is_none().then(|| {
+        format!(
+            "not enough data: {} whole points with a value, need {BASELINE_MIN_POINTS}",
+            values.iter().flatten().count()
+        )
+    });
     AnomalyReport {
         metric: series.metric.clone(),
         config: *config,
-        points: series.points.iter().filter(|p| p.value.is_some()).count(),
-        insights: insights(series, &flagged),
-        flagged,
-        scores: all_scores,
+        points: present,
+        partial_periods: (0..n)
+            .filter(|&i| !used[i])
+            .map(|i| series.points[i].time())
+            .collect(),
+        insights: insights(series, &found),
+        baseline,
+        note,
+        anomalies: found,
+        scores: all
+            .into_iter()
+            .map(|(method, scored)| MethodScores {
+                method,
+                scores: scored.iter().map(|s| s.map(|(score, _)| score)).collect(),
+            })
+            .collect(),
     }
 }
 
 /// Cost spikes (`cost`) and failure surges (`error_rate`, `request_error_rate`,
-/// `errors`): points flagged above normal by the rolling or seasonal detector (those
-/// that compare a point with its own recent or seasonal normal), one record per point.
-fn insights(series: &Series, flagged: &[FlaggedPoint]) -> Vec<Insight> {
+/// `errors`): anomalies above the band, one record per point.
+fn insights(series: &Series, found: &[Anomaly]) -> Vec<Insight> {
     let kind = match series.metric.as_str() {
         "cost" => InsightKind::CostSpike,
         "error_rate" | "request_error_rate" | "errors" => InsightKind::FailureSurge,
@@ -317,45 +413,34 @@ fn insights(series: &Series, flagged: &[FlaggedPoint]) -> Vec<Insight> {
     if series.polarity != Polarity::LowerIsBetter {
         return Vec::new();
     }
-    let mut out: Vec<Insight> = Vec::new();
-    for point in flagged.iter().filter(|f| {
-        f.score > 0.0
-            && matches!(
-                f.method,
-                AnomalyMethod::RollingRobust | AnomalyMethod::Seasonal
-            )
-    }) {
-        // `flagged` is in time order, so a point's other detectors follow it directly.
-        if let Some(existing) = out.last_mut().filter(|i| i.timestamp == point.timestamp) {
-            existing.methods.push(point.method);
-            existing.score = existing.score.max(point.score);
-            continue;
-        }
-        let ratio = (point.expected > 0.0).then(|| point.value / point.expected);
-        let message = match kind {
-            InsightKind::CostSpike => format!(
-                "cost spike at {}: ${:.4} against ${:.4} expected{}",
-                point.timestamp,
-                point.value,
-                point.expected,
-                ratio.map_or(String::new(), |r| format!(" ({r:.1}x)"))
-            ),
-            InsightKind::FailureSurge => format!(
-                "failure surge at {}: {} {:.4} against {:.4} expected",
-                point.timestamp, series.metric, point.value, point.expected
-            ),
-        };
-        out.push(Insight {
-            kind,
-            metric: series.metric.clone(),
-            timestamp: point.timestamp.clone(),
-            value: point.value,
-            expected: point.expected,
-            ratio,
-            score: point.score,
-            methods: vec![point.method],
-            message,
-        });
-    }
-    out
+    found
+        .iter()
+        .filter(|a| a.score > 0.0)
+        .map(|a| {
+            let ratio = (a.expected > 0.0).then(|| a.value / a.expected);
+            let times = ratio.map_or(String::new(), |r| format!(" ({r:.1}x)"));
+            let message = match kind {
+                InsightKind::CostSpike => format!(
+                    "cost spike at {}: ${:.2} against ${:.2} expected{times}",
+                    a.timestamp, a.value, a.expected
+                ),
+                InsightKind::FailureSurge => format!(
+                    "failure surge at {}: {} {:.4} against {:.4} expected{times}",
+                    a.timestamp, series.metric, a.value, a.expected
+                ),
+            };
+            Insight {
+                kind,
+                metric: series.metric.clone(),
+                timestamp: a.timestamp.clone(),
+                value: a.value,
+                expected: a.expected,
+                ratio,
+                score: a.score,
+                severity: a.severity,
+                detectors: a.detectors.clone(),
+                message,
+            }
+        })
+        .collect()
 }

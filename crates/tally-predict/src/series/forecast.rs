@@ -1,6 +1,6 @@
-//! Forecasts: the least-squares line and additive Holt-Winters (level, trend and
-//! season), each with a 95 % prediction interval; the model is chosen by back-testing
-//! on the last points, scored by MASE.
+//! Forecasts: the least-squares line, simple exponential smoothing (a level) and
+//! additive Holt-Winters (level, trend and season), each with a 95 % prediction
+//! interval; the model is chosen by back-testing on the last points, scored by MASE.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -17,7 +17,20 @@ const Z_95: f64 = 1.959_963_984_540_054;
 #[serde(rename_all = "snake_case")]
 pub enum ForecastModel {
     Linear,
+    /// Simple exponential smoothing: a level, no trend or season.
+    Level,
     HoltWinters,
+}
+
+impl ForecastModel {
+    /// The model's name in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            ForecastModel::Linear => "straight line",
+            ForecastModel::Level => "smoothed level",
+            ForecastModel::HoltWinters => "trend and season (Holt-Winters)",
+        }
+    }
 }
 
 /// One forecast step.
@@ -227,34 +240,102 @@ const ALPHAS: [f64; 6] = [0.05, 0.1, 0.2, 0.3, 0.5, 0.8];
 const BETAS: [f64; 4] = [0.01, 0.05, 0.1, 0.2];
 const GAMMAS: [f64; 4] = [0.05, 0.1, 0.3, 0.5];
 
+/// Coordinate search from `start`: each weight moves by its step while that lowers
+/// `cost`, and the steps halve when no move does (ten halvings). Weights stay in
+/// `[0.001, 1]`.
+fn refine(start: &mut [f64], steps: &mut [f64], cost: impl Fn(&[f64]) -> f64) {
+    let mut best = cost(start);
+    let mut halvings = 0;
+    while halvings < 10 {
+        let mut improved = false;
+        for k in 0..start.len() {
+            for direction in [-1.0, 1.0] {
+                let mut candidate = start.to_vec();
+                candidate[k] = (candidate[k] + direction * steps[k]).clamp(0.001, 1.0);
+                let value = cost(&candidate);
+                if value < best {
+                    best = value;
+                    start.copy_from_slice(&candidate);
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            for step in steps.iter_mut() {
+                *step /= 2.0;
+            }
+            halvings += 1;
+        }
+    }
+}
+
 fn fit_holt_winters(values: &[f64], season_length: usize) -> Result<HoltWintersParameters> {
     let (initial_level, initial_trend, initial_seasonal) =
         HoltWintersParameters::initial_state(values, season_length)?;
-    let mut best: Option<(f64, HoltWintersParameters)> = None;
+    let with = |alpha: f64, beta: f64, gamma: f64| HoltWintersParameters {
+        alpha,
+        beta,
+        gamma,
+        season_length,
+        initial_level,
+        initial_trend,
+        initial_seasonal: initial_seasonal.clone(),
+    };
+    let mut best: Option<(f64, [f64; 3])> = None;
     for alpha in ALPHAS {
         for beta in BETAS {
             for gamma in GAMMAS {
-                let candidate = HoltWintersParameters {
-                    alpha,
-                    beta,
-                    gamma,
-                    season_length,
-                    initial_level,
-                    initial_trend,
-                    initial_seasonal: initial_seasonal.clone(),
-                };
-                let sse = candidate.fit(values).sse;
+                let sse = with(alpha, beta, gamma).fit(values).sse;
                 if best.as_ref().is_none_or(|(b, _)| sse < *b) {
-                    best = Some((sse, candidate));
+                    best = Some((sse, [alpha, beta, gamma]));
                 }
             }
         }
     }
-    best.map(|(_, p)| p).ok_or(Error::TooShort {
+    let (_, mut weights) = best.ok_or(Error::TooShort {
         what: "Holt-Winters",
         needed: 2 * season_length,
         got: values.len(),
-    })
+    })?;
+    refine(&mut weights, &mut [0.05, 0.02, 0.05], |w| {
+        with(w[0], w[1], w[2]).fit(values).sse
+    });
+    Ok(with(weights[0], weights[1], weights[2]))
+}
+
+/// Simple exponential smoothing `l_t = α y_t + (1 − α) l_{t−1}` from `l_0 = y_0`: the
+/// final level and the sum of squared one-step errors.
+fn smooth_level(values: &[f64], alpha: f64) -> (f64, f64) {
+    let mut level = values.first().copied().unwrap_or(0.0);
+    let mut sse = 0.0;
+    for &y in values {
+        sse += (y - level).powi(2);
+        level = alpha * y + (1.0 - alpha) * level;
+    }
+    (level, sse)
+}
+
+/// The smoothed level projected flat, `α` chosen by least one-step squared error; the
+/// interval `ŷ ± 1.96 σ √(1 + (h − 1) α²)`.
+fn level(values: &[f64], horizon: usize) -> Projection {
+    let mut alpha = [ALPHAS
+        .into_iter()
+        .chain([1.0])
+        .min_by(|a, b| {
+            smooth_level(values, *a)
+                .1
+                .total_cmp(&smooth_level(values, *b).1)
+        })
+        .unwrap_or(0.5)];
+    refine(&mut alpha, &mut [0.05], |a| smooth_level(values, a[0]).1);
+    let (last, sse) = smooth_level(values, alpha[0]);
+    let sigma = (sse / values.len().max(1) as f64).sqrt();
+    Projection {
+        values: vec![last; horizon],
+        half_widths: (1..=horizon)
+            .map(|h| Z_95 * sigma * (1.0 + (h - 1) as f64 * alpha[0] * alpha[0]).sqrt())
+            .collect(),
+    }
 }
 
 /// Holt-Winters projection with the additive-model interval: the one-step error
@@ -313,6 +394,7 @@ fn backtest(
     let (train, test) = values.split_at(values.len() - held_out);
     let predicted = match (model, season_length) {
         (ForecastModel::Linear, _) => linear(train, held_out).ok()?.values,
+        (ForecastModel::Level, _) => level(train, held_out).values,
         (ForecastModel::HoltWinters, Some(m)) => holt_winters(train, m, held_out).ok()?.0.values,
         (ForecastModel::HoltWinters, None) => return None,
     };
@@ -330,6 +412,44 @@ fn backtest(
         mase: mae / scale,
         held_out,
     })
+}
+
+/// The least autocorrelation a cycle found in the values must have.
+const MIN_CYCLE_AUTOCORRELATION: f64 = 0.3;
+
+/// A cycle in values whose step has no calendar season (years, say): the lag, up to a
+/// third of the series, where the autocorrelation of the residuals from the
+/// least-squares line peaks after first turning negative, if it reaches
+/// [`MIN_CYCLE_AUTOCORRELATION`].
+fn detected_season(values: &[f64]) -> Option<usize> {
+    let n = values.len();
+    let xs: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let fit = least_squares(&xs, values).ok()?;
+    let residuals: Vec<f64> = values
+        .iter()
+        .enumerate()
+        .map(|(i, y)| y - fit.intercept - fit.slope * i as f64)
+        .collect();
+    let centre = residuals.iter().sum::<f64>() / n as f64;
+    let centred: Vec<f64> = residuals.iter().map(|r| r - centre).collect();
+    let variance: f64 = centred.iter().map(|r| r * r).sum();
+    if variance <= 0.0 {
+        return None;
+    }
+    let autocorrelation = |lag: usize| {
+        centred[lag..]
+            .iter()
+            .zip(&centred)
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+            / variance
+    };
+    let last = n / 3;
+    let negative = (1..=last).find(|&lag| autocorrelation(lag) < 0.0)?;
+    let (lag, peak) = (negative..last)
+        .map(|lag| (lag, autocorrelation(lag)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
+    (lag >= 2 && peak >= MIN_CYCLE_AUTOCORRELATION).then_some(lag)
 }
 
 /// Forecasts `horizon` steps past the series' last point. Missing values are
@@ -353,15 +473,19 @@ pub fn forecast(series: &Series, horizon: usize) -> Result<Forecast> {
             got: present,
         });
     }
-    let season_length = series.season_length();
+    let season_length = series.season_length().or_else(|| detected_season(&values));
     let held_out = horizon
         .max(season_length.unwrap_or(1))
         .min(values.len() / 4)
         .max(1);
-    let backtests: Vec<Backtest> = [ForecastModel::Linear, ForecastModel::HoltWinters]
-        .into_iter()
-        .filter_map(|model| backtest(&values, held_out, season_length, model))
-        .collect();
+    let backtests: Vec<Backtest> = [
+        ForecastModel::Linear,
+        ForecastModel::Level,
+        ForecastModel::HoltWinters,
+    ]
+    .into_iter()
+    .filter_map(|model| backtest(&values, held_out, season_length, model))
+    .collect();
     let chosen = backtests
         .iter()
         .min_by(|a, b| a.mase.total_cmp(&b.mase))
@@ -372,6 +496,7 @@ pub fn forecast(series: &Series, horizon: usize) -> Result<Forecast> {
             let (projection, parameters) = holt_winters(&values, m, horizon)?;
             (projection, Some(parameters))
         }
+        (ForecastModel::Level, _) => (level(&values, horizon), None),
         _ => (linear(&values, horizon)?, None),
     };
     let last = series.points.last().map_or(0, |p| p.timestamp);

@@ -3,11 +3,12 @@
 //! (linear, Holt-Winters) and anomalies. The formulas are in `docs/series.md`.
 //!
 //! Files: `source.rs` (the metrics and how a series is read: rollups, raw tables, CSV),
-//! `trend.rs`, `seasonality.rs`, `forecast.rs`, `anomaly.rs` (detectors and insight
-//! records), `describe.rs` (order statistics shared by the others), `pair_slopes.rs`
+//! `trend.rs`, `seasonality.rs`, `forecast.rs`, `baseline.rs` (the seasonal baseline anomalies
+//! are judged against), `anomaly.rs` (detectors, anomaly and insight records), `describe.rs` (order statistics shared by the others), `pair_slopes.rs`
 //! (Sen's slope in flat memory).
 
 mod anomaly;
+mod baseline;
 mod describe;
 mod forecast;
 mod pair_slopes;
@@ -19,9 +20,10 @@ mod trend;
 mod tests;
 
 pub use anomaly::{
-    AnomalyConfig, AnomalyMethod, AnomalyReport, FLAT_BASELINE_SCORE, FlaggedPoint, Insight,
-    InsightKind, MethodScores, anomalies,
+    Anomaly, AnomalyConfig, AnomalyMethod, AnomalyReport, FLAT_BASELINE_SCORE, Insight,
+    InsightKind, MethodScores, Severity, anomalies,
 };
+pub use baseline::{BASELINE_MIN_POINTS, Baseline, BaselineForm};
 pub use forecast::{
     Backtest, Forecast, ForecastModel, ForecastPoint, HoltWintersFit, HoltWintersParameters,
     forecast, holt_winters_forecast, linear_forecast,
@@ -33,5 +35,6 @@ pub use source::{
     Granularity, MAX_POINTS, Metric, Point, Polarity, Series, SeriesRequest, from_csv, from_store,
 };
 pub use trend::{
-    Direction, LeastSquares, MannKendall, Trend, least_squares, mann_kendall, sens_slope, trend,
+    Direction, LeastSquares, MannKendall, Outlook, Trend, least_squares, mann_kendall, sens_slope,
+    trend,
 };

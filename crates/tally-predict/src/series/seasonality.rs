@@ -120,7 +120,8 @@ pub struct Seasonality {
     /// Only for series finer than a day.
     pub hour_of_day: Option<Profile>,
     pub day_of_week: Option<Profile>,
-    /// The weekday with the best mean, read against the metric's polarity.
+    /// The weekday with the best mean, read against the metric's polarity; only with two
+    /// weeks of every weekday and a significant weekday effect.
     pub best_day: Option<String>,
     pub worst_day: Option<String>,
     /// The trailing 7-point (days) or 24-point (hours) average.
@@ -182,13 +183,28 @@ fn profile(series: &Series, kind: ProfileKind) -> Profile {
     }
 }
 
+/// Points per day: 24 for hours, 1 for days (and coarser steps).
+fn slots_per_day(series: &Series) -> usize {
+    usize::try_from(86_400 / series.step_seconds.max(1))
+        .unwrap_or(1)
+        .max(1)
+}
+
 /// Profiles, best and worst weekday, and the rolling average of a series.
 pub fn seasonality(series: &Series) -> Seasonality {
     let hourly = series.step_seconds < 86_400;
     let day_of_week =
         (series.step_seconds <= 86_400).then(|| profile(series, ProfileKind::DayOfWeek));
+    // A best or worst day is claimed only from two weeks of every weekday and a
+    // significant weekday effect.
     let ranked: Vec<(usize, f64)> = day_of_week
         .as_ref()
+        .filter(|p| {
+            p.significant
+                && p.slots
+                    .iter()
+                    .all(|s| s.points >= 2 * slots_per_day(series))
+        })
         .map(|p| {
             p.slots
                 .iter()

@@ -242,9 +242,37 @@ pub struct Series {
     pub step_seconds: i64,
     pub polarity: Polarity,
     pub points: Vec<Point>,
+    /// Whether the first period is only partly covered (recording began, or the range
+    /// starts, inside it); anomaly detection leaves it out.
+    pub partial_first: bool,
+    /// Whether the last period is only partly covered (the range ends inside it).
+    pub partial_last: bool,
 }
 
 impl Series {
+    /// A series of whole periods.
+    pub fn new(metric: &str, step_seconds: i64, polarity: Polarity, points: Vec<Point>) -> Series {
+        Series {
+            metric: metric.to_owned(),
+            step_seconds,
+            polarity,
+            points,
+            partial_first: false,
+            partial_last: false,
+        }
+    }
+
+    /// Marks the first and last periods partial when what was covered, `[from, to)`
+    /// in epoch seconds, starts after the first period's start or ends before the last
+    /// period's end.
+    pub fn mark_partial(&mut self, from: i64, to: i64) {
+        if let (Some(first), Some(last)) = (self.points.first(), self.points.last()) {
+            self.partial_first =
+                first.timestamp < from && from < first.timestamp + self.step_seconds;
+            self.partial_last = last.timestamp < to && to < last.timestamp + self.step_seconds;
+        }
+    }
+
     /// The points with a value as `(step index from the first point, value)`.
     pub fn present_xy(&self) -> (Vec<f64>, Vec<f64>) {
         let start = self.points.first().map_or(0, |p| p.timestamp);
@@ -284,12 +312,13 @@ impl Series {
         Some(values)
     }
 
-    /// The season length used for profiles and Holt-Winters: 24 for hours, 7 for days,
-    /// none otherwise.
+    /// The calendar's season for the step: 24 for hours, 7 for days, 52 for weeks; none
+    /// otherwise (forecasts then look for a cycle in the values).
     pub fn season_length(&self) -> Option<usize> {
         match self.step_seconds {
             3600 => Some(24),
             86_400 => Some(7),
+            604_800 => Some(52),
             _ => None,
         }
     }
@@ -418,12 +447,50 @@ pub fn from_store(
         });
         period += step;
     }
-    Ok(Series {
-        metric: metric.name().to_owned(),
-        step_seconds: step,
-        polarity: metric.polarity(),
-        points,
-    })
+    let mut series = Series::new(metric.name(), step, metric.polarity(), points);
+    // What the range and the recording cover: a series that starts where recording
+    // began starts inside its first period (an hour series cannot see inside the hour:
+    // its first hour counts as partial).
+    let covered_from = match request.filter.from {
+        Some(from) => from.timestamp(),
+        None if first > start => match request.granularity {
+            Granularity::Day => first_recorded_hour(rollups, range.project.as_deref(), first)?,
+            Granularity::Hour => first + 1,
+        },
+        None => first,
+    };
+    let covered_to = request
+        .filter
+        .to
+        .map_or(end, |to| to.timestamp())
+        .min(request.now.timestamp());
+    series.mark_partial(covered_from, covered_to);
+    Ok(series)
+}
+
+/// The start of the first hour with an execution, run, request or error in the day
+/// starting at `day` (the families rolled up by hour).
+fn first_recorded_hour(rollups: &dyn RollupReader, project: Option<&str>, day: i64) -> Result<i64> {
+    let mut first = None::<i64>;
+    for family in [
+        Family::Executions,
+        Family::Runs,
+        Family::Requests,
+        Family::Errors,
+    ] {
+        let rows = rollups.rollups(&RollupQuery {
+            family,
+            projects: ProjectScope::from_option(project),
+            from: DateTime::from_timestamp(day, 0),
+            to: DateTime::from_timestamp(day + 86_400, 0),
+            by: Some(Resolution::Hour),
+        })?;
+        for row in rows {
+            let hour = Resolution::Hour.bucket(row.bucket * 1000);
+            first = Some(first.map_or(hour, |f| f.min(hour)));
+        }
+    }
+    Ok(first.unwrap_or(day))
 }
 
 /// A rollup family's rows over `range`, merged per period, kept when `keep` says so.
@@ -605,12 +672,7 @@ pub fn from_csv(text: &str) -> Result<Series> {
             value: v,
         });
     }
-    Ok(Series {
-        metric: "csv".into(),
-        step_seconds: step,
-        polarity: Polarity::HigherIsBetter,
-        points,
-    })
+    Ok(Series::new("csv", step, Polarity::HigherIsBetter, points))
 }
 
 fn parse_time(text: &str) -> Option<i64> {

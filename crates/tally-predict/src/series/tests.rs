@@ -4,11 +4,11 @@ use super::describe::{average_ranks, quantile};
 use super::*;
 
 fn series(step_seconds: i64, values: &[Option<f64>]) -> Series {
-    Series {
-        metric: "csv".into(),
+    Series::new(
+        "csv",
         step_seconds,
-        polarity: Polarity::HigherIsBetter,
-        points: values
+        Polarity::HigherIsBetter,
+        values
             .iter()
             .enumerate()
             .map(|(i, v)| Point {
@@ -17,7 +17,7 @@ fn series(step_seconds: i64, values: &[Option<f64>]) -> Series {
                 value: *v,
             })
             .collect(),
-    }
+    )
 }
 
 fn check_close(got: f64, want: f64, what: &str) {
@@ -68,16 +68,40 @@ fn ranks_average_ties_and_quantiles_interpolate() {
 }
 
 #[test]
-fn direction_follows_the_polarity() {
+fn direction_is_said_apart_from_whether_it_is_good_news() {
     let rising: Vec<Option<f64>> = (0..30).map(|i| Some(10.0 + f64::from(i))).collect();
     let mut s = series(86_400, &rising);
-    assert_eq!(trend(&s).unwrap().direction, Direction::Improving);
-    s.polarity = Polarity::LowerIsBetter;
-    assert_eq!(trend(&s).unwrap().direction, Direction::Declining);
-    let flat: Vec<Option<f64>> = (0..30).map(|i| Some(10.0 + f64::from(i % 2))).collect();
+    let up = trend(&s).unwrap();
     assert_eq!(
-        trend(&series(86_400, &flat)).unwrap().direction,
-        Direction::Stable
+        (up.direction, up.outlook),
+        (Direction::Rising, Outlook::Better)
+    );
+    s.polarity = Polarity::LowerIsBetter;
+    s.metric = "cost".into();
+    let up = trend(&s).unwrap();
+    // Cost rising is still rising, and worse.
+    assert_eq!(
+        (up.direction, up.outlook),
+        (Direction::Rising, Outlook::Worse)
+    );
+    assert_eq!(
+        up.summary,
+        "cost is rising (+290.0 % over the window): worse"
+    );
+    let flat: Vec<Option<f64>> = (0..30).map(|i| Some(10.0 + f64::from(i % 2))).collect();
+    let flat = trend(&series(86_400, &flat)).unwrap();
+    assert_eq!(
+        (flat.direction, flat.outlook),
+        (Direction::Flat, Outlook::Unchanged)
+    );
+}
+
+#[test]
+fn too_short_a_series_says_how_many_points_it_has_and_needs() {
+    let error = trend(&series(86_400, &[Some(1.0), Some(2.0)])).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "not enough data for a least-squares trend: 2 points, need 3"
     );
 }
 
@@ -149,15 +173,40 @@ fn forecasts_choose_holt_winters_for_a_strong_season() {
             .iter()
             .all(|p| p.lower <= p.value && p.value <= p.upper)
     );
-    let linear: Vec<Option<f64>> = (0..40)
-        .map(|t| Some(5.0 + 2.0 * f64::from(t) + f64::from(t % 3)))
+    // A step with no calendar season: a cycle of 3 is found in the values.
+    let cycling: Vec<Option<f64>> = (0..40)
+        .map(|t| Some(5.0 + 2.0 * f64::from(t) + 4.0 * f64::from(t % 3)))
         .collect();
+    let f = forecast(&series(3600 * 5, &cycling), 3).unwrap();
+    assert_eq!(
+        (f.model, f.season_length),
+        (ForecastModel::HoltWinters, Some(3))
+    );
+    let linear: Vec<Option<f64>> = (0..40).map(|t| Some(5.0 + 2.0 * f64::from(t))).collect();
     let f = forecast(&series(3600 * 5, &linear), 3).unwrap();
-    assert_eq!(f.model, ForecastModel::Linear);
+    assert_eq!((f.model, f.season_length), (ForecastModel::Linear, None));
 }
 
 #[test]
-fn a_spike_is_flagged_by_every_detector_and_becomes_a_cost_insight() {
+fn a_level_without_trend_is_forecast_by_smoothing() {
+    // A level that shifts once and then wanders: a line through it would keep falling.
+    let values: Vec<Option<f64>> = (0..60)
+        .map(|t| {
+            let level = if t < 20 { 100.0 } else { 60.0 };
+            Some(level + [3.0, -2.0, 1.0, -4.0, 2.0, 0.0, -1.0][t % 7 * 3 % 7])
+        })
+        .collect();
+    let f = forecast(&series(86_400 * 365, &values), 5).unwrap();
+    assert_eq!(f.model, ForecastModel::Level, "{:?}", f.backtests);
+    assert!(
+        f.points.iter().all(|p| (p.value - 60.0).abs() < 5.0),
+        "{:?}",
+        f.points
+    );
+}
+
+#[test]
+fn a_spike_is_one_record_with_every_agreeing_detector_and_a_cost_insight() {
     let mut values: Vec<Option<f64>> = (0..56)
         .map(|t| Some(10.0 + f64::from(t % 7) + 0.3 * f64::from(t % 3)))
         .collect();
@@ -166,18 +215,66 @@ fn a_spike_is_flagged_by_every_detector_and_becomes_a_cost_insight() {
     s.metric = "cost".into();
     s.polarity = Polarity::LowerIsBetter;
     let report = anomalies(&s, &AnomalyConfig::default());
-    for method in AnomalyMethod::ALL {
-        assert!(
-            report
-                .flagged
-                .iter()
-                .any(|f| f.method == method && f.value == 80.0),
-            "{method:?} missed the spike: {:?}",
-            report.flagged
-        );
-    }
+    assert_eq!(report.anomalies.len(), 1, "{:?}", report.anomalies);
+    let spike = &report.anomalies[0];
+    assert_eq!(spike.value, 80.0);
+    assert_eq!(spike.detectors, AnomalyMethod::ALL.to_vec());
+    assert!(spike.lower <= spike.expected && spike.expected < spike.upper && spike.upper < 80.0);
+    assert_eq!(spike.severity, Severity::High);
     assert_eq!(report.insights.len(), 1, "{:?}", report.insights);
     assert_eq!(report.insights[0].kind, InsightKind::CostSpike);
+}
+
+#[test]
+fn an_ordinary_weekly_rhythm_is_never_flagged() {
+    // Cost with quiet weekends and a steady rise: weekends are expected, not anomalies.
+    let values: Vec<Option<f64>> = (0..63)
+        .map(|t| {
+            let weekend = matches!(t % 7, 5 | 6);
+            let level = 100.0 + 1.5 * f64::from(t);
+            Some(level * if weekend { 0.4 } else { 1.0 } + f64::from(t % 3))
+        })
+        .collect();
+    let mut s = series(86_400, &values);
+    s.metric = "cost".into();
+    s.polarity = Polarity::LowerIsBetter;
+    let report = anomalies(&s, &AnomalyConfig::default());
+    assert_eq!(report.anomalies, Vec::new());
+    let baseline = report.baseline.expect("a baseline");
+    assert_eq!(baseline.form, BaselineForm::Multiplicative);
+    assert_eq!(baseline.seasons, vec![ProfileKind::DayOfWeek]);
+}
+
+#[test]
+fn partial_first_and_last_periods_are_left_out() {
+    let mut values: Vec<Option<f64>> = vec![Some(10.0); 30];
+    values[0] = Some(1.0);
+    values[29] = Some(2.0);
+    let mut s = series(86_400, &values);
+    s.metric = "cost".into();
+    let first = s.points[0].timestamp;
+    let end = s.points[29].timestamp + 86_400;
+    s.mark_partial(first + 3600 * 13, end - 3600 * 5);
+    let report = anomalies(&s, &AnomalyConfig::default());
+    assert_eq!(report.anomalies, Vec::new());
+    assert_eq!(report.partial_periods.len(), 2);
+    // Whole periods are not partial.
+    s.mark_partial(first, end);
+    let report = anomalies(&s, &AnomalyConfig::default());
+    assert_eq!(report.anomalies.len(), 2, "{:?}", report.anomalies);
+}
+
+#[test]
+fn too_few_points_are_said_so_rather_than_judged() {
+    let report = anomalies(
+        &series(86_400, &[Some(1.0), Some(50.0), Some(1.0)]),
+        &AnomalyConfig::default(),
+    );
+    assert!(report.anomalies.is_empty());
+    assert_eq!(
+        report.note.as_deref(),
+        Some("not enough data: 3 whole points with a value, need 8")
+    );
 }
 
 #[test]
@@ -192,16 +289,14 @@ fn a_rate_leaving_a_flat_zero_is_a_failure_surge() {
         ..AnomalyConfig::default()
     };
     let report = anomalies(&s, &config);
-    let surge = report
-        .flagged
-        .iter()
-        .find(|f| f.method == AnomalyMethod::RollingRobust)
-        .expect("the rolling detector flags the surge");
-    assert_eq!((surge.value, surge.score), (0.25, FLAT_BASELINE_SCORE));
+    assert_eq!(report.anomalies.len(), 1, "{:?}", report.anomalies);
+    let surge = &report.anomalies[0];
+    assert_eq!(surge.value, 0.25);
+    assert!(surge.detectors.contains(&AnomalyMethod::RollingRobust));
     assert_eq!(report.insights.len(), 1, "{:?}", report.insights);
     assert_eq!(report.insights[0].kind, InsightKind::FailureSurge);
     assert_eq!(report.insights[0].expected, 0.0);
-    // Points equal to the flat baseline score 0.
+    // Points equal to a flat rolling baseline score 0.
     let rolling = &report
         .scores
         .iter()

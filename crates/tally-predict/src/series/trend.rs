@@ -186,13 +186,35 @@ pub fn sens_slope(xs: &[f64], ys: &[f64]) -> Result<(f64, f64)> {
     Ok((slope, intercept))
 }
 
-/// Where a metric is heading, read against its polarity.
+/// Which way a metric is heading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
-    Improving,
-    Declining,
-    Stable,
+    Rising,
+    Falling,
+    Flat,
+}
+
+/// What the direction means for the metric: rising cost is worse, rising success
+/// better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outlook {
+    Better,
+    Worse,
+    Unchanged,
+}
+
+impl Outlook {
+    /// The outlook of `direction` for a metric of `polarity`.
+    pub fn of(direction: Direction, polarity: Polarity) -> Outlook {
+        match (direction, polarity) {
+            (Direction::Flat, _) => Outlook::Unchanged,
+            (Direction::Rising, Polarity::HigherIsBetter)
+            | (Direction::Falling, Polarity::LowerIsBetter) => Outlook::Better,
+            _ => Outlook::Worse,
+        }
+    }
 }
 
 /// The significance level of the direction rule.
@@ -225,6 +247,10 @@ pub struct Trend {
     pub sen_slope: f64,
     pub sen_intercept: f64,
     pub direction: Direction,
+    /// Whether the direction is good or bad news for the metric.
+    pub outlook: Outlook,
+    /// The finding in one sentence.
+    pub summary: String,
     pub first_timestamp: Option<String>,
     pub last_timestamp: Option<String>,
 }
@@ -235,7 +261,7 @@ pub struct Trend {
 /// [`DIRECTION_ALPHA`] and the fitted change over the window is at least
 /// [`DIRECTION_MIN_CHANGE_PCT`] percent in absolute value (or the line starts at 0 and
 /// its slope is not 0); then the sign of the Mann-Kendall `S`, read against the
-/// metric's polarity, says `improving` or `declining`. (`S`, not Sen's slope: a rate
+/// metric's polarity, says whether that is better or worse ([`Outlook`]). (`S`, not Sen's slope: a rate
 /// that steps from 1.0 to 0.9 has a Sen's slope of 0, most pairs being ties.)
 ///
 /// # Errors
@@ -255,15 +281,36 @@ pub fn trend(series: &Series) -> Result<Trend> {
         None => fit.slope != 0.0,
     };
     let direction = if mk.p_value < DIRECTION_ALPHA && material && mk.s != 0.0 {
-        let rising = mk.s > 0.0;
-        match (rising, series.polarity) {
-            (true, Polarity::HigherIsBetter) | (false, Polarity::LowerIsBetter) => {
-                Direction::Improving
-            }
-            _ => Direction::Declining,
+        if mk.s > 0.0 {
+            Direction::Rising
+        } else {
+            Direction::Falling
         }
     } else {
-        Direction::Stable
+        Direction::Flat
+    };
+    let outlook = Outlook::of(direction, series.polarity);
+    let change = change_pct.map_or(String::new(), |c| format!(" ({c:+.1} % over the window)"));
+    let summary = match direction {
+        Direction::Flat => format!(
+            "{} is flat: no significant change over {} points",
+            series.metric,
+            ys.len()
+        ),
+        Direction::Rising | Direction::Falling => format!(
+            "{} is {}{change}: {}",
+            series.metric,
+            if direction == Direction::Rising {
+                "rising"
+            } else {
+                "falling"
+            },
+            if outlook == Outlook::Better {
+                "better"
+            } else {
+                "worse"
+            }
+        ),
     };
     let present: Vec<_> = series.points.iter().filter(|p| p.value.is_some()).collect();
     Ok(Trend {
@@ -285,6 +332,8 @@ pub fn trend(series: &Series) -> Result<Trend> {
         sen_slope,
         sen_intercept,
         direction,
+        outlook,
+        summary,
         first_timestamp: present.first().map(|p| p.time()),
         last_timestamp: present.last().map(|p| p.time()),
     })

@@ -142,7 +142,6 @@ function lineChart(container, points, color, format) {
   const W = 600, H = 220, L = 56, R = 12, T = 12, B = 26;
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("preserveAspectRatio", "none");
   const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
   const max = Math.max(...points.map((p) => p.value), 0) || 1;
   const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
@@ -279,7 +278,6 @@ function forecastChart(container, history, forecast, flagged, format) {
   const W = 600, H = 220, L = 56, R = 12, T = 12, B = 26;
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("preserveAspectRatio", "none");
   const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
   const total = history.length + forecast.length;
   const values = known.map((p) => p.value).concat(forecast.flatMap((p) => [p.lower, p.upper]));
@@ -328,7 +326,7 @@ function forecastChart(container, history, forecast, flagged, format) {
     marked.add(i);
     const dot = make("circle", { cx: x(i).toFixed(1), cy: y(f.value).toFixed(1), r: 4, class: "anomaly" });
     const title = make("title", {});
-    title.textContent = `${f.timestamp}: ${format(f.value)} (${f.method}, score ${Number(f.score).toFixed(2)})`;
+    title.textContent = `${f.timestamp}: ${format(f.value)}, expected ${format(f.expected)} (usual ${format(f.lower)} to ${format(f.upper)}; ${f.severity} severity)`;
     dot.append(title);
     svg.append(dot);
   }
@@ -350,13 +348,13 @@ async function loadSeries() {
   const format = metric === "cost" ? (v) => fmtUsd(v, v < 10 ? 2 : 0)
     : metric.endsWith("rate") ? (v) => fmtPct(v) : (v) => fmtInt(v);
   forecastChart(chart, source.data.series || [], forecast.ok ? forecast.data.points : [],
-    anomalies.ok ? anomalies.data.flagged : [], format);
+    anomalies.ok ? anomalies.data.anomalies : [], format);
   const text = document.getElementById("series-trend");
   if (trend.ok) {
     const t = trend.data;
-    const change = t.change_pct === null ? "–" : Number(t.change_pct).toFixed(1) + "%";
-    const model = forecast.ok ? ` · forecast: ${forecast.data.model.replace("_", "-")}, MASE ${forecast.data.mase === null ? "–" : Number(forecast.data.mase).toFixed(2)}` : "";
-    text.textContent = `trend: ${t.direction} (${change} over the window, Mann-Kendall p ${Number(t.mk_p_value).toFixed(3)})${model}`;
+    const model = forecast.ok ? ` · forecast: ${forecast.data.model_label}, MASE ${forecast.data.mase === null ? "–" : Number(forecast.data.mase).toFixed(2)}`
+      : ` · no forecast: ${forecast.data && forecast.data.error ? forecast.data.error.message : "not available"}`;
+    text.textContent = `${t.summary} (Mann-Kendall p ${Number(t.mk_p_value).toFixed(3)})${model}`;
   } else {
     text.textContent = trend.data?.error?.message || "no trend";
   }
@@ -516,16 +514,21 @@ function renderAnalysis(analysis) {
   ], "analysis-" + analysis.experiment);
   return el("section", { class: "panel", "data-experiment": analysis.experiment },
     el("div", { class: "panel-head" }, el("h2", {}, analysis.experiment),
-      el("span", { class: "muted" }, analysis.status + " · control " + analysis.control + " · " + fmtInt(analysis.assignment.outcomes) + " outcomes, " + fmtInt(analysis.assignment.mismatched) + " mismatched with the assignment")),
+      el("span", { class: "muted" }, experimentStatus(analysis.status) + " · control variant “" + analysis.control + "” · " + fmtInt(analysis.assignment.outcomes) + " outcomes, " + fmtInt(analysis.assignment.mismatched) + " mismatched with the assignment")),
     el("p", {}, el("span", { class: "rate " + (srm.mismatch ? "red" : "green") }, srm.mismatch ? "sample ratio mismatch" : "split ok"),
       " χ² " + fmtNum(srm.chi2, 3) + ", p " + fmtNum(srm.p_value) + " · " + users),
     container);
 }
 
+// An experiment's status in plain words.
+function experimentStatus(status) {
+  return { scheduled: "scheduled", running: "running", stopped: "stopped", undefined: "not defined (found in outcome events)" }[status] || String(status);
+}
+
 async function loadExperiments() {
   const list = await section("experiments", (rows) => table(document.getElementById("experiments"), rows, [
     { key: "key", title: "Experiment" },
-    { key: "status", title: "Status" },
+    { key: "status", title: "Status", render: (r) => experimentStatus(r.status) },
     { key: "variants", title: "Variants", render: (r) => r.variants.map((v) => v.name + " " + fmtPct(v.weight)).join(", ") },
     { key: "coverage", title: "Coverage", num: true, render: (r) => fmtPct(r.coverage) },
     { key: "primary_metric", title: "Primary metric", render: (r) => r.primary_metric || "–" },
@@ -634,7 +637,6 @@ function qualityChart(container, points) {
   const W = 600, H = 220, L = 40, R = 12, T = 12, B = 26;
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  svg.setAttribute("preserveAspectRatio", "none");
   const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
   const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
   const y = (v) => T + (H - T - B) * (1 - v);
