@@ -32,6 +32,10 @@ fn a_database_of_the_previous_release_answers_every_view_as_it_did() {
     assert!(golden.len() > 90, "{} views", golden.len());
     let differing: Vec<String> = golden
         .iter()
+        // A trend is an analysis of the stored series, whose rules change from release
+        // to release (its words, its seasonal baseline); the series themselves are the
+        // `timeseries` views, compared here.
+        .filter(|(name, _)| !name.starts_with("trend/"))
         .filter(|(name, expected)| {
             without_file_layout(&views[*name]) != without_file_layout(expected)
         })
