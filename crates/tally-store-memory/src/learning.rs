@@ -12,18 +12,11 @@ use tally_store::{
 use crate::MemoryStore;
 use crate::records::to_millis;
 use crate::state::State;
-use crate::write::{QUARTER_MS, seconds_to_micros};
+use crate::write::seconds_to_micros;
+use tally_store::learner_history::{QUARTER_MS, merge, quarter_of, summary_only};
 
 fn instant(millis: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(millis).unwrap_or_default()
-}
-
-fn quarter_of(millis: i64) -> i64 {
-    millis.div_euclid(QUARTER_MS)
-}
-
-fn quarter(session: &LearningSession) -> i64 {
-    quarter_of(session.ts.timestamp_millis())
 }
 
 impl State {
@@ -156,7 +149,7 @@ impl State {
                 .get(user)
                 .map_or((0, i64::MIN), |l| (l.sessions, l.last_ts));
             if until.is_none_or(|u| u >= last) && raw.len() as u64 == stored {
-                return merge(Vec::new(), &raw, until);
+                return merge::<()>(Vec::new(), &raw, until);
             }
         }
         let buckets = self.summary_buckets(Some(user), project, last_quarter);
@@ -185,61 +178,6 @@ impl State {
         }
         out
     }
-}
-
-/// The buckets of the summary whose sessions are not all kept as raw events (`raw`
-/// oldest first): only those are answered from the summary.
-fn summary_only(
-    buckets: Vec<(String, i64, Activity)>,
-    raw: &[LearningSession],
-) -> Vec<(String, i64, Activity)> {
-    let mut r = 0;
-    buckets
-        .into_iter()
-        .filter(|(_, q, bucket)| {
-            while r < raw.len() && quarter(&raw[r]) < *q {
-                r += 1;
-            }
-            let start = r;
-            while r < raw.len() && quarter(&raw[r]) == *q {
-                r += 1;
-            }
-            ((r - start) as u64) < bucket.sessions
-        })
-        .collect()
-}
-
-/// The summary-only buckets and the raw sessions of the other quarters, oldest first;
-/// only what is at or before `until` (epoch ms): a bucket counts once its last session
-/// does.
-fn merge(
-    kept: Vec<(String, i64, Activity)>,
-    raw: &[LearningSession],
-    until: Option<i64>,
-) -> Vec<Activity> {
-    let until = until.map_or(DateTime::<Utc>::MAX_UTC, instant);
-    let mut out = Vec::with_capacity(kept.len() + raw.len());
-    let mut r = 0;
-    for (_, q, bucket) in kept {
-        while r < raw.len() && quarter(&raw[r]) < q {
-            out.extend((raw[r].ts <= until).then(|| Activity::from(&raw[r])));
-            r += 1;
-        }
-        // The bucket's raw sessions are incomplete: the bucket answers for them.
-        while r < raw.len() && quarter(&raw[r]) == q {
-            r += 1;
-        }
-        if bucket.last <= until {
-            out.push(bucket);
-        }
-    }
-    out.extend(
-        raw[r..]
-            .iter()
-            .filter(|s| s.ts <= until)
-            .map(Activity::from),
-    );
-    out
 }
 
 impl LearningReader for MemoryStore {

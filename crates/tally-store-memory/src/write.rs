@@ -14,9 +14,6 @@ use tally_store::{
 use crate::MemoryStore;
 use crate::state::{JobRow, LedgerId, State, StoredEvent, SummaryBucket};
 
-/// Milliseconds in a learner summary bucket.
-pub(crate) const QUARTER_MS: i64 = 900_000;
-
 impl EventStore for MemoryStore {
     fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
         let outcomes = self.write_batches(&[batch])?;
@@ -191,7 +188,7 @@ impl State {
             }
         }
         for (project, ts, session) in folded {
-            let quarter = ts.div_euclid(QUARTER_MS);
+            let quarter = tally_store::learner_history::quarter_of(ts);
             let user = session.user_id.to_string();
             let bucket = self
                 .learner_activity

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use tally_store::learner_history::{QUARTER_MS, merge, quarter_of, summary_only};
+
 use super::learning_write::NEXT_REVISION;
 use super::{Dim, SqliteStore};
 use crate::{Activity, GoalRecord, LearningSession, Result, SkillInvocation, TopicActivity};
@@ -17,13 +19,6 @@ fn instant(millis: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(millis)
         .single()
         .unwrap_or_default()
-}
-
-/// Milliseconds in a summary bucket.
-const QUARTER_MS: i64 = 900_000;
-
-fn quarter_of(millis: i64) -> i64 {
-    millis.div_euclid(QUARTER_MS)
 }
 
 fn code(conn: &Connection, dim: Dim, value: &str) -> Result<Option<i64>> {
@@ -204,63 +199,6 @@ fn raw_sessions(
     Ok(sessions)
 }
 
-/// The buckets of the summary whose sessions are not all kept as raw rows (`raw` oldest
-/// first): only those are answered from the summary.
-fn summary_only(
-    buckets: Vec<(i64, i64, Activity)>,
-    raw: &[LearningSession],
-) -> Vec<(i64, i64, Activity)> {
-    let mut r = 0;
-    let quarter = |s: &LearningSession| quarter_of(s.ts.timestamp_millis());
-    buckets
-        .into_iter()
-        .filter(|(_, q, bucket)| {
-            while r < raw.len() && quarter(&raw[r]) < *q {
-                r += 1;
-            }
-            let start = r;
-            while r < raw.len() && quarter(&raw[r]) == *q {
-                r += 1;
-            }
-            ((r - start) as u64) < bucket.sessions
-        })
-        .collect()
-}
-
-/// The summary-only buckets and the raw sessions of the other quarters, oldest first;
-/// only what is at or before `until` (epoch ms): a bucket counts once its last session
-/// does.
-fn merge(
-    kept: Vec<(i64, i64, Activity)>,
-    raw: &[LearningSession],
-    until: Option<i64>,
-) -> Vec<Activity> {
-    let until = until.map_or(DateTime::<Utc>::MAX_UTC, instant);
-    let mut out = Vec::with_capacity(kept.len() + raw.len());
-    let mut r = 0;
-    let quarter = |s: &LearningSession| quarter_of(s.ts.timestamp_millis());
-    for (_, q, bucket) in kept {
-        while r < raw.len() && quarter(&raw[r]) < q {
-            out.extend((raw[r].ts <= until).then(|| Activity::from(&raw[r])));
-            r += 1;
-        }
-        // The bucket's raw sessions are incomplete: the bucket answers for them.
-        while r < raw.len() && quarter(&raw[r]) == q {
-            r += 1;
-        }
-        if bucket.last <= until {
-            out.push(bucket);
-        }
-    }
-    out.extend(
-        raw[r..]
-            .iter()
-            .filter(|s| s.ts <= until)
-            .map(Activity::from),
-    );
-    out
-}
-
 /// Raises `user`'s learner revision, so caches of what is derived from them refresh.
 fn touch_learner(conn: &Connection, user: &str) -> Result<()> {
     conn.prepare_cached(&format!(
@@ -324,7 +262,7 @@ impl SqliteStore {
             if until.is_none_or(|u| u >= last)
                 && raw.len() as u64 == u64::try_from(stored).unwrap_or(0)
             {
-                return Ok(merge(Vec::new(), &raw, until));
+                return Ok(merge::<()>(Vec::new(), &raw, until));
             }
         }
         let buckets = summary_buckets(&conn, Some(user), project, last_quarter)?;

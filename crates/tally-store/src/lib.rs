@@ -18,6 +18,7 @@
 mod dim;
 mod error;
 mod group_commit;
+pub mod learner_history;
 mod ports;
 pub mod rollup;
 pub mod rollup_fanout;
