@@ -154,7 +154,7 @@ pub async fn require(State(gate): State<Gate>, mut request: Request, next: Next)
             // Read what the client sends before refusing, so the refusal reaches it on a
             // connection still in order. Nothing of it is kept (a limit of 0): a refused
             // caller holds no memory of its body.
-            let _ = super::ingest::read_up_to(request.into_body(), 0).await;
+            let _ = super::ingest::read_up_to(request.into_body(), 0, 0).await;
             let mut response = error.into_response();
             if response.status() == StatusCode::UNAUTHORIZED {
                 response.headers_mut().insert(

@@ -424,14 +424,15 @@ fn spec(body: &[u8]) -> Result<(ExperimentSpec, Option<String>), ApiError> {
         lower_is_better: list("lower_is_better")?,
         started_at,
     };
-    let project = text("project")?;
-    if let Some(name) = project.as_deref() {
-        if name.is_empty() || name.chars().count() > 128 {
-            return Err(bad(format!(
-                "project {name:?}: expected 1 to 128 characters"
-            )));
-        }
-    }
+    // Read as ingest stores project names (NFC, no bidirectional controls, 1 to 128
+    // characters), so the experiment's outcomes and `?project=` find it.
+    let project = text("project")?
+        .map(|name| {
+            tally_models::project_name(&name)
+                .map(String::from)
+                .map_err(|e| bad(format!("project {name:?}: {}", e.message)))
+        })
+        .transpose()?;
     Ok((spec, project))
 }
 

@@ -15,6 +15,7 @@ use chrono::{SecondsFormat, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
 use tally_ingest::{IngestOptions, IngestReport, Input, InputFormat};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::auth::{Access, Principal};
 use super::error::ApiError;
@@ -73,18 +74,24 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+tokio::task_local! {
+    /// The place of the ingest request being served.
+    static PLACE: Arc<OwnedSemaphorePermit>;
+}
+
 /// Holds one of the `max_concurrent_ingests` places while an ingest request (JSON or
 /// OTLP) is read, decoded and stored. A request without a place waits for one before
 /// any of its body is read (its bytes stay in the socket), within the request's time
 /// budget: the bodies in memory at once are bounded by the places, not by the
-/// connections.
+/// connections. The blocking work of a request shares its place ([`held_place`]), so a
+/// request out of time frees its place only when its write has ended too.
 pub async fn ingest_place(
     State(state): State<AppState>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     // The semaphore is never closed, so acquiring fails only if it were.
-    let Ok(_place) = state.ingest_places.acquire().await else {
+    let Ok(place) = Arc::clone(&state.ingest_places).acquire_owned().await else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
@@ -92,7 +99,21 @@ pub async fn ingest_place(
         )
         .into_response();
     };
-    next.run(request).await
+    PLACE.scope(Arc::new(place), next.run(request)).await
+}
+
+/// A share of the current ingest request's place, for the blocking work it starts.
+pub(super) fn held_place() -> Option<Arc<OwnedSemaphorePermit>> {
+    PLACE.try_with(Arc::clone).ok()
+}
+
+/// The body length a request declares (`Content-Length`), 0 when it declares none.
+pub(super) fn declared_length(headers: &HeaderMap) -> usize {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Reads the body up to `limit` bytes. A larger body is read to its end (up to a cap)
@@ -101,7 +122,7 @@ pub async fn ingest_place(
 async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
     // The body is read (or drained) before anything is refused, so that every refusal
     // reaches the client on a connection still in order.
-    let (data, seen) = read_up_to(body, limit).await?;
+    let (data, seen) = read_up_to(body, limit, declared_length(headers)).await?;
     if seen > limit {
         return Err(ApiError::too_large(
             "body_too_large",
@@ -188,11 +209,14 @@ fn gunzip(data: &[u8], limit: usize) -> Result<Bytes, ApiError> {
 /// Reads a body, keeping at most `limit` bytes; past the limit the rest is read and
 /// discarded (up to a cap) so the client can finish sending and read the answer.
 /// Returns what was kept and how many bytes were seen.
-pub async fn read_up_to(mut body: Body, limit: usize) -> Result<(Bytes, usize), ApiError> {
+pub async fn read_up_to(
+    mut body: Body,
+    limit: usize,
+    declared: usize,
+) -> Result<(Bytes, usize), ApiError> {
     let drain_cap = limit.saturating_mul(4).max(64 * 1024 * 1024);
     // A declared length (within the limit) is reserved at once, so the buffer does not
     // grow by doubling to twice the body.
-    let declared = usize::try_from(http_body::Body::size_hint(&body).lower()).unwrap_or(0);
     let mut data = Vec::with_capacity(declared.min(limit));
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
@@ -294,11 +318,14 @@ async fn ingest_body(
     // The input holds its own copy: the body's memory goes back now, not after the write.
     drop(body);
     let analytics = state.analytics.clone();
+    let place = held_place();
     // The blocking task runs to its end even if the client goes away: what it commits
-    // stays committed.
-    let report =
-        tokio::task::spawn_blocking(move || analytics.ingest_with(&input, &options, &mut ()))
-            .await??;
+    // stays committed. It holds the request's place until then.
+    let report = tokio::task::spawn_blocking(move || {
+        let _place = place;
+        analytics.ingest_with(&input, &options, &mut ())
+    })
+    .await??;
     tracing::debug!(
         name,
         accepted = report.accepted,

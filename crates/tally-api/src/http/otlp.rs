@@ -15,7 +15,7 @@ use tally_ingest::otlp::{self, Compression, DecodeError, Encoding, Mapped, Routi
 use tally_ingest::{IngestOptions, IngestReport, Input, InputFormat};
 
 use super::auth::{Access, Principal};
-use super::ingest::read_up_to;
+use super::ingest::{declared_length, held_place, read_up_to};
 use super::{AppState, Produces, Route};
 
 pub fn routes() -> Vec<Route> {
@@ -158,7 +158,7 @@ async fn traces(
         Err(response) => return *response,
     };
     let limit = state.max_body_bytes;
-    let (body, seen) = match read_up_to(body, limit).await {
+    let (body, seen) = match read_up_to(body, limit, declared_length(&headers)).await {
         Ok(read) => read,
         Err(error) => {
             return failure(
@@ -184,7 +184,10 @@ async fn traces(
     let max_records = state.max_batch_records;
     // Decoding, mapping and the write run on a blocking thread: a large body takes
     // milliseconds of CPU to decode, which the async threads must not spend.
+    let place = held_place();
     let outcome = tokio::task::spawn_blocking(move || -> Result<Outcome, Failure> {
+        // The request's place is held until the write ends, even past a timeout.
+        let _place = place;
         let request = otlp::decode_traces(&body, encoding, compression, limit)?;
         let mapped = otlp::map_traces(
             &request,
@@ -352,7 +355,7 @@ async fn not_analysed(State(state): State<AppState>, headers: HeaderMap, body: B
         Err(response) => return *response,
     };
     let limit = state.max_body_bytes;
-    match read_up_to(body, limit).await {
+    match read_up_to(body, limit, declared_length(&headers)).await {
         Ok((_, seen)) if seen > limit => too_large(encoding, limit),
         _ => answer(
             encoding,

@@ -1076,18 +1076,21 @@ impl Analytics {
                 user: None,
             });
             if let Ok(trend) = self.trend(&source) {
-                let direction = format!("{:?}", trend.trend.direction).to_lowercase();
-                if direction != "stable" {
+                if trend.trend.direction != tally_predict::series::Direction::Flat {
                     let p = trend.trend.mk_p_value;
                     let p = if p < 0.001 {
                         "p < 0.001".to_owned()
                     } else {
                         format!("p = {p:.3}")
                     };
-                    items.push(format!(
-                        "The {} trend is {direction} (Mann-Kendall {p}).",
-                        metric.replace('_', " ")
-                    ));
+                    // The summary says the direction and whether it is good news.
+                    let summary = &trend.trend.summary;
+                    let mut first = summary.chars();
+                    let capitalised: String = first
+                        .next()
+                        .map(|c| c.to_uppercase().chain(first).collect())
+                        .unwrap_or_default();
+                    items.push(format!("{capitalised} (Mann-Kendall {p})."));
                 }
             }
         }
