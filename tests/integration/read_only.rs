@@ -113,7 +113,10 @@ fn failing_writes_make_health_degraded_until_one_succeeds() {
     let health = health.json();
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["writes"]["status"], "failing");
-    assert_eq!(health["writes"]["failures"], 1);
+    // The refused ingest, and perhaps the server's start-up retention pass, which runs
+    // on its own task and may meet the same lock.
+    let failures = health["writes"]["failures"].as_u64().unwrap();
+    assert!((1..=2).contains(&failures), "{health}");
     let error = health["writes"]["error"].as_str().unwrap();
     assert!(error.contains("locked"), "{error}");
     other.execute_batch("COMMIT").unwrap();
