@@ -209,6 +209,15 @@ fn touch_learner(conn: &Connection, user: &str) -> Result<()> {
     Ok(())
 }
 
+/// The project code a read is limited to: `None` when the named project was never
+/// stored (there is nothing to read), `Some(None)` for every project.
+fn project_scope(conn: &Connection, project: Option<&str>) -> Result<Option<Option<i64>>> {
+    match project {
+        Some(name) => Ok(code(conn, Dim::Project, name)?.map(Some)),
+        None => Ok(Some(None)),
+    }
+}
+
 impl SqliteStore {
     pub(crate) fn learning_sessions(
         &self,
@@ -220,12 +229,8 @@ impl SqliteStore {
         let Some(user) = code(&conn, Dim::User, user)? else {
             return Ok(Vec::new());
         };
-        let project = match project {
-            Some(name) => match code(&conn, Dim::Project, name)? {
-                Some(project) => Some(project),
-                None => return Ok(Vec::new()),
-            },
-            None => None,
+        let Some(project) = project_scope(&conn, project)? else {
+            return Ok(Vec::new());
         };
         raw_sessions(&conn, user, project, until.map(|t| t.timestamp_millis()))
     }
@@ -240,12 +245,8 @@ impl SqliteStore {
         let Some(user) = code(&conn, Dim::User, user)? else {
             return Ok(Vec::new());
         };
-        let project = match project {
-            Some(name) => match code(&conn, Dim::Project, name)? {
-                Some(project) => Some(project),
-                None => return Ok(Vec::new()),
-            },
-            None => None,
+        let Some(project) = project_scope(&conn, project)? else {
+            return Ok(Vec::new());
         };
         let until = until.map(|t| t.timestamp_millis());
         let last_quarter = until.map(quarter_of);
@@ -277,12 +278,8 @@ impl SqliteStore {
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<(String, Vec<Activity>)>> {
         let conn = self.reader()?;
-        let project = match project {
-            Some(name) => match code(&conn, Dim::Project, name)? {
-                Some(project) => Some(project),
-                None => return Ok(Vec::new()),
-            },
-            None => None,
+        let Some(project) = project_scope(&conn, project)? else {
+            return Ok(Vec::new());
         };
         let until_ms = until.map(|t| t.timestamp_millis());
         let until = until.unwrap_or(DateTime::<Utc>::MAX_UTC);
