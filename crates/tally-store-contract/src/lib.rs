@@ -13,6 +13,7 @@
 
 pub mod checks;
 pub mod events;
+pub mod postgres_test;
 
 use std::any::Any;
 use std::ops::Deref;
