@@ -122,3 +122,22 @@ impl PostgresStore {
         Ok(self.pool.get()?)
     }
 }
+
+/// The transaction-scoped advisory lock every write that merges shared rows (rollups,
+/// live state, the learner summary and revisions) takes before reading them: writers
+/// on every server merge one at a time, so the rows are exactly one writer's.
+pub(crate) const MERGE_LOCK: i64 = 0x7461_6c6c_7902;
+
+/// Epoch milliseconds of `t`, as the schema stores times.
+pub(crate) fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// The time of epoch milliseconds `ms`.
+///
+/// # Errors
+/// `ms` is out of chrono's range (not a time tally stores).
+pub(crate) fn from_ms(ms: i64) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| Error::Corrupt(format!("time {ms} ms is out of range")))
+}
