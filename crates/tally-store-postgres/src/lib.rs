@@ -16,6 +16,7 @@
 //! lock (`ROLLUP_LOCK`), read-modify-write, so concurrent writers on any number of
 //! servers produce exactly the rows one writer would.
 
+mod bi;
 mod catalog;
 mod connect;
 mod dictionary;
@@ -109,7 +110,10 @@ impl PostgresStore {
             pool,
             dict: Dictionary::default(),
         };
-        schema::migrate(&mut *store.conn()?, &store.shown)?;
+        let mut client = store.conn()?;
+        schema::migrate(&mut client, &store.shown)?;
+        install_bi_views(&mut client)?;
+        drop(client);
         Ok(store)
     }
 
@@ -121,6 +125,19 @@ impl PostgresStore {
     fn conn(&self) -> Result<PooledConnection<Manager>> {
         Ok(self.pool.get()?)
     }
+}
+
+/// (Re)creates the `tally_bi` views, under the migrations' lock: two servers starting
+/// at once would otherwise meet on the catalog rows of the same views.
+fn install_bi_views(client: &mut postgres::Client) -> Result<()> {
+    let mut tx = client.transaction()?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[&schema::MIGRATION_LOCK],
+    )?;
+    tx.batch_execute(bi::VIEWS)?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// The transaction-scoped advisory lock every write that merges shared rows (rollups,

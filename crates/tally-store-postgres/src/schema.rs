@@ -427,9 +427,13 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// # Errors
 /// A database newer than this build, or a failed migration (then rolled back).
 pub(crate) fn migrate(client: &mut postgres::Client, shown: &str) -> Result<()> {
-    client.batch_execute("CREATE SCHEMA IF NOT EXISTS tally")?;
+    // The lock comes first: `IF NOT EXISTS` does not keep two servers creating the
+    // schema at once from meeting on the catalog's unique index.
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
-    let outcome = migrate_locked(client, shown);
+    let outcome = client
+        .batch_execute("CREATE SCHEMA IF NOT EXISTS tally")
+        .map_err(crate::Error::from)
+        .and_then(|()| migrate_locked(client, shown));
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     outcome?;
     unlocked?;
