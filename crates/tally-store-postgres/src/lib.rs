@@ -77,6 +77,7 @@ pub struct PostgresStore {
     /// The URL without its password, as shown in messages.
     shown: String,
     pool: Pool<Manager>,
+    #[allow(dead_code)] // read by the ports' modules as they are built
     dict: Dictionary,
 }
 

@@ -432,7 +432,7 @@ pub(crate) fn migrate(client: &mut postgres::Client, shown: &str) -> Result<()> 
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let outcome = client
         .batch_execute("CREATE SCHEMA IF NOT EXISTS tally")
-        .map_err(crate::Error::from)
+        .map_err(Error::from)
         .and_then(|()| migrate_locked(client, shown));
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
     outcome?;
