@@ -15,19 +15,16 @@ use crate::Result;
 
 /// The codes this server has seen, both ways.
 #[derive(Debug, Default)]
-#[allow(dead_code)]
 pub(crate) struct Dictionary {
     inner: Mutex<Codes>,
 }
 
 #[derive(Debug, Default)]
-#[allow(dead_code)]
 struct Codes {
     by_value: FxHashMap<(u8, String), i64>,
     by_code: FxHashMap<i64, String>,
 }
 
-#[allow(dead_code)] // used by the ports' modules as they are built
 impl Dictionary {
     /// The codes of `values` (assigned in the database when new), in their order.
     ///
