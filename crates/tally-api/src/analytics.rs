@@ -16,6 +16,7 @@ use tally_store::{
     BackupOutcome, Filter, QuarantinedRecord, RetentionOutcome, Store, StoreHealth, StoreStats,
 };
 use tally_store_memory::MemoryStore;
+use tally_store_postgres::{PostgresOptions, PostgresStore};
 use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::write_health::{WriteFailure, WriteHealth};
@@ -52,6 +53,9 @@ enum Backend {
     Sqlite(PathBuf),
     /// `memory:`: nothing on disk, gone when the process ends.
     Memory,
+    /// `postgres://...` or `postgresql://...`: a PostgreSQL database, shared by any
+    /// number of servers.
+    Postgres(String),
 }
 
 impl Backend {
@@ -66,6 +70,9 @@ impl Backend {
         if text == "memory:" {
             return Ok(Backend::Memory);
         }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(text.into_owned()));
+        }
         if text.contains("://") {
             return Err(Error::Location(text.into_owned()));
         }
@@ -77,6 +84,7 @@ impl Backend {
         match self {
             Backend::Sqlite(path) => Ok(path),
             Backend::Memory => Err(Error::NoFile("memory:".to_owned())),
+            Backend::Postgres(url) => Err(Error::NoFile(tally_store_postgres::redact(&url))),
         }
     }
 }
@@ -98,6 +106,11 @@ fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<dyn Store>>
             Ok(Arc::new(store))
         }
         Backend::Memory => Ok(Arc::new(MemoryStore::new())),
+        Backend::Postgres(url) => {
+            let store = PostgresStore::open(&url, PostgresOptions::default())
+                .map_err(|error| Error::Storage(error.into()))?;
+            Ok(Arc::new(store))
+        }
     }
 }
 
@@ -112,7 +125,7 @@ impl Analytics {
 
     /// Opens the database at `location` with a configuration and store settings: a
     /// plain path, `sqlite://PATH` or `sqlite:PATH` is a SQLite file (opened with
-    /// `options`), `memory:` a store in memory.
+    /// `options`), `memory:` a store in memory, `postgres://...` a PostgreSQL database.
     ///
     /// # Errors
     /// The location names no backend, or the database cannot be opened.
