@@ -25,6 +25,7 @@ mod learning;
 mod memory;
 mod otlp;
 mod parser_never_panics;
+mod postgres_servers;
 mod predict;
 mod predict_oracle;
 mod read_only;
