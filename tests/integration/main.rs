@@ -26,6 +26,7 @@ mod memory;
 mod migrate;
 mod otlp;
 mod parser_never_panics;
+mod postgres_servers;
 mod predict;
 mod predict_oracle;
 mod read_only;

@@ -56,7 +56,7 @@ impl Analytics {
 
     /// Opens the database at `location` with a configuration and store settings: a
     /// plain path, `sqlite://PATH` or `sqlite:PATH` is a SQLite file (opened with
-    /// `options`), `memory:` a store in memory.
+    /// `options`), `memory:` a store in memory, `postgres://...` a PostgreSQL database.
     ///
     /// # Errors
     /// The location names no backend, or the database cannot be opened.

@@ -16,7 +16,9 @@ pub enum Error {
     Learning(#[from] tally_learning::Error),
     #[error("config {path}: {message}")]
     Config { path: String, message: String },
-    #[error("unsupported database location {0:?}: expected a file path or sqlite://PATH")]
+    #[error(
+        "unsupported database location {0:?}: expected a file path, sqlite://PATH, memory: or postgres://..."
+    )]
     Location(String),
     #[error("the {0} backend keeps no file")]
     NoFile(String),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tally_store::Store;
 use tally_store_memory::MemoryStore;
+use tally_store_postgres::{PostgresOptions, PostgresStore};
 use tally_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::{Error, Result};
@@ -17,6 +18,9 @@ pub(crate) enum Backend {
     Sqlite(PathBuf),
     /// `memory:`: nothing on disk, gone when the process ends.
     Memory,
+    /// `postgres://...` or `postgresql://...`: a PostgreSQL database, shared by any
+    /// number of servers.
+    Postgres(String),
 }
 
 impl Backend {
@@ -31,8 +35,11 @@ impl Backend {
         if text == "memory:" {
             return Ok(Backend::Memory);
         }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(text.into_owned()));
+        }
         if text.contains("://") {
-            return Err(Error::Location(text.into_owned()));
+            return Err(Error::Location(redacted(&text)));
         }
         Ok(Backend::Sqlite(location.to_path_buf()))
     }
@@ -42,6 +49,7 @@ impl Backend {
         match self {
             Backend::Sqlite(path) => Ok(path),
             Backend::Memory => Err(Error::NoFile("memory:".to_owned())),
+            Backend::Postgres(url) => Err(Error::NoFile(redacted(&url))),
         }
     }
 }
@@ -63,6 +71,11 @@ pub(crate) fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<
             Ok(Arc::new(store))
         }
         Backend::Memory => Ok(Arc::new(MemoryStore::new())),
+        Backend::Postgres(url) => {
+            let store = PostgresStore::open(&url, PostgresOptions::default())
+                .map_err(|error| Error::Storage(error.into()))?;
+            Ok(Arc::new(store))
+        }
     }
 }
 
@@ -98,9 +111,19 @@ mod tests {
             ("memory:", Ok(Backend::Memory)),
             (
                 "postgres://localhost/tally",
+                Ok(Backend::Postgres("postgres://localhost/tally".to_owned())),
+            ),
+            (
+                "postgresql://u:p@db/tally?sslmode=require",
+                Ok(Backend::Postgres(
+                    "postgresql://u:p@db/tally?sslmode=require".to_owned(),
+                )),
+            ),
+            (
+                "mysql://localhost/tally",
                 Err(
-                    "unsupported database location \"postgres://localhost/tally\": expected a \
-                     file path or sqlite://PATH"
+                    "unsupported database location \"mysql://localhost/tally\": expected a \
+                     file path, sqlite://PATH, memory: or postgres://..."
                         .to_owned(),
                 ),
             ),

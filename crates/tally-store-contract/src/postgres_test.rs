@@ -1,145 +1,111 @@
-//! Fresh, empty PostgreSQL databases for tests, on the server `TALLY_TEST_POSTGRES_URL`
-//! names (`cargo xtask test` starts one and sets it). A test that needs PostgreSQL and
-//! finds no server fails with a message that says how to get one: never a silent skip.
-//!
-//! ```text
-//! let database = tally_store_contract::postgres_test::fresh_database();
-//! let store = PostgresStore::open(database.url(), PostgresOptions::default())?;
-//! ```
+//! A fresh, empty PostgreSQL database per test, on the server `TALLY_TEST_POSTGRES_URL`
+//! names (`cargo xtask test` starts one and sets it). Without the variable a test
+//! fails, saying how to get a server: never a silent skip.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The variable that names the tests' server.
-pub const URL_VARIABLE: &str = "TALLY_TEST_POSTGRES_URL";
-
-/// What a test that needs PostgreSQL says when it has none.
-pub const NO_SERVER: &str = "TALLY_TEST_POSTGRES_URL is not set: this test needs a PostgreSQL \
-     server. Run the tests with `cargo xtask test` (it starts a throwaway server, installing \
-     Debian's `postgresql` package when missing), or start one and set \
-     TALLY_TEST_POSTGRES_URL=postgres://USER@HOST:PORT/DATABASE (a user that may create \
-     databases)";
+/// The variable naming the test server: a URL whose user may create databases.
+pub const TEST_SERVER_VARIABLE: &str = "TALLY_TEST_POSTGRES_URL";
 
 /// A database created for one test, dropped (with its connections) when this drops.
 #[derive(Debug)]
 pub struct TestDatabase {
+    server: String,
     name: String,
     url: String,
-    server_url: String,
 }
 
 impl TestDatabase {
-    /// The database's URL: the server's, with this database's name.
-    pub fn url(&self) -> &str {
-        &self.url
+    /// Creates an empty database on the test server.
+    ///
+    /// # Panics
+    /// `TALLY_TEST_POSTGRES_URL` is not set, or the server refuses: the message says how
+    /// to start one.
+    pub fn create() -> TestDatabase {
+        let server = test_server_url();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "tally_test_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = connect(&server);
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("cannot create a test database on {server}: {e}"));
+        let url = with_database(&server, &name);
+        TestDatabase { server, name, url }
     }
 
-    /// The database's name.
-    pub fn name(&self) -> &str {
-        &self.name
+    /// The new database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        // WITH (FORCE) ends the connections a store's pool still holds.
-        if let Ok(mut client) = connect(&self.server_url) {
-            let _ = client.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name
             ));
         }
     }
 }
 
-/// The server's URL from `TALLY_TEST_POSTGRES_URL`.
+/// The test server's URL.
 ///
 /// # Panics
-/// When it is not set, with [`NO_SERVER`].
-pub fn server_url() -> String {
-    match std::env::var(URL_VARIABLE) {
-        Ok(url) if !url.is_empty() => url,
-        _ => panic!("{NO_SERVER}"),
-    }
+/// The variable is not set.
+pub fn test_server_url() -> String {
+    std::env::var(TEST_SERVER_VARIABLE).unwrap_or_else(|_| {
+        panic!(
+            "{TEST_SERVER_VARIABLE} is not set: the PostgreSQL tests need a server. Run the \
+             tests with `cargo xtask test`, which starts one, or start PostgreSQL yourself \
+             and set {TEST_SERVER_VARIABLE}=postgres://USER@HOST:PORT/postgres (a user that \
+             may create databases)"
+        )
+    })
 }
 
-/// Creates an empty database with a name no other test (of any process) uses.
-///
-/// # Panics
-/// When `TALLY_TEST_POSTGRES_URL` is not set, or its server does not answer or refuses
-/// to create the database: the message says which.
-pub fn fresh_database() -> TestDatabase {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let server_url = server_url();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let name = format!(
-        "tally_test_{}_{}_{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut client = connect(&server_url)
-        .unwrap_or_else(|error| panic!("{URL_VARIABLE}: the server does not answer: {error}"));
-    client
-        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-        .unwrap_or_else(|error| panic!("{URL_VARIABLE}: CREATE DATABASE {name}: {error}"));
-    TestDatabase {
-        url: with_database(&server_url, &name),
-        name,
-        server_url,
-    }
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).unwrap_or_else(|e| {
+        panic!(
+            "{TEST_SERVER_VARIABLE}={url} does not answer ({e}): start the server, or run \
+             the tests with `cargo xtask test`, which starts one"
+        )
+    })
 }
 
-fn connect(url: &str) -> Result<postgres::Client, postgres::Error> {
-    postgres::Client::connect(url, postgres::NoTls)
-}
-
-/// `url` naming the database `name` instead of its own (its query string kept).
+/// `url` with its database replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
     };
     let authority_end = base
         .find("://")
-        .map(|i| i + 3)
+        .map(|at| at + 3)
         .and_then(|start| base[start..].find('/').map(|slash| start + slash))
         .unwrap_or(base.len());
-    let mut out = format!("{}/{name}", &base[..authority_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
+    format!("{}/{name}{query}", &base[..authority_end])
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn a_url_names_the_new_database_and_keeps_its_options() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
-            "postgres://postgres@127.0.0.1:5432/t1"
-        );
-        assert_eq!(
-            with_database("postgresql://u:p@db/x?sslmode=disable", "t2"),
-            "postgresql://u:p@db/t2?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://db:5433", "t3"),
-            "postgres://db:5433/t3"
-        );
-    }
+    use super::{TestDatabase, connect, test_server_url, with_database};
 
     #[test]
     fn each_test_gets_its_own_empty_database_gone_after_it() {
-        let first = fresh_database();
-        let second = fresh_database();
-        assert_ne!(first.name(), second.name());
-        let mut client = connect(first.url()).unwrap();
+        let first = TestDatabase::create();
+        let second = TestDatabase::create();
+        assert_ne!(first.name, second.name);
+        let mut client = connect(first.url());
         let row = client
             .query_one(
                 "SELECT current_database(), (SELECT count(*) FROM pg_tables \
@@ -147,18 +113,26 @@ mod tests {
                 &[],
             )
             .unwrap();
-        assert_eq!(row.get::<_, String>(0), first.name());
+        assert_eq!(row.get::<_, String>(0), first.name);
         assert_eq!(row.get::<_, i64>(1), 0);
         drop(client);
-        let name = first.name().to_owned();
+        let name = first.name.clone();
         drop(first);
-        let mut server = connect(&server_url()).unwrap();
-        let left = server
-            .query_one(
-                "SELECT count(*) FROM pg_database WHERE datname = $1",
-                &[&name],
-            )
+        let left = connect(&test_server_url())
+            .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&name])
             .unwrap();
         assert_eq!(left.get::<_, i64>(0), 0, "{name} was dropped");
+    }
+
+    #[test]
+    fn the_database_of_a_url_is_replaced_and_its_options_kept() {
+        assert_eq!(
+            with_database("postgres://u@h:5/postgres?sslmode=disable", "t1"),
+            "postgres://u@h:5/t1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5", "t1"),
+            "postgres://u@h:5/t1"
+        );
     }
 }

@@ -25,6 +25,7 @@ pub use retention::retention_deletes_expired_rows_and_keeps_the_rest_exact;
 pub use rollups::{
     events_of_every_rolled_up_kind,
     rollups_equal_the_raw_events_whatever_the_split_order_and_resends,
+    stored_rollups_equal_their_raw_events,
 };
 pub use series::{
     raw_series_count_per_period, skill_history_reads_rows_in_order_tallies_and_session_starts,

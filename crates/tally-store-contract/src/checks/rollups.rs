@@ -993,3 +993,44 @@ pub fn rollups_equal_the_raw_events_whatever_the_split_order_and_resends(new: Ne
         })
         .unwrap();
 }
+
+/// A store's rollup rows of every family, per project, for all projects and each
+/// project alone, at every grouping, equal a recomputation from the events it exports,
+/// and so do its totals and live job and agent state: for a store written by others
+/// (several servers at once, a copy), whose events the caller does not hold.
+///
+/// # Panics
+/// A figure differs, or the store cannot be read.
+pub fn stored_rollups_equal_their_raw_events(store: &dyn Store) {
+    let mut events = Vec::new();
+    store
+        .export_events(&Filter::default(), &mut |event| {
+            events.push(event);
+            Ok(())
+        })
+        .expect("the store exports its events");
+    let names = names(store);
+    let projects = store.project_names().expect("the store names its projects");
+    let mut scopes = vec![ProjectScope::All, ProjectScope::Each];
+    scopes.extend(projects.iter().map(|p| ProjectScope::One(p)));
+    for family in Family::ALL {
+        for &projects in &scopes {
+            for by in [None, Some(Resolution::Day), Some(Resolution::Hour)] {
+                let query = RollupQuery {
+                    family,
+                    projects,
+                    from: None,
+                    to: None,
+                    by,
+                };
+                assert_eq!(
+                    answered(store, &query, &names),
+                    expected(&events, &query),
+                    "{query:?}"
+                );
+            }
+        }
+    }
+    check_state_tables(store, &events);
+    check_learners(store, &events);
+}
