@@ -23,6 +23,7 @@ mod idempotency;
 mod kinds;
 mod learning;
 mod memory;
+mod migrate;
 mod otlp;
 mod parser_never_panics;
 mod postgres_servers;

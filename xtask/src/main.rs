@@ -13,6 +13,7 @@ mod bench_otlp;
 mod bench_predict;
 #[cfg(feature = "bench")]
 mod bench_query;
+mod postgres;
 mod provision;
 
 use std::path::PathBuf;
@@ -25,8 +26,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test [ARGS...]                     the whole test suite: provisions what it needs first
                                      (a Python virtual environment with the oracles under
-                                     the target directory, Debian's Chromium), then runs
-                                     `cargo test --workspace ARGS`
+                                     the target directory, Debian's Chromium, a throwaway
+                                     PostgreSQL server unless TALLY_TEST_POSTGRES_URL names
+                                     one), then runs `cargo test --workspace ARGS`
   bench ingest [--events N[,N...]]   ingest the reference execution file into a fresh DB;
                                      events/s, bytes per stored event, peak memory, and the
                                      ratio to DuckDB's read_json_auto

@@ -1,7 +1,8 @@
 //! What the test suite and the benchmarks need beyond Cargo, provisioned from the package
 //! registries: the Python oracles in a virtual environment under the target directory
-//! (pinned in `tests/oracles/requirements.txt`), and Debian's Chromium for the
-//! dashboard's browser test. A missing prerequisite is one message up front that says
+//! (pinned in `tests/oracles/requirements.txt`), Debian's Chromium for the
+//! dashboard's browser test, and a PostgreSQL server for the PostgreSQL store's tests
+//! (`postgres.rs`). A missing prerequisite is one message up front that says
 //! the command that brings it, never a failure deep inside a test.
 
 use std::path::{Path, PathBuf};
@@ -16,16 +17,20 @@ use crate::{root, run, target_dir};
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// `cargo xtask test ARGS`: provisions, then runs `cargo test --workspace ARGS` with the
-/// oracles' interpreter in `TALLY_TEST_PYTHON`.
+/// oracles' interpreter in `TALLY_TEST_PYTHON` and the PostgreSQL server's URL in
+/// `TALLY_TEST_POSTGRES_URL`; a server started here stops when the tests end, pass or
+/// fail.
 pub fn test(args: &[&str]) -> anyhow::Result<()> {
     let python = oracle_python()?;
     chromium()?;
+    let postgres = crate::postgres::test_server()?;
     println!("== cargo test --workspace {}", args.join(" "));
     run(Command::new(env!("CARGO"))
         .current_dir(root())
         .args(["test", "--workspace"])
         .args(args)
-        .env("TALLY_TEST_PYTHON", &python))
+        .env("TALLY_TEST_PYTHON", &python)
+        .env(crate::postgres::URL_VARIABLE, &postgres.url))
 }
 
 /// The interpreter of the oracles' virtual environment, created or brought up to date
@@ -135,15 +140,22 @@ fn chromium() -> anyhow::Result<()> {
 }
 
 /// Root on a machine with `apt-get`.
-fn can_install_debian_packages() -> bool {
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|output| output.stdout.starts_with(b"0\n"));
-    root && Path::new("/usr/bin/apt-get").exists()
+pub fn can_install_debian_packages() -> bool {
+    running_as_root() && Path::new("/usr/bin/apt-get").exists()
 }
 
-fn apt_install(package: &str) -> anyhow::Result<()> {
+/// Whether this process runs as root.
+pub fn running_as_root() -> bool {
+    static ROOT: OnceLock<bool> = OnceLock::new();
+    *ROOT.get_or_init(|| {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|output| output.stdout.starts_with(b"0\n"))
+    })
+}
+
+pub fn apt_install(package: &str) -> anyhow::Result<()> {
     run(Command::new("apt-get").args(["update", "--quiet", "--quiet"]))?;
     run(Command::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")

@@ -15,10 +15,9 @@ use tally_models::{Price, PriceTable};
 use tally_store::{
     BackupOutcome, Filter, QuarantinedRecord, RetentionOutcome, Store, StoreHealth, StoreStats,
 };
-use tally_store_memory::MemoryStore;
-use tally_store_postgres::{PostgresOptions, PostgresStore};
-use tally_store_sqlite::{SqliteOptions, SqliteStore};
+use tally_store_sqlite::SqliteOptions;
 
+use crate::location::{Backend, open_store};
 use crate::write_health::{WriteFailure, WriteHealth};
 use crate::{Config, Error, Result};
 
@@ -45,74 +44,6 @@ pub struct Analytics {
 /// A cutoff that deletes nothing: every stored event is from 2000 or later (the
 /// earliest `ts` validation accepts).
 const KEEP_EVERYTHING: DateTime<Utc> = DateTime::<Utc>::UNIX_EPOCH;
-
-/// The backend a location names, and where its data lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Backend {
-    /// A plain path, `sqlite://PATH` or `sqlite:PATH`.
-    Sqlite(PathBuf),
-    /// `memory:`: nothing on disk, gone when the process ends.
-    Memory,
-    /// `postgres://...` or `postgresql://...`: a PostgreSQL database, shared by any
-    /// number of servers.
-    Postgres(String),
-}
-
-impl Backend {
-    fn of(location: &Path) -> Result<Backend> {
-        let text = location.to_string_lossy();
-        if let Some(rest) = text
-            .strip_prefix("sqlite://")
-            .or_else(|| text.strip_prefix("sqlite:"))
-        {
-            return Ok(Backend::Sqlite(PathBuf::from(rest)));
-        }
-        if text == "memory:" {
-            return Ok(Backend::Memory);
-        }
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return Ok(Backend::Postgres(text.into_owned()));
-        }
-        if text.contains("://") {
-            return Err(Error::Location(text.into_owned()));
-        }
-        Ok(Backend::Sqlite(location.to_path_buf()))
-    }
-
-    /// The file the store lives in; an error for a backend without one.
-    fn file(self) -> Result<PathBuf> {
-        match self {
-            Backend::Sqlite(path) => Ok(path),
-            Backend::Memory => Err(Error::NoFile("memory:".to_owned())),
-            Backend::Postgres(url) => Err(Error::NoFile(tally_store_postgres::redact(&url))),
-        }
-    }
-}
-
-/// Opens the store a location names.
-fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<dyn Store>> {
-    match Backend::of(location)? {
-        Backend::Sqlite(path) => {
-            let store = SqliteStore::open(&path, options).map_err(|error| {
-                let error = tally_store::Error::from(error);
-                if error.is_not_a_database() {
-                    Error::NotADatabase {
-                        path: path.display().to_string(),
-                    }
-                } else {
-                    Error::Storage(error)
-                }
-            })?;
-            Ok(Arc::new(store))
-        }
-        Backend::Memory => Ok(Arc::new(MemoryStore::new())),
-        Backend::Postgres(url) => {
-            let store = PostgresStore::open(&url, PostgresOptions::default())
-                .map_err(|error| Error::Storage(error.into()))?;
-            Ok(Arc::new(store))
-        }
-    }
-}
 
 impl Analytics {
     /// Opens (creating if needed) the database at `location` with default configuration.
@@ -165,6 +96,12 @@ impl Analytics {
     /// The location names no backend, or one without a file (`memory:`).
     pub fn database_file(location: impl AsRef<Path>) -> Result<PathBuf> {
         Backend::of(location.as_ref())?.file()
+    }
+
+    /// A location as logs, errors and reports show it: a URL's password replaced by
+    /// `***`.
+    pub fn shown_location(location: impl AsRef<Path>) -> String {
+        crate::location::redacted(&location.as_ref().to_string_lossy())
     }
 
     /// Refuses a filter naming a project that has no data (a typo would otherwise
@@ -325,7 +262,7 @@ impl Analytics {
         self.observe_write(result)
     }
 
-    fn with_prices(&self, options: &IngestOptions) -> IngestOptions {
+    pub(crate) fn with_prices(&self, options: &IngestOptions) -> IngestOptions {
         IngestOptions {
             prices: Arc::clone(&self.prices),
             ..options.clone()
@@ -650,31 +587,6 @@ impl Analytics {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_location_names_its_backend() {
-        let sqlite = |path: &str| Ok(Backend::Sqlite(PathBuf::from(path)));
-        let cases = [
-            ("tally.db", sqlite("tally.db")),
-            ("./data/tally.db", sqlite("./data/tally.db")),
-            ("sqlite:///var/lib/tally.db", sqlite("/var/lib/tally.db")),
-            ("sqlite://tally.db", sqlite("tally.db")),
-            ("sqlite:tally.db", sqlite("tally.db")),
-            ("memory:", Ok(Backend::Memory)),
-            (
-                "postgres://localhost/tally",
-                Err(
-                    "unsupported database location \"postgres://localhost/tally\": expected a \
-                     file path or sqlite://PATH"
-                        .to_owned(),
-                ),
-            ),
-        ];
-        for (location, expected) in cases {
-            let backend = Backend::of(Path::new(location)).map_err(|e| e.to_string());
-            assert_eq!(backend, expected, "{location}");
-        }
-    }
 
     #[test]
     fn a_sqlite_url_and_its_plain_path_open_the_same_database() {

@@ -56,6 +56,10 @@ pub enum Error {
     /// An analysis asked of a range or project without data to analyse.
     #[error("{0}")]
     NoData(String),
+    /// A copy between stores stopped (what was committed stays; running it again
+    /// finishes it).
+    #[error("migrate: {0}")]
+    Migrate(String),
 }
 
 /// The message of [`Error::UnknownProject`].

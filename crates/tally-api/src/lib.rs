@@ -25,6 +25,7 @@ mod bounds;
 mod cancel;
 mod config;
 mod error;
+mod every_view;
 mod experiments;
 mod export;
 mod filter;
@@ -33,6 +34,8 @@ mod keys;
 mod learning;
 mod learning_cache;
 mod learning_export;
+mod location;
+mod migrate;
 mod predict;
 mod report;
 mod series;
@@ -45,6 +48,7 @@ pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
 pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
 pub use error::{Error, Result};
+pub use every_view::ViewScope;
 pub use export::ExportFormat;
 pub use filter::{FilterNames, parse_filter, parse_instant, parse_project};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
@@ -53,6 +57,7 @@ pub use learning::{
     LearningProgress, LearningStreak,
 };
 pub use learning_export::{LearningExport, LearningExportFormat, LearningExportKind};
+pub use migrate::{Comparison, Copied, MigrateOptions, MigrateReport, ViewDifference};
 pub use predict::{TrainRequest, fit_feature_csv, score_feature_csv};
 pub use report::{
     DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport,

@@ -93,6 +93,10 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Copy another store (a SQLite file or a postgres:// URL) into this one (`--db`),
+    /// then check that every view of both agrees. Resumable: run it again after an
+    /// interruption and it finishes the copy without counting anything twice.
+    MigrateFrom(MigrateArgs),
     /// The HTTP API and dashboard.
     Serve(ServeArgs),
     /// API keys for the HTTP API.
@@ -131,6 +135,21 @@ pub struct ServeArgs {
     /// Largest request body in bytes (default: `[server] max_body_bytes`, 16 MiB).
     #[arg(long)]
     pub max_body_bytes: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The store to copy from: a SQLite file (path, sqlite://PATH) or postgres://URL.
+    pub source: PathBuf,
+    /// Events per written batch.
+    #[arg(long, default_value_t = 8192)]
+    pub batch_size: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Stop after this many events, as an interruption would (tests of resuming).
+    #[arg(long, hide = true)]
+    pub stop_after_events: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

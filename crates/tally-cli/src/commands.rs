@@ -46,7 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let location = file
         .as_deref()
-        .map_or_else(|| cli.db.display().to_string(), shown);
+        .map_or_else(|| Analytics::shown_location(&cli.db), shown);
     let analytics = match Analytics::open_with(&cli.db, config, SqliteOptions::default()) {
         Ok(analytics) => analytics,
         Err(tally_api::Error::NotADatabase { path }) => bail!(
@@ -65,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(RetentionCommand::Run { json }) => retention(&analytics, json),
         Command::Quarantine(command) => quarantine(&analytics, command),
         Command::Serve(args) => serve(analytics, args),
+        Command::MigrateFrom(args) => crate::migrate::migrate_from(&analytics, &cli.db, args),
         Command::Backup { out, json } => backup(&analytics, &out, json),
         Command::Report { kind, out, filter } => report(&analytics, &kind, &out, &filter),
         Command::Export {
@@ -99,6 +100,7 @@ fn creates_database(command: &Command) -> bool {
         command,
         Command::Ingest(_)
             | Command::Demo(_)
+            | Command::MigrateFrom(_)
             | Command::Serve(_)
             | Command::Keys(KeysCommand::Create { .. })
             | Command::Experiment(ExperimentCommand::Create { .. })

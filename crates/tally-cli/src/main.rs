@@ -6,6 +6,7 @@ mod experiment;
 mod export;
 mod goals;
 mod learning;
+mod migrate;
 mod predict;
 mod progress;
 mod render;

@@ -10,6 +10,9 @@
 //! raw events whatever the batch split, order and resends, retention, keys,
 //! experiments, predictor models, learner state, export, the catalog) without naming
 //! an adapter, so a new backend is judged by the same words as the others.
+//!
+//! [`postgres_test`] gives tests (the PostgreSQL adapter's, the end-to-end ones) a
+//! fresh database on the server `TALLY_TEST_POSTGRES_URL` names.
 
 pub mod checks;
 pub mod events;

@@ -98,7 +98,31 @@ fn with_database(url: &str, name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{TestDatabase, connect, test_server_url, with_database};
+
+    #[test]
+    fn each_test_gets_its_own_empty_database_gone_after_it() {
+        let first = TestDatabase::create();
+        let second = TestDatabase::create();
+        assert_ne!(first.name, second.name);
+        let mut client = connect(first.url());
+        let row = client
+            .query_one(
+                "SELECT current_database(), (SELECT count(*) FROM pg_tables \
+                 WHERE schemaname = 'public')",
+                &[],
+            )
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), first.name);
+        assert_eq!(row.get::<_, i64>(1), 0);
+        drop(client);
+        let name = first.name.clone();
+        drop(first);
+        let left = connect(&test_server_url())
+            .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&name])
+            .unwrap();
+        assert_eq!(left.get::<_, i64>(0), 0, "{name} was dropped");
+    }
 
     #[test]
     fn the_database_of_a_url_is_replaced_and_its_options_kept() {
