@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
+use crate::bench_backend::Backends;
 use crate::{flag, root, run, tally_binary};
 
 struct Measured {
@@ -35,12 +36,14 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
                 .context("--events takes numbers like 1000000,3000000")
         })
         .collect::<anyhow::Result<_>>()?;
+    let backends = Backends::from_args(args)?;
     let tally = tally_binary()?;
     let dir = crate::target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     println!(
-        "{:>10} {:>12} {:>10} {:>12} {:>8} {:>14} {:>14} {:>12}",
+        "{:>10} {:<9} {:>12} {:>10} {:>12} {:>8} {:>14} {:>14} {:>12}",
         "events",
+        "backend",
         "tally ev/s",
         "bytes/ev",
         "peak MiB",
@@ -51,39 +54,43 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
     );
     for events in sizes {
         let file = reference_file(&dir, events)?;
-        let db = dir.join(format!("ingest-{events}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
-        let measured = measure(
-            Command::new(&tally)
-                .arg("--db")
-                .arg(&db)
-                .args(["ingest", "--json"])
-                .arg(&file),
-        )?;
-        let analytics = tally_api::Analytics::open(&db)?;
-        analytics.checkpoint()?;
-        let stats = analytics.stats()?;
-        if stats.events != events {
-            bail!("stored {} events of {events}", stats.events);
-        }
-        let rate = events as f64 / measured.seconds;
         let duck = duckdb_seconds(&file)?;
-        let (duck_rate, ratio) = match duck {
-            Some(s) => (
-                format!("{:.0}", events as f64 / s),
-                format!("{:.2}", s / measured.seconds),
-            ),
-            None => ("-".to_owned(), "-".to_owned()),
-        };
-        println!(
-            "{events:>10} {rate:>12.0} {:>10.1} {:>12.1} {:>8.2} {:>14.0} {duck_rate:>14} {ratio:>12}",
-            stats.bytes_used as f64 / events as f64,
-            measured.peak_rss_bytes as f64 / (1024.0 * 1024.0),
-            measured.cpu_seconds,
-            events as f64 / measured.cpu_seconds,
-        );
+        for &backend in &backends.list {
+            let db = backends.fresh(backend, &dir, &format!("tally_bench_ingest_{events}"))?;
+            let measured = measure(
+                Command::new(&tally)
+                    .arg("--db")
+                    .arg(&db)
+                    .args(["ingest", "--json"])
+                    .arg(&file),
+            )?;
+            let analytics = tally_api::Analytics::open(&db)?;
+            analytics.checkpoint()?;
+            let stats = analytics.stats()?;
+            if stats.events != events {
+                bail!(
+                    "{}: stored {} events of {events}",
+                    backend.name(),
+                    stats.events
+                );
+            }
+            let rate = events as f64 / measured.seconds;
+            let (duck_rate, ratio) = match duck {
+                Some(s) => (
+                    format!("{:.0}", events as f64 / s),
+                    format!("{:.2}", s / measured.seconds),
+                ),
+                None => ("-".to_owned(), "-".to_owned()),
+            };
+            println!(
+                "{events:>10} {:<9} {rate:>12.0} {:>10.1} {:>12.1} {:>8.2} {:>14.0} {duck_rate:>14} {ratio:>12}",
+                backend.name(),
+                stats.bytes_used as f64 / events as f64,
+                measured.peak_rss_bytes as f64 / (1024.0 * 1024.0),
+                measured.cpu_seconds,
+                events as f64 / measured.cpu_seconds,
+            );
+        }
     }
     println!(
         "(tally/duckdb > 1 means tally ingests faster; duckdb: `pip install duckdb` to include it)"

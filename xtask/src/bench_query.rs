@@ -15,6 +15,7 @@ use chrono::{TimeZone, Utc};
 use tally_api::{Analytics, Filter, Granularity};
 
 use crate::bench::reference_file;
+use crate::bench_backend::Backends;
 use crate::{flag, run, tally_binary, target_dir};
 
 const QUESTIONS: [&str; 4] = ["summary", "per-model", "daily series", "per-tool p95"];
@@ -121,39 +122,41 @@ pub fn query(args: &[&str]) -> anyhow::Result<()> {
                 .context("--events takes numbers like 1000000,10000000")
         })
         .collect::<anyhow::Result<_>>()?;
+    let backends = Backends::from_args(args)?;
     let tally = tally_binary()?;
     let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     println!(
-        "{:>10}  {:<14} {:>10} {:>11} {:>13}",
-        "events", "question", "tally ms", "duckdb ms", "tally/duckdb"
+        "{:>10}  {:<9} {:<14} {:>10} {:>11} {:>13}",
+        "events", "backend", "question", "tally ms", "duckdb ms", "tally/duckdb"
     );
     for events in sizes {
         let file = reference_file(&dir, events)?;
-        let db = dir.join(format!("query-{events}.db"));
-        let stored = db.exists() && Analytics::open(&db)?.stats()?.events == events;
-        if !stored {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-            }
-            eprintln!("ingesting {} ...", file.display());
-            run(Command::new(&tally)
-                .arg("--db")
-                .arg(&db)
-                .arg("ingest")
-                .arg(&file))?;
-        }
-        let ours = tally_times(&db)?;
         let theirs = duckdb_times(&file)?;
-        for (i, question) in QUESTIONS.iter().enumerate() {
-            let (duck, ratio) = match theirs {
-                Some(t) => (format!("{:.2}", t[i]), format!("{:.3}", ours[i] / t[i])),
-                None => ("-".to_owned(), "-".to_owned()),
-            };
-            println!(
-                "{events:>10}  {question:<14} {:>10.3} {duck:>11} {ratio:>13}",
-                ours[i]
-            );
+        for &backend in &backends.list {
+            let db = backends.kept(backend, &dir, &format!("tally_bench_query_{events}"))?;
+            let stored = Analytics::open(&db)?.stats()?.events == events;
+            if !stored {
+                let db = backends.fresh(backend, &dir, &format!("tally_bench_query_{events}"))?;
+                eprintln!("ingesting {} into {} ...", file.display(), backend.name());
+                run(Command::new(&tally)
+                    .arg("--db")
+                    .arg(&db)
+                    .arg("ingest")
+                    .arg(&file))?;
+            }
+            let ours = tally_times(Path::new(&db))?;
+            for (i, question) in QUESTIONS.iter().enumerate() {
+                let (duck, ratio) = match theirs {
+                    Some(t) => (format!("{:.2}", t[i]), format!("{:.3}", ours[i] / t[i])),
+                    None => ("-".to_owned(), "-".to_owned()),
+                };
+                println!(
+                    "{events:>10}  {:<9} {question:<14} {:>10.3} {duck:>11} {ratio:>13}",
+                    backend.name(),
+                    ours[i]
+                );
+            }
         }
     }
     println!("(tally/duckdb < 0.1 is the target; duckdb: `pip install duckdb` to include it)");

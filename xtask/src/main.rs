@@ -4,6 +4,8 @@
 #[cfg(feature = "bench")]
 mod bench;
 #[cfg(feature = "bench")]
+mod bench_backend;
+#[cfg(feature = "bench")]
 mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_learning;

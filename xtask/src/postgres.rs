@@ -45,13 +45,35 @@ impl Drop for TestServer {
 /// The server the tests use: `TALLY_TEST_POSTGRES_URL` when set (it must answer),
 /// else a throwaway cluster started now.
 pub fn test_server() -> anyhow::Result<TestServer> {
+    server(Durability::Throwaway)
+}
+
+/// The server the benchmarks use: `TALLY_TEST_POSTGRES_URL` when set, else a cluster
+/// started now with PostgreSQL's durable defaults (fsync, synchronous commit), so that
+/// its figures are those of a production server on this machine.
+#[cfg(feature = "bench")]
+pub fn bench_server() -> anyhow::Result<TestServer> {
+    server(Durability::Durable)
+}
+
+/// Whether a cluster started here keeps its data through a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// No fsync: the tests' data need not survive a crash.
+    Throwaway,
+    /// PostgreSQL's defaults.
+    #[cfg_attr(not(feature = "bench"), allow(dead_code))]
+    Durable,
+}
+
+fn server(durability: Durability) -> anyhow::Result<TestServer> {
     if let Some(url) = std::env::var(URL_VARIABLE).ok().filter(|u| !u.is_empty()) {
         check_answers(&url)?;
         println!("== postgres: {} (from {URL_VARIABLE})", redacted(&url));
         return Ok(TestServer { url, cluster: None });
     }
     let bin = server_binaries()?;
-    let cluster = Cluster::start(&bin)?;
+    let cluster = Cluster::start(&bin, durability)?;
     let url = format!("postgres://postgres@127.0.0.1:{}/postgres", cluster.port);
     println!(
         "== postgres: a throwaway cluster at {} ({url})",
@@ -136,7 +158,7 @@ struct Cluster {
 impl Cluster {
     /// `initdb` (trust auth, superuser `postgres`) and a server on a free loopback port,
     /// waited for until it accepts connections.
-    fn start(bin: &Path) -> anyhow::Result<Cluster> {
+    fn start(bin: &Path, durability: Durability) -> anyhow::Result<Cluster> {
         let parent = target_dir().join("test-postgres");
         stop_abandoned(bin, &parent);
         let dir = parent.join(format!("run-{}", std::process::id()));
@@ -179,11 +201,16 @@ impl Cluster {
             "--no-sync",
         ]))
         .context("initdb of the tests' cluster")?;
-        // A throwaway cluster: no fsync (its data need not survive a crash), room for
-        // the tests' parallel connection pools.
+        // Room for the tests' parallel connection pools; a throwaway cluster without
+        // fsync (its data need not survive a crash).
+        let durability_options = match durability {
+            Durability::Throwaway => {
+                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            }
+            Durability::Durable => " -c shared_buffers=1GB -c max_wal_size=4GB",
+        };
         let server_options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400{durability_options}",
             cluster.port,
             cluster.dir.join("socket").display()
         );
