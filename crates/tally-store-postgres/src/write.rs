@@ -16,7 +16,7 @@ use tally_models::{Event, EventBody, EventId};
 use tally_store::rollup_fold::{Codes, RollupDelta};
 
 use crate::{
-    Batch, Dim, Error, MERGE_LOCK, Position, PostgresStore, Rejection, Result, WriteOutcome,
+    Batch, Dim, Error, MERGE_LOCK, Position, PostgresStore, Rejection, Result, WriteOutcome, ms,
 };
 
 /// How many times a write meeting a serialization failure or deadlock is tried.
@@ -288,7 +288,7 @@ fn quarantine(tx: &mut Transaction<'_>, reject: &Rejection) -> Result<()> {
         Position::Index(index) => ("index", index),
     };
     let position = i64::try_from(position).unwrap_or(i64::MAX);
-    let now = Utc::now().timestamp_millis();
+    let now = ms(Utc::now());
     let repeated = tx.execute(
         "UPDATE tally.quarantine
          SET rejections = rejections + 1, last_received_at = $1, message = $10, record_id = $11
