@@ -107,7 +107,12 @@ const ENVELOPE: &str =
     "t.seq, t.ts, t.project, CASE WHEN NOT l.derived THEN l.id END, t.attrs::text";
 const K: usize = 5;
 
-fn export_kind(tx: &mut Transaction<'_>, filter: &Filter, kind: Kind, sink: Sink<'_>) -> Result<u64> {
+fn export_kind(
+    tx: &mut Transaction<'_>,
+    filter: &Filter,
+    kind: Kind,
+    sink: Sink<'_>,
+) -> Result<u64> {
     let mut conditions = Conditions::raw("t", filter);
     let columns = match kind {
         Kind::Session => {
@@ -164,7 +169,13 @@ fn attrs(kind: Kind, seq: i64, text: Option<&str>) -> Result<Attrs> {
 }
 
 /// A stored enum word as its value.
-fn word<T>(kind: Kind, seq: i64, field: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+fn word<T>(
+    kind: Kind,
+    seq: i64,
+    field: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T> {
     parse(text).ok_or_else(|| corrupt(kind, seq, field, format!("{text:?} is not a known value")))
 }
 

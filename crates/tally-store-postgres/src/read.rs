@@ -108,7 +108,10 @@ impl PostgresStore {
     }
 }
 
-fn execution_totals(tx: &mut postgres::Transaction<'_>, filter: &Filter) -> Result<ExecutionTotals> {
+fn execution_totals(
+    tx: &mut postgres::Transaction<'_>,
+    filter: &Filter,
+) -> Result<ExecutionTotals> {
     let conditions = Conditions::raw("t", filter);
     // Tokens as the SQLite adapter sums them: absent as 0, input plus output.
     let row = tx.query_one(

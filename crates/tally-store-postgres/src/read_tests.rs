@@ -111,7 +111,11 @@ fn totals_sum_raw_rows_exactly_and_count_jobs_by_their_latest_change() {
 
     let p1 = f.store.totals(&project("p1")).unwrap();
     assert_eq!(
-        (p1.executions.count, p1.executions.tokens, p1.executions.cost_nanos),
+        (
+            p1.executions.count,
+            p1.executions.tokens,
+            p1.executions.cost_nanos
+        ),
         (2, 22, 100)
     );
     assert_eq!((p1.runs.count, p1.jobs.distinct), (2, 2));
@@ -120,7 +124,10 @@ fn totals_sum_raw_rows_exactly_and_count_jobs_by_their_latest_change() {
     let early = f.store.totals(&range(Some(1500), Some(3000))).unwrap();
     assert_eq!((early.executions.count, early.executions.tokens), (1, 7));
     assert_eq!((early.runs.count, early.jobs.distinct), (2, 2));
-    assert_eq!(early.jobs.by_status[usize::from(JobStatus::Failed.code())], 0);
+    assert_eq!(
+        early.jobs.by_status[usize::from(JobStatus::Failed.code())],
+        0
+    );
 
     assert_eq!(
         f.store.totals(&project("nowhere")).unwrap(),
@@ -151,8 +158,8 @@ fn insert_rollup(
                  input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
                  reasoning_tokens, cost_nusd, computed_cost_nusd, duration_us, last_ts,
                  latency, facets)
-             VALUES ($1, $2, $3, $4, $5, $6, $6 - 1, $7::text::numeric, 2, 3, 4, 5,
-                 -($7::text::numeric), 6, 7, $4 * 1000, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $6::bigint - 1, $7::text::numeric, 2, 3, 4, 5,
+                 -($7::text::numeric), 6, 7, $4::bigint * 1000, $8, $9)",
             &[
                 &i16::from(family.code()),
                 &i16::from(resolution as u8),
@@ -191,13 +198,24 @@ fn rollups_read_the_planned_segments_exactly_once_with_names() {
     ];
     for (n, (resolution, bucket, _)) in rows.iter().enumerate() {
         let latency = Some(sketch.encode());
-        insert_rollup(&mut f, Family::Executions, *resolution, all, *bucket, 0, n as i64 + 1, big, latency, None);
+        insert_rollup(
+            &mut f,
+            Family::Executions,
+            *resolution,
+            all,
+            *bucket,
+            0,
+            n as i64 + 1,
+            big,
+            latency,
+            None,
+        );
     }
     let query = RollupQuery {
         family: Family::Executions,
         projects: ProjectScope::All,
         from: Some(ms(utc(2026, 9, 30, 22) * 1000 + 1)),
-        to: Some(ms(utc(2026, 11, 2, 0) * 1000 + 1)),
+        to: Some(ms(utc(2026, 11, 2, 0) * 1000 + 1000)),
         by: None,
     };
     let read = f.store.rollups(&query).unwrap();
@@ -207,7 +225,9 @@ fn rollups_read_the_planned_segments_exactly_once_with_names() {
         .map(|(resolution, bucket, _)| (*resolution, *bucket))
         .collect();
     assert_eq!(
-        read.iter().map(|r| (r.resolution, r.bucket)).collect::<Vec<_>>(),
+        read.iter()
+            .map(|r| (r.resolution, r.bucket))
+            .collect::<Vec<_>>(),
         expected
     );
     let first = &read[0].measures;
@@ -215,7 +235,12 @@ fn rollups_read_the_planned_segments_exactly_once_with_names() {
     assert_eq!(first.input_tokens, 1u128 << 100);
     assert_eq!(first.cost_nusd, -(1i128 << 100));
     assert_eq!(
-        (first.output_tokens, first.reasoning_tokens, first.computed_cost_nusd, first.duration_us),
+        (
+            first.output_tokens,
+            first.reasoning_tokens,
+            first.computed_cost_nusd,
+            first.duration_us
+        ),
         (2, 5, 6, 7)
     );
     assert_eq!(first.last_ts, utc(2026, 9, 30, 22) * 1000);
@@ -229,7 +254,10 @@ fn rollups_read_the_planned_segments_exactly_once_with_names() {
         })
         .unwrap();
     assert_eq!(
-        by_day.iter().map(|r| (r.resolution, r.bucket)).collect::<Vec<_>>(),
+        by_day
+            .iter()
+            .map(|r| (r.resolution, r.bucket))
+            .collect::<Vec<_>>(),
         vec![
             (hour, utc(2026, 9, 30, 22)),
             (day, utc(2026, 10, 5, 0)),
@@ -247,7 +275,18 @@ fn rollups_read_the_planned_segments_exactly_once_with_names() {
     facets.add(Facet::HourOfDay, 13, true);
     let d = utc(2026, 10, 5, 0);
     for (project, tool) in [(p2, fetch), (p1, search), (p1, fetch), (all, search)] {
-        insert_rollup(&mut f, Family::ExecutionsByTool, day, project, d, tool, 3, "1", None, Some(facets.encode()));
+        insert_rollup(
+            &mut f,
+            Family::ExecutionsByTool,
+            day,
+            project,
+            d,
+            tool,
+            3,
+            "1",
+            None,
+            Some(facets.encode()),
+        );
     }
     let tools = |projects| RollupQuery {
         family: Family::ExecutionsByTool,
@@ -270,11 +309,19 @@ fn rollups_read_the_planned_segments_exactly_once_with_names() {
     assert_eq!(each[0].measures.facets, facets);
     let one = f.store.rollups(&tools(ProjectScope::One("p2"))).unwrap();
     assert_eq!(one.len(), 1);
-    assert_eq!((one[0].project.as_deref(), one[0].name.as_deref()), (None, Some("fetch")));
+    assert_eq!(
+        (one[0].project.as_deref(), one[0].name.as_deref()),
+        (None, Some("fetch"))
+    );
     let overall = f.store.rollups(&tools(ProjectScope::All)).unwrap();
     assert_eq!(overall.len(), 1);
     assert_eq!(overall[0].key, search);
-    assert!(f.store.rollups(&tools(ProjectScope::One("nowhere"))).unwrap().is_empty());
+    assert!(
+        f.store
+            .rollups(&tools(ProjectScope::One("nowhere")))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -298,7 +345,10 @@ fn live_state_reads_name_their_projects_agents_and_respect_the_range() {
         jobs.iter()
             .map(|j| (j.project.as_str(), j.job_id.as_str(), j.status))
             .collect::<Vec<_>>(),
-        [("p1", "j1", JobStatus::Running), ("p2", "j3", JobStatus::Queued)]
+        [
+            ("p1", "j1", JobStatus::Running),
+            ("p2", "j3", JobStatus::Queued)
+        ]
     );
     assert_eq!((jobs[0].queued_ts, jobs[0].finished_ts), (Some(1000), None));
     assert_eq!(f.store.job_states(&project("p1")).unwrap().len(), 2);
@@ -316,12 +366,25 @@ fn live_state_reads_name_their_projects_agents_and_respect_the_range() {
     assert_eq!(
         agents
             .iter()
-            .map(|s| (s.agent_id.as_str(), s.project.as_str(), s.ts.timestamp_millis()))
+            .map(|s| (
+                s.agent_id.as_str(),
+                s.project.as_str(),
+                s.ts.timestamp_millis()
+            ))
             .collect::<Vec<_>>(),
-        [("agent-a", "p1", 6000), ("agent-b", "p1", 5000), ("agent-b", "p2", 7000)]
+        [
+            ("agent-a", "p1", 6000),
+            ("agent-b", "p1", 5000),
+            ("agent-b", "p2", 7000)
+        ]
     );
     assert_eq!(
-        (agents[1].active_tasks, agents[1].queued_tasks, agents[1].capacity, agents[1].cpu_pct),
+        (
+            agents[1].active_tasks,
+            agents[1].queued_tasks,
+            agents[1].capacity,
+            agents[1].cpu_pct
+        ),
         (2, 3, 4, Some(50.5))
     );
     assert_eq!(f.store.agent_states(Some("p2")).unwrap().len(), 1);
@@ -344,7 +407,13 @@ fn live_state_reads_name_their_projects_agents_and_respect_the_range() {
     assert_eq!((load[0].agent_id.as_str(), load[0].hour), ("agent-b", h));
     let sums = load[0].sums;
     assert_eq!(
-        (sums.snapshots, sums.active_sum, sums.queued_sum, sums.capacity_sum, sums.peak_active),
+        (
+            sums.snapshots,
+            sums.active_sum,
+            sums.queued_sum,
+            sums.capacity_sum,
+            sums.peak_active
+        ),
         (3, 8, 1, 12, 5)
     );
     assert_eq!(f.store.agent_load(&project("p1")).unwrap().len(), 3);
@@ -364,7 +433,10 @@ fn live_state_reads_name_their_projects_agents_and_respect_the_range() {
             .iter()
             .map(|m| (m.minute, m.kind, m.n, m.errors))
             .collect::<Vec<_>>(),
-        [(h + 120, Kind::Execution, 4, 1), (h + 120, Kind::Request, 2, 2)]
+        [
+            (h + 120, Kind::Execution, 4, 1),
+            (h + 120, Kind::Request, 2, 2)
+        ]
     );
     assert_eq!(minutes[0].latency, sketch);
     assert_eq!(f.store.minutes(Some("p2"), ms(0)).unwrap().len(), 1);
@@ -428,7 +500,12 @@ fn raw_series_count_sessions_quality_and_completions_per_period() {
         [(0, 2, 2, 1.0)]
     );
     assert_eq!(
-        series(RawMeasure::SkillCompletion, &range(Some(1600), None), None, None),
+        series(
+            RawMeasure::SkillCompletion,
+            &range(Some(1600), None),
+            None,
+            None
+        ),
         [(0, 1, 1, 1.0)]
     );
 }
@@ -465,89 +542,89 @@ fn export_rebuilds_every_kind_in_arrival_order_in_chunks_and_stops_at_the_sink_e
     f.sql
         .execute(
             "INSERT INTO tally.ledger (project, id, derived, seq) VALUES
-             ('p1', 'r1', false, $1 + 1), ('p1', 's1', false, $1 + 2), ('p1', 'o1', false, $1 + 3),
-             ('p1', 'q1', false, $1 + 4), ('p1', 'e1', false, $1 + 5), ('p1', 'j1', false, $1 + 6),
-             ('p2', 'k1', false, $1 + 7), ('p1', 'a1', false, $1 + 8), ('p1', 'h1', false, $1 + 9),
-             ('p1', 'act1', false, $1 + 10)",
+             ('p1', 'r1', false, $1::bigint + 1), ('p1', 's1', false, $1::bigint + 2), ('p1', 'o1', false, $1::bigint + 3),
+             ('p1', 'q1', false, $1::bigint + 4), ('p1', 'e1', false, $1::bigint + 5), ('p1', 'j1', false, $1::bigint + 6),
+             ('p2', 'k1', false, $1::bigint + 7), ('p1', 'a1', false, $1::bigint + 8), ('p1', 'h1', false, $1::bigint + 9),
+             ('p1', 'act1', false, $1::bigint + 10)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.run VALUES ($1 + 1, 50, 'p1', 1234568, '2loop', 'passed', 20, 1000, NULL)",
+            "INSERT INTO tally.run VALUES ($1::bigint + 1, 50, 'p1', 1234568, '2loop', 'passed', 20, 1000, NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.run_model VALUES ($1 + 1, 1, 'claude', 3, 2, NULL), ($1 + 1, 0, 'gpt-4o', 10, 5, 1000)",
+            "INSERT INTO tally.run_model VALUES ($1::bigint + 1, 1, 'claude', 3, 2, NULL), ($1::bigint + 1, 0, 'gpt-4o', 10, 5, 1000)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
             "INSERT INTO tally.session (seq, ts, project, user_id, duration_us, exchanges, quality, clarity)
-             VALUES ($1 + 2, 60, 'p1', 'u1', 90500000, 3, 0.8, 0.5)",
+             VALUES ($1::bigint + 2, 60, 'p1', 'u1', 90500000, 3, 0.8, 0.5)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.session_topic VALUES ($1 + 2, 0, 'sql'), ($1 + 2, 1, 'rust'), ($1 + 2, 2, 'sql')",
+            "INSERT INTO tally.session_topic VALUES ($1::bigint + 2, 0, 'sql'), ($1::bigint + 2, 1, 'rust'), ($1::bigint + 2, 2, 'sql')",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.outcome VALUES ($1 + 3, 70, 'p1', 'checkout', 'u1', 'control', NULL)",
+            "INSERT INTO tally.outcome VALUES ($1::bigint + 3, 70, 'p1', 'checkout', 'u1', 'control', NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.outcome_metric VALUES ($1 + 3, 'latency', 12.5, false), ($1 + 3, 'converted', 1, true)",
+            "INSERT INTO tally.outcome_metric VALUES ($1::bigint + 3, 'latency', 12.5, false), ($1::bigint + 3, 'converted', 1, true)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.request VALUES ($1 + 4, 80, 'p1', '/v1/chat', 'POST', 503, 87654, 'u1', NULL, NULL)",
+            "INSERT INTO tally.request VALUES ($1::bigint + 4, 80, 'p1', '/v1/chat', 'POST', 503, 87654, 'u1', NULL, NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.error VALUES ($1 + 5, 90, 'p1', 'api', 'boom', 'critical', NULL)",
+            "INSERT INTO tally.error VALUES ($1::bigint + 5, 90, 'p1', 'api', 'boom', 'critical', NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.job VALUES ($1 + 6, 95, 'p1', 'job-1', 'running', 'r1', NULL)",
+            "INSERT INTO tally.job VALUES ($1::bigint + 6, 95, 'p1', 'job-1', 'running', 'r1', NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.skill VALUES ($1 + 7, 96, 'p2', 'u1', 'search', true, 's1', 'plan', 1500, 4, 'q', NULL)",
+            "INSERT INTO tally.skill VALUES ($1::bigint + 7, 96, 'p2', 'u1', 'search', true, 's1', 'plan', 1500, 4, 'q', NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.agent_status VALUES ($1 + 8, 97, 'p1', 'agent-a', 2, 1, 4, 10.5, NULL, NULL)",
+            "INSERT INTO tally.agent_status VALUES ($1::bigint + 8, 97, 'p1', 'agent-a', 2, 1, 4, 10.5, NULL, NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.system VALUES ($1 + 9, 98, 'p1', 'web-1', 12.5, NULL, 70, 0.5, NULL)",
+            "INSERT INTO tally.system VALUES ($1::bigint + 9, 98, 'p1', 'web-1', 12.5, NULL, 70, 0.5, NULL)",
             &[&s],
         )
         .unwrap();
     f.sql
         .execute(
-            "INSERT INTO tally.action VALUES ($1 + 10, 99, 'p1', 'u1', 'open', 's1', NULL)",
+            "INSERT INTO tally.action VALUES ($1::bigint + 10, 99, 'p1', 'u1', 'open', 's1', NULL)",
             &[&s],
         )
         .unwrap();
@@ -586,7 +663,10 @@ fn export_rebuilds_every_kind_in_arrival_order_in_chunks_and_stops_at_the_sink_e
             assert_eq!(x.effort, Some(Effort::High));
             assert_eq!(x.cost_usd.map(|c| c.to_nanos()), Some(7000));
             assert_eq!(x.error.as_deref(), Some("timeout"));
-            assert_eq!((x.tokens.input_tokens, x.tokens.output_tokens), (Some(10), None));
+            assert_eq!(
+                (x.tokens.input_tokens, x.tokens.output_tokens),
+                (Some(10), None)
+            );
             assert!(!x.success && !x.browser_used);
         }
         other => panic!("an execution, not {other:?}"),
@@ -608,13 +688,24 @@ fn export_rebuilds_every_kind_in_arrival_order_in_chunks_and_stops_at_the_sink_e
             let models: Vec<_> = r
                 .models
                 .iter()
-                .map(|m| (m.model.as_str(), m.input_tokens, m.cost_usd.map(|c| c.to_nanos())))
+                .map(|m| {
+                    (
+                        m.model.as_str(),
+                        m.input_tokens,
+                        m.cost_usd.map(|c| c.to_nanos()),
+                    )
+                })
                 .collect();
             assert_eq!(models, [("gpt-4o", 10, Some(1000)), ("claude", 3, None)]);
         }
         other => panic!("a run, not {other:?}"),
     }
-    match &rest.iter().find(|e| e.kind() == Kind::Session).unwrap().body {
+    match &rest
+        .iter()
+        .find(|e| e.kind() == Kind::Session)
+        .unwrap()
+        .body
+    {
         EventBody::Session(s) => {
             assert_eq!(s.duration_s, 90.5);
             assert_eq!(s.topics, ["rust", "sql"], "once each, in dictionary order");
@@ -622,14 +713,24 @@ fn export_rebuilds_every_kind_in_arrival_order_in_chunks_and_stops_at_the_sink_e
         }
         other => panic!("a session, not {other:?}"),
     }
-    match &rest.iter().find(|e| e.kind() == Kind::Outcome).unwrap().body {
+    match &rest
+        .iter()
+        .find(|e| e.kind() == Kind::Outcome)
+        .unwrap()
+        .body
+    {
         EventBody::Outcome(o) => {
             assert_eq!(o.metrics["converted"], MetricValue::Bool(true));
             assert_eq!(o.metrics["latency"], MetricValue::Number(12.5));
         }
         other => panic!("an outcome, not {other:?}"),
     }
-    match &rest.iter().find(|e| e.kind() == Kind::Request).unwrap().body {
+    match &rest
+        .iter()
+        .find(|e| e.kind() == Kind::Request)
+        .unwrap()
+        .body
+    {
         EventBody::Request(r) => assert_eq!((r.status, r.latency_ms), (503, 87.654)),
         other => panic!("a request, not {other:?}"),
     }
@@ -677,5 +778,8 @@ fn export_rebuilds_every_kind_in_arrival_order_in_chunks_and_stops_at_the_sink_e
         })
         .unwrap_err();
     assert_eq!(seen, 5);
-    assert!(matches!(error, crate::Error::Store(tally_store::Error::Backup(_))));
+    assert!(matches!(
+        error,
+        crate::Error::Store(tally_store::Error::Backup(_))
+    ));
 }

@@ -75,7 +75,14 @@ fn named(rows: Vec<RollupRow>, names: &Names) -> Vec<Named> {
             let key = row.name.unwrap_or_else(|| row.key.to_string());
             let mut facets = facets;
             facets.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-            (row.project, row.resolution, row.bucket, key, measures, facets)
+            (
+                row.project,
+                row.resolution,
+                row.bucket,
+                key,
+                measures,
+                facets,
+            )
         })
         .collect();
     out.sort_by(|a, b| (&a.0, a.1, a.2, &a.3).cmp(&(&b.0, b.1, b.2, &b.3)));
@@ -113,25 +120,70 @@ fn other_kinds() -> Vec<Event> {
         body,
     };
     vec![
-        session("s-a", "alpha", at(100), "u1", 90.5, 3, Some(0.75), &["sql", "rust", "sql"]),
-        session("s-b", "beta", at(4000), "u2", 1.25, 1, None, &["go", "rust"]),
-        session("s-c", "alpha", at(90_000), "u1", 12.0, 2, Some(0.5), &["rust", "go"]),
+        session(
+            "s-a",
+            "alpha",
+            at(100),
+            "u1",
+            90.5,
+            3,
+            Some(0.75),
+            &["sql", "rust", "sql"],
+        ),
+        session(
+            "s-b",
+            "beta",
+            at(4000),
+            "u2",
+            1.25,
+            1,
+            None,
+            &["go", "rust"],
+        ),
+        session(
+            "s-c",
+            "alpha",
+            at(90_000),
+            "u1",
+            12.0,
+            2,
+            Some(0.5),
+            &["rust", "go"],
+        ),
         skill("k-a", "alpha", at(200), "u1", "search", true, Some("s-a")),
         skill("k-b", "alpha", at(300), "u1", "search", false, None),
         skill("k-c", "beta", at(90_100), "u2", "write", true, None),
-        outcome("o-a", "alpha", at(400), "checkout", "u1", "control", &[("converted", 1.0, true), ("latency", 12.5, false)]),
-        plain("act-a", "alpha", 500, EventBody::Action(Action {
-            user_id: "u1".to_owned(),
-            action: "open".to_owned(),
-            session_id: Some("s-a".to_owned()),
-        })),
-        plain("sys-a", "beta", 600, EventBody::System(SystemMetrics {
-            host: "web-1".to_owned(),
-            cpu_pct: Some(12.5),
-            mem_pct: None,
-            disk_pct: Some(70.0),
-            load1: Some(0.5),
-        })),
+        outcome(
+            "o-a",
+            "alpha",
+            at(400),
+            "checkout",
+            "u1",
+            "control",
+            &[("converted", 1.0, true), ("latency", 12.5, false)],
+        ),
+        plain(
+            "act-a",
+            "alpha",
+            500,
+            EventBody::Action(Action {
+                user_id: "u1".to_owned(),
+                action: "open".to_owned(),
+                session_id: Some("s-a".to_owned()),
+            }),
+        ),
+        plain(
+            "sys-a",
+            "beta",
+            600,
+            EventBody::System(SystemMetrics {
+                host: "web-1".to_owned(),
+                cpu_pct: Some(12.5),
+                mem_pct: None,
+                disk_pct: Some(70.0),
+                load1: Some(0.5),
+            }),
+        ),
     ]
 }
 
@@ -147,7 +199,12 @@ fn compare(sqlite: &dyn Store, postgres: &dyn Store, now: DateTime<Utc>) {
     for family in Family::ALL {
         for &projects in &scopes {
             for (from, to) in ranges {
-                for by in [None, Some(Resolution::Month), Some(Resolution::Day), Some(Resolution::Hour)] {
+                for by in [
+                    None,
+                    Some(Resolution::Month),
+                    Some(Resolution::Day),
+                    Some(Resolution::Hour),
+                ] {
                     let query = RollupQuery {
                         family,
                         projects,
@@ -165,7 +222,13 @@ fn compare(sqlite: &dyn Store, postgres: &dyn Store, now: DateTime<Utc>) {
         }
     }
     let mut classes: Vec<Vec<String>> = [sqlite, postgres]
-        .map(|s| s.error_classes().unwrap().into_iter().map(|(_, name)| name).collect())
+        .map(|s| {
+            s.error_classes()
+                .unwrap()
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect()
+        })
         .into();
     classes.iter_mut().for_each(|c| c.sort());
     assert_eq!(classes[0], classes[1]);
@@ -192,14 +255,26 @@ fn compare(sqlite: &dyn Store, postgres: &dyn Store, now: DateTime<Utc>) {
         },
     ];
     for filter in &filters {
-        assert_eq!(postgres.totals(filter).unwrap(), sqlite.totals(filter).unwrap(), "{filter:?}");
+        assert_eq!(
+            postgres.totals(filter).unwrap(),
+            sqlite.totals(filter).unwrap(),
+            "{filter:?}"
+        );
         let mut jobs = [sqlite, postgres].map(|s| s.job_states(filter).unwrap());
         for jobs in &mut jobs {
             jobs.sort_by(|a, b| (&a.project, &a.job_id).cmp(&(&b.project, &b.job_id)));
         }
         assert_eq!(jobs[1], jobs[0], "{filter:?}");
-        assert_eq!(postgres.agent_load(filter).unwrap(), sqlite.agent_load(filter).unwrap(), "{filter:?}");
-        for measure in [RawMeasure::Sessions, RawMeasure::SessionQuality, RawMeasure::SkillCompletion] {
+        assert_eq!(
+            postgres.agent_load(filter).unwrap(),
+            sqlite.agent_load(filter).unwrap(),
+            "{filter:?}"
+        );
+        for measure in [
+            RawMeasure::Sessions,
+            RawMeasure::SessionQuality,
+            RawMeasure::SkillCompletion,
+        ] {
             for (skill, user) in [(None, None), (Some("search"), None), (None, Some("u1"))] {
                 for step_seconds in [3600, 86_400] {
                     let query = RawSeriesQuery {
@@ -209,21 +284,42 @@ fn compare(sqlite: &dyn Store, postgres: &dyn Store, now: DateTime<Utc>) {
                         skill,
                         user,
                     };
-                    let (s, p) = (sqlite.raw_series(&query).unwrap(), postgres.raw_series(&query).unwrap());
+                    let (s, p) = (
+                        sqlite.raw_series(&query).unwrap(),
+                        postgres.raw_series(&query).unwrap(),
+                    );
                     assert_eq!(s.len(), p.len(), "{query:?}");
                     for (s, p) in s.iter().zip(&p) {
-                        assert_eq!((p.bucket, p.rows, p.valued), (s.bucket, s.rows, s.valued), "{query:?}");
+                        assert_eq!(
+                            (p.bucket, p.rows, p.valued),
+                            (s.bucket, s.rows, s.valued),
+                            "{query:?}"
+                        );
                         // Floating-point sums in each database's order of addition.
-                        assert!((p.sum - s.sum).abs() <= 1e-9 * s.sum.abs().max(1.0), "{query:?}");
+                        assert!(
+                            (p.sum - s.sum).abs() <= 1e-9 * s.sum.abs().max(1.0),
+                            "{query:?}"
+                        );
                     }
                 }
             }
         }
-        assert_eq!(exported(postgres, filter, false), exported(sqlite, filter, false), "{filter:?}");
-        assert_eq!(exported(postgres, filter, true), exported(sqlite, filter, true), "{filter:?}");
+        assert_eq!(
+            exported(postgres, filter, false),
+            exported(sqlite, filter, false),
+            "{filter:?}"
+        );
+        assert_eq!(
+            exported(postgres, filter, true),
+            exported(sqlite, filter, true),
+            "{filter:?}"
+        );
     }
     for project in [None, Some("alpha"), Some("nowhere")] {
-        assert_eq!(postgres.agent_states(project).unwrap(), sqlite.agent_states(project).unwrap());
+        assert_eq!(
+            postgres.agent_states(project).unwrap(),
+            sqlite.agent_states(project).unwrap()
+        );
         let since = now - Duration::hours(3);
         let mut minutes = [sqlite, postgres].map(|s| s.minutes(project, since).unwrap());
         for minutes in &mut minutes {
@@ -248,7 +344,8 @@ fn postgres_answers_every_read_as_sqlite_does() {
         .run(&events_of_every_rolled_up_kind(now), |mut events| {
             events.extend(other_kinds());
             let dir = tempfile::tempdir().unwrap();
-            let sqlite = SqliteStore::open(dir.path().join("t.db"), SqliteOptions::default()).unwrap();
+            let sqlite =
+                SqliteStore::open(dir.path().join("t.db"), SqliteOptions::default()).unwrap();
             let database = TestDatabase::create();
             let postgres = PostgresStore::open(database.url(), PostgresOptions::default()).unwrap();
             // Half in one batch, the rest one by one.
@@ -271,7 +368,10 @@ fn postgres_answers_every_read_as_sqlite_does() {
             }
             compare(&sqlite, &postgres, now);
             assert_eq!(
-                exported(&postgres, &Filter::default(), false).iter().filter(|e| e.kind() == Kind::Session).count(),
+                exported(&postgres, &Filter::default(), false)
+                    .iter()
+                    .filter(|e| e.kind() == Kind::Session)
+                    .count(),
                 3
             );
             Ok(())
