@@ -1,24 +1,672 @@
-//! (being built)
-#[allow(unused_imports)]
-use crate::*;
-use crate::{Error, PostgresStore, Result};
-#[allow(unused_imports)]
-use chrono::{DateTime, Utc};
-#[allow(unused_imports)]
-use std::path::Path;
-#[allow(unused_imports)]
-use tally_models::Event;
-#[allow(unused_imports)]
-use tally_store::rollup::{RollupQuery, RollupRow};
+//! The write path: one transaction per call, for one batch or several. The ledger's
+//! primary key decides which events are new; their raw rows are copied in; their fold
+//! is merged into the rollup and live-state rows and the learner summary under
+//! [`crate::MERGE_LOCK`]; then the rejects are quarantined. A serialization failure or
+//! a deadlock, which concurrent writers can meet, retries the whole transaction.
+
+mod learner;
+mod merge;
+mod raw;
+
+use chrono::Utc;
+use postgres::error::SqlState;
+use postgres::{Client, Transaction};
+use rustc_hash::{FxHashMap, FxHashSet};
+use tally_models::{Event, EventBody, EventId};
+use tally_store::rollup_fold::{Codes, RollupDelta};
+
+use crate::{
+    Batch, Dim, Error, MERGE_LOCK, Position, PostgresStore, Rejection, Result, WriteOutcome,
+};
+
+/// How many times a write meeting a serialization failure or deadlock is tried.
+const ATTEMPTS: usize = 5;
 
 impl PostgresStore {
-    #[allow(unused_variables)]
+    /// Writes one batch, all or nothing.
+    ///
+    /// # Errors
+    /// An event without an id, or any database failure; then nothing was stored.
     pub fn write_batch(&self, batch: Batch<'_>) -> Result<WriteOutcome> {
-        Err(Error::Config("write_batch: not built yet".into()))
+        let outcomes = self.write_batches(&[batch])?;
+        Ok(outcomes.into_iter().next().unwrap_or_default())
     }
 
-    #[allow(unused_variables)]
+    /// Writes several batches in one transaction, one outcome per batch.
+    ///
+    /// # Errors
+    /// An event without an id, or any database failure; then nothing was stored.
     pub fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
-        Err(Error::Config("write_batches: not built yet".into()))
+        if batches
+            .iter()
+            .any(|batch| batch.events.iter().any(|event| event.id.is_none()))
+        {
+            return Err(Error::MissingId);
+        }
+        let mut client = self.conn()?;
+        // Codes are assigned in their own committed statements, before the transaction.
+        let codes = self.codes_of(&mut client, batches)?;
+        let mut attempt = 1;
+        loop {
+            match write_once(&mut client, &codes, batches) {
+                Err(error) if attempt < ATTEMPTS && is_transient(&error) => {
+                    tracing::debug!(attempt, %error, "write retried");
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// The dictionary codes the fold of `batches` asks for.
+    fn codes_of(&self, client: &mut Client, batches: &[Batch<'_>]) -> Result<BatchCodes> {
+        let mut wanted: FxHashSet<(Dim, &str)> = FxHashSet::default();
+        for event in batches.iter().flat_map(|batch| batch.events) {
+            coded_values(event, |dim, value| {
+                wanted.insert((dim, value));
+            });
+        }
+        let wanted: Vec<(Dim, &str)> = wanted.into_iter().collect();
+        let codes = self.dict.codes(client, &wanted)?;
+        Ok(BatchCodes(
+            wanted
+                .into_iter()
+                .zip(codes)
+                .map(|((dim, value), code)| ((dim as u8, value.to_owned()), code))
+                .collect(),
+        ))
+    }
+}
+
+/// Calls `each` with every dimension value the rollup fold codes for `event`.
+fn coded_values<'e>(event: &'e Event, mut each: impl FnMut(Dim, &'e str)) {
+    each(Dim::Project, &event.project);
+    match &event.body {
+        EventBody::Execution(x) => {
+            each(Dim::Tool, &x.tool);
+            if let Some(model) = &x.model {
+                each(Dim::Model, model);
+            }
+            if let Some(agent) = &x.agent_id {
+                each(Dim::Agent, agent);
+            }
+            if let Some(error) = &x.error {
+                each(Dim::ErrorClass, error);
+            }
+            if let Some(user) = &x.user_id {
+                each(Dim::User, user);
+            }
+        }
+        EventBody::Run(r) => {
+            for usage in &r.models {
+                each(Dim::Model, &usage.model);
+            }
+        }
+        EventBody::Request(r) => {
+            each(Dim::Endpoint, &r.endpoint);
+            if let Some(user) = &r.user_id {
+                each(Dim::User, user);
+            }
+        }
+        EventBody::AgentStatus(a) => each(Dim::Agent, &a.agent_id),
+        EventBody::Session(s) => each(Dim::User, &s.user_id),
+        EventBody::Skill(s) => each(Dim::User, &s.user_id),
+        EventBody::Outcome(o) => each(Dim::User, &o.user_id),
+        EventBody::Action(a) => each(Dim::User, &a.user_id),
+        EventBody::Job(_) | EventBody::System(_) | EventBody::Error(_) => {}
+    }
+}
+
+/// The codes of one write, assigned before its transaction.
+struct BatchCodes(FxHashMap<(u8, String), i64>);
+
+impl BatchCodes {
+    fn get(&self, dim: Dim, value: &str) -> tally_store::Result<i64> {
+        // The key is built only on a lookup; a write codes a few values per event.
+        self.0
+            .get(&(dim as u8, value.to_owned()))
+            .copied()
+            .ok_or_else(|| {
+                tally_store::Error::Corrupt(format!("no dictionary code for {dim:?} {value:?}"))
+            })
+    }
+}
+
+impl Codes for &BatchCodes {
+    fn code(&mut self, dim: Dim, value: &str) -> tally_store::Result<i64> {
+        self.get(dim, value)
+    }
+}
+
+/// A serialization failure or deadlock: the transaction may succeed when tried again.
+fn is_transient(error: &Error) -> bool {
+    let Error::Postgres(error) = error else {
+        return false;
+    };
+    error.code().is_some_and(|code| {
+        *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+    })
+}
+
+/// A ledger key: the project, the id as text (the hex of a derived id's hash), and
+/// whether it was derived.
+type LedgerKey<'e> = (&'e str, String, bool);
+
+fn ledger_key(event: &Event) -> Result<LedgerKey<'_>> {
+    match &event.id {
+        Some(EventId::Given(id)) => Ok((event.project.as_str(), id.to_string(), false)),
+        Some(EventId::Derived(hash)) => Ok((event.project.as_str(), format!("{hash:032x}"), true)),
+        None => Err(Error::MissingId),
+    }
+}
+
+fn write_once(
+    client: &mut Client,
+    codes: &BatchCodes,
+    batches: &[Batch<'_>],
+) -> Result<Vec<WriteOutcome>> {
+    let mut tx = client.transaction()?;
+    let mut outcomes = vec![WriteOutcome::default(); batches.len()];
+    let seqs = record_in_ledger(&mut tx, batches, &mut outcomes)?;
+    let mut rows = raw::RawRows::default();
+    let mut delta = RollupDelta::new(Utc::now());
+    let mut codes = codes;
+    for (event, seq) in batches
+        .iter()
+        .flat_map(|batch| batch.events)
+        .zip(&seqs)
+        .filter_map(|(event, seq)| seq.map(|seq| (event, seq)))
+    {
+        rows.push(seq, event);
+        let project = codes.get(Dim::Project, &event.project)?;
+        delta.fold(&mut codes, seq, project, event)?;
+    }
+    rows.copy(&mut tx)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MERGE_LOCK])?;
+    merge::merge(&mut tx, &delta)?;
+    learner::fold_sessions(&mut tx, &rows.session_seqs())?;
+    for (batch, outcome) in batches.iter().zip(&mut outcomes) {
+        for reject in batch.rejects {
+            quarantine(&mut tx, reject)?;
+            outcome.quarantined += 1;
+        }
+        if !batch.resolved_quarantine.is_empty() {
+            tx.execute(
+                "DELETE FROM tally.quarantine WHERE quarantine_id = ANY($1)",
+                &[&batch.resolved_quarantine],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
+/// Records every event of `batches` in the ledger, in one statement. Returns the
+/// sequence number of each new event, `None` for a duplicate (of a stored event, or of
+/// an earlier event of the same call: the first wins), counted in `outcomes`.
+fn record_in_ledger(
+    tx: &mut Transaction<'_>,
+    batches: &[Batch<'_>],
+    outcomes: &mut [WriteOutcome],
+) -> Result<Vec<Option<i64>>> {
+    let events: Vec<&Event> = batches.iter().flat_map(|batch| batch.events).collect();
+    // The first event of each key, by position.
+    let mut first: FxHashMap<LedgerKey<'_>, usize> = FxHashMap::default();
+    for (at, event) in events.iter().enumerate() {
+        first.entry(ledger_key(event)?).or_insert(at);
+    }
+    let mut seqs: Vec<Option<i64>> = vec![None; events.len()];
+    if !first.is_empty() {
+        let keys: Vec<(&LedgerKey<'_>, usize)> = first.iter().map(|(k, at)| (k, *at)).collect();
+        let projects: Vec<&str> = keys.iter().map(|((p, _, _), _)| *p).collect();
+        let ids: Vec<&str> = keys.iter().map(|((_, id, _), _)| id.as_str()).collect();
+        let derived: Vec<bool> = keys.iter().map(|((_, _, d), _)| *d).collect();
+        // Numbers only for the keys not stored yet (a resent event takes none), in
+        // arrival order.
+        let unseen = tx.query(
+            "SELECT v.i, nextval('tally.event_seq')
+             FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS v(p, id, d, i)
+             WHERE NOT EXISTS (SELECT 1 FROM tally.ledger l
+                               WHERE l.project = v.p AND l.id = v.id AND l.derived = v.d)",
+            &[&projects, &ids, &derived],
+        )?;
+        let mut drawn: Vec<i64> = unseen.iter().map(|row| row.get(1)).collect();
+        drawn.sort_unstable();
+        let mut arrival: Vec<usize> = unseen
+            .iter()
+            .filter_map(|row| usize::try_from(row.get::<_, i64>(0) - 1).ok())
+            .filter_map(|k| keys.get(k).map(|(_, at)| *at))
+            .collect();
+        arrival.sort_unstable();
+        let numbered: FxHashMap<usize, i64> = arrival.into_iter().zip(drawn).collect();
+        // The entries go in in key order, so that two writers sending the same ids never
+        // wait on each other in a cycle; one stored meanwhile by another writer is a
+        // duplicate (its number stays unused).
+        let mut entries: Vec<(&LedgerKey<'_>, i64)> = keys
+            .iter()
+            .filter_map(|(key, at)| numbered.get(at).map(|seq| (*key, *seq)))
+            .collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let projects: Vec<&str> = entries.iter().map(|((p, _, _), _)| *p).collect();
+        let ids: Vec<&str> = entries.iter().map(|((_, id, _), _)| id.as_str()).collect();
+        let derived: Vec<bool> = entries.iter().map(|((_, _, d), _)| *d).collect();
+        let entry_seqs: Vec<i64> = entries.iter().map(|(_, seq)| *seq).collect();
+        let stored = tx.query(
+            "INSERT INTO tally.ledger (project, id, derived, seq)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[])
+             ON CONFLICT DO NOTHING
+             RETURNING seq",
+            &[&projects, &ids, &derived, &entry_seqs],
+        )?;
+        let new: FxHashSet<i64> = stored.iter().map(|row| row.get(0)).collect();
+        for (at, seq) in numbered {
+            if new.contains(&seq) {
+                seqs[at] = Some(seq);
+            }
+        }
+    }
+    let mut at = 0;
+    for (batch, outcome) in batches.iter().zip(outcomes) {
+        for _ in batch.events {
+            if seqs[at].is_some() {
+                outcome.accepted += 1;
+            } else {
+                outcome.duplicates += 1;
+            }
+            at += 1;
+        }
+    }
+    Ok(seqs)
+}
+
+/// Puts a reject in quarantine, or counts it on the entry it repeats: the same bytes
+/// at the same place of the same source, rejected for the same reason.
+fn quarantine(tx: &mut Transaction<'_>, reject: &Rejection) -> Result<()> {
+    let (position_kind, position) = match reject.position {
+        Position::Line(line) => ("line", line),
+        Position::Index(index) => ("index", index),
+    };
+    let position = i64::try_from(position).unwrap_or(i64::MAX);
+    let now = Utc::now().timestamp_millis();
+    let repeated = tx.execute(
+        "UPDATE tally.quarantine
+         SET rejections = rejections + 1, last_received_at = $1, message = $10, record_id = $11
+         WHERE source = $2 AND position = $3 AND rule = $4 AND position_kind = $5
+           AND format = $6 AND header IS NOT DISTINCT FROM $7 AND field = $8 AND raw = $9",
+        &[
+            &now,
+            &reject.source,
+            &position,
+            &reject.rule,
+            &position_kind,
+            &reject.format.as_str(),
+            &reject.header,
+            &reject.field,
+            &reject.raw,
+            &reject.message,
+            &reject.record_id,
+        ],
+    )?;
+    if repeated == 0 {
+        tx.execute(
+            "INSERT INTO tally.quarantine (received_at, last_received_at, rejections, source,
+                 position, rule, position_kind, format, header, field, raw, message, record_id)
+             VALUES ($1, $1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                &now,
+                &reject.source,
+                &position,
+                &reject.rule,
+                &position_kind,
+                &reject.format.as_str(),
+                &reject.header,
+                &reject.field,
+                &reject.raw,
+                &reject.message,
+                &reject.record_id,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tally_models::{EventId, JobStatus};
+    use tally_store::{RecordFormat, Rejection};
+    use tally_store_contract::events::{Exec, at, execution, job, run, session};
+    use tally_store_contract::postgres_test::TestDatabase;
+
+    use super::*;
+    use crate::PostgresOptions;
+
+    fn store() -> (PostgresStore, TestDatabase) {
+        let database = TestDatabase::create();
+        let store = PostgresStore::open(database.url(), PostgresOptions::default())
+            .expect("open the test database");
+        (store, database)
+    }
+
+    fn write(store: &PostgresStore, events: &[Event]) -> WriteOutcome {
+        store
+            .write_batch(Batch {
+                events,
+                ..Batch::default()
+            })
+            .expect("written")
+    }
+
+    fn count(store: &PostgresStore, table: &str) -> i64 {
+        store
+            .conn()
+            .expect("a connection")
+            .query_one(&format!("SELECT count(*) FROM tally.{table}"), &[])
+            .expect("counted")
+            .get(0)
+    }
+
+    #[test]
+    fn the_first_of_an_id_in_a_call_is_stored_and_resends_take_no_number() {
+        let (store, _db) = store();
+        let first = Exec {
+            tool: "first".to_owned(),
+            ..Exec::default()
+        };
+        let second = Exec {
+            tool: "second".to_owned(),
+            ..Exec::default()
+        };
+        let mut derived = execution("x", "alpha", at(60), &first);
+        derived.id = Some(EventId::Derived(u128::MAX - 1));
+        let outcome = write(
+            &store,
+            &[
+                execution("a", "alpha", at(0), &first),
+                execution("a", "alpha", at(0), &second),
+                // The same id in another project is another event.
+                execution("a", "beta", at(0), &second),
+                derived.clone(),
+            ],
+        );
+        assert_eq!((outcome.accepted, outcome.duplicates), (3, 1));
+        let mark = store.next_seq().expect("mark");
+        let outcome = write(&store, &[execution("a", "alpha", at(0), &second), derived]);
+        assert_eq!((outcome.accepted, outcome.duplicates), (0, 2));
+        assert_eq!(store.next_seq().expect("mark"), mark);
+        let mut client = store.conn().expect("a connection");
+        let tool: String = client
+            .query_one(
+                "SELECT e.tool FROM tally.execution e JOIN tally.ledger l ON l.seq = e.seq
+                 WHERE l.project = 'alpha' AND l.id = 'a'",
+                &[],
+            )
+            .expect("the stored row")
+            .get(0);
+        assert_eq!(tool, "first");
+        let hex: String = client
+            .query_one("SELECT id FROM tally.ledger WHERE derived", &[])
+            .expect("the derived entry")
+            .get(0);
+        assert_eq!(hex, format!("{:032x}", u128::MAX - 1));
+    }
+
+    #[test]
+    fn an_event_without_id_stores_nothing_of_its_call() {
+        let (store, _db) = store();
+        let mut anonymous = execution("b", "alpha", at(0), &Exec::default());
+        anonymous.id = None;
+        let good = [execution("a", "alpha", at(0), &Exec::default())];
+        let error = store
+            .write_batches(&[
+                Batch {
+                    events: &good,
+                    ..Batch::default()
+                },
+                Batch {
+                    events: std::slice::from_ref(&anonymous),
+                    ..Batch::default()
+                },
+            ])
+            .expect_err("refused");
+        assert!(matches!(error, Error::MissingId), "{error}");
+        assert_eq!(count(&store, "ledger"), 0);
+        assert_eq!(count(&store, "execution"), 0);
+        assert_eq!(count(&store, "rollup"), 0);
+    }
+
+    #[test]
+    fn raw_rows_are_converted_as_the_sqlite_store_converts_them() {
+        let (store, _db) = store();
+        let mut x = execution(
+            "a",
+            "alpha",
+            at(0),
+            &Exec {
+                duration_ms: 1.2345,
+                cost_nanos: Some(1_500),
+                effort: Some(tally_models::Effort::High),
+                ..Exec::default()
+            },
+        );
+        x.attrs.insert(
+            "region".to_owned(),
+            tally_models::AttrValue::Str("eu".to_owned()),
+        );
+        write(
+            &store,
+            &[
+                x,
+                run(
+                    "r",
+                    "alpha",
+                    at(1),
+                    2.0000004,
+                    Some("auto"),
+                    tally_models::QaStatus::NotRun,
+                    &[("m1", 10, 2, Some(7)), ("m2", 1, 1, None)],
+                ),
+                session("s", "alpha", at(2), "ann", 1.5, 3, None, &["b", "a", "b"]),
+            ],
+        );
+        let mut client = store.conn().expect("a connection");
+        let row = client
+            .query_one(
+                "SELECT duration_us, cost_nusd, effort, attrs->>'region', input_tokens
+                 FROM tally.execution",
+                &[],
+            )
+            .expect("the execution");
+        let found: (
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        ) = (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        assert_eq!(
+            found,
+            (
+                1235,
+                Some(1_500),
+                Some("high".into()),
+                Some("eu".into()),
+                Some(10)
+            )
+        );
+        let row = client
+            .query_one(
+                "SELECT duration_us, qa_status, tokens, cost_nusd FROM tally.run",
+                &[],
+            )
+            .expect("the run");
+        let found: (i64, String, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        assert_eq!(found, (2_000_000, "not_run".to_owned(), 14, 7));
+        let models: Vec<(i32, String, Option<i64>)> = client
+            .query(
+                "SELECT ordinal, model, cost_nusd FROM tally.run_model ORDER BY ordinal",
+                &[],
+            )
+            .expect("the run's models")
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        assert_eq!(
+            models,
+            vec![(0, "m1".to_owned(), Some(7)), (1, "m2".to_owned(), None)]
+        );
+        let topics: Vec<(i32, String)> = client
+            .query(
+                "SELECT ordinal, topic FROM tally.session_topic ORDER BY ordinal",
+                &[],
+            )
+            .expect("the session's topics")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(topics, vec![(0, "b".to_owned()), (1, "a".to_owned())]);
+    }
+
+    #[test]
+    fn job_states_and_learners_merge_across_writes() {
+        let (store, _db) = store();
+        write(
+            &store,
+            &[job("1", "alpha", at(100), "j", JobStatus::Completed)],
+        );
+        write(
+            &store,
+            &[
+                job("2", "alpha", at(10), "j", JobStatus::Queued),
+                job("3", "alpha", at(50), "j", JobStatus::Running),
+                session("s1", "alpha", at(0), "ann", 60.0, 2, Some(0.95), &["rust"]),
+            ],
+        );
+        write(
+            &store,
+            &[session(
+                "s2",
+                "alpha",
+                at(60),
+                "ann",
+                30.0,
+                1,
+                Some(0.5),
+                &["rust", "sql"],
+            )],
+        );
+        let mut client = store.conn().expect("a connection");
+        let row = client
+            .query_one(
+                "SELECT status, status_ts, queued_ts, running_ts, finished_ts FROM tally.job_state",
+                &[],
+            )
+            .expect("the job");
+        let ms = |s: i64| at(s).timestamp_millis();
+        let found: (i16, i64, Option<i64>, Option<i64>, Option<i64>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        assert_eq!(
+            found,
+            (
+                i16::from(JobStatus::Completed.code()),
+                ms(100),
+                Some(ms(10)),
+                Some(ms(50)),
+                Some(ms(100))
+            )
+        );
+        let row = client
+            .query_one(
+                "SELECT sessions, exchanges::text, duration_us::text, quality_sum, rated, excellent,
+                        first_ts, last_ts
+                 FROM tally.learner_activity",
+                &[],
+            )
+            .expect("one quarter hour of ann");
+        let found: (i64, String, String, f64, i64, i64, i64, i64) = (
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            row.get(3),
+            row.get(4),
+            row.get(5),
+            row.get(6),
+            row.get(7),
+        );
+        assert_eq!(
+            found,
+            (2, "3".into(), "90000000".into(), 1.45, 2, 1, ms(0), ms(60))
+        );
+        let topics: Vec<(String, i64)> = client
+            .query(
+                "SELECT topic, sessions FROM tally.learner_topic_activity ORDER BY topic",
+                &[],
+            )
+            .expect("topics")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(topics, vec![("rust".to_owned(), 2), ("sql".to_owned(), 1)]);
+        let row = client
+            .query_one("SELECT sessions, revision FROM tally.learner", &[])
+            .expect("ann");
+        let (sessions, revision): (i64, i64) = (row.get(0), row.get(1));
+        assert_eq!((sessions, revision), (2, 2), "one revision per write");
+    }
+
+    #[test]
+    fn a_repeated_reject_counts_on_its_entry_and_a_retry_resolves_it() {
+        let (store, _db) = store();
+        let reject = Rejection {
+            source: "events.jsonl".to_owned(),
+            position: Position::Line(3),
+            format: RecordFormat::Json,
+            header: None,
+            record_id: Some("r1".to_owned()),
+            field: "ts".to_owned(),
+            rule: "required".to_owned(),
+            message: "ts is missing".to_owned(),
+            raw: b"{\"kind\":\"execution\"}".to_vec(),
+        };
+        let elsewhere = Rejection {
+            position: Position::Index(3),
+            ..reject.clone()
+        };
+        let again = Rejection {
+            message: "ts is still missing".to_owned(),
+            ..reject.clone()
+        };
+        for rejects in [vec![reject], vec![again, elsewhere]] {
+            let outcome = store
+                .write_batch(Batch {
+                    rejects: &rejects,
+                    ..Batch::default()
+                })
+                .expect("quarantined");
+            assert_eq!(outcome.quarantined, rejects.len() as u64);
+        }
+        assert_eq!(store.quarantine_len().expect("len"), 2);
+        let held = store.quarantined(0, 10).expect("read");
+        assert_eq!(held[0].rejections, 2);
+        assert_eq!(held[0].rejection.message, "ts is still missing");
+        assert!(held[0].last_received_at >= held[0].received_at);
+        assert_eq!(held[1].rejection.position, Position::Index(3));
+        assert_eq!(held[1].rejections, 1);
+        assert_eq!(
+            store
+                .quarantined(held[0].quarantine_id, 10)
+                .expect("read")
+                .len(),
+            1
+        );
+        store
+            .write_batch(Batch {
+                events: &[execution("a", "alpha", at(0), &Exec::default())],
+                resolved_quarantine: &[held[0].quarantine_id],
+                ..Batch::default()
+            })
+            .expect("retried");
+        let left = store.quarantined(0, 10).expect("read");
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].quarantine_id, held[1].quarantine_id);
     }
 }
