@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use postgres::{IsolationLevel, Row, Transaction};
+use rustc_hash::FxHashMap;
 use tally_models::{
     Action, AgentStatus, AttrValue, Attrs, CostSource, Effort, ErrorEvent, Event, EventBody,
     EventId, Execution, Job, JobStatus, Kind, MetricValue, ModelUsage, Outcome, QaStatus,
@@ -50,9 +51,45 @@ impl PostgresStore {
     }
 }
 
+/// The order the SQLite adapter gives a session's topics in: their dictionary codes,
+/// that is the order topics were first stored in. Topics with a code in `tally.dict`
+/// come in code order; the others by the first session naming them (its `seq`, then
+/// the topic's place in it), which is the order they were first stored in. Read once
+/// per export: one row per distinct topic, a low-cardinality dimension.
+struct TopicOrder(FxHashMap<String, (i64, i64, i32)>);
+
+impl TopicOrder {
+    fn load(tx: &mut Transaction<'_>) -> Result<TopicOrder> {
+        let rows = tx.query(
+            "SELECT DISTINCT ON (st.topic) st.topic, coalesce(d.code, $1), st.session_seq,
+                    st.ordinal
+             FROM tally.session_topic st
+             LEFT JOIN tally.dict d ON d.dim = $2 AND d.value = st.topic
+             ORDER BY st.topic, st.session_seq, st.ordinal",
+            &[&i64::MAX, &i16::from(Dim::Topic as u8)],
+        )?;
+        Ok(TopicOrder(
+            rows.iter()
+                .map(|row| (row.get(0), (row.get(1), row.get(2), row.get(3))))
+                .collect(),
+        ))
+    }
+
+    /// `topics` once each, in this order.
+    fn sorted(&self, mut topics: Vec<String>) -> Vec<String> {
+        topics.sort_by_key(|topic| {
+            self.0
+                .get(topic)
+                .copied()
+                .unwrap_or((i64::MAX, i64::MAX, 0))
+        });
+        topics.dedup();
+        topics
+    }
+}
+
 /// The columns of `kind`'s table (alias `t`) after the envelope, in the order
-/// [`decode`] reads them from [`K`] on (`{topic_dim}`: the parameter binding
-/// [`Dim::Topic`]).
+/// [`decode`] reads them from [`K`] on.
 fn columns(kind: Kind) -> &'static str {
     match kind {
         Kind::Execution => {
@@ -69,15 +106,11 @@ fn columns(kind: Kind) -> &'static str {
              ARRAY(SELECT m.cost_nusd FROM tally.run_model m WHERE m.run_seq = t.seq ORDER BY m.ordinal)"
         }
         Kind::Job => "t.job_id, t.status, t.run_id",
-        // Each topic once, in the order of their dictionary codes (first seen first), as
-        // the SQLite adapter gives them; topics without a code after, as named.
         Kind::Session => {
             "t.user_id, t.duration_us, t.exchanges, t.quality, t.relevance, t.helpfulness,
              t.engagement, t.clarity, t.accuracy,
-             ARRAY(SELECT st.topic FROM tally.session_topic st
-                   LEFT JOIN tally.dict d ON d.dim = {topic_dim} AND d.value = st.topic
-                   WHERE st.session_seq = t.seq
-                   GROUP BY st.topic, d.code ORDER BY d.code NULLS LAST, min(st.ordinal))"
+             ARRAY(SELECT st.topic FROM tally.session_topic st WHERE st.session_seq = t.seq
+                   ORDER BY st.ordinal)"
         }
         Kind::Skill => {
             "t.user_id, t.skill, t.completed, t.session_id, t.phase, t.duration_us, t.rating,
@@ -113,17 +146,15 @@ fn export_kind(
     kind: Kind,
     sink: Sink<'_>,
 ) -> Result<u64> {
-    let mut conditions = Conditions::raw("t", filter);
-    let columns = match kind {
-        Kind::Session => {
-            let topic_dim = conditions.bind(i16::from(Dim::Topic as u8));
-            columns(kind).replace("{topic_dim}", &topic_dim)
-        }
-        _ => columns(kind).to_owned(),
+    let conditions = Conditions::raw("t", filter);
+    let topics = match kind {
+        Kind::Session => Some(TopicOrder::load(tx)?),
+        _ => None,
     };
     let sql = format!(
-        "SELECT {ENVELOPE}, {columns} FROM tally.{} t LEFT JOIN tally.ledger l ON l.seq = t.seq
+        "SELECT {ENVELOPE}, {} FROM tally.{} t LEFT JOIN tally.ledger l ON l.seq = t.seq
          WHERE {} ORDER BY t.seq",
+        columns(kind),
         kind.as_str(),
         conditions.sql()
     );
@@ -135,7 +166,7 @@ fn export_kind(
             return Ok(total);
         }
         for row in &rows {
-            sink(decode(kind, row)?)?;
+            sink(decode(kind, row, topics.as_ref())?)?;
             total += 1;
         }
     }
@@ -187,7 +218,7 @@ fn micros_to_s(us: i64) -> f64 {
     us as f64 / 1e6
 }
 
-fn decode(kind: Kind, row: &Row) -> Result<Event> {
+fn decode(kind: Kind, row: &Row, topics: Option<&TopicOrder>) -> Result<Event> {
     let seq: i64 = row.get(0);
     let ts: i64 = row.get(1);
     let body = match kind {
@@ -233,7 +264,9 @@ fn decode(kind: Kind, row: &Row) -> Result<Event> {
                 clarity: row.get(K + 7),
                 accuracy: row.get(K + 8),
             },
-            topics: row.get(K + 9),
+            topics: topics
+                .ok_or_else(|| corrupt(kind, seq, "topics", "read without their order"))?
+                .sorted(row.get(K + 9)),
         }),
         Kind::Skill => {
             let rating: Option<i16> = row.get(K + 6);
