@@ -16,7 +16,7 @@ use tally_models::{Event, EventBody, EventId};
 use tally_store::rollup_fold::{Codes, RollupDelta};
 
 use crate::{
-    Batch, Dim, Error, MERGE_LOCK, Position, PostgresStore, Rejection, Result, WriteOutcome,
+    Batch, Dim, Error, MERGE_LOCK, Position, PostgresStore, Rejection, Result, WriteOutcome, ms,
 };
 
 /// How many times a write meeting a serialization failure or deadlock is tried.
@@ -66,15 +66,16 @@ impl PostgresStore {
                 wanted.insert((dim, value));
             });
         }
-        let wanted: Vec<(Dim, &str)> = wanted.into_iter().collect();
+        let mut wanted: Vec<(Dim, &str)> = wanted.into_iter().collect();
+        // In one order on every server, so that two assigning the same new codes at once
+        // never wait on each other in a cycle.
+        wanted.sort_unstable_by_key(|&(dim, value)| (dim as u8, value));
         let codes = self.dict.codes(client, &wanted)?;
-        Ok(BatchCodes(
-            wanted
-                .into_iter()
-                .zip(codes)
-                .map(|((dim, value), code)| ((dim as u8, value.to_owned()), code))
-                .collect(),
-        ))
+        let mut by_dim = vec![FxHashMap::default(); tally_store::DIMS];
+        for ((dim, value), code) in wanted.into_iter().zip(codes) {
+            by_dim[dim as usize].insert(value.to_owned(), code);
+        }
+        Ok(BatchCodes(by_dim))
     }
 }
 
@@ -117,18 +118,14 @@ fn coded_values<'e>(event: &'e Event, mut each: impl FnMut(Dim, &'e str)) {
     }
 }
 
-/// The codes of one write, assigned before its transaction.
-struct BatchCodes(FxHashMap<(u8, String), i64>);
+/// The codes of one write, per dimension, assigned before its transaction.
+struct BatchCodes(Vec<FxHashMap<String, i64>>);
 
 impl BatchCodes {
     fn get(&self, dim: Dim, value: &str) -> tally_store::Result<i64> {
-        // The key is built only on a lookup; a write codes a few values per event.
-        self.0
-            .get(&(dim as u8, value.to_owned()))
-            .copied()
-            .ok_or_else(|| {
-                tally_store::Error::Corrupt(format!("no dictionary code for {dim:?} {value:?}"))
-            })
+        self.0[dim as usize].get(value).copied().ok_or_else(|| {
+            tally_store::Error::Corrupt(format!("no dictionary code for {dim:?} {value:?}"))
+        })
     }
 }
 
@@ -224,10 +221,14 @@ fn record_in_ledger(
         // Numbers only for the keys not stored yet (a resent event takes none), in
         // arrival order.
         let unseen = tx.query(
+            // One index probe per key (a lateral subquery with a limit stays a probe,
+            // where an anti-join would scan the whole ledger).
             "SELECT v.i, nextval('tally.event_seq')
              FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS v(p, id, d, i)
-             WHERE NOT EXISTS (SELECT 1 FROM tally.ledger l
-                               WHERE l.project = v.p AND l.id = v.id AND l.derived = v.d)",
+             LEFT JOIN LATERAL (SELECT true AS held FROM tally.ledger l
+                                WHERE l.project = v.p AND l.id = v.id AND l.derived = v.d
+                                LIMIT 1) l ON true
+             WHERE l.held IS NULL",
             &[&projects, &ids, &derived],
         )?;
         let mut drawn: Vec<i64> = unseen.iter().map(|row| row.get(1)).collect();
@@ -287,7 +288,7 @@ fn quarantine(tx: &mut Transaction<'_>, reject: &Rejection) -> Result<()> {
         Position::Index(index) => ("index", index),
     };
     let position = i64::try_from(position).unwrap_or(i64::MAX);
-    let now = Utc::now().timestamp_millis();
+    let now = ms(Utc::now());
     let repeated = tx.execute(
         "UPDATE tally.quarantine
          SET rejections = rejections + 1, last_received_at = $1, message = $10, record_id = $11

@@ -37,7 +37,7 @@ fn events(now: DateTime<Utc>) -> Vec<Event> {
             };
             let id = format!("e{i}");
             let mut event = match i % 11 {
-                0 | 1 | 2 => execution(
+                0..=2 => execution(
                     &id,
                     project,
                     ts,

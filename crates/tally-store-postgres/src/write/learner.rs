@@ -36,7 +36,7 @@ pub(super) fn fold_sessions(tx: &mut Transaction<'_>, seqs: &[i64]) -> Result<()
          SELECT s.user_id, floor(s.ts / 900000.0)::bigint, s.project, t.topic, count(*),
              count(s.quality), coalesce(sum(s.quality), 0)
          FROM tally.session s JOIN tally.session_topic t ON t.session_seq = s.seq
-         WHERE s.seq = ANY($1) GROUP BY 1, 2, 3, 4
+         WHERE s.seq = ANY($1) AND t.session_seq = ANY($1) GROUP BY 1, 2, 3, 4
          ON CONFLICT (user_id, quarter, project, topic) DO UPDATE SET
              sessions = a.sessions + excluded.sessions,
              rated = a.rated + excluded.rated,

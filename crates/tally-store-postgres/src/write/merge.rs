@@ -1,7 +1,9 @@
 //! Merging a write's rollup delta into the shared rollup and live-state tables, under
-//! [`crate::MERGE_LOCK`]: per table, one read of the touched rows (keys as arrays), the
-//! merge in Rust as the other stores merge, and one upsert writing the merged rows back.
-//! Holding the lock, no other writer changes these rows between the read and the write.
+//! [`crate::MERGE_LOCK`]: per table, one read of the touched rows (keys as arrays, each
+//! a primary-key probe: a lateral subquery with a limit, which the planner cannot turn
+//! into a join scanning the table), the merge in Rust as the other stores merge, and one
+//! upsert writing the merged rows back. Holding the lock, no other writer changes these
+//! rows between the read and the write.
 
 use postgres::Transaction;
 use rustc_hash::FxHashMap;
@@ -75,8 +77,10 @@ fn merge_rollups(tx: &mut Transaction<'_>, delta: &RollupDelta) -> Result<()> {
                 r.latency, r.facets
          FROM unnest($1::smallint[], $2::smallint[], $3::bigint[], $4::bigint[], $5::bigint[])
               WITH ORDINALITY AS k(family, resolution, project, bucket, key, i)
-         JOIN tally.rollup r ON r.family = k.family AND r.resolution = k.resolution
-              AND r.project = k.project AND r.bucket = k.bucket AND r.key = k.key",
+         CROSS JOIN LATERAL (SELECT * FROM tally.rollup r
+              WHERE r.family = k.family AND r.resolution = k.resolution
+                AND r.project = k.project AND r.bucket = k.bucket AND r.key = k.key
+              LIMIT 1) r",
         &[&families, &resolutions, &projects, &buckets, &keys],
     )?;
     for row in held {
@@ -248,7 +252,8 @@ fn merge_jobs(tx: &mut Transaction<'_>, delta: &RollupDelta) -> Result<()> {
     let held = tx.query(
         "SELECT k.i, j.status, j.status_ts, j.queued_ts, j.running_ts, j.finished_ts
          FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS k(project, job_id, i)
-         JOIN tally.job_state j ON j.project = k.project AND j.job_id = k.job_id",
+         CROSS JOIN LATERAL (SELECT * FROM tally.job_state j
+              WHERE j.project = k.project AND j.job_id = k.job_id LIMIT 1) j",
         &[&projects, &ids],
     )?;
     for row in held {
@@ -312,8 +317,9 @@ fn merge_agent_load(
         "SELECT k.i, l.snapshots, l.active_sum, l.queued_sum, l.capacity_sum, l.peak_active
          FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])
               WITH ORDINALITY AS k(project, agent, hour, i)
-         JOIN tally.agent_load l ON l.project = k.project AND l.agent = k.agent
-              AND l.hour = k.hour",
+         CROSS JOIN LATERAL (SELECT * FROM tally.agent_load l
+              WHERE l.project = k.project AND l.agent = k.agent AND l.hour = k.hour
+              LIMIT 1) l",
         &[&projects, &agents, &hours],
     )?;
     for row in held {
@@ -367,7 +373,8 @@ fn merge_agent_state(
     let held = tx.query(
         "SELECT k.i, s.ts, s.seq FROM unnest($1::bigint[], $2::bigint[])
               WITH ORDINALITY AS k(project, agent, i)
-         JOIN tally.agent_state s ON s.project = k.project AND s.agent = k.agent",
+         CROSS JOIN LATERAL (SELECT * FROM tally.agent_state s
+              WHERE s.project = k.project AND s.agent = k.agent LIMIT 1) s",
         &[&projects, &agents],
     )?;
     // The stored snapshot stays where it is the later one by (ts, seq).
@@ -431,8 +438,9 @@ fn merge_minutes(
         "SELECT k.i, m.n, m.errors, m.latency
          FROM unnest($1::bigint[], $2::bigint[], $3::smallint[])
               WITH ORDINALITY AS k(minute, project, kind, i)
-         JOIN tally.rollup_minute m ON m.minute = k.minute AND m.project = k.project
-              AND m.kind = k.kind",
+         CROSS JOIN LATERAL (SELECT * FROM tally.rollup_minute m
+              WHERE m.minute = k.minute AND m.project = k.project AND m.kind = k.kind
+              LIMIT 1) m",
         &[&minute, &projects, &kinds],
     )?;
     for row in held {

@@ -7,7 +7,7 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{Json, ToSql, Type};
 use tally_models::{Attrs, CostSource, Event, EventBody, MetricValue, Usd};
 
-use crate::Result;
+use crate::{Result, ms};
 
 /// The rows of every raw table, gathered before they are copied in.
 #[derive(Default)]
@@ -153,7 +153,7 @@ fn copy_executions(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<(
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &x.agent_id.as_deref(),
             &x.task_id.as_deref(),
@@ -202,7 +202,7 @@ fn copy_runs(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()> {
             .sum();
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &seconds_to_micros(r.duration_s),
             &r.mode.as_deref(),
@@ -267,7 +267,7 @@ fn copy_jobs(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()> {
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &j.job_id.as_str(),
             &j.status.as_str(),
@@ -300,7 +300,7 @@ fn copy_sessions(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()>
         let [relevance, helpfulness, engagement, clarity, accuracy] = s.quality_breakdown.values();
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &s.user_id.as_str(),
             &seconds_to_micros(s.duration_s),
@@ -363,7 +363,7 @@ fn copy_skills(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()> {
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &s.user_id.as_str(),
             &s.skill.as_str(),
@@ -394,7 +394,7 @@ fn copy_outcomes(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()>
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &o.experiment.as_str(),
             &o.user_id.as_str(),
@@ -460,7 +460,7 @@ fn copy_agent_status(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result
             };
             write(&[
                 &seq,
-                &event.ts.timestamp_millis(),
+                &ms(event.ts),
                 &event.project.as_str(),
                 &a.agent_id.as_str(),
                 &to_i64(a.active_tasks),
@@ -493,7 +493,7 @@ fn copy_requests(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()>
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &r.endpoint.as_str(),
             &r.method.as_str(),
@@ -522,7 +522,7 @@ fn copy_actions(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()> 
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &a.user_id.as_str(),
             &a.action.as_str(),
@@ -550,7 +550,7 @@ fn copy_systems(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()> 
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &s.host.as_str(),
             &s.cpu_pct,
@@ -578,7 +578,7 @@ fn copy_errors(tx: &mut Transaction<'_>, rows: &[(i64, &Event)]) -> Result<()> {
         };
         write(&[
             &seq,
-            &event.ts.timestamp_millis(),
+            &ms(event.ts),
             &event.project.as_str(),
             &e.source.as_str(),
             &e.message.as_str(),
