@@ -1,24 +1,93 @@
-//! (being built)
-#[allow(unused_imports)]
-use crate::*;
-use crate::{Error, PostgresStore, Result};
-#[allow(unused_imports)]
+//! Retention: raw events (with their child rows) before one instant, hour and day
+//! rollups and agent load before another, month rollups of months that ended before it,
+//! and the minute tier before a third, in one transaction, as the SQLite store deletes
+//! them. Ledger entries stay: an expired event sent again is still a duplicate.
+
 use chrono::{DateTime, Utc};
-#[allow(unused_imports)]
-use std::path::Path;
-#[allow(unused_imports)]
-use tally_models::Event;
-#[allow(unused_imports)]
-use tally_store::rollup::{RollupQuery, RollupRow};
+use tally_store::rollup::Resolution;
+use tally_store::rollup_plan::floor_to;
+
+use crate::{MERGE_LOCK, PostgresStore, Result, RetentionOutcome};
+
+/// Child tables, the column naming their parent's `seq`, and the parent.
+const RAW_CHILDREN: [(&str, &str, &str); 3] = [
+    ("run_model", "run_seq", "run"),
+    ("session_topic", "session_seq", "session"),
+    ("outcome_metric", "outcome_seq", "outcome"),
+];
+
+/// The raw tables, one per kind.
+pub(crate) const RAW_TABLES: [&str; 11] = [
+    "execution",
+    "run",
+    "job",
+    "session",
+    "skill",
+    "outcome",
+    "agent_status",
+    "request",
+    "action",
+    "system",
+    "error",
+];
 
 impl PostgresStore {
-    #[allow(unused_variables)]
+    /// Deletes what is past its age; see [`tally_store::Retention::delete_expired`].
+    ///
+    /// # Errors
+    /// Any database failure; then nothing was deleted.
     pub fn delete_expired(
         &self,
         raw_before: DateTime<Utc>,
         rollups_before: DateTime<Utc>,
         minutes_before: DateTime<Utc>,
     ) -> Result<RetentionOutcome> {
-        Err(Error::Config("delete_expired: not built yet".into()))
+        let mut client = self.conn()?;
+        let mut tx = client.transaction()?;
+        let mut outcome = RetentionOutcome::default();
+        let raw_cutoff = raw_before.timestamp_millis();
+        for (child, parent_seq, parent) in RAW_CHILDREN {
+            tx.execute(
+                &format!(
+                    "DELETE FROM tally.{child} WHERE {parent_seq} IN
+                     (SELECT seq FROM tally.{parent} WHERE ts < $1)"
+                ),
+                &[&raw_cutoff],
+            )?;
+        }
+        for table in RAW_TABLES {
+            outcome.raw_rows_deleted += tx.execute(
+                &format!("DELETE FROM tally.{table} WHERE ts < $1"),
+                &[&raw_cutoff],
+            )?;
+        }
+        // The shared rows change only under the merge lock: a writer merging meanwhile
+        // would write a deleted row back.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MERGE_LOCK])?;
+        let cutoff = rollups_before.timestamp();
+        outcome.rollup_rows_deleted += tx.execute(
+            "DELETE FROM tally.rollup
+             WHERE (resolution IN ($1, $2) AND bucket < $3) OR (resolution = $4 AND bucket < $5)",
+            &[
+                &(Resolution::Hour as i16),
+                &(Resolution::Day as i16),
+                &floor_to(Resolution::Day, cutoff),
+                &(Resolution::Month as i16),
+                // A month row goes only when its whole month lies before the cutoff.
+                &floor_to(Resolution::Month, cutoff),
+            ],
+        )?;
+        tx.execute("DELETE FROM tally.agent_load WHERE hour < $1", &[&cutoff])?;
+        let minute_cutoff = minutes_before.timestamp();
+        outcome.minute_rows_deleted += tx.execute(
+            "DELETE FROM tally.rollup_minute WHERE minute < $1",
+            &[&minute_cutoff],
+        )?;
+        tx.execute(
+            "DELETE FROM tally.recent_user WHERE minute < $1",
+            &[&minute_cutoff],
+        )?;
+        tx.commit()?;
+        Ok(outcome)
     }
 }
