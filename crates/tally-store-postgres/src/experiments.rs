@@ -14,16 +14,18 @@ use crate::{
 const COLUMNS: &str = "key, seed, variants, coverage, hypothesis, primary_metric, guardrails, \
                        lower_is_better, created_at, started_at, stopped_at, project";
 
+/// The JSON list in column `index` of experiment `key`'s row.
+fn list<T: serde::de::DeserializeOwned>(row: &Row, index: usize, key: &str, field: &str) -> Result<T> {
+    let value: Value = row.try_get(index)?;
+    serde_json::from_value(value)
+        .map_err(|e| Error::Corrupt(format!("experiment {key}: {field}: {e}")))
+}
+
 fn record(row: &Row) -> Result<ExperimentRecord> {
     let key: String = row.try_get(0)?;
-    let list = |index: usize, field: &str| -> Result<_> {
-        let value: Value = row.try_get(index)?;
-        serde_json::from_value(value)
-            .map_err(|e| Error::Corrupt(format!("experiment {key}: {field}: {e}")))
-    };
-    let variants = list(2, "variants")?;
-    let guardrail_metrics = list(6, "guardrails")?;
-    let lower_is_better = list(7, "lower_is_better")?;
+    let variants = list(row, 2, &key, "variants")?;
+    let guardrail_metrics = list(row, 6, &key, "guardrails")?;
+    let lower_is_better = list(row, 7, &key, "lower_is_better")?;
     let instant = |index: usize| -> Result<Option<DateTime<Utc>>> {
         row.try_get::<_, Option<i64>>(index)?
             .map(from_ms)

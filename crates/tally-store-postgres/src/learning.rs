@@ -188,7 +188,7 @@ impl PostgresStore {
         project: Option<&str>,
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<LearningSession>> {
-        raw_sessions(&mut self.conn()?, user, project, until.map(ms))
+        raw_sessions(&mut *self.conn()?, user, project, until.map(ms))
     }
 
     pub fn skill_invocations(
