@@ -7,15 +7,18 @@ use chrono::{DateTime, Utc};
 use postgres::Row;
 use serde_json::Value;
 
-use crate::{
-    Error, ExperimentRecord, Filter, OutcomeRecord, PostgresStore, Result, from_ms, ms,
-};
+use crate::{Error, ExperimentRecord, Filter, OutcomeRecord, PostgresStore, Result, from_ms, ms};
 
 const COLUMNS: &str = "key, seed, variants, coverage, hypothesis, primary_metric, guardrails, \
                        lower_is_better, created_at, started_at, stopped_at, project";
 
 /// The JSON list in column `index` of experiment `key`'s row.
-fn list<T: serde::de::DeserializeOwned>(row: &Row, index: usize, key: &str, field: &str) -> Result<T> {
+fn list<T: serde::de::DeserializeOwned>(
+    row: &Row,
+    index: usize,
+    key: &str,
+    field: &str,
+) -> Result<T> {
     let value: Value = row.try_get(index)?;
     serde_json::from_value(value)
         .map_err(|e| Error::Corrupt(format!("experiment {key}: {field}: {e}")))
@@ -47,7 +50,11 @@ fn record(row: &Row) -> Result<ExperimentRecord> {
     })
 }
 
-fn json(experiment: &ExperimentRecord, field: &str, value: &impl serde::Serialize) -> Result<Value> {
+fn json(
+    experiment: &ExperimentRecord,
+    field: &str,
+    value: &impl serde::Serialize,
+) -> Result<Value> {
     serde_json::to_value(value)
         .map_err(|e| Error::Corrupt(format!("experiment {}: {field}: {e}", experiment.key)))
 }

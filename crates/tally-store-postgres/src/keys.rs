@@ -21,9 +21,7 @@ fn record(row: &Row) -> Result<ApiKeyRecord> {
         scope: KeyScope::from_word(&scope).ok_or_else(|| corrupt("scope: unknown"))?,
         projects: row.try_get(3)?,
         prefix: row.try_get(4)?,
-        hash: hash
-            .try_into()
-            .map_err(|_| corrupt("hash: not 32 bytes"))?,
+        hash: hash.try_into().map_err(|_| corrupt("hash: not 32 bytes"))?,
         created_at: from_ms(row.try_get(6)?)?,
         revoked_at: revoked_at.map(from_ms).transpose()?,
     })

@@ -271,7 +271,8 @@ impl PostgresStore {
         until: Option<DateTime<Utc>>,
     ) -> Result<Vec<(String, Vec<Activity>)>> {
         let mut client = self.conn()?;
-        let mut buckets = summary_buckets(&mut client, None, project, until.map(ms).map(quarter_of))?;
+        let mut buckets =
+            summary_buckets(&mut client, None, project, until.map(ms).map(quarter_of))?;
         add_topics(&mut client, &mut buckets, None, project)?;
         let until = until.unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut out: Vec<(String, Vec<Activity>)> = Vec::new();

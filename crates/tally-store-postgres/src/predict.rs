@@ -13,7 +13,9 @@ fn info(row: &Row) -> Result<PredictModelInfo> {
     let count = |index: usize, field: &str| -> Result<u64> {
         let value: i64 = row.try_get(index)?;
         u64::try_from(value).map_err(|_| {
-            Error::Corrupt(format!("predict model {version}: {field}: {value} is negative"))
+            Error::Corrupt(format!(
+                "predict model {version}: {field}: {value} is negative"
+            ))
         })
     };
     Ok(PredictModelInfo {

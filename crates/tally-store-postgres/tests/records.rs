@@ -34,17 +34,43 @@ fn write(store: &dyn Store, events: &[Event]) {
 fn batches() -> Vec<Vec<Event>> {
     vec![
         vec![
-            session("s1", "p1", at(3600), "u1", 60.0, 4, Some(0.75), &["rust", "async", "rust"]),
+            session(
+                "s1",
+                "p1",
+                at(3600),
+                "u1",
+                60.0,
+                4,
+                Some(0.75),
+                &["rust", "async", "rust"],
+            ),
             session("s2", "p2", at(3660), "u1", 30.5, 2, None, &["rust"]),
             session("s3", "p1", at(3700), "u2", 10.0, 1, Some(0.5), &["go"]),
             skill("k1", "p1", at(3650), "u1", "search", true, Some("a")),
             skill("k2", "p2", at(3640), "u1", "edit", false, None),
-            outcome("o1", "p1", at(10_000), "checkout", "u1", "control", &[("zeta", 1.0, true)]),
+            outcome(
+                "o1",
+                "p1",
+                at(10_000),
+                "checkout",
+                "u1",
+                "control",
+                &[("zeta", 1.0, true)],
+            ),
         ],
         vec![
             session("s4", "p1", at(3800), "u1", 5.0, 9, Some(1.0), &["async"]),
             session("s5", "p2", at(90_000), "u3", 1.0, 1, Some(0.25), &[]),
-            session("s6", "p1", at(180_000), "u1", 2.0, 3, Some(0.5), &["zig", "ada"]),
+            session(
+                "s6",
+                "p1",
+                at(180_000),
+                "u1",
+                2.0,
+                3,
+                Some(0.5),
+                &["zig", "ada"],
+            ),
             skill("k3", "p1", at(3660), "u2", "search", true, Some("b")),
             skill("k4", "p1", at(90_000), "u1", "edit", true, Some("a")),
             skill("k5", "p2", at(90_100), "u3", "plan", false, Some("c")),
@@ -101,7 +127,11 @@ fn records(store: &dyn Store) {
     for (prefix, scope, projects) in [
         ("tk_one", KeyScope::Ingest, vec!["p1".to_owned()]),
         ("tk_two", KeyScope::Admin, Vec::new()),
-        ("tk_one", KeyScope::Read, vec!["p1".to_owned(), "p2".to_owned()]),
+        (
+            "tk_one",
+            KeyScope::Read,
+            vec!["p1".to_owned(), "p2".to_owned()],
+        ),
     ] {
         store
             .create_key(&NewApiKey {
@@ -124,7 +154,9 @@ fn records(store: &dyn Store) {
         store.create_experiment(&definition).unwrap();
     }
     assert!(store.stop_experiment(None, "checkout", at(40)).unwrap());
-    store.create_goal(&goal("u1", "sessions", Some("p1"))).unwrap();
+    store
+        .create_goal(&goal("u1", "sessions", Some("p1")))
+        .unwrap();
     store.create_goal(&goal("u2", "streak", None)).unwrap();
     store
         .update_goal(&GoalRecord {
@@ -166,11 +198,21 @@ fn reads(store: &dyn Store) -> Vec<String> {
     }
     note("any key", format!("{:?}", store.any_active_key().unwrap()));
     note("experiments", format!("{:?}", store.experiments().unwrap()));
-    for (project, key) in [(Some("p1"), "checkout"), (None, "checkout"), (Some("p2"), "checkout")] {
+    for (project, key) in [
+        (Some("p1"), "checkout"),
+        (None, "checkout"),
+        (Some("p2"), "checkout"),
+    ] {
         let found = store.experiment(project, key).unwrap();
-        note(&format!("experiment {project:?} {key}"), format!("{found:?}"));
+        note(
+            &format!("experiment {project:?} {key}"),
+            format!("{found:?}"),
+        );
     }
-    note("keys seen", format!("{:?}", store.experiment_keys_seen().unwrap()));
+    note(
+        "keys seen",
+        format!("{:?}", store.experiment_keys_seen().unwrap()),
+    );
     let filters = [
         Filter::default(),
         Filter {
@@ -194,7 +236,8 @@ fn reads(store: &dyn Store) -> Vec<String> {
         let found = store.predict_model(version).unwrap();
         note(&format!("model {version:?}"), format!("{found:?}"));
     }
-    let untils: [Option<DateTime<Utc>>; 4] = [None, Some(at(3660)), Some(at(3599)), Some(at(100_000))];
+    let untils: [Option<DateTime<Utc>>; 4] =
+        [None, Some(at(3660)), Some(at(3599)), Some(at(100_000))];
     for user in ["u1", "u2", "u3", "nobody"] {
         for project in [None, Some("p1"), Some("p2"), Some("none")] {
             for until in untils {
@@ -207,14 +250,26 @@ fn reads(store: &dyn Store) -> Vec<String> {
                 note(&format!("activity {what}"), format!("{activity:?}"));
             }
         }
-        note(&format!("zone {user}"), format!("{:?}", store.learner_time_zone(user).unwrap()));
-        note(&format!("goals {user}"), format!("{:?}", store.goals(user).unwrap()));
+        note(
+            &format!("zone {user}"),
+            format!("{:?}", store.learner_time_zone(user).unwrap()),
+        );
+        note(
+            &format!("goals {user}"),
+            format!("{:?}", store.goals(user).unwrap()),
+        );
     }
     for project in [None, Some("p1"), Some("p2"), Some("none")] {
-        note(&format!("learners {project:?}"), format!("{:?}", store.learners(project).unwrap()));
+        note(
+            &format!("learners {project:?}"),
+            format!("{:?}", store.learners(project).unwrap()),
+        );
         for until in untils {
             let all = store.all_learner_activity(project, until).unwrap();
-            note(&format!("all activity {project:?} {until:?}"), format!("{all:?}"));
+            note(
+                &format!("all activity {project:?} {until:?}"),
+                format!("{all:?}"),
+            );
         }
     }
     let mut zones = store.learner_time_zones().unwrap();
@@ -238,7 +293,14 @@ fn reads(store: &dyn Store) -> Vec<String> {
                     user,
                 },
                 &mut |row| {
-                    rows.push((row.ts, row.user, row.skill, row.completed, row.session, row.phase));
+                    rows.push((
+                        row.ts,
+                        row.user,
+                        row.skill,
+                        row.completed,
+                        row.session,
+                        row.phase,
+                    ));
                     Ok(())
                 },
             )
@@ -278,9 +340,19 @@ fn the_same_events_and_records_read_the_same_as_in_sqlite() {
         records(store);
     }
     assert_same(&reads(&sqlite), &reads(&postgres));
+    let learners = postgres.all_learner_activity(None, None).unwrap();
+    assert_eq!(
+        learners.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(),
+        vec!["u1", "u2", "u3"]
+    );
     // Revisions: the same learners change when a time zone or a goal changes.
     let changed = |store: &dyn Store, change: &dyn Fn(&dyn Store)| {
-        let latest = store.learner_revisions(0).unwrap().iter().map(|r| r.1).max();
+        let latest = store
+            .learner_revisions(0)
+            .unwrap()
+            .iter()
+            .map(|r| r.1)
+            .max();
         change(store);
         store
             .learner_revisions(latest.unwrap_or(0))
@@ -315,6 +387,13 @@ fn learner_reads_after_retention_read_the_same_as_in_sqlite() {
         records(store);
         // The raw sessions of the first hours go; the learner summary keeps them.
         store.delete_expired(at(3700), past, past).unwrap();
+        // u1's first quarter hour lost two of its three raw sessions: the summary
+        // answers for it.
+        let activity = store.learner_activity("u1", None, None).unwrap();
+        assert_eq!(
+            activity.iter().map(|a| a.sessions).collect::<Vec<_>>(),
+            vec![3, 1]
+        );
     }
     assert_same(&reads(&sqlite), &reads(&postgres));
 }
@@ -338,12 +417,21 @@ fn two_servers_on_one_database_see_each_others_records_at_once() {
     assert_eq!(two.active_keys_with_prefix("tk_shared").unwrap()[0].id, id);
     assert!(two.any_active_key().unwrap());
     assert!(two.revoke_key(id, at(1)).unwrap());
-    assert!(!one.revoke_key(id, at(2)).unwrap(), "revoked once, on either server");
+    assert!(
+        !one.revoke_key(id, at(2)).unwrap(),
+        "revoked once, on either server"
+    );
     assert!(one.active_keys_with_prefix("tk_shared").unwrap().is_empty());
     assert!(!one.any_active_key().unwrap());
     // Experiments: a key is defined once across servers, stopped once.
-    assert!(one.create_experiment(&experiment("shared", Some("p1"))).unwrap());
-    assert!(!two.create_experiment(&experiment("shared", Some("p1"))).unwrap());
+    assert!(
+        one.create_experiment(&experiment("shared", Some("p1")))
+            .unwrap()
+    );
+    assert!(
+        !two.create_experiment(&experiment("shared", Some("p1")))
+            .unwrap()
+    );
     assert_eq!(
         two.experiment(Some("p1"), "shared").unwrap(),
         Some(experiment("shared", Some("p1")))
@@ -362,9 +450,15 @@ fn two_servers_on_one_database_see_each_others_records_at_once() {
     assert!(two.update_goal(&paused).unwrap());
     assert_eq!(one.goals("u1").unwrap(), vec![paused]);
     one.set_learner_time_zone("u1", "Europe/Paris").unwrap();
-    assert_eq!(two.learner_time_zone("u1").unwrap().as_deref(), Some("Europe/Paris"));
+    assert_eq!(
+        two.learner_time_zone("u1").unwrap().as_deref(),
+        Some("Europe/Paris")
+    );
     two.set_learner_time_zone("u1", "America/Lima").unwrap();
-    assert_eq!(one.learner_time_zone("u1").unwrap().as_deref(), Some("America/Lima"));
+    assert_eq!(
+        one.learner_time_zone("u1").unwrap().as_deref(),
+        Some("America/Lima")
+    );
     assert_eq!(
         one.learner_time_zones().unwrap(),
         vec![("u1".to_owned(), "America/Lima".to_owned())]
@@ -402,10 +496,16 @@ fn a_learners_revision_raised_on_one_server_is_seen_on_the_other_above_every_bef
     let latest = before.iter().map(|r| r.1).max().unwrap();
     two.set_learner_time_zone("u2", "UTC").unwrap();
     let after_zone = one.learner_revisions(latest).unwrap();
-    assert_eq!(after_zone.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), vec!["u2"]);
+    assert_eq!(
+        after_zone.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        vec!["u2"]
+    );
     one.create_goal(&goal("u1", "sessions", None)).unwrap();
     let after_goal = two.learner_revisions(after_zone[0].1).unwrap();
-    assert_eq!(after_goal.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), vec!["u1"]);
+    assert_eq!(
+        after_goal.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        vec!["u1"]
+    );
     // A learner without sessions has no revision to raise, as in the other stores.
     one.set_learner_time_zone("u7", "UTC").unwrap();
     assert!(two.learner_revisions(after_goal[0].1).unwrap().is_empty());
