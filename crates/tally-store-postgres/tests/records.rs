@@ -510,3 +510,63 @@ fn a_learners_revision_raised_on_one_server_is_seen_on_the_other_above_every_bef
     one.set_learner_time_zone("u7", "UTC").unwrap();
     assert!(two.learner_revisions(after_goal[0].1).unwrap().is_empty());
 }
+
+#[test]
+fn skill_rows_stream_past_one_fetch_in_order_and_stop_at_the_visitors_error() {
+    let database = TestDatabase::create();
+    // Two connections: the reads after the stopped one reuse its connection.
+    let options = PostgresOptions {
+        connections: 2,
+        ..PostgresOptions::default()
+    };
+    let store = PostgresStore::open(database.url(), options).unwrap();
+    // More rows than one fetch, written newest first, two at each instant.
+    let events: Vec<Event> = (0..5_000)
+        .rev()
+        .map(|i| {
+            skill(
+                &format!("k{i}"),
+                "p1",
+                at(i / 2),
+                "u1",
+                "search",
+                i % 3 == 0,
+                None,
+            )
+        })
+        .collect();
+    write(&store, &events);
+    let query = SkillRowsQuery {
+        from: at(0),
+        to: at(2_500),
+        user: None,
+    };
+    let mut seen = Vec::new();
+    store
+        .skill_rows(&query, &mut |row| {
+            seen.push((row.ts, row.seq));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 5_000);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "by (ts, seq)");
+    let mut visited = 0;
+    let stopped = store.skill_rows(&query, &mut |_| {
+        visited += 1;
+        if visited == 2_500 {
+            return Err(tally_store::Error::Corrupt("stop here".to_owned()));
+        }
+        Ok(())
+    });
+    assert!(
+        matches!(stopped, Err(tally_store_postgres::Error::Store(tally_store::Error::Corrupt(ref what))) if what == "stop here")
+    );
+    assert_eq!(visited, 2_500);
+    // The connection the stopped read used serves the next read.
+    for _ in 0..20 {
+        assert_eq!(
+            store.skill_tallies(at(2_500), Some("u1")).unwrap()[0].invocations,
+            5_000
+        );
+    }
+}
