@@ -320,6 +320,9 @@ fn reads(store: &dyn Store) -> Vec<String> {
     out
 }
 
+/// A change to a learner's settings or goals, made to one store.
+type Change = dyn Fn(&dyn Store);
+
 fn assert_same(sqlite: &[String], postgres: &[String]) {
     assert_eq!(sqlite.len(), postgres.len());
     for (s, p) in sqlite.iter().zip(postgres) {
@@ -346,7 +349,7 @@ fn the_same_events_and_records_read_the_same_as_in_sqlite() {
         vec!["u1", "u2", "u3"]
     );
     // Revisions: the same learners change when a time zone or a goal changes.
-    let changed = |store: &dyn Store, change: &dyn Fn(&dyn Store)| {
+    let changed = |store: &dyn Store, change: &Change| {
         let latest = store
             .learner_revisions(0)
             .unwrap()
@@ -361,7 +364,7 @@ fn the_same_events_and_records_read_the_same_as_in_sqlite() {
             .map(|(user, _)| user)
             .collect::<Vec<_>>()
     };
-    let changes: [&dyn Fn(&dyn Store); 3] = [
+    let changes: [&Change; 3] = [
         &|store| store.set_learner_time_zone("u3", "UTC").unwrap(),
         &|store| store.set_learner_time_zone("u8", "UTC").unwrap(),
         &|store| {
