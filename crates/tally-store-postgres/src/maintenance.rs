@@ -160,3 +160,90 @@ impl PostgresStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tally_store::Batch;
+    use tally_store_contract::events::{Exec, at, execution, run};
+    use tally_store_contract::postgres_test::TestDatabase;
+
+    use crate::{Error, PostgresOptions, PostgresStore, SCHEMA_VERSION};
+
+    fn store_with_events() -> (PostgresStore, TestDatabase) {
+        let database = TestDatabase::create();
+        let store = PostgresStore::open(database.url(), PostgresOptions::default())
+            .expect("open the test database");
+        store
+            .write_batch(Batch {
+                events: &[
+                    execution("a", "alpha", at(0), &Exec::default()),
+                    run(
+                        "r",
+                        "alpha",
+                        at(0),
+                        1.0,
+                        None,
+                        tally_models::QaStatus::Passed,
+                        &[("m", 1, 1, None)],
+                    ),
+                ],
+                ..Batch::default()
+            })
+            .expect("written");
+        (store, database)
+    }
+
+    #[test]
+    fn stats_and_health_report_the_schema() {
+        let (store, _db) = store_with_events();
+        let stats = store.stats().expect("stats");
+        assert_eq!(stats.events, 2);
+        assert_eq!(stats.schema_version, SCHEMA_VERSION);
+        assert!(stats.bytes_used > 0);
+        let health = store.health().expect("health");
+        assert_eq!(health.schema_version, SCHEMA_VERSION);
+        assert_eq!(health.file_bytes, stats.bytes_used);
+        store.checkpoint().expect("nothing to do");
+    }
+
+    #[test]
+    fn the_integrity_check_finds_raw_rows_without_ledger_entries_and_orphans() {
+        let (store, _db) = store_with_events();
+        assert_eq!(store.integrity_check().expect("checked"), "ok");
+        let mut client = store.conn().expect("a connection");
+        client
+            .batch_execute(
+                "DELETE FROM tally.ledger WHERE id = 'a';
+                 DELETE FROM tally.run;",
+            )
+            .expect("broken on purpose");
+        let verdict = store.integrity_check().expect("checked");
+        assert!(
+            verdict.contains("execution rows without a ledger entry: 1"),
+            "{verdict}"
+        );
+        assert!(
+            verdict.contains("run_model rows without their run: 1"),
+            "{verdict}"
+        );
+    }
+
+    #[test]
+    fn a_backup_names_pg_dump_and_never_the_password() {
+        let database = TestDatabase::create();
+        let url = database.url().replacen("postgres@", "postgres:secret@", 1);
+        let store =
+            PostgresStore::open(&url, PostgresOptions::default()).expect("open the test database");
+        let error = store
+            .backup_to(std::path::Path::new("/tmp/tally.dump"))
+            .expect_err("refused");
+        let message = error.to_string();
+        assert!(matches!(error, Error::Backup(_)), "{message}");
+        assert!(
+            message.contains("pg_dump") && message.contains("pg_restore"),
+            "{message}"
+        );
+        assert!(message.contains("/tmp/tally.dump"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
+}

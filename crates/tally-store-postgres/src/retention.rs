@@ -91,3 +91,88 @@ impl PostgresStore {
         Ok(outcome)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tally_store::Batch;
+    use tally_store_contract::events::{Exec, at, execution, run, session};
+    use tally_store_contract::postgres_test::TestDatabase;
+
+    use crate::{PostgresOptions, PostgresStore};
+
+    #[test]
+    fn expired_raw_rows_go_with_their_child_rows_and_their_ids_stay_taken() {
+        let database = TestDatabase::create();
+        let store = PostgresStore::open(database.url(), PostgresOptions::default())
+            .expect("open the test database");
+        let old = [
+            execution("x", "alpha", at(0), &Exec::default()),
+            run(
+                "r",
+                "alpha",
+                at(0),
+                1.0,
+                None,
+                tally_models::QaStatus::Passed,
+                &[("m", 1, 1, None)],
+            ),
+            session("s", "alpha", at(0), "ann", 1.0, 1, None, &["rust"]),
+        ];
+        let kept = [execution("y", "alpha", at(3 * 86_400), &Exec::default())];
+        for events in [&old[..], &kept[..]] {
+            store
+                .write_batch(Batch {
+                    events,
+                    ..Batch::default()
+                })
+                .expect("written");
+        }
+        let outcome = store
+            .delete_expired(at(86_400), at(0), at(0))
+            .expect("retention");
+        assert_eq!(outcome.raw_rows_deleted, 3);
+        assert_eq!(outcome.rollup_rows_deleted, 0);
+        let mut client = store.conn().expect("a connection");
+        for (table, left) in [
+            ("execution", 1),
+            ("run", 0),
+            ("run_model", 0),
+            ("session", 0),
+            ("session_topic", 0),
+            ("ledger", 4),
+        ] {
+            let n: i64 = client
+                .query_one(&format!("SELECT count(*) FROM tally.{table}"), &[])
+                .expect("counted")
+                .get(0);
+            assert_eq!(n, left, "{table}");
+        }
+        // The summary of the sessions stays: it is what outlives the raw tier.
+        let sessions: i64 = client
+            .query_one("SELECT sessions FROM tally.learner", &[])
+            .expect("ann")
+            .get(0);
+        assert_eq!(sessions, 1);
+        let resent = store
+            .write_batch(Batch {
+                events: &old[..1],
+                ..Batch::default()
+            })
+            .expect("written");
+        assert_eq!((resent.accepted, resent.duplicates), (0, 1));
+        // Hour and day rows before the cutoff's day go, and month rows of months ended.
+        let outcome = store
+            .delete_expired(at(86_400), at(2 * 86_400), at(0))
+            .expect("retention");
+        assert_eq!(outcome.raw_rows_deleted, 0);
+        let left_before: i64 = client
+            .query_one(
+                "SELECT count(*) FROM tally.rollup WHERE resolution < 2 AND bucket < $1",
+                &[&at(2 * 86_400).timestamp()],
+            )
+            .expect("counted")
+            .get(0);
+        assert!(outcome.rollup_rows_deleted > 0);
+        assert_eq!(left_before, 0);
+    }
+}

@@ -329,3 +329,344 @@ fn quarantine(tx: &mut Transaction<'_>, reject: &Rejection) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use tally_models::{EventId, JobStatus};
+    use tally_store::{RecordFormat, Rejection};
+    use tally_store_contract::events::{Exec, at, execution, job, run, session};
+    use tally_store_contract::postgres_test::TestDatabase;
+
+    use super::*;
+    use crate::PostgresOptions;
+
+    fn store() -> (PostgresStore, TestDatabase) {
+        let database = TestDatabase::create();
+        let store = PostgresStore::open(database.url(), PostgresOptions::default())
+            .expect("open the test database");
+        (store, database)
+    }
+
+    fn write(store: &PostgresStore, events: &[Event]) -> WriteOutcome {
+        store
+            .write_batch(Batch {
+                events,
+                ..Batch::default()
+            })
+            .expect("written")
+    }
+
+    fn count(store: &PostgresStore, table: &str) -> i64 {
+        store
+            .conn()
+            .expect("a connection")
+            .query_one(&format!("SELECT count(*) FROM tally.{table}"), &[])
+            .expect("counted")
+            .get(0)
+    }
+
+    #[test]
+    fn the_first_of_an_id_in_a_call_is_stored_and_resends_take_no_number() {
+        let (store, _db) = store();
+        let first = Exec {
+            tool: "first".to_owned(),
+            ..Exec::default()
+        };
+        let second = Exec {
+            tool: "second".to_owned(),
+            ..Exec::default()
+        };
+        let mut derived = execution("x", "alpha", at(60), &first);
+        derived.id = Some(EventId::Derived(u128::MAX - 1));
+        let outcome = write(
+            &store,
+            &[
+                execution("a", "alpha", at(0), &first),
+                execution("a", "alpha", at(0), &second),
+                // The same id in another project is another event.
+                execution("a", "beta", at(0), &second),
+                derived.clone(),
+            ],
+        );
+        assert_eq!((outcome.accepted, outcome.duplicates), (3, 1));
+        let mark = store.next_seq().expect("mark");
+        let outcome = write(&store, &[execution("a", "alpha", at(0), &second), derived]);
+        assert_eq!((outcome.accepted, outcome.duplicates), (0, 2));
+        assert_eq!(store.next_seq().expect("mark"), mark);
+        let mut client = store.conn().expect("a connection");
+        let tool: String = client
+            .query_one(
+                "SELECT e.tool FROM tally.execution e JOIN tally.ledger l ON l.seq = e.seq
+                 WHERE l.project = 'alpha' AND l.id = 'a'",
+                &[],
+            )
+            .expect("the stored row")
+            .get(0);
+        assert_eq!(tool, "first");
+        let hex: String = client
+            .query_one("SELECT id FROM tally.ledger WHERE derived", &[])
+            .expect("the derived entry")
+            .get(0);
+        assert_eq!(hex, format!("{:032x}", u128::MAX - 1));
+    }
+
+    #[test]
+    fn an_event_without_id_stores_nothing_of_its_call() {
+        let (store, _db) = store();
+        let mut anonymous = execution("b", "alpha", at(0), &Exec::default());
+        anonymous.id = None;
+        let good = [execution("a", "alpha", at(0), &Exec::default())];
+        let error = store
+            .write_batches(&[
+                Batch {
+                    events: &good,
+                    ..Batch::default()
+                },
+                Batch {
+                    events: std::slice::from_ref(&anonymous),
+                    ..Batch::default()
+                },
+            ])
+            .expect_err("refused");
+        assert!(matches!(error, Error::MissingId), "{error}");
+        assert_eq!(count(&store, "ledger"), 0);
+        assert_eq!(count(&store, "execution"), 0);
+        assert_eq!(count(&store, "rollup"), 0);
+    }
+
+    #[test]
+    fn raw_rows_are_converted_as_the_sqlite_store_converts_them() {
+        let (store, _db) = store();
+        let mut x = execution(
+            "a",
+            "alpha",
+            at(0),
+            &Exec {
+                duration_ms: 1.2345,
+                cost_nanos: Some(1_500),
+                effort: Some(tally_models::Effort::High),
+                ..Exec::default()
+            },
+        );
+        x.attrs.insert(
+            "region".to_owned(),
+            tally_models::AttrValue::Str("eu".to_owned()),
+        );
+        write(
+            &store,
+            &[
+                x,
+                run(
+                    "r",
+                    "alpha",
+                    at(1),
+                    2.0000004,
+                    Some("auto"),
+                    tally_models::QaStatus::NotRun,
+                    &[("m1", 10, 2, Some(7)), ("m2", 1, 1, None)],
+                ),
+                session("s", "alpha", at(2), "ann", 1.5, 3, None, &["b", "a", "b"]),
+            ],
+        );
+        let mut client = store.conn().expect("a connection");
+        let row = client
+            .query_one(
+                "SELECT duration_us, cost_nusd, effort, attrs->>'region', input_tokens
+                 FROM tally.execution",
+                &[],
+            )
+            .expect("the execution");
+        let found: (
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        ) = (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        assert_eq!(
+            found,
+            (
+                1235,
+                Some(1_500),
+                Some("high".into()),
+                Some("eu".into()),
+                Some(10)
+            )
+        );
+        let row = client
+            .query_one(
+                "SELECT duration_us, qa_status, tokens, cost_nusd FROM tally.run",
+                &[],
+            )
+            .expect("the run");
+        let found: (i64, String, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        assert_eq!(found, (2_000_000, "not_run".to_owned(), 14, 7));
+        let models: Vec<(i32, String, Option<i64>)> = client
+            .query(
+                "SELECT ordinal, model, cost_nusd FROM tally.run_model ORDER BY ordinal",
+                &[],
+            )
+            .expect("the run's models")
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        assert_eq!(
+            models,
+            vec![(0, "m1".to_owned(), Some(7)), (1, "m2".to_owned(), None)]
+        );
+        let topics: Vec<(i32, String)> = client
+            .query(
+                "SELECT ordinal, topic FROM tally.session_topic ORDER BY ordinal",
+                &[],
+            )
+            .expect("the session's topics")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(topics, vec![(0, "b".to_owned()), (1, "a".to_owned())]);
+    }
+
+    #[test]
+    fn job_states_and_learners_merge_across_writes() {
+        let (store, _db) = store();
+        write(
+            &store,
+            &[job("1", "alpha", at(100), "j", JobStatus::Completed)],
+        );
+        write(
+            &store,
+            &[
+                job("2", "alpha", at(10), "j", JobStatus::Queued),
+                job("3", "alpha", at(50), "j", JobStatus::Running),
+                session("s1", "alpha", at(0), "ann", 60.0, 2, Some(0.95), &["rust"]),
+            ],
+        );
+        write(
+            &store,
+            &[session(
+                "s2",
+                "alpha",
+                at(60),
+                "ann",
+                30.0,
+                1,
+                Some(0.5),
+                &["rust", "sql"],
+            )],
+        );
+        let mut client = store.conn().expect("a connection");
+        let row = client
+            .query_one(
+                "SELECT status, status_ts, queued_ts, running_ts, finished_ts FROM tally.job_state",
+                &[],
+            )
+            .expect("the job");
+        let ms = |s: i64| at(s).timestamp_millis();
+        let found: (i16, i64, Option<i64>, Option<i64>, Option<i64>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        assert_eq!(
+            found,
+            (
+                i16::from(JobStatus::Completed.code()),
+                ms(100),
+                Some(ms(10)),
+                Some(ms(50)),
+                Some(ms(100))
+            )
+        );
+        let row = client
+            .query_one(
+                "SELECT sessions, exchanges::text, duration_us::text, quality_sum, rated, excellent,
+                        first_ts, last_ts
+                 FROM tally.learner_activity",
+                &[],
+            )
+            .expect("one quarter hour of ann");
+        let found: (i64, String, String, f64, i64, i64, i64, i64) = (
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            row.get(3),
+            row.get(4),
+            row.get(5),
+            row.get(6),
+            row.get(7),
+        );
+        assert_eq!(
+            found,
+            (2, "3".into(), "90000000".into(), 1.45, 2, 1, ms(0), ms(60))
+        );
+        let topics: Vec<(String, i64)> = client
+            .query(
+                "SELECT topic, sessions FROM tally.learner_topic_activity ORDER BY topic",
+                &[],
+            )
+            .expect("topics")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(topics, vec![("rust".to_owned(), 2), ("sql".to_owned(), 1)]);
+        let row = client
+            .query_one("SELECT sessions, revision FROM tally.learner", &[])
+            .expect("ann");
+        let (sessions, revision): (i64, i64) = (row.get(0), row.get(1));
+        assert_eq!((sessions, revision), (2, 2), "one revision per write");
+    }
+
+    #[test]
+    fn a_repeated_reject_counts_on_its_entry_and_a_retry_resolves_it() {
+        let (store, _db) = store();
+        let reject = Rejection {
+            source: "events.jsonl".to_owned(),
+            position: Position::Line(3),
+            format: RecordFormat::Json,
+            header: None,
+            record_id: Some("r1".to_owned()),
+            field: "ts".to_owned(),
+            rule: "required".to_owned(),
+            message: "ts is missing".to_owned(),
+            raw: b"{\"kind\":\"execution\"}".to_vec(),
+        };
+        let elsewhere = Rejection {
+            position: Position::Index(3),
+            ..reject.clone()
+        };
+        let again = Rejection {
+            message: "ts is still missing".to_owned(),
+            ..reject.clone()
+        };
+        for rejects in [vec![reject], vec![again, elsewhere]] {
+            let outcome = store
+                .write_batch(Batch {
+                    rejects: &rejects,
+                    ..Batch::default()
+                })
+                .expect("quarantined");
+            assert_eq!(outcome.quarantined, rejects.len() as u64);
+        }
+        assert_eq!(store.quarantine_len().expect("len"), 2);
+        let held = store.quarantined(0, 10).expect("read");
+        assert_eq!(held[0].rejections, 2);
+        assert_eq!(held[0].rejection.message, "ts is still missing");
+        assert!(held[0].last_received_at >= held[0].received_at);
+        assert_eq!(held[1].rejection.position, Position::Index(3));
+        assert_eq!(held[1].rejections, 1);
+        assert_eq!(
+            store
+                .quarantined(held[0].quarantine_id, 10)
+                .expect("read")
+                .len(),
+            1
+        );
+        store
+            .write_batch(Batch {
+                events: &[execution("a", "alpha", at(0), &Exec::default())],
+                resolved_quarantine: &[held[0].quarantine_id],
+                ..Batch::default()
+            })
+            .expect("retried");
+        let left = store.quarantined(0, 10).expect("read");
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].quarantine_id, held[1].quarantine_id);
+    }
+}
