@@ -119,7 +119,10 @@ mod tests {
         let name = first.name.clone();
         drop(first);
         let left = connect(&test_server_url())
-            .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&name])
+            .query_one(
+                "SELECT count(*) FROM pg_database WHERE datname = $1",
+                &[&name],
+            )
             .unwrap();
         assert_eq!(left.get::<_, i64>(0), 0, "{name} was dropped");
     }
