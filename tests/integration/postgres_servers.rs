@@ -97,9 +97,9 @@ fn two_servers_on_one_database_store_each_event_once_and_agree_on_exact_totals()
         .map(|http| summary(http, ""))
         .collect();
     assert_eq!(summaries[0], summaries[1], "both servers answer the same");
-    let summary = &summaries[0];
-    assert_eq!(summary["total_executions"], events as u64, "{summary}");
-    let cost = summary["total_cost"].as_f64().expect("total_cost");
+    let totals = &summaries[0];
+    assert_eq!(totals["total_executions"], events as u64, "{totals}");
+    let cost = totals["total_cost"].as_f64().expect("total_cost");
     assert!(
         (cost - cost_nanos as f64 / 1e9).abs() < 1e-9,
         "{cost} against {}",
