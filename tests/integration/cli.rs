@@ -219,9 +219,9 @@ fn the_database_location_names_its_backend() {
         String::from_utf8_lossy(&output.stderr).trim().to_owned()
     };
     assert_eq!(
-        refused("postgres://localhost/tally"),
-        "error: unsupported database location \"postgres://localhost/tally\": expected a \
-         file path or sqlite://PATH"
+        refused("mysql://localhost/tally"),
+        "error: unsupported database location \"mysql://localhost/tally\": expected a \
+         file path, sqlite://PATH, memory: or postgres://..."
     );
     let in_memory = crate::support::tally()
         .current_dir(db.dir.path())

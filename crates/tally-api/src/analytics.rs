@@ -39,6 +39,21 @@ pub struct Analytics {
     write_health: Arc<WriteHealth>,
     /// Set when nobody waits for this facade's work any more (see `cancel.rs`).
     pub(crate) cancel: crate::Cancel,
+    /// The backend the location named.
+    backend: Arc<Backend>,
+}
+
+/// Which backend a facade's store is, as `health` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BackendInfo {
+    /// `sqlite`, `postgres` or `memory`.
+    pub backend: &'static str,
+    /// The database server's version (PostgreSQL); `None` without a server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// The database's name on its server (PostgreSQL); `None` without a server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
 
 /// A cutoff that deletes nothing: every stored event is from 2000 or later (the
@@ -65,7 +80,8 @@ impl Analytics {
         config: Config,
         options: SqliteOptions,
     ) -> Result<Self> {
-        let store = open_store(location.as_ref(), options)?;
+        let backend = Backend::of(location.as_ref())?;
+        let store = open_store(&backend, options)?;
         let mut prices = PriceTable::built_in();
         for (model, price) in &config.prices {
             prices.set(
@@ -87,6 +103,7 @@ impl Analytics {
             project_limit: None,
             write_health: Arc::default(),
             cancel: crate::Cancel::default(),
+            backend: Arc::new(backend),
         })
     }
 
@@ -556,12 +573,28 @@ impl Analytics {
         Ok(self.store.health()?)
     }
 
+    /// The backend (`sqlite`, `postgres` or `memory`) and, for a database server,
+    /// its version and the database: what `health` reports beside the store's figures.
+    ///
+    /// # Errors
+    /// The server does not answer.
+    pub fn backend(&self) -> Result<BackendInfo> {
+        Ok(BackendInfo {
+            backend: self.backend.name(),
+            server_version: self.store.server_version()?,
+            database: self.backend.database(),
+        })
+    }
+
     /// Copies the database to `dest` (a new file) with SQLite's online backup API, from
     /// one consistent snapshot, while ingests go on.
     ///
     /// # Errors
     /// `dest` exists, or the copy fails or does not pass its integrity check.
     pub fn backup(&self, dest: &Path) -> Result<BackupOutcome> {
+        if let Some(error) = self.backend.database_tools_instead() {
+            return Err(error);
+        }
         Ok(self.store.backup_to(dest)?)
     }
 
@@ -571,7 +604,11 @@ impl Analytics {
     /// # Errors
     /// The backup is unreadable, corrupt or from a newer tally, or the copy fails.
     pub fn restore(source: &Path, location: impl AsRef<Path>) -> Result<BackupOutcome> {
-        let target = Backend::of(location.as_ref())?.file()?;
+        let backend = Backend::of(location.as_ref())?;
+        if let Some(error) = backend.database_tools_instead() {
+            return Err(error);
+        }
+        let target = backend.file()?;
         Ok(tally_store_sqlite::restore(source, &target).map_err(tally_store::Error::from)?)
     }
 

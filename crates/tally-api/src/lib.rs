@@ -43,7 +43,7 @@ mod traces;
 mod views;
 mod write_health;
 
-pub use analytics::Analytics;
+pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
 pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};

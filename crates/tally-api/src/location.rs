@@ -54,11 +54,11 @@ impl Backend {
     }
 }
 
-/// Opens the store a location names.
-pub(crate) fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<dyn Store>> {
-    match Backend::of(location)? {
+/// Opens the store of a backend.
+pub(crate) fn open_store(backend: &Backend, options: SqliteOptions) -> Result<Arc<dyn Store>> {
+    match backend {
         Backend::Sqlite(path) => {
-            let store = SqliteStore::open(&path, options).map_err(|error| {
+            let store = SqliteStore::open(path, options).map_err(|error| {
                 let error = tally_store::Error::from(error);
                 if error.is_not_a_database() {
                     Error::NotADatabase {
@@ -72,27 +72,56 @@ pub(crate) fn open_store(location: &Path, options: SqliteOptions) -> Result<Arc<
         }
         Backend::Memory => Ok(Arc::new(MemoryStore::new())),
         Backend::Postgres(url) => {
-            let store = PostgresStore::open(&url, PostgresOptions::default())
+            let store = PostgresStore::open(url, PostgresOptions::default())
                 .map_err(|error| Error::Storage(error.into()))?;
             Ok(Arc::new(store))
         }
     }
 }
 
-/// `location` with the password of a URL, if any, replaced by `***`.
-pub(crate) fn redacted(location: &str) -> String {
-    let Some((scheme, rest)) = location.split_once("://") else {
-        return location.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let Some((user_info, host)) = authority.rsplit_once('@') else {
-        return location.to_owned();
-    };
-    match user_info.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-        None => location.to_owned(),
+impl Backend {
+    /// The backend's name, as `health` reports it.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Memory => "memory",
+            Backend::Postgres(_) => "postgres",
+        }
     }
+
+    /// The database a PostgreSQL URL names (libpq's default: the user's name).
+    pub(crate) fn database(&self) -> Option<String> {
+        let Backend::Postgres(url) = self else {
+            return None;
+        };
+        let config: postgres::Config = url.parse().ok()?;
+        config
+            .get_dbname()
+            .or_else(|| config.get_user())
+            .map(str::to_owned)
+    }
+
+    /// Why a PostgreSQL store is not backed up or restored by tally, with the
+    /// commands that do it for this URL; `None` for another backend.
+    pub(crate) fn database_tools_instead(&self) -> Option<Error> {
+        let Backend::Postgres(url) = self else {
+            return None;
+        };
+        let shown = redacted(url);
+        Some(Error::DatabaseTools(format!(
+            "a PostgreSQL store is backed up and restored with PostgreSQL's own tools, which \
+             copy one consistent snapshot while servers keep writing: \
+             `pg_dump --format=custom --file=tally.dump '{shown}'` to back up, \
+             `pg_restore --clean --if-exists --no-owner --dbname='{shown}' tally.dump` to \
+             restore (give the password in PGPASSWORD or ~/.pgpass)"
+        )))
+    }
+}
+
+/// `location` with the password of a URL, if any (in its user part or a `password=`
+/// parameter), replaced by `***`.
+pub(crate) fn redacted(location: &str) -> String {
+    tally_store_postgres::redact(location)
 }
 
 #[cfg(test)]
@@ -135,6 +164,32 @@ mod tests {
     }
 
     #[test]
+    fn a_postgres_location_names_its_database_and_the_tools_that_back_it_up() {
+        let postgres = |url: &str| Backend::Postgres(url.to_owned());
+        let named = postgres("postgres://tally:s3cret@db.internal:5432/analytics?sslmode=require");
+        assert_eq!(named.name(), "postgres");
+        assert_eq!(named.database().as_deref(), Some("analytics"));
+        // libpq's default database is the user's name.
+        assert_eq!(
+            postgres("postgresql://tally@db").database().as_deref(),
+            Some("tally")
+        );
+        let message = named.database_tools_instead().unwrap().to_string();
+        assert!(message.contains("pg_dump --format=custom --file=tally.dump 'postgres://tally:***@db.internal:5432/analytics?sslmode=require'"), "{message}");
+        assert!(
+            message.contains("pg_restore --clean --if-exists --no-owner --dbname="),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "{message}");
+        for other in [Backend::Memory, Backend::Sqlite(PathBuf::from("t.db"))] {
+            assert!(other.database_tools_instead().is_none());
+            assert_eq!(other.database(), None);
+        }
+        assert_eq!(Backend::Memory.name(), "memory");
+        assert_eq!(Backend::Sqlite(PathBuf::from("t.db")).name(), "sqlite");
+    }
+
+    #[test]
     fn a_password_is_never_shown() {
         let cases = [
             (
@@ -146,6 +201,10 @@ mod tests {
                 "postgresql://tally:***@db/tally?sslmode=require",
             ),
             ("postgres://tally@db/tally", "postgres://tally@db/tally"),
+            (
+                "postgres://db/tally?user=tally&password=s3cret",
+                "postgres://db/tally?user=tally&password=***",
+            ),
             ("postgres://db/tally", "postgres://db/tally"),
             ("./tally.db", "./tally.db"),
             ("memory:", "memory:"),

@@ -85,6 +85,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Whether the store answers: its backend (sqlite, postgres, memory), schema version
+    /// and size; for PostgreSQL the server's version and the database.
+    Health {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Replace the database (`--db`) with a backup. Stop `tally serve` first.
     Restore {
         /// The backup file.

@@ -67,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(analytics, args),
         Command::MigrateFrom(args) => crate::migrate::migrate_from(&analytics, &cli.db, args),
         Command::Backup { out, json } => backup(&analytics, &out, json),
+        Command::Health { json } => health(&analytics, json),
         Command::Report { kind, out, filter } => report(&analytics, &kind, &out, &filter),
         Command::Export {
             format,
@@ -363,6 +364,38 @@ fn backup(analytics: &Analytics, out: &Path, json: bool) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+fn health(analytics: &Analytics, json: bool) -> anyhow::Result<ExitCode> {
+    let health = analytics.health()?;
+    let backend = analytics.backend()?;
+    let mut report = serde_json::json!({
+        "status": "ok",
+        "backend": backend.backend,
+        "schema_version": health.schema_version,
+        "db_size_bytes": health.file_bytes,
+    });
+    if let Some(version) = &backend.server_version {
+        report["server_version"] = serde_json::json!(version);
+    }
+    if let Some(database) = &backend.database {
+        report["database"] = serde_json::json!(database);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let server = match (&backend.server_version, &backend.database) {
+        (Some(version), Some(database)) => format!(", database {database} on server {version}"),
+        _ => String::new(),
+    };
+    println!(
+        "ok: {} store{server}, schema version {}, {:.1} MiB",
+        backend.backend,
+        health.schema_version,
+        health.file_bytes as f64 / (1024.0 * 1024.0)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn restore(db: &Path, backup: &Path, force: bool) -> anyhow::Result<ExitCode> {
     if db.exists() && !force {
         let events = Analytics::open(db)?.stats()?.events;
@@ -373,8 +406,13 @@ fn restore(db: &Path, backup: &Path, force: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let outcome = Analytics::restore(backup, db)
-        .with_context(|| format!("restoring {} into {}", backup.display(), db.display()))?;
+    let outcome = Analytics::restore(backup, db).with_context(|| {
+        format!(
+            "restoring {} into {}",
+            backup.display(),
+            Analytics::shown_location(db)
+        )
+    })?;
     println!(
         "restored {} ({} pages) into {}",
         backup.display(),

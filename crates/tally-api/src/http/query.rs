@@ -290,7 +290,11 @@ async fn serve_view(
 
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let analytics = state.analytics.clone();
-    let health = tokio::task::spawn_blocking(move || analytics.health()).await?;
+    let health = tokio::task::spawn_blocking(move || {
+        let health = analytics.health()?;
+        Ok::<_, crate::Error>((health, analytics.backend()?))
+    })
+    .await?;
     let uptime = state.started.elapsed().as_secs_f64();
     // Reads answer; writes may not: `degraded` with the failure until a write succeeds.
     let (status, writes) = match state.analytics.write_failure() {
@@ -307,15 +311,25 @@ async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         ),
     };
     match health {
-        Ok(health) => Ok(Json(json!({
-            "status": status,
-            "storage": "reachable",
-            "writes": writes,
-            "schema_version": health.schema_version,
-            "uptime_seconds": (uptime * 1000.0).round() / 1000.0,
-            "db_size_bytes": health.file_bytes,
-            "version": env!("CARGO_PKG_VERSION"),
-        }))),
+        Ok((health, backend)) => {
+            let mut body = json!({
+                "status": status,
+                "storage": "reachable",
+                "backend": backend.backend,
+                "writes": writes,
+                "schema_version": health.schema_version,
+                "uptime_seconds": (uptime * 1000.0).round() / 1000.0,
+                "db_size_bytes": health.file_bytes,
+                "version": env!("CARGO_PKG_VERSION"),
+            });
+            if let Some(version) = backend.server_version {
+                body["server_version"] = json!(version);
+            }
+            if let Some(database) = backend.database {
+                body["database"] = json!(database);
+            }
+            Ok(Json(body))
+        }
         Err(error) => {
             tracing::error!(%error, "health check failed");
             Err(ApiError::new(

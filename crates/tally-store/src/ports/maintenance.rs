@@ -67,4 +67,13 @@ pub trait Maintenance: Send + Sync {
     /// # Errors
     /// Any storage failure.
     fn checkpoint(&self) -> Result<()>;
+
+    /// The version of the database server the store lives in (PostgreSQL's
+    /// `server_version`); `None` for a store without a server (a file, memory).
+    ///
+    /// # Errors
+    /// The server does not answer.
+    fn server_version(&self) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
