@@ -16,9 +16,6 @@
 //! lock (`ROLLUP_LOCK`), read-modify-write, so concurrent writers on any number of
 //! servers produce exactly the rows one writer would.
 
-// Until every port's module is built, parts of the shared machinery have no reader.
-#![allow(dead_code)]
-
 mod bi;
 mod catalog;
 mod connect;

@@ -114,6 +114,15 @@ impl PostgresStore {
         })
     }
 
+    /// The server's version, as it reports it (`SHOW server_version`).
+    ///
+    /// # Errors
+    /// Any database failure.
+    pub fn server_version(&self) -> Result<Option<String>> {
+        let row = self.conn()?.query_one("SHOW server_version", &[])?;
+        Ok(Some(row.get(0)))
+    }
+
     /// Checks what the schema's constraints leave open (every raw row has its ledger
     /// entry and one kind, child rows their parent, shared rows known project codes):
     /// `"ok"`, or one line per problem found.

@@ -282,6 +282,10 @@ impl Maintenance for PostgresStore {
     fn checkpoint(&self) -> Result<()> {
         Ok(PostgresStore::checkpoint(self)?)
     }
+
+    fn server_version(&self) -> Result<Option<String>> {
+        Ok(PostgresStore::server_version(self)?)
+    }
 }
 
 impl Catalog for PostgresStore {

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
         seq bigint NOT NULL DEFAULT nextval('tally.event_seq'),
         PRIMARY KEY (project, id, derived)
     );
+    CREATE UNIQUE INDEX ledger_by_seq ON tally.ledger (seq);
 
     CREATE TABLE tally.execution (
         seq bigint PRIMARY KEY,
@@ -272,6 +273,7 @@ const MIGRATIONS: &[&str] = &[
         finished_ts bigint,
         PRIMARY KEY (project, job_id)
     );
+    CREATE INDEX job_state_by_status_ts ON tally.job_state (status_ts);
 
     CREATE TABLE tally.agent_state (
         project bigint NOT NULL,
@@ -297,6 +299,7 @@ const MIGRATIONS: &[&str] = &[
         peak_active bigint NOT NULL,
         PRIMARY KEY (project, agent, hour)
     );
+    CREATE INDEX agent_load_by_hour ON tally.agent_load (hour);
 
     CREATE TABLE tally.rollup_minute (
         minute bigint NOT NULL,           -- epoch seconds, a multiple of 60
