@@ -76,7 +76,8 @@ impl Default for PostgresOptions {
 pub struct PostgresStore {
     /// The URL without its password, as shown in messages.
     shown: String,
-    pool: Pool<Manager>,
+    /// `None` only while the store is dropped (see its `Drop`).
+    pool: Option<Pool<Manager>>,
     dict: Dictionary,
 }
 
@@ -107,7 +108,7 @@ impl PostgresStore {
             .map_err(|e| Error::Config(format!("cannot connect to {shown}: {e}")))?;
         let store = PostgresStore {
             shown,
-            pool,
+            pool: Some(pool),
             dict: Dictionary::default(),
         };
         let mut client = store.conn()?;
@@ -123,7 +124,26 @@ impl PostgresStore {
     }
 
     fn conn(&self) -> Result<PooledConnection<Manager>> {
-        Ok(self.pool.get()?)
+        match &self.pool {
+            Some(pool) => Ok(pool.get()?),
+            None => Err(Error::Config(format!("{} is closed", self.shown))),
+        }
+    }
+}
+
+/// rust-postgres's sync client closes a connection by blocking on a runtime of its own,
+/// which panics on a thread that drives async tasks: the last owner of a store may be
+/// one (a server's task). So the pool is closed on a thread of its own.
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            let closed = std::thread::Builder::new()
+                .name("tally-postgres-close".into())
+                .spawn(move || drop(pool));
+            if let Ok(handle) = closed {
+                let _ = handle.join();
+            }
+        }
     }
 }
 
