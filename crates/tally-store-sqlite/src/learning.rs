@@ -75,14 +75,7 @@ fn summary_buckets(
         match out.last_mut() {
             // Another project's row of the same bucket.
             Some((lu, lq, a)) if *lu == u && *lq == q => {
-                a.first = a.first.min(bucket.first);
-                a.last = a.last.max(bucket.last);
-                a.sessions += bucket.sessions;
-                a.exchanges += bucket.exchanges;
-                a.duration_us += bucket.duration_us;
-                a.quality_sum += bucket.quality_sum;
-                a.rated += bucket.rated;
-                a.excellent += bucket.excellent;
+                a.absorb(&bucket);
             }
             _ => out.push((u, q, bucket)),
         }

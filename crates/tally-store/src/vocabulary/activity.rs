@@ -54,6 +54,19 @@ impl Activity {
     pub fn average_quality(&self) -> Option<f64> {
         (self.rated > 0).then(|| self.quality_sum / self.rated as f64)
     }
+
+    /// Adds the sessions of `other` (another project's of the same bucket) to these,
+    /// topics aside.
+    pub fn absorb(&mut self, other: &Activity) {
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        self.sessions += other.sessions;
+        self.exchanges += other.exchanges;
+        self.duration_us += other.duration_us;
+        self.quality_sum += other.quality_sum;
+        self.rated += other.rated;
+        self.excellent += other.excellent;
+    }
 }
 
 impl From<&LearningSession> for Activity {
