@@ -215,3 +215,20 @@ fn a_copy_from_nothing_or_from_itself_is_refused() {
     succeeded(&tally_at(&db, &["demo", "--events", "100"]));
     refused(db.to_str().unwrap(), "is the destination (--db) itself");
 }
+
+#[test]
+fn a_sqlite_store_copied_into_postgres_and_back_answers_every_view_as_it_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = source_store(dir.path());
+    let database = tally_store_contract::postgres_test::TestDatabase::create();
+    let postgres = Path::new(database.url());
+    let there: Value = serde_json::from_str(&succeeded(&migrate(postgres, &source, &[]))).unwrap();
+    assert_eq!(there["check"]["differing"], 0, "{there}");
+    assert!(there["check"]["views"].as_u64().unwrap() > 150, "{there}");
+    let back_path = dir.path().join("back.db");
+    let back: Value =
+        serde_json::from_str(&succeeded(&migrate(&back_path, postgres, &[]))).unwrap();
+    assert_eq!(back["check"]["differing"], 0, "{back}");
+    assert_eq!(export(postgres), export(&source));
+    assert_eq!(export(&back_path), export(&source));
+}

@@ -217,7 +217,7 @@ impl Analytics {
         let mut expected = expected.into_iter();
         let mut note = |view: String, source: Value, destination: Value| {
             comparison.views += 1;
-            if source != destination {
+            if !agree(&source, &destination) {
                 comparison.differing += 1;
                 if comparison.first_difference.is_none() {
                     comparison.first_difference = Some(ViewDifference {
@@ -243,6 +243,34 @@ impl Analytics {
         }
         comparison.events = events;
         Ok(comparison)
+    }
+}
+
+/// How far apart two floating-point figures of the same view may be, relative to the
+/// larger: databases add floats (qualities, ratings) in their own order, so sums of the
+/// same values differ in their last bits. Counts, money and every integer compare exactly.
+const FLOAT_TOLERANCE: f64 = 1e-12;
+
+/// Whether two answers are the same: equal, but for floats within [`FLOAT_TOLERANCE`].
+fn agree(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => {
+                    x == y || (x - y).abs() <= FLOAT_TOLERANCE * x.abs().max(y.abs())
+                }
+                _ => false,
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| agree(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(key, value)| y.get(key).is_some_and(|other| agree(value, other)))
+        }
+        _ => a == b,
     }
 }
 
@@ -493,4 +521,23 @@ fn entry_key(rejection: &Rejection) -> [u8; 32] {
         hash.update(part);
     }
     hash.finalize().into()
+}
+
+#[cfg(test)]
+mod agreement_tests {
+    use serde_json::json;
+
+    use super::agree;
+
+    #[test]
+    fn floats_summed_in_another_order_agree_and_nothing_else_is_forgiven() {
+        let sqlite = json!({"mean": 0.6598164335664336, "n": 16, "day": "2026-11-23"});
+        let postgres = json!({"mean": 0.6598164335664335, "n": 16, "day": "2026-11-23"});
+        assert!(agree(&sqlite, &postgres));
+        assert!(!agree(&json!({"mean": 0.66}), &json!({"mean": 0.67})));
+        assert!(!agree(&json!({"n": 16}), &json!({"n": 17})));
+        assert!(!agree(&json!([1.0, 2.0]), &json!([1.0])));
+        assert!(!agree(&json!({"a": 1}), &json!({"b": 1})));
+        assert!(!agree(&json!({"cost": 1.5}), &json!({"cost": "1.5"})));
+    }
 }

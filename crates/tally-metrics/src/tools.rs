@@ -151,9 +151,27 @@ fn risk_patterns(tool: &str, m: &Measures, names: &FacetNames) -> Vec<RiskPatter
     }
     let base = failures as f64 / m.n as f64;
     let mut out = Vec::new();
-    for &((facet, value), (n, failed)) in m.facets.sorted() {
+    // Facet values in their own order (hours, efforts) or by name (models, error
+    // classes): never by dictionary code, which differs from store to store, so that
+    // ties come out the same whichever store answers.
+    let mut facets: Vec<(Facet, i64, String, u64, u64)> = m
+        .facets
+        .sorted()
+        .iter()
+        .map(|&((facet, value), (n, failed))| (facet, value, names.name(facet, value), n, failed))
+        .collect();
+    facets.sort_by(|a, b| {
+        let by_name = matches!(a.0, Facet::Model | Facet::ErrorClass);
+        a.0.cmp(&b.0).then_with(|| {
+            if by_name {
+                a.2.cmp(&b.2)
+            } else {
+                a.1.cmp(&b.1)
+            }
+        })
+    });
+    for (facet, _, named, n, failed) in facets {
         let share = failed as f64 / failures as f64;
-        let named = names.name(facet, value);
         if facet == Facet::ErrorClass {
             if failed >= 3 || share >= 0.25 {
                 out.push(RiskPattern {
