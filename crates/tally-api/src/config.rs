@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::alerts::{AlertRule, ChannelConfig};
 use crate::{Error, Result};
 
 /// The whole configuration file.
@@ -17,6 +18,10 @@ pub struct Config {
     pub learning: LearningSettings,
     /// Per-model prices overriding the built-in table, USD per million tokens.
     pub prices: BTreeMap<String, Price>,
+    /// `[[alerts]]`: rules evaluated by `tally serve`.
+    pub alerts: Vec<AlertRule>,
+    /// `[channels.NAME]`: where alert transitions are sent.
+    pub channels: BTreeMap<String, ChannelConfig>,
 }
 
 /// `[analytics]`.
@@ -245,6 +250,9 @@ impl Config {
                 return bad(format!("prices.\"{model}\": amounts must be numbers >= 0"));
             }
         }
+        if let Err(message) = validate_alerts(&config.alerts, &config.channels) {
+            return bad(message);
+        }
         Ok(config)
     }
 
@@ -260,6 +268,52 @@ impl Config {
         })?;
         Config::parse(&text, &shown)
     }
+}
+
+/// Refuses an alert rule or channel that cannot work, naming it: `alerts[2] (budget-70).threshold: ...`.
+fn validate_alerts(
+    alerts: &[AlertRule],
+    channels: &BTreeMap<String, ChannelConfig>,
+) -> std::result::Result<(), String> {
+    for (name, channel) in channels {
+        if channel.webhook.is_none() && channel.email.is_empty() {
+            return Err(format!(
+                "channels.{name}: set `webhook` (an http:// or https:// URL) or `email` (addresses)"
+            ));
+        }
+        if let Some(url) = &channel.webhook
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!(
+                "channels.{name}.webhook: {url:?} must start with http:// or https://"
+            ));
+        }
+        if channel.secret.as_deref() == Some("") {
+            return Err(format!(
+                "channels.{name}.secret: must not be empty when set"
+            ));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (index, rule) in alerts.iter().enumerate() {
+        let at = format!("alerts[{index}] ({})", rule.name);
+        rule.validate().map_err(|e| format!("{at}.{e}"))?;
+        if !names.insert(rule.name.as_str()) {
+            return Err(format!("{at}.name: another rule has this name"));
+        }
+        if let Some(unknown) = rule.channels.iter().find(|c| !channels.contains_key(*c)) {
+            let known: Vec<&str> = channels.keys().map(String::as_str).collect();
+            return Err(format!(
+                "{at}.channels: no channel {unknown:?} (configured: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -325,6 +379,51 @@ mod tests {
         assert!(
             typo.to_string().contains("unknown field `max_conections`"),
             "{typo}"
+        );
+    }
+
+    #[test]
+    fn alerts_and_channels_parse_and_are_checked() {
+        let text = r#"
+            [[alerts]]
+            name = "budget-70"
+            rule = "budget"
+            threshold = 0.7
+            project = "support-bot"
+            channels = ["ops"]
+            [channels.ops]
+            webhook = "http://127.0.0.1:9000/hook"
+            format = "slack"
+            secret = "s3cret"
+        "#;
+        let config = Config::parse(text, "t").unwrap();
+        assert_eq!(config.alerts[0].name, "budget-70");
+        assert_eq!(config.channels["ops"].secret.as_deref(), Some("s3cret"));
+        let unknown = Config::parse(&text.replace("[\"ops\"]", "[\"pager\"]"), "t").unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "config t: alerts[0] (budget-70).channels: no channel \"pager\" (configured: ops)"
+        );
+        let twice = format!(
+            "{text}\n[[alerts]]\nname = \"budget-70\"\nrule = \"silence\"\nthreshold = 30\n"
+        );
+        assert!(
+            Config::parse(&twice, "t")
+                .unwrap_err()
+                .to_string()
+                .contains("alerts[1] (budget-70).name: another rule has this name")
+        );
+        let bad_url = Config::parse(&text.replace("http://127", "ftp://127"), "t").unwrap_err();
+        assert!(
+            bad_url.to_string().contains("channels.ops.webhook"),
+            "{bad_url}"
+        );
+        let threshold = Config::parse(&text.replace("0.7", "-1"), "t").unwrap_err();
+        assert!(
+            threshold
+                .to_string()
+                .contains("alerts[0] (budget-70).threshold: -1 for rule budget"),
+            "{threshold}"
         );
     }
 

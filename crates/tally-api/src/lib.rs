@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod alerts;
 mod analytics;
 mod bounds;
 mod cancel;
