@@ -1,5 +1,6 @@
 //! The ports: one trait per question or duty a tier has of a store.
 
+mod alerts;
 mod catalog;
 mod event_store;
 mod experiments;
@@ -16,6 +17,9 @@ mod series;
 mod skill_history;
 mod totals;
 
+pub use alerts::{
+    AlertStateRecord, AlertStore, AlertTransitionRecord, DeliveryAttempt, StoredAlertRule,
+};
 pub use catalog::Catalog;
 pub use event_store::{Batch, EventStore, WriteOutcome};
 pub use experiments::{ExperimentRecord, ExperimentStore, OutcomeRecord};
