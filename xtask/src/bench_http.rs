@@ -37,7 +37,7 @@ pub(crate) fn start(tally: &std::path::Path, db: &std::path::Path) -> anyhow::Re
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
-    let mut child = Command::new(tally)
+    let child = Command::new(tally)
         .arg("--db")
         .arg(db)
         .args(["serve", "--addr", "127.0.0.1:0"])
@@ -45,17 +45,25 @@ pub(crate) fn start(tally: &std::path::Path, db: &std::path::Path) -> anyhow::Re
         .stderr(Stdio::inherit())
         .spawn()
         .context("starting tally serve")?;
-    let mut reader = BufReader::new(child.stdout.take().context("no stdout")?);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
-            bail!("tally serve exited before listening");
-        }
-        if let Some(addr) = line.trim().strip_prefix("listening on ") {
-            let base = addr.to_owned();
-            std::thread::spawn(move || for _ in reader.lines() {});
-            return Ok(Served { child, base });
+    Served::from_child(child)
+}
+
+impl Served {
+    /// Waits for a started `tally serve` (stdout piped) to announce its address.
+    pub(crate) fn from_child(mut child: Child) -> anyhow::Result<Served> {
+        let mut reader = BufReader::new(child.stdout.take().context("no stdout")?);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                let _ = child.wait();
+                bail!("tally serve exited before listening");
+            }
+            if let Some(addr) = line.trim().strip_prefix("listening on ") {
+                let base = addr.to_owned();
+                std::thread::spawn(move || for _ in reader.lines() {});
+                return Ok(Served { child, base });
+            }
         }
     }
 }

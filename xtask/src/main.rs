@@ -4,6 +4,8 @@
 #[cfg(feature = "bench")]
 mod bench;
 #[cfg(feature = "bench")]
+mod bench_alerts;
+#[cfg(feature = "bench")]
 mod bench_backend;
 #[cfg(feature = "bench")]
 mod bench_http;
@@ -53,6 +55,9 @@ tasks:
   bench otlp [--requests N]          release `tally serve`: N (200) gzip protobuf OTLP requests
                                      of 512 GenAI spans to /v1/traces against the same
                                      executions as JSON Lines to /api/analytics/events, spans/s
+  bench alerts [--runs N]            release `tally serve` with a budget rule and a webhook:
+                                     from the ingest that crosses 70 % of the budget to the
+                                     webhook received by a loopback receiver, N (10) runs
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -84,6 +89,7 @@ fn bench(args: &[&str]) -> anyhow::Result<()> {
         ["predict", rest @ ..] => bench_predict::predict(rest),
         ["learning", rest @ ..] => bench_learning::learning(rest),
         ["otlp", rest @ ..] => bench_otlp::otlp(rest),
+        ["alerts", rest @ ..] => bench_alerts::alerts(rest),
         _ => bail!(
             "bench: which benchmark? available: ingest, query, http, predict, learning, otlp\n\n{USAGE}"
         ),
