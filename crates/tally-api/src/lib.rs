@@ -61,7 +61,7 @@ pub use migrate::{Comparison, Copied, MigrateOptions, MigrateReport, ViewDiffere
 pub use predict::{TrainRequest, fit_feature_csv, score_feature_csv};
 pub use report::{
     DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport,
-    ReportFormat as LearnerReportFormat, ReportKind, ReportPeriod as LearnerReportPeriod,
+    Report, ReportFormat, ReportFormat as LearnerReportFormat, ReportKind, ReportPeriod as LearnerReportPeriod,
     TopicLine as LearnerTopicLine,
 };
 pub use series::{
