@@ -37,7 +37,7 @@ mod learning_export;
 mod location;
 mod migrate;
 mod predict;
-mod report;
+pub mod report;
 mod series;
 mod traces;
 mod views;
@@ -46,7 +46,10 @@ mod write_health;
 pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
-pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
+pub use config::{
+    AnalyticsConfig, Config, LearningSettings, Price, ReportsConfig, RetentionConfig, ScheduleConfig,
+    ServerConfig,
+};
 pub use error::{Error, Result};
 pub use every_view::ViewScope;
 pub use export::ExportFormat;

@@ -9,7 +9,7 @@ mod html;
 mod learner;
 mod markdown;
 pub mod model;
-// pub mod schedule;
+pub mod schedule;
 mod svg;
 
 use chrono::{DateTime, Duration, Utc};

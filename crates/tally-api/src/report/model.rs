@@ -90,6 +90,7 @@ impl Verdict {
 }
 
 /// What a KPI is and how it is compared.
+#[derive(Debug)]
 pub struct KpiSpec<'a> {
     pub id: &'a str,
     pub title: &'a str,
