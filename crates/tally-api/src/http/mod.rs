@@ -4,7 +4,7 @@
 //! Files: `error.rs` (JSON errors), `auth.rs` (keys and scopes), `params.rs` (unknown
 //! query parameters refused), `budget.rs` (body and request timeouts), `serve.rs`
 //! (connections: header timeout, connection cap, graceful shutdown), `ingest.rs`
-//! (`POST` routes), `query.rs` (views, health, exports), `export.rs` (the CSV writer),
+//! (`POST` routes), `query.rs` (views, health, exports), `reports.rs` (the reports), `export.rs` (the CSV writer),
 //! `openapi.rs`, `dashboard.rs` (the embedded web pages). Store calls block, so every
 //! handler runs them through `tokio::task::spawn_blocking`.
 
@@ -21,6 +21,7 @@ mod otlp;
 mod params;
 mod predict;
 mod query;
+mod reports;
 mod series;
 mod serve;
 mod traces;
@@ -230,6 +231,7 @@ pub enum Produces {
 pub fn routes() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(query::routes());
+    routes.extend(reports::routes());
     routes.extend(series::routes());
     routes.extend(ingest::routes());
     routes.extend(experiments::routes());

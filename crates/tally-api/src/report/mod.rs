@@ -165,7 +165,13 @@ impl Analytics {
         let body = match kind {
             ReportKind::Executive => self.executive(&current, &previous)?,
             ReportKind::Technical => self.technical(&current, &previous)?,
-            ReportKind::Experiments => self.experiments_report(&current)?,
+            // Experiments belong to projects: a project's report lists its own.
+            ReportKind::Experiments => match &filter.project {
+                Some(project) => self
+                    .limited_to_project(Some(project.clone()))
+                    .experiments_report(&current)?,
+                None => self.experiments_report(&current)?,
+            },
             ReportKind::Learning => self.learning_report(&current, &previous)?,
         };
         Ok(Report {
