@@ -288,8 +288,7 @@ impl Config {
             }
         }
         for (i, schedule) in config.reports.schedule.iter().enumerate() {
-            if let Err(message) = crate::report::schedule::Schedule::from_config(i + 1, schedule)
-            {
+            if let Err(message) = crate::report::schedule::Schedule::from_config(i + 1, schedule) {
                 return bad(message);
             }
         }

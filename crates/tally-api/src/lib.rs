@@ -47,8 +47,8 @@ pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
 pub use config::{
-    AnalyticsConfig, Config, LearningSettings, Price, ReportsConfig, RetentionConfig, ScheduleConfig,
-    ServerConfig,
+    AnalyticsConfig, Config, LearningSettings, Price, ReportsConfig, RetentionConfig,
+    ScheduleConfig, ServerConfig,
 };
 pub use error::{Error, Result};
 pub use every_view::ViewScope;
@@ -63,8 +63,8 @@ pub use learning_export::{LearningExport, LearningExportFormat, LearningExportKi
 pub use migrate::{Comparison, Copied, MigrateOptions, MigrateReport, ViewDifference};
 pub use predict::{TrainRequest, fit_feature_csv, score_feature_csv};
 pub use report::{
-    DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport,
-    Report, ReportFormat, ReportFormat as LearnerReportFormat, ReportKind, ReportPeriod as LearnerReportPeriod,
+    DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport, Report, ReportFormat,
+    ReportFormat as LearnerReportFormat, ReportKind, ReportPeriod as LearnerReportPeriod,
     TopicLine as LearnerTopicLine,
 };
 pub use series::{

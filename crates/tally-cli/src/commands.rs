@@ -8,8 +8,8 @@ use chrono::Utc;
 use tally_api::http::{Server, ServerOptions};
 use tally_api::{
     Analytics, AnalyticsSummary, Config, DemoConfig, Filter, FilterNames, Granularity,
-    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportFormat, ReportKind,
-    SqliteOptions, View,
+    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportFormat,
+    ReportKind, SqliteOptions, View,
 };
 
 use crate::args::{
@@ -73,7 +73,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
             filter,
-        } => report(&analytics, &kind, format.as_deref(), out.as_deref(), &filter),
+        } => report(
+            &analytics,
+            &kind,
+            format.as_deref(),
+            out.as_deref(),
+            &filter,
+        ),
         Command::Export {
             format,
             out,

@@ -90,8 +90,7 @@ async fn report(
     };
     let analytics = state.analytics.with_cancel(crate::cancel::current());
     let body =
-        tokio::task::spawn_blocking(move || analytics.report_text(kind, &filter, format))
-            .await??;
+        tokio::task::spawn_blocking(move || analytics.report_text(kind, &filter, format)).await??;
     let mut response = body.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -488,10 +488,14 @@ impl Analytics {
         let listings = self.experiments()?;
         let mut analyses = Vec::new();
         for listing in &listings {
-            analyses.push((
-                listing,
-                self.analyze_experiment(&listing.experiment.key, current)?,
-            ));
+            // A key may be defined in several projects: each is analysed in its own.
+            let analysis = match &listing.experiment.project {
+                Some(project) => self
+                    .limited_to_project(Some(project.clone()))
+                    .analyze_experiment(&listing.experiment.key, current)?,
+                None => self.analyze_experiment(&listing.experiment.key, current)?,
+            };
+            analyses.push((listing, analysis));
         }
         let comparisons = || {
             analyses.iter().flat_map(|(_, a)| {
@@ -605,7 +609,11 @@ impl Analytics {
                 ],
                 rows,
             )));
-            sections.push(Section::new(format!("Experiment {}", e.key), blocks));
+            let title = match &e.project {
+                Some(project) => format!("Experiment {} (project {project})", e.key),
+                None => format!("Experiment {}", e.key),
+            };
+            sections.push(Section::new(title, blocks));
         }
         let mut findings = Vec::new();
         for (listing, analysis) in &analyses {

@@ -35,16 +35,23 @@ pub fn render(report: &Report) -> String {
         self::section(&mut body, &section.title, &inner);
     }
     findings(&mut body, &report.findings);
-    page(&report.title, &super::period_line(report), report.generated, &body)
+    page(
+        &report.title,
+        &super::period_line(report),
+        report.generated,
+        &body,
+    )
 }
 
 fn block(block: &Block) -> String {
     match block {
         Block::Text { text } => format!("<p>{}</p>", escape(text)),
-        Block::Warning { text } => format!("<p><strong class=\"bad\">{}</strong></p>", escape(text)),
-        Block::LineChart(chart) => svg::line_chart(&points(chart), chart.color, |v| {
-            chart.unit.show(v)
-        }),
+        Block::Warning { text } => {
+            format!("<p><strong class=\"bad\">{}</strong></p>", escape(text))
+        }
+        Block::LineChart(chart) => {
+            svg::line_chart(&points(chart), chart.color, |v| chart.unit.show(v))
+        }
         Block::BarChart(chart) => {
             svg::bar_chart(&points(chart), chart.color, |v| chart.unit.show(v))
         }

@@ -508,7 +508,10 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
     section(
         &mut body,
         "Goals that moved",
-        &table(&Table::new(&["Goal", "Target", "Progress", "Status"], goals)),
+        &table(&Table::new(
+            &["Goal", "Target", "Progress", "Status"],
+            goals,
+        )),
     );
     let unlocked: Vec<Vec<String>> = r
         .achievements
@@ -526,7 +529,10 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
     section(
         &mut body,
         "Achievements unlocked",
-        &table(&Table::new(&["Achievement", "For", "Points", "Rarity"], unlocked)),
+        &table(&Table::new(
+            &["Achievement", "For", "Points", "Rarity"],
+            unlocked,
+        )),
     );
     let topics: Vec<Vec<String>> = r
         .topics

@@ -33,7 +33,9 @@ pub fn render(report: &Report) -> String {
                 Block::Warning { text } => {
                     let _ = writeln!(out, "**{}**\n", md(text));
                 }
-                Block::LineChart(chart) | Block::BarChart(chart) => out.push_str(&self::chart(chart)),
+                Block::LineChart(chart) | Block::BarChart(chart) => {
+                    out.push_str(&self::chart(chart))
+                }
                 Block::Table(t) => out.push_str(&table(t)),
             }
         }

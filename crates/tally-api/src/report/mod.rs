@@ -64,7 +64,11 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 3] = [ReportFormat::Html, ReportFormat::Markdown, ReportFormat::Json];
+    pub const ALL: [ReportFormat; 3] = [
+        ReportFormat::Html,
+        ReportFormat::Markdown,
+        ReportFormat::Json,
+    ];
 
     /// `html`, `md` or `json`: the name a request or a schedule gives, and the file
     /// extension.
@@ -97,9 +101,8 @@ impl std::str::FromStr for ReportFormat {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self> {
-        ReportFormat::from_name(text).ok_or_else(|| {
-            Error::Filter(format!("format must be html, md or json, got {text:?}"))
-        })
+        ReportFormat::from_name(text)
+            .ok_or_else(|| Error::Filter(format!("format must be html, md or json, got {text:?}")))
     }
 }
 

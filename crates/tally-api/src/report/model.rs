@@ -122,9 +122,11 @@ impl KpiSpec<'_> {
         let change = match comparable {
             None => Change::NotCompared,
             Some(false) => Change::TooLittleData,
-            Some(true) if self.rate => {
-                moved((self.value - self.previous) * 100.0, 0.05, ChangeUnit::Points)
-            }
+            Some(true) if self.rate => moved(
+                (self.value - self.previous) * 100.0,
+                0.05,
+                ChangeUnit::Points,
+            ),
             Some(true) if self.previous.abs() > f64::EPSILON => moved(
                 (self.value - self.previous) / self.previous.abs() * 100.0,
                 0.5,
@@ -185,9 +187,13 @@ impl Section {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Block {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// Text a reader must not miss.
-    Warning { text: String },
+    Warning {
+        text: String,
+    },
     LineChart(Chart),
     BarChart(Chart),
     Table(Table),
@@ -356,6 +362,9 @@ mod tests {
             Change::TooLittleData
         );
         let single = spec(5.0, 1.0, false).kpi(None);
-        assert_eq!((single.change, single.previous), (Change::NotCompared, None));
+        assert_eq!(
+            (single.change, single.previous),
+            (Change::NotCompared, None)
+        );
     }
 }

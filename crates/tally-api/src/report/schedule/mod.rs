@@ -60,7 +60,10 @@ impl Schedule {
         let Ok(at) = NaiveTime::parse_from_str(&raw.at, "%H:%M") else {
             return bad(
                 "at",
-                format!("must be a local time HH:MM (00:00 to 23:59), got {:?}", raw.at),
+                format!(
+                    "must be a local time HH:MM (00:00 to 23:59), got {:?}",
+                    raw.at
+                ),
             );
         };
         let every = match raw.every.as_str() {
@@ -73,16 +76,25 @@ impl Schedule {
             }
         };
         if every != "weekly" && raw.weekday.is_some() {
-            return bad("weekday", format!("is for weekly schedules, this one is {every}"));
+            return bad(
+                "weekday",
+                format!("is for weekly schedules, this one is {every}"),
+            );
         }
         if every != "monthly" && raw.day.is_some() {
-            return bad("day", format!("is for monthly schedules, this one is {every}"));
+            return bad(
+                "day",
+                format!("is for monthly schedules, this one is {every}"),
+            );
         }
         let every = match every {
             "daily" => Every::Daily,
             "weekly" => {
                 let Some(name) = &raw.weekday else {
-                    return bad("weekday", "is required for a weekly schedule (mon to sun)".into());
+                    return bad(
+                        "weekday",
+                        "is required for a weekly schedule (mon to sun)".into(),
+                    );
                 };
                 match name.parse::<Weekday>() {
                     Ok(day) => Every::Weekly(day),
@@ -143,7 +155,10 @@ impl Schedule {
             );
         }
         let Some(directory) = raw.directory.clone().filter(|d| !d.as_os_str().is_empty()) else {
-            return bad("directory", "is required: the directory the report files go to".into());
+            return bad(
+                "directory",
+                "is required: the directory the report files go to".into(),
+            );
         };
         Ok(Schedule {
             kind,

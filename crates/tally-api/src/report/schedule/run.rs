@@ -13,9 +13,9 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use tally_store::Filter;
 
+use super::Schedule;
 use super::sink::{DirectorySink, RenderedReport, ReportSink};
 use super::state::StateFile;
-use super::Schedule;
 use crate::{Analytics, Result};
 
 /// The longest a [`SystemClock`] sleeps before the scheduler looks again: a wall clock
@@ -195,10 +195,10 @@ impl Scheduler {
             from: Some(from),
             to: Some(due),
         };
-        let body = self
-            .analytics
-            .as_of(due)
-            .report_text(schedule.kind, &filter, schedule.format)?;
+        let body =
+            self.analytics
+                .as_of(due)
+                .report_text(schedule.kind, &filter, schedule.format)?;
         let report = RenderedReport {
             kind: schedule.kind,
             project: schedule.project.clone(),

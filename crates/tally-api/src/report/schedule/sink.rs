@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::state::write_atomically;
-use crate::report::{ReportFormat, ReportKind};
 use crate::Result;
+use crate::report::{ReportFormat, ReportKind};
 
 /// A report written for one run of a schedule.
 #[derive(Debug, Clone)]

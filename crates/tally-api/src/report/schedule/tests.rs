@@ -28,7 +28,9 @@ fn runs(s: &Schedule, start: &str, n: usize) -> Vec<String> {
 
 #[test]
 fn daily_runs_keep_local_time_across_both_dst_changes() {
-    let s = schedule("kind = \"executive\"\nevery = \"daily\"\nat = \"08:00\"\ntimezone = \"Europe/Berlin\"");
+    let s = schedule(
+        "kind = \"executive\"\nevery = \"daily\"\nat = \"08:00\"\ntimezone = \"Europe/Berlin\"",
+    );
     // Berlin goes to summer time on 2026-03-29 and back on 2026-10-25.
     assert_eq!(
         runs(&s, "2026-03-27T12:00:00Z", 3),
@@ -46,7 +48,9 @@ fn daily_runs_keep_local_time_across_both_dst_changes() {
 
 #[test]
 fn a_skipped_local_time_runs_at_the_end_of_the_gap_and_a_repeated_one_once() {
-    let s = schedule("kind = \"technical\"\nevery = \"daily\"\nat = \"02:30\"\ntimezone = \"Europe/Berlin\"");
+    let s = schedule(
+        "kind = \"technical\"\nevery = \"daily\"\nat = \"02:30\"\ntimezone = \"Europe/Berlin\"",
+    );
     // 02:30 does not exist on 2026-03-29: 03:00 CEST, 01:00 UTC.
     assert_eq!(
         runs(&s, "2026-03-28T12:00:00Z", 2),
@@ -61,7 +65,9 @@ fn a_skipped_local_time_runs_at_the_end_of_the_gap_and_a_repeated_one_once() {
 
 #[test]
 fn weekly_and_monthly_runs_fall_on_their_days() {
-    let weekly = schedule("kind = \"executive\"\nevery = \"weekly\"\nweekday = \"mon\"\nat = \"08:00\"\ntimezone = \"America/New_York\"");
+    let weekly = schedule(
+        "kind = \"executive\"\nevery = \"weekly\"\nweekday = \"mon\"\nat = \"08:00\"\ntimezone = \"America/New_York\"",
+    );
     // 2026-11-01 is a Sunday, the day New York leaves summer time.
     assert_eq!(
         runs(&weekly, "2026-10-25T00:00:00Z", 3),
@@ -86,7 +92,9 @@ fn weekly_and_monthly_runs_fall_on_their_days() {
         Some(utc("2026-02-28T23:30:00Z"))
     );
     // The first of the month in Berlin is the last day of the month before in UTC.
-    let first = schedule("kind = \"executive\"\nevery = \"monthly\"\nday = 1\nat = \"00:30\"\ntimezone = \"Europe/Berlin\"");
+    let first = schedule(
+        "kind = \"executive\"\nevery = \"monthly\"\nday = 1\nat = \"00:30\"\ntimezone = \"Europe/Berlin\"",
+    );
     assert_eq!(
         runs(&first, "2026-12-15T00:00:00Z", 1),
         ["2026-12-31T23:30:00+00:00"]
@@ -172,7 +180,10 @@ fn errors_name_the_schedule_and_the_field() {
     )
     .unwrap_err()
     .to_string();
-    assert!(no_directory.contains("#1: directory is required"), "{no_directory}");
+    assert!(
+        no_directory.contains("#1: directory is required"),
+        "{no_directory}"
+    );
 }
 
 #[test]
@@ -181,14 +192,18 @@ fn the_brief_example_parses() {
         "kind = \"executive\"\nevery = \"weekly\"\nat = \"08:00\"\nweekday = \"mon\"\n\
          timezone = \"Europe/Berlin\"\nformat = \"md\"\nproject = \"support-bot\"",
     );
-    assert_eq!(s.key(), "executive/support-bot/weekly-mon/08:00/Europe/Berlin/md");
+    assert_eq!(
+        s.key(),
+        "executive/support-bot/weekly-mon/08:00/Europe/Berlin/md"
+    );
     assert_eq!(s.every, super::Every::Weekly(chrono::Weekday::Mon));
     assert_eq!(s.timezone, chrono_tz::Europe::Berlin);
     assert_eq!(s.format, crate::ReportFormat::Markdown);
     assert_eq!(s.project.as_deref(), Some("support-bot"));
     let channels = error("kind = \"executive\"\nevery = \"daily\"\nchannels = [\"ops\"]");
     assert!(
-        channels.contains("#1: channels [\"ops\"]: sending reports through channels is not available"),
+        channels
+            .contains("#1: channels [\"ops\"]: sending reports through channels is not available"),
         "{channels}"
     );
 }
