@@ -178,7 +178,7 @@ impl Analytics {
         sections.push(chart_section(
             "Cost per day",
             Block::LineChart(Chart::new(
-                "cost",
+                ["day", "cost"],
                 Unit::Usd,
                 "#6d4aff",
                 days.iter().map(|d| (day_label(d.date.as_ref()), d.cost)),
@@ -187,7 +187,7 @@ impl Analytics {
         sections.push(chart_section(
             "Runs per day",
             Block::LineChart(Chart::new(
-                "runs",
+                ["day", "runs"],
                 Unit::Count,
                 "#16a34a",
                 days.iter()
@@ -237,7 +237,7 @@ impl Analytics {
                 Block::Text {
                     text: budget_text.clone(),
                 },
-                Block::LineChart(Chart::new("spent", Unit::Usd, "#f59e0b", burn)),
+                Block::LineChart(Chart::new(["day", "spent"], Unit::Usd, "#f59e0b", burn)),
             ],
         ));
         let qa = &s.qa_summary;
@@ -251,7 +251,7 @@ impl Analytics {
         sections.push(chart_section(
             "QA verdicts of runs",
             Block::BarChart(Chart::new(
-                "runs",
+                ["verdict", "runs"],
                 Unit::Count,
                 "#16a34a",
                 verdicts.iter().map(|(v, n)| ((*v).to_owned(), *n as f64)),
@@ -264,7 +264,7 @@ impl Analytics {
             .map(|m| (m.model_name, m.total_cost));
         sections.push(chart_section(
             "Top models by cost",
-            Block::BarChart(Chart::new("cost", Unit::Usd, "#6d4aff", models)),
+            Block::BarChart(Chart::new(["model", "cost"], Unit::Usd, "#6d4aff", models)),
         ));
         let mut projects: Vec<(String, f64)> = self
             .projects(current)?
@@ -275,7 +275,12 @@ impl Analytics {
         projects.truncate(8);
         sections.push(chart_section(
             "Top projects by cost",
-            Block::BarChart(Chart::new("cost", Unit::Usd, "#0ea5e9", projects)),
+            Block::BarChart(Chart::new(
+                ["project", "cost"],
+                Unit::Usd,
+                "#0ea5e9",
+                projects,
+            )),
         ));
         let mut findings = Vec::new();
         findings.extend(change_sentence(
@@ -371,7 +376,7 @@ impl Analytics {
         sections.push(chart_section(
             "Execution success per day",
             Block::LineChart(Chart::new(
-                "success",
+                ["day", "success"],
                 Unit::Share,
                 "#16a34a",
                 series
@@ -413,7 +418,7 @@ impl Analytics {
         sections.push(chart_section(
             "p95 duration by tool",
             Block::BarChart(Chart::new(
-                "p95",
+                ["tool", "p95"],
                 Unit::Milliseconds,
                 "#f59e0b",
                 tools
@@ -562,7 +567,7 @@ impl Analytics {
                 });
             }
             blocks.push(Block::BarChart(Chart::new(
-                "users",
+                ["variant", "users"],
                 Unit::Users,
                 "#6d4aff",
                 analysis.srm.variants.iter().map(|v| {
@@ -772,7 +777,7 @@ impl Analytics {
             chart_section(
                 "Sessions per day",
                 Block::LineChart(Chart::new(
-                    "sessions",
+                    ["day", "sessions"],
                     Unit::Count,
                     "#0ea5e9",
                     now.daily.iter().map(|d| (d.0.clone(), d.1)),
@@ -781,7 +786,7 @@ impl Analytics {
             chart_section(
                 "Average session quality per day",
                 Block::LineChart(Chart::new(
-                    "quality",
+                    ["day", "quality"],
                     Unit::Score,
                     "#16a34a",
                     now.daily.iter().filter_map(|d| Some((d.0.clone(), d.2?))),

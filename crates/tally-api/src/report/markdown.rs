@@ -72,7 +72,7 @@ fn chart(chart: &Chart) -> String {
         .iter()
         .map(|p| vec![p.label.clone(), p.shown.clone()])
         .collect();
-    table(&Table::new(&["", &chart.measure], rows))
+    table(&Table::new(&[&chart.label, &chart.measure], rows))
 }
 
 fn table(t: &Table) -> String {

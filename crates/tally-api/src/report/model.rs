@@ -202,7 +202,9 @@ pub enum Block {
 /// A chart's points with the unit they are shown in.
 #[derive(Debug, Clone, Serialize)]
 pub struct Chart {
-    /// The name of what the values measure (the second column of the Markdown table).
+    /// What the labels name (`day`, `model`): the first column of the Markdown table.
+    pub label: String,
+    /// What the values measure: the second column.
     pub measure: String,
     pub unit: Unit,
     #[serde(skip)]
@@ -218,13 +220,15 @@ pub struct Point {
 }
 
 impl Chart {
+    /// A chart of `[label, measure]`'s points.
     pub fn new(
-        measure: &str,
+        [label, measure]: [&str; 2],
         unit: Unit,
         color: &'static str,
         points: impl IntoIterator<Item = (String, f64)>,
     ) -> Chart {
         Chart {
+            label: label.to_owned(),
             measure: measure.to_owned(),
             unit,
             color,

@@ -207,3 +207,57 @@ fn the_brief_example_parses() {
         "{channels}"
     );
 }
+
+#[test]
+fn a_failed_run_moves_no_last_run_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let directory = dir.path().join("out");
+    let config = Config::parse(
+        &format!(
+            "[[reports.schedule]]\nkind = \"executive\"\nevery = \"daily\"\nat = \"06:00\"\n\
+             project = \"nobody\"\ndirectory = \"{}\"",
+            directory.display()
+        ),
+        "t",
+    )
+    .unwrap();
+    let analytics =
+        crate::Analytics::open_with("memory:", config, crate::SqliteOptions::default()).unwrap();
+    let scheduler = super::Scheduler::from_config(analytics).unwrap();
+    let armed = utc("2026-05-01T12:00:00Z");
+    assert_eq!(
+        scheduler.run_due(armed),
+        [super::Ran::Armed {
+            number: 1,
+            at: armed
+        }]
+    );
+    // Not due yet: nothing to do.
+    assert_eq!(scheduler.run_due(utc("2026-05-02T05:59:59Z")), []);
+    let ran = scheduler.run_due(utc("2026-05-02T06:00:00Z"));
+    let [super::Ran::Failed { number: 1, error }] = ran.as_slice() else {
+        panic!("{ran:?}");
+    };
+    assert!(error.contains("\"nobody\""), "{error}");
+    let state = super::StateFile::in_directory(&directory);
+    let key = "executive/nobody/daily/06:00/UTC/html";
+    assert_eq!(state.last_run(key).unwrap(), Some(armed));
+    let files: Vec<_> = std::fs::read_dir(&directory)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, [std::ffi::OsString::from(super::STATE_FILE)]);
+}
+
+#[test]
+fn file_names_keep_to_safe_characters() {
+    let report = super::RenderedReport {
+        kind: crate::ReportKind::Technical,
+        project: Some("team a/b".to_owned()),
+        format: crate::ReportFormat::Json,
+        due: utc("2026-05-02T06:00:00Z"),
+        local_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 2).unwrap(),
+        body: String::new(),
+    };
+    assert_eq!(report.file_name(), "technical-team_a_b-2026-05-02.json");
+}
