@@ -422,6 +422,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/export/csv",
         "/api/analytics/export/csv",
     ),
+    (
+        "get",
+        "/api/analytics/reports/{kind}",
+        "/api/analytics/reports/executive",
+    ),
     ("post", "/api/analytics/events", "/api/analytics/events"),
     (
         "post",

@@ -32,6 +32,8 @@ mod predict;
 mod predict_oracle;
 mod read_only;
 mod report;
+mod report_http;
+mod report_schedule;
 mod rollups;
 mod route_matrix;
 mod series;

@@ -166,3 +166,73 @@ fn the_report_command_writes_a_file() {
             .contains("[possible values: executive, technical, learning, experiments]")
     );
 }
+
+#[test]
+fn the_report_command_writes_each_format() {
+    let db = TestDb::new();
+    let end = Utc::now();
+    db.analytics
+        .demo(
+            &DemoConfig {
+                events: 2000,
+                days: 10,
+                seed: 3,
+                end,
+            },
+            &mut (),
+        )
+        .unwrap();
+    let range = [
+        "--from".to_owned(),
+        (end - Duration::days(7)).to_rfc3339(),
+        "--to".to_owned(),
+        end.to_rfc3339(),
+    ];
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(range.iter().map(String::as_str));
+        let output = db.tally(&all);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // JSON on standard output: the figures of the API.
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["report", "--kind", "executive", "--format", "json"])).unwrap();
+    let summary = db
+        .analytics
+        .summary(&Filter {
+            project: None,
+            from: Some(end - Duration::days(7)),
+            to: Some(end),
+        })
+        .unwrap();
+    assert_eq!(json["kpis"][0]["id"], "total_cost");
+    assert_eq!(json["kpis"][0]["value"].as_f64(), Some(summary.total_cost));
+    let markdown = run(&["report", "--kind", "executive", "--format", "md"]);
+    assert!(
+        markdown.starts_with("# tally · executive report\n"),
+        "{markdown}"
+    );
+    assert!(markdown.contains(&format!("<!-- kpi total_cost = {} -->", summary.total_cost)));
+    // Without --format, the name of --out decides.
+    let out = db.dir.path().join("technical.md");
+    run(&[
+        "report",
+        "--kind",
+        "technical",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("# tally · technical report")
+    );
+    let output = db.tally(&["report", "--format", "pdf"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("[possible values: html, md, json]"));
+}

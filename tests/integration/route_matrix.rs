@@ -131,6 +131,7 @@ const ROUTES: &[Expect] = &[
     get("/api/analytics/export/json", Needs::Read),
     get("/api/analytics/export/events", Needs::Read),
     get("/api/analytics/export/csv", Needs::Read),
+    get("/api/analytics/reports/{kind}", Needs::Read),
     get("/api/analytics/traces", Needs::Read),
     get("/api/analytics/traces/{trace_id}", Needs::Read),
     post("/v1/traces", Needs::Ingest, OTLP_BODY),
@@ -349,7 +350,14 @@ fn fill(path: &str, user: &str, beta_goal: i64) -> String {
     path.replace("{user}", user)
         .replace("{id}", &id)
         .replace("{key}", BETA_EXPERIMENT)
-        .replace("{kind}", "execution")
+        .replace(
+            "{kind}",
+            if path.contains("/reports/") {
+                "experiments"
+            } else {
+                "execution"
+            },
+        )
         .replace("{version}", "1")
         .replace("{trace_id}", BETA_TRACE)
 }

@@ -22,6 +22,48 @@ pub struct Config {
     pub alerts: Vec<AlertRule>,
     /// `[channels.NAME]`: where alert transitions are sent.
     pub channels: BTreeMap<String, ChannelConfig>,
+    pub reports: ReportsConfig,
+}
+
+/// `[reports]`: reports written on a timetable (`docs/reports.md`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// `[[reports.schedule]]`, checked into [`crate::report::schedule::Schedule`].
+    pub schedule: Vec<ScheduleConfig>,
+}
+
+/// One `[[reports.schedule]]` as written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub kind: String,
+    /// `daily`, `weekly` or `monthly`.
+    pub every: String,
+    /// Local time `HH:MM` in `timezone`.
+    #[serde(default = "midnight")]
+    pub at: String,
+    /// Weekly schedules: `mon` to `sun`.
+    pub weekday: Option<String>,
+    /// Monthly schedules: 1 to 28.
+    pub day: Option<u32>,
+    /// IANA name; UTC when absent.
+    pub timezone: Option<String>,
+    /// `html`, `md` or `json`.
+    #[serde(default = "html")]
+    pub format: String,
+    pub project: Option<String>,
+    pub directory: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub channels: Vec<String>,
+}
+
+fn midnight() -> String {
+    "00:00".to_owned()
+}
+
+fn html() -> String {
+    "html".to_owned()
 }
 
 /// `[analytics]`.
@@ -252,6 +294,11 @@ impl Config {
         }
         if let Err(message) = validate_alerts(&config.alerts, &config.channels) {
             return bad(message);
+        }
+        for (i, schedule) in config.reports.schedule.iter().enumerate() {
+            if let Err(message) = crate::report::schedule::Schedule::from_config(i + 1, schedule) {
+                return bad(message);
+            }
         }
         Ok(config)
     }

@@ -38,7 +38,7 @@ mod learning_export;
 mod location;
 mod migrate;
 mod predict;
-mod report;
+pub mod report;
 mod series;
 mod traces;
 mod views;
@@ -47,7 +47,10 @@ mod write_health;
 pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
-pub use config::{AnalyticsConfig, Config, LearningSettings, Price, RetentionConfig, ServerConfig};
+pub use config::{
+    AnalyticsConfig, Config, LearningSettings, Price, ReportsConfig, RetentionConfig,
+    ScheduleConfig, ServerConfig,
+};
 pub use error::{Error, Result};
 pub use every_view::ViewScope;
 pub use export::ExportFormat;
@@ -61,7 +64,7 @@ pub use learning_export::{LearningExport, LearningExportFormat, LearningExportKi
 pub use migrate::{Comparison, Copied, MigrateOptions, MigrateReport, ViewDifference};
 pub use predict::{TrainRequest, fit_feature_csv, score_feature_csv};
 pub use report::{
-    DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport,
+    DEFAULT_REPORT_DAYS, GoalMove as LearnerGoalMove, LearnerReport, Report, ReportFormat,
     ReportFormat as LearnerReportFormat, ReportKind, ReportPeriod as LearnerReportPeriod,
     TopicLine as LearnerTopicLine,
 };

@@ -26,6 +26,11 @@ fn report_kinds() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(tally_api::ReportKind::ALL.map(|kind| kind.name()))
 }
 
+/// Every report format, listed by `--help`.
+fn report_formats() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(tally_api::ReportFormat::ALL.map(|f| f.name()))
+}
+
 /// The shape of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -65,14 +70,18 @@ pub enum Command {
         #[command(flatten)]
         filter: FilterArgs,
     },
-    /// A standalone HTML report (inline SVG charts, no network).
+    /// A report: standalone HTML (inline SVG charts, no network), Markdown or JSON.
     Report {
         /// What the report is about.
         #[arg(long, default_value = "executive", value_parser = report_kinds())]
         kind: String,
-        /// The HTML file to write.
+        /// html, md or json; default: what the name of --out ends with (.html, .md,
+        /// .json), else html.
+        #[arg(long, value_parser = report_formats())]
+        format: Option<String>,
+        /// The file to write (default: standard output).
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
         #[command(flatten)]
         filter: FilterArgs,
     },

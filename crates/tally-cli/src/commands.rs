@@ -8,8 +8,8 @@ use chrono::Utc;
 use tally_api::http::{Server, ServerOptions};
 use tally_api::{
     Analytics, AnalyticsSummary, Config, DemoConfig, Filter, FilterNames, Granularity,
-    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportKind,
-    SqliteOptions, View,
+    IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportFormat,
+    ReportKind, SqliteOptions, View,
 };
 
 use crate::args::{
@@ -68,7 +68,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::MigrateFrom(args) => crate::migrate::migrate_from(&analytics, &cli.db, args),
         Command::Backup { out, json } => backup(&analytics, &out, json),
         Command::Health { json } => health(&analytics, json),
-        Command::Report { kind, out, filter } => report(&analytics, &kind, &out, &filter),
+        Command::Report {
+            kind,
+            format,
+            out,
+            filter,
+        } => report(
+            &analytics,
+            &kind,
+            format.as_deref(),
+            out.as_deref(),
+            &filter,
+        ),
         Command::Export {
             format,
             out,
@@ -331,7 +342,8 @@ fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
 fn report(
     analytics: &Analytics,
     kind: &str,
-    out: &Path,
+    format: Option<&str>,
+    out: Option<&Path>,
     args: &FilterArgs,
 ) -> anyhow::Result<ExitCode> {
     let Some(kind) = ReportKind::from_name(kind) else {
@@ -341,9 +353,28 @@ fn report(
             names.join(", ")
         );
     };
-    let html = analytics.report(kind, &filter(args)?)?;
-    std::fs::write(out, html).with_context(|| format!("writing {}", out.display()))?;
-    println!("wrote the {} report to {}", kind.name(), out.display());
+    let by_name = out
+        .and_then(|path| path.extension())
+        .and_then(|ext| ReportFormat::from_name(&ext.to_string_lossy()));
+    let format = match format {
+        Some(name) => ReportFormat::from_name(name).with_context(|| {
+            format!("--format {name:?} is not a report format; expected html, md or json")
+        })?,
+        None => by_name.unwrap_or(ReportFormat::Html),
+    };
+    let text = analytics.report_text(kind, &filter(args)?, format)?;
+    match out {
+        Some(out) => {
+            std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "wrote the {} report ({}) to {}",
+                kind.name(),
+                format.name(),
+                out.display()
+            );
+        }
+        None => print!("{text}"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

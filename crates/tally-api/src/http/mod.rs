@@ -4,7 +4,7 @@
 //! Files: `error.rs` (JSON errors), `auth.rs` (keys and scopes), `params.rs` (unknown
 //! query parameters refused), `budget.rs` (body and request timeouts), `serve.rs`
 //! (connections: header timeout, connection cap, graceful shutdown), `ingest.rs`
-//! (`POST` routes), `query.rs` (views, health, exports), `export.rs` (the CSV writer),
+//! (`POST` routes), `query.rs` (views, health, exports), `reports.rs` (the reports), `export.rs` (the CSV writer),
 //! `openapi.rs`, `dashboard.rs` (the embedded web pages). Store calls block, so every
 //! handler runs them through `tokio::task::spawn_blocking`.
 
@@ -21,6 +21,7 @@ mod otlp;
 mod params;
 mod predict;
 mod query;
+mod reports;
 mod series;
 mod serve;
 mod traces;
@@ -43,6 +44,7 @@ pub use auth::{Access, Principal};
 pub use error::ApiError;
 pub use export::{CsvExport, inert};
 
+use crate::report::schedule::{Clock, Scheduler, SystemClock};
 use crate::{Analytics, Error, Result, ServerConfig};
 
 /// How the server runs.
@@ -72,6 +74,8 @@ pub struct ServerOptions {
     pub request_timeout: Duration,
     /// How long a shutdown waits for requests in flight before cancelling them.
     pub shutdown_grace: Duration,
+    /// The clock scheduled reports (`[[reports.schedule]]`) run by.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for ServerOptions {
@@ -90,6 +94,7 @@ impl Default for ServerOptions {
             body_read_timeout: Duration::from_secs_f64(config.body_read_timeout_secs),
             request_timeout: Duration::from_secs_f64(config.request_timeout_secs),
             shutdown_grace: Duration::from_secs_f64(config.shutdown_grace_secs),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -120,6 +125,7 @@ impl ServerOptions {
             body_read_timeout: seconds(config.body_read_timeout_secs, "body_read_timeout_secs")?,
             request_timeout: seconds(config.request_timeout_secs, "request_timeout_secs")?,
             shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
+            clock: Arc::new(SystemClock),
         })
     }
 }
@@ -225,6 +231,7 @@ pub enum Produces {
 pub fn routes() -> Vec<Route> {
     let mut routes = Vec::new();
     routes.extend(query::routes());
+    routes.extend(reports::routes());
     routes.extend(series::routes());
     routes.extend(ingest::routes());
     routes.extend(experiments::routes());
@@ -415,6 +422,8 @@ pub struct Server {
     analytics: Analytics,
     retention_every: Duration,
     limits: serve::ConnectionLimits,
+    scheduler: Scheduler,
+    clock: Arc<dyn Clock>,
 }
 
 impl Server {
@@ -446,7 +455,10 @@ impl Server {
         })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let scheduler = Scheduler::from_config(analytics.clone())?;
         Ok(Server {
+            scheduler,
+            clock: options.clock.clone(),
             router: app(analytics.clone(), options, exposed),
             listener,
             addr,
@@ -500,6 +512,9 @@ impl Server {
             let shutdown = shutdown()?;
             tokio::spawn(warm_learning_cache(self.analytics.clone()));
             tokio::spawn(retention_job(self.analytics, self.retention_every));
+            if !self.scheduler.is_empty() {
+                tokio::spawn(self.scheduler.run(self.clock));
+            }
             tracing::info!(addr = %self.addr, "serving");
             ready(self.addr);
             serve::serve(listener, self.router, self.limits, shutdown).await;

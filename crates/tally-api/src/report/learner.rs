@@ -11,7 +11,10 @@ use serde::Serialize;
 use tally_learning::calendar::day_start;
 use tally_learning::progress::{Period, Totals};
 
-use super::{Kpi, STYLE, escape, findings, kpis, section, svg, table};
+use super::html::{findings, kpis, page, section, table};
+use super::markdown::md;
+use super::model::{KpiSpec, Table};
+use super::{ReportFormat, svg};
 use crate::learning::LearnerAchievement;
 use crate::{Analytics, Error, Result};
 
@@ -33,29 +36,6 @@ impl std::str::FromStr for ReportPeriod {
             "month" => Ok(ReportPeriod::Month),
             other => Err(Error::Filter(format!(
                 "period must be week or month, got {other:?}"
-            ))),
-        }
-    }
-}
-
-/// How a learner report is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
-    Json,
-    Markdown,
-    Html,
-}
-
-impl std::str::FromStr for ReportFormat {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self> {
-        match text {
-            "json" => Ok(ReportFormat::Json),
-            "markdown" | "md" => Ok(ReportFormat::Markdown),
-            "html" => Ok(ReportFormat::Html),
-            other => Err(Error::Filter(format!(
-                "format must be markdown, html or json, got {other:?}"
             ))),
         }
     }
@@ -425,34 +405,14 @@ fn markdown(r: &LearnerReport) -> String {
     out
 }
 
-/// Text shown as itself in a heading, table cell or list item: HTML (`<script>`) as
-/// entities, Markdown punctuation backslash-escaped, line breaks as spaces.
-fn md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
     let name = period_name(r);
     let mut body = String::new();
+    let compared = Some(r.previous.sessions > 0);
     kpis(
         &mut body,
-        Some(r.previous.sessions > 0),
         &[
-            Kpi {
+            KpiSpec {
                 id: "sessions",
                 title: "Sessions",
                 value: r.totals.sessions as f64,
@@ -460,8 +420,9 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
                 shown: r.totals.sessions.to_string(),
                 up_is_good: true,
                 rate: false,
-            },
-            Kpi {
+            }
+            .kpi(compared),
+            KpiSpec {
                 id: "minutes",
                 title: "Minutes",
                 value: r.totals.minutes,
@@ -469,8 +430,9 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
                 shown: format!("{:.0}", r.totals.minutes),
                 up_is_good: true,
                 rate: false,
-            },
-            Kpi {
+            }
+            .kpi(compared),
+            KpiSpec {
                 id: "quality",
                 title: "Average quality",
                 value: r.totals.average_quality.unwrap_or(0.0),
@@ -478,8 +440,9 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
                 shown: quality(r.totals.average_quality),
                 up_is_good: true,
                 rate: true,
-            },
-            Kpi {
+            }
+            .kpi(compared),
+            KpiSpec {
                 id: "active_days",
                 title: "Days with sessions",
                 value: r.active_days as f64,
@@ -487,15 +450,15 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
                 shown: r.active_days.to_string(),
                 up_is_good: true,
                 rate: false,
-            },
+            }
+            .kpi(compared),
         ],
     );
     // Figures as of the period's end, not compared.
     kpis(
         &mut body,
-        None,
         &[
-            Kpi {
+            KpiSpec {
                 id: "current_streak",
                 title: "Streak (days)",
                 value: f64::from(r.current_streak_days),
@@ -506,8 +469,9 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
                 ),
                 up_is_good: true,
                 rate: false,
-            },
-            Kpi {
+            }
+            .kpi(None),
+            KpiSpec {
                 id: "achievements",
                 title: "Achievements unlocked",
                 value: r.achievements.len() as f64,
@@ -515,7 +479,8 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
                 shown: r.achievements.len().to_string(),
                 up_is_good: true,
                 rate: false,
-            },
+            }
+            .kpi(None),
         ],
     );
     let daily: Vec<(String, f64)> = r
@@ -543,7 +508,10 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
     section(
         &mut body,
         "Goals that moved",
-        &table(&["Goal", "Target", "Progress", "Status"], &goals),
+        &table(&Table::new(
+            &["Goal", "Target", "Progress", "Status"],
+            goals,
+        )),
     );
     let unlocked: Vec<Vec<String>> = r
         .achievements
@@ -561,7 +529,10 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
     section(
         &mut body,
         "Achievements unlocked",
-        &table(&["Achievement", "For", "Points", "Rarity"], &unlocked),
+        &table(&Table::new(
+            &["Achievement", "For", "Points", "Rarity"],
+            unlocked,
+        )),
     );
     let topics: Vec<Vec<String>> = r
         .topics
@@ -577,36 +548,10 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
     section(
         &mut body,
         "Topics",
-        &table(&["Topic", "Sessions", "Mastery"], &topics),
+        &table(&Table::new(&["Topic", "Sessions", "Mastery"], topics)),
     );
     findings(&mut body, &sentences(r));
     let title = format!("{} · {name}ly progress {}", r.user, r.label);
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body><header><h1>{}</h1><p>{} to {} ({}) · generated {}</p></header><main>{body}</main></body></html>",
-        escape(&title),
-        escape(&title),
-        r.first_day,
-        r.last_day,
-        escape(&r.time_zone),
-        generated.format("%Y-%m-%d %H:%M UTC")
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::md;
-
-    #[test]
-    fn markdown_text_is_shown_as_itself() {
-        assert_eq!(
-            md("<script>alert(1)</script>"),
-            "&lt;script&gt;alert(1)&lt;/script&gt;"
-        );
-        assert_eq!(
-            md("[x](javascript:y) | *z*"),
-            "\\[x\\](javascript:y) \\| \\*z\\*"
-        );
-        assert_eq!(md("a\nb & c_d"), "a b &amp; c\\_d");
-        assert_eq!(md("plain text 12.5"), "plain text 12.5");
-    }
+    let subtitle = format!("{} to {} ({})", r.first_day, r.last_day, r.time_zone);
+    page(&title, &subtitle, generated, &body)
 }

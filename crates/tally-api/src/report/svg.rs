@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::escape;
+use super::html::escape;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 200.0;
