@@ -136,7 +136,11 @@ fn check_model(analytics: &Analytics, model: &str) -> Result<()> {
 }
 
 fn check_tool(analytics: &Analytics, tool: &str) -> Result<()> {
-    check_known("tool", tool, &names(analytics, &[Family::ExecutionsByTool])?)
+    check_known(
+        "tool",
+        tool,
+        &names(analytics, &[Family::ExecutionsByTool])?,
+    )
 }
 
 /// `budget` and `projected_budget`: month-to-date spend (or its linear month-end
@@ -353,7 +357,11 @@ fn qa_failure_rate(
 /// `failure_rate`: failed executions of the tool (executions calling the model, or all)
 /// over the window; with `baseline_days`, only when also significantly above the rate
 /// of the days before (`baseline.rs`).
-fn failure_rate(analytics: &Analytics, rule: &AlertRule, now: DateTime<Utc>) -> Result<Observation> {
+fn failure_rate(
+    analytics: &Analytics,
+    rule: &AlertRule,
+    now: DateTime<Utc>,
+) -> Result<Observation> {
     let subject_of = match (&rule.tool, &rule.model) {
         (Some(tool), _) => {
             check_tool(analytics, tool)?;
@@ -589,3 +597,6 @@ fn silence(analytics: &Analytics, rule: &AlertRule, now: DateTime<Utc>) -> Resul
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -125,7 +125,13 @@ pub fn baseline(
     days: u32,
 ) -> Result<Counts> {
     let to = floor(window_from, step(subject));
-    from_rollups(store, project, subject, to - Duration::days(i64::from(days)), to)
+    from_rollups(
+        store,
+        project,
+        subject,
+        to - Duration::days(i64::from(days)),
+        to,
+    )
 }
 
 /// Requests or executions from the minute tier: the minute of `now` and the ones
@@ -238,11 +244,13 @@ fn from_raw(
     });
     match outcome {
         Ok(_) => Ok(counts),
-        Err(tally_store::Error::Sink(_)) if read > MAX_RAW_EXECUTIONS => Err(Error::Filter(format!(
-            "window_minutes: the part days at the window's edges hold more than \
+        Err(tally_store::Error::Sink(_)) if read > MAX_RAW_EXECUTIONS => {
+            Err(Error::Filter(format!(
+                "window_minutes: the part days at the window's edges hold more than \
              {MAX_RAW_EXECUTIONS} executions, the most a tool's or model's rate reads from raw \
              rows; limit the rule to a project or shorten the window"
-        ))),
+            )))
+        }
         Err(error) => Err(error.into()),
     }
 }
