@@ -247,8 +247,26 @@ fn spike(analytics: &Analytics, rule: &AlertRule, now: DateTime<Utc>) -> Result<
         rolling_window,
         ..AnomalyConfig::default()
     };
-    let report = predict::anomalies(&series, &config);
     let who = subject(rule);
+    // A count's 0 may be only the fill of an empty period: zeros nobody sent are no
+    // history to score against.
+    if !series
+        .points
+        .iter()
+        .any(|p| p.value.is_some_and(|v| v != 0.0))
+    {
+        return Ok(observation(
+            rule,
+            None,
+            false,
+            format!(
+                "{who}: no {what} recorded in the {} {period}s before {}",
+                series.points.len(),
+                time(now)
+            ),
+        ));
+    }
+    let report = predict::anomalies(&series, &config);
     let (Some(last), Some(baseline)) = (series.points.last(), report.baseline.as_ref()) else {
         return Ok(observation(
             rule,

@@ -590,6 +590,18 @@ fn request_and_execution_rates_over_minutes_read_the_minute_tier() {
             9000.0,
         ));
     }
+    // The window's first minute counts; the second before it does not.
+    let first_minute = DateTime::from_timestamp(now.timestamp() - 30 - 14 * 60, 0).unwrap();
+    for i in 0..20 {
+        events.push(request(&format!("in{i}"), first_minute, "edge", 200, 10.0));
+        events.push(request(
+            &format!("out{i}"),
+            first_minute - Duration::seconds(1),
+            "edge",
+            500,
+            10.0,
+        ));
+    }
     for i in 0..25 {
         events.push(execution(
             &format!("x{i}"),
@@ -644,6 +656,15 @@ fn request_and_execution_rates_over_minutes_read_the_minute_tier() {
     )
     .unwrap();
     assert_eq!((o.value, o.events), (Some(36.0 / 60.0), Some(60)));
+
+    let edge = rule(RuleKind::RequestErrorRate, 0.1, "project = \"edge\"\n");
+    let o = observe(&analytics, &edge, now).unwrap();
+    assert_eq!(
+        (o.value, o.events, o.firing),
+        (Some(0.0), Some(20), false),
+        "{}",
+        o.summary
+    );
 
     // p95 of 25 requests at 100 ms and 5 at 2000 ms: 2000 ms, within the sketch's 1 %.
     let o = observe(&analytics, &rule(RuleKind::RequestP95, 1500.0, live), now).unwrap();
@@ -849,4 +870,33 @@ fn silence_counts_minutes_since_the_projects_last_event() {
     let (_empty_dir, empty) = open(None);
     let o = observe(&empty, &rule(RuleKind::Silence, 10.0, ""), now).unwrap();
     assert_eq!((o.value, o.firing), (None, false));
+}
+
+#[test]
+fn a_spike_rule_without_enough_history_measures_nothing() {
+    let (_dir, analytics) = open(None);
+    ingest(
+        &analytics,
+        &[
+            cost("c1", "2026-10-15T09:10:00Z", "p", "gpt-4o", 1.0),
+            cost("c2", "2026-10-15T10:10:00Z", "p", "gpt-4o", 50.0),
+        ],
+    );
+    let now = at("2026-10-15T11:30:00Z");
+    let cases = [
+        (
+            "project = \"p\"\n",
+            "p: not enough cost history to score the last hour before 2026-10-15T11:30:00Z",
+        ),
+        // The whole days before today hold no cost of the model.
+        (
+            "model = \"gpt-4o\"\nseries = \"daily\"\n",
+            "model gpt-4o: no cost recorded in the 90 days before",
+        ),
+    ];
+    for (scope, summary) in cases {
+        let o = observe(&analytics, &rule(RuleKind::CostSpike, 5.0, scope), now).unwrap();
+        assert_eq!((o.value, o.firing), (None, false), "{}", o.summary);
+        assert!(o.summary.starts_with(summary), "{}", o.summary);
+    }
 }
