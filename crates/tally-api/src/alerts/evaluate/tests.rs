@@ -900,3 +900,69 @@ fn a_spike_rule_without_enough_history_measures_nothing() {
         assert!(o.summary.starts_with(summary), "{}", o.summary);
     }
 }
+
+#[test]
+fn the_memory_store_observes_what_sqlite_does() {
+    let (_dir, sqlite) = open(Some(100.0));
+    let memory =
+        Analytics::open_with("memory:", sqlite.config().clone(), SqliteOptions::default()).unwrap();
+    let now = DateTime::from_timestamp(Utc::now().timestamp().div_euclid(60) * 60 + 30, 0).unwrap();
+    let mut events = Vec::new();
+    for i in 0..60 {
+        let t = now - Duration::minutes(i * 7);
+        events.push(execution(&format!("x{i}"), t, "p", "browser", i % 3 != 0));
+        events.push(run(
+            &format!("r{i}"),
+            t,
+            "p",
+            if i % 4 == 0 { "failed" } else { "passed" },
+        ));
+        events.push(request(
+            &format!("q{i}"),
+            t,
+            "p",
+            if i % 5 == 0 { 502 } else { 200 },
+            10.0 * i as f64,
+        ));
+    }
+    for analytics in [&sqlite, &memory] {
+        ingest(analytics, &events);
+    }
+    let rules = [
+        rule(RuleKind::Budget, 0.5, "project = \"p\"\n"),
+        rule(
+            RuleKind::QaFailureRate,
+            0.2,
+            "project = \"p\"\nwindow_minutes = 180\n",
+        ),
+        rule(
+            RuleKind::FailureRate,
+            0.3,
+            "project = \"p\"\ntool = \"browser\"\nwindow_minutes = 300\n",
+        ),
+        rule(
+            RuleKind::FailureRate,
+            0.3,
+            "window_minutes = 120\nmin_events = 5\n",
+        ),
+        rule(
+            RuleKind::RequestErrorRate,
+            0.1,
+            "project = \"p\"\nwindow_minutes = 240\nmin_events = 5\n",
+        ),
+        rule(
+            RuleKind::RequestP95,
+            300.0,
+            "window_minutes = 240\nmin_events = 5\n",
+        ),
+        rule(RuleKind::Silence, 1.0, "project = \"p\"\n"),
+    ];
+    for r in &rules {
+        let (a, b) = (
+            observe(&sqlite, r, now).unwrap(),
+            observe(&memory, r, now).unwrap(),
+        );
+        assert_eq!(a, b, "{:?}", r.rule);
+        assert!(a.value.is_some(), "{}", a.summary);
+    }
+}
