@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alert_baseline_oracle;
 mod backend_health;
 mod backup;
 mod bad_input;

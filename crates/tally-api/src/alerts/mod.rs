@@ -4,11 +4,18 @@
 //!
 //! Files: `rule.rs` (the rule shape `[[alerts]]`, the API and the CLI share),
 //! `notification.rs` (an evaluation's observation, a transition's notification, the
-//! channels' configuration and the [`Notify`] seam between the engine and delivery).
+//! channels' configuration and the [`Notify`] seam between the engine and delivery),
+//! `evaluate.rs` (what each rule measures: [`observe`]), `window.rs` (a rate rule's
+//! window and baseline counts), `baseline.rs` (the test of a rate against its baseline).
 
+mod baseline;
+mod evaluate;
 mod notification;
 mod rule;
+mod window;
 
+pub use baseline::{BINOMIAL_TEST, binomial_p_value};
+pub use evaluate::observe;
 pub use notification::{
     AlertStatus, BaselineTest, ChannelConfig, Notification, NotificationEvent, Notify, Observation,
     WebhookFormat,

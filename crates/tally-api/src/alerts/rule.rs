@@ -326,6 +326,15 @@ impl AlertRule {
         {
             return Err("series: only the spike rules score a series".to_owned());
         }
+        if self.model.is_some()
+            && matches!(self.rule, RuleKind::CostSpike | RuleKind::TokenSpike)
+            && self.series() == SpikeSeries::Hourly
+        {
+            return Err(
+                "series: a model's cost and tokens are kept by day only: set series = \"daily\""
+                    .to_owned(),
+            );
+        }
         if let Some(minutes) = self.cooldown_minutes
             && minutes > MAX_WINDOW_MINUTES
         {
@@ -386,6 +395,10 @@ mod tests {
             (
                 "rule = \"budget\"\nthreshold = 0.7\nseries = \"daily\"\n",
                 "series:",
+            ),
+            (
+                "rule = \"cost_spike\"\nthreshold = 5\nmodel = \"m\"\n",
+                "series: a model's",
             ),
             (
                 "rule = \"budget\"\nthreshold = 0.7\nchannels = [\"a\", \"a\"]\n",

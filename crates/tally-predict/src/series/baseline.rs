@@ -56,6 +56,14 @@ pub struct Baseline {
     pub(crate) expected: Vec<Option<(f64, f64)>>,
 }
 
+impl Baseline {
+    /// The expected value and the noise standard deviation at point `index` (`None`
+    /// for a point left out).
+    pub fn expected_at(&self, index: usize) -> Option<(f64, f64)> {
+        self.expected.get(index).copied().flatten()
+    }
+}
+
 /// The calendar slot of each point for a profile: hour of day for series finer than a
 /// day, weekday for series of a day or finer; `None` for other steps.
 fn slots(series: &Series, kind: ProfileKind) -> Option<Vec<usize>> {
