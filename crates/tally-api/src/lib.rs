@@ -39,6 +39,7 @@ mod migrate;
 mod predict;
 mod report;
 mod series;
+pub mod telemetry;
 mod traces;
 mod views;
 mod write_health;

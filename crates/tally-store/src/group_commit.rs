@@ -35,6 +35,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl GroupCommit {
+    /// Batches waiting for the writer right now.
+    pub fn queue_depth(&self) -> usize {
+        lock(&self.waiting).len()
+    }
+
     /// Writes `batch` with the others waiting: it joins the queue, then `take_writer`
     /// waits for the exclusive writer. If a writer meanwhile committed the batch, its
     /// outcome is returned; else `write` commits the whole queue (this batch among it,
