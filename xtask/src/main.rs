@@ -10,6 +10,8 @@ mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_learning;
 #[cfg(feature = "bench")]
+mod bench_metrics;
+#[cfg(feature = "bench")]
 mod bench_otlp;
 #[cfg(feature = "bench")]
 mod bench_predict;
@@ -28,7 +30,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test [ARGS...]                     the whole test suite: provisions what it needs first
                                      (a Python virtual environment with the oracles under
-                                     the target directory, Debian's Chromium, a throwaway
+                                     the target directory, Debian's Chromium and Prometheus, a throwaway
                                      PostgreSQL server unless TALLY_TEST_POSTGRES_URL names
                                      one), then runs `cargo test --workspace ARGS`
   bench ingest [--events N[,N...]]   ingest the reference execution file into a fresh DB;
@@ -53,6 +55,8 @@ tasks:
   bench otlp [--requests N]          release `tally serve`: N (200) gzip protobuf OTLP requests
                                      of 512 GenAI spans to /v1/traces against the same
                                      executions as JSON Lines to /api/analytics/events, spans/s
+  bench metrics [--events N[,N...]]  one Prometheus scrape of /metrics over the query bench's
+                                     1M and 10M databases: median ms in process and over HTTP
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -84,8 +88,9 @@ fn bench(args: &[&str]) -> anyhow::Result<()> {
         ["predict", rest @ ..] => bench_predict::predict(rest),
         ["learning", rest @ ..] => bench_learning::learning(rest),
         ["otlp", rest @ ..] => bench_otlp::otlp(rest),
+        ["metrics", rest @ ..] => bench_metrics::metrics(rest),
         _ => bail!(
-            "bench: which benchmark? available: ingest, query, http, predict, learning, otlp\n\n{USAGE}"
+            "bench: which benchmark? available: ingest, query, http, predict, learning, otlp, metrics\n\n{USAGE}"
         ),
     }
 }

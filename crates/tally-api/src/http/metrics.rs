@@ -18,7 +18,7 @@ pub fn routes() -> Vec<Route> {
         method: Method::GET,
         path: "/metrics".into(),
         access: Access::Read,
-        summary: "tally's operation and month-to-date business series for Prometheus, in the OpenMetrics text format (docs/metrics.md); a key limited to projects gets 403".into(),
+        summary: "tally's operation and month-to-date business series for Prometheus, in the OpenMetrics text format (docs/http.md); a key limited to projects gets 403".into(),
         params: &[],
         produces: Produces::OpenMetrics,
         body: None,

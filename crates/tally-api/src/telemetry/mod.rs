@@ -2,7 +2,7 @@
 //! rejected by kind and source, HTTP requests by route, method and status with their
 //! durations, and the gauge of firing alerts. One [`Telemetry`] per facade (clones
 //! share it); `scrape.rs` adds what is read at scrape time (writer, database size,
-//! business gauges) and writes the OpenMetrics text (`docs/metrics.md`, "Prometheus").
+//! business gauges) and writes the OpenMetrics text (`docs/http.md`, "Prometheus").
 //!
 //! Built on `prometheus-client`, the Prometheus project's own Rust client: it writes
 //! the OpenMetrics text format natively (`_total`, units, `# EOF`), keeps no global

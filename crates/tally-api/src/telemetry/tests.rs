@@ -7,7 +7,7 @@ use tally_store::Filter;
 use super::*;
 use crate::Analytics;
 
-/// Every series `docs/metrics.md` documents, as its `# TYPE` line names it.
+/// Every series `docs/http.md` documents, as its `# TYPE` line names it.
 pub(crate) const DOCUMENTED: [(&str, &str); 12] = [
     ("tally_events_accepted", "counter"),
     ("tally_events_duplicate", "counter"),
