@@ -275,3 +275,39 @@ fn clones_share_one_set_of_series() {
     let clone = analytics.as_of(Utc::now());
     assert!(Arc::ptr_eq(&analytics.telemetry, &clone.telemetry));
 }
+
+#[test]
+fn the_grafana_dashboard_reads_only_documented_series() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/grafana/tally.json")).unwrap();
+    let documented: Vec<String> = DOCUMENTED
+        .iter()
+        .flat_map(|(name, kind)| match *kind {
+            "counter" => vec![format!("{name}_total")],
+            "histogram" => ["bucket", "sum", "count"]
+                .iter()
+                .map(|suffix| format!("{name}_{suffix}"))
+                .collect(),
+            _ => vec![(*name).to_owned()],
+        })
+        .collect();
+    let mut read = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap();
+            for (at, _) in expr.match_indices("tally_") {
+                let name: String = expr[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(
+                    documented.contains(&name),
+                    "panel {:?} reads {name}, which is not documented",
+                    panel["title"]
+                );
+                read += 1;
+            }
+        }
+    }
+    assert!(read >= 15, "{read}");
+}
