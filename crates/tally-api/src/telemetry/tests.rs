@@ -1,3 +1,6 @@
+//! The telemetry series through the facade: counts by kind and source, the scrape
+//! text, the business gauges against the views, the Grafana dashboard's expressions.
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
