@@ -196,9 +196,11 @@ mod tests {
 
     #[test]
     fn tools_within_the_limit_are_all_named_with_their_success_share() {
-        let mut m = Measures::default();
-        m.n = 4;
-        m.ok = 3;
+        let m = Measures {
+            n: 4,
+            ok: 3,
+            ..Measures::default()
+        };
         let tools = bounded_tools(HashMap::from([("search".to_owned(), m)]));
         assert_eq!(
             tools,
@@ -215,9 +217,12 @@ mod tests {
     fn tools_past_the_limit_share_one_success_ratio() {
         let tools: HashMap<String, Measures> = (0..MAX_TOOL_SERIES + 1)
             .map(|i| {
-                let mut m = Measures::default();
-                m.n = 10 + i as u64;
-                m.ok = if i < 2 { 0 } else { m.n };
+                let n = 10 + i as u64;
+                let m = Measures {
+                    n,
+                    ok: if i < 2 { 0 } else { n },
+                    ..Measures::default()
+                };
                 (format!("t{i:03}"), m)
             })
             .collect();
