@@ -173,6 +173,30 @@ mod tests {
     }
 
     #[test]
+    fn the_queue_depth_counts_the_batches_waiting_for_the_writer() {
+        let group = GroupCommit::default();
+        let (one, two) = (rejects(1), rejects(2));
+        assert_eq!(group.queue_depth(), 0);
+        let first = group.write(
+            batch(&one),
+            || {
+                // The first batch waits for the writer; a second joins it.
+                assert_eq!(group.queue_depth(), 1);
+                let second = group.write(
+                    batch(&two),
+                    || assert_eq!(group.queue_depth(), 2),
+                    |_, batches| commit(batches),
+                );
+                assert_eq!(second.unwrap().quarantined, 2);
+                assert_eq!(group.queue_depth(), 0);
+            },
+            |_, _| -> Result<Vec<WriteOutcome>, Error> { panic!("committed already") },
+        );
+        assert_eq!(first.unwrap().quarantined, 1);
+        assert_eq!(group.queue_depth(), 0);
+    }
+
+    #[test]
     fn a_failed_group_fails_every_batch_in_it() {
         let group = GroupCommit::default();
         let (one, two) = (rejects(1), rejects(2));
