@@ -559,6 +559,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/u/report?period=month",
     ),
     ("get", "/api/openapi.json", "/api/openapi.json"),
+    ("get", "/metrics", "/metrics"),
     ("get", "/", "/"),
     ("get", "/analytics", "/analytics"),
     ("get", "/analytics/tools", "/analytics/tools"),

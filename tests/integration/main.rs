@@ -31,6 +31,7 @@ mod parser_never_panics;
 mod postgres_servers;
 mod predict;
 mod predict_oracle;
+mod prometheus;
 mod read_only;
 mod report;
 mod report_http;

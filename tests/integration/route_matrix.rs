@@ -109,6 +109,7 @@ const ROUTES: &[Expect] = &[
     get("/analytics/assets/dashboard.js", Needs::Public),
     get("/api/analytics/health", Needs::Public),
     get("/api/openapi.json", Needs::Read),
+    refused(get("/metrics", Needs::Read), "forbidden_project"),
     get("/api/analytics/summary", Needs::Read),
     get("/api/analytics/projects", Needs::Read),
     get("/api/analytics/models", Needs::Read),

@@ -12,6 +12,8 @@ mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_learning;
 #[cfg(feature = "bench")]
+mod bench_metrics;
+#[cfg(feature = "bench")]
 mod bench_otlp;
 #[cfg(feature = "bench")]
 mod bench_predict;
@@ -30,7 +32,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test [ARGS...]                     the whole test suite: provisions what it needs first
                                      (a Python virtual environment with the oracles under
-                                     the target directory, Debian's Chromium, a throwaway
+                                     the target directory, Debian's Chromium and Prometheus, a throwaway
                                      PostgreSQL server unless TALLY_TEST_POSTGRES_URL names
                                      one), then runs `cargo test --workspace ARGS`
   bench ingest [--events N[,N...]]   ingest the reference execution file into a fresh DB;
@@ -58,6 +60,8 @@ tasks:
   bench alerts [--runs N]            release `tally serve` with a budget rule and a webhook:
                                      from the ingest that crosses 70 % of the budget to the
                                      webhook received by a loopback receiver, N (10) runs
+  bench metrics [--events N[,N...]]  one Prometheus scrape of /metrics over the query bench's
+                                     1M and 10M databases: median ms in process and over HTTP
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -90,8 +94,9 @@ fn bench(args: &[&str]) -> anyhow::Result<()> {
         ["learning", rest @ ..] => bench_learning::learning(rest),
         ["otlp", rest @ ..] => bench_otlp::otlp(rest),
         ["alerts", rest @ ..] => bench_alerts::alerts(rest),
+        ["metrics", rest @ ..] => bench_metrics::metrics(rest),
         _ => bail!(
-            "bench: which benchmark? available: ingest, query, http, predict, learning, otlp\n\n{USAGE}"
+            "bench: which benchmark? available: ingest, query, http, predict, learning, otlp, metrics\n\n{USAGE}"
         ),
     }
 }

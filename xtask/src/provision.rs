@@ -1,7 +1,8 @@
 //! What the test suite and the benchmarks need beyond Cargo, provisioned from the package
 //! registries: the Python oracles in a virtual environment under the target directory
 //! (pinned in `tests/oracles/requirements.txt`), Debian's Chromium for the
-//! dashboard's browser test, and a PostgreSQL server for the PostgreSQL store's tests
+//! dashboard's browser test, Debian's Prometheus for the `/metrics` scrape test, and a
+//! PostgreSQL server for the PostgreSQL store's tests
 //! (`postgres.rs`). A missing prerequisite is one message up front that says
 //! the command that brings it, never a failure deep inside a test.
 
@@ -16,6 +17,9 @@ use crate::{root, run, target_dir};
 /// Where the dashboard test finds the browser (Debian's `chromium` package).
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Where the scrape test finds Prometheus (Debian's `prometheus` package).
+const PROMETHEUS: &str = "/usr/bin/prometheus";
+
 /// `cargo xtask test ARGS`: provisions, then runs `cargo test --workspace ARGS` with the
 /// oracles' interpreter in `TALLY_TEST_PYTHON` and the PostgreSQL server's URL in
 /// `TALLY_TEST_POSTGRES_URL`; a server started here stops when the tests end, pass or
@@ -23,6 +27,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 pub fn test(args: &[&str]) -> anyhow::Result<()> {
     let python = oracle_python()?;
     chromium()?;
+    prometheus()?;
     let postgres = crate::postgres::test_server()?;
     println!("== cargo test --workspace {}", args.join(" "));
     run(Command::new(env!("CARGO"))
@@ -137,6 +142,22 @@ fn chromium() -> anyhow::Result<()> {
     }
     println!("== chromium: installing Debian's package");
     apt_install("chromium")
+}
+
+/// Prometheus is there, or installed now from Debian's packages when this runs as root.
+fn prometheus() -> anyhow::Result<()> {
+    if Path::new(PROMETHEUS).exists() {
+        println!("== prometheus: {PROMETHEUS}");
+        return Ok(());
+    }
+    if !can_install_debian_packages() {
+        bail!(
+            "the /metrics scrape test needs {PROMETHEUS}: install it with \
+             `sudo apt-get install prometheus` (Debian), then run this again"
+        );
+    }
+    println!("== prometheus: installing Debian's package");
+    apt_install("prometheus")
 }
 
 /// Root on a machine with `apt-get`.

@@ -18,6 +18,7 @@ use tally_store::{
 use tally_store_sqlite::SqliteOptions;
 
 use crate::location::{Backend, open_store};
+use crate::telemetry::{IngestSource, Telemetry};
 use crate::write_health::{WriteFailure, WriteHealth};
 use crate::{Config, Error, Result};
 
@@ -41,6 +42,8 @@ pub struct Analytics {
     pub(crate) cancel: crate::Cancel,
     /// The backend the location named.
     backend: Arc<Backend>,
+    /// This process's operation series (`/metrics`), shared by every clone.
+    pub(crate) telemetry: Arc<Telemetry>,
 }
 
 /// Which backend a facade's store is, as `health` reports it.
@@ -104,6 +107,7 @@ impl Analytics {
             write_health: Arc::default(),
             cancel: crate::Cancel::default(),
             backend: Arc::new(backend),
+            telemetry: Arc::default(),
         })
     }
 
@@ -198,6 +202,12 @@ impl Analytics {
         }
     }
 
+    /// This process's operation series: what `/metrics` reports besides the figures
+    /// read from the store.
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
@@ -211,7 +221,8 @@ impl Analytics {
         self.ingest_with(input, &IngestOptions::default(), &mut ())
     }
 
-    /// Ingests one input: good records stored, bad ones quarantined and reported.
+    /// Ingests one input: good records stored, bad ones quarantined and reported,
+    /// counted in [`Analytics::telemetry`] as from [`IngestSource::File`].
     ///
     /// # Errors
     /// The input cannot be read or the store fails; committed batches stay committed.
@@ -221,6 +232,22 @@ impl Analytics {
         options: &IngestOptions,
         progress: &mut dyn Progress,
     ) -> Result<IngestReport> {
+        self.ingest_from(IngestSource::File, input, options, progress)
+    }
+
+    /// Ingests one input as [`Analytics::ingest_with`] does, counting what each batch
+    /// commits under `source`.
+    ///
+    /// # Errors
+    /// See [`Analytics::ingest_with`].
+    pub fn ingest_from(
+        &self,
+        source: IngestSource,
+        input: &Input,
+        options: &IngestOptions,
+        progress: &mut dyn Progress,
+    ) -> Result<IngestReport> {
+        let mut progress = self.telemetry.counting(source, progress);
         // The write-order mark before the ingest: what is stored after it is this
         // ingest's (and, should another process write meanwhile, that one's too).
         let retention = match self.retention_cutoff() {
@@ -228,7 +255,7 @@ impl Analytics {
             None => None,
         };
         let result = Ingestor::new(&*self.store, self.with_prices(options))
-            .ingest(input, progress)
+            .ingest(input, &mut progress)
             .map_err(Error::from);
         let mut report = self.observe_write(result)?;
         if let Some((cutoff, mark)) = retention {
@@ -273,8 +300,9 @@ impl Analytics {
     /// The store fails.
     pub fn demo(&self, config: &DemoConfig, progress: &mut dyn Progress) -> Result<IngestReport> {
         let ingestor = Ingestor::new(&*self.store, self.with_prices(&IngestOptions::default()));
+        let mut progress = self.telemetry.counting(IngestSource::Demo, progress);
         let result = ingestor
-            .ingest_events("demo", demo::generate(config), progress)
+            .ingest_events("demo", demo::generate(config), &mut progress)
             .map_err(Error::from);
         self.observe_write(result)
     }

@@ -40,6 +40,7 @@ mod migrate;
 mod predict;
 pub mod report;
 mod series;
+pub mod telemetry;
 mod traces;
 mod views;
 mod write_health;

@@ -77,6 +77,8 @@ pub struct BatchCommitted<'a> {
     pub last_position: Option<Position>,
     /// The running totals of this input.
     pub report: &'a IngestReport,
+    /// The batch's valid events (new and duplicates alike), in input order.
+    pub events: &'a [Event],
 }
 
 /// Hears about an ingest as it goes (a progress bar, a log of acknowledged batches).
@@ -393,6 +395,7 @@ impl<'s> Ingestor<'s> {
                 outcome,
                 last_position: chunk.last_position,
                 report,
+                events: &chunk.events,
             });
         }
         Ok(())

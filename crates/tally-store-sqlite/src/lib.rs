@@ -33,7 +33,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use r2d2::Pool;
@@ -96,6 +96,8 @@ pub struct SqliteStore {
     writer: Mutex<Writer>,
     /// Small batches waiting to be committed together.
     group: GroupCommit,
+    /// How long each write transaction took, for `writer_stats`.
+    commit_times: CommitTimes,
     checkpointer: checkpointer::Checkpointer,
 }
 
@@ -228,6 +230,7 @@ impl SqliteStore {
             path,
             readers,
             group: GroupCommit::default(),
+            commit_times: CommitTimes::default(),
             writer: Mutex::new(Writer {
                 conn,
                 dict: Dictionary::new(),
@@ -422,7 +425,10 @@ impl SqliteStore {
                         rollups,
                         blocks,
                     } = &mut **writer;
-                    write::write_batches(conn, dict, rollups, blocks, batches)
+                    let started = Instant::now();
+                    let written = write::write_batches(conn, dict, rollups, blocks, batches);
+                    self.commit_times.record(started.elapsed());
+                    written
                 },
             );
             self.checkpointer.nudge();
@@ -435,7 +441,10 @@ impl SqliteStore {
             rollups,
             blocks,
         } = &mut *writer;
-        let outcome = write::write_batches(conn, dict, rollups, blocks, &[batch])?;
+        let started = Instant::now();
+        let outcome = write::write_batches(conn, dict, rollups, blocks, &[batch]);
+        self.commit_times.record(started.elapsed());
+        let outcome = outcome?;
         drop(writer);
         self.checkpointer.nudge();
         Ok(outcome.into_iter().next().unwrap_or_default())
@@ -452,10 +461,20 @@ impl SqliteStore {
             rollups,
             blocks,
         } = &mut *writer;
-        let outcomes = write::write_batches(conn, dict, rollups, blocks, batches)?;
+        let started = Instant::now();
+        let outcomes = write::write_batches(conn, dict, rollups, blocks, batches);
+        self.commit_times.record(started.elapsed());
+        let outcomes = outcomes?;
         drop(writer);
         self.checkpointer.nudge();
         Ok(outcomes)
+    }
+
+    pub(crate) fn writer_stats(&self) -> WriterStats {
+        WriterStats {
+            queue_depth: self.group.queue_depth() as u64,
+            commit_times: self.commit_times.snapshot(),
+        }
     }
 
     pub(crate) fn quarantined(

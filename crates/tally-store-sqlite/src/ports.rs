@@ -14,7 +14,7 @@ use tally_store::{
     NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
     QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
     RollupReader, SeriesReader, SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery,
-    SkillTally, StoreHealth, StoreStats, Totals, TotalsReader, WriteOutcome,
+    SkillTally, StoreHealth, StoreStats, Totals, TotalsReader, WriteOutcome, WriterStats,
 };
 
 use crate::SqliteStore;
@@ -265,6 +265,10 @@ impl Maintenance for SqliteStore {
 
     fn health(&self) -> Result<StoreHealth> {
         Ok(SqliteStore::health(self)?)
+    }
+
+    fn writer_stats(&self) -> Option<WriterStats> {
+        Some(SqliteStore::writer_stats(self))
     }
 
     fn integrity_check(&self) -> Result<String> {

@@ -35,6 +35,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl GroupCommit {
+    /// Batches waiting for the writer right now.
+    pub fn queue_depth(&self) -> usize {
+        lock(&self.waiting).len()
+    }
+
     /// Writes `batch` with the others waiting: it joins the queue, then `take_writer`
     /// waits for the exclusive writer. If a writer meanwhile committed the batch, its
     /// outcome is returned; else `write` commits the whole queue (this batch among it,
@@ -165,6 +170,30 @@ mod tests {
         // Alone, a batch is its own group.
         let alone = group.write(batch(&two), || (), |_, batches| commit(batches));
         assert_eq!(alone.unwrap().quarantined, 2);
+    }
+
+    #[test]
+    fn the_queue_depth_counts_the_batches_waiting_for_the_writer() {
+        let group = GroupCommit::default();
+        let (one, two) = (rejects(1), rejects(2));
+        assert_eq!(group.queue_depth(), 0);
+        let first = group.write(
+            batch(&one),
+            || {
+                // The first batch waits for the writer; a second joins it.
+                assert_eq!(group.queue_depth(), 1);
+                let second = group.write(
+                    batch(&two),
+                    || assert_eq!(group.queue_depth(), 2),
+                    |_, batches| commit(batches),
+                );
+                assert_eq!(second.unwrap().quarantined, 2);
+                assert_eq!(group.queue_depth(), 0);
+            },
+            |_, _| -> Result<Vec<WriteOutcome>, Error> { panic!("committed already") },
+        );
+        assert_eq!(first.unwrap().quarantined, 1);
+        assert_eq!(group.queue_depth(), 0);
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! Shared by every adapter: the rollup vocabulary ([`rollup`]), the fold of events into
 //! rollup deltas ([`rollup_fold`]), the fan-out of a delta to the rows it adds to
 //! ([`rollup_fanout`]), the range planner that picks the rows covering a range
-//! ([`rollup_plan`]), and group commit ([`GroupCommit`]).
+//! ([`rollup_plan`]), group commit ([`GroupCommit`]), and the writer's own figures
+//! ([`WriterStats`]).
 
 mod dim;
 mod error;
@@ -26,6 +27,7 @@ pub mod rollup_fold;
 pub mod rollup_plan;
 mod store;
 mod vocabulary;
+mod writer_stats;
 
 pub use dim::{DIMS, Dim};
 pub use error::{BackendError, Error, Result};
@@ -34,3 +36,4 @@ pub use ports::*;
 pub use rollup_fold::PreparedRollups;
 pub use store::Store;
 pub use vocabulary::*;
+pub use writer_stats::{COMMIT_SECONDS_BOUNDS, CommitHistogram, CommitTimes, WriterStats};

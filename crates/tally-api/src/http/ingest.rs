@@ -323,7 +323,12 @@ async fn ingest_body(
     // stays committed. It holds the request's place until then.
     let report = tokio::task::spawn_blocking(move || {
         let _place = place;
-        analytics.ingest_with(&input, &options, &mut ())
+        analytics.ingest_from(
+            crate::telemetry::IngestSource::Json,
+            &input,
+            &options,
+            &mut (),
+        )
     })
     .await??;
     tracing::debug!(

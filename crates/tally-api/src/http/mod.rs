@@ -5,7 +5,8 @@
 //! query parameters refused), `budget.rs` (body and request timeouts), `serve.rs`
 //! (connections: header timeout, connection cap, graceful shutdown), `ingest.rs`
 //! (`POST` routes), `query.rs` (views, health, exports), `reports.rs` (the reports), `export.rs` (the CSV writer),
-//! `openapi.rs`, `dashboard.rs` (the embedded web pages). Store calls block, so every
+//! `openapi.rs`, `dashboard.rs` (the embedded web pages), `metrics.rs` (`/metrics` and
+//! the request counts behind it). Store calls block, so every
 //! handler runs them through `tokio::task::spawn_blocking`.
 
 mod auth;
@@ -16,6 +17,7 @@ mod experiments;
 mod export;
 mod ingest;
 mod learning;
+mod metrics;
 mod openapi;
 mod otlp;
 mod params;
@@ -221,6 +223,8 @@ pub enum Produces {
     Csv,
     Css,
     JavaScript,
+    /// The OpenMetrics text format (`/metrics`).
+    OpenMetrics,
     /// A file download whose type depends on a `format` parameter.
     Download,
     /// No content: a redirect to the path given.
@@ -240,6 +244,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(otlp::routes());
     routes.extend(traces::routes());
     routes.extend(dashboard::routes());
+    routes.extend(metrics::routes());
     routes.push(Route {
         method: Method::GET,
         path: "/api/openapi.json".into(),
@@ -400,15 +405,21 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         .layer(middleware::map_response(error::json_errors))
         .layer(middleware::from_fn_with_state(budget, budget::enforce))
         .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state.analytics.telemetry),
+            metrics::count_request,
+        ))
         .with_state(state)
 }
 
-/// With `[analytics] enabled = false` tally only collects: ingest, health, exports
-/// and the OpenAPI document answer, every other route (views, learning, experiments,
-/// predictions, the dashboard) answers 503 `analytics_disabled`.
+/// With `[analytics] enabled = false` tally only collects: ingest, health, exports,
+/// `/metrics` (without its business gauges) and the OpenAPI document answer, every
+/// other route (views, learning, experiments, predictions, the dashboard) answers 503
+/// `analytics_disabled`.
 fn stays_on_when_analytics_off(route: &Route) -> bool {
     route.access == Access::Ingest
         || route.path == "/api/analytics/health"
+        || route.path == "/metrics"
         || route.path == "/api/openapi.json"
         || route.path.starts_with("/api/analytics/export/")
 }

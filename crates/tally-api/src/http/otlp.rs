@@ -213,7 +213,12 @@ async fn traces(
                 data: Arc::from(&mapped.records[..]),
             };
             analytics
-                .ingest_with(&input, &options, &mut ())
+                .ingest_from(
+                    crate::telemetry::IngestSource::Otlp,
+                    &input,
+                    &options,
+                    &mut (),
+                )
                 .map_err(Failure::Store)?
         };
         Ok(Outcome::Stored { mapped, report })

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::Result;
+use crate::{Result, WriterStats};
 
 /// Size and content figures of a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -75,5 +75,11 @@ pub trait Maintenance: Send + Sync {
     /// The server does not answer.
     fn server_version(&self) -> Result<Option<String>> {
         Ok(None)
+    }
+
+    /// The writer's queue depth and commit durations; `None` for a store that keeps
+    /// no such figures (one without an exclusive writer of its own).
+    fn writer_stats(&self) -> Option<WriterStats> {
+        None
     }
 }
