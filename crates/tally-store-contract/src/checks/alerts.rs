@@ -187,3 +187,41 @@ pub fn alert_history_pages_newest_first_and_keeps_deliveries(new: NewStore<'_>) 
     );
     assert!(store.deliveries(ids[6] + 1).unwrap().is_empty());
 }
+
+/// Several handles on one database (servers sharing it) race to move the same rule
+/// from `ok` to `firing`, each from many threads: exactly one moves it, and the history
+/// holds one transition.
+pub fn one_of_many_servers_moves_an_alert(stores: &[&(dyn crate::Store + Sync)]) {
+    let first = stores[0];
+    assert_eq!(
+        first
+            .advance_alert(None, &state("race", "ok", 0, None), None)
+            .unwrap(),
+        Some(0)
+    );
+    let firing = state("race", "firing", 60, Some(60));
+    let fired = transition("race", "firing", 60, None);
+    let moved: Vec<Option<i64>> = std::thread::scope(|scope| {
+        let racing: Vec<_> = stores
+            .iter()
+            .flat_map(|store| std::iter::repeat_n(*store, 4))
+            .map(|store| {
+                let (firing, fired) = (&firing, &fired);
+                scope.spawn(move || {
+                    store
+                        .advance_alert(Some("ok"), firing, Some(fired))
+                        .unwrap()
+                })
+            })
+            .collect();
+        racing.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<i64> = moved.into_iter().flatten().collect();
+    assert_eq!(winners.len(), 1, "exactly one server moves the rule");
+    for store in stores {
+        assert_eq!(store.alert_states().unwrap(), vec![firing.clone()]);
+        let history = store.alert_history(Some("race"), None, 100).unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].id, winners[0]);
+    }
+}
