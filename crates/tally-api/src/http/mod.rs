@@ -8,6 +8,7 @@
 //! `openapi.rs`, `dashboard.rs` (the embedded web pages). Store calls block, so every
 //! handler runs them through `tokio::task::spawn_blocking`.
 
+mod alerts;
 mod auth;
 mod budget;
 mod dashboard;
@@ -43,6 +44,7 @@ pub use auth::{Access, Principal};
 pub use error::ApiError;
 pub use export::{CsvExport, inert};
 
+use crate::alerts::{AlertEngine, AlertTrigger, LogNotify, Notify};
 use crate::{Analytics, Error, Result, ServerConfig};
 
 /// How the server runs.
@@ -72,6 +74,11 @@ pub struct ServerOptions {
     pub request_timeout: Duration,
     /// How long a shutdown waits for requests in flight before cancelling them.
     pub shutdown_grace: Duration,
+    /// How often the alert rules are evaluated on the timer (they are also evaluated
+    /// soon after data arrives).
+    pub alert_every: Duration,
+    /// Where alert notifications (transitions and tests) are handed.
+    pub notify: Arc<dyn Notify>,
 }
 
 impl Default for ServerOptions {
@@ -90,6 +97,8 @@ impl Default for ServerOptions {
             body_read_timeout: Duration::from_secs_f64(config.body_read_timeout_secs),
             request_timeout: Duration::from_secs_f64(config.request_timeout_secs),
             shutdown_grace: Duration::from_secs_f64(config.shutdown_grace_secs),
+            alert_every: Duration::from_secs_f64(config.alert_every_secs),
+            notify: Arc::new(LogNotify),
         }
     }
 }
@@ -120,6 +129,8 @@ impl ServerOptions {
             body_read_timeout: seconds(config.body_read_timeout_secs, "body_read_timeout_secs")?,
             request_timeout: seconds(config.request_timeout_secs, "request_timeout_secs")?,
             shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
+            alert_every: seconds(config.alert_every_secs, "alert_every_secs")?,
+            notify: Arc::new(LogNotify),
         })
     }
 }
@@ -180,6 +191,10 @@ pub struct AppState {
     pub(crate) keys_always_required: bool,
     pub(crate) started: Instant,
     pub(crate) openapi: Arc<String>,
+    /// Poked when data arrives, so the alert rules are evaluated soon.
+    pub(crate) alert_trigger: AlertTrigger,
+    /// Where alert notifications go.
+    pub(crate) notify: Arc<dyn Notify>,
 }
 
 /// One route: the router, the access check and the OpenAPI document all read this.
@@ -233,6 +248,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(otlp::routes());
     routes.extend(traces::routes());
     routes.extend(dashboard::routes());
+    routes.extend(alerts::routes());
     routes.push(Route {
         method: Method::GET,
         path: "/api/openapi.json".into(),
@@ -331,6 +347,16 @@ impl Drop for RequestLine {
 
 /// The whole application: routes with their access checks, JSON 404s and 405s.
 pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: bool) -> Router {
+    app_with(analytics, options, keys_always_required, AlertTrigger::default())
+}
+
+/// [`app`], its ingest routes poking `alert_trigger` when they store data.
+fn app_with(
+    analytics: Analytics,
+    options: &ServerOptions,
+    keys_always_required: bool,
+    alert_trigger: AlertTrigger,
+) -> Router {
     let routes = routes();
     let state = AppState {
         analytics,
@@ -342,6 +368,8 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         keys_always_required,
         started: Instant::now(),
         openapi: Arc::new(openapi::document(&routes).to_string()),
+        alert_trigger,
+        notify: options.notify.clone(),
     };
     let analytics_enabled = state.analytics.config().analytics.enabled;
     let budget = budget::Budget {
@@ -349,6 +377,7 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         request: options.request_timeout,
     };
     let mut router = Router::new();
+    let mut paths = std::collections::HashSet::new();
     for route in routes {
         let gate = auth::Gate {
             state: state.clone(),
@@ -365,9 +394,17 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         let handler = if analytics_enabled || stays_on_when_analytics_off(&route) {
             route.handler
         } else {
-            axum::routing::get(error::analytics_disabled).post(error::analytics_disabled)
+            let method = axum::routing::MethodFilter::try_from(route.method.clone())
+                .unwrap_or(axum::routing::MethodFilter::GET);
+            axum::routing::on(method, error::analytics_disabled)
         };
-        let mut handler = handler.fallback(error::method_not_allowed);
+        // Routes of one path (GET, PUT, DELETE of a rule) share a method router, which
+        // takes one fallback.
+        let mut handler = if paths.insert(route.path.clone()) {
+            handler.fallback(error::method_not_allowed)
+        } else {
+            handler
+        };
         // Pages and their assets are static: their query string is their script's.
         if !static_asset {
             handler = handler.route_layer(middleware::from_fn_with_state(
@@ -376,10 +413,15 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
             ));
         }
         if route.access == Access::Ingest {
-            handler = handler.route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                ingest::ingest_place,
-            ));
+            handler = handler
+                .route_layer(middleware::from_fn_with_state(
+                    state.alert_trigger.clone(),
+                    alerts::poke_after_ingest,
+                ))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    ingest::ingest_place,
+                ));
         }
         // The last layer runs first: the key is checked before the project and the
         // parameters.
@@ -415,6 +457,9 @@ pub struct Server {
     analytics: Analytics,
     retention_every: Duration,
     limits: serve::ConnectionLimits,
+    alert_every: Duration,
+    alert_trigger: AlertTrigger,
+    notify: Arc<dyn Notify>,
 }
 
 impl Server {
@@ -446,8 +491,12 @@ impl Server {
         })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        let alert_trigger = AlertTrigger::default();
         Ok(Server {
-            router: app(analytics.clone(), options, exposed),
+            router: app_with(analytics.clone(), options, exposed, alert_trigger.clone()),
+            alert_every: options.alert_every,
+            alert_trigger,
+            notify: options.notify.clone(),
             listener,
             addr,
             analytics,
@@ -499,6 +548,13 @@ impl Server {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
             let shutdown = shutdown()?;
             tokio::spawn(warm_learning_cache(self.analytics.clone()));
+            let engine = AlertEngine::new(&self.analytics, self.notify);
+            tokio::spawn(crate::alerts::evaluate_alerts(
+                self.analytics.clone(),
+                engine,
+                self.alert_every,
+                self.alert_trigger,
+            ));
             tokio::spawn(retention_job(self.analytics, self.retention_every));
             tracing::info!(addr = %self.addr, "serving");
             ready(self.addr);
