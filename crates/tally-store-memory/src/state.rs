@@ -9,7 +9,8 @@ use tally_store::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
 pub(crate) use tally_store::rollup_fanout::RowKey;
 use tally_store::rollup_fold::{AgentLatest, AgentLoad, MinuteCell};
 use tally_store::{
-    AlertStateRecord, AlertTransitionRecord, ApiKeyRecord, DeliveryAttempt, StoredAlertRule, Dim, ExperimentRecord, GoalRecord, PredictModelInfo, QuarantinedRecord,
+    AlertStateRecord, AlertTransitionRecord, ApiKeyRecord, DeliveryAttempt, Dim, ExperimentRecord,
+    GoalRecord, PredictModelInfo, QuarantinedRecord, StoredAlertRule,
 };
 
 use crate::dictionary::Dictionary;

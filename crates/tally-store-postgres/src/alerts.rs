@@ -189,9 +189,8 @@ impl PostgresStore {
     }
 
     pub fn record_delivery(&self, attempt: &DeliveryAttempt) -> Result<()> {
-        let number = i32::try_from(attempt.attempt).map_err(|_| {
-            Error::Corrupt(format!("alert_delivery: attempt {}", attempt.attempt))
-        })?;
+        let number = i32::try_from(attempt.attempt)
+            .map_err(|_| Error::Corrupt(format!("alert_delivery: attempt {}", attempt.attempt)))?;
         self.conn()?.execute(
             "INSERT INTO tally.alert_delivery
                  (transition, channel, medium, attempt, at, outcome, detail)

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use tally_models::Event;
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
-    Activity, AlertStateRecord, AlertStore, AlertTransitionRecord, DeliveryAttempt, StoredAlertRule, AgentLoadRow, AgentState, ApiKeyRecord, BackupOutcome, Batch, Catalog, EventStore,
-    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
-    LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
-    NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
-    QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
-    RollupReader, SeriesReader, SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery,
-    SkillTally, StoreHealth, StoreStats, Totals, TotalsReader, WriteOutcome,
+    Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventStore, ExperimentRecord,
+    ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore, LearningReader,
+    LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey, NewPredictModel,
+    OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore, QuarantinedRecord,
+    RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome, RollupReader, SeriesReader,
+    SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery, SkillTally, StoreHealth,
+    StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome,
 };
 
 use crate::PostgresStore;
@@ -347,7 +348,9 @@ impl AlertStore for PostgresStore {
         state: &AlertStateRecord,
         transition: Option<&AlertTransitionRecord>,
     ) -> Result<Option<i64>> {
-        Ok(PostgresStore::advance_alert(self, expected, state, transition)?)
+        Ok(PostgresStore::advance_alert(
+            self, expected, state, transition,
+        )?)
     }
 
     fn alert_history(

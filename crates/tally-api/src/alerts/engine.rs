@@ -207,7 +207,10 @@ impl AlertEngine {
 }
 
 /// tally.toml's rules, then the stored ones by name (see [`AlertEngine::rules`]).
-pub(crate) fn load_rules(store: &dyn Store, config_rules: &[AlertRule]) -> Result<Vec<SourcedRule>> {
+pub(crate) fn load_rules(
+    store: &dyn Store,
+    config_rules: &[AlertRule],
+) -> Result<Vec<SourcedRule>> {
     let mut rules: Vec<SourcedRule> = config_rules
         .iter()
         .map(|rule| SourcedRule {

@@ -157,7 +157,11 @@ impl Analytics {
     /// # Errors
     /// [`Error::AlertInvalid`] naming the field, [`Error::AlertConflict`] when a rule
     /// of that name exists, or the store fails.
-    pub fn create_alert_rule(&self, rule: AlertRule, visible: Visible<'_>) -> Result<AlertRuleView> {
+    pub fn create_alert_rule(
+        &self,
+        rule: AlertRule,
+        visible: Visible<'_>,
+    ) -> Result<AlertRuleView> {
         self.check_rule(&rule, visible)?;
         if let Some(existing) = self
             .sourced_rules()?

@@ -11,6 +11,8 @@
 //! evaluation after data arrives).
 
 mod engine;
+#[cfg(test)]
+mod engine_tests;
 mod manage;
 mod notification;
 mod rule;

@@ -34,7 +34,11 @@ pub async fn evaluate_alerts(
     trigger: AlertTrigger,
 ) {
     let rules = engine.rules().map(|r| r.len()).unwrap_or(0);
-    tracing::info!(rules, every_secs = every.as_secs_f64(), "alert rules evaluated on a timer and as data arrives");
+    tracing::info!(
+        rules,
+        every_secs = every.as_secs_f64(),
+        "alert rules evaluated on a timer and as data arrives"
+    );
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -13,7 +13,11 @@ use crate::{Analytics, Error, Filter, Result};
 ///
 /// # Errors
 /// The rule cannot be measured (the store fails, or its kind is not measured here).
-pub fn observe_rule(analytics: &Analytics, rule: &AlertRule, now: DateTime<Utc>) -> Result<Observation> {
+pub fn observe_rule(
+    analytics: &Analytics,
+    rule: &AlertRule,
+    now: DateTime<Utc>,
+) -> Result<Observation> {
     match rule.rule {
         RuleKind::Budget | RuleKind::ProjectedBudget if rule.model.is_none() => {
             budget_share(analytics, rule, now)
@@ -35,9 +39,18 @@ pub fn observe_rule(analytics: &Analytics, rule: &AlertRule, now: DateTime<Utc>)
 
 /// The share of the monthly budget spent this month (`budget`) or reached by the
 /// month-end projection (`projected_budget`), of the rule's project or of all.
-fn budget_share(analytics: &Analytics, rule: &AlertRule, now: DateTime<Utc>) -> Result<Observation> {
+fn budget_share(
+    analytics: &Analytics,
+    rule: &AlertRule,
+    now: DateTime<Utc>,
+) -> Result<Observation> {
     let analytics = analytics.as_of(now);
-    let Some(monthly) = analytics.config().analytics.monthly_budget.filter(|b| *b > 0.0) else {
+    let Some(monthly) = analytics
+        .config()
+        .analytics
+        .monthly_budget
+        .filter(|b| *b > 0.0)
+    else {
         return Ok(Observation {
             value: None,
             threshold: rule.threshold,

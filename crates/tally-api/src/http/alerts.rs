@@ -114,7 +114,9 @@ pub fn routes() -> Vec<Route> {
             method: Method::DELETE,
             path: "/api/alerts/{name}".into(),
             access: Access::Admin,
-            summary: "Delete a stored alert rule and its state; its history stays (tally.toml's: 409)".into(),
+            summary:
+                "Delete a stored alert rule and its state; its history stays (tally.toml's: 409)"
+                    .into(),
             params: &[NAME],
             produces: Produces::Json("object"),
             body: None,
@@ -149,17 +151,20 @@ pub async fn poke_after_ingest(
 /// An alert error as an API answer: what is wrong names the field.
 fn api_error(error: crate::Error) -> ApiError {
     match error {
-        crate::Error::AlertInvalid { field, message } => ApiError::bad_request(
-            "bad_alert_rule",
-            format!("{field}: {message}"),
-        )
-        .with_details(json!({ "field": field })),
-        error @ crate::Error::UnknownAlert(_) => {
-            ApiError::new(StatusCode::NOT_FOUND, "unknown_alert_rule", error.to_string())
+        crate::Error::AlertInvalid { field, message } => {
+            ApiError::bad_request("bad_alert_rule", format!("{field}: {message}"))
+                .with_details(json!({ "field": field }))
         }
-        error @ crate::Error::AlertConflict(_) => {
-            ApiError::new(StatusCode::CONFLICT, "alert_rule_conflict", error.to_string())
-        }
+        error @ crate::Error::UnknownAlert(_) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_alert_rule",
+            error.to_string(),
+        ),
+        error @ crate::Error::AlertConflict(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "alert_rule_conflict",
+            error.to_string(),
+        ),
         other => other.into(),
     }
 }

@@ -347,7 +347,12 @@ impl Drop for RequestLine {
 
 /// The whole application: routes with their access checks, JSON 404s and 405s.
 pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: bool) -> Router {
-    app_with(analytics, options, keys_always_required, AlertTrigger::default())
+    app_with(
+        analytics,
+        options,
+        keys_always_required,
+        AlertTrigger::default(),
+    )
 }
 
 /// [`app`], its ingest routes poking `alert_trigger` when they store data.

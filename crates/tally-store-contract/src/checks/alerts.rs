@@ -25,7 +25,12 @@ fn state(rule: &str, status: &str, since: i64, notified: Option<i64>) -> AlertSt
     }
 }
 
-fn transition(rule: &str, event: &str, minute: i64, project: Option<&str>) -> AlertTransitionRecord {
+fn transition(
+    rule: &str,
+    event: &str,
+    minute: i64,
+    project: Option<&str>,
+) -> AlertTransitionRecord {
     AlertTransitionRecord {
         id: 0,
         rule: rule.to_owned(),
@@ -59,7 +64,10 @@ pub fn alert_rules_are_put_replaced_and_deleted(new: NewStore<'_>) {
     assert!(store.delete_alert_rule("b").unwrap());
     assert!(!store.delete_alert_rule("b").unwrap(), "deleted once");
     assert!(!store.delete_alert_rule("never").unwrap());
-    assert_eq!(store.alert_rules().unwrap(), vec![rule("a", "{\"v\":2}", 2, 2)]);
+    assert_eq!(
+        store.alert_rules().unwrap(),
+        vec![rule("a", "{\"v\":2}", 2, 2)]
+    );
     assert!(
         store.alert_states().unwrap().is_empty(),
         "a deleted rule's state goes with it"
@@ -125,7 +133,12 @@ pub fn alert_history_pages_newest_first_and_keeps_deliveries(new: NewStore<'_>) 
             ("odd", None)
         };
         let event = if minute < 4 { "firing" } else { "resolved" };
-        let next = state(rule, if event == "firing" { "firing" } else { "ok" }, minute, None);
+        let next = state(
+            rule,
+            if event == "firing" { "firing" } else { "ok" },
+            minute,
+            None,
+        );
         let expected = store
             .alert_states()
             .unwrap()
@@ -174,12 +187,21 @@ pub fn alert_history_pages_newest_first_and_keeps_deliveries(new: NewStore<'_>) 
         outcome: outcome.to_owned(),
         detail: format!("HTTP {number}"),
     };
-    store.record_delivery(&attempt(ids[1], 1, "retrying")).unwrap();
-    store.record_delivery(&attempt(ids[0], 1, "delivered")).unwrap();
-    store.record_delivery(&attempt(ids[1], 2, "delivered")).unwrap();
+    store
+        .record_delivery(&attempt(ids[1], 1, "retrying"))
+        .unwrap();
+    store
+        .record_delivery(&attempt(ids[0], 1, "delivered"))
+        .unwrap();
+    store
+        .record_delivery(&attempt(ids[1], 2, "delivered"))
+        .unwrap();
     assert_eq!(
         store.deliveries(ids[1]).unwrap(),
-        vec![attempt(ids[1], 1, "retrying"), attempt(ids[1], 2, "delivered")]
+        vec![
+            attempt(ids[1], 1, "retrying"),
+            attempt(ids[1], 2, "delivered")
+        ]
     );
     assert_eq!(
         store.deliveries(ids[0]).unwrap(),
