@@ -66,6 +66,10 @@ pub enum Error {
     /// An alert rule that cannot work; `field` names what is wrong (`threshold`, ...).
     #[error("{field}: {message}")]
     AlertInvalid { field: String, message: String },
+    /// A rule limited to a project the caller's key may not use (or to none, for a key
+    /// limited to projects).
+    #[error("{0}")]
+    AlertForbidden(String),
     /// No alert rule of this name.
     #[error("no alert rule {0:?}")]
     UnknownAlert(String),

@@ -133,13 +133,10 @@ impl Analytics {
         if let Some(projects) = visible
             && !visible_to(rule.project.as_ref(), visible)
         {
-            return Err(Error::AlertInvalid {
-                field: "project".into(),
-                message: format!(
-                    "this key may only create rules limited to its projects: {}",
-                    projects.join(", ")
-                ),
-            });
+            return Err(Error::AlertForbidden(format!(
+                "project: this key may only use rules limited to one of its projects: {}",
+                projects.join(", ")
+            )));
         }
         Ok(())
     }

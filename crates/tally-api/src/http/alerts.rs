@@ -155,6 +155,8 @@ fn api_error(error: crate::Error) -> ApiError {
             ApiError::bad_request("bad_alert_rule", format!("{field}: {message}"))
                 .with_details(json!({ "field": field }))
         }
+        crate::Error::AlertForbidden(message) => ApiError::forbidden("forbidden_project", message)
+            .with_details(json!({ "field": "project" })),
         error @ crate::Error::UnknownAlert(_) => ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_alert_rule",
