@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alerts;
 mod backend_health;
 mod backup;
 mod bad_input;

@@ -265,29 +265,29 @@ impl Analytics {
                 return Err(Error::UnknownAlert(name.to_owned()));
             }
         }
+        // One more than asked tells whether an older page exists. A caller limited to
+        // projects skips others' transitions: read on until the page is full or the
+        // history ends.
+        let wanted = limit + 1;
+        let batch = MAX_HISTORY_PAGE.min(wanted * 4);
         let mut transitions = Vec::new();
         let mut cursor = before;
-        // A caller limited to projects skips others' transitions: read on until the
-        // page is full or the history ends.
         loop {
-            let page = self
-                .store
-                .alert_history(rule, cursor, MAX_HISTORY_PAGE.min(limit * 4))?;
-            let exhausted = page.len() < MAX_HISTORY_PAGE.min(limit * 4);
+            let page = self.store.alert_history(rule, cursor, batch)?;
+            let exhausted = page.len() < batch;
             cursor = page.last().map(|t| t.id).or(cursor);
-            for transition in page {
-                if transitions.len() == limit {
-                    break;
-                }
-                if visible_to(transition.project.as_ref(), visible) {
-                    transitions.push(transition);
-                }
-            }
-            if transitions.len() == limit || exhausted {
+            let room = wanted - transitions.len();
+            transitions.extend(
+                page.into_iter()
+                    .filter(|t| visible_to(t.project.as_ref(), visible))
+                    .take(room),
+            );
+            if transitions.len() == wanted || exhausted {
                 break;
             }
         }
-        let next_before = if transitions.len() == limit {
+        let next_before = if transitions.len() == wanted {
+            transitions.pop();
             transitions.last().map(|t| t.id)
         } else {
             None
