@@ -372,3 +372,126 @@ fn a_key_limited_to_a_project_sees_and_changes_only_its_rules() {
         404
     );
 }
+
+#[test]
+fn the_cli_creates_lists_updates_tests_and_deletes_rules() {
+    let db = TestDb::new();
+    let config = db.dir.path().join("tally.toml");
+    std::fs::write(
+        &config,
+        format!("{RULE}\n[channels.ops]\nwebhook = \"http://127.0.0.1:9/hook\"\n"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let output = tally()
+            .arg("--config")
+            .arg(&config)
+            .arg("--db")
+            .arg(db.path())
+            .args(["alerts"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&[
+        "create",
+        "--name",
+        "tools",
+        "--rule",
+        "failure_rate",
+        "--threshold",
+        "0.2",
+        "--tool",
+        "web_search",
+        "--channel",
+        "ops",
+        "--window-minutes",
+        "30",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("created alert rule tools"), "{out}");
+    let (ok, out, err) = run(&[
+        "create",
+        "--rule-json",
+        r#"{"name":"quiet","rule":"silence","threshold":15,"project":"p1"}"#,
+    ]);
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = run(&[
+        "create",
+        "--name",
+        "bad",
+        "--rule",
+        "budget",
+        "--threshold",
+        "-2",
+    ]);
+    assert!(!ok && err.contains("threshold: -2"), "{err}");
+    let (ok, _, err) = run(&[
+        "create",
+        "--name",
+        "bad",
+        "--rule",
+        "budget",
+        "--threshold",
+        "0.5",
+        "--channel",
+        "pager",
+    ]);
+    assert!(
+        !ok && err.contains("channels: no channel \"pager\""),
+        "{err}"
+    );
+
+    let (ok, out, _) = run(&["update", "tools", "--threshold", "0.4"]);
+    assert!(ok, "{out}");
+    let (ok, out, _) = run(&["list", "--json"]);
+    assert!(ok);
+    let rules: Value = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["budget-70", "quiet", "tools"]);
+    let tools = &rules[2];
+    assert_eq!(
+        (tools["threshold"].as_f64(), tools["tool"].as_str()),
+        (Some(0.4), Some("web_search"))
+    );
+    assert_eq!(tools["window_minutes"], 30, "the other fields stay");
+    assert_eq!(tools["source"], "stored");
+    let (ok, out, _) = run(&["list"]);
+    assert!(
+        ok && out.contains("not evaluated yet") && out.contains("tool=web_search"),
+        "{out}"
+    );
+
+    let (ok, _, err) = run(&["update", "budget-70", "--threshold", "0.9"]);
+    assert!(
+        !ok && err.contains("is defined in") && err.contains("tally.toml"),
+        "{err}"
+    );
+    let (ok, out, err) = run(&["test", "tools", "--json"]);
+    assert!(ok, "{err}");
+    let sent: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (sent["event"].as_str(), &sent["channels"]),
+        (Some("test"), &json!(["ops"]))
+    );
+    let (ok, out, _) = run(&["history", "--json"]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["transitions"],
+        json!([])
+    );
+    let (ok, out, _) = run(&["delete", "tools"]);
+    assert!(ok && out.contains("deleted alert rule tools"), "{out}");
+    let (ok, _, err) = run(&["delete", "tools"]);
+    assert!(!ok && err.contains("no alert rule \"tools\""), "{err}");
+}
