@@ -33,9 +33,10 @@ pub async fn evaluate_alerts(
     every: Duration,
     trigger: AlertTrigger,
 ) {
-    let rules = engine.rules().map(|r| r.len()).unwrap_or(0);
+    // No store call here: this runs on an async thread (the stored rules are read by
+    // each evaluation, on a blocking thread).
     tracing::info!(
-        rules,
+        config_rules = analytics.config().alerts.len(),
         every_secs = every.as_secs_f64(),
         "alert rules evaluated on a timer and as data arrives"
     );
