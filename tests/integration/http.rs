@@ -558,6 +558,14 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/{user}/report",
         "/api/analytics/learning/users/u/report?period=month",
     ),
+    ("get", "/api/alerts", "/api/alerts"),
+    ("post", "/api/alerts", "/api/alerts"),
+    ("get", "/api/alerts/history", "/api/alerts/history"),
+    ("get", "/api/alerts/firing", "/api/alerts/firing"),
+    ("get", "/api/alerts/{name}", "/api/alerts/x"),
+    ("put", "/api/alerts/{name}", "/api/alerts/x"),
+    ("delete", "/api/alerts/{name}", "/api/alerts/x"),
+    ("post", "/api/alerts/{name}/test", "/api/alerts/x/test"),
     ("get", "/api/openapi.json", "/api/openapi.json"),
     ("get", "/metrics", "/metrics"),
     ("get", "/", "/"),
@@ -601,7 +609,8 @@ fn openapi_lists_exactly_the_routes_the_router_answers() {
     for (method, _, concrete) in ROUTES {
         let answer = match *method {
             "get" => http.get(concrete, None),
-            _ => http.post(concrete, None, r#"{"user_id":"u"}"#),
+            "post" => http.post(concrete, None, r#"{"user_id":"u"}"#),
+            other => http.send(&other.to_ascii_uppercase(), concrete, None, "{}"),
         };
         assert_ne!(answer.status, 405, "{method} {concrete}");
         if answer.status == 404 {

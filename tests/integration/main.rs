@@ -4,6 +4,7 @@
 mod support;
 
 mod alert_baseline_oracle;
+mod alerts;
 mod backend_health;
 mod backup;
 mod bad_input;

@@ -36,6 +36,16 @@ fn source_store(dir: &Path) -> PathBuf {
         tally_at(&path, &["ingest", rejected.to_str().unwrap()]);
     }
     run(&["predict", "train", "--days", "30"]);
+    run(&[
+        "alerts",
+        "create",
+        "--name",
+        "spend",
+        "--rule",
+        "budget",
+        "--threshold",
+        "0.8",
+    ]);
     path
 }
 
@@ -91,6 +101,9 @@ fn a_sqlite_store_copied_into_another_answers_every_view_as_it_does() {
     assert_eq!(copied(&report, "goals"), (1, 0));
     assert_eq!(copied(&report, "time_zones"), (1, 0));
     assert_eq!(copied(&report, "predictor_models"), (1, 0));
+    assert_eq!(copied(&report, "alert_rules"), (1, 0));
+    let rules = |db: &Path| succeeded(&tally_at(db, &["alerts", "list", "--json"]));
+    assert_eq!(rules(&destination), rules(&source));
     assert_eq!(copied(&report, "quarantine").1, 0);
     assert!(copied(&report, "quarantine").0 >= 3, "{report}");
     // Independently of the command's own check: the same events, the same keys
@@ -166,6 +179,7 @@ fn a_copy_stopped_part_way_finishes_when_run_again_without_counting_twice() {
         "goals",
         "time_zones",
         "predictor_models",
+        "alert_rules",
     ] {
         assert_eq!(copied(&again, kind).0, 0, "{kind}: {again}");
     }

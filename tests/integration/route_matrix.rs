@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::Value;
+use tally_api::alerts::{AlertEngine, LogNotify, Observation};
 use tally_api::experiment::ExperimentSpec;
 use tally_api::{Analytics, KeyScope, KeySpec};
 
@@ -28,6 +29,10 @@ const BETA_TRACE: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const OTLP_BODY: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"tally.project","value":{"stringValue":"beta"}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"GET /","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000"}]}]}]}"#;
 /// A user nobody has heard of: what a key limited to alpha must learn about beta's.
 const STRANGER: &str = "zz-stranger";
+/// Alert rules: beta's, alpha's, and one without a project (for unlimited keys only).
+const BETA_ALERT: &str = "zz-beta-alert";
+const ALPHA_ALERT: &str = "alpha-alert";
+const GLOBAL_ALERT: &str = "global-exp-alert";
 
 /// What a route asks of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +90,26 @@ const fn post(path: &'static str, needs: Needs, body: &'static str) -> Expect {
         needs,
         limited: Limited::Served,
         body,
+    }
+}
+
+const fn put(path: &'static str, needs: Needs, body: &'static str) -> Expect {
+    Expect {
+        method: "PUT",
+        path,
+        needs,
+        limited: Limited::Served,
+        body,
+    }
+}
+
+const fn delete(path: &'static str, needs: Needs) -> Expect {
+    Expect {
+        method: "DELETE",
+        path,
+        needs,
+        limited: Limited::Served,
+        body: "",
     }
 }
 
@@ -188,6 +213,25 @@ const ROUTES: &[Expect] = &[
     get("/api/analytics/learning/users/{user}/export", Needs::Read),
     get("/api/analytics/learning/users/{user}/report", Needs::Read),
     get("/api/analytics/learning/users/{user}/insights", Needs::Read),
+    get("/api/alerts", Needs::Read),
+    get("/api/alerts/history", Needs::Read),
+    get("/api/alerts/firing", Needs::Read),
+    get("/api/alerts/{name}", Needs::Read),
+    refused(
+        post(
+            "/api/alerts",
+            Needs::Admin,
+            r#"{"name":"zz-beta-alert-2","rule":"budget","threshold":0.5,"project":"beta"}"#,
+        ),
+        "forbidden_project",
+    ),
+    post("/api/alerts/{name}/test", Needs::Admin, ""),
+    put(
+        "/api/alerts/{name}",
+        Needs::Admin,
+        r#"{"name":"zz-beta-alert","rule":"budget","threshold":0.6,"project":"beta"}"#,
+    ),
+    delete("/api/alerts/{name}", Needs::Admin),
     refused(
         post("/api/analytics/predict/train", Needs::Admin, "{}"),
         "all_projects_required",
@@ -301,6 +345,30 @@ fn seed(db: &TestDb, now: DateTime<Utc>) {
         .limited_to_project(Some("alpha".to_owned()))
         .create_experiment(spec("alpha-exp"))
         .unwrap();
+    for (name, project) in [
+        (BETA_ALERT, Some(BETA)),
+        (ALPHA_ALERT, Some("alpha")),
+        (GLOBAL_ALERT, None),
+    ] {
+        let rule = serde_json::json!({"name": name, "rule": "budget", "threshold": 0.5, "project": project});
+        db.analytics
+            .create_alert_rule(serde_json::from_value(rule).unwrap(), None)
+            .unwrap();
+    }
+    // Every rule fires once: each has a state and a transition in the history.
+    let engine = AlertEngine::new(&db.analytics, std::sync::Arc::new(LogNotify));
+    engine
+        .evaluate_all(now, |rule| {
+            Ok(Observation {
+                value: Some(0.9),
+                threshold: rule.threshold,
+                firing: true,
+                summary: "90 % of the monthly budget".into(),
+                events: None,
+                test: None,
+            })
+        })
+        .unwrap();
 }
 
 /// What stands for beta's state: a key limited to alpha must leave it as it was.
@@ -317,6 +385,13 @@ fn beta_state(analytics: &Analytics) -> Value {
         "executions": analytics.summary(&filter).unwrap().total_executions,
         "events": analytics.stats().unwrap().events,
         "learners": beta.learners().unwrap(),
+        // Definitions only: the server's own evaluations move the states.
+        "alerts": analytics
+            .alert_rules(Some(&[BETA.to_owned()]))
+            .unwrap()
+            .into_iter()
+            .map(|view| view.rule)
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -361,6 +436,7 @@ fn fill(path: &str, user: &str, beta_goal: i64) -> String {
         )
         .replace("{version}", "1")
         .replace("{trace_id}", BETA_TRACE)
+        .replace("{name}", BETA_ALERT)
 }
 
 fn url(path: &str, query: &[(String, String)]) -> String {
@@ -374,7 +450,8 @@ fn url(path: &str, query: &[(String, String)]) -> String {
 fn call(server: &TestServer, expect: &Expect, url: &str, key: Option<&str>) -> Answer {
     match expect.method {
         "GET" => server.http.get(url, key),
-        _ => server.http.post(url, key, expect.body),
+        "POST" => server.http.post(url, key, expect.body),
+        method => server.http.send(method, url, key, expect.body),
     }
 }
 

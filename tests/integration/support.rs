@@ -165,6 +165,19 @@ impl Http {
         Http::answer(request.send(body.as_ref()).unwrap())
     }
 
+    /// Any method with a JSON body (`PUT`, `DELETE`, ...) and an optional key.
+    pub fn send(&self, method: &str, path: &str, key: Option<&str>, body: &str) -> Answer {
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json");
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        let request = request.body(body.to_owned()).unwrap();
+        Http::answer(self.agent.run(request).unwrap())
+    }
+
     /// A `POST` with these extra headers (a `Content-Encoding`, say) and no key.
     pub fn post_with(
         &self,

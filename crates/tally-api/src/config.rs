@@ -22,6 +22,10 @@ pub struct Config {
     pub alerts: Vec<AlertRule>,
     /// `[channels.NAME]`: where alert transitions are sent.
     pub channels: BTreeMap<String, ChannelConfig>,
+    /// The file this configuration was read from (`None`: built in code); errors about
+    /// what only the file can change name it.
+    #[serde(skip)]
+    pub file: Option<String>,
     pub reports: ReportsConfig,
 }
 
@@ -174,6 +178,9 @@ pub struct ServerConfig {
     pub request_timeout_secs: f64,
     /// Seconds a shutdown waits for requests in flight before cancelling them.
     pub shutdown_grace_secs: f64,
+    /// Seconds between two evaluations of the alert rules on the timer (they are also
+    /// evaluated within about a second of data arriving).
+    pub alert_every_secs: f64,
 }
 
 impl Default for ServerConfig {
@@ -189,6 +196,7 @@ impl Default for ServerConfig {
             write_timeout_secs: 30.0,
             request_timeout_secs: 30.0,
             shutdown_grace_secs: 10.0,
+            alert_every_secs: 30.0,
         }
     }
 }
@@ -208,6 +216,7 @@ impl ServerConfig {
             ("write_timeout_secs", self.write_timeout_secs),
             ("request_timeout_secs", self.request_timeout_secs),
             ("shutdown_grace_secs", self.shutdown_grace_secs),
+            ("alert_every_secs", self.alert_every_secs),
         ] {
             if !(seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0) {
                 return Err(format!(
@@ -313,7 +322,9 @@ impl Config {
             path: shown.clone(),
             message: e.to_string(),
         })?;
-        Config::parse(&text, &shown)
+        let mut config = Config::parse(&text, &shown)?;
+        config.file = Some(shown);
+        Ok(config)
     }
 }
 

@@ -63,6 +63,20 @@ pub enum Error {
     /// What the database's own tools do better (backups of a PostgreSQL store).
     #[error("{0}")]
     DatabaseTools(String),
+    /// An alert rule that cannot work; `field` names what is wrong (`threshold`, ...).
+    #[error("{field}: {message}")]
+    AlertInvalid { field: String, message: String },
+    /// A rule limited to a project the caller's key may not use (or to none, for a key
+    /// limited to projects).
+    #[error("{0}")]
+    AlertForbidden(String),
+    /// No alert rule of this name.
+    #[error("no alert rule {0:?}")]
+    UnknownAlert(String),
+    /// An alert rule that cannot be created or changed as asked (its name is taken, or it
+    /// is defined in tally.toml).
+    #[error("{0}")]
+    AlertConflict(String),
 }
 
 /// The message of [`Error::UnknownProject`].

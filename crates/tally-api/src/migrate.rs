@@ -5,7 +5,8 @@
 //! finishes without counting anything twice: events are stored once per
 //! `(project, id)` by every store; API keys are skipped when their prefix and hash are
 //! there, experiments when their project has the key, goals, time zones and predictor
-//! models when an equal one is there, quarantine entries when the destination has the
+//! models when an equal one is there, stored alert rules when their name is there,
+//! quarantine entries when the destination has the
 //! entry (the same bytes at the same place of the same source, for the same reason).
 
 use std::collections::HashSet;
@@ -67,6 +68,9 @@ pub struct MigrateReport {
     pub goals: Copied,
     pub time_zones: Copied,
     pub predictor_models: Copied,
+    /// Alert rules stored through the API or CLI (their states and history are not
+    /// copied: the destination evaluates the rules afresh).
+    pub alert_rules: Copied,
 }
 
 /// The first view whose answers differ, with both.
@@ -133,6 +137,7 @@ impl Analytics {
             goals: self.observe_write(copy_goals(from, into))?,
             time_zones: self.observe_write(copy_time_zones(from, into))?,
             predictor_models: self.observe_write(copy_predict_models(from, into))?,
+            alert_rules: self.observe_write(copy_alert_rules(from, into))?,
             ..MigrateReport::default()
         };
         report.events = self.copy_events(from, options, progress)?;
@@ -368,6 +373,20 @@ fn copy_keys(from: &dyn Store, into: &dyn Store) -> tally_store::Result<Copied> 
             into.revoke_key(id, at)?;
         }
         copied.count(present.is_none());
+    }
+    Ok(copied)
+}
+
+/// Stored alert rules, skipping a name the destination has.
+fn copy_alert_rules(from: &dyn Store, into: &dyn Store) -> tally_store::Result<Copied> {
+    let mut copied = Copied::default();
+    let existing: HashSet<String> = into.alert_rules()?.into_iter().map(|r| r.name).collect();
+    for rule in from.alert_rules()? {
+        let new = !existing.contains(&rule.name);
+        if new {
+            into.put_alert_rule(&rule)?;
+        }
+        copied.count(new);
     }
     Ok(copied)
 }

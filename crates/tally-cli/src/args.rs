@@ -137,6 +137,9 @@ pub enum Command {
     /// fit and score feature CSVs.
     #[command(subcommand)]
     Predict(crate::predict::PredictCommand),
+    /// Alert rules: create, list (with state), update, delete, test, history.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -327,4 +330,115 @@ pub struct QueryArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Store a rule (tally.toml's `[[alerts]]` are read from the file).
+    Create {
+        #[command(flatten)]
+        rule: AlertRuleArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every rule (tally.toml's and stored ones) with its state.
+    List {
+        /// Only the rules firing now.
+        #[arg(long)]
+        firing: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a stored rule: the fields given replace the rule's (`--json`: the whole rule).
+    Update {
+        /// The rule's name.
+        #[arg(value_name = "NAME")]
+        rule_name: String,
+        #[command(flatten)]
+        rule: AlertRuleArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a stored rule and its state; its history stays.
+    Delete {
+        /// The rule's name.
+        name: String,
+    },
+    /// Send a test notification through the rule's channels.
+    Test {
+        /// The rule's name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Transitions (firing, resolved), newest first.
+    History {
+        /// Only this rule's.
+        #[arg(long)]
+        rule: Option<String>,
+        /// Older than this transition id (the previous page's last).
+        #[arg(long)]
+        before: Option<i64>,
+        /// Transitions to show, 1 to 1000.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A rule's fields as flags, or the whole rule as JSON.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AlertRuleArgs {
+    /// The whole rule as JSON (`-` reads it from stdin); other flags are then refused.
+    #[arg(long = "rule-json", value_name = "JSON")]
+    pub rule_json: Option<String>,
+    /// The rule's name (letters, digits, `-`, `_`, `.`).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// budget, projected_budget, cost_spike, token_spike, qa_failure_rate, failure_rate,
+    /// request_error_rate, request_p95, agent_saturation or silence.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// What makes the rule fire; its unit depends on the rule (docs/alerts.md).
+    #[arg(long, allow_negative_numbers = true)]
+    pub threshold: Option<f64>,
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub tool: Option<String>,
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// A `[channels.NAME]` of tally.toml (repeat for several).
+    #[arg(long = "channel")]
+    pub channels: Vec<String>,
+    /// info, warning or critical.
+    #[arg(long)]
+    pub severity: Option<String>,
+    #[arg(long)]
+    pub window_minutes: Option<u32>,
+    #[arg(long)]
+    pub min_events: Option<u64>,
+    #[arg(long)]
+    pub baseline_days: Option<u32>,
+    #[arg(long)]
+    pub significance: Option<f64>,
+    /// hourly or daily (spike rules).
+    #[arg(long)]
+    pub series: Option<String>,
+    #[arg(long)]
+    pub cooldown_minutes: Option<u32>,
+    /// Store the rule turned off.
+    #[arg(long)]
+    pub disabled: bool,
+    /// Turn a disabled rule back on (update).
+    #[arg(long, conflicts_with = "disabled")]
+    pub enabled: bool,
 }

@@ -99,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Learning(command) => crate::learning::run(&analytics, command),
         Command::Goals(command) => crate::goals::run(&analytics, command),
         Command::Predict(command) => crate::predict::run(&analytics, command),
+        Command::Alerts(command) => crate::alerts::run(&analytics, command),
     }
 }
 
@@ -115,6 +116,7 @@ fn creates_database(command: &Command) -> bool {
             | Command::MigrateFrom(_)
             | Command::Serve(_)
             | Command::Keys(KeysCommand::Create { .. })
+            | Command::Alerts(crate::args::AlertsCommand::Create { .. })
             | Command::Experiment(ExperimentCommand::Create { .. })
             | Command::Goals(GoalsCommand::Create { .. })
             | Command::Learning(LearningCommand::TimeZone { .. })
@@ -608,7 +610,8 @@ fn serve(analytics: Analytics, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(limit) = args.max_body_bytes {
         server_config.max_body_bytes = limit;
     }
-    let options = ServerOptions::from_config(&server_config)?;
+    let mut options = ServerOptions::from_config(&server_config)?;
+    options.notify = tally_api::alerts::notifier(&analytics);
     if args.demo {
         if analytics.stats()?.events == 0 {
             let config = DemoConfig {

@@ -1,5 +1,6 @@
 //! The `tally` command: thin argument handling over `tally_api::Analytics`.
 
+mod alerts;
 mod args;
 mod commands;
 mod experiment;

@@ -103,6 +103,7 @@ fn print_report(source: &str, destination: &str, report: &MigrateReport) {
         ("learning goals", report.goals),
         ("learner time zones", report.time_zones),
         ("predictor models", report.predictor_models),
+        ("alert rules", report.alert_rules),
     ];
     for (name, copied) in kinds {
         println!(

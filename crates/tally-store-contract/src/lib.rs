@@ -8,7 +8,7 @@
 //!
 //! A check states what the ports promise (idempotency, quarantine, rollups equal to the
 //! raw events whatever the batch split, order and resends, retention, keys,
-//! experiments, predictor models, learner state, export, the catalog) without naming
+//! experiments, predictor models, learner state, export, the catalog, alerts) without naming
 //! an adapter, so a new backend is judged by the same words as the others.
 //!
 //! [`postgres_test`] gives tests (the PostgreSQL adapter's, the end-to-end ones) a
@@ -80,6 +80,9 @@ macro_rules! contract_tests {
             raw_series_count_per_period,
             an_export_writes_back_to_the_same_store,
             the_catalog_knows_projects_span_and_write_order,
+            alert_rules_are_put_replaced_and_deleted,
+            alert_states_move_only_from_the_expected_status,
+            alert_history_pages_newest_first_and_keeps_deliveries,
         );
     };
     (@each $new:expr; $($check:ident),+ $(,)?) => {

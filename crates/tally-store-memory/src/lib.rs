@@ -11,6 +11,7 @@
 //! ([`tally_store::rollup_plan`]). Totals, series and learning reads are recomputed
 //! from the raw events, as SQLite reads its raw tables.
 
+mod alerts;
 mod catalog;
 mod dictionary;
 mod export;

@@ -9,7 +9,8 @@ use tally_store::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
 pub(crate) use tally_store::rollup_fanout::RowKey;
 use tally_store::rollup_fold::{AgentLatest, AgentLoad, MinuteCell};
 use tally_store::{
-    ApiKeyRecord, Dim, ExperimentRecord, GoalRecord, PredictModelInfo, QuarantinedRecord,
+    AlertStateRecord, AlertTransitionRecord, ApiKeyRecord, DeliveryAttempt, Dim, ExperimentRecord,
+    GoalRecord, PredictModelInfo, QuarantinedRecord, StoredAlertRule,
 };
 
 use crate::dictionary::Dictionary;
@@ -99,6 +100,20 @@ pub(crate) struct State {
     /// By key, then project (`None`, a global one, first, as SQLite orders NULL).
     pub(crate) experiments: BTreeMap<(String, Option<String>), ExperimentRecord>,
     pub(crate) models: Vec<(PredictModelInfo, Vec<u8>)>,
+    pub(crate) alerts: AlertTables,
+}
+
+/// The alerts port's records.
+#[derive(Debug, Default)]
+pub(crate) struct AlertTables {
+    /// By name.
+    pub(crate) rules: BTreeMap<String, StoredAlertRule>,
+    /// By rule name.
+    pub(crate) states: BTreeMap<String, AlertStateRecord>,
+    /// By id; ids are never reused.
+    pub(crate) history: BTreeMap<i64, AlertTransitionRecord>,
+    pub(crate) last_transition_id: i64,
+    pub(crate) deliveries: Vec<DeliveryAttempt>,
 }
 
 impl Default for State {
@@ -123,6 +138,7 @@ impl Default for State {
             keys: Vec::new(),
             experiments: BTreeMap::new(),
             models: Vec::new(),
+            alerts: AlertTables::default(),
         }
     }
 }

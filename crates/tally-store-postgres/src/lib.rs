@@ -16,6 +16,7 @@
 //! lock (`ROLLUP_LOCK`), read-modify-write, so concurrent writers on any number of
 //! servers produce exactly the rows one writer would.
 
+mod alerts;
 mod bi;
 mod catalog;
 mod connect;

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use tally_models::Event;
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
-    Activity, AgentLoadRow, AgentState, ApiKeyRecord, BackupOutcome, Batch, Catalog, EventStore,
-    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
-    LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
-    NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
-    QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
-    RollupReader, SeriesReader, SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery,
-    SkillTally, StoreHealth, StoreStats, Totals, TotalsReader, WriteOutcome,
+    Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventStore, ExperimentRecord,
+    ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore, LearningReader,
+    LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey, NewPredictModel,
+    OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore, QuarantinedRecord,
+    RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome, RollupReader, SeriesReader,
+    SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery, SkillTally, StoreHealth,
+    StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome,
 };
 
 use crate::PostgresStore;
@@ -321,5 +322,51 @@ impl Export for PostgresStore {
         sink: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<u64> {
         Ok(PostgresStore::export_executions(self, filter, sink)?)
+    }
+}
+
+impl AlertStore for PostgresStore {
+    fn alert_rules(&self) -> Result<Vec<StoredAlertRule>> {
+        Ok(PostgresStore::alert_rules(self)?)
+    }
+
+    fn put_alert_rule(&self, rule: &StoredAlertRule) -> Result<()> {
+        Ok(PostgresStore::put_alert_rule(self, rule)?)
+    }
+
+    fn delete_alert_rule(&self, name: &str) -> Result<bool> {
+        Ok(PostgresStore::delete_alert_rule(self, name)?)
+    }
+
+    fn alert_states(&self) -> Result<Vec<AlertStateRecord>> {
+        Ok(PostgresStore::alert_states(self)?)
+    }
+
+    fn advance_alert(
+        &self,
+        expected: Option<&str>,
+        state: &AlertStateRecord,
+        transition: Option<&AlertTransitionRecord>,
+    ) -> Result<Option<i64>> {
+        Ok(PostgresStore::advance_alert(
+            self, expected, state, transition,
+        )?)
+    }
+
+    fn alert_history(
+        &self,
+        rule: Option<&str>,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AlertTransitionRecord>> {
+        Ok(PostgresStore::alert_history(self, rule, before_id, limit)?)
+    }
+
+    fn record_delivery(&self, attempt: &DeliveryAttempt) -> Result<()> {
+        Ok(PostgresStore::record_delivery(self, attempt)?)
+    }
+
+    fn deliveries(&self, transition: i64) -> Result<Vec<DeliveryAttempt>> {
+        Ok(PostgresStore::deliveries(self, transition)?)
     }
 }

@@ -419,6 +419,50 @@ const MIGRATIONS: &[&str] = &[
         model bytea NOT NULL
     );
     "#,
+    // 2: alert rules created through the API or CLI (their definition as JSON), each
+    // rule's state, the history of its transitions (ids never reused, read in pages)
+    // and every delivery attempt. A state moves by compare-and-set: an `UPDATE ...
+    // WHERE status = expected` or an insert-if-absent, with its transition, in one
+    // transaction, so of several servers exactly one moves it.
+    r#"
+    CREATE TABLE tally.alert_rule (
+        name text PRIMARY KEY,
+        definition text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    CREATE TABLE tally.alert_state (
+        rule text PRIMARY KEY,
+        status text NOT NULL,
+        since bigint NOT NULL,
+        last_value double precision,
+        last_evaluated_at bigint NOT NULL,
+        last_notified_at bigint
+    );
+    CREATE TABLE tally.alert_transition (
+        id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
+        rule text NOT NULL,
+        event text NOT NULL,
+        at bigint NOT NULL,
+        value double precision,
+        threshold double precision NOT NULL,
+        summary text NOT NULL,
+        project text,
+        notified boolean NOT NULL
+    );
+    CREATE INDEX alert_transition_by_rule ON tally.alert_transition (rule, id);
+    CREATE TABLE tally.alert_delivery (
+        id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
+        transition bigint NOT NULL,
+        channel text NOT NULL,
+        medium text NOT NULL,
+        attempt integer NOT NULL,
+        at bigint NOT NULL,
+        outcome text NOT NULL,
+        detail text NOT NULL
+    );
+    CREATE INDEX alert_delivery_by_transition ON tally.alert_delivery (transition, id);
+    "#,
 ];
 
 /// The schema version this build writes.

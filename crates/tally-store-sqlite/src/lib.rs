@@ -8,6 +8,7 @@
 //! wait up to the busy timeout. Readers use the r2d2 pool and, thanks to WAL, never
 //! block the writer nor each other.
 
+mod alerts;
 mod arrivals;
 mod backup;
 mod checkpointer;

@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use tally_models::Event;
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
-    Activity, AgentLoadRow, AgentState, ApiKeyRecord, BackupOutcome, Batch, Catalog, EventStore,
-    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
-    LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
-    NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
-    QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
-    RollupReader, SeriesReader, SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery,
-    SkillTally, StoreHealth, StoreStats, Totals, TotalsReader, WriteOutcome, WriterStats,
+    Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventStore, ExperimentRecord,
+    ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore, LearningReader,
+    LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey, NewPredictModel,
+    OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore, QuarantinedRecord,
+    RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome, RollupReader, SeriesReader,
+    SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery, SkillTally, StoreHealth,
+    StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome, WriterStats,
 };
 
 use crate::SqliteStore;
@@ -317,5 +318,51 @@ impl Export for SqliteStore {
         sink: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<u64> {
         Ok(SqliteStore::export_executions(self, filter, sink)?)
+    }
+}
+
+impl AlertStore for SqliteStore {
+    fn alert_rules(&self) -> Result<Vec<StoredAlertRule>> {
+        Ok(SqliteStore::alert_rules(self)?)
+    }
+
+    fn put_alert_rule(&self, rule: &StoredAlertRule) -> Result<()> {
+        Ok(SqliteStore::put_alert_rule(self, rule)?)
+    }
+
+    fn delete_alert_rule(&self, name: &str) -> Result<bool> {
+        Ok(SqliteStore::delete_alert_rule(self, name)?)
+    }
+
+    fn alert_states(&self) -> Result<Vec<AlertStateRecord>> {
+        Ok(SqliteStore::alert_states(self)?)
+    }
+
+    fn advance_alert(
+        &self,
+        expected: Option<&str>,
+        state: &AlertStateRecord,
+        transition: Option<&AlertTransitionRecord>,
+    ) -> Result<Option<i64>> {
+        Ok(SqliteStore::advance_alert(
+            self, expected, state, transition,
+        )?)
+    }
+
+    fn alert_history(
+        &self,
+        rule: Option<&str>,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AlertTransitionRecord>> {
+        Ok(SqliteStore::alert_history(self, rule, before_id, limit)?)
+    }
+
+    fn record_delivery(&self, attempt: &DeliveryAttempt) -> Result<()> {
+        Ok(SqliteStore::record_delivery(self, attempt)?)
+    }
+
+    fn deliveries(&self, transition: i64) -> Result<Vec<DeliveryAttempt>> {
+        Ok(SqliteStore::deliveries(self, transition)?)
     }
 }

@@ -515,6 +515,47 @@ const MIGRATIONS: &[&str] = &[
         FROM experiment_by_key;
     DROP TABLE experiment_by_key;
     "#,
+    // 14: alert rules created through the API or CLI (their definition as JSON), each
+    // rule's state, the history of its transitions (ids never reused, read in pages)
+    // and every delivery attempt.
+    r#"
+    CREATE TABLE alert_rule (
+        name TEXT PRIMARY KEY,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE alert_state (
+        rule TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        last_value REAL,
+        last_evaluated_at INTEGER NOT NULL,
+        last_notified_at INTEGER
+    ) STRICT;
+    CREATE TABLE alert_transition (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule TEXT NOT NULL,
+        event TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        value REAL,
+        threshold REAL NOT NULL,
+        summary TEXT NOT NULL,
+        project TEXT,
+        notified INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX alert_transition_by_rule ON alert_transition (rule, id);
+    CREATE TABLE alert_delivery (
+        transition INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        medium TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX alert_delivery_by_transition ON alert_delivery (transition);
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

@@ -11,3 +11,13 @@ fn on_disk() -> Subject {
 }
 
 tally_store_contract::contract_tests!(on_disk);
+
+/// Two stores on one file (two servers) race to move one alert: one moves it.
+#[test]
+fn one_of_two_stores_on_a_file_moves_an_alert() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("shared.db");
+    let a = SqliteStore::open(&path, SqliteOptions::default()).expect("the store opens");
+    let b = SqliteStore::open(&path, SqliteOptions::default()).expect("the store opens");
+    tally_store_contract::checks::one_of_many_servers_moves_an_alert(&[&a, &b]);
+}

@@ -1,9 +1,9 @@
 //! Every port at once: what the facade holds a store as.
 
 use crate::{
-    Catalog, EventStore, ExperimentStore, Export, KeyStore, LearningReader, LearningWriter,
-    Maintenance, PredictModelStore, QuarantineStore, Retention, RollupReader, SeriesReader,
-    SkillHistoryReader, TotalsReader,
+    AlertStore, Catalog, EventStore, ExperimentStore, Export, KeyStore, LearningReader,
+    LearningWriter, Maintenance, PredictModelStore, QuarantineStore, Retention, RollupReader,
+    SeriesReader, SkillHistoryReader, TotalsReader,
 };
 
 /// A store that implements every port; any type that does is one. The facade holds an
@@ -25,6 +25,7 @@ pub trait Store:
     + Maintenance
     + Catalog
     + Export
+    + AlertStore
 {
 }
 
@@ -45,6 +46,7 @@ impl<T> Store for T where
         + Maintenance
         + Catalog
         + Export
+        + AlertStore
         + ?Sized
 {
 }

@@ -9,6 +9,7 @@
 //! the request counts behind it). Store calls block, so every
 //! handler runs them through `tokio::task::spawn_blocking`.
 
+mod alerts;
 mod auth;
 mod budget;
 mod dashboard;
@@ -46,6 +47,7 @@ pub use auth::{Access, Principal};
 pub use error::ApiError;
 pub use export::{CsvExport, inert};
 
+use crate::alerts::{AlertEngine, AlertTrigger, LogNotify, Notify};
 use crate::report::schedule::{Clock, Scheduler, SystemClock};
 use crate::{Analytics, Error, Result, ServerConfig};
 
@@ -78,6 +80,11 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// The clock scheduled reports (`[[reports.schedule]]`) run by.
     pub clock: Arc<dyn Clock>,
+    /// How often the alert rules are evaluated on the timer (they are also evaluated
+    /// soon after data arrives).
+    pub alert_every: Duration,
+    /// Where alert notifications (transitions and tests) are handed.
+    pub notify: Arc<dyn Notify>,
 }
 
 impl Default for ServerOptions {
@@ -97,6 +104,8 @@ impl Default for ServerOptions {
             request_timeout: Duration::from_secs_f64(config.request_timeout_secs),
             shutdown_grace: Duration::from_secs_f64(config.shutdown_grace_secs),
             clock: Arc::new(SystemClock),
+            alert_every: Duration::from_secs_f64(config.alert_every_secs),
+            notify: Arc::new(LogNotify),
         }
     }
 }
@@ -128,6 +137,8 @@ impl ServerOptions {
             request_timeout: seconds(config.request_timeout_secs, "request_timeout_secs")?,
             shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
             clock: Arc::new(SystemClock),
+            alert_every: seconds(config.alert_every_secs, "alert_every_secs")?,
+            notify: Arc::new(LogNotify),
         })
     }
 }
@@ -188,6 +199,10 @@ pub struct AppState {
     pub(crate) keys_always_required: bool,
     pub(crate) started: Instant,
     pub(crate) openapi: Arc<String>,
+    /// Poked when data arrives, so the alert rules are evaluated soon.
+    pub(crate) alert_trigger: AlertTrigger,
+    /// Where alert notifications go.
+    pub(crate) notify: Arc<dyn Notify>,
 }
 
 /// One route: the router, the access check and the OpenAPI document all read this.
@@ -245,6 +260,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(traces::routes());
     routes.extend(dashboard::routes());
     routes.extend(metrics::routes());
+    routes.extend(alerts::routes());
     routes.push(Route {
         method: Method::GET,
         path: "/api/openapi.json".into(),
@@ -343,6 +359,21 @@ impl Drop for RequestLine {
 
 /// The whole application: routes with their access checks, JSON 404s and 405s.
 pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: bool) -> Router {
+    app_with(
+        analytics,
+        options,
+        keys_always_required,
+        AlertTrigger::default(),
+    )
+}
+
+/// [`app`], its ingest routes poking `alert_trigger` when they store data.
+fn app_with(
+    analytics: Analytics,
+    options: &ServerOptions,
+    keys_always_required: bool,
+    alert_trigger: AlertTrigger,
+) -> Router {
     let routes = routes();
     let state = AppState {
         analytics,
@@ -354,6 +385,8 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         keys_always_required,
         started: Instant::now(),
         openapi: Arc::new(openapi::document(&routes).to_string()),
+        alert_trigger,
+        notify: options.notify.clone(),
     };
     let analytics_enabled = state.analytics.config().analytics.enabled;
     let budget = budget::Budget {
@@ -361,6 +394,7 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         request: options.request_timeout,
     };
     let mut router = Router::new();
+    let mut paths = std::collections::HashSet::new();
     for route in routes {
         let gate = auth::Gate {
             state: state.clone(),
@@ -377,9 +411,17 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         let handler = if analytics_enabled || stays_on_when_analytics_off(&route) {
             route.handler
         } else {
-            axum::routing::get(error::analytics_disabled).post(error::analytics_disabled)
+            let method = axum::routing::MethodFilter::try_from(route.method.clone())
+                .unwrap_or(axum::routing::MethodFilter::GET);
+            axum::routing::on(method, error::analytics_disabled)
         };
-        let mut handler = handler.fallback(error::method_not_allowed);
+        // Routes of one path (GET, PUT, DELETE of a rule) share a method router, which
+        // takes one fallback.
+        let mut handler = if paths.insert(route.path.clone()) {
+            handler.fallback(error::method_not_allowed)
+        } else {
+            handler
+        };
         // Pages and their assets are static: their query string is their script's.
         if !static_asset {
             handler = handler.route_layer(middleware::from_fn_with_state(
@@ -388,10 +430,15 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
             ));
         }
         if route.access == Access::Ingest {
-            handler = handler.route_layer(middleware::from_fn_with_state(
-                state.clone(),
-                ingest::ingest_place,
-            ));
+            handler = handler
+                .route_layer(middleware::from_fn_with_state(
+                    state.alert_trigger.clone(),
+                    alerts::poke_after_ingest,
+                ))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    ingest::ingest_place,
+                ));
         }
         // The last layer runs first: the key is checked before the project and the
         // parameters.
@@ -435,6 +482,9 @@ pub struct Server {
     limits: serve::ConnectionLimits,
     scheduler: Scheduler,
     clock: Arc<dyn Clock>,
+    alert_every: Duration,
+    alert_trigger: AlertTrigger,
+    notify: Arc<dyn Notify>,
 }
 
 impl Server {
@@ -467,10 +517,14 @@ impl Server {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let scheduler = Scheduler::from_config(analytics.clone())?;
+        let alert_trigger = AlertTrigger::default();
         Ok(Server {
             scheduler,
             clock: options.clock.clone(),
-            router: app(analytics.clone(), options, exposed),
+            router: app_with(analytics.clone(), options, exposed, alert_trigger.clone()),
+            alert_every: options.alert_every,
+            alert_trigger,
+            notify: options.notify.clone(),
             listener,
             addr,
             analytics,
@@ -522,6 +576,13 @@ impl Server {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
             let shutdown = shutdown()?;
             tokio::spawn(warm_learning_cache(self.analytics.clone()));
+            let engine = AlertEngine::new(&self.analytics, self.notify);
+            tokio::spawn(crate::alerts::evaluate_alerts(
+                self.analytics.clone(),
+                engine,
+                self.alert_every,
+                self.alert_trigger,
+            ));
             tokio::spawn(retention_job(self.analytics, self.retention_every));
             if !self.scheduler.is_empty() {
                 tokio::spawn(self.scheduler.run(self.clock));

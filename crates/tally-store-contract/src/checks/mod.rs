@@ -1,5 +1,6 @@
 //! The checks, one function each, every one given a way to get fresh stores.
 
+mod alerts;
 mod catalog;
 mod export;
 mod learner;
@@ -9,6 +10,11 @@ mod retention;
 mod rollups;
 mod series;
 
+pub use alerts::{
+    alert_history_pages_newest_first_and_keeps_deliveries,
+    alert_rules_are_put_replaced_and_deleted, alert_states_move_only_from_the_expected_status,
+    one_of_many_servers_moves_an_alert,
+};
 pub use catalog::the_catalog_knows_projects_span_and_write_order;
 pub use export::an_export_writes_back_to_the_same_store;
 pub use learner::learner_state_keeps_time_zones_goals_and_activity;
