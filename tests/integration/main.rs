@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alerts_delivery;
 mod backend_health;
 mod backup;
 mod bad_input;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::alerts::{AlertRule, ChannelConfig};
+use crate::alerts::{AlertRule, ChannelConfig, SmtpConfig, validate_delivery};
 use crate::{Error, Result};
 
 /// The whole configuration file.
@@ -22,6 +22,8 @@ pub struct Config {
     pub alerts: Vec<AlertRule>,
     /// `[channels.NAME]`: where alert transitions are sent.
     pub channels: BTreeMap<String, ChannelConfig>,
+    /// `[smtp]`: the server channels' `email` addresses are sent through.
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// `[analytics]`.
@@ -251,6 +253,9 @@ impl Config {
             }
         }
         if let Err(message) = validate_alerts(&config.alerts, &config.channels) {
+            return bad(message);
+        }
+        if let Err(message) = validate_delivery(config.smtp.as_ref(), &config.channels) {
             return bad(message);
         }
         Ok(config)
