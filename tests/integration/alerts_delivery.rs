@@ -426,16 +426,17 @@ fn a_report_goes_to_a_webhook_as_markdown() {
     let receiver = Receiver::start(&[(200, &[])]);
     let channel = webhook(&receiver.url(), WebhookFormat::Generic, Some("k"));
     let attempts = Arc::new(Attempts::default());
-    let dispatcher =
-        Dispatcher::start(settings(vec![("ops", channel)], None), Arc::clone(&attempts)).unwrap();
+    let dispatcher = Dispatcher::start(
+        settings(vec![("ops", channel)], None),
+        Arc::clone(&attempts),
+    )
+    .unwrap();
     let report = Report {
         subject: "Weekly costs".to_owned(),
         html: "<h1>Weekly costs</h1>".to_owned(),
         markdown: "# Weekly costs\n\n| project | cost |".to_owned(),
     };
-    let unknown = dispatcher
-        .send_report("pager", report.clone())
-        .unwrap_err();
+    let unknown = dispatcher.send_report("pager", report.clone()).unwrap_err();
     assert_eq!(
         unknown.to_string(),
         "delivery: no channel \"pager\" (configured: ops)"

@@ -173,7 +173,8 @@ impl Dispatcher {
         let counters = Arc::new(Counters::default());
         let channels = settings.channels.keys().cloned().collect();
         let queue_capacity = settings.queue_capacity;
-        let scheduler = Scheduler::start(settings, transport, log, Arc::clone(&counters), incoming)?;
+        let scheduler =
+            Scheduler::start(settings, transport, log, Arc::clone(&counters), incoming)?;
         Ok(Dispatcher {
             sender: Some(sender),
             channels,
@@ -205,8 +206,9 @@ impl Dispatcher {
             report,
             delivery,
         };
-        self.enqueue(job)
-            .map_err(|why| Error::Delivery(format!("report for channel {channel:?} not sent: {why}")))
+        self.enqueue(job).map_err(|why| {
+            Error::Delivery(format!("report for channel {channel:?} not sent: {why}"))
+        })
     }
 
     /// Counts since the start.
@@ -363,6 +365,7 @@ impl Scheduler {
                 .peek()
                 .map_or_else(never, |Reverse(Due(due, ..))| at(*due));
             let incoming = if open { self.incoming.clone() } else { never() };
+            let finished = self.finished.clone();
             select! {
                 recv(incoming) -> job => match job {
                     Ok(job) => {
@@ -372,8 +375,8 @@ impl Scheduler {
                     }
                     Err(_) => open = false,
                 },
-                recv(self.finished) -> finished => {
-                    if let Ok(Finished { retry }) = finished {
+                recv(finished) -> done => {
+                    if let Ok(Finished { retry }) = done {
                         self.in_flight -= 1;
                         if let Some((due, task)) = retry {
                             sequence += 1;
@@ -420,13 +423,22 @@ impl Scheduler {
                 let event = event_name(notification.event);
                 for name in &notification.channels {
                     let Some(channel) = self.settings.channels.get(name) else {
-                        self.refuse(Some(notification.id), name, "channel", "no such channel is configured");
+                        self.refuse(
+                            Some(notification.id),
+                            name,
+                            "channel",
+                            "no such channel is configured",
+                        );
                         continue;
                     };
                     if let Some(url) = &channel.webhook {
                         let body = match channel.format {
-                            WebhookFormat::Generic => webhook::notification_body(&notification, dashboard),
-                            WebhookFormat::Slack => slack::notification_body(&notification, dashboard),
+                            WebhookFormat::Generic => {
+                                webhook::notification_body(&notification, dashboard)
+                            }
+                            WebhookFormat::Slack => {
+                                slack::notification_body(&notification, dashboard)
+                            }
                         };
                         tasks.push(Task {
                             transition: Some(notification.id),
@@ -502,7 +514,11 @@ impl Scheduler {
         tasks
     }
 
-    fn email(&self, recipients: &[String], content: &email::EmailContent) -> std::result::Result<lettre::Message, String> {
+    fn email(
+        &self,
+        recipients: &[String],
+        content: &email::EmailContent,
+    ) -> std::result::Result<lettre::Message, String> {
         let smtp = self
             .settings
             .smtp

@@ -181,7 +181,10 @@ pub(super) fn notification_email(
     rows.push(("At", notification.at.to_rfc3339()));
     rows.push(("Transition", notification.id.to_string()));
 
-    let mut text = format!("{word}: {}\n\n{}\n\n", notification.rule, notification.summary);
+    let mut text = format!(
+        "{word}: {}\n\n{}\n\n",
+        notification.rule, notification.summary
+    );
     for (label, value) in &rows {
         text.push_str(&format!("{label}: {value}\n"));
     }
@@ -234,7 +237,9 @@ pub(super) fn message(
     let from: Mailbox = from
         .parse()
         .map_err(|e| format!("smtp.from {from:?}: {e}"))?;
-    let mut builder = Message::builder().from(from).subject(content.subject.as_str());
+    let mut builder = Message::builder()
+        .from(from)
+        .subject(content.subject.as_str());
     for address in recipients {
         let to: Mailbox = address
             .parse()

@@ -10,8 +10,8 @@ pub const SIGNATURE_HEADER: &str = "X-Tally-Signature";
 /// [`SIGNATURE_HEADER`]. A receiver recomputes it over the raw body it read (before any
 /// JSON parsing) and compares in constant time.
 pub fn signature(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(body);
     format!("sha256={}", crate::keys::hex(&mac.finalize().into_bytes()))
 }

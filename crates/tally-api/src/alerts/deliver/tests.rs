@@ -150,8 +150,16 @@ fn report_bodies_carry_the_markdown() {
     assert_eq!(slack["blocks"][1]["text"]["text"], "# Cost\n| a | b |");
     let email = report_email(&report);
     assert_eq!(
-        (email.subject.as_str(), email.html.as_str(), email.text.as_str()),
-        ("[tally] Weekly cost report", "<h1>Cost</h1>", "# Cost\n| a | b |")
+        (
+            email.subject.as_str(),
+            email.html.as_str(),
+            email.text.as_str()
+        ),
+        (
+            "[tally] Weekly cost report",
+            "<h1>Cost</h1>",
+            "# Cost\n| a | b |"
+        )
     );
 }
 
@@ -181,12 +189,22 @@ fn email_names_the_transition_and_escapes_html() {
         email.html
     );
     assert!(
-        email.html.contains("<tr><th align=\"left\">project</th><td>support-bot</td></tr>"),
+        email
+            .html
+            .contains("<tr><th align=\"left\">project</th><td>support-bot</td></tr>"),
         "{}",
         email.html
     );
-    assert!(email.text.starts_with("FIRING: budget-70\n\n<script>"), "{}", email.text);
-    assert!(email.text.contains("Value: 0.74\nThreshold: 0.7\n"), "{}", email.text);
+    assert!(
+        email.text.starts_with("FIRING: budget-70\n\n<script>"),
+        "{}",
+        email.text
+    );
+    assert!(
+        email.text.contains("Value: 0.74\nThreshold: 0.7\n"),
+        "{}",
+        email.text
+    );
 }
 
 #[test]
@@ -215,7 +233,10 @@ fn backoff_doubles_with_jitter_and_honours_retry_after_up_to_its_cap() {
     assert!(policy.retries_after(4));
     assert!(!policy.retries_after(5));
     let now = Utc.with_ymd_and_hms(2026, 12, 7, 18, 0, 0).unwrap();
-    assert_eq!(parse_retry_after(" 30 ", now), Some(Duration::from_secs(30)));
+    assert_eq!(
+        parse_retry_after(" 30 ", now),
+        Some(Duration::from_secs(30))
+    );
     assert_eq!(
         parse_retry_after("Mon, 07 Dec 2026 18:01:00 GMT", now),
         Some(Duration::from_secs(60))
@@ -229,7 +250,12 @@ fn backoff_doubles_with_jitter_and_honours_retry_after_up_to_its_cap() {
 
 #[test]
 fn figures_read_plainly() {
-    for (value, text) in [(0.74, "0.74"), (120.0, "120"), (0.1 + 0.2, "0.3"), (-0.00001, "0")] {
+    for (value, text) in [
+        (0.74, "0.74"),
+        (120.0, "120"),
+        (0.1 + 0.2, "0.3"),
+        (-0.00001, "0"),
+    ] {
         assert_eq!(figure(value), text);
     }
 }
@@ -286,16 +312,24 @@ fn smtp_section_parses_and_is_checked() {
             "\"ops at example.com\"",
             "channels.ops.email[0]: \"ops at example.com\" is not an email address",
         ),
-        ("host = \"127.0.0.1\"", "host = \"\"", "smtp.host: must name"),
+        (
+            "host = \"127.0.0.1\"",
+            "host = \"\"",
+            "smtp.host: must name",
+        ),
         ("timeout_secs = 5", "timeout = 5", "unknown field `timeout`"),
     ] {
         assert!(SMTP.contains(from), "{from}");
         let error = parse(&SMTP.replace(from, to)).unwrap_err();
         assert!(error.contains(expected), "{to}: {error}");
     }
-    let defaults = parse("[smtp]\nhost = \"mail.example.com\"\nfrom = \"a@example.com\"\n").unwrap();
+    let defaults =
+        parse("[smtp]\nhost = \"mail.example.com\"\nfrom = \"a@example.com\"\n").unwrap();
     let smtp = defaults.smtp.unwrap();
-    assert_eq!((smtp.starttls, smtp.port_or_default(), smtp.timeout_secs), (SmtpSecurity::Starttls, 587, 10.0));
+    assert_eq!(
+        (smtp.starttls, smtp.port_or_default(), smtp.timeout_secs),
+        (SmtpSecurity::Starttls, 587, 10.0)
+    );
 }
 
 #[test]
@@ -329,7 +363,10 @@ fn secrets_are_neither_shown_nor_serialized() {
     let settings = DeliverySettings::from_config(&config);
     let dispatcher = Dispatcher::start(settings, std::sync::Arc::new(NoLog)).unwrap();
     let shown = format!("{dispatcher:?}");
-    assert!(!shown.contains("s3cret") && !shown.contains("hunter2"), "{shown}");
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("hunter2"),
+        "{shown}"
+    );
     dispatcher.close();
 }
 
