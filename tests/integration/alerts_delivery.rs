@@ -546,12 +546,15 @@ impl Drop for SmtpSink {
     }
 }
 
-fn header<'a>(message: &'a str, name: &str) -> &'a str {
-    message
+/// A header's value, unfolded (a long header goes on over lines that start with a space).
+fn header(message: &str, name: &str) -> String {
+    let head = message.split("\n\n").next().unwrap_or_default();
+    let unfolded = head.replace("\n ", " ").replace("\n\t", "\t");
+    unfolded
         .lines()
-        .take_while(|line| !line.is_empty())
         .find_map(|line| line.strip_prefix(&format!("{name}: ")))
         .unwrap_or_else(|| panic!("no {name} header in:\n{message}"))
+        .to_owned()
 }
 
 fn email_channel(addresses: &[&str]) -> ChannelConfig {
