@@ -119,13 +119,20 @@ impl std::fmt::Debug for ChannelConfig {
     }
 }
 
-/// `https://hooks.example.com/…`: a URL's scheme and host, without what follows.
+/// `https://hooks.example.com/…`: a URL's scheme and host, without credentials or path.
 fn origin_only(url: &str) -> String {
     let host_start = url.find("://").map_or(0, |i| i + 3);
-    match url[host_start..].find(['/', '?', '#']) {
-        Some(end) => format!("{}/…", &url[..host_start + end]),
-        None => url.to_owned(),
-    }
+    let rest = &url[host_start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let more = if authority.len() < rest.len() {
+        "/…"
+    } else {
+        ""
+    };
+    format!("{}{host}{more}", &url[..host_start])
 }
 
 /// The body a webhook receives.

@@ -353,11 +353,19 @@ fn secrets_are_neither_shown_nor_serialized() {
             email: Vec::new(),
         },
     );
+    config.channels.insert(
+        "basic".to_owned(),
+        ChannelConfig {
+            webhook: Some("https://tally:pw0rd@hooks.example.com".to_owned()),
+            ..ChannelConfig::default()
+        },
+    );
     let shown = format!("{config:?}");
-    for secret in ["hunter2", "s3cret", "XXXXSECRETXXXX"] {
+    for secret in ["hunter2", "s3cret", "XXXXSECRETXXXX", "pw0rd"] {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
-    assert!(shown.contains("https://hooks.slack.com/…"), "{shown}");
+    assert!(shown.contains("\"https://hooks.slack.com/…\""), "{shown}");
+    assert!(shown.contains("\"https://hooks.example.com\""), "{shown}");
     let serialized = serde_json::to_string(&config.channels).unwrap();
     assert!(!serialized.contains("s3cret"), "{serialized}");
     let settings = DeliverySettings::from_config(&config);
