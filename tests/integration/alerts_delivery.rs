@@ -650,3 +650,28 @@ fn an_unreachable_smtp_server_is_retried_then_given_up() {
         ]
     );
 }
+
+#[test]
+fn a_channel_no_longer_configured_is_logged_as_failed() {
+    let receiver = Receiver::start(&[(200, &[])]);
+    let channel = webhook(&receiver.url(), WebhookFormat::Generic, None);
+    let attempts = deliver(
+        settings(vec![("ops", channel)], None),
+        notification(52, &["gone", "ops"]),
+    );
+    let logged: Vec<(String, String, String)> = attempts
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|a| (a.channel.clone(), a.medium.clone(), a.outcome.clone()))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            ("gone".to_owned(), "channel".to_owned(), "failed".to_owned()),
+            ("ops".to_owned(), "webhook".to_owned(), "delivered".to_owned())
+        ]
+    );
+    assert_eq!(receiver.requests().len(), 1);
+}

@@ -148,6 +148,16 @@ impl Medium {
     }
 }
 
+/// What a job sends, each body made for the channel that needs it.
+struct Content<'a> {
+    /// The transition, for the delivery log (`None`: a report).
+    transition: Option<i64>,
+    delivery: String,
+    event: &'static str,
+    webhook: &'a dyn Fn(WebhookFormat) -> Vec<u8>,
+    email: &'a dyn Fn() -> email::EmailContent,
+}
+
 /// A worker's word back to the scheduler once an attempt ended.
 struct Finished {
     retry: Option<(Instant, Task)>,
@@ -416,99 +426,78 @@ impl Scheduler {
     /// logged and counted as failed.
     fn tasks(&self, job: Job) -> Vec<Task> {
         let dashboard = self.settings.dashboard_url.as_deref();
-        let mut tasks = Vec::new();
         match job {
             Job::Notification(notification) => {
-                let delivery = notification.id.to_string();
-                let event = event_name(notification.event);
-                for name in &notification.channels {
-                    let Some(channel) = self.settings.channels.get(name) else {
-                        self.refuse(
-                            Some(notification.id),
-                            name,
-                            "channel",
-                            "no such channel is configured",
-                        );
-                        continue;
-                    };
-                    if let Some(url) = &channel.webhook {
-                        let body = match channel.format {
-                            WebhookFormat::Generic => {
-                                webhook::notification_body(&notification, dashboard)
-                            }
-                            WebhookFormat::Slack => {
-                                slack::notification_body(&notification, dashboard)
-                            }
-                        };
-                        tasks.push(Task {
-                            transition: Some(notification.id),
-                            delivery: delivery.clone(),
-                            channel: name.clone(),
-                            medium: Medium::Webhook(WebhookRequest::new(
-                                url,
-                                channel.secret.as_deref(),
-                                body,
-                                event,
-                                delivery.clone(),
-                            )),
-                            attempt: 1,
-                        });
-                    }
-                    if !channel.email.is_empty() {
-                        let content = email::notification_email(&notification, dashboard);
-                        match self.email(&channel.email, &content) {
-                            Ok(message) => tasks.push(Task {
-                                transition: Some(notification.id),
-                                delivery: delivery.clone(),
-                                channel: name.clone(),
-                                medium: Medium::Email(message),
-                                attempt: 1,
-                            }),
-                            Err(why) => self.refuse(Some(notification.id), name, "email", &why),
+                let content = Content {
+                    transition: Some(notification.id),
+                    delivery: notification.id.to_string(),
+                    event: event_name(notification.event),
+                    webhook: &|format| match format {
+                        WebhookFormat::Generic => {
+                            webhook::notification_body(&notification, dashboard)
                         }
-                    }
-                }
+                        WebhookFormat::Slack => slack::notification_body(&notification, dashboard),
+                    },
+                    email: &|| email::notification_email(&notification, dashboard),
+                };
+                notification
+                    .channels
+                    .iter()
+                    .flat_map(|name| self.channel_tasks(name, &content))
+                    .collect()
             }
             Job::Report {
-                channel: name,
+                channel,
                 report,
                 delivery,
             } => {
-                let Some(channel) = self.settings.channels.get(&name) else {
-                    self.refuse(None, &name, "channel", "no such channel is configured");
-                    return tasks;
-                };
-                if let Some(url) = &channel.webhook {
-                    let body = match channel.format {
+                let content = Content {
+                    transition: None,
+                    delivery,
+                    event: "report",
+                    webhook: &|format| match format {
                         WebhookFormat::Generic => webhook::report_body(&report, dashboard),
                         WebhookFormat::Slack => slack::report_body(&report),
-                    };
-                    tasks.push(Task {
-                        transition: None,
-                        delivery: delivery.clone(),
-                        channel: name.clone(),
-                        medium: Medium::Webhook(WebhookRequest::new(
-                            url,
-                            channel.secret.as_deref(),
-                            body,
-                            "report",
-                            delivery.clone(),
-                        )),
-                        attempt: 1,
-                    });
-                }
-                if !channel.email.is_empty() {
-                    match self.email(&channel.email, &email::report_email(&report)) {
-                        Ok(message) => tasks.push(Task {
-                            transition: None,
-                            delivery,
-                            channel: name,
-                            medium: Medium::Email(message),
-                            attempt: 1,
-                        }),
-                        Err(why) => self.refuse(None, &name, "email", &why),
-                    }
-                }
+                    },
+                    email: &|| email::report_email(&report),
+                };
+                self.channel_tasks(&channel, &content)
+            }
+        }
+    }
+
+    /// A channel's tasks: its webhook's, its addresses'.
+    fn channel_tasks(&self, name: &str, content: &Content<'_>) -> Vec<Task> {
+        let Some(channel) = self.settings.channels.get(name) else {
+            self.refuse(
+                content.transition,
+                name,
+                "channel",
+                "no such channel is configured",
+            );
+            return Vec::new();
+        };
+        let task = |medium| Task {
+            transition: content.transition,
+            delivery: content.delivery.clone(),
+            channel: name.to_owned(),
+            medium,
+            attempt: 1,
+        };
+        let mut tasks = Vec::new();
+        if let Some(url) = &channel.webhook {
+            tasks.push(task(Medium::Webhook(WebhookRequest::new(
+                url,
+                channel.secret.as_deref(),
+                (content.webhook)(channel.format),
+                content.event,
+                content.delivery.clone(),
+            ))));
+        }
+        if !channel.email.is_empty() {
+            match self.email(&channel.email, &(content.email)()) {
+                Ok(message) => tasks.push(task(Medium::Email(message))),
+                Err(why) => self.refuse(content.transition, name, "email", &why),
             }
         }
         tasks
