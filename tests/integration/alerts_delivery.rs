@@ -670,7 +670,11 @@ fn a_channel_no_longer_configured_is_logged_as_failed() {
         logged,
         [
             ("gone".to_owned(), "channel".to_owned(), "failed".to_owned()),
-            ("ops".to_owned(), "webhook".to_owned(), "delivered".to_owned())
+            (
+                "ops".to_owned(),
+                "webhook".to_owned(),
+                "delivered".to_owned()
+            )
         ]
     );
     assert_eq!(receiver.requests().len(), 1);
