@@ -5,6 +5,7 @@ mod support;
 
 mod alert_baseline_oracle;
 mod alerts;
+mod alerts_delivery;
 mod backend_health;
 mod backup;
 mod bad_input;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::alerts::{AlertRule, ChannelConfig};
+use crate::alerts::{AlertRule, ChannelConfig, SmtpConfig, validate_delivery};
 use crate::{Error, Result};
 
 /// The whole configuration file.
@@ -27,6 +27,8 @@ pub struct Config {
     #[serde(skip)]
     pub file: Option<String>,
     pub reports: ReportsConfig,
+    /// `[smtp]`: the server channels' `email` addresses are sent through.
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// `[reports]`: reports written on a timetable (`docs/reports.md`).
@@ -304,9 +306,28 @@ impl Config {
         if let Err(message) = validate_alerts(&config.alerts, &config.channels) {
             return bad(message);
         }
+        if let Err(message) = validate_delivery(config.smtp.as_ref(), &config.channels) {
+            return bad(message);
+        }
         for (i, schedule) in config.reports.schedule.iter().enumerate() {
             if let Err(message) = crate::report::schedule::Schedule::from_config(i + 1, schedule) {
                 return bad(message);
+            }
+            if let Some(unknown) = schedule
+                .channels
+                .iter()
+                .find(|c| !config.channels.contains_key(*c))
+            {
+                let known: Vec<&str> = config.channels.keys().map(String::as_str).collect();
+                return bad(format!(
+                    "[[reports.schedule]] #{}: channels: no channel {unknown:?} (configured: {})",
+                    i + 1,
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ));
             }
         }
         Ok(config)

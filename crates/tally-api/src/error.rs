@@ -60,6 +60,9 @@ pub enum Error {
     /// finishes it).
     #[error("migrate: {0}")]
     Migrate(String),
+    /// An alert or report that cannot be handed to its channel.
+    #[error("delivery: {0}")]
+    Delivery(String),
     /// What the database's own tools do better (backups of a PostgreSQL store).
     #[error("{0}")]
     DatabaseTools(String),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};
 use tally_api::Analytics;
-use tally_api::alerts::{AlertRule, AlertRuleView, notifier};
+use tally_api::alerts::{AlertRule, AlertRuleView, LogNotify, dispatcher};
 
 use crate::args::{AlertRuleArgs, AlertsCommand};
 
@@ -63,7 +63,16 @@ pub fn run(analytics: &Analytics, command: AlertsCommand) -> anyhow::Result<Exit
             println!("deleted alert rule {name} (its history stays)");
         }
         AlertsCommand::Test { name, json } => {
-            let sent = analytics.test_alert(&name, &*notifier(analytics), None)?;
+            // Delivered before the command returns: the dispatcher is closed, which waits
+            // for its queue, retries included.
+            let dispatcher = dispatcher(analytics)?;
+            let sent = match &dispatcher {
+                Some(dispatcher) => analytics.test_alert(&name, dispatcher, None)?,
+                None => analytics.test_alert(&name, &LogNotify, None)?,
+            };
+            if let Some(dispatcher) = dispatcher {
+                dispatcher.close();
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&sent)?);
             } else if sent.channels.is_empty() {

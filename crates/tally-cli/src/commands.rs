@@ -611,7 +611,7 @@ fn serve(analytics: Analytics, args: ServeArgs) -> anyhow::Result<ExitCode> {
         server_config.max_body_bytes = limit;
     }
     let mut options = ServerOptions::from_config(&server_config)?;
-    options.notify = tally_api::alerts::notifier(&analytics);
+    options.delivery = tally_api::alerts::dispatcher(&analytics)?.map(std::sync::Arc::new);
     if args.demo {
         if analytics.stats()?.events == 0 {
             let config = DemoConfig {

@@ -10,9 +10,11 @@
 //! `engine.rs` (the state machine, cooldown and history, over the store's
 //! compare-and-set), `manage.rs` (what the API and CLI do with rules), `wiring.rs`
 //! (what `tally serve` observes and delivers with), `schedule.rs` (the timer and the
-//! evaluation after data arrives).
+//! evaluation after data arrives), `deliver/` (the [`Dispatcher`]: webhooks, Slack,
+//! signatures, retries, SMTP email).
 
 mod baseline;
+mod deliver;
 mod engine;
 #[cfg(test)]
 mod engine_tests;
@@ -25,6 +27,11 @@ mod window;
 mod wiring;
 
 pub use baseline::{BINOMIAL_TEST, binomial_p_value};
+pub use deliver::{
+    DELIVERY_HEADER, DeliveryLog, DeliverySettings, DeliveryStats, Dispatcher, EVENT_HEADER,
+    PAYLOAD_VERSION, QUEUE_CAPACITY, Report, RetryPolicy, SIGNATURE_HEADER, SmtpConfig,
+    SmtpSecurity, WORKERS, signature, validate_delivery,
+};
 pub use engine::{AlertEngine, Evaluated, LogNotify, RuleSource, SourcedRule};
 pub use evaluate::observe;
 pub use manage::{
@@ -39,4 +46,4 @@ pub use rule::{
     MAX_WINDOW_MINUTES, RuleKind, ScopeField, Severity, SpikeSeries,
 };
 pub use schedule::{AlertTrigger, MIN_ALERT_INTERVAL, evaluate_alerts};
-pub use wiring::{notifier, observe_rule};
+pub use wiring::{dispatcher, observe_rule};

@@ -90,8 +90,9 @@ pub trait Notify: Send + Sync + std::fmt::Debug {
     fn notify(&self, notification: Notification);
 }
 
-/// `[channels.NAME]`: a webhook, an email address list, or both.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+/// `[channels.NAME]`: a webhook, an email address list, or both. Its `secret` is never
+/// serialized nor shown by `Debug`, nor is its webhook's path (Slack's holds a token).
+#[derive(Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelConfig {
     /// `http://` or `https://` URL that receives a `POST` per notification.
@@ -105,6 +106,33 @@ pub struct ChannelConfig {
     /// Email recipients; needs `[smtp]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub email: Vec<String>,
+}
+
+impl std::fmt::Debug for ChannelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelConfig")
+            .field("webhook", &self.webhook.as_deref().map(origin_only))
+            .field("format", &self.format)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("email", &self.email)
+            .finish()
+    }
+}
+
+/// `https://hooks.example.com/…`: a URL's scheme and host, without credentials or path.
+fn origin_only(url: &str) -> String {
+    let host_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[host_start..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let more = if authority.len() < rest.len() {
+        "/…"
+    } else {
+        ""
+    };
+    format!("{}{host}{more}", &url[..host_start])
 }
 
 /// The body a webhook receives.

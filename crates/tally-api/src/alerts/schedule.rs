@@ -52,11 +52,18 @@ pub async fn evaluate_alerts(
         let engine = engine.clone();
         let round = tokio::task::spawn_blocking(move || {
             let now = Utc::now();
-            engine.evaluate_all(now, |rule| observe_rule(&analytics, rule, now))
+            engine.evaluate_all(now, |rule| observe_rule(&analytics, rule, now))?;
+            // What every server on the database sees firing, for `tally_alerts_firing`.
+            let firing = analytics.firing_alerts(None)?.len();
+            analytics
+                .telemetry()
+                .alerts_firing()
+                .set(i64::try_from(firing).unwrap_or(i64::MAX));
+            Ok::<_, crate::Error>(())
         })
         .await;
         match round {
-            Ok(Ok(_)) => {}
+            Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::error!(%error, "evaluating the alert rules failed"),
             Err(error) => tracing::error!(%error, "evaluating the alert rules failed"),
         }

@@ -47,7 +47,7 @@ pub use auth::{Access, Principal};
 pub use error::ApiError;
 pub use export::{CsvExport, inert};
 
-use crate::alerts::{AlertEngine, AlertTrigger, LogNotify, Notify};
+use crate::alerts::{AlertEngine, AlertTrigger, Dispatcher, LogNotify, Notify};
 use crate::report::schedule::{Clock, Scheduler, SystemClock};
 use crate::{Analytics, Error, Result, ServerConfig};
 
@@ -83,8 +83,9 @@ pub struct ServerOptions {
     /// How often the alert rules are evaluated on the timer (they are also evaluated
     /// soon after data arrives).
     pub alert_every: Duration,
-    /// Where alert notifications (transitions and tests) are handed.
-    pub notify: Arc<dyn Notify>,
+    /// The channels' dispatcher: alert notifications (transitions and tests) and the
+    /// reports of schedules with `channels`. `None`: notifications go to the log.
+    pub delivery: Option<Arc<Dispatcher>>,
 }
 
 impl Default for ServerOptions {
@@ -105,7 +106,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs_f64(config.shutdown_grace_secs),
             clock: Arc::new(SystemClock),
             alert_every: Duration::from_secs_f64(config.alert_every_secs),
-            notify: Arc::new(LogNotify),
+            delivery: None,
         }
     }
 }
@@ -138,7 +139,7 @@ impl ServerOptions {
             shutdown_grace: seconds(config.shutdown_grace_secs, "shutdown_grace_secs")?,
             clock: Arc::new(SystemClock),
             alert_every: seconds(config.alert_every_secs, "alert_every_secs")?,
-            notify: Arc::new(LogNotify),
+            delivery: None,
         })
     }
 }
@@ -367,6 +368,14 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
     )
 }
 
+/// Where alert notifications go: the channels' dispatcher, or the log.
+fn notify_of(options: &ServerOptions) -> Arc<dyn Notify> {
+    match &options.delivery {
+        Some(dispatcher) => dispatcher.clone(),
+        None => Arc::new(LogNotify),
+    }
+}
+
 /// [`app`], its ingest routes poking `alert_trigger` when they store data.
 fn app_with(
     analytics: Analytics,
@@ -386,7 +395,7 @@ fn app_with(
         started: Instant::now(),
         openapi: Arc::new(openapi::document(&routes).to_string()),
         alert_trigger,
-        notify: options.notify.clone(),
+        notify: notify_of(options),
     };
     let analytics_enabled = state.analytics.config().analytics.enabled;
     let budget = budget::Budget {
@@ -516,7 +525,7 @@ impl Server {
         })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let scheduler = Scheduler::from_config(analytics.clone())?;
+        let scheduler = Scheduler::from_config(analytics.clone(), options.delivery.as_ref())?;
         let alert_trigger = AlertTrigger::default();
         Ok(Server {
             scheduler,
@@ -524,7 +533,7 @@ impl Server {
             router: app_with(analytics.clone(), options, exposed, alert_trigger.clone()),
             alert_every: options.alert_every,
             alert_trigger,
-            notify: options.notify.clone(),
+            notify: notify_of(options),
             listener,
             addr,
             analytics,

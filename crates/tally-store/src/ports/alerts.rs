@@ -54,7 +54,7 @@ pub struct DeliveryAttempt {
     /// The transition delivered (its id in the history).
     pub transition: i64,
     pub channel: String,
-    /// `webhook` or `email`.
+    /// `webhook` or `email`; `channel` when the channel named is not configured.
     pub medium: String,
     /// 1 for the first try.
     pub attempt: u32,

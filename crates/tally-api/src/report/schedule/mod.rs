@@ -13,7 +13,7 @@ use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
 
 pub use run::{Clock, ManualClock, Ran, Scheduler, SystemClock};
-pub use sink::{DirectorySink, RenderedReport, ReportSink};
+pub use sink::{ChannelSink, DirectorySink, RenderedReport, ReportSink};
 pub use state::{STATE_FILE, StateFile};
 
 use super::{ReportFormat, ReportKind};
@@ -39,6 +39,8 @@ pub struct Schedule {
     pub format: ReportFormat,
     pub project: Option<String>,
     pub directory: PathBuf,
+    /// Alert channels (`[channels.NAME]`) the report is also sent through.
+    pub channels: Vec<String>,
 }
 
 impl Schedule {
@@ -144,16 +146,6 @@ impl Schedule {
                 Err(e) => return bad("project", format!("{name:?}: {}", e.message)),
             },
         };
-        if !raw.channels.is_empty() {
-            return bad(
-                "channels",
-                format!(
-                    "{:?}: sending reports through channels is not available in this version; \
-                     write them to a directory",
-                    raw.channels
-                ),
-            );
-        }
         let Some(directory) = raw.directory.clone().filter(|d| !d.as_os_str().is_empty()) else {
             return bad(
                 "directory",
@@ -168,6 +160,7 @@ impl Schedule {
             format,
             project,
             directory,
+            channels: raw.channels.clone(),
         })
     }
 

@@ -14,8 +14,9 @@ use chrono::{DateTime, Duration, Utc};
 use tally_store::Filter;
 
 use super::Schedule;
-use super::sink::{DirectorySink, RenderedReport, ReportSink};
+use super::sink::{ChannelSink, DirectorySink, RenderedReport, ReportSink};
 use super::state::StateFile;
+use crate::alerts::Dispatcher;
 use crate::{Analytics, Result};
 
 /// The longest a [`SystemClock`] sleeps before the scheduler looks again: a wall clock
@@ -129,11 +130,16 @@ impl Scheduler {
         Scheduler { analytics, plans }
     }
 
-    /// The schedules of the facade's configuration (`[[reports.schedule]]`).
+    /// The schedules of the facade's configuration (`[[reports.schedule]]`), each
+    /// writing into its directory and sending through its channels with `delivery`.
     ///
     /// # Errors
-    /// A schedule is invalid (the configuration checks them when it is read).
-    pub fn from_config(analytics: Analytics) -> Result<Scheduler> {
+    /// A schedule is invalid (the configuration checks them when it is read), or names
+    /// channels and there is no dispatcher.
+    pub fn from_config(
+        analytics: Analytics,
+        delivery: Option<&Arc<Dispatcher>>,
+    ) -> Result<Scheduler> {
         let schedules = analytics
             .config()
             .reports
@@ -146,7 +152,32 @@ impl Scheduler {
                 path: "tally.toml".to_owned(),
                 message,
             })?;
-        Ok(Scheduler::new(analytics, schedules))
+        let channels: Vec<(usize, String)> = schedules
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.channels.iter().map(move |c| (i + 1, c.clone())))
+            .collect();
+        let mut scheduler = Scheduler::new(analytics.clone(), schedules);
+        for (number, channel) in channels {
+            let Some(dispatcher) = delivery else {
+                return Err(crate::Error::Config {
+                    path: "tally.toml".to_owned(),
+                    message: format!(
+                        "[[reports.schedule]] #{number}: channels: {channel:?} needs the \
+                         channels' dispatcher, which this server was started without"
+                    ),
+                });
+            };
+            scheduler.add_sink(
+                number,
+                Arc::new(ChannelSink {
+                    analytics: analytics.clone(),
+                    dispatcher: dispatcher.clone(),
+                    channel,
+                }),
+            );
+        }
+        Ok(scheduler)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -205,6 +236,7 @@ impl Scheduler {
             format: schedule.format,
             due,
             local_date: due.with_timezone(&schedule.timezone).date_naive(),
+            filter,
             body,
         };
         let to = plan

@@ -1,14 +1,16 @@
 //! Where a scheduled report goes once written: a [`ReportSink`] takes the rendered
-//! report. [`DirectorySink`] writes it into a directory; a sink sending it through an
-//! alert channel (webhook, email) implements the same trait.
+//! report. [`DirectorySink`] writes it into a directory; [`ChannelSink`] sends it
+//! through an alert channel (webhook: the Markdown; email: the HTML).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::state::write_atomically;
-use crate::Result;
+use crate::alerts::{Dispatcher, Report};
 use crate::report::{ReportFormat, ReportKind};
+use crate::{Analytics, Filter, Result};
 
 /// A report written for one run of a schedule.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct RenderedReport {
     pub due: DateTime<Utc>,
     /// `due`'s day in the schedule's time zone.
     pub local_date: NaiveDate,
+    /// The project and period the report covers.
+    pub filter: Filter,
     pub body: String,
 }
 
@@ -76,5 +80,43 @@ impl ReportSink for DirectorySink {
         let path = self.directory.join(report.file_name());
         write_atomically(&path, report.body.as_bytes())?;
         Ok(path.display().to_string())
+    }
+}
+
+/// Sends each report through one alert channel: its webhook gets the Markdown, its
+/// addresses the HTML (the other format is rendered for the same period and clock).
+/// Delivery is queued, with the channel's retries; the dispatcher logs every attempt.
+#[derive(Debug, Clone)]
+pub struct ChannelSink {
+    pub analytics: Analytics,
+    pub dispatcher: Arc<Dispatcher>,
+    pub channel: String,
+}
+
+impl ReportSink for ChannelSink {
+    fn deliver(&self, report: &RenderedReport) -> Result<String> {
+        let analytics = self.analytics.as_of(report.due);
+        let render = |format: ReportFormat| {
+            if report.format == format {
+                Ok(report.body.clone())
+            } else {
+                analytics.report_text(report.kind, &report.filter, format)
+            }
+        };
+        let subject = format!(
+            "{} report, {}, {}",
+            report.kind.name(),
+            report.project.as_deref().unwrap_or("all projects"),
+            report.local_date.format("%Y-%m-%d")
+        );
+        self.dispatcher.send_report(
+            &self.channel,
+            Report {
+                subject,
+                html: render(ReportFormat::Html)?,
+                markdown: render(ReportFormat::Markdown)?,
+            },
+        )?;
+        Ok(format!("channel {}", self.channel))
     }
 }
