@@ -324,8 +324,15 @@ fn a_key_limited_to_a_project_sees_and_changes_only_its_rules() {
     );
     assert_eq!(names(&admin), ["budget-70", "a1", "b1"]);
 
-    // Once the server's evaluation at start is done, both fire: the history a key for
-    // alpha reads holds alpha's transition only.
+    // Once the server has evaluated (a rule's project measures nothing before it has
+    // sent data: the ingest makes it known and pokes the evaluation), both fire: the
+    // history a key for alpha reads holds alpha's transition only.
+    let sent = http.post(
+        "/api/analytics/events",
+        Some(&admin),
+        execution_now("s1", "support-bot"),
+    );
+    assert_eq!(sent.status, 200, "{}", sent.text());
     let deadline = Instant::now() + Duration::from_secs(60);
     while http.get("/api/alerts/budget-70", Some(&admin)).json()["state"].is_null() {
         assert!(Instant::now() < deadline, "the server never evaluated");

@@ -679,3 +679,164 @@ fn a_channel_no_longer_configured_is_logged_as_failed() {
     );
     assert_eq!(receiver.requests().len(), 1);
 }
+
+/// Waits until the receiver has `n` requests; deliveries run on their own threads.
+fn wait_for_requests(receiver: &Receiver, n: usize) -> Vec<Received> {
+    for _ in 0..3000 {
+        let requests = receiver.requests();
+        if requests.len() >= n {
+            return requests;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "the receiver got {:?}, not {n} requests",
+        receiver.requests().len()
+    );
+}
+
+#[test]
+fn tally_serve_sends_a_signed_webhook_when_an_ingest_crosses_a_budget() {
+    let receiver = Receiver::start(&[(200, &[])]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tally.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[analytics]\nmonthly_budget = 1.0\n\n[[alerts]]\nname = \"budget-70\"\nrule = \"budget\"\n\
+             threshold = 0.7\nproject = \"support-bot\"\nchannels = [\"ops\"]\n\n\
+             [channels.ops]\nwebhook = \"{}\"\nsecret = \"s3cret\"\n",
+            receiver.url()
+        ),
+    )
+    .unwrap();
+    let db = crate::support::TestDb::new();
+    let mut served = crate::http_serve::serve_at(
+        crate::support::tally()
+            .arg("--db")
+            .arg(db.path())
+            .arg("--config")
+            .arg(&config),
+        &[],
+    );
+    // $0.50 of a $1 budget: quiet. Another $0.50 crosses 70 %.
+    let first = crate::support::execution_now("e1", "support-bot");
+    assert_eq!(
+        served
+            .http
+            .post("/api/analytics/events", None, first)
+            .status,
+        200
+    );
+    let second = crate::support::execution_now("e2", "support-bot");
+    assert_eq!(
+        served
+            .http
+            .post("/api/analytics/events", None, second)
+            .status,
+        200
+    );
+    let requests = wait_for_requests(&receiver, 1);
+    let hook = &requests[0];
+    assert_eq!(hook.headers["x-tally-event"], "firing");
+    assert_eq!(
+        hook.headers["x-tally-signature"],
+        format!("sha256={}", hmac_hex("s3cret", &hook.body))
+    );
+    let body = hook.json();
+    assert_eq!(body["rule"], "budget-70");
+    assert_eq!(body["scope"]["project"], "support-bot");
+    assert_eq!(body["value"].as_f64(), Some(1.0));
+    assert_eq!(hook.headers["x-tally-delivery"], body["id"].to_string());
+    // One transition, one webhook: later evaluations find it firing already.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(receiver.requests().len(), 1);
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+}
+
+#[test]
+fn a_scheduled_report_goes_to_its_directory_and_through_its_channel_by_webhook_and_email() {
+    use tally_api::{Analytics, DemoConfig, SqliteOptions};
+
+    let receiver = Receiver::start(&[(200, &[])]);
+    let sink = SmtpSink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let directory = dir.path().join("reports");
+    let config = Config::parse(
+        &format!(
+            "[[reports.schedule]]\nkind = \"executive\"\nevery = \"daily\"\nat = \"08:00\"\n\
+             format = \"html\"\ndirectory = \"{}\"\nchannels = [\"ops\"]\n\n\
+             [channels.ops]\nwebhook = \"{}\"\nemail = [\"lead@example.com\"]\n\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {}\nfrom = \"tally <reports@example.com>\"\nstarttls = \"none\"\n",
+            directory.display(),
+            receiver.url(),
+            sink.port
+        ),
+        "tally.toml",
+    )
+    .unwrap();
+    let db_path = dir.path().join("tally.db");
+    let analytics =
+        Analytics::open_with(&db_path, config.clone(), SqliteOptions::default()).unwrap();
+    analytics
+        .demo(
+            &DemoConfig {
+                events: 2000,
+                days: 7,
+                seed: 3,
+                end: "2026-11-16T00:00:00Z".parse().unwrap(),
+            },
+            &mut (),
+        )
+        .unwrap();
+    let attempts = Arc::new(Attempts::default());
+    let dispatcher = Arc::new(
+        Dispatcher::start(
+            DeliverySettings::from_config(&config),
+            Arc::clone(&attempts),
+        )
+        .unwrap(),
+    );
+    let scheduler =
+        tally_api::report::schedule::Scheduler::from_config(analytics.clone(), Some(&dispatcher))
+            .unwrap();
+    // The first run arms the schedule; the next 08:00 delivers.
+    scheduler.run_due("2026-11-15T09:00:00Z".parse().unwrap());
+    let ran = scheduler.run_due("2026-11-16T08:30:00Z".parse().unwrap());
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    drop(scheduler);
+    let Ok(dispatcher) = Arc::try_unwrap(dispatcher) else {
+        panic!("the scheduler still holds the dispatcher");
+    };
+    dispatcher.close();
+
+    let file = directory.join("executive-all-2026-11-16.html");
+    let html = std::fs::read_to_string(&file).unwrap();
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].headers["x-tally-event"], "report");
+    let body = requests[0].json();
+    assert_eq!(
+        body["subject"],
+        "executive report, all projects, 2026-11-16"
+    );
+    let markdown = body["markdown"].as_str().unwrap();
+    assert!(markdown.contains("<!-- kpi total_runs = "), "{markdown}");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let email = &messages[0];
+    assert!(header(email, "Subject").contains("executive report, all projects, 2026-11-16"));
+    assert!(header(email, "To").contains("lead@example.com"));
+    // The email's HTML part is the file's report.
+    let kpi = html
+        .split("data-kpi=\"total_runs\"")
+        .nth(1)
+        .and_then(|rest| rest.split("data-value=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    assert!(
+        markdown.contains(&format!("<!-- kpi total_runs = {kpi} -->")),
+        "{kpi}"
+    );
+}

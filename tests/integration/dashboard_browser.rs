@@ -332,3 +332,69 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
     let _ = served.child.kill();
     let _ = served.child.wait();
 }
+
+/// A firing alert shows on every page, above the page's own content.
+#[test]
+fn firing_alerts_show_on_every_page() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tally.toml");
+    // The demo spends more than $1 every month: the rule fires at its first evaluation.
+    std::fs::write(
+        &config,
+        "[analytics]\nmonthly_budget = 1.0\n\n[[alerts]]\nname = \"budget-half\"\nrule = \"budget\"\nthreshold = 0.5\nseverity = \"critical\"\n",
+    )
+    .unwrap();
+    let mut served = crate::http_serve::serve_at(
+        crate::support::tally()
+            .arg("--db")
+            .arg(db.path())
+            .arg("--config")
+            .arg(&config),
+        &["--demo"],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let firing = served.http.get("/api/alerts/firing", None).json();
+        if firing.as_array().is_some_and(|rules| !rules.is_empty()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the budget rule never fired: {firing}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let base = served.http.base.clone();
+    let profile = tempfile::tempdir().unwrap();
+    for page in ["", "/tools", "/learners"] {
+        let dom = chromium(
+            profile.path(),
+            &[
+                "--virtual-time-budget=3000".into(),
+                "--dump-dom".into(),
+                format!("{base}/analytics{page}"),
+            ],
+        );
+        assert!(
+            dom.contains("data-loaded=\"true\""),
+            "{page} never finished loading"
+        );
+        let strip = dom
+            .split("id=\"alerts-firing\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</div>").next())
+            .unwrap_or_else(|| panic!("{page}: no alerts strip"));
+        assert!(
+            !strip.contains(" hidden"),
+            "{page}: the strip is hidden: {strip}"
+        );
+        assert!(strip.contains("1 alert firing"), "{page}: {strip}");
+        assert!(
+            strip.contains("data-rule=\"budget-half\"") && strip.contains("against 50.0%"),
+            "{page}: {strip}"
+        );
+    }
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+}

@@ -83,6 +83,45 @@ function banner(text) {
   if (text) { node.textContent = text; node.hidden = false; } else { node.hidden = true; }
 }
 
+// ---- firing alerts, shown on every page (hidden when none, or without alerts access) ----
+const ALERT_UNITS = {
+  budget: "share", projected_budget: "share", qa_failure_rate: "share", failure_rate: "share",
+  request_error_rate: "share", request_p95: "ms", agent_saturation: "hours", silence: "minutes",
+  cost_spike: "score", token_spike: "score",
+};
+
+function alertFigure(kind, value) {
+  if (value === null || value === undefined) return NO_DATA;
+  switch (ALERT_UNITS[kind]) {
+    case "share": return fmtPct(value);
+    case "ms": return fmtInt(value) + " ms";
+    case "hours": return Number(value).toFixed(1) + " h";
+    case "minutes": return fmtInt(value) + " min";
+    default: return Number(value).toFixed(1);
+  }
+}
+
+async function loadFiring() {
+  const node = document.getElementById("alerts-firing");
+  let rules = null;
+  try {
+    const response = await fetch("/api/alerts/firing", { headers: headers() });
+    if (response.ok) rules = await response.json();
+  } catch (_) { rules = null; }
+  if (!Array.isArray(rules) || rules.length === 0) { node.hidden = true; node.replaceChildren(); return; }
+  const list = el("ul");
+  for (const rule of rules) {
+    const scope = [rule.project, rule.model, rule.tool, rule.agent].filter(Boolean).join(" · ");
+    const since = rule.state && rule.state.since ? new Date(rule.state.since).toLocaleString() : "";
+    const value = rule.state ? rule.state.last_value : null;
+    list.append(el("li", { class: rule.severity || "warning", "data-rule": rule.name },
+      rule.name + (scope ? " (" + scope + ")" : "") + ": " + alertFigure(rule.rule, value) +
+      " against " + alertFigure(rule.rule, rule.threshold) + (since ? ", firing since " + since : "")));
+  }
+  node.replaceChildren(el("strong", {}, rules.length === 1 ? "1 alert firing" : rules.length + " alerts firing"), list);
+  node.hidden = false;
+}
+
 function passRateClass(rate) {
   if (rate === null || rate === undefined || Number.isNaN(rate)) return "none";
   return rate >= 0.8 ? "green" : rate >= 0.5 ? "yellow" : "red";
@@ -750,6 +789,7 @@ async function download(kind) {
 
 async function refresh() {
   const page = document.body.dataset.page;
+  await loadFiring();
   if (page === "tools") await loadTools();
   else if (page === "agents") await loadAgents();
   else if (page === "experiments") await loadExperiments();
