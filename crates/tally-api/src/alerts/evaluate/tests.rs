@@ -966,3 +966,86 @@ fn the_memory_store_observes_what_sqlite_does() {
         assert!(a.value.is_some(), "{}", a.summary);
     }
 }
+
+/// Keeps the notifications it is handed, in order.
+#[derive(Debug, Default)]
+struct Heard(std::sync::Mutex<Vec<crate::alerts::Notification>>);
+
+impl crate::alerts::Notify for Heard {
+    fn notify(&self, notification: crate::alerts::Notification) {
+        self.0.lock().unwrap().push(notification);
+    }
+}
+
+/// The dead-man switch through the engine: a project that stops sending fires once,
+/// however often it is evaluated while silent, and resolves when it sends again.
+#[test]
+fn a_silent_project_fires_once_and_resolves_when_it_sends_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::parse(
+        "[[alerts]]\nname = \"dead-man\"\nrule = \"silence\"\nthreshold = 30\nproject = \"quiet\"\n\
+         cooldown_minutes = 0\n",
+        "tally.toml",
+    )
+    .unwrap();
+    let analytics =
+        Analytics::open_with(dir.path().join("t.db"), config, SqliteOptions::default()).unwrap();
+    let start = at("2026-10-15T09:00:00Z");
+    ingest(
+        &analytics,
+        &[execution("q1", start, "quiet", "browser", true)],
+    );
+    let heard = std::sync::Arc::new(Heard::default());
+    let engine = crate::alerts::AlertEngine::new(&analytics, heard.clone());
+    let events = || -> Vec<(String, crate::alerts::NotificationEvent)> {
+        heard
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|n| (n.rule.clone(), n.event))
+            .collect()
+    };
+    // Every five minutes for two hours: quiet for 30 minutes, then firing, once.
+    for step in 0..24 {
+        let now = start + Duration::minutes(5 * step);
+        engine
+            .evaluate_all(now, |rule| observe(&analytics, rule, now))
+            .unwrap();
+    }
+    assert_eq!(
+        events(),
+        [(
+            "dead-man".to_owned(),
+            crate::alerts::NotificationEvent::Firing
+        )]
+    );
+    let history = analytics.alert_history(None, None, 100, None).unwrap();
+    assert_eq!(history.transitions.len(), 1);
+    assert_eq!(history.transitions[0].at, start + Duration::minutes(30));
+    // It sends again: resolved, once.
+    let back = start + Duration::minutes(125);
+    ingest(
+        &analytics,
+        &[execution("q2", back, "quiet", "browser", true)],
+    );
+    for step in 0..3 {
+        let now = back + Duration::minutes(step);
+        engine
+            .evaluate_all(now, |rule| observe(&analytics, rule, now))
+            .unwrap();
+    }
+    assert_eq!(
+        events(),
+        [
+            (
+                "dead-man".to_owned(),
+                crate::alerts::NotificationEvent::Firing
+            ),
+            (
+                "dead-man".to_owned(),
+                crate::alerts::NotificationEvent::Resolved
+            )
+        ]
+    );
+}
