@@ -7,11 +7,11 @@
 //! share a database, each evaluates, and exactly one moves a rule and notifies.
 //! A firing transition within `cooldown_minutes` of the rule's last notification is
 //! recorded with `notified = false` and sends nothing; its `resolved` is then silent
-//! too (nobody was told it fired). A rule whose observation fails is logged and keeps
-//! its state.
+//! too (nobody was told it fired). A rule whose observation fails keeps its state; the
+//! failure is logged when it starts or changes, not at every evaluation.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -56,6 +56,8 @@ pub struct AlertEngine {
     store: Arc<dyn Store>,
     config_rules: Vec<AlertRule>,
     notify: Arc<dyn Notify>,
+    /// The failure last logged for each rule that cannot be observed.
+    failing: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl AlertEngine {
@@ -65,6 +67,7 @@ impl AlertEngine {
             store: analytics.store.clone(),
             config_rules: analytics.config().alerts.clone(),
             notify,
+            failing: Arc::default(),
         }
     }
 
@@ -98,9 +101,16 @@ impl AlertEngine {
         for SourcedRule { rule, .. } in rules.into_iter().filter(|r| r.rule.enabled) {
             let state = states.get(&rule.name);
             let outcome = match observe(&rule) {
-                Ok(observation) => self.advance(&rule, state, &observation, now)?,
+                Ok(observation) => {
+                    if self.recovered(&rule.name) {
+                        tracing::info!(rule = %rule.name, "alert rule can be evaluated again");
+                    }
+                    self.advance(&rule, state, &observation, now)?
+                }
                 Err(error) => {
-                    tracing::warn!(rule = %rule.name, %error, "alert rule could not be evaluated; it keeps its state");
+                    if self.failure_is_news(&rule.name, &error.to_string()) {
+                        tracing::warn!(rule = %rule.name, %error, "alert rule could not be evaluated; it keeps its state");
+                    }
                     Evaluated {
                         rule: rule.name.clone(),
                         transition: None,
@@ -112,6 +122,20 @@ impl AlertEngine {
             evaluated.push(outcome);
         }
         Ok(evaluated)
+    }
+
+    /// Records that `rule` failed with `error`; true when that was not the failure
+    /// last logged for it (so a rule failing the same way at every evaluation is
+    /// logged once).
+    pub(super) fn failure_is_news(&self, rule: &str, error: &str) -> bool {
+        let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
+        failing.insert(rule.to_owned(), error.to_owned()).as_deref() != Some(error)
+    }
+
+    /// Forgets `rule`'s failure; true when it had one.
+    pub(super) fn recovered(&self, rule: &str) -> bool {
+        let mut failing = self.failing.lock().unwrap_or_else(PoisonError::into_inner);
+        failing.remove(rule).is_some()
     }
 
     /// Moves one rule's state after an observation, and notifies of a transition.

@@ -310,3 +310,17 @@ fn stored_rules_cannot_take_or_change_a_tally_toml_rule() {
         "{bad:?}"
     );
 }
+
+#[test]
+fn a_failure_is_logged_when_it_starts_or_changes_not_at_every_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    let analytics = open(&dir);
+    let engine = AlertEngine::new(&analytics, Arc::new(Recorded::default()));
+    assert!(engine.failure_is_news("spend", "unknown project p9"));
+    assert!(!engine.failure_is_news("spend", "unknown project p9"));
+    assert!(engine.failure_is_news("other", "unknown project p9"));
+    assert!(engine.failure_is_news("spend", "the store is unavailable"));
+    assert!(engine.recovered("spend"));
+    assert!(!engine.recovered("spend"));
+    assert!(engine.failure_is_news("spend", "the store is unavailable"));
+}
