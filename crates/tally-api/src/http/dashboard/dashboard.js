@@ -477,7 +477,8 @@ function forecastChart(container, metric, history, forecast, flagged, step) {
       { key: "upper", label: "upper 95 %", values: blank(n - 1).concat([last], forecast.map((p) => p.upper)), color: "rgba(14,165,233,0.35)" },
       { key: "lower", label: "lower 95 %", values: blank(n - 1).concat([last], forecast.map((p) => p.lower)), color: "rgba(14,165,233,0.35)" },
     );
-    bands.push({ series: [2, 3], fill: "rgba(14,165,233,0.15)" });
+    // uPlot counts the x values as series 0: the band lies between "upper" (3) and "lower" (4).
+    bands.push({ series: [3, 4], fill: "rgba(14,165,233,0.15)" });
     container.dataset.band = "true";
   } else {
     delete container.dataset.band;
