@@ -102,6 +102,7 @@ function setKpi(id, value, text) {
 }
 
 function notAvailable(container, result) {
+  destroyChart(container);
   container.replaceChildren();
   let message = "not available";
   const error = result && result.data && result.data.error;
@@ -503,7 +504,7 @@ async function loadSeries() {
   ]);
   const source = forecast.ok ? forecast : anomalies;
   const step = trend.ok ? trend.data.step_seconds : null;
-  if (!source.ok) { destroyChart(chart); notAvailable(chart, source); }
+  if (!source.ok) notAvailable(chart, source);
   else {
     forecastChart(chart, metric, source.data.series || [], forecast.ok ? forecast.data.points : [],
       anomalies.ok ? anomalies.data.anomalies : [], step);
