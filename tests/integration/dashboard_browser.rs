@@ -463,8 +463,17 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
         visited.push((name.to_owned(), width));
         let (_, params) = query_of(page["url"].as_str().unwrap());
         for (filter, value) in [("project", &project), ("from", &from), ("to", &to)] {
-            assert_eq!(param(&params, filter), Some(value.as_str()), "{at}: URL {}", page["url"]);
-            assert_eq!(page["inputs"][filter], value.as_str(), "{at}: the {filter} input");
+            assert_eq!(
+                param(&params, filter),
+                Some(value.as_str()),
+                "{at}: URL {}",
+                page["url"]
+            );
+            assert_eq!(
+                page["inputs"][filter],
+                value.as_str(),
+                "{at}: the {filter} input"
+            );
         }
         for (nav, href) in page["nav"].as_object().unwrap() {
             assert!(
@@ -472,16 +481,26 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
                 "{at}: the {nav} link drops the filters: {href}"
             );
         }
-        assert_eq!(page["errors"], serde_json::json!([]), "{at}: console errors");
+        assert_eq!(
+            page["errors"],
+            serde_json::json!([]),
+            "{at}: console errors"
+        );
         let text = page["text"].as_str().unwrap();
-        assert!(!text.contains("undefined"), "{at} shows \"undefined\":\n{text}");
+        assert!(
+            !text.contains("undefined"),
+            "{at} shows \"undefined\":\n{text}"
+        );
         assert!(!text.contains("NaN"), "{at} shows NaN:\n{text}");
         assert_eq!(page["overflow"], 0, "{at}: the page scrolls sideways");
         for chart in page["charts"].as_array().unwrap() {
             let id = chart["id"].as_str().unwrap();
             assert_eq!(chart["stretched"], false, "{at}: {id} is stretched");
             if chart["kind"] == "uplot" {
-                assert_eq!(chart["css"], chart["pixels"], "{at}: {id} is scaled: {chart}");
+                assert_eq!(
+                    chart["css"], chart["pixels"],
+                    "{at}: {id} is scaled: {chart}"
+                );
                 assert_eq!(
                     chart["css"][0], chart["container"],
                     "{at}: {id} does not fill its panel: {chart}"
@@ -501,30 +520,51 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
             for id in ["chart-cost", "chart-runs", "chart-forecast"] {
                 assert_eq!(drawn(id)["kind"], "uplot", "{at}: {id} not drawn");
             }
-            assert_eq!(drawn("chart-forecast")["band"], "true", "{at}: no forecast band");
+            assert_eq!(
+                drawn("chart-forecast")["band"],
+                "true",
+                "{at}: no forecast band"
+            );
         }
         if name == "learners" {
             assert_eq!(drawn("learner-quality")["kind"], "uplot", "{at}");
         }
     }
     for width in [1440, 390] {
-        for name in ["overview", "tools", "agents", "experiments", "learners", "traces"] {
+        for name in [
+            "overview",
+            "tools",
+            "agents",
+            "experiments",
+            "learners",
+            "traces",
+        ] {
             assert!(
                 visited.contains(&(name.to_owned(), width)),
                 "{name} at {width} px not visited: {visited:?}"
             );
             let shot = shots.join(format!("dashboard-{name}-{width}.png"));
             let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
-            assert!(size > 10_000, "screenshot {} is {size} bytes", shot.display());
+            assert!(
+                size > 10_000,
+                "screenshot {} is {size} bytes",
+                shot.display()
+            );
         }
     }
 
     let drill = &seen["drill"];
     let events = |what: &str| {
-        let url = drill[what].as_str().unwrap_or_else(|| panic!("no {what}: {drill}"));
+        let url = drill[what]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {what}: {drill}"));
         let (path, params) = query_of(url);
         assert_eq!(path, "/analytics/events", "{what}: {url}");
-        assert_eq!(param(&params, "project"), Some(project.as_str()), "{what}: {url}");
+        assert_eq!(
+            param(&params, "project"),
+            Some(project.as_str()),
+            "{what}: {url}"
+        );
         params
     };
     // A chart point: the events of that one day, inside the range shown.
@@ -548,7 +588,10 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
     );
 
     let show = &seen["show_all"];
-    assert!(show["rows"].as_u64().unwrap() > 10, "risk table is short: {show}");
+    assert!(
+        show["rows"].as_u64().unwrap() > 10,
+        "risk table is short: {show}"
+    );
     assert_eq!(show["toggle"], true, "{show}");
     assert_eq!(show["visible_before"], 10, "{show}");
     assert_eq!(show["visible_after"], show["rows"], "{show}");
@@ -583,7 +626,10 @@ fn an_empty_database_shows_how_to_start() {
         assert!(panel.contains(expected), "no {expected:?} in:\n{panel}");
     }
     let text = seen["text"].as_str().unwrap();
-    assert!(!text.contains("0.0%") && !text.contains("undefined"), "{text}");
+    assert!(
+        !text.contains("0.0%") && !text.contains("undefined"),
+        "{text}"
+    );
     assert_eq!(seen["link"], "/analytics/docs/events");
     assert!(
         seen["docs_url"]

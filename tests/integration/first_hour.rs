@@ -670,6 +670,10 @@ fn the_dashboard_says_no_data_for_rates_and_averages_of_nothing() {
             .iter()
             .find(|(kpi, _, _)| kpi == name)
             .unwrap_or_else(|| panic!("no KPI {name}: {shown:?}"));
-        assert_eq!((value.as_str(), text.as_str()), ("null", "no data"), "{name}");
+        assert_eq!(
+            (value.as_str(), text.as_str()),
+            ("null", "no data"),
+            "{name}"
+        );
     }
 }

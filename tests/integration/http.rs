@@ -585,8 +585,16 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/analytics/assets/dashboard.js",
         "/analytics/assets/dashboard.js",
     ),
-    ("get", "/analytics/assets/uplot.js", "/analytics/assets/uplot.js"),
-    ("get", "/analytics/assets/uplot.css", "/analytics/assets/uplot.css"),
+    (
+        "get",
+        "/analytics/assets/uplot.js",
+        "/analytics/assets/uplot.js",
+    ),
+    (
+        "get",
+        "/analytics/assets/uplot.css",
+        "/analytics/assets/uplot.css",
+    ),
     ("get", "/analytics/docs/events", "/analytics/docs/events"),
 ];
 

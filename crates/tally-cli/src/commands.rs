@@ -531,10 +531,7 @@ fn print_summary(s: &AnalyticsSummary) {
                 usd(remaining)
             );
         }
-        _ => println!(
-            "this month   {} (no budget set)",
-            usd(s.current_month_cost)
-        ),
+        _ => println!("this month   {} (no budget set)", usd(s.current_month_cost)),
     }
 }
 

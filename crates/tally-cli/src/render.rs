@@ -79,7 +79,11 @@ fn decimals(key: &str, numbers: &[&serde_json::Number]) -> usize {
         // Averages per event are cents' fractions: 4 decimals, as are columns that
         // would otherwise show a cost as $0.00.
         let tiny = floats.iter().any(|f| *f != 0.0 && f.abs() < 0.005);
-        return if tiny || key.starts_with("avg_") { 4 } else { 2 };
+        return if tiny || key.starts_with("avg_") {
+            4
+        } else {
+            2
+        };
     }
     let largest = numbers
         .iter()
@@ -97,7 +101,11 @@ fn number(key: &str, n: &serde_json::Number, digits: usize) -> String {
         (_, Some(u), _) if !n.is_f64() => grouped_integer(u128::from(u)),
         (_, _, Some(f)) => {
             let text = grouped(f, digits);
-            if is_money(key) { format!("${text}").replacen("$-", "-$", 1) } else { text }
+            if is_money(key) {
+                format!("${text}").replacen("$-", "-$", 1)
+            } else {
+                text
+            }
         }
         _ => n.to_string(),
     }
@@ -218,7 +226,10 @@ fn write_table(out: &mut String, items: &[Value], indent: &str) {
     };
     let _ = writeln!(out, "{indent}{}", line(keys.clone()).trim_end());
     for row in 0..items.len() {
-        let cells = columns.iter().map(|(cells, _)| cells[row].as_str()).collect();
+        let cells = columns
+            .iter()
+            .map(|(cells, _)| cells[row].as_str())
+            .collect();
         let _ = writeln!(out, "{indent}{}", line(cells).trim_end());
     }
 }

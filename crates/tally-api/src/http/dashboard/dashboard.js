@@ -599,7 +599,7 @@ async function loadOverview() {
 }
 
 function confidenceBadge(level) {
-  return el("span", { class: "rate " + ({ HIGH: "green", MEDIUM: "yellow", LOW: "red" }[level] || "none") }, level || "–");
+  return el("span", { class: "rate " + ({ HIGH: "green", MEDIUM: "yellow", LOW: "red" }[level] || "none") }, level ? String(level).toLowerCase() : "–");
 }
 
 const fmtMs = (v) => (v === null || v === undefined ? "–" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : Math.round(v) + " ms");
