@@ -82,6 +82,8 @@ const missing = (n) => n === null || n === undefined || Number.isNaN(Number(n));
 const fmtInt = (n) => (missing(n) ? "–" : Number(n).toLocaleString("en-US", { maximumFractionDigits: 0 }));
 const fmtUsd = (n, digits = 2) => (missing(n) ? "–" : (Number(n) < 0 ? "−$" : "$") + Math.abs(Number(n)).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 const fmtPct = (ratio, digits = 1) => (missing(ratio) ? "–" : (Number(ratio) * 100).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) + "%");
+// A value the API names in snake_case, in plain words.
+const words = (name) => (missing(name) || name === "" ? "–" : String(name).replace(/_/g, " "));
 const fmtSec = (n) => (missing(n) ? "–" : Number(n).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " s");
 
 function el(tag, attrs = {}, ...children) {
@@ -771,14 +773,14 @@ async function loadLearners() {
   qualityChart(document.getElementById("learner-quality"), d.quality_trend);
   table(document.getElementById("learner-goals"), d.goals, [
     { key: "title", title: "Goal" },
-    { key: "kind", title: "Type" },
+    { key: "kind", title: "Type", render: (r) => words(r.kind) },
     { key: "percent", title: "Progress", render: (g) => el("progress", { max: "100", value: String(g.percent) }, fmtInt(g.percent) + "%") },
     { key: "value", title: "Value", num: true, render: (g) => fmtInt(g.value) + " / " + fmtInt(g.target) },
-    { key: "status", title: "Status" },
+    { key: "status", title: "Status", render: (r) => words(r.status) },
   ], "learner-goals");
   table(document.getElementById("learner-achievements"), d.achievements.achievements, [
     { key: "name", title: "Achievement" },
-    { key: "category", title: "Category" },
+    { key: "category", title: "Category", render: (r) => words(r.category) },
     { key: "points", title: "Points", num: true },
     { key: "rarity", title: "Rarity", render: (a) => a.rarity || "–" },
     { key: "unlocked_at", title: "Unlocked", render: (a) => a.unlocked_at.slice(0, 10) },
@@ -793,7 +795,7 @@ async function loadLearners() {
   table(document.getElementById("learner-mastery"), d.topics, [
     { key: "topic", title: "Topic" },
     { key: "score", title: "Score", num: true, render: (t) => Number(t.score).toFixed(2) },
-    { key: "level", title: "Level" },
+    { key: "level", title: "Level", render: (r) => words(r.level) },
     { key: "interactions", title: "Sessions", num: true },
     { key: "share", title: "Share", num: true, render: (t) => fmtPct(t.share) },
   ], "learner-mastery");
@@ -843,7 +845,7 @@ function qualityChart(container, points) {
     yRange: [0, 1],
     series: [
       { key: "rolling", label: "7-day average", values: points.map((p) => p.rolling_average ?? null), color: "#6d4aff" },
-      { key: "daily", label: "day", values: points.map((p) => p.average_quality ?? null), color: "#0ea5e9", dots: true, size: 6 },
+      { key: "daily", label: "daily average", values: points.map((p) => p.average_quality ?? null), color: "#0ea5e9", dots: true, size: 6 },
     ],
     href: (at) => eventsHref({ kind: "session", from: isoDay(at), to: isoDay(at) }),
   });
