@@ -430,9 +430,10 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Playwright clicks through every page of the demo at 1440 and 390 px with a project
 /// and a date range set: the filters stay in the URL, the inputs and the nav links; no
-/// console error, no "undefined", no chart stretched or wider than its panel; chart
-/// points and table rows lead to `/analytics/events` with the matching filters; the
-/// long risk table shows its top rows until "show all".
+/// console error, no "undefined", no chart stretched or wider than its panel; a drag
+/// zooms a chart and a double-click resets it; chart points and table rows lead to
+/// `/analytics/events` with the matching filters; the long risk table shows its top rows
+/// until "show all".
 #[test]
 fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
     let db = TestDb::new();
@@ -586,6 +587,14 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
         param(&events("agent_row"), "agent"),
         drill["agent_first"].as_str()
     );
+
+    // Dragging across the cost chart zooms into it without leaving the page; a
+    // double-click shows the whole range again.
+    let zoom = &seen["zoom"];
+    assert_eq!(zoom["before"], "false", "{zoom}");
+    assert_eq!(zoom["dragged"], "true", "{zoom}");
+    assert_eq!(zoom["url_after_drag"], "/analytics", "{zoom}");
+    assert_eq!(zoom["reset"], "false", "{zoom}");
 
     let show = &seen["show_all"];
     assert!(

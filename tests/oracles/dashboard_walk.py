@@ -79,6 +79,19 @@ def walk(browser, case):
     errors = []
     page = visit(context, base + "/analytics?" + query, errors)
     box = page.locator("#chart-cost .u-over").bounding_box()
+    at = lambda share: (box["x"] + box["width"] * share, box["y"] + box["height"] * 0.5)
+    zoomed = lambda: page.get_attribute("#chart-cost", "data-zoomed")
+    # Drag across a third of the chart: it zooms in (and stays on the page); a double-click resets.
+    out["zoom"] = {"before": zoomed()}
+    page.mouse.move(*at(0.3))
+    page.mouse.down()
+    page.mouse.move(*at(0.45), steps=5)
+    page.mouse.move(*at(0.6), steps=5)
+    page.mouse.up()
+    out["zoom"]["dragged"] = zoomed()
+    out["zoom"]["url_after_drag"] = page.evaluate("location.pathname")
+    page.mouse.dblclick(*at(0.5))
+    out["zoom"]["reset"] = zoomed()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     page.wait_for_url("**/analytics/events**")

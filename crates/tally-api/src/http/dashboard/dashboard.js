@@ -5,7 +5,7 @@
 
 const API = "/api/analytics/";
 const REFRESH_MS = 30000;
-const state = { sort: {}, expanded: {} };
+const state = { sort: {}, expanded: {}, zoom: {} };
 const FILTERS = ["project", "from", "to"];
 const TOP_ROWS = 10;
 
@@ -301,8 +301,17 @@ function timeChart(container, { x, series, unit, bands, href, yRange }) {
       value: (u, v) => fmtUnit(s.unit || unit, v),
     }))),
     bands: bands || [],
+    // A zoomed range survives the 30 s refresh; a double-click (full range) forgets it.
+    hooks: { setScale: [(u, key) => {
+      if (key !== "x" || !x.length) return;
+      const full = u.scales.x.min <= x[0] && u.scales.x.max >= x[x.length - 1];
+      state.zoom[container.id] = full ? null : { min: u.scales.x.min, max: u.scales.x.max };
+      container.dataset.zoomed = String(!full);
+    }] },
   };
+  const zoomed = state.zoom[container.id];
   const plot = new uPlot(opts, [x].concat(series.map((s) => s.values)), container);
+  if (zoomed) plot.setScale("x", zoomed);
   const observer = new ResizeObserver(() => {
     const w = width();
     if (w !== plot.width) plot.setSize({ width: w, height: CHART_HEIGHT });
@@ -963,6 +972,7 @@ document.addEventListener("DOMContentLoaded", () => {
   keepFilters();
   document.getElementById("filters").addEventListener("submit", (event) => {
     event.preventDefault();
+    state.zoom = {};
     keepFilters();
     refresh();
   });
@@ -975,7 +985,7 @@ document.addEventListener("DOMContentLoaded", () => {
     loadLearners();
   });
   const metric = document.getElementById("series-metric");
-  if (metric) metric.addEventListener("change", loadSeries);
+  if (metric) metric.addEventListener("change", () => { state.zoom["chart-forecast"] = null; loadSeries(); });
   setInterval(() => { if (document.getElementById("f-refresh").checked) refresh(); }, REFRESH_MS);
   refresh();
 });
