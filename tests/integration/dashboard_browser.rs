@@ -431,9 +431,9 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Playwright clicks through every page of the demo at 1440 and 390 px with a project
 /// and a date range set: the filters stay in the URL, the inputs and the nav links; no
 /// console error, no "undefined", no chart stretched or wider than its panel; a drag
-/// zooms a chart and a double-click resets it; chart points and table rows lead to
-/// `/analytics/events` with the matching filters; the long risk table shows its top rows
-/// until "show all".
+/// zooms a chart and a double-click resets it; chart points, table rows and the demo's
+/// anomaly lead to `/analytics/events` with the matching filters; the long risk table
+/// shows its top rows until "show all".
 #[test]
 fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
     let db = TestDb::new();
@@ -447,10 +447,25 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
     let from = days[7]["date"].as_str().unwrap().to_owned();
     let to = days.last().unwrap()["date"].as_str().unwrap().to_owned();
     let query = format!("project={project}&from={from}&to={to}");
+    // The demo's injected spike: an anomaly of the token series.
+    let anomalies = served
+        .http
+        .get("/api/analytics/anomalies?metric=tokens", None)
+        .json();
+    let spikes: Vec<String> = anomalies["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["timestamp"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !spikes.is_empty(),
+        "no anomaly in the demo's tokens: {anomalies}"
+    );
     let shots = crate::support::target_dir();
     let seen = crate::support::python_oracle(
         "dashboard_walk.py",
-        &serde_json::json!({"base": base, "query": query, "shots": shots}),
+        &serde_json::json!({"base": base, "query": query, "shots": shots, "anomaly_metric": "tokens"}),
     );
     let _ = served.child.kill();
     let _ = served.child.wait();
@@ -595,6 +610,15 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
     assert_eq!(zoom["dragged"], "true", "{zoom}");
     assert_eq!(zoom["url_after_drag"], "/analytics", "{zoom}");
     assert_eq!(zoom["reset"], "false", "{zoom}");
+
+    // The first listed anomaly is marked on the chart and opens the events of its day.
+    let anomaly = &seen["anomaly"];
+    assert_eq!(anomaly["day"], spikes[0].as_str(), "{anomaly}");
+    assert_eq!(anomaly["marked"], spikes.len().to_string(), "{anomaly}");
+    let (path, params) = query_of(anomaly["url"].as_str().unwrap());
+    assert_eq!(path, "/analytics/events", "{anomaly}");
+    assert_eq!(param(&params, "from"), Some(&spikes[0][..10]), "{anomaly}");
+    assert_eq!(param(&params, "to"), Some(&spikes[0][..10]), "{anomaly}");
 
     let show = &seen["show_all"];
     assert!(

@@ -123,6 +123,18 @@ def walk(browser, case):
     page.locator("#agents tbody tr a.drill").first.click()
     page.wait_for_url("**/analytics/events**")
     out["drill"]["agent_row"] = page.url
+    # An anomaly of the forecast panel: marked on the chart, listed, and a link to its events.
+    page = visit(context, base + "/analytics", errors)
+    page.select_option("#series-metric", case["anomaly_metric"])
+    link = page.locator("#series-insights a[data-anomaly]").first
+    link.wait_for()
+    out["anomaly"] = {
+        "day": link.get_attribute("data-anomaly"),
+        "marked": page.get_attribute("#chart-forecast", "data-anomalies"),
+    }
+    link.click()
+    page.wait_for_url("**/analytics/events**")
+    out["anomaly"]["url"] = page.url
     context.close()
     return out
 
