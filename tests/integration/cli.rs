@@ -232,3 +232,80 @@ fn the_database_location_names_its_backend() {
     assert_eq!(summary(&in_memory)["total_executions"], 0);
     assert!(!db.dir.path().join("memory:").exists());
 }
+
+/// `tally query` tables for people: number columns right-aligned with thousands
+/// separators, money with the same decimals down a column; the summary's money and
+/// counts read the same way.
+#[test]
+fn query_tables_right_align_grouped_numbers() {
+    let db = TestDb::new();
+    let demo = db.tally(&["demo", "--events", "3000", "--days", "10", "--json"]);
+    assert!(demo.status.success(), "{demo:?}");
+    let models = json(&db.tally(&["query", "models", "--json"]));
+    let output = db.tally(&["query", "models"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let header = lines[0];
+    let rows = &lines[1..];
+    assert_eq!(rows.len(), models.as_array().unwrap().len(), "{text}");
+    // A right-aligned column ends where its title ends.
+    let column_end = |title: &str| header.find(title).unwrap() + title.len();
+    for (title, money) in [
+        ("total_tokens", false),
+        ("total_cost", true),
+        ("usage_count", false),
+    ] {
+        let end = column_end(title);
+        let mut decimals = Vec::new();
+        for (row, model) in rows.iter().zip(models.as_array().unwrap()) {
+            let cell = row[..end].rsplit(' ').next().unwrap();
+            assert!(
+                !cell.is_empty(),
+                "{title} not right-aligned in {row:?}\n{text}"
+            );
+            assert_eq!(
+                row.as_bytes().get(end).copied().unwrap_or(b' '),
+                b' ',
+                "{row:?}"
+            );
+            let expected = model[title].as_f64().unwrap();
+            let digits: String = cell.chars().filter(|c| *c != ',' && *c != '$').collect();
+            let shown: f64 = digits
+                .parse()
+                .unwrap_or_else(|_| panic!("{title}: {cell:?}"));
+            let places = digits.split_once('.').map_or(0, |(_, d)| d.len());
+            assert!(
+                (shown - expected).abs() <= 0.5 * 10f64.powi(-(places as i32)) + 1e-9,
+                "{title}: {cell} for {expected}"
+            );
+            if expected >= 1000.0 {
+                assert!(
+                    cell.contains(','),
+                    "{title}: {cell} has no thousands separator"
+                );
+            }
+            assert_eq!(cell.starts_with('$'), money, "{title}: {cell}");
+            decimals.push(places);
+        }
+        decimals.dedup();
+        assert_eq!(
+            decimals.len(),
+            1,
+            "{title}: mixed decimals in one column\n{text}"
+        );
+    }
+    let summary = String::from_utf8_lossy(&db.tally(&["summary"]).stdout).into_owned();
+    let cost = summary
+        .lines()
+        .find(|line| line.starts_with("cost"))
+        .unwrap()
+        .to_owned();
+    let tokens = summary.lines().find(|l| l.starts_with("tokens")).unwrap();
+    assert!(
+        cost.split_once('.')
+            .is_some_and(|(_, cents)| cents.len() == 2),
+        "{cost}"
+    );
+    assert!(tokens.contains(','), "{tokens}");
+}

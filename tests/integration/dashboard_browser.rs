@@ -2,7 +2,11 @@
 //! served by the real `tally serve --demo`; the KPI values in the rendered DOM must equal
 //! `/api/analytics/summary`'s, sections without a route must say "not available", the
 //! tools, agents, experiments and learners pages show what their routes answer, and a
-//! screenshot is written to `dashboard.png` in Cargo's target directory.
+//! screenshot is written to `dashboard.png` in Cargo's target directory. Playwright
+//! (`tests/oracles/dashboard_walk.py`, driving the same Chromium) clicks through every
+//! page with filters set, follows chart points and table rows to `/analytics/events`, and
+//! writes `dashboard-PAGE-WIDTH.png` at 1440 and 390 px wide; an empty database gets the
+//! getting-started panel.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -206,14 +210,17 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         assert!(section("models").contains(name), "model {name} not shown");
     }
     for chart in ["chart-cost", "chart-runs"] {
-        let drawn = element(chart, "</div>");
-        assert!(drawn.contains("<svg"), "{chart} not drawn: {drawn}");
-        assert!(!drawn.contains("not available"), "{chart}: {drawn}");
+        let drawn = element(chart, ">");
+        assert!(
+            drawn.contains("data-chart=\"uplot\""),
+            "{chart} not drawn: {drawn}"
+        );
     }
     // The forecast chart draws the series and the forecast band.
-    let forecast = element("chart-forecast", "</div>");
+    let forecast = element("chart-forecast", ">");
     assert!(
-        forecast.contains("class=\"history\"") && forecast.contains("class=\"forecast-band\""),
+        forecast.contains("data-series=\"history forecast upper lower anomalies\"")
+            && forecast.contains("data-band=\"true\""),
         "forecast chart not drawn: {forecast}"
     );
 
@@ -295,7 +302,7 @@ fn dashboard_kpis_in_a_real_browser_equal_the_summary() {
         last_day["date"].as_str().unwrap(),
         last_day["sessions"]
     ));
-    learner.push("class=\"rolling\"".to_owned());
+    learner.push("data-series=\"rolling daily\"".to_owned());
     learner.push(format!(
         "data-topic=\"{}\"",
         page["topics"][0]["topic"].as_str().unwrap()
@@ -397,4 +404,276 @@ fn firing_alerts_show_on_every_page() {
     }
     let _ = served.child.kill();
     let _ = served.child.wait();
+}
+
+/// The query parameters of a URL (the dashboard's values need no percent-decoding).
+fn query_of(url: &str) -> (String, Vec<(String, String)>) {
+    let path_start = url.find("/analytics").unwrap_or(0);
+    let (path, query) = url[path_start..].split_once('?').unwrap_or((url, ""));
+    let pairs = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    (path.to_owned(), pairs)
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Playwright clicks through every page of the demo at 1440 and 390 px with a project
+/// and a date range set: the filters stay in the URL, the inputs and the nav links; no
+/// console error, no "undefined", no chart stretched or wider than its panel; a drag
+/// zooms a chart and a double-click resets it; chart points, table rows and the demo's
+/// anomaly lead to `/analytics/events` with the matching filters; the long risk table
+/// shows its top rows until "show all".
+#[test]
+fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
+    let db = TestDb::new();
+    let mut served = serve(&db, &["--demo"]);
+    let base = served.http.base.clone();
+    let projects = served.http.get("/api/analytics/projects", None).json();
+    let project = projects[0]["project_name"].as_str().unwrap().to_owned();
+    let timeseries = served.http.get("/api/analytics/timeseries", None).json();
+    let days = timeseries["daily"].as_array().unwrap();
+    assert!(days.len() > 14, "demo data missing: {timeseries}");
+    let from = days[7]["date"].as_str().unwrap().to_owned();
+    let to = days.last().unwrap()["date"].as_str().unwrap().to_owned();
+    let query = format!("project={project}&from={from}&to={to}");
+    // The demo's injected spike: an anomaly of the token series.
+    let anomalies = served
+        .http
+        .get("/api/analytics/anomalies?metric=tokens", None)
+        .json();
+    let spikes: Vec<String> = anomalies["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["timestamp"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !spikes.is_empty(),
+        "no anomaly in the demo's tokens: {anomalies}"
+    );
+    let shots = crate::support::target_dir();
+    let seen = crate::support::python_oracle(
+        "dashboard_walk.py",
+        &serde_json::json!({"base": base, "query": query, "shots": shots, "anomaly_metric": "tokens"}),
+    );
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+
+    let pages = seen["pages"].as_array().unwrap();
+    let mut visited: Vec<(String, u64)> = Vec::new();
+    for page in pages {
+        let name = page["page"].as_str().unwrap();
+        let width = page["width"].as_u64().unwrap();
+        let at = format!("{name} at {width} px");
+        visited.push((name.to_owned(), width));
+        let (_, params) = query_of(page["url"].as_str().unwrap());
+        for (filter, value) in [("project", &project), ("from", &from), ("to", &to)] {
+            assert_eq!(
+                param(&params, filter),
+                Some(value.as_str()),
+                "{at}: URL {}",
+                page["url"]
+            );
+            assert_eq!(
+                page["inputs"][filter],
+                value.as_str(),
+                "{at}: the {filter} input"
+            );
+        }
+        for (nav, href) in page["nav"].as_object().unwrap() {
+            assert!(
+                href.as_str().unwrap().ends_with(&format!("?{query}")),
+                "{at}: the {nav} link drops the filters: {href}"
+            );
+        }
+        assert_eq!(
+            page["errors"],
+            serde_json::json!([]),
+            "{at}: console errors"
+        );
+        let text = page["text"].as_str().unwrap();
+        assert!(
+            !text.contains("undefined"),
+            "{at} shows \"undefined\":\n{text}"
+        );
+        assert!(!text.contains("NaN"), "{at} shows NaN:\n{text}");
+        assert_eq!(page["overflow"], 0, "{at}: the page scrolls sideways");
+        for chart in page["charts"].as_array().unwrap() {
+            let id = chart["id"].as_str().unwrap();
+            assert_eq!(chart["stretched"], false, "{at}: {id} is stretched");
+            if chart["kind"] == "uplot" {
+                assert_eq!(
+                    chart["css"], chart["pixels"],
+                    "{at}: {id} is scaled: {chart}"
+                );
+                assert_eq!(
+                    chart["css"][0], chart["container"],
+                    "{at}: {id} does not fill its panel: {chart}"
+                );
+            }
+        }
+        let drawn = |id: &str| {
+            page["charts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == id)
+                .unwrap_or_else(|| panic!("{at}: no chart {id}"))
+                .clone()
+        };
+        if name == "overview" {
+            for id in ["chart-cost", "chart-runs", "chart-forecast"] {
+                assert_eq!(drawn(id)["kind"], "uplot", "{at}: {id} not drawn");
+            }
+            assert_eq!(
+                drawn("chart-forecast")["band"],
+                "true",
+                "{at}: no forecast band"
+            );
+        }
+        if name == "learners" {
+            assert_eq!(drawn("learner-quality")["kind"], "uplot", "{at}");
+        }
+    }
+    for width in [1440, 390] {
+        for name in [
+            "overview",
+            "tools",
+            "agents",
+            "experiments",
+            "learners",
+            "traces",
+        ] {
+            assert!(
+                visited.contains(&(name.to_owned(), width)),
+                "{name} at {width} px not visited: {visited:?}"
+            );
+            let shot = shots.join(format!("dashboard-{name}-{width}.png"));
+            let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+            assert!(
+                size > 10_000,
+                "screenshot {} is {size} bytes",
+                shot.display()
+            );
+        }
+    }
+
+    let drill = &seen["drill"];
+    let events = |what: &str| {
+        let url = drill[what]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {what}: {drill}"));
+        let (path, params) = query_of(url);
+        assert_eq!(path, "/analytics/events", "{what}: {url}");
+        assert_eq!(
+            param(&params, "project"),
+            Some(project.as_str()),
+            "{what}: {url}"
+        );
+        params
+    };
+    // A chart point: the events of that one day, inside the range shown.
+    let point = events("chart");
+    let day = param(&point, "from").unwrap().to_owned();
+    assert_eq!(param(&point, "to"), Some(day.as_str()), "{point:?}");
+    assert!(day >= from && day <= to, "{day} outside {from}..{to}");
+    let row = events("project_row");
+    assert_eq!(
+        (param(&row, "from"), param(&row, "to")),
+        (Some(from.as_str()), Some(to.as_str()))
+    );
+    let model = drill["model_first"].as_str().unwrap();
+    assert_eq!(param(&events("model_row"), "model"), Some(model));
+    let tools = events("tool_row");
+    assert_eq!(param(&tools, "tool"), drill["tool_first"].as_str());
+    assert_eq!(param(&tools, "kind"), Some("execution"));
+    assert_eq!(
+        param(&events("agent_row"), "agent"),
+        drill["agent_first"].as_str()
+    );
+
+    // Dragging across the cost chart zooms into it without leaving the page; a
+    // double-click shows the whole range again.
+    let zoom = &seen["zoom"];
+    assert_eq!(zoom["before"], "false", "{zoom}");
+    assert_eq!(zoom["dragged"], "true", "{zoom}");
+    assert_eq!(zoom["url_after_drag"], "/analytics", "{zoom}");
+    assert_eq!(zoom["reset"], "false", "{zoom}");
+
+    // The first listed anomaly is marked on the chart and opens the events of its day.
+    let anomaly = &seen["anomaly"];
+    assert_eq!(anomaly["day"], spikes[0].as_str(), "{anomaly}");
+    assert_eq!(anomaly["marked"], spikes.len().to_string(), "{anomaly}");
+    let (path, params) = query_of(anomaly["url"].as_str().unwrap());
+    assert_eq!(path, "/analytics/events", "{anomaly}");
+    assert_eq!(param(&params, "from"), Some(&spikes[0][..10]), "{anomaly}");
+    assert_eq!(param(&params, "to"), Some(&spikes[0][..10]), "{anomaly}");
+
+    let show = &seen["show_all"];
+    assert!(
+        show["rows"].as_u64().unwrap() > 10,
+        "risk table is short: {show}"
+    );
+    assert_eq!(show["toggle"], true, "{show}");
+    assert_eq!(show["visible_before"], 10, "{show}");
+    assert_eq!(show["visible_after"], show["rows"], "{show}");
+}
+
+/// An empty database: a getting-started panel (a curl example, `tally demo`, the wire
+/// format, served by the server itself) instead of zeros.
+#[test]
+fn an_empty_database_shows_how_to_start() {
+    let db = TestDb::new();
+    let mut served = serve(&db, &[]);
+    let seen = crate::support::python_oracle(
+        "dashboard_walk.py",
+        &serde_json::json!({
+            "base": served.http.base,
+            "shots": crate::support::target_dir(),
+            "empty": true,
+        }),
+    );
+    let _ = served.child.kill();
+    let _ = served.child.wait();
+    assert_eq!(seen["panel"], true, "{seen}");
+    assert_eq!(seen["kpis_visible"], false, "zero KPIs shown: {seen}");
+    let panel = seen["panel_text"].as_str().unwrap();
+    for expected in [
+        "curl -s http://",
+        "/api/analytics/events",
+        "\"kind\":\"execution\"",
+        "tally demo",
+        "the event wire format",
+    ] {
+        assert!(panel.contains(expected), "no {expected:?} in:\n{panel}");
+    }
+    let text = seen["text"].as_str().unwrap();
+    assert!(
+        !text.contains("0.0%") && !text.contains("undefined"),
+        "{text}"
+    );
+    assert_eq!(seen["link"], "/analytics/docs/events");
+    assert!(
+        seen["docs_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/analytics/docs/events")
+    );
+    let docs = seen["docs_text"].as_str().unwrap();
+    assert!(
+        docs.contains("# Event wire format") && docs.contains("### `execution`"),
+        "{docs}"
+    );
+    assert_eq!(seen["errors"], serde_json::json!([]), "console errors");
 }

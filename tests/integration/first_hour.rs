@@ -184,9 +184,9 @@ fn analyses_of_nothing_say_so_instead_of_finding_a_trend() {
         );
         assert!(!stdout(&output).contains("Stable"), "{command}");
     }
-    // A summary of no runs says n/a, not 0.0 %.
+    // A summary of no runs says "no data", not 0.0 %.
     let summary = stdout(&db.tally(&["summary", "--project", "alpha"]));
-    assert!(summary.contains("pass rate n/a"), "{summary}");
+    assert!(summary.contains("pass rate no data"), "{summary}");
     assert!(!summary.contains("pass rate 0.0"), "{summary}");
 
     let server = Server::bind(db.analytics.clone(), &options()).unwrap();
@@ -647,7 +647,7 @@ fn the_events_route_takes_gzip_and_limits_the_decompressed_size() {
 }
 
 #[test]
-fn the_dashboard_shows_n_a_for_rates_and_averages_of_nothing() {
+fn the_dashboard_says_no_data_for_rates_and_averages_of_nothing() {
     // Executions only: no run, so no QA verdict and no average per run.
     let db = TestDb::new();
     db.ingest("t", crate::support::execution("x"));
@@ -670,6 +670,10 @@ fn the_dashboard_shows_n_a_for_rates_and_averages_of_nothing() {
             .iter()
             .find(|(kpi, _, _)| kpi == name)
             .unwrap_or_else(|| panic!("no KPI {name}: {shown:?}"));
-        assert_eq!((value.as_str(), text.as_str()), ("null", "n/a"), "{name}");
+        assert_eq!(
+            (value.as_str(), text.as_str()),
+            ("null", "no data"),
+            "{name}"
+        );
     }
 }

@@ -585,6 +585,17 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/analytics/assets/dashboard.js",
         "/analytics/assets/dashboard.js",
     ),
+    (
+        "get",
+        "/analytics/assets/uplot.js",
+        "/analytics/assets/uplot.js",
+    ),
+    (
+        "get",
+        "/analytics/assets/uplot.css",
+        "/analytics/assets/uplot.css",
+    ),
+    ("get", "/analytics/docs/events", "/analytics/docs/events"),
 ];
 
 #[test]

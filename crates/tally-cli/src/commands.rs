@@ -474,55 +474,64 @@ fn retention(analytics: &Analytics, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn print_summary(s: &AnalyticsSummary) {
+    use crate::render::{grouped, grouped_integer};
     let qa = &s.qa_summary;
+    let count = |n: u64| grouped_integer(u128::from(n));
+    let usd = |x: f64| format!("${}", grouped(x, 2));
     let percent = |ratio: f64, of: u64| {
         if of == 0 {
-            "n/a".to_owned()
+            "no data".to_owned()
         } else {
             format!("{:.1} %", ratio * 100.0)
         }
     };
     println!(
         "executions   {} ({} successful)",
-        s.total_executions,
+        count(s.total_executions),
         percent(s.success_rate, s.total_executions)
     );
     if s.total_runs == 0 {
         println!("runs         0");
     } else {
         println!(
-            "runs         {} (2loop {}, 3loop {}), avg {:.1} s, avg ${:.4}",
-            s.total_runs, s.runs_2loop, s.runs_3loop, s.avg_duration_seconds, s.avg_cost_per_run
+            "runs         {} (2loop {}, 3loop {}), avg {} s, avg {}",
+            count(s.total_runs),
+            count(s.runs_2loop),
+            count(s.runs_3loop),
+            grouped(s.avg_duration_seconds, 1),
+            usd(s.avg_cost_per_run)
         );
     }
     println!(
         "jobs         {} (completed {}, failed {}, cancelled {}, running {}, queued {})",
-        s.total_jobs,
-        s.jobs_completed,
-        s.jobs_failed,
-        s.jobs_cancelled,
-        s.jobs_running,
-        s.jobs_queued
+        count(s.total_jobs),
+        count(s.jobs_completed),
+        count(s.jobs_failed),
+        count(s.jobs_cancelled),
+        count(s.jobs_running),
+        count(s.jobs_queued)
     );
-    println!("tokens       {}", s.total_tokens);
-    println!("cost         ${:.4}", s.total_cost);
+    println!("tokens       {}", grouped_integer(s.total_tokens));
+    println!("cost         {}", usd(s.total_cost));
     println!(
         "qa           pass rate {} (passed {}, warning {}, failed {}, error {}, not run {})",
         percent(qa.pass_rate, qa.total_qa_runs),
-        qa.qa_passed,
-        qa.qa_warning,
-        qa.qa_failed,
-        qa.qa_error,
-        qa.qa_not_run
+        count(qa.qa_passed),
+        count(qa.qa_warning),
+        count(qa.qa_failed),
+        count(qa.qa_error),
+        count(qa.qa_not_run)
     );
     match (s.monthly_budget, s.budget_remaining) {
         (Some(budget), Some(remaining)) => {
             println!(
-                "this month   ${:.2} of ${budget:.2} budget, ${remaining:.2} left",
-                s.current_month_cost
+                "this month   {} of {} budget, {} left",
+                usd(s.current_month_cost),
+                usd(budget),
+                usd(remaining)
             );
         }
-        _ => println!("this month   ${:.2} (no budget set)", s.current_month_cost),
+        _ => println!("this month   {} (no budget set)", usd(s.current_month_cost)),
     }
 }
 

@@ -95,14 +95,14 @@ pub fn print(goals: &[tally_api::LearningGoal], json: bool) -> anyhow::Result<()
     }
     for g in goals {
         println!(
-            "#{} {:<28} {:<10} {:>8.1} / {:<8} {:>5.1} %  {:?}{}",
+            "#{} {:<28} {:<10} {:>8.1} / {:<8} {:>5.1} %  {}{}",
             g.goal.id,
             g.goal.title,
             g.goal.kind,
             g.value,
             g.goal.target,
             g.percent,
-            g.status,
+            crate::render::words(&g.status),
             g.goal.deadline.map_or_else(String::new, |d| format!(
                 "  due {}",
                 d.format("%Y-%m-%d %H:%M")
@@ -162,11 +162,11 @@ pub fn run(analytics: &Analytics, command: GoalsCommand) -> anyhow::Result<ExitC
             } else {
                 for s in &suggestions {
                     println!(
-                        "{:<44} --type {:<9} --target {:<6} {:?}, confidence {:.2}",
+                        "{:<44} --type {:<9} --target {:<6} {}, confidence {:.2}",
                         s.title,
                         s.kind.as_str(),
                         s.target,
-                        s.difficulty,
+                        crate::render::words(&s.difficulty),
                         s.confidence
                     );
                 }

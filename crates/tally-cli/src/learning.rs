@@ -232,7 +232,7 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                         "{:<24} {:.2} {:<12} {:>5} sessions {:>5.1} %{}",
                         t.topic,
                         t.score,
-                        format!("{:?}", t.level).to_lowercase(),
+                        crate::render::words(&t.level),
                         t.interactions,
                         t.share * 100.0,
                         if t.mastered { "  mastered" } else { "" }
@@ -263,7 +263,7 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                 );
                 let rarity = |a: &tally_api::LearnerAchievement| {
                     a.rarity
-                        .map_or_else(String::new, |r| format!("{r:?}").to_lowercase())
+                        .map_or_else(String::new, |r| crate::render::words(&r))
                 };
                 for a in &report.achievements {
                     let e = &a.earned;
@@ -298,8 +298,12 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
             } else {
                 for i in &insights {
                     println!(
-                        "[{:?}] {}: {} ({}; confidence {:.2})",
-                        i.priority, i.title, i.description, i.recommendation, i.confidence
+                        "[{} priority] {}: {} ({}; confidence {:.2})",
+                        crate::render::words(&i.priority),
+                        i.title,
+                        i.description,
+                        i.recommendation,
+                        i.confidence
                     );
                 }
             }

@@ -272,7 +272,7 @@ pub fn anomalies(analytics: &Analytics, args: AnomaliesArgs) -> anyhow::Result<E
             plain(a.value),
             plain(a.expected),
             format!("{} to {}", plain(a.lower), plain(a.upper)),
-            format!("{:?}", a.severity).to_lowercase(),
+            crate::render::words(&a.severity),
             detectors.join(", ")
         );
     }

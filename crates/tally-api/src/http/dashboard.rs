@@ -1,6 +1,8 @@
 //! The dashboard: `GET /analytics` (overview, and where `/` leads), `/analytics/tools`, `/analytics/agents`,
-//! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`.
-//! HTML, CSS and JavaScript are compiled in (`include_str!`); no CDN, no external asset.
+//! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`, and the wire format
+//! (`docs/events.md`) at `/analytics/docs/events` for the getting-started panel.
+//! HTML, CSS and JavaScript are compiled in (`include_str!`), the charts' library too
+//! (uPlot, pinned in `dashboard/vendor/`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
 //! `?key=` on the page is kept in the tab's sessionStorage and sent as Bearer).
 
@@ -20,6 +22,9 @@ const LEARNERS: &str = include_str!("dashboard/learners.html");
 const TRACES: &str = include_str!("dashboard/traces.html");
 const CSS: &str = include_str!("dashboard/dashboard.css");
 const JS: &str = include_str!("dashboard/dashboard.js");
+const UPLOT_JS: &str = include_str!("dashboard/vendor/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("dashboard/vendor/uPlot.min.css");
+const WIRE_FORMAT: &str = include_str!("../../../../docs/events.md");
 
 /// Only this server's own scripts, styles and API; the key in a page URL never leaves
 /// in a Referer.
@@ -31,6 +36,19 @@ fn page(page: &str, title: &str, body: &str) -> String {
         .replace("{{PAGE}}", page)
         .replace("{{TITLE}}", title)
         .replace("{{BODY}}", body)
+}
+
+/// The wire format's Markdown, escaped, in the dashboard's frame.
+fn wire_format_page() -> String {
+    let escaped = WIRE_FORMAT
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    page(
+        "docs",
+        "Event wire format",
+        &format!("<section class=\"panel\"><pre class=\"doc\">{escaped}</pre></section>"),
+    )
 }
 
 fn answer(content_type: &'static str, body: String) -> Response {
@@ -116,6 +134,12 @@ pub fn routes() -> Vec<Route> {
             get(html("traces", "Traces", TRACES)),
         ),
         route(
+            "/analytics/docs/events",
+            "The event wire format (docs/events.md) as text in the dashboard's frame",
+            Produces::Html,
+            get(|| async { answer("text/html; charset=utf-8", wire_format_page()) }),
+        ),
+        route(
             "/analytics/assets/dashboard.css",
             "The dashboard's stylesheet",
             Produces::Css,
@@ -126,6 +150,18 @@ pub fn routes() -> Vec<Route> {
             "The dashboard's script",
             Produces::JavaScript,
             get(|| async { answer("text/javascript; charset=utf-8", JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/uplot.js",
+            "The charts' library (uPlot, pinned, compiled in)",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", UPLOT_JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/uplot.css",
+            "The charts' library's stylesheet",
+            Produces::Css,
+            get(|| async { answer("text/css; charset=utf-8", UPLOT_CSS.to_owned()) }),
         ),
     ]
 }

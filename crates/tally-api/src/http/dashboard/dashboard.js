@@ -1,10 +1,13 @@
-// tally dashboard: fetches the JSON API and draws KPI cards, tables and SVG charts.
-// No libraries; every section whose route is missing (404) shows "not available".
+// tally dashboard: fetches the JSON API and draws KPI cards, tables and charts (uPlot,
+// pinned and served by this server). Every section whose route is missing (404) shows
+// "not available"; the filters live in the page URL; figures link to their events.
 "use strict";
 
 const API = "/api/analytics/";
 const REFRESH_MS = 30000;
-const state = { sort: {} };
+const state = { sort: {}, expanded: {}, zoom: {} };
+const FILTERS = ["project", "from", "to"];
+const TOP_ROWS = 10;
 
 // ---- the API key: ?key= on the page is kept in sessionStorage and sent as Bearer ----
 (function takeKeyFromUrl() {
@@ -22,14 +25,43 @@ function headers() {
   return key ? { Authorization: "Bearer " + key } : {};
 }
 
-function filterQuery() {
+// ---- filters: in the inputs, the page URL and the nav links, so a view is a shareable link ----
+function filterParams() {
   const params = new URLSearchParams();
-  for (const name of ["project", "from", "to"]) {
-    const value = document.getElementById("f-" + name).value.trim();
+  for (const name of FILTERS) {
+    const input = document.getElementById("f-" + name);
+    const value = input ? input.value.trim() : "";
     if (value) params.set(name, value);
   }
-  const text = params.toString();
+  return params;
+}
+
+function filterQuery() {
+  const text = filterParams().toString();
   return text ? "?" + text : "";
+}
+
+// Writes the filters (and the page's own parameters in `own`) into the URL and every nav link.
+function keepFilters(own = {}) {
+  const params = new URLSearchParams(window.location.search);
+  for (const name of FILTERS) params.delete(name);
+  for (const [name, value] of filterParams()) params.set(name, value);
+  for (const [name, value] of Object.entries(own)) {
+    if (value) params.set(name, value); else params.delete(name);
+  }
+  const text = params.toString();
+  history.replaceState(null, "", window.location.pathname + (text ? "?" + text : ""));
+  for (const a of document.querySelectorAll("[data-nav]")) a.setAttribute("href", a.dataset.base + filterQuery());
+}
+
+// The events behind a figure: the page's filters narrowed by `narrow` (see /analytics/events).
+function eventsHref(narrow = {}) {
+  const params = filterParams();
+  for (const [name, value] of Object.entries(narrow)) {
+    if (value !== null && value !== undefined && value !== "") params.set(name, String(value));
+  }
+  const text = params.toString();
+  return "/analytics/events" + (text ? "?" + text : "");
 }
 
 // Resolves to {ok, status, data} and never rejects.
@@ -44,12 +76,15 @@ async function api(name, withFilter = true) {
   }
 }
 
-// ---- formatting ----
-const fmtInt = (n) => Number(n).toLocaleString("en-US", { maximumFractionDigits: 0 });
-const fmtUsd = (n, digits = 2) => "$" + Number(n).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const fmtPct = (ratio) => (Number(ratio) * 100).toFixed(1) + "%";
-const fmtSec = (n) => Number(n).toFixed(1) + " s";
-const NO_DATA = "n/a";
+// ---- formatting: money with 2 decimals (per-event costs 4, the same in a column), thousands separated ----
+const NO_DATA = "no data";
+const missing = (n) => n === null || n === undefined || Number.isNaN(Number(n));
+const fmtInt = (n) => (missing(n) ? "–" : Number(n).toLocaleString("en-US", { maximumFractionDigits: 0 }));
+const fmtUsd = (n, digits = 2) => (missing(n) ? "–" : (Number(n) < 0 ? "−$" : "$") + Math.abs(Number(n)).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmtPct = (ratio, digits = 1) => (missing(ratio) ? "–" : (Number(ratio) * 100).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) + "%");
+// A value the API names in snake_case, in plain words.
+const words = (name) => (missing(name) || name === "" ? "–" : String(name).replace(/_/g, " "));
+const fmtSec = (n) => (missing(n) ? "–" : Number(n).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + " s");
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -69,6 +104,7 @@ function setKpi(id, value, text) {
 }
 
 function notAvailable(container, result) {
+  destroyChart(container);
   container.replaceChildren();
   let message = "not available";
   const error = result && result.data && result.data.error;
@@ -136,7 +172,7 @@ function renderSummary(s) {
   setKpi("kpi-total-cost", s.total_cost, fmtUsd(s.total_cost));
   // An average or rate of nothing is "n/a", never a 0 that reads like a finding.
   const runs = s.total_runs > 0;
-  setKpi("kpi-avg-cost-per-run", runs ? s.avg_cost_per_run : null, runs ? fmtUsd(s.avg_cost_per_run, 4) : NO_DATA);
+  setKpi("kpi-avg-cost-per-run", runs ? s.avg_cost_per_run : null, runs ? fmtUsd(s.avg_cost_per_run) : NO_DATA);
   setKpi("kpi-avg-duration", runs ? s.avg_duration_seconds : null, runs ? fmtSec(s.avg_duration_seconds) : NO_DATA);
   const qa = s.qa_summary;
   const judged = qa.total_qa_runs > 0;
@@ -173,61 +209,143 @@ function renderBudget(budget, monthCost) {
   fill.dataset.ratio = ratio.toFixed(4);
 }
 
-// A line chart with a soft area under it, drawn as SVG.
-function lineChart(container, points, color, format) {
-  container.replaceChildren();
-  if (!points.length) { container.append(el("div", { class: "na" }, "no data in this range")); return; }
-  const ns = "http://www.w3.org/2000/svg";
-  const W = 600, H = 220, L = 56, R = 12, T = 12, B = 26;
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
-  const max = Math.max(...points.map((p) => p.value), 0) || 1;
-  const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
-  const y = (v) => T + (H - T - B) * (1 - v / max);
-  const gradientId = "g" + container.id;
-  const defs = make("defs", {});
-  const gradient = make("linearGradient", { id: gradientId, x1: 0, y1: 0, x2: 0, y2: 1 });
-  gradient.append(make("stop", { offset: "0%", "stop-color": color, "stop-opacity": 0.35 }));
-  gradient.append(make("stop", { offset: "100%", "stop-color": color, "stop-opacity": 0.02 }));
-  defs.append(gradient);
-  svg.append(defs);
-  for (let t = 0; t <= 4; t++) {
-    const v = (max * t) / 4;
-    svg.append(make("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "axis" }));
-    const label = make("text", { x: L - 6, y: y(v) + 3, "text-anchor": "end" });
-    label.textContent = format(v);
-    svg.append(label);
+// ---- charts (uPlot): legend values on hover, drag to zoom, double-click to reset, click for events ----
+const CHART_HEIGHT = 220;
+const charts = new Map();
+const COUNT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
+
+const epoch = (text) => Date.parse(String(text).length === 10 ? text + "T00:00:00Z" : text) / 1000;
+const isoDay = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 10);
+
+// A figure in a chart's units; `digits` as the axis step needs them, else the unit's own.
+function fmtUnit(unit, v, digits) {
+  if (missing(v)) return "–";
+  switch (unit) {
+    case "usd": return fmtUsd(v, digits ?? 2);
+    case "ratio": return fmtPct(v, Math.max(0, (digits ?? 3) - 2));
+    case "ms": return fmtInt(v) + " ms";
+    case "score": return Number(v).toFixed(digits ?? 2);
+    default: return Number(v).toLocaleString("en-US", { minimumFractionDigits: digits ?? 0, maximumFractionDigits: digits ?? 0 });
   }
-  const step = Math.max(1, Math.ceil(points.length / 8));
-  points.forEach((p, i) => {
-    if (!labelled(i, points.length, step)) return;
-    const label = make("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
-    label.textContent = p.label;
-    svg.append(label);
-  });
-  const line = points.map((p, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
-  const area = `${line} L${x(points.length - 1).toFixed(1)},${y(0)} L${x(0).toFixed(1)},${y(0)} Z`;
-  svg.append(make("path", { d: area, fill: `url(#${gradientId})`, stroke: "none" }));
-  svg.append(make("path", { d: line, fill: "none", stroke: color, "stroke-width": 2.2, "vector-effect": "non-scaling-stroke" }));
-  container.append(svg);
 }
 
-// Every step-th x label, and the last one when it does not crowd the one before.
-function labelled(i, count, step) {
-  if (i % step === 0) return true;
-  return i === count - 1 && (count - 1) % step >= step / 2;
+// Round ticks labelled with as many decimals as the step between them needs.
+function axisValues(unit) {
+  return (u, splits) => {
+    const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+    const digits = step >= 1 || step === 0 ? 0 : Math.min(4, Math.ceil(-Math.log10(step) - 1e-9));
+    return splits.map((v) => fmtUnit(unit, v, unit === "usd" && digits > 0 ? Math.max(2, digits) : digits));
+  };
+}
+
+function destroyChart(container) {
+  const drawn = charts.get(container.id);
+  if (drawn) { drawn.observer.disconnect(); drawn.plot.destroy(); charts.delete(container.id); }
+}
+
+function noData(container, message = "no data in this range") {
+  destroyChart(container);
+  delete container.dataset.chart;
+  container.replaceChildren(el("div", { class: "na" }, message));
+}
+
+// Navigates to the events of the clicked point (`href(index)`), unless the click was the
+// end of a drag (zoom) or the first of a double-click (reset).
+function clickThrough(plot, href) {
+  let down = null, pending = null;
+  plot.over.classList.add("clickable");
+  plot.over.addEventListener("mousedown", (e) => { down = [e.clientX, e.clientY]; });
+  plot.over.addEventListener("click", (e) => {
+    const dragged = down && Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 3;
+    down = null;
+    const index = plot.cursor.idx;
+    if (dragged || index === null || index === undefined) return;
+    const target = href(index);
+    if (!target) return;
+    clearTimeout(pending);
+    pending = setTimeout(() => window.location.assign(target), 250);
+  });
+  plot.over.addEventListener("dblclick", () => clearTimeout(pending));
+}
+
+// One time chart. series: [{label, values, color, unit?, line?, dots?, dash?, fill?}]; x: epoch seconds.
+function timeChart(container, { x, series, unit, bands, href, yRange }) {
+  destroyChart(container);
+  container.replaceChildren();
+  const css = getComputedStyle(document.documentElement);
+  const muted = css.getPropertyValue("--muted").trim() || "#6b7285";
+  const grid = css.getPropertyValue("--line").trim() || "#e4e6ef";
+  const width = () => Math.max(240, Math.floor(container.clientWidth));
+  const opts = {
+    width: width(),
+    height: CHART_HEIGHT,
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),
+    padding: [12, 28, 0, 4],
+    cursor: { drag: { x: true, y: false, setScale: true }, points: { size: 7 } },
+    legend: { live: true },
+    scales: { x: { time: true }, y: yRange ? { range: yRange } : {} },
+    axes: [
+      { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, space: 70 },
+      { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, size: 72,
+        values: axisValues(unit), incrs: unit === "count" || unit === "ms" ? COUNT_INCRS : undefined },
+    ],
+    series: [{ label: "day", value: (u, v) => (v === null || v === undefined ? "–" : isoDay(v)) }].concat(series.map((s) => ({
+      label: s.label,
+      stroke: s.color,
+      width: s.dots ? 0 : 2,
+      dash: s.dash,
+      fill: s.fill,
+      spanGaps: false,
+      paths: s.dots ? () => null : undefined,
+      points: s.dots ? { show: true, size: s.size || 6, fill: s.color, stroke: s.outline || s.color, width: 1 } : { show: false },
+      value: (u, v) => fmtUnit(s.unit || unit, v),
+    }))),
+    bands: bands || [],
+    // A zoomed range survives the 30 s refresh; a double-click (full range) forgets it.
+    hooks: { setScale: [(u, key) => {
+      if (key !== "x" || !x.length) return;
+      const full = u.scales.x.min <= x[0] && u.scales.x.max >= x[x.length - 1];
+      state.zoom[container.id] = full ? null : { min: u.scales.x.min, max: u.scales.x.max };
+      container.dataset.zoomed = String(!full);
+    }] },
+  };
+  const zoomed = state.zoom[container.id];
+  const plot = new uPlot(opts, [x].concat(series.map((s) => s.values)), container);
+  if (zoomed) plot.setScale("x", zoomed);
+  const observer = new ResizeObserver(() => {
+    const w = width();
+    if (w !== plot.width) plot.setSize({ width: w, height: CHART_HEIGHT });
+  });
+  observer.observe(container);
+  charts.set(container.id, { plot, observer });
+  if (href) clickThrough(plot, (index) => href(x[index], index));
+  container.dataset.chart = "uplot";
+  container.dataset.series = series.map((s) => s.key || s.label).join(" ");
+  container.dataset.points = String(x.length);
+  return plot;
+}
+
+// A daily series, or "no data" when the range recorded nothing.
+function dailyChart(container, days, field, label, color, unit, narrow) {
+  if (!days.length || days.every((d) => !Number(d[field]))) { noData(container); return; }
+  timeChart(container, {
+    x: days.map((d) => epoch(d.date)),
+    unit,
+    series: [{ key: field, label, values: days.map((d) => Number(d[field])), color, fill: color + "22" }],
+    href: (at) => eventsHref(Object.assign({ from: isoDay(at), to: isoDay(at) }, narrow)),
+  });
 }
 
 function renderTimeseries(data) {
   const daily = (data && data.daily) || [];
-  const label = (d) => String(d.date).slice(5);
-  lineChart(document.getElementById("chart-cost"), daily.map((d) => ({ label: label(d), value: Number(d.cost) })), "#6d4aff", (v) => fmtUsd(v, v < 10 ? 2 : 0));
-  lineChart(document.getElementById("chart-runs"), daily.map((d) => ({ label: label(d), value: Number(d.runs) })), "#16a34a", (v) => fmtInt(v));
+  dailyChart(document.getElementById("chart-cost"), daily, "cost", "cost", "#6d4aff", "usd", {});
+  dailyChart(document.getElementById("chart-runs"), daily, "runs", "runs", "#16a34a", "count", { kind: "run" });
 }
 
-// A sortable table. columns: [{key, title, num, render(row) -> Node|string, sort(row)}]
-function table(container, rows, columns, id) {
+// A sortable table: the top rows, and the rest behind "show all".
+// columns: [{key, title, num, render(row) -> Node|string, sort(row)}];
+// drill(row) -> the filters of the row's events: its first cell links there, and so does a click on the row.
+function table(container, rows, columns, id, drill) {
   container.replaceChildren();
   if (!Array.isArray(rows) || !rows.length) { container.append(el("div", { class: "na" }, "no data in this range")); return; }
   const sort = state.sort[id] || { key: null, asc: false };
@@ -246,24 +364,44 @@ function table(container, rows, columns, id) {
     const th = el("th", { class: (c.num ? "num " : "") + (sort.key === c.key ? "sorted" + (sort.asc ? " asc" : "") : "") }, c.title);
     th.addEventListener("click", () => {
       state.sort[id] = { key: c.key, asc: sort.key === c.key ? !sort.asc : false };
-      table(container, rows, columns, id);
+      table(container, rows, columns, id, drill);
     });
     head.append(th);
   }
   const body = el("tbody");
-  for (const r of sorted) {
+  const expanded = Boolean(state.expanded[id]);
+  sorted.forEach((r, i) => {
     const tr = el("tr");
-    for (const c of columns) {
-      const content = c.render ? c.render(r) : r[c.key] ?? "";
+    const href = drill ? eventsHref(drill(r)) : null;
+    columns.forEach((c, at) => {
+      let content = c.render ? c.render(r) : r[c.key] ?? "–";
+      if (href && at === 0) content = el("a", { href, class: "drill", title: "the events behind this row" }, content);
       tr.append(el("td", { class: c.num ? "num" : "" }, content));
+    });
+    if (href) {
+      tr.classList.add("drill-row");
+      tr.dataset.href = href;
+      tr.addEventListener("click", (event) => {
+        if (!event.target.closest("a, button, select, input")) window.location.assign(href);
+      });
     }
+    if (i >= TOP_ROWS && !expanded) tr.hidden = true;
     body.append(tr);
-  }
+  });
   container.append(el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), body)));
+  if (sorted.length > TOP_ROWS) {
+    const toggle = el("button", { type: "button", class: "show-all", "data-table": id },
+      expanded ? "show the top " + TOP_ROWS : "show all " + fmtInt(sorted.length));
+    toggle.addEventListener("click", () => {
+      state.expanded[id] = !expanded;
+      table(container, rows, columns, id, drill);
+    });
+    container.append(toggle);
+  }
 }
 
 function rateBadge(rate) {
-  return el("span", { class: "rate " + passRateClass(rate) }, rate === null ? "–" : fmtPct(rate));
+  return el("span", { class: "rate " + passRateClass(rate) }, missing(rate) ? NO_DATA : fmtPct(rate));
 }
 
 function projectPassRate(p) {
@@ -282,7 +420,7 @@ function renderProjects(rows) {
     { key: "total_cost", title: "Total Cost", num: true, render: (p) => fmtUsd(p.total_cost) },
     { key: "avg_duration_seconds", title: "Avg Duration", num: true, render: (p) => fmtSec(p.avg_duration_seconds) },
     { key: "pass_rate", title: "QA Pass Rate", num: true, render: (p) => rateBadge(projectPassRate(p)), sort: (p) => projectPassRate(p) ?? -1 },
-  ], "projects");
+  ], "projects", (p) => ({ project: p.project_name }));
 }
 
 function renderModels(rows) {
@@ -291,14 +429,14 @@ function renderModels(rows) {
   table(document.getElementById("models"), rows, [
     { key: "model_name", title: "Model" },
     { key: "total_tokens", title: "Total Tokens", num: true, render: (m) => fmtInt(m.total_tokens) },
-    { key: "total_cost", title: "Total Cost", num: true, render: (m) => fmtUsd(m.total_cost, 4) },
+    { key: "total_cost", title: "Total Cost", num: true, render: (m) => fmtUsd(m.total_cost) },
     { key: "usage_count", title: "Usage Count", num: true, render: (m) => fmtInt(m.usage_count) },
     { key: "cost_share", title: "Cost Share", num: true, sort: share, render: (m) => {
       const bar = el("span", { class: "share" });
       bar.style.width = Math.round(share(m) * 80) + "px";
       return el("span", {}, bar, fmtPct(share(m)));
     } },
-  ], "models");
+  ], "models", (m) => ({ model: m.model_name }));
 }
 
 // ---- forecast and anomalies: the series, its forecast band, flagged points ----
@@ -309,67 +447,60 @@ function seriesQuery(metric, extra) {
   return "?" + params.toString();
 }
 
-function forecastChart(container, history, forecast, flagged, format) {
-  container.replaceChildren();
-  const known = history.filter((p) => p.value !== null);
-  if (!known.length) { container.append(el("div", { class: "na" }, "no data in this range")); return; }
-  const ns = "http://www.w3.org/2000/svg";
-  const W = 600, H = 220, L = 56, R = 12, T = 12, B = 26;
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
-  const total = history.length + forecast.length;
-  const values = known.map((p) => p.value).concat(forecast.flatMap((p) => [p.lower, p.upper]));
-  const max = Math.max(...values, 0) || 1;
-  const min = Math.min(...values, 0);
-  const x = (i) => L + (total === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (total - 1));
-  const y = (v) => T + (H - T - B) * (1 - (v - min) / (max - min || 1));
-  for (let t = 0; t <= 4; t++) {
-    const v = min + ((max - min) * t) / 4;
-    svg.append(make("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "axis" }));
-    const label = make("text", { x: L - 6, y: y(v) + 3, "text-anchor": "end" });
-    label.textContent = format(v);
-    svg.append(label);
-  }
-  const labels = history.map((p) => p.timestamp).concat(forecast.map((p) => p.timestamp));
-  const step = Math.max(1, Math.ceil(total / 8));
-  labels.forEach((text, i) => {
-    if (!labelled(i, total, step)) return;
-    const label = make("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
-    label.textContent = String(text).slice(5, 10);
-    svg.append(label);
-  });
-  if (forecast.length) {
-    const at = (p, i) => history.length + i;
-    const upper = forecast.map((p, i) => `${x(at(p, i)).toFixed(1)},${y(p.upper).toFixed(1)}`);
-    const lower = forecast.map((p, i) => `${x(at(p, i)).toFixed(1)},${y(p.lower).toFixed(1)}`).reverse();
-    svg.append(make("polygon", { points: upper.concat(lower).join(" "), class: "forecast-band" }));
-    const last = history.length - 1;
-    const lastValue = history[last].value ?? known[known.length - 1].value;
-    const line = [`M${x(last).toFixed(1)},${y(lastValue).toFixed(1)}`]
-      .concat(forecast.map((p, i) => `L${x(at(p, i)).toFixed(1)},${y(p.value).toFixed(1)}`)).join(" ");
-    svg.append(make("path", { d: line, class: "forecast-line", "vector-effect": "non-scaling-stroke" }));
-  }
-  let path = "", pen = false;
-  history.forEach((p, i) => {
-    if (p.value === null) { pen = false; return; }
-    path += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(p.value).toFixed(1)} `;
-    pen = true;
-  });
-  svg.append(make("path", { d: path.trim(), class: "history", "vector-effect": "non-scaling-stroke" }));
+// What each series metric counts: its unit and the events behind one of its points.
+const METRICS = {
+  cost: { unit: "usd", narrow: {} },
+  executions: { unit: "count", narrow: { kind: "execution" } },
+  success_rate: { unit: "ratio", narrow: { kind: "execution" } },
+  error_rate: { unit: "ratio", narrow: { kind: "execution", success: "false" } },
+  p95_latency: { unit: "ms", narrow: { kind: "execution" } },
+  tokens: { unit: "count", narrow: {} },
+};
+
+// The events of the period starting at `timestamp` (a day, or the hour of an hourly series).
+function periodNarrow(metric, timestamp, stepSeconds) {
+  const start = epoch(timestamp);
+  const narrow = stepSeconds && stepSeconds < 86400
+    ? { from: new Date(start * 1000).toISOString().replace(".000", ""), to: new Date((start + stepSeconds - 1) * 1000).toISOString().replace(".000", "") }
+    : { from: isoDay(start), to: isoDay(start) };
+  return Object.assign(narrow, (METRICS[metric] || { narrow: {} }).narrow);
+}
+
+// The series, its forecast with the 95 % band, and the anomalies marked.
+function forecastChart(container, metric, history, forecast, flagged, step) {
+  const known = history.filter((p) => p.value !== null && p.value !== undefined);
+  if (!known.length) { noData(container); return; }
+  const { unit } = METRICS[metric] || { unit: "count" };
+  const n = history.length;
+  const x = history.map((p) => epoch(p.timestamp)).concat(forecast.map((p) => epoch(p.timestamp)));
+  const blank = (count) => new Array(count).fill(null);
+  const last = history[n - 1].value ?? known[known.length - 1].value;
+  const marks = blank(x.length);
   const index = new Map(history.map((p, i) => [p.timestamp, i]));
-  const marked = new Set();
   for (const f of flagged) {
     const i = index.get(f.timestamp);
-    if (i === undefined || marked.has(i)) continue;
-    marked.add(i);
-    const dot = make("circle", { cx: x(i).toFixed(1), cy: y(f.value).toFixed(1), r: 4, class: "anomaly" });
-    const title = make("title", {});
-    title.textContent = `${f.timestamp}: ${format(f.value)}, expected ${format(f.expected)} (usual ${format(f.lower)} to ${format(f.upper)}; ${f.severity} severity)`;
-    dot.append(title);
-    svg.append(dot);
+    if (i !== undefined) marks[i] = f.value;
   }
-  container.append(svg);
+  const series = [{ key: "history", label: metric.replace(/_/g, " "), values: history.map((p) => p.value).concat(blank(forecast.length)), color: "#6d4aff" }];
+  const bands = [];
+  if (forecast.length) {
+    series.push(
+      { key: "forecast", label: "forecast", values: blank(n - 1).concat([last], forecast.map((p) => p.value)), color: "#0ea5e9", dash: [5, 4] },
+      { key: "upper", label: "upper 95 %", values: blank(n - 1).concat([last], forecast.map((p) => p.upper)), color: "rgba(14,165,233,0.35)" },
+      { key: "lower", label: "lower 95 %", values: blank(n - 1).concat([last], forecast.map((p) => p.lower)), color: "rgba(14,165,233,0.35)" },
+    );
+    // uPlot counts the x values as series 0: the band lies between "upper" (3) and "lower" (4).
+    bands.push({ series: [3, 4], fill: "rgba(14,165,233,0.15)" });
+    container.dataset.band = "true";
+  } else {
+    delete container.dataset.band;
+  }
+  series.push({ key: "anomalies", label: "anomaly", values: marks, color: "#dc2626", outline: "#ffffff", dots: true, size: 10 });
+  timeChart(container, {
+    x, unit, series, bands,
+    href: (at, i) => (i < n ? eventsHref(periodNarrow(metric, history[i].timestamp, step)) : null),
+  });
+  container.dataset.anomalies = String(marks.filter((v) => v !== null).length);
 }
 
 async function loadSeries() {
@@ -383,22 +514,32 @@ async function loadSeries() {
     api("trends" + seriesQuery(metric, {}), false),
   ]);
   const source = forecast.ok ? forecast : anomalies;
-  if (!source.ok) { notAvailable(chart, source); return; }
-  const format = metric === "cost" ? (v) => fmtUsd(v, v < 10 ? 2 : 0)
-    : metric.endsWith("rate") ? (v) => fmtPct(v) : (v) => fmtInt(v);
-  forecastChart(chart, source.data.series || [], forecast.ok ? forecast.data.points : [],
-    anomalies.ok ? anomalies.data.anomalies : [], format);
+  const step = trend.ok ? trend.data.step_seconds : null;
+  if (!source.ok) notAvailable(chart, source);
+  else {
+    forecastChart(chart, metric, source.data.series || [], forecast.ok ? forecast.data.points : [],
+      anomalies.ok ? anomalies.data.anomalies : [], step);
+  }
   const text = document.getElementById("series-trend");
+  const why = (result) => result.data?.error?.message || "not available";
   if (trend.ok) {
     const t = trend.data;
-    const model = forecast.ok ? ` · forecast: ${forecast.data.model_label}, MASE ${forecast.data.mase === null ? "–" : Number(forecast.data.mase).toFixed(2)}`
-      : ` · no forecast: ${forecast.data && forecast.data.error ? forecast.data.error.message : "not available"}`;
+    const model = forecast.ok ? ` · forecast: ${forecast.data.model_label}, MASE ${missing(forecast.data.mase) ? "–" : Number(forecast.data.mase).toFixed(2)}`
+      : ` · no forecast: ${why(forecast)}`;
     text.textContent = `${t.summary} (Mann-Kendall p ${Number(t.mk_p_value).toFixed(3)})${model}`;
   } else {
-    text.textContent = trend.data?.error?.message || "no trend";
+    text.textContent = "no trend: " + why(trend) + (forecast.ok ? "" : " · no forecast: " + why(forecast));
   }
-  const list = document.getElementById("series-insights");
-  list.replaceChildren(...(anomalies.ok ? anomalies.data.insights : []).map((i) => el("li", {}, i.message)));
+  const { unit } = METRICS[metric] || { unit: "count" };
+    const list = document.getElementById("series-insights");
+  const found = anomalies.ok ? anomalies.data.anomalies : [];
+  list.replaceChildren(
+    ...found.map((a) => el("li", { class: "anomaly-item" },
+      el("a", { href: eventsHref(periodNarrow(metric, a.timestamp, step)), class: "drill", "data-anomaly": a.timestamp },
+        String(a.timestamp).slice(0, 16).replace("T00:00", "").replace("T", " ")),
+      ": " + fmtUnit(unit, a.value) + ", expected " + fmtUnit(unit, a.expected) + " (usual " + fmtUnit(unit, a.lower) +
+      " to " + fmtUnit(unit, a.upper) + "; " + String(a.severity).replace(/_/g, " ") + " severity)")),
+    ...(anomalies.ok ? anomalies.data.insights : []).map((i) => el("li", {}, i.message)));
 }
 
 async function section(name, render, fallback, withFilter = true) {
@@ -408,6 +549,38 @@ async function section(name, render, fallback, withFilter = true) {
   if (fallback) { fallback(result); return result; }
   if (container) notAvailable(container, result);
   return result;
+}
+
+// ---- first run: an empty database gets a getting-started panel instead of zeros ----
+async function databaseIsEmpty() {
+  const summary = await api("summary", false);
+  if (!summary.ok) return false;
+  const s = summary.data;
+  const counted = [s.total_runs, s.total_jobs, s.total_executions, s.total_tokens, s.total_cost, s.qa_summary && s.qa_summary.total_qa_runs];
+  if (counted.some((n) => Number(n) > 0)) return false;
+  const [projects, learners] = await Promise.all([api("projects", false), api("learning/learners", false)]);
+  return projects.ok && Array.isArray(projects.data) && projects.data.length === 0 &&
+    !(learners.ok && learners.data && Array.isArray(learners.data.learners) && learners.data.learners.length > 0);
+}
+
+function gettingStarted(show) {
+  const main = document.querySelector("main");
+  let panel = document.getElementById("getting-started");
+  main.classList.toggle("empty", show);
+  if (!show) { if (panel) panel.remove(); return; }
+  if (panel) return;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const event = JSON.stringify({ kind: "execution", project: "my-app", ts: now, tool: "search", duration_ms: 120, success: true });
+  const curl = "curl -s " + window.location.origin + "/api/analytics/events \\\n  -H 'Content-Type: application/x-ndjson' \\\n  --data-binary '" + event + "'";
+  panel = el("section", { class: "panel getting-started", id: "getting-started" },
+    el("h2", {}, "No events yet"),
+    el("p", {}, "This database holds no telemetry, so there is nothing to count. Send one event over HTTP:"),
+    el("pre", { "data-example": "curl" }, curl),
+    el("p", {}, "or fill a database with a month of realistic demo data of every kind, then serve it:"),
+    el("pre", { "data-example": "demo" }, "tally demo\ntally serve"),
+    el("p", {}, "Every kind of record and its fields: ", el("a", { href: "/analytics/docs/events" }, "the event wire format"),
+      ". With API keys, add -H 'Authorization: Bearer KEY' (a key with the ingest scope)."));
+  main.prepend(panel);
 }
 
 async function loadOverview() {
@@ -437,7 +610,7 @@ async function loadOverview() {
 }
 
 function confidenceBadge(level) {
-  return el("span", { class: "rate " + ({ HIGH: "green", MEDIUM: "yellow", LOW: "red" }[level] || "none") }, level || "–");
+  return el("span", { class: "rate " + ({ HIGH: "green", MEDIUM: "yellow", LOW: "red" }[level] || "none") }, level ? String(level).toLowerCase() : "–");
 }
 
 const fmtMs = (v) => (v === null || v === undefined ? "–" : v >= 1000 ? (v / 1000).toFixed(1) + " s" : Math.round(v) + " ms");
@@ -455,7 +628,7 @@ function renderTools(rows) {
     { key: "p95_duration_ms", title: "p95", num: true, render: (t) => fmtMs(t.p95_duration_ms) },
     { key: "avg_cost", title: "Avg Cost", num: true, render: (t) => fmtUsd(t.avg_cost, 4) },
     { key: "risks", title: "Risks", num: true, sort: (t) => t.risk_patterns.length, render: (t) => fmtInt(t.risk_patterns.length) },
-  ], "tools");
+  ], "tools", (t) => ({ kind: "execution", tool: t.tool_name }));
 }
 
 function renderRisks(rows) {
@@ -466,7 +639,7 @@ function renderRisks(rows) {
     { key: "failure_rate", title: "Failure rate", num: true, render: (r) => fmtPct(r.failure_rate) },
     { key: "lift", title: "Lift", num: true, sort: (r) => r.lift ?? 0, render: (r) => (r.lift === null ? "–" : r.lift.toFixed(1) + "×") },
     { key: "share_of_failures", title: "Share of failures", num: true, render: (r) => fmtPct(r.share_of_failures) },
-  ], "risks");
+  ], "risks", (r) => ({ kind: "execution", tool: r.tool_name, success: "false" }));
 }
 
 function renderRecommendations(rows) {
@@ -475,7 +648,7 @@ function renderRecommendations(rows) {
     { key: "tool_name", title: "Tool" },
     { key: "recommendation", title: "Advice", render: (r) => el("span", { class: "rate " + (advice[r.recommendation] || "none") }, r.recommendation.replace(/_/g, " ")) },
     { key: "reason", title: "Why", render: (r) => el("span", { class: "reason" }, r.reason) },
-  ], "recommendations");
+  ], "recommendations", (r) => ({ kind: "execution", tool: r.tool_name }));
 }
 
 function renderAgents(rows) {
@@ -493,7 +666,7 @@ function renderAgents(rows) {
     { key: "executions", title: "Executions", num: true, render: (a) => fmtInt(a.executions) },
     { key: "success_rate", title: "Success", num: true, render: (a) => (a.executions ? rateBadge(a.success_rate) : "–") },
     { key: "last_seen", title: "Last status", sort: (a) => status(a, "ts") || "", render: (a) => (status(a, "ts") || "–").replace("T", " ").slice(0, 19) },
-  ], "agents");
+  ], "agents", (a) => ({ agent: a.agent_id }));
 }
 
 function renderCapacity(data) {
@@ -507,7 +680,7 @@ function renderCapacity(data) {
     { key: "hours_to_saturation", title: "Saturates in", num: true, sort: (a) => a.hours_to_saturation ?? Infinity,
       render: (a) => (a.hours_to_saturation === null ? "–" : a.hours_to_saturation.toFixed(1) + " h") },
     { key: "bottleneck", title: "Bottleneck", render: (a) => (a.bottleneck ? el("span", { class: "rate red" }, a.reasons.join("; ")) : "no") },
-  ], "capacity");
+  ], "capacity", (a) => ({ agent: a.agent_id }));
 }
 
 async function loadTools() {
@@ -537,7 +710,8 @@ function renderAnalysis(analysis) {
   const users = srm.variants.map((v) => v.variant + " " + fmtInt(v.users) + " (expected " + fmtInt(v.expected) + ")").join(", ");
   const rows = analysis.metrics.flatMap((m) => m.comparisons.map((c) => {
     const figures = (name) => m.variants.find((v) => v.variant === name) || {};
-    return { metric: m.metric + (m.lower_is_better ? " ↓" : ""), kind: m.kind, c, control: figures(c.baseline), treatment: figures(c.variant) };
+    const kind = { binary: "yes/no rate", continuous: "measured value" }[m.kind] || String(m.kind || "–").replace(/_/g, " ");
+    return { metric: m.metric + (m.lower_is_better ? " ↓" : ""), kind, c, control: figures(c.baseline), treatment: figures(c.variant) };
   }));
   const container = el("div");
   table(container, rows, [
@@ -551,9 +725,11 @@ function renderAnalysis(analysis) {
     { key: "p", title: "p (Holm)", num: true, render: (r) => fmtNum(r.c.p_adjusted), sort: (r) => r.c.p_adjusted },
     { key: "verdict", title: "Verdict", render: (r) => verdictBadge(r.c.verdict), sort: (r) => r.c.verdict },
   ], "analysis-" + analysis.experiment);
+  const assignment = analysis.assignment || {};
   return el("section", { class: "panel", "data-experiment": analysis.experiment },
     el("div", { class: "panel-head" }, el("h2", {}, analysis.experiment),
-      el("span", { class: "muted" }, experimentStatus(analysis.status) + " · control variant “" + analysis.control + "” · " + fmtInt(analysis.assignment.outcomes) + " outcomes, " + fmtInt(analysis.assignment.mismatched) + " mismatched with the assignment")),
+      el("span", { class: "muted" }, [experimentStatus(analysis.status), analysis.control ? "baseline: the “" + analysis.control + "” variant" : null,
+        fmtInt(assignment.outcomes ?? 0) + " outcomes, " + fmtInt(assignment.mismatched ?? 0) + " mismatched with the assignment"].filter(Boolean).join(" · "))),
     el("p", {}, el("span", { class: "rate " + (srm.mismatch ? "red" : "green") }, srm.mismatch ? "sample ratio mismatch" : "split ok"),
       " χ² " + fmtNum(srm.chi2, 3) + ", p " + fmtNum(srm.p_value) + " · " + users),
     container);
@@ -561,14 +737,15 @@ function renderAnalysis(analysis) {
 
 // An experiment's status in plain words.
 function experimentStatus(status) {
-  return { scheduled: "scheduled", running: "running", stopped: "stopped", undefined: "not defined (found in outcome events)" }[status] || String(status);
+  if (missing(status) || status === "undefined") return "not defined (found in outcome events)";
+  return { scheduled: "scheduled", running: "running", stopped: "stopped" }[status] || String(status).replace(/_/g, " ");
 }
 
 async function loadExperiments() {
   const list = await section("experiments", (rows) => table(document.getElementById("experiments"), rows, [
     { key: "key", title: "Experiment" },
     { key: "status", title: "Status", render: (r) => experimentStatus(r.status) },
-    { key: "variants", title: "Variants", render: (r) => r.variants.map((v) => v.name + " " + fmtPct(v.weight)).join(", ") },
+    { key: "variants", title: "Variants", render: (r) => (r.variants || []).map((v) => v.name + " " + fmtPct(v.weight)).join(", ") || "–" },
     { key: "coverage", title: "Coverage", num: true, render: (r) => fmtPct(r.coverage) },
     { key: "primary_metric", title: "Primary metric", render: (r) => r.primary_metric || "–" },
     { key: "hypothesis", title: "Hypothesis", render: (r) => r.hypothesis || "–" },
@@ -605,14 +782,14 @@ async function loadLearners() {
   qualityChart(document.getElementById("learner-quality"), d.quality_trend);
   table(document.getElementById("learner-goals"), d.goals, [
     { key: "title", title: "Goal" },
-    { key: "kind", title: "Type" },
+    { key: "kind", title: "Type", render: (r) => words(r.kind) },
     { key: "percent", title: "Progress", render: (g) => el("progress", { max: "100", value: String(g.percent) }, fmtInt(g.percent) + "%") },
     { key: "value", title: "Value", num: true, render: (g) => fmtInt(g.value) + " / " + fmtInt(g.target) },
-    { key: "status", title: "Status" },
+    { key: "status", title: "Status", render: (r) => words(r.status) },
   ], "learner-goals");
   table(document.getElementById("learner-achievements"), d.achievements.achievements, [
     { key: "name", title: "Achievement" },
-    { key: "category", title: "Category" },
+    { key: "category", title: "Category", render: (r) => words(r.category) },
     { key: "points", title: "Points", num: true },
     { key: "rarity", title: "Rarity", render: (a) => a.rarity || "–" },
     { key: "unlocked_at", title: "Unlocked", render: (a) => a.unlocked_at.slice(0, 10) },
@@ -627,7 +804,7 @@ async function loadLearners() {
   table(document.getElementById("learner-mastery"), d.topics, [
     { key: "topic", title: "Topic" },
     { key: "score", title: "Score", num: true, render: (t) => Number(t.score).toFixed(2) },
-    { key: "level", title: "Level" },
+    { key: "level", title: "Level", render: (r) => words(r.level) },
     { key: "interactions", title: "Sessions", num: true },
     { key: "share", title: "Share", num: true, render: (t) => fmtPct(t.share) },
   ], "learner-mastery");
@@ -670,40 +847,17 @@ function heatmap(container, days) {
 
 // Daily average quality as dots, its 7-day rolling average as a line, on a 0..1 axis.
 function qualityChart(container, points) {
-  container.replaceChildren();
-  if (!points.some((p) => p.rolling_average != null)) { container.append(el("div", { class: "na" }, "no rated sessions in these weeks")); return; }
-  const ns = "http://www.w3.org/2000/svg";
-  const W = 600, H = 220, L = 40, R = 12, T = 12, B = 26;
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  const make = (tag, attrs) => { const n = document.createElementNS(ns, tag); for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v); return n; };
-  const x = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
-  const y = (v) => T + (H - T - B) * (1 - v);
-  for (let t = 0; t <= 4; t++) {
-    svg.append(make("line", { x1: L, x2: W - R, y1: y(t / 4), y2: y(t / 4), class: "axis" }));
-    const label = make("text", { x: L - 6, y: y(t / 4) + 3, "text-anchor": "end" });
-    label.textContent = (t / 4).toFixed(2);
-    svg.append(label);
-  }
-  const step = Math.max(1, Math.ceil(points.length / 8));
-  points.forEach((p, i) => {
-    if (!labelled(i, points.length, step)) return;
-    const label = make("text", { x: x(i), y: H - 8, "text-anchor": "middle" });
-    label.textContent = String(p.date).slice(5);
-    svg.append(label);
+  if (!points.some((p) => p.rolling_average != null)) { noData(container, "no rated sessions in these weeks"); return; }
+  timeChart(container, {
+    x: points.map((p) => epoch(p.date)),
+    unit: "score",
+    yRange: [0, 1],
+    series: [
+      { key: "rolling", label: "7-day average", values: points.map((p) => p.rolling_average ?? null), color: "#6d4aff" },
+      { key: "daily", label: "daily average", values: points.map((p) => p.average_quality ?? null), color: "#0ea5e9", dots: true, size: 6 },
+    ],
+    href: (at) => eventsHref({ kind: "session", from: isoDay(at), to: isoDay(at) }),
   });
-  let path = "", pen = false;
-  points.forEach((p, i) => {
-    if (p.rolling_average == null) { pen = false; return; }
-    path += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(p.rolling_average).toFixed(1)} `;
-    pen = true;
-  });
-  svg.append(make("path", { d: path.trim(), class: "rolling", "vector-effect": "non-scaling-stroke" }));
-  points.forEach((p, i) => {
-    if (p.average_quality == null) return;
-    svg.append(make("circle", { cx: x(i), cy: y(p.average_quality), r: 2.5, class: "daily" }));
-  });
-  container.append(svg);
 }
 
 function topicBars(container, topics) {
@@ -733,6 +887,7 @@ function renderTraces(rows) {
       render: (t) => fmtInt(t.input_tokens + t.output_tokens) },
     { key: "cost_usd", title: "Cost", num: true, render: (t) => fmtUsd(t.cost_usd, 4) },
     { key: "status", title: "Status", render: (t) => el("span", { class: "rate " + (t.status === "ok" ? "green" : "red") }, t.status) },
+    { key: "events", title: "Events", render: (t) => el("a", { href: eventsHref({ trace: t.trace_id }), class: "drill" }, "events") },
   ], "traces");
   state.trace = state.trace || new URLSearchParams(window.location.search).get("trace") || (rows[0] && rows[0].trace_id);
 }
@@ -790,7 +945,10 @@ async function download(kind) {
 async function refresh() {
   const page = document.body.dataset.page;
   await loadFiring();
-  if (page === "tools") await loadTools();
+  const empty = page !== "docs" && await databaseIsEmpty();
+  gettingStarted(empty);
+  if (empty || page === "docs") { /* nothing to load */ }
+  else if (page === "tools") await loadTools();
   else if (page === "agents") await loadAgents();
   else if (page === "experiments") await loadExperiments();
   else if (page === "learners") await loadLearners();
@@ -802,15 +960,20 @@ async function refresh() {
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.nav === page);
+  for (const a of document.querySelectorAll("[data-nav]")) {
+    a.dataset.base = a.getAttribute("href");
+    a.classList.toggle("active", a.dataset.nav === page);
+  }
+  // The filters come back from the URL, and every nav link carries them on.
   const params = new URLSearchParams(window.location.search);
-  for (const name of ["project", "from", "to"]) {
+  for (const name of FILTERS) {
     if (params.get(name)) document.getElementById("f-" + name).value = params.get(name);
   }
+  keepFilters();
   document.getElementById("filters").addEventListener("submit", (event) => {
     event.preventDefault();
-    const query = filterQuery();
-    history.replaceState(null, "", window.location.pathname + query);
+    state.zoom = {};
+    keepFilters();
     refresh();
   });
   const ex = (id, kind) => { const b = document.getElementById(id); if (b) b.addEventListener("click", () => download(kind)); };
@@ -818,11 +981,11 @@ document.addEventListener("DOMContentLoaded", () => {
   ex("export-csv", "csv");
   const learner = document.getElementById("learner");
   if (learner) learner.addEventListener("change", () => {
-    history.replaceState(null, "", window.location.pathname + "?user=" + encodeURIComponent(learner.value));
+    keepFilters({ user: learner.value });
     loadLearners();
   });
   const metric = document.getElementById("series-metric");
-  if (metric) metric.addEventListener("change", loadSeries);
+  if (metric) metric.addEventListener("change", () => { state.zoom["chart-forecast"] = null; loadSeries(); });
   setInterval(() => { if (document.getElementById("f-refresh").checked) refresh(); }, REFRESH_MS);
   refresh();
 });
