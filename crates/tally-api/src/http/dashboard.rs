@@ -40,10 +40,7 @@ fn page(page: &str, title: &str, body: &str) -> String {
 
 /// The wire format's Markdown, escaped, in the dashboard's frame.
 fn wire_format_page() -> String {
-    let escaped = WIRE_FORMAT
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let escaped = html_escape::encode_text(WIRE_FORMAT);
     page(
         "docs",
         "Event wire format",
