@@ -192,6 +192,28 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_types_every_column_and_kind() {
+        for kind in SectionKind::ALL {
+            for column in kind.columns() {
+                let declared = format!(
+                    r#"<xs:element name="{}" type="{}" minOccurs="0"/>"#,
+                    column.key,
+                    column.kind.xsd()
+                );
+                assert!(SCHEMA.contains(&declared), "{declared}");
+            }
+        }
+        for kind in tally_models::Kind::ALL {
+            let value = format!(r#"<xs:enumeration value="{}"/>"#, kind.as_str());
+            assert!(SCHEMA.contains(&value), "{value}");
+            for column in csv_columns(*kind).iter().chain(&["attrs"]) {
+                let declared = format!(r#"<xs:element name="{column}" type="#);
+                assert!(SCHEMA.contains(&declared), "{declared}");
+            }
+        }
+    }
+
+    #[test]
     fn whole_numbers_have_no_decimals() {
         assert_eq!(cell_text(&Cell::Number(3.0)).as_deref(), Some("3"));
         assert_eq!(cell_text(&Cell::Number(0.25)).as_deref(), Some("0.25"));

@@ -120,7 +120,7 @@ const SECTIONS_EXPORT_PARAMS: &[Param] = &[
     Param {
         name: "format",
         in_path: false,
-        description: "xlsx (a workbook, one sheet per section) or xml (schema: /api/analytics/export/schema.xsd)",
+        description: "xlsx (default: a workbook, one sheet per section) or xml (schema: /api/analytics/export/schema.xsd)",
     },
 ];
 const TIMESERIES_PARAMS: &[Param] = &[PROJECT, FROM, TO, GRANULARITY];
@@ -501,11 +501,9 @@ async fn export_sections(
 ) -> Result<Response, ApiError> {
     let params = QueryParams::parse(query)?;
     let filter = params.filter(&principal)?;
-    let Some(name) = params.get("format") else {
-        return Err(bad_sections_format(None));
-    };
+    let name = params.get("format").unwrap_or("xlsx");
     let Some(format) = SectionsFormat::from_name(name) else {
-        return Err(bad_sections_format(Some(name)));
+        return Err(bad_sections_format(name));
     };
     let analytics = state.analytics.with_cancel(crate::cancel::current());
     let body =
@@ -517,15 +515,11 @@ async fn export_sections(
     ))
 }
 
-fn bad_sections_format(asked: Option<&str>) -> ApiError {
+fn bad_sections_format(asked: &str) -> ApiError {
     let formats = SectionsFormat::ALL.map(SectionsFormat::name);
     ApiError::bad_request(
         "bad_query",
-        format!(
-            "format must be {}, got {}",
-            formats.join(" or "),
-            asked.map_or("none".to_owned(), |a| format!("{a:?}"))
-        ),
+        format!("format must be {}, got {asked:?}", formats.join(" or ")),
     )
     .with_details(json!({"format": asked, "formats": formats}))
 }
