@@ -10,6 +10,7 @@ use super::model::{Block, Chart, Kpi, Report, Table, Verdict};
 
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 const BOTTOM: f32 = MARGIN + 16.0;
+const CHART_HEIGHT: f32 = 150.0;
 
 /// Lays out blocks from the top of the page down, starting a page when one is full.
 struct Layout {
@@ -54,9 +55,9 @@ impl Layout {
         }
     }
 
-    fn heading(&mut self, text: &str) {
-        // A heading is not left alone at a page's foot.
-        self.room(60.0);
+    /// A section's title, kept on the page of what follows it (`next` points high).
+    fn heading(&mut self, text: &str, next: f32) {
+        self.room(30.0 + next);
         self.y -= 14.0;
         self.paragraph(text, 13.0, Rgb::BLACK);
         self.y -= 4.0;
@@ -115,7 +116,7 @@ impl Layout {
     /// A chart of the points: the largest value on the axis, the first and last labels
     /// (every label for bars with room), a polyline or bars.
     fn chart(&mut self, chart: &Chart, bars: bool) {
-        const HEIGHT: f32 = 150.0;
+        const HEIGHT: f32 = CHART_HEIGHT;
         const LEFT: f32 = 56.0;
         if chart.points.is_empty() {
             self.paragraph("nothing in this period", 9.0, Rgb::GREY);
@@ -244,7 +245,7 @@ impl Layout {
     }
 
     fn findings(&mut self, findings: &[String]) {
-        self.heading("Findings");
+        self.heading("Findings", 20.0);
         if findings.is_empty() {
             self.paragraph("Nothing stands out in this period.", 10.0, Rgb::BLACK);
         }
@@ -256,6 +257,15 @@ impl Layout {
     fn finish(mut self) -> Vec<u8> {
         self.footer();
         self.canvas.finish()
+    }
+}
+
+/// About how high the start of a block is: a chart whole, a table's first rows, a line.
+fn first_height(block: &Block) -> f32 {
+    match block {
+        Block::LineChart(_) | Block::BarChart(_) => CHART_HEIGHT + 34.0,
+        Block::Table(_) => 44.0,
+        Block::Text { .. } | Block::Warning { .. } => 20.0,
     }
 }
 
@@ -273,7 +283,10 @@ pub fn render(report: &Report, subtitle: &str) -> Vec<u8> {
     );
     layout.kpis(&report.kpis);
     for section in &report.sections {
-        layout.heading(&section.title);
+        layout.heading(
+            &section.title,
+            section.blocks.first().map_or(0.0, first_height),
+        );
         for block in &section.blocks {
             layout.block(block);
         }
