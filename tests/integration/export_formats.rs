@@ -627,3 +627,67 @@ fn the_binary_exports_xlsx_and_xml_and_unknown_formats_are_refused_with_the_choi
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+#[test]
+fn a_key_limited_to_a_project_exports_only_its_project() {
+    use tally_api::{KeyScope, KeySpec};
+    let (server, _) = demo_server();
+    let dir = tempfile::tempdir().unwrap();
+    let key = server
+        .db
+        .analytics
+        .create_key(&KeySpec {
+            scope: KeyScope::Read,
+            projects: vec!["tutor-app".to_owned()],
+            name: None,
+        })
+        .unwrap()
+        .secret;
+    let schema = save(
+        dir.path(),
+        "tally-export.xsd",
+        &server
+            .http
+            .get("/api/analytics/export/schema.xsd", None)
+            .body,
+    );
+    let answer = server
+        .http
+        .get("/api/analytics/export/sections?format=xml", Some(&key));
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let document = oracle(
+        "xml_read.py",
+        &[&schema, &save(dir.path(), "own.xml", &answer.body)],
+    );
+    assert_eq!(document["attrs"]["project"], "tutor-app");
+    let projects = document["children"]["projects"].as_array().unwrap();
+    assert!(
+        projects
+            .iter()
+            .all(|p| p["fields"]["project_name"] == "tutor-app"),
+        "{projects:?}"
+    );
+    // The learners are those with sessions in that project.
+    let own = server
+        .http
+        .get("/api/analytics/learning/progress", Some(&key))
+        .json();
+    let sessions: f64 = document["children"]["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["fields"]["sessions"]
+                .as_str()
+                .unwrap()
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(sessions, number(&own["overall"]["sessions"]));
+    let refused = server.http.get(
+        "/api/analytics/export/sections?format=xlsx&project=code-review",
+        Some(&key),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.text());
+}
