@@ -270,7 +270,7 @@ fn the_events_export_streams_over_http() {
     );
     let answer = server
         .http
-        .get("/api/analytics/export/events?format=xml", None);
+        .get("/api/analytics/export/events?format=yaml", None);
     assert_eq!(
         (answer.status, answer.error_code().as_str()),
         (400, "bad_query")

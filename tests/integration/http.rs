@@ -424,6 +424,16 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/api/analytics/export/sections",
+        "/api/analytics/export/sections",
+    ),
+    (
+        "get",
+        "/api/analytics/export/schema.xsd",
+        "/api/analytics/export/schema.xsd",
+    ),
+    (
+        "get",
         "/api/analytics/reports/{kind}",
         "/api/analytics/reports/executive",
     ),

@@ -17,6 +17,7 @@ mod durability;
 mod experiment_oracle;
 mod experiments;
 mod export;
+mod export_formats;
 mod first_hour;
 mod http;
 mod http_auth;

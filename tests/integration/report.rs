@@ -232,7 +232,9 @@ fn the_report_command_writes_each_format() {
             .unwrap()
             .starts_with("# tally · technical report")
     );
-    let output = db.tally(&["report", "--format", "pdf"]);
+    let output = db.tally(&["report", "--format", "docx"]);
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("[possible values: html, md, json]"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("[possible values: html, md, json, pdf]")
+    );
 }

@@ -233,16 +233,16 @@ fn unknown_kinds_and_formats_are_refused_naming_the_choices() {
     assert_eq!(error["error"]["details"]["kind"], "weekly");
     let answer = server
         .http
-        .get("/api/analytics/reports/executive?format=pdf", None);
+        .get("/api/analytics/reports/executive?format=docx", None);
     assert_eq!(answer.status, 400);
     let error = answer.json();
     assert_eq!(
         error["error"]["message"],
-        "format must be html, md, json, got \"pdf\""
+        "format must be html, md, json, pdf, got \"docx\""
     );
     assert_eq!(
         error["error"]["details"]["formats"],
-        serde_json::json!(["html", "md", "json"])
+        serde_json::json!(["html", "md", "json", "pdf"])
     );
     let answer = server
         .http

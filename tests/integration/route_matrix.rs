@@ -160,6 +160,8 @@ const ROUTES: &[Expect] = &[
     get("/api/analytics/export/json", Needs::Read),
     get("/api/analytics/export/events", Needs::Read),
     get("/api/analytics/export/csv", Needs::Read),
+    get("/api/analytics/export/sections", Needs::Read),
+    get("/api/analytics/export/schema.xsd", Needs::Public),
     get("/api/analytics/reports/{kind}", Needs::Read),
     get("/api/analytics/traces", Needs::Read),
     get("/api/analytics/traces/{trace_id}", Needs::Read),

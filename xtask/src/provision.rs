@@ -1,7 +1,8 @@
 //! What the test suite and the benchmarks need beyond Cargo, provisioned from the package
 //! registries: the Python oracles in a virtual environment under the target directory
 //! (pinned in `tests/oracles/requirements.txt`), Debian's Chromium for the
-//! dashboard's browser test, Debian's Prometheus for the `/metrics` scrape test, and a
+//! dashboard's browser test, Debian's Prometheus for the `/metrics` scrape test,
+//! Debian's poppler-utils (`pdftotext`) for the PDF export test, and a
 //! PostgreSQL server for the PostgreSQL store's tests
 //! (`postgres.rs`). A missing prerequisite is one message up front that says
 //! the command that brings it, never a failure deep inside a test.
@@ -17,6 +18,9 @@ use crate::{root, run, target_dir};
 /// Where the dashboard test finds the browser (Debian's `chromium` package).
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Where the PDF export test finds `pdftotext` (Debian's `poppler-utils` package).
+const PDFTOTEXT: &str = "/usr/bin/pdftotext";
+
 /// Where the scrape test finds Prometheus (Debian's `prometheus` package).
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 
@@ -28,6 +32,7 @@ pub fn test(args: &[&str]) -> anyhow::Result<()> {
     let python = oracle_python()?;
     chromium()?;
     prometheus()?;
+    pdftotext()?;
     let postgres = crate::postgres::test_server()?;
     println!("== cargo test --workspace {}", args.join(" "));
     run(Command::new(env!("CARGO"))
@@ -158,6 +163,22 @@ fn prometheus() -> anyhow::Result<()> {
     }
     println!("== prometheus: installing Debian's package");
     apt_install("prometheus")
+}
+
+/// `pdftotext` is there, or installed now from Debian's packages when this runs as root.
+fn pdftotext() -> anyhow::Result<()> {
+    if Path::new(PDFTOTEXT).exists() {
+        println!("== pdftotext: {PDFTOTEXT}");
+        return Ok(());
+    }
+    if !can_install_debian_packages() {
+        bail!(
+            "the PDF export test needs {PDFTOTEXT}: install it with \
+             `sudo apt-get install poppler-utils` (Debian), then run this again"
+        );
+    }
+    println!("== pdftotext: installing Debian's poppler-utils");
+    apt_install("poppler-utils")
 }
 
 /// Root on a machine with `apt-get`.

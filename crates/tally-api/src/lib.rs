@@ -54,7 +54,8 @@ pub use config::{
 };
 pub use error::{Error, Result};
 pub use every_view::ViewScope;
-pub use export::ExportFormat;
+pub use export::sections::MAX_SECTION_ROWS;
+pub use export::{ExportFormat, SectionsFormat};
 pub use filter::{FilterNames, parse_filter, parse_instant, parse_project};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
 pub use learning::{

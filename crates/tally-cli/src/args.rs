@@ -58,25 +58,31 @@ pub enum Command {
     #[command(subcommand)]
     Retention(RetentionCommand),
     /// Every stored event in the wire format (ingests again): JSON Lines, a JSON array,
-    /// a zip of one CSV file per kind, or a directory of one Parquet file per kind.
+    /// a zip of one CSV file per kind, a directory of one Parquet file per kind, or XML;
+    /// or, with --analytics or --format xlsx, the analytics sections (summary, projects,
+    /// models, daily series, tools, learners' progress) as an XLSX workbook or XML.
     Export {
-        /// jsonl, json, csv (a zip) or parquet (a directory, with --out); default: what
-        /// the name of --out ends with (.jsonl, .json, .zip, .parquet), else jsonl.
+        /// jsonl, json, csv (a zip), parquet (a directory, with --out), xml or xlsx;
+        /// default: what the name of --out ends with (.jsonl, .json, .zip, .parquet,
+        /// .xml, .xlsx), else jsonl.
         #[arg(long)]
         format: Option<String>,
+        /// The analytics sections instead of the events (xlsx, the default, or xml).
+        #[arg(long)]
+        analytics: bool,
         /// The file to write (default: standard output); its name must match the format.
         #[arg(long)]
         out: Option<PathBuf>,
         #[command(flatten)]
         filter: FilterArgs,
     },
-    /// A report: standalone HTML (inline SVG charts, no network), Markdown or JSON.
+    /// A report: standalone HTML (inline SVG charts, no network), Markdown, JSON or PDF.
     Report {
         /// What the report is about.
         #[arg(long, default_value = "executive", value_parser = report_kinds())]
         kind: String,
-        /// html, md or json; default: what the name of --out ends with (.html, .md,
-        /// .json), else html.
+        /// html, md, json or pdf; default: what the name of --out ends with (.html, .md,
+        /// .json, .pdf), else html.
         #[arg(long, value_parser = report_formats())]
         format: Option<String>,
         /// The file to write (default: standard output).

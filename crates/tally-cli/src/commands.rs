@@ -82,12 +82,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Export {
             format,
+            analytics: sections,
             out,
             filter: args,
         } => crate::export::export(
             &analytics,
             format.as_deref(),
             out.as_deref(),
+            sections,
             &filter(&args)?,
         ),
         Command::Restore { .. } => unreachable!("handled before the database is opened"),
@@ -360,14 +362,20 @@ fn report(
         .and_then(|ext| ReportFormat::from_name(&ext.to_string_lossy()));
     let format = match format {
         Some(name) => ReportFormat::from_name(name).with_context(|| {
-            format!("--format {name:?} is not a report format; expected html, md or json")
+            format!(
+                "--format {name:?} is not a report format; expected {}",
+                ReportFormat::names()
+            )
         })?,
         None => by_name.unwrap_or(ReportFormat::Html),
     };
-    let text = analytics.report_text(kind, &filter(args)?, format)?;
+    if format == ReportFormat::Pdf {
+        crate::learning::refuse_binary_on_terminal(out, "pdf", "FILE.pdf")?;
+    }
+    let document = analytics.report_document(kind, &filter(args)?, format)?;
     match out {
         Some(out) => {
-            std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+            std::fs::write(out, document).with_context(|| format!("writing {}", out.display()))?;
             println!(
                 "wrote the {} report ({}) to {}",
                 kind.name(),
@@ -375,7 +383,7 @@ fn report(
                 out.display()
             );
         }
-        None => print!("{text}"),
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &document)?,
     }
     Ok(ExitCode::SUCCESS)
 }

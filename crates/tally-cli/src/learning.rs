@@ -33,6 +33,8 @@ pub enum ReportFormatArg {
     Markdown,
     Html,
     Json,
+    /// A4 pages with the chart drawn (give --out, or redirect to a file).
+    Pdf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -141,6 +143,21 @@ pub enum LearningCommand {
 }
 
 /// Writes `bytes` to `out`, or to standard output.
+/// A binary document is not written to a terminal.
+pub fn refuse_binary_on_terminal(
+    out: Option<&std::path::Path>,
+    format: &str,
+    example: &str,
+) -> anyhow::Result<()> {
+    if out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        anyhow::bail!(
+            "--format {format} writes a binary file, which a terminal cannot show: give --out \
+             {example} or redirect the output to a file"
+        );
+    }
+    Ok(())
+}
+
 fn write_out(out: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
     match out {
         Some(path) => {
@@ -343,7 +360,10 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
             format,
             out,
         } => {
-            let text = analytics.learner_report_text(
+            if matches!(format, ReportFormatArg::Pdf) {
+                refuse_binary_on_terminal(out.as_deref(), "pdf", "FILE.pdf")?;
+            }
+            let document = analytics.learner_report_document(
                 &user,
                 match period {
                     ReportPeriodArg::Week => LearnerReportPeriod::Week,
@@ -354,9 +374,10 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                     ReportFormatArg::Markdown => LearnerReportFormat::Markdown,
                     ReportFormatArg::Html => LearnerReportFormat::Html,
                     ReportFormatArg::Json => LearnerReportFormat::Json,
+                    ReportFormatArg::Pdf => LearnerReportFormat::Pdf,
                 },
             )?;
-            write_out(out.as_deref(), text.as_bytes())?;
+            write_out(out.as_deref(), &document)?;
         }
         LearningCommand::TimeZone { user, zone } => {
             analytics.set_learner_time_zone(&user, &zone)?;

@@ -1,6 +1,8 @@
 //! Full exports of the stored events, in the wire format so that they ingest again:
 //! JSON Lines, one JSON array, or a zip of one CSV file per kind; and one Parquet file
-//! per kind for BI tools. All streamed row by row (memory stays flat).
+//! per kind for BI tools; XML (`xml.rs`). All streamed row by row (memory stays flat).
+//! The analytics sections (`sections.rs`) are written as an XLSX workbook (`xlsx.rs`)
+//! or an XML document.
 
 use std::io::Write;
 
@@ -12,6 +14,9 @@ use crate::http::inert;
 use crate::{Analytics, Error, Result};
 
 mod parquet;
+pub mod sections;
+mod xlsx;
+pub mod xml;
 
 /// How an export is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +27,41 @@ pub enum ExportFormat {
     Json,
     /// A zip archive with one CSV file per kind (`execution.csv`, ...).
     CsvZip,
+    /// One `<events>` document of `schema/tally-export.xsd`.
+    Xml,
+}
+
+/// How the analytics sections are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionsFormat {
+    /// An Excel workbook, one sheet per section.
+    Xlsx,
+    /// One `<analytics>` document of `schema/tally-export.xsd`.
+    Xml,
+}
+
+impl SectionsFormat {
+    pub const ALL: [SectionsFormat; 2] = [SectionsFormat::Xlsx, SectionsFormat::Xml];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SectionsFormat::Xlsx => "xlsx",
+            SectionsFormat::Xml => "xml",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SectionsFormat> {
+        SectionsFormat::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            SectionsFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+            SectionsFormat::Xml => "application/xml",
+        }
+    }
 }
 
 /// The CSV columns of each kind after `id, ts, project`: the wire fields, then `attrs`.
@@ -136,6 +176,7 @@ impl ExportFormat {
             "jsonl" | "ndjson" => Some(ExportFormat::JsonLines),
             "json" => Some(ExportFormat::Json),
             "csv" => Some(ExportFormat::CsvZip),
+            "xml" => Some(ExportFormat::Xml),
             _ => None,
         }
     }
@@ -164,7 +205,48 @@ impl Analytics {
             ExportFormat::JsonLines => self.export_json(false, filter, out),
             ExportFormat::Json => self.export_json(true, filter, out),
             ExportFormat::CsvZip => self.export_csv_zip(filter, out),
+            ExportFormat::Xml => self.export_xml(filter, out),
         }
+    }
+
+    /// The analytics sections over `filter` (see [`Analytics::export_sections`]) as an
+    /// XLSX workbook or an XML document.
+    ///
+    /// # Errors
+    /// See [`Analytics::export_sections`].
+    pub fn export_analytics(&self, format: SectionsFormat, filter: &Filter) -> Result<Vec<u8>> {
+        let sections = self.export_sections(filter)?;
+        match format {
+            SectionsFormat::Xlsx => xlsx::workbook(&sections),
+            SectionsFormat::Xml => {
+                let mut out = Vec::new();
+                xml::sections(&sections, &mut out).map_err(io)?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// The events as one `<events>` document, one event at a time.
+    fn export_xml(&self, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
+        let mut document = xml::EventsXml::start(out).map_err(io)?;
+        let mut failure = None;
+        let written = self.store.export_events(filter, &mut |event| {
+            if self.cancel.is_cancelled() {
+                return Err(tally_store::Error::Sink("cancelled".into()));
+            }
+            document.event(&event).map_err(|e| {
+                let message = e.to_string();
+                failure = Some(e);
+                tally_store::Error::Sink(message)
+            })
+        });
+        if let Some(error) = failure {
+            return Err(io(error));
+        }
+        self.cancel.check()?;
+        let written = written?;
+        document.finish().map_err(io)?;
+        Ok(written)
     }
 
     /// JSON Lines, or one JSON array (`array`).

@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Extension, Path, State};
 use axum::http::Method;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -63,7 +63,7 @@ const REPORT_PARAMS: &[Param] = &[
     Param {
         name: "format",
         in_path: false,
-        description: "html (default), markdown or json",
+        description: "html (default), markdown, json or pdf (a download)",
     },
     AT,
 ];
@@ -426,17 +426,7 @@ async fn export(
         LearningExportFormat::Json => ("application/json", "json"),
         LearningExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
     };
-    let safe_user: String = export
-        .user
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe_user = safe_name(&export.user);
     let what = pairs.get("what").unwrap_or("progress").to_owned();
     let body = tokio::task::spawn_blocking(move || analytics.learning_export(&export))
         .await
@@ -446,6 +436,19 @@ async fn export(
         &format!("tally-learning-{safe_user}-{what}.{extension}"),
         body,
     ))
+}
+
+/// A user name as a file name: letters, digits, `-` and `_` kept, the rest `_`.
+fn safe_name(user: &str) -> String {
+    user.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 async fn report(
@@ -460,23 +463,21 @@ async fn report(
     let period: crate::LearnerReportPeriod = pairs.get("period").unwrap_or("week").parse()?;
     let format: crate::LearnerReportFormat = pairs.get("format").unwrap_or("html").parse()?;
     let at = at(&pairs)?;
-    let content_type = match format {
-        crate::LearnerReportFormat::Html => "text/html; charset=utf-8",
-        crate::LearnerReportFormat::Markdown => "text/markdown; charset=utf-8",
-        crate::LearnerReportFormat::Json => "application/json",
-    };
+    let file = format!(
+        "tally-learner-{}-{}.{}",
+        safe_name(&user),
+        match period {
+            crate::LearnerReportPeriod::Week => "week",
+            crate::LearnerReportPeriod::Month => "month",
+        },
+        format.name()
+    );
     let body = tokio::task::spawn_blocking(move || {
-        analytics.learner_report_text(&user, period, at, format)
+        analytics.learner_report_document(&user, period, at, format)
     })
     .await
     .map_err(|e| ApiError::internal(&e))??;
-    let mut response = body.into_response();
-    if let Ok(value) = axum::http::HeaderValue::from_str(content_type) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::CONTENT_TYPE, value);
-    }
-    Ok(response)
+    Ok(super::reports::report_response(body, format, &file))
 }
 
 async fn insights(

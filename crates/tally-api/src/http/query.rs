@@ -14,7 +14,7 @@ use super::auth::{Access, Principal};
 use super::error::ApiError;
 use super::export::CsvExport;
 use super::{AppState, Param, Produces, Route};
-use crate::{ExportFormat, FilterNames, Granularity, View, parse_filter};
+use crate::{ExportFormat, FilterNames, Granularity, SectionsFormat, View, parse_filter};
 
 /// The OpenAPI schema name of a view's answer.
 fn schema(view: View) -> &'static str {
@@ -110,7 +110,17 @@ const EVENT_EXPORT_PARAMS: &[Param] = &[
     Param {
         name: "format",
         in_path: false,
-        description: "jsonl (default), json, or csv (a zip of one CSV file per kind)",
+        description: "jsonl (default), json, csv (a zip of one CSV file per kind) or xml (schema: /api/analytics/export/schema.xsd)",
+    },
+];
+const SECTIONS_EXPORT_PARAMS: &[Param] = &[
+    PROJECT,
+    FROM,
+    TO,
+    Param {
+        name: "format",
+        in_path: false,
+        description: "xlsx (default: a workbook, one sheet per section) or xml (schema: /api/analytics/export/schema.xsd)",
     },
 ];
 const TIMESERIES_PARAMS: &[Param] = &[PROJECT, FROM, TO, GRANULARITY];
@@ -165,7 +175,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::GET,
             path: "/api/analytics/export/events".into(),
             access: Access::Read,
-            summary: "Every stored event the filter selects, in the wire format, streamed: format=jsonl (default), json, or csv (a zip of one CSV per kind)".into(),
+            summary: "Every stored event the filter selects, in the wire format, streamed: format=jsonl (default), json, csv (a zip of one CSV per kind) or xml".into(),
             params: EVENT_EXPORT_PARAMS,
             produces: Produces::Download,
             body: None,
@@ -180,6 +190,26 @@ pub fn routes() -> Vec<Route> {
             produces: Produces::Csv,
             body: None,
             handler: get(export_csv),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/export/sections".into(),
+            access: Access::Read,
+            summary: "The summary, projects, models, daily series, tools and learners' progress as an XLSX workbook (format=xlsx, one sheet per section, typed cells) or an XML document (format=xml)".into(),
+            params: SECTIONS_EXPORT_PARAMS,
+            produces: Produces::Download,
+            body: None,
+            handler: get(export_sections),
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/analytics/export/schema.xsd".into(),
+            access: Access::Public,
+            summary: "The XML Schema of the XML exports (events and sections)".into(),
+            params: &[],
+            produces: Produces::Download,
+            body: None,
+            handler: get(export_schema),
         },
     ]);
     routes
@@ -394,15 +424,18 @@ async fn export_events(
     let filter = params.filter(&principal)?;
     let name = params.get("format").unwrap_or("jsonl");
     let Some(format) = ExportFormat::from_name(name) else {
+        let formats = ["jsonl", "json", "csv", "xml"];
         return Err(ApiError::bad_request(
             "bad_query",
-            format!("format must be jsonl, json or csv, got {name:?}"),
-        ));
+            format!("format must be {}, got {name:?}", formats.join(", ")),
+        )
+        .with_details(json!({"format": name, "formats": formats})));
     };
     let (content_type, extension) = match format {
         ExportFormat::JsonLines => ("application/x-ndjson", "jsonl"),
         ExportFormat::Json => ("application/json", "json"),
         ExportFormat::CsvZip => ("application/zip", "zip"),
+        ExportFormat::Xml => ("application/xml", "xml"),
     };
     // Checked before the answer starts: once streaming, the status can no longer say it.
     let analytics = state.analytics.clone();
@@ -458,6 +491,46 @@ async fn export_json(
         &format!("tally-analytics-{}.json", file_stamp()),
         body,
     ))
+}
+
+/// The sections export: an XLSX workbook or an XML document, built on a blocking thread.
+async fn export_sections(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let params = QueryParams::parse(query)?;
+    let filter = params.filter(&principal)?;
+    let name = params.get("format").unwrap_or("xlsx");
+    let Some(format) = SectionsFormat::from_name(name) else {
+        return Err(bad_sections_format(name));
+    };
+    let analytics = state.analytics.with_cancel(crate::cancel::current());
+    let body =
+        tokio::task::spawn_blocking(move || analytics.export_analytics(format, &filter)).await??;
+    Ok(download(
+        format.content_type(),
+        &format!("tally-analytics-{}.{}", file_stamp(), format.name()),
+        body,
+    ))
+}
+
+fn bad_sections_format(asked: &str) -> ApiError {
+    let formats = SectionsFormat::ALL.map(SectionsFormat::name);
+    ApiError::bad_request(
+        "bad_query",
+        format!("format must be {}, got {asked:?}", formats.join(" or ")),
+    )
+    .with_details(json!({"format": asked, "formats": formats}))
+}
+
+async fn export_schema() -> Response {
+    let mut response = crate::export::xml::SCHEMA.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
 }
 
 async fn export_csv(

@@ -39,7 +39,7 @@ const REPORT_PARAMS: &[Param] = &[
     Param {
         name: "format",
         in_path: false,
-        description: "html (default: a standalone page), md (Markdown) or json (the report's data)",
+        description: "html (default: a standalone page), md (Markdown), json (the report's data) or pdf (a download)",
     },
 ];
 
@@ -48,7 +48,7 @@ pub fn routes() -> Vec<Route> {
         method: Method::GET,
         path: "/api/analytics/reports/{kind}".into(),
         access: Access::Read,
-        summary: "A report over the period against the one before it: KPIs with their change, charts, tables and findings; the same figures as HTML, Markdown or JSON".into(),
+        summary: "A report over the period against the one before it: KPIs with their change, charts, tables and findings; the same figures as HTML, Markdown, JSON or PDF".into(),
         params: REPORT_PARAMS,
         produces: Produces::Download,
         body: None,
@@ -90,11 +90,27 @@ async fn report(
     };
     let analytics = state.analytics.with_cancel(crate::cancel::current());
     let body =
-        tokio::task::spawn_blocking(move || analytics.report_text(kind, &filter, format)).await??;
+        tokio::task::spawn_blocking(move || analytics.report_document(kind, &filter, format))
+            .await??;
+    Ok(report_response(
+        body,
+        format,
+        &format!("tally-{}-report.{}", kind.name(), format.name()),
+    ))
+}
+
+/// A report's answer: its content type; a PDF is a download named `file`.
+pub(super) fn report_response(body: Vec<u8>, format: ReportFormat, file: &str) -> Response {
     let mut response = body.into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
     );
-    Ok(response)
+    if format == ReportFormat::Pdf {
+        if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    response
 }

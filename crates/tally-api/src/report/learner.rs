@@ -13,7 +13,7 @@ use tally_learning::progress::{Period, Totals};
 
 use super::html::{findings, kpis, page, section, table};
 use super::markdown::md;
-use super::model::{KpiSpec, Table};
+use super::model::{Block, Chart, Kpi, KpiSpec, Report, Section, Table, Unit};
 use super::{ReportFormat, svg};
 use crate::learning::LearnerAchievement;
 use crate::{Analytics, Error, Result};
@@ -229,7 +229,32 @@ impl Analytics {
                 .map_err(|e| Error::Io(std::io::Error::other(e)))?,
             ReportFormat::Markdown => markdown(&report),
             ReportFormat::Html => html(&report, self.view_options().now),
+            ReportFormat::Pdf => return Err(super::binary_format(format)),
         })
+    }
+
+    /// The learner report written as `format`, PDF included.
+    ///
+    /// # Errors
+    /// See [`Analytics::learner_report`].
+    pub fn learner_report_document(
+        &self,
+        user: &str,
+        period: ReportPeriod,
+        at: Option<DateTime<Utc>>,
+        format: ReportFormat,
+    ) -> Result<Vec<u8>> {
+        if format != ReportFormat::Pdf {
+            return Ok(self
+                .learner_report_text(user, period, at, format)?
+                .into_bytes());
+        }
+        let report = self.learner_report(user, period, at)?;
+        let generated = self.view_options().now;
+        Ok(super::pdf::render(
+            &as_report(&report, generated),
+            &subtitle(&report),
+        ))
     }
 }
 
@@ -405,94 +430,91 @@ fn markdown(r: &LearnerReport) -> String {
     out
 }
 
-fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
-    let name = period_name(r);
-    let mut body = String::new();
+/// The KPIs compared with the previous period.
+fn compared_kpis(r: &LearnerReport) -> Vec<Kpi> {
     let compared = Some(r.previous.sessions > 0);
-    kpis(
-        &mut body,
-        &[
-            KpiSpec {
-                id: "sessions",
-                title: "Sessions",
-                value: r.totals.sessions as f64,
-                previous: r.previous.sessions as f64,
-                shown: r.totals.sessions.to_string(),
-                up_is_good: true,
-                rate: false,
-            }
-            .kpi(compared),
-            KpiSpec {
-                id: "minutes",
-                title: "Minutes",
-                value: r.totals.minutes,
-                previous: r.previous.minutes,
-                shown: format!("{:.0}", r.totals.minutes),
-                up_is_good: true,
-                rate: false,
-            }
-            .kpi(compared),
-            KpiSpec {
-                id: "quality",
-                title: "Average quality",
-                value: r.totals.average_quality.unwrap_or(0.0),
-                previous: r.previous.average_quality.unwrap_or(0.0),
-                shown: quality(r.totals.average_quality),
-                up_is_good: true,
-                rate: true,
-            }
-            .kpi(compared),
-            KpiSpec {
-                id: "active_days",
-                title: "Days with sessions",
-                value: r.active_days as f64,
-                previous: r.previous_active_days as f64,
-                shown: r.active_days.to_string(),
-                up_is_good: true,
-                rate: false,
-            }
-            .kpi(compared),
-        ],
-    );
-    // Figures as of the period's end, not compared.
-    kpis(
-        &mut body,
-        &[
-            KpiSpec {
-                id: "current_streak",
-                title: "Streak (days)",
-                value: f64::from(r.current_streak_days),
-                previous: f64::from(r.current_streak_days),
-                shown: format!(
-                    "{} (longest {})",
-                    r.current_streak_days, r.longest_streak_days
-                ),
-                up_is_good: true,
-                rate: false,
-            }
-            .kpi(None),
-            KpiSpec {
-                id: "achievements",
-                title: "Achievements unlocked",
-                value: r.achievements.len() as f64,
-                previous: r.achievements.len() as f64,
-                shown: r.achievements.len().to_string(),
-                up_is_good: true,
-                rate: false,
-            }
-            .kpi(None),
-        ],
-    );
-    let daily: Vec<(String, f64)> = r
-        .daily
+    vec![
+        KpiSpec {
+            id: "sessions",
+            title: "Sessions",
+            value: r.totals.sessions as f64,
+            previous: r.previous.sessions as f64,
+            shown: r.totals.sessions.to_string(),
+            up_is_good: true,
+            rate: false,
+        }
+        .kpi(compared),
+        KpiSpec {
+            id: "minutes",
+            title: "Minutes",
+            value: r.totals.minutes,
+            previous: r.previous.minutes,
+            shown: format!("{:.0}", r.totals.minutes),
+            up_is_good: true,
+            rate: false,
+        }
+        .kpi(compared),
+        KpiSpec {
+            id: "quality",
+            title: "Average quality",
+            value: r.totals.average_quality.unwrap_or(0.0),
+            previous: r.previous.average_quality.unwrap_or(0.0),
+            shown: quality(r.totals.average_quality),
+            up_is_good: true,
+            rate: true,
+        }
+        .kpi(compared),
+        KpiSpec {
+            id: "active_days",
+            title: "Days with sessions",
+            value: r.active_days as f64,
+            previous: r.previous_active_days as f64,
+            shown: r.active_days.to_string(),
+            up_is_good: true,
+            rate: false,
+        }
+        .kpi(compared),
+    ]
+}
+
+/// Figures as of the period's end, not compared.
+fn standing_kpis(r: &LearnerReport) -> Vec<Kpi> {
+    vec![
+        KpiSpec {
+            id: "current_streak",
+            title: "Streak (days)",
+            value: f64::from(r.current_streak_days),
+            previous: f64::from(r.current_streak_days),
+            shown: format!(
+                "{} (longest {})",
+                r.current_streak_days, r.longest_streak_days
+            ),
+            up_is_good: true,
+            rate: false,
+        }
+        .kpi(None),
+        KpiSpec {
+            id: "achievements",
+            title: "Achievements unlocked",
+            value: r.achievements.len() as f64,
+            previous: r.achievements.len() as f64,
+            shown: r.achievements.len().to_string(),
+            up_is_good: true,
+            rate: false,
+        }
+        .kpi(None),
+    ]
+}
+
+/// Sessions per local day, labelled `MM-DD`.
+fn daily_points(r: &LearnerReport) -> Vec<(String, f64)> {
+    r.daily
         .iter()
         .map(|(d, n)| (d.format("%m-%d").to_string(), *n as f64))
-        .collect();
-    section(
-        &mut body,
-        "Sessions per day",
-        &svg::line_chart(&daily, "#6d4aff", |v| format!("{v:.0}")),
-    );
+        .collect()
+}
+
+fn goals_table(r: &LearnerReport) -> Table {
     let goals: Vec<Vec<String>> = r
         .goals
         .iter()
@@ -505,14 +527,10 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
             ]
         })
         .collect();
-    section(
-        &mut body,
-        "Goals that moved",
-        &table(&Table::new(
-            &["Goal", "Target", "Progress", "Status"],
-            goals,
-        )),
-    );
+    Table::new(&["Goal", "Target", "Progress", "Status"], goals)
+}
+
+fn achievements_table(r: &LearnerReport) -> Table {
     let unlocked: Vec<Vec<String>> = r
         .achievements
         .iter()
@@ -526,14 +544,10 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
             ]
         })
         .collect();
-    section(
-        &mut body,
-        "Achievements unlocked",
-        &table(&Table::new(
-            &["Achievement", "For", "Points", "Rarity"],
-            unlocked,
-        )),
-    );
+    Table::new(&["Achievement", "For", "Points", "Rarity"], unlocked)
+}
+
+fn topics_table(r: &LearnerReport) -> Table {
     let topics: Vec<Vec<String>> = r
         .topics
         .iter()
@@ -545,13 +559,67 @@ fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
             ]
         })
         .collect();
+    Table::new(&["Topic", "Sessions", "Mastery"], topics)
+}
+
+fn title(r: &LearnerReport) -> String {
+    format!("{} · {}ly progress {}", r.user, period_name(r), r.label)
+}
+
+fn subtitle(r: &LearnerReport) -> String {
+    format!("{} to {} ({})", r.first_day, r.last_day, r.time_zone)
+}
+
+/// The learner report in the organisation reports' model, for the PDF: the same KPIs,
+/// chart, tables and findings as the HTML page.
+fn as_report(r: &LearnerReport, generated: DateTime<Utc>) -> Report {
+    let mut kpis = compared_kpis(r);
+    kpis.extend(standing_kpis(r));
+    Report {
+        kind: "learner",
+        title: title(r),
+        from: day_start(chrono_tz::Tz::UTC, r.first_day),
+        to: day_start(chrono_tz::Tz::UTC, r.last_day),
+        project: None,
+        generated,
+        kpis,
+        sections: vec![
+            Section::new(
+                "Sessions per day",
+                vec![Block::LineChart(Chart::new(
+                    ["day", "sessions"],
+                    Unit::Count,
+                    "#6d4aff",
+                    daily_points(r),
+                ))],
+            ),
+            Section::new("Goals that moved", vec![Block::Table(goals_table(r))]),
+            Section::new(
+                "Achievements unlocked",
+                vec![Block::Table(achievements_table(r))],
+            ),
+            Section::new("Topics", vec![Block::Table(topics_table(r))]),
+        ],
+        findings: sentences(r),
+    }
+}
+
+fn html(r: &LearnerReport, generated: DateTime<Utc>) -> String {
+    let mut body = String::new();
+    kpis(&mut body, &compared_kpis(r));
+    kpis(&mut body, &standing_kpis(r));
     section(
         &mut body,
-        "Topics",
-        &table(&Table::new(&["Topic", "Sessions", "Mastery"], topics)),
+        "Sessions per day",
+        &svg::line_chart(&daily_points(r), "#6d4aff", |v| format!("{v:.0}")),
     );
+    section(&mut body, "Goals that moved", &table(&goals_table(r)));
+    section(
+        &mut body,
+        "Achievements unlocked",
+        &table(&achievements_table(r)),
+    );
+    section(&mut body, "Topics", &table(&topics_table(r)));
     findings(&mut body, &sentences(r));
-    let title = format!("{} · {name}ly progress {}", r.user, r.label);
-    let subtitle = format!("{} to {} ({})", r.first_day, r.last_day, r.time_zone);
-    page(&title, &subtitle, generated, &body)
+    page(&title(r), &subtitle(r), generated, &body)
 }

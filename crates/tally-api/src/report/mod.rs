@@ -1,7 +1,8 @@
 //! Reports: the organisation's executive, technical, learning and experiments reports
 //! and one learner's progress report. A report is built once as plain data
-//! (`model.rs`, built in `build.rs`) and written three ways: standalone HTML with
-//! inline SVG charts (`html.rs`), Markdown (`markdown.rs`) or JSON (the data itself).
+//! (`model.rs`, built in `build.rs`) and written four ways: standalone HTML with
+//! inline SVG charts (`html.rs`), Markdown (`markdown.rs`), JSON (the data itself) or
+//! PDF with drawn charts (`pdf/`).
 //! `schedule/` writes them on a timetable.
 
 mod build;
@@ -9,6 +10,7 @@ mod html;
 mod learner;
 mod markdown;
 pub mod model;
+mod pdf;
 pub mod schedule;
 mod svg;
 
@@ -61,23 +63,32 @@ pub enum ReportFormat {
     Html,
     Markdown,
     Json,
+    /// A4 pages with the charts drawn; binary, so written by the `*_document` methods.
+    Pdf,
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 3] = [
+    pub const ALL: [ReportFormat; 4] = [
         ReportFormat::Html,
         ReportFormat::Markdown,
         ReportFormat::Json,
+        ReportFormat::Pdf,
     ];
 
-    /// `html`, `md` or `json`: the name a request or a schedule gives, and the file
-    /// extension.
+    /// `html`, `md`, `json` or `pdf`: the name a request or a schedule gives, and the
+    /// file extension.
     pub fn name(self) -> &'static str {
         match self {
             ReportFormat::Html => "html",
             ReportFormat::Markdown => "md",
             ReportFormat::Json => "json",
+            ReportFormat::Pdf => "pdf",
         }
+    }
+
+    /// Every format's name, for messages: `html, md, json, pdf`.
+    pub fn names() -> String {
+        ReportFormat::ALL.map(ReportFormat::name).join(", ")
     }
 
     /// `markdown` is taken for `md`.
@@ -93,16 +104,29 @@ impl ReportFormat {
             ReportFormat::Html => "text/html; charset=utf-8",
             ReportFormat::Markdown => "text/markdown; charset=utf-8",
             ReportFormat::Json => "application/json",
+            ReportFormat::Pdf => "application/pdf",
         }
     }
+}
+
+/// The error for a binary format asked of a text renderer.
+fn binary_format(format: ReportFormat) -> Error {
+    Error::Filter(format!(
+        "{} is a binary format: write it as a document, not text",
+        format.name()
+    ))
 }
 
 impl std::str::FromStr for ReportFormat {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self> {
-        ReportFormat::from_name(text)
-            .ok_or_else(|| Error::Filter(format!("format must be html, md or json, got {text:?}")))
+        ReportFormat::from_name(text).ok_or_else(|| {
+            Error::Filter(format!(
+                "format must be one of {}, got {text:?}",
+                ReportFormat::names()
+            ))
+        })
     }
 }
 
@@ -152,7 +176,19 @@ impl Report {
             ReportFormat::Markdown => markdown::render(self),
             ReportFormat::Json => serde_json::to_string_pretty(self)
                 .map_err(|e| Error::Io(std::io::Error::other(e)))?,
+            ReportFormat::Pdf => return Err(binary_format(format)),
         })
+    }
+
+    /// The report written as `format`, PDF included.
+    ///
+    /// # Errors
+    /// See [`Report::render`].
+    pub fn document(&self, format: ReportFormat) -> Result<Vec<u8>> {
+        match format {
+            ReportFormat::Pdf => Ok(pdf::render(self, &period_line(self))),
+            text => Ok(self.render(text)?.into_bytes()),
+        }
     }
 }
 
@@ -201,6 +237,19 @@ impl Analytics {
         format: ReportFormat,
     ) -> Result<String> {
         self.report_data(kind, filter)?.render(format)
+    }
+
+    /// A report written as `format`, PDF included.
+    ///
+    /// # Errors
+    /// See [`Analytics::report_data`].
+    pub fn report_document(
+        &self,
+        kind: ReportKind,
+        filter: &Filter,
+        format: ReportFormat,
+    ) -> Result<Vec<u8>> {
+        self.report_data(kind, filter)?.document(format)
     }
 
     /// A standalone HTML report over the filter's range (the last 30 days by default).

@@ -925,8 +925,12 @@ async function loadTraces() {
   if (list.ok && state.trace) await showTrace(state.trace);
 }
 
+// `kind`: json or csv, or a path under the API with its format (`export/sections?format=xlsx`).
 async function download(kind) {
-  const response = await fetch(API + "export/" + kind + filterQuery(), { headers: headers() });
+  const path = kind.includes("/") ? kind : "export/" + kind;
+  const filters = filterQuery();
+  const url = API + path + (path.includes("?") && filters ? "&" + filters.slice(1) : filters);
+  const response = await fetch(url, { headers: headers() });
   if (!response.ok) {
     let message = response.status;
     try { message = (await response.json()).error.message; } catch (_) { /* keep the status */ }
@@ -979,6 +983,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const ex = (id, kind) => { const b = document.getElementById(id); if (b) b.addEventListener("click", () => download(kind)); };
   ex("export-json", "json");
   ex("export-csv", "csv");
+  const chosen = document.getElementById("export-chosen");
+  if (chosen) chosen.addEventListener("click", () => download(document.getElementById("export-format").value));
   const learner = document.getElementById("learner");
   if (learner) learner.addEventListener("change", () => {
     keepFilters({ user: learner.value });

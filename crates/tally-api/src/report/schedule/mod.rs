@@ -133,7 +133,9 @@ impl Schedule {
                 }
             },
         };
-        let Some(format) = ReportFormat::from_name(&raw.format) else {
+        // Scheduled reports are text (files and messages); PDF is written on demand.
+        let Some(format) = ReportFormat::from_name(&raw.format).filter(|f| *f != ReportFormat::Pdf)
+        else {
             return bad(
                 "format",
                 format!("must be html, md or json, got {:?}", raw.format),
