@@ -26,6 +26,19 @@ const BATCH: usize = 150;
 /// Events of every kind: some within the last day (the minute tier), agent snapshots
 /// at distinct instants and qualities in eighths, so that no tie or float rounding
 /// makes the arrival order matter.
+/// The minute tier keeps the last 24 hours by the wall clock of each write, so an event
+/// near that edge would count there or not depending on when its writer ran: the
+/// concurrent writers and the reference run at different times. Events are kept
+/// 15 minutes or more from the edge.
+fn clear_of_the_minute_tier_edge(ts: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let edge = now - Duration::hours(24);
+    if (ts - edge).num_minutes().abs() < 15 {
+        ts - Duration::minutes(30)
+    } else {
+        ts
+    }
+}
+
 fn events(now: DateTime<Utc>) -> Vec<Event> {
     (0..EVENTS)
         .map(|i| {
@@ -35,6 +48,7 @@ fn events(now: DateTime<Utc>) -> Vec<Event> {
             } else {
                 now - Duration::days(20) + Duration::seconds(i as i64 * 613)
             };
+            let ts = clear_of_the_minute_tier_edge(ts, now);
             let id = format!("e{i}");
             let mut event = match i % 11 {
                 0..=2 => execution(
