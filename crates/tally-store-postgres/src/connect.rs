@@ -40,6 +40,29 @@ pub(crate) fn manager(url: &str, shown: &str) -> Result<Manager> {
     ))
 }
 
+/// Why connecting to `url` failed, with the causes the pool's timeout `error` leaves
+/// out (the pool keeps only the last failure's message, and rust-postgres names the
+/// cause of a failed TLS handshake, an unknown CA or a wrong name, in its source): one
+/// more attempt, its error and every cause.
+pub(crate) fn why(url: &str, shown: &str, error: &r2d2::Error) -> String {
+    use r2d2::ManageConnection;
+    let Ok(manager) = manager(url, shown) else {
+        return error.to_string();
+    };
+    match manager.connect() {
+        Ok(_) => error.to_string(),
+        Err(failure) => {
+            let mut why = failure.to_string();
+            let mut cause = std::error::Error::source(&failure);
+            while let Some(inner) = cause {
+                why.push_str(&format!(": {inner}"));
+                cause = inner.source();
+            }
+            why
+        }
+    }
+}
+
 /// The TLS keys of a URL that rust-postgres does not read, and the URL without them.
 #[derive(Debug, PartialEq, Eq)]
 struct TlsOptions {
@@ -102,7 +125,9 @@ impl TlsOptions {
         TlsOptions {
             url,
             verify,
-            root_cert: root_cert.filter(|path| *path != "system").map(str::to_owned),
+            root_cert: root_cert
+                .filter(|path| *path != "system")
+                .map(str::to_owned),
         }
     }
 }
@@ -138,12 +163,8 @@ fn client_config(options: &TlsOptions, shown: &str) -> Result<rustls::ClientConf
 
 /// The CA certificates of the PEM file at `path`.
 fn roots_of(path: &Path, shown: &str) -> Result<RootCertStore> {
-    let refuse = |what: String| {
-        Error::Config(format!(
-            "sslrootcert={} of {shown}: {what}",
-            path.display()
-        ))
-    };
+    let refuse =
+        |what: String| Error::Config(format!("sslrootcert={} of {shown}: {what}", path.display()));
     let pem = std::fs::read(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
     let mut roots = RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(&pem) {
@@ -172,13 +193,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        match self.0.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -304,15 +322,24 @@ mod tests {
             "postgres://db/tally?sslmode=verify-full&sslrootcert={}",
             missing.display()
         );
-        let error = super::manager(&url, "db").err().expect("refused").to_string();
-        assert!(error.contains("missing.pem") && error.contains("cannot be read"), "{error}");
+        let error = super::manager(&url, "db")
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            error.contains("missing.pem") && error.contains("cannot be read"),
+            "{error}"
+        );
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "not a certificate").expect("written");
         let url = format!(
             "postgres://db/tally?sslmode=verify-full&sslrootcert={}",
             empty.display()
         );
-        let error = super::manager(&url, "db").err().expect("refused").to_string();
+        let error = super::manager(&url, "db")
+            .err()
+            .expect("refused")
+            .to_string();
         assert!(error.contains("holds no certificate"), "{error}");
     }
 

@@ -195,7 +195,9 @@ fn write_once(
             .prepared
             .filter(|prepared| prepared.len() == batch.events.len());
         match (prepared, consecutive(batch_seqs)) {
-            (Some(prepared), Some(first_seq)) => prepared.add_to(&mut delta, &mut codes, first_seq)?,
+            (Some(prepared), Some(first_seq)) => {
+                prepared.add_to(&mut delta, &mut codes, first_seq)?
+            }
             _ => {
                 for (event, seq) in batch.events.iter().zip(batch_seqs) {
                     if let Some(seq) = seq {
