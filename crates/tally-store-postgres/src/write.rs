@@ -7,6 +7,8 @@
 mod learner;
 mod merge;
 mod raw;
+#[cfg(test)]
+mod retry_tests;
 
 use chrono::Utc;
 use postgres::error::SqlState;
