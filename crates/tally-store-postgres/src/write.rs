@@ -239,6 +239,61 @@ fn consecutive(seqs: &[Option<i64>]) -> Option<i64> {
         .then_some(first)
 }
 
+/// The ledger entries of `$1` (projects), `$2` (ids), `$3` (derived or given), each
+/// numbered from the sequence: numbers are drawn in arrival order (the function scan's);
+/// the rows go in in key order, the same on every server, so that two writers of the
+/// same keys never wait on each other in a cycle. `{conflict}` decides what a key
+/// stored already does; the query answers `(position in the arrays, seq)` per entry
+/// stored.
+macro_rules! ledger_insert {
+    ($conflict:literal, $answer:literal) => {
+        concat!(
+            "WITH v AS MATERIALIZED (
+                 SELECT p, id, d, i, nextval('tally.event_seq') AS seq
+                 FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS v(p, id, d, i)
+             ), stored AS (
+                 INSERT INTO tally.ledger (project, id, derived, seq)
+                 SELECT p, id, d, seq FROM v
+                 ORDER BY p COLLATE \"C\", id COLLATE \"C\", d ",
+            $conflict,
+            " RETURNING seq
+             ) ",
+            $answer
+        )
+    };
+}
+
+/// Every key is new (a stored one fails the statement): every entry is answered.
+const INSERT_ALL_NEW: &str = ledger_insert!("", "SELECT i, seq FROM v");
+
+/// The keys not stored yet go in; the others are skipped (a key another writer is
+/// storing waits for its transaction to end).
+const INSERT_NEW_SKIPPING_STORED: &str = ledger_insert!(
+    "ON CONFLICT DO NOTHING",
+    "SELECT v.i, v.seq FROM v JOIN stored USING (seq)"
+);
+
+/// Inserts the keys as all new, which costs about half of skipping stored ones (no
+/// speculative insertion), under a savepoint: `None`, with nothing of it left, when one
+/// was stored already.
+fn insert_all_new(
+    tx: &mut Transaction<'_>,
+    keys: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Option<Vec<postgres::Row>>> {
+    let mut attempt = tx.savepoint("ledger_all_new")?;
+    match attempt.query(INSERT_ALL_NEW, keys) {
+        Ok(stored) => {
+            attempt.commit()?;
+            Ok(Some(stored))
+        }
+        Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            attempt.rollback()?;
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Records every event of `batches` in the ledger, in one statement that numbers the
 /// new ones as it inserts them. Returns the sequence number of each new event, `None`
 /// for a duplicate (of a stored event, or of an earlier event of the same call: the
@@ -264,23 +319,11 @@ fn record_in_ledger(
         let projects: Vec<&str> = keys.iter().map(|((p, _, _), _)| *p).collect();
         let ids: Vec<&str> = keys.iter().map(|((_, id, _), _)| id.as_str()).collect();
         let derived: Vec<bool> = keys.iter().map(|((_, _, d), _)| *d).collect();
-        let stored = tx.query(
-            // Numbers are drawn in arrival order (the function scan's); the rows go in
-            // in key order, the same on every server, so that two writers of the same
-            // keys never wait on each other in a cycle.
-            "WITH v AS MATERIALIZED (
-                 SELECT p, id, d, i, nextval('tally.event_seq') AS seq
-                 FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS v(p, id, d, i)
-             ), stored AS (
-                 INSERT INTO tally.ledger (project, id, derived, seq)
-                 SELECT p, id, d, seq FROM v
-                 ORDER BY p COLLATE \"C\", id COLLATE \"C\", d
-                 ON CONFLICT DO NOTHING
-                 RETURNING seq
-             )
-             SELECT v.i, v.seq FROM v JOIN stored USING (seq)",
-            &[&projects, &ids, &derived],
-        )?;
+        let keys_params: [&(dyn postgres::types::ToSql + Sync); 3] = [&projects, &ids, &derived];
+        let stored = match insert_all_new(tx, &keys_params)? {
+            Some(stored) => stored,
+            None => tx.query(INSERT_NEW_SKIPPING_STORED, &keys_params)?,
+        };
         for row in stored {
             let index: i64 = row.get(0);
             let at = usize::try_from(index - 1)
