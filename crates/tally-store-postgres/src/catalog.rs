@@ -59,16 +59,22 @@ impl PostgresStore {
         }))
     }
 
-    /// The `seq` the next event stored (by any server) will get at the earliest.
+    /// The `seq` the next event stored (by any server) will get at the earliest: past
+    /// the last one stored. A resent event draws a number from the sequence that it
+    /// does not keep, so the sequence alone would move on a resend; it is read only when
+    /// the ledger is empty.
     ///
     /// # Errors
     /// Any database failure.
     pub fn next_seq(&self) -> Result<i64> {
-        let row = self
-            .conn()?
-            .query_one("SELECT last_value, is_called FROM tally.event_seq", &[])?;
-        let (last, called): (i64, bool) = (row.get(0), row.get(1));
-        Ok(if called { last + 1 } else { last })
+        let row = self.conn()?.query_one(
+            "SELECT (SELECT max(seq) + 1 FROM tally.ledger),
+                    (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END
+                     FROM tally.event_seq)",
+            &[],
+        )?;
+        let (stored, drawn): (Option<i64>, i64) = (row.get(0), row.get(1));
+        Ok(stored.unwrap_or(drawn))
     }
 
     /// How many events stored with `seq >= from_seq` have a `ts` before `before`.

@@ -37,6 +37,8 @@ mod rollup_read;
 mod schema;
 mod series_read;
 mod skill_history;
+#[cfg(test)]
+mod tls_tests;
 mod write;
 
 use std::time::Duration;
@@ -106,7 +108,12 @@ impl PostgresStore {
             .min_idle(Some(1))
             .connection_timeout(options.connect_timeout)
             .build(manager)
-            .map_err(|e| Error::Config(format!("cannot connect to {shown}: {e}")))?;
+            .map_err(|e| {
+                Error::Config(format!(
+                    "cannot connect to {shown}: {}",
+                    connect::why(url, &shown, &e)
+                ))
+            })?;
         let store = PostgresStore {
             shown,
             pool: Some(pool),

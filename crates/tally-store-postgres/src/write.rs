@@ -7,6 +7,8 @@
 mod learner;
 mod merge;
 mod raw;
+#[cfg(test)]
+mod retry_tests;
 
 use chrono::Utc;
 use postgres::error::SqlState;
@@ -19,7 +21,8 @@ use crate::{
     Batch, Dim, Error, MERGE_LOCK, Position, PostgresStore, Rejection, Result, WriteOutcome, ms,
 };
 
-/// How many times a write meeting a serialization failure or deadlock is tried.
+/// How many times a write meeting a serialization failure or deadlock is tried (with a
+/// pause between tries, [`backoff`]).
 const ATTEMPTS: usize = 5;
 
 impl PostgresStore {
@@ -50,7 +53,9 @@ impl PostgresStore {
         loop {
             match write_once(&mut client, &codes, batches) {
                 Err(error) if attempt < ATTEMPTS && is_transient(&error) => {
-                    tracing::debug!(attempt, %error, "write retried");
+                    let pause = backoff(attempt);
+                    tracing::debug!(attempt, ?pause, %error, "write retried");
+                    std::thread::sleep(pause);
                     attempt += 1;
                 }
                 outcome => return outcome,
@@ -135,6 +140,14 @@ impl Codes for &BatchCodes {
     }
 }
 
+/// The pause before trying a write again after its `attempt`-th try failed: doubling
+/// from 10 ms, each drawn between half and one and a half times that, so that writers
+/// that failed together do not meet again at once.
+fn backoff(attempt: usize) -> std::time::Duration {
+    let base_ms = 10.0 * f64::from(1_u32 << attempt.min(6).saturating_sub(1));
+    std::time::Duration::from_secs_f64(base_ms * rand::random_range(0.5..1.5) / 1000.0)
+}
+
 /// A serialization failure or deadlock: the transaction may succeed when tried again.
 fn is_transient(error: &Error) -> bool {
     let Error::Postgres(error) = error else {
@@ -168,15 +181,34 @@ fn write_once(
     let mut rows = raw::RawRows::default();
     let mut delta = RollupDelta::new(Utc::now());
     let mut codes = codes;
-    for (event, seq) in batches
-        .iter()
-        .flat_map(|batch| batch.events)
-        .zip(&seqs)
-        .filter_map(|(event, seq)| seq.map(|seq| (event, seq)))
-    {
-        rows.push(seq, event);
-        let project = codes.get(Dim::Project, &event.project)?;
-        delta.fold(&mut codes, seq, project, event)?;
+    let mut at = 0;
+    for batch in batches {
+        let batch_seqs = &seqs[at..at + batch.events.len()];
+        at += batch.events.len();
+        for (event, seq) in batch.events.iter().zip(batch_seqs) {
+            if let Some(seq) = seq {
+                rows.push(*seq, event);
+            }
+        }
+        // A fold prepared by the producer fits when every event of the batch is new and
+        // numbered in one run (another writer drawing numbers meanwhile breaks the run:
+        // the fold's latest agent snapshots are ordered by their numbers).
+        let prepared = batch
+            .prepared
+            .filter(|prepared| prepared.len() == batch.events.len());
+        match (prepared, consecutive(batch_seqs)) {
+            (Some(prepared), Some(first_seq)) => {
+                prepared.add_to(&mut delta, &mut codes, first_seq)?
+            }
+            _ => {
+                for (event, seq) in batch.events.iter().zip(batch_seqs) {
+                    if let Some(seq) = seq {
+                        let project = codes.get(Dim::Project, &event.project)?;
+                        delta.fold(&mut codes, *seq, project, event)?;
+                    }
+                }
+            }
+        }
     }
     rows.copy(&mut tx)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MERGE_LOCK])?;
@@ -198,72 +230,108 @@ fn write_once(
     Ok(outcomes)
 }
 
-/// Records every event of `batches` in the ledger, in one statement. Returns the
-/// sequence number of each new event, `None` for a duplicate (of a stored event, or of
-/// an earlier event of the same call: the first wins), counted in `outcomes`.
+/// The first number of `seqs` when every event has one and they follow each other.
+fn consecutive(seqs: &[Option<i64>]) -> Option<i64> {
+    let first = (*seqs.first()?)?;
+    seqs.iter()
+        .zip(first..)
+        .all(|(seq, expected)| *seq == Some(expected))
+        .then_some(first)
+}
+
+/// The ledger entries of `$1` (projects), `$2` (ids), `$3` (derived or given), each
+/// numbered from the sequence: numbers are drawn in arrival order (the function scan's);
+/// the rows go in in key order, the same on every server, so that two writers of the
+/// same keys never wait on each other in a cycle. `{conflict}` decides what a key
+/// stored already does; the query answers `(position in the arrays, seq)` per entry
+/// stored.
+macro_rules! ledger_insert {
+    ($conflict:literal, $answer:literal) => {
+        concat!(
+            "WITH v AS MATERIALIZED (
+                 SELECT p, id, d, i, nextval('tally.event_seq') AS seq
+                 FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS v(p, id, d, i)
+             ), stored AS (
+                 INSERT INTO tally.ledger (project, id, derived, seq)
+                 SELECT p, id, d, seq FROM v
+                 ORDER BY p COLLATE \"C\", id COLLATE \"C\", d ",
+            $conflict,
+            " RETURNING seq
+             ) ",
+            $answer
+        )
+    };
+}
+
+/// Every key is new (a stored one fails the statement): every entry is answered.
+const INSERT_ALL_NEW: &str = ledger_insert!("", "SELECT i, seq FROM v");
+
+/// The keys not stored yet go in; the others are skipped (a key another writer is
+/// storing waits for its transaction to end).
+const INSERT_NEW_SKIPPING_STORED: &str = ledger_insert!(
+    "ON CONFLICT DO NOTHING",
+    "SELECT v.i, v.seq FROM v JOIN stored USING (seq)"
+);
+
+/// Inserts the keys as all new, which costs about half of skipping stored ones (no
+/// speculative insertion), under a savepoint: `None`, with nothing of it left, when one
+/// was stored already.
+fn insert_all_new(
+    tx: &mut Transaction<'_>,
+    keys: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Option<Vec<postgres::Row>>> {
+    let mut attempt = tx.savepoint("ledger_all_new")?;
+    match attempt.query(INSERT_ALL_NEW, keys) {
+        Ok(stored) => {
+            attempt.commit()?;
+            Ok(Some(stored))
+        }
+        Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            attempt.rollback()?;
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Records every event of `batches` in the ledger, in one statement that numbers the
+/// new ones as it inserts them. Returns the sequence number of each new event, `None`
+/// for a duplicate (of a stored event, or of an earlier event of the same call: the
+/// first wins), counted in `outcomes`. A duplicate of a stored event draws a number it
+/// does not keep: `seq` has gaps, and only its order means anything.
 fn record_in_ledger(
     tx: &mut Transaction<'_>,
     batches: &[Batch<'_>],
     outcomes: &mut [WriteOutcome],
 ) -> Result<Vec<Option<i64>>> {
     let events: Vec<&Event> = batches.iter().flat_map(|batch| batch.events).collect();
-    // The first event of each key, by position.
-    let mut first: FxHashMap<LedgerKey<'_>, usize> = FxHashMap::default();
+    // The first event of each key, in arrival order.
+    let mut seen: FxHashSet<LedgerKey<'_>> = FxHashSet::default();
+    let mut keys: Vec<(LedgerKey<'_>, usize)> = Vec::with_capacity(events.len());
     for (at, event) in events.iter().enumerate() {
-        first.entry(ledger_key(event)?).or_insert(at);
+        let key = ledger_key(event)?;
+        if seen.insert(key.clone()) {
+            keys.push((key, at));
+        }
     }
     let mut seqs: Vec<Option<i64>> = vec![None; events.len()];
-    if !first.is_empty() {
-        let keys: Vec<(&LedgerKey<'_>, usize)> = first.iter().map(|(k, at)| (k, *at)).collect();
+    if !keys.is_empty() {
         let projects: Vec<&str> = keys.iter().map(|((p, _, _), _)| *p).collect();
         let ids: Vec<&str> = keys.iter().map(|((_, id, _), _)| id.as_str()).collect();
         let derived: Vec<bool> = keys.iter().map(|((_, _, d), _)| *d).collect();
-        // Numbers only for the keys not stored yet (a resent event takes none), in
-        // arrival order.
-        let unseen = tx.query(
-            // One index probe per key (a lateral subquery with a limit stays a probe,
-            // where an anti-join would scan the whole ledger).
-            "SELECT v.i, nextval('tally.event_seq')
-             FROM unnest($1::text[], $2::text[], $3::boolean[]) WITH ORDINALITY AS v(p, id, d, i)
-             LEFT JOIN LATERAL (SELECT true AS held FROM tally.ledger l
-                                WHERE l.project = v.p AND l.id = v.id AND l.derived = v.d
-                                LIMIT 1) l ON true
-             WHERE l.held IS NULL",
-            &[&projects, &ids, &derived],
-        )?;
-        let mut drawn: Vec<i64> = unseen.iter().map(|row| row.get(1)).collect();
-        drawn.sort_unstable();
-        let mut arrival: Vec<usize> = unseen
-            .iter()
-            .filter_map(|row| usize::try_from(row.get::<_, i64>(0) - 1).ok())
-            .filter_map(|k| keys.get(k).map(|(_, at)| *at))
-            .collect();
-        arrival.sort_unstable();
-        let numbered: FxHashMap<usize, i64> = arrival.into_iter().zip(drawn).collect();
-        // The entries go in in key order, so that two writers sending the same ids never
-        // wait on each other in a cycle; one stored meanwhile by another writer is a
-        // duplicate (its number stays unused).
-        let mut entries: Vec<(&LedgerKey<'_>, i64)> = keys
-            .iter()
-            .filter_map(|(key, at)| numbered.get(at).map(|seq| (*key, *seq)))
-            .collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let projects: Vec<&str> = entries.iter().map(|((p, _, _), _)| *p).collect();
-        let ids: Vec<&str> = entries.iter().map(|((_, id, _), _)| id.as_str()).collect();
-        let derived: Vec<bool> = entries.iter().map(|((_, _, d), _)| *d).collect();
-        let entry_seqs: Vec<i64> = entries.iter().map(|(_, seq)| *seq).collect();
-        let stored = tx.query(
-            "INSERT INTO tally.ledger (project, id, derived, seq)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[])
-             ON CONFLICT DO NOTHING
-             RETURNING seq",
-            &[&projects, &ids, &derived, &entry_seqs],
-        )?;
-        let new: FxHashSet<i64> = stored.iter().map(|row| row.get(0)).collect();
-        for (at, seq) in numbered {
-            if new.contains(&seq) {
-                seqs[at] = Some(seq);
-            }
+        let keys_params: [&(dyn postgres::types::ToSql + Sync); 3] = [&projects, &ids, &derived];
+        let stored = match insert_all_new(tx, &keys_params)? {
+            Some(stored) => stored,
+            None => tx.query(INSERT_NEW_SKIPPING_STORED, &keys_params)?,
+        };
+        for row in stored {
+            let index: i64 = row.get(0);
+            let at = usize::try_from(index - 1)
+                .ok()
+                .and_then(|k| keys.get(k))
+                .map(|(_, at)| *at)
+                .ok_or_else(|| Error::Corrupt(format!("ledger insert returned row {index}")))?;
+            seqs[at] = Some(row.get(1));
         }
     }
     let mut at = 0;
