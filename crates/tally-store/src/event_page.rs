@@ -19,10 +19,14 @@ pub const DEFAULT_LIMIT: usize = 50;
 /// The largest page.
 pub const MAX_LIMIT: usize = 500;
 
-/// The most positions of the write order one page examines. A rare filter that finds
-/// fewer than its limit within them ends the page early, with a cursor where it
-/// stopped, so no request reads the whole store.
-pub const SCAN_CAP: i64 = 1 << 20;
+/// The most stored events one page reads (decodes or fetches). A rare filter that
+/// finds fewer than its limit within them ends the page early, with a cursor where it
+/// stopped, so no request reads the whole store. Blocks of executions that their
+/// summaries rule out are skipped unread and not counted.
+pub const READ_CAP: u64 = 1 << 18;
+
+/// The most positions of the write order one page walks, read or skipped.
+pub const SPAN_CAP: i64 = 1 << 24;
 
 /// The first window asked of the adapter; each further one is twice as large.
 const FIRST_WINDOW: i64 = 1 << 14;
@@ -137,37 +141,67 @@ impl EventQuery {
     }
 }
 
-/// Reads one page for `query` from an adapter's `window`: called with `[lo, hi)` and
-/// how many events are still wanted, it answers the newest that many (or more) matching
-/// events of that range of the write order, in any order. `top` is above every stored
-/// `seq`.
+/// One range of the write order an adapter is asked for: the matching events with
+/// `seq` in `[lo, hi)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub lo: i64,
+    pub hi: i64,
+    /// The newest this many matching events of the range are wanted (more may come).
+    pub want: usize,
+    /// Read at most about this many stored events (at least one block when some is to
+    /// be read): past it, stop and say where.
+    pub budget: u64,
+}
+
+/// What an adapter found in a [`Window`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Found {
+    /// Matching events with `seq` in `[reached, hi)`, in any order.
+    pub events: Vec<StoredEvent>,
+    /// Stored events read.
+    pub read: u64,
+    /// `[reached, hi)` was examined whole: `lo` unless the budget ran out.
+    pub reached: i64,
+}
+
+/// Reads one page for `query` from an adapter's `window` (see [`Window`]). `top` is
+/// above every stored `seq`.
 ///
 /// # Errors
 /// The window's.
 pub fn read_page(
     query: &EventQuery,
     top: i64,
-    window: &mut dyn FnMut(i64, i64, usize) -> Result<Vec<StoredEvent>>,
+    window: &mut dyn FnMut(Window) -> Result<Found>,
 ) -> Result<EventPage> {
     let limit = query.limit.clamp(1, MAX_LIMIT);
     let mut hi = query.before.map_or(top, |before| before.min(top));
     let mut events: Vec<StoredEvent> = Vec::new();
     let mut size = FIRST_WINDOW;
-    let mut scanned = 0;
+    let (mut walked, mut read) = (0, 0);
     while hi > 1 {
-        let lo = hi.saturating_sub(size.min(SCAN_CAP - scanned)).max(1);
-        let mut found = window(lo, hi, limit + 1 - events.len())?;
-        found.retain(|e| (lo..hi).contains(&e.seq));
-        found.sort_by(|a, b| b.seq.cmp(&a.seq));
-        events.extend(found);
-        scanned += hi - lo;
-        hi = lo;
+        let lo = hi.saturating_sub(size.min(SPAN_CAP - walked)).max(1);
+        let found = window(Window {
+            lo,
+            hi,
+            want: limit + 1 - events.len(),
+            budget: READ_CAP.saturating_sub(read).max(1),
+        })?;
+        let reached = found.reached.clamp(lo, hi);
+        let mut got = found.events;
+        got.retain(|e| (reached..hi).contains(&e.seq));
+        got.sort_by(|a, b| b.seq.cmp(&a.seq));
+        events.extend(got);
+        read += found.read;
+        walked += hi - reached;
+        hi = reached;
         if events.len() > limit {
             events.truncate(limit);
             let next = events.last().map(|e| e.seq);
             return Ok(EventPage { events, next });
         }
-        if scanned >= SCAN_CAP {
+        if reached > lo || read >= READ_CAP || walked >= SPAN_CAP {
             break;
         }
         size = size.saturating_mul(2);
@@ -183,16 +217,20 @@ mod tests {
     /// A window over `seqs`, every one matching; counts the positions asked.
     fn pages(seqs: &[i64], query: &EventQuery, top: i64) -> (EventPage, i64) {
         let mut asked = 0;
-        let page = read_page(query, top, &mut |lo, hi, _| {
-            asked += hi - lo;
-            Ok(seqs
-                .iter()
-                .filter(|s| (lo..hi).contains(s))
-                .map(|&seq| StoredEvent {
-                    seq,
-                    event: event(),
-                })
-                .collect())
+        let page = read_page(query, top, &mut |w: Window| {
+            asked += w.hi - w.lo;
+            Ok(Found {
+                events: seqs
+                    .iter()
+                    .filter(|s| (w.lo..w.hi).contains(s))
+                    .map(|&seq| StoredEvent {
+                        seq,
+                        event: event(),
+                    })
+                    .collect(),
+                read: 0,
+                reached: w.lo,
+            })
         })
         .expect("page");
         (page, asked)
@@ -233,15 +271,15 @@ mod tests {
 
     #[test]
     fn a_rare_filter_stops_at_the_cap_with_a_cursor() {
-        let top = 3 * SCAN_CAP;
+        let top = 3 * SPAN_CAP;
         let (page, asked) = pages(&[5], &EventQuery::default(), top);
         assert!(page.events.is_empty());
-        assert_eq!(asked, SCAN_CAP);
-        assert_eq!(page.next, Some(top - SCAN_CAP));
+        assert_eq!(asked, SPAN_CAP);
+        assert_eq!(page.next, Some(top - SPAN_CAP));
         let (page, _) = pages(
             &[5],
             &EventQuery {
-                before: Some(SCAN_CAP),
+                before: Some(SPAN_CAP),
                 ..EventQuery::default()
             },
             top,

@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 
+use super::summary::SummaryBuilder;
 use crate::rollup::varint::{self, unzigzag, zigzag};
 use crate::{Error, Result};
 
@@ -112,6 +113,7 @@ pub(crate) struct BlockEncoder {
     last_ts: i64,
     ts_min: i64,
     ts_max: i64,
+    summary: SummaryBuilder,
 }
 
 /// A finished block and what its table row says about it.
@@ -123,6 +125,8 @@ pub(crate) struct EncodedBlock {
     pub ts_max: i64,
     pub events: usize,
     pub data: Vec<u8>,
+    /// What the explorer reads to skip the block (`summary.rs`).
+    pub summary: Vec<u8>,
 }
 
 impl BlockEncoder {
@@ -166,6 +170,7 @@ impl BlockEncoder {
         }
         self.put_opt(Col::Error, row.error);
         self.put_text(Col::Attrs, row.attrs.as_deref());
+        self.summary.push(row);
         self.events += 1;
     }
 
@@ -175,6 +180,7 @@ impl BlockEncoder {
         self.last_text.iter_mut().for_each(Vec::clear);
         self.present = 0;
         self.events = 0;
+        self.summary = SummaryBuilder::default();
     }
 
     /// The block so far, leaving the encoder empty for the next one.
@@ -196,6 +202,7 @@ impl BlockEncoder {
             ts_max: self.ts_max,
             events: self.events,
             data,
+            summary: self.summary.finish(self.events),
         };
         self.clear();
         block
