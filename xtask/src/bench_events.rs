@@ -148,7 +148,11 @@ pub fn events(args: &[&str]) -> anyhow::Result<()> {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
             eprintln!("ingesting {} ...", file.display());
-            run(Command::new(&tally).arg("--db").arg(&db).arg("ingest").arg(&file))?;
+            run(Command::new(&tally)
+                .arg("--db")
+                .arg(&db)
+                .arg("ingest")
+                .arg(&file))?;
         }
         let ours = tally_times(&db)?;
         let theirs = if peer { duckdb_times(&file)? } else { None };
