@@ -79,8 +79,11 @@ impl EventsArgs {
     }
 }
 
-/// The table's columns: header and how a wire event fills it.
-const COLUMNS: [(&str, fn(&Value) -> String); 10] = [
+/// How a wire event fills a column.
+type Cell = fn(&Value) -> String;
+
+/// The table's columns: header and cell.
+const COLUMNS: [(&str, Cell); 10] = [
     ("time", |e| text(e, "ts")),
     ("kind", |e| text(e, "kind")),
     ("project", |e| text(e, "project")),

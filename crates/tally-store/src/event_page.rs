@@ -96,12 +96,14 @@ impl EventQuery {
         if self.kind.is_some_and(|k| k != kind) {
             return false;
         }
-        let execution = kind == Kind::Execution;
-        (self.tool.is_none() || execution)
-            && (self.success.is_none() || execution)
-            && (self.trace.is_none() || execution)
-            && (self.model.is_none() || execution || kind == Kind::Run)
-            && (self.agent.is_none() || execution || kind == Kind::AgentStatus)
+        // Fields of executions alone; a model is also a run's, an agent an agent status's.
+        let execution_only = self.tool.is_some() || self.success.is_some() || self.trace.is_some();
+        match kind {
+            Kind::Execution => true,
+            Kind::Run => !execution_only && self.agent.is_none(),
+            Kind::AgentStatus => !execution_only && self.model.is_none(),
+            _ => !execution_only && self.model.is_none() && self.agent.is_none(),
+        }
     }
 
     /// The kinds this query can select, in [`Kind::ALL`] order.
@@ -191,7 +193,7 @@ pub fn read_page(
         let reached = found.reached.clamp(lo, hi);
         let mut got = found.events;
         got.retain(|e| (reached..hi).contains(&e.seq));
-        got.sort_by(|a, b| b.seq.cmp(&a.seq));
+        got.sort_by_key(|e| std::cmp::Reverse(e.seq));
         events.extend(got);
         read += found.read;
         walked += hi - reached;
