@@ -14,8 +14,11 @@ use tally_api::{Analytics, EventQuery};
 use crate::bench::reference_file;
 use crate::{flag, run, tally_binary, target_dir};
 
+/// The explorer's parameters, as name and text.
+type Params = &'static [(&'static str, &'static str)];
+
 /// The questions: a name, the explorer's parameters and DuckDB's `where` clause.
-const QUESTIONS: [(&str, &[(&str, &str)], &str); 4] = [
+const QUESTIONS: [(&str, Params, &str); 4] = [
     (
         "project+tool",
         &[("project", "proj_3"), ("tool", "tool_7")],
