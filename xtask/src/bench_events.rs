@@ -134,7 +134,6 @@ pub fn events(args: &[&str]) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     let peer = !args.contains(&"--no-duckdb");
-    let tally = tally_binary()?;
     let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     println!(
