@@ -149,6 +149,8 @@ pub fn events(args: &[&str]) -> anyhow::Result<()> {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
+            // The release binary is built only when a database must be made.
+            let tally = tally_binary()?;
             eprintln!("ingesting {} ...", file.display());
             run(Command::new(&tally)
                 .arg("--db")
