@@ -142,13 +142,12 @@ fn executions(
         }
         found.read += events;
         let bytes: Vec<u8> = data.query_row([first_seq], |r| r.get(0))?;
-        for row in execution_block::decode(&bytes)?.into_iter().rev() {
-            if !(window.lo..window.hi).contains(&row.seq)
-                || !(from..to).contains(&row.ts)
-                || !wanted.matches(&row)
-            {
-                continue;
-            }
+        let rows = execution_block::decode_matching(&bytes, &mut |row| {
+            (window.lo..window.hi).contains(&row.seq)
+                && (from..to).contains(&row.ts)
+                && wanted.matches(row)
+        })?;
+        for row in rows.into_iter().rev() {
             let seq = row.seq;
             found.events.push(StoredEvent {
                 seq,

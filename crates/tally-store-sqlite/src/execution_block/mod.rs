@@ -14,7 +14,7 @@ mod tests;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-pub(crate) use codec::{BlockEncoder, EncodedBlock, ExecutionRow, decode};
+pub(crate) use codec::{BlockEncoder, EncodedBlock, ExecutionRow, decode, decode_matching};
 pub(crate) use summary::{Wanted, may_hold};
 
 use crate::Result;
