@@ -324,7 +324,7 @@ fn unknown_routes_and_methods_answer_json_errors() {
         (answer.status, answer.error_code().as_str()),
         (405, "method_not_allowed")
     );
-    let answer = http.get("/api/analytics/events", None);
+    let answer = http.get("/api/analytics/session/start", None);
     assert_eq!(answer.status, 405);
 }
 
@@ -438,6 +438,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/reports/executive",
     ),
     ("post", "/api/analytics/events", "/api/analytics/events"),
+    ("get", "/api/analytics/events", "/api/analytics/events"),
     (
         "post",
         "/api/analytics/track/{kind}",
@@ -585,6 +586,12 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("get", "/analytics/experiments", "/analytics/experiments"),
     ("get", "/analytics/learners", "/analytics/learners"),
     ("get", "/analytics/traces", "/analytics/traces"),
+    ("get", "/analytics/events", "/analytics/events"),
+    (
+        "get",
+        "/analytics/assets/events.js",
+        "/analytics/assets/events.js",
+    ),
     (
         "get",
         "/analytics/assets/dashboard.css",

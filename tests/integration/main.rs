@@ -14,6 +14,7 @@ mod concurrency;
 mod dashboard_browser;
 mod duckdb_oracle;
 mod durability;
+mod events;
 mod experiment_oracle;
 mod experiments;
 mod export;

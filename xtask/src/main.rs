@@ -8,6 +8,8 @@ mod bench_alerts;
 #[cfg(feature = "bench")]
 mod bench_backend;
 #[cfg(feature = "bench")]
+mod bench_events;
+#[cfg(feature = "bench")]
 mod bench_http;
 #[cfg(feature = "bench")]
 mod bench_learning;
@@ -41,6 +43,10 @@ tasks:
   bench query [--events N[,N...]]    summary, per-model, daily series and per-tool p95 over
                                      1M and 10M events: tally (rollups) and DuckDB (SQL over
                                      the same file), median ms and ratio
+  bench events [--events N[,N...]] [--no-duckdb]
+                                     the events explorer's first page of four filtered
+                                     queries over 1M and 10M events (reusing bench query's
+                                     database): tally and DuckDB, median ms and ratio
   bench http [--rate R] [--seconds S] [--clients C] [--batches B]
                                      release `tally serve` on a fresh DB: single-record POSTs
                                      paced at R/s (1000) for S s (10), p50/p99 latency; then
@@ -90,13 +96,14 @@ fn bench(args: &[&str]) -> anyhow::Result<()> {
         ["ingest", rest @ ..] => bench::ingest(rest),
         ["http", rest @ ..] => bench_http::http(rest),
         ["query", rest @ ..] => bench_query::query(rest),
+        ["events", rest @ ..] => bench_events::events(rest),
         ["predict", rest @ ..] => bench_predict::predict(rest),
         ["learning", rest @ ..] => bench_learning::learning(rest),
         ["otlp", rest @ ..] => bench_otlp::otlp(rest),
         ["alerts", rest @ ..] => bench_alerts::alerts(rest),
         ["metrics", rest @ ..] => bench_metrics::metrics(rest),
         _ => bail!(
-            "bench: which benchmark? available: ingest, query, http, predict, learning, otlp, metrics\n\n{USAGE}"
+            "bench: which benchmark? available: ingest, query, events, http, predict, learning, otlp, metrics\n\n{USAGE}"
         ),
     }
 }

@@ -26,6 +26,7 @@ mod bounds;
 mod cancel;
 mod config;
 mod error;
+mod events;
 mod every_view;
 mod experiments;
 mod export;
@@ -53,6 +54,11 @@ pub use config::{
     ScheduleConfig, ServerConfig,
 };
 pub use error::{Error, Result};
+pub use events::{
+    BadParameter, DEFAULT_LIMIT as DEFAULT_EVENTS_LIMIT, EVENT_PARAMETERS, EventQuery, EventsPage,
+    MAX_LIMIT as MAX_EVENTS_LIMIT, READ_CAP as EVENTS_READ_CAP, SPAN_CAP as EVENTS_SPAN_CAP,
+    parse_event_query,
+};
 pub use every_view::ViewScope;
 pub use export::sections::MAX_SECTION_ROWS;
 pub use export::{ExportFormat, SectionsFormat};

@@ -57,6 +57,8 @@ pub enum Command {
     /// Data retention.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// The stored events behind a number: filtered, newest first, a page at a time.
+    Events(crate::events::EventsArgs),
     /// Every stored event in the wire format (ingests again): JSON Lines, a JSON array,
     /// a zip of one CSV file per kind, a directory of one Parquet file per kind, or XML;
     /// or, with --analytics or --format xlsx, the analytics sections (summary, projects,

@@ -80,6 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out.as_deref(),
             &filter,
         ),
+        Command::Events(args) => crate::events::events(&analytics, &args),
         Command::Export {
             format,
             analytics: sections,

@@ -46,7 +46,7 @@ fn export(
         }
         for (_, stored) in state.events_in(project, filter.from, filter.to) {
             if stored.event.kind() == kind {
-                sink(as_sent(state, &stored.event))?;
+                sink(as_read(state, &stored.event, false))?;
                 total += 1;
             }
         }
@@ -54,7 +54,9 @@ fn export(
     Ok(total)
 }
 
-fn as_sent(state: &State, stored: &Event) -> Event {
+/// An event as the SQLite store reads it back; a cost tally computed is kept (marked
+/// computed) when `keep_computed_cost`, else left out.
+pub(crate) fn as_read(state: &State, stored: &Event, keep_computed_cost: bool) -> Event {
     let mut event = stored.clone();
     if matches!(event.id, Some(EventId::Derived(_))) {
         event.id = None;
@@ -64,10 +66,13 @@ fn as_sent(state: &State, stored: &Event) -> Event {
     match &mut event.body {
         EventBody::Execution(x) => {
             x.duration_ms = to_ms(x.duration_ms);
-            if x.cost_source == CostSource::Computed {
+            if x.cost_source == CostSource::Computed && !keep_computed_cost {
                 x.cost_usd = None;
+                x.cost_source = CostSource::Reported;
             }
-            x.cost_source = CostSource::Reported;
+            if x.cost_usd.is_none() {
+                x.cost_source = CostSource::Reported;
+            }
         }
         EventBody::Run(r) => r.duration_s = to_s(r.duration_s),
         EventBody::Session(s) => {

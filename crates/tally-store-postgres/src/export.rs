@@ -56,10 +56,10 @@ impl PostgresStore {
 /// come in code order; the others by the first session naming them (its `seq`, then
 /// the topic's place in it), which is the order they were first stored in. Read once
 /// per export: one row per distinct topic, a low-cardinality dimension.
-struct TopicOrder(FxHashMap<String, (i64, i64, i32)>);
+pub(crate) struct TopicOrder(FxHashMap<String, (i64, i64, i32)>);
 
 impl TopicOrder {
-    fn load(tx: &mut Transaction<'_>) -> Result<TopicOrder> {
+    pub(crate) fn load(tx: &mut Transaction<'_>) -> Result<TopicOrder> {
         let rows = tx.query(
             "SELECT DISTINCT ON (st.topic) st.topic, coalesce(d.code, $1), st.session_seq,
                     st.ordinal
@@ -90,7 +90,7 @@ impl TopicOrder {
 
 /// The columns of `kind`'s table (alias `t`) after the envelope, in the order
 /// [`decode`] reads them from [`K`] on.
-fn columns(kind: Kind) -> &'static str {
+pub(crate) fn columns(kind: Kind) -> &'static str {
     match kind {
         Kind::Execution => {
             "t.agent_id, t.task_id, t.user_id, t.session_id, t.tool, t.model, t.duration_us,
@@ -136,7 +136,7 @@ fn columns(kind: Kind) -> &'static str {
 
 /// The envelope every query starts with: seq, ts, project, the given id (derived ids
 /// are left out), attrs. Kind columns follow from index [`K`].
-const ENVELOPE: &str =
+pub(crate) const ENVELOPE: &str =
     "t.seq, t.ts, t.project, CASE WHEN NOT l.derived THEN l.id END, t.attrs::text";
 const K: usize = 5;
 
@@ -166,7 +166,7 @@ fn export_kind(
             return Ok(total);
         }
         for row in &rows {
-            sink(decode(kind, row, topics.as_ref())?)?;
+            sink(decode(kind, row, topics.as_ref(), false)?)?;
             total += 1;
         }
     }
@@ -218,11 +218,19 @@ fn micros_to_s(us: i64) -> f64 {
     us as f64 / 1e6
 }
 
-fn decode(kind: Kind, row: &Row, topics: Option<&TopicOrder>) -> Result<Event> {
+/// The event of a row of `kind`'s table, selected as [`ENVELOPE`] and [`columns`]; a
+/// cost tally computed is kept (marked computed) when `keep_computed_cost`, else left
+/// out.
+pub(crate) fn decode(
+    kind: Kind,
+    row: &Row,
+    topics: Option<&TopicOrder>,
+    keep_computed_cost: bool,
+) -> Result<Event> {
     let seq: i64 = row.get(0);
     let ts: i64 = row.get(1);
     let body = match kind {
-        Kind::Execution => execution(seq, row)?,
+        Kind::Execution => execution(seq, row, keep_computed_cost)?,
         Kind::Run => {
             let models: Vec<String> = row.get(K + 3);
             let inputs: Vec<i64> = row.get(K + 4);
@@ -356,7 +364,7 @@ fn decode(kind: Kind, row: &Row, topics: Option<&TopicOrder>) -> Result<Event> {
 }
 
 /// An execution as it was sent.
-fn execution(seq: i64, row: &Row) -> Result<EventBody> {
+fn execution(seq: i64, row: &Row, keep_computed_cost: bool) -> Result<EventBody> {
     let kind = Kind::Execution;
     let effort = row
         .get::<_, Option<&str>>(K + 10)
@@ -376,13 +384,17 @@ fn execution(seq: i64, row: &Row) -> Result<EventBody> {
         success: row.get(K + 7),
         browser_used: row.get(K + 8),
         effort,
-        // A computed cost is left out: ingest computes it again.
-        cost_usd: if computed {
+        // A computed cost is left out of exports: ingest computes it again.
+        cost_usd: if computed && !keep_computed_cost {
             None
         } else {
             cost.map(Usd::from_nanos)
         },
-        cost_source: CostSource::Reported,
+        cost_source: if computed && keep_computed_cost && cost.is_some() {
+            CostSource::Computed
+        } else {
+            CostSource::Reported
+        },
         tokens: TokenUsage {
             input_tokens: token(K + 12),
             output_tokens: token(K + 13),

@@ -22,6 +22,7 @@ mod catalog;
 mod connect;
 mod dictionary;
 mod error;
+mod event_pages;
 mod experiments;
 mod export;
 mod keys;

@@ -307,6 +307,15 @@ impl Catalog for PostgresStore {
     }
 }
 
+impl tally_store::EventPages for PostgresStore {
+    fn event_page(
+        &self,
+        query: &tally_store::event_page::EventQuery,
+    ) -> Result<tally_store::event_page::EventPage> {
+        Ok(PostgresStore::event_page(self, query)?)
+    }
+}
+
 impl Export for PostgresStore {
     fn export_events(
         &self,

@@ -24,10 +24,10 @@ use super::rollup_read::code;
 use crate::{Error, Filter, Result};
 
 /// Every dictionary value by dimension and code.
-struct Names(FxHashMap<(u8, i64), String>);
+pub(super) struct Names(FxHashMap<(u8, i64), String>);
 
 impl Names {
-    fn load(conn: &Connection) -> Result<Names> {
+    pub(super) fn load(conn: &Connection) -> Result<Names> {
         let mut st = conn.prepare("SELECT dim, code, value FROM dict")?;
         let rows = st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
         Ok(Names(rows.collect::<rusqlite::Result<_>>()?))
@@ -85,7 +85,8 @@ fn corrupt(what: &str, code: i64) -> Error {
 
 /// The common columns every raw table starts with: seq, ts, project, and the id from
 /// the ledger (given ids only).
-const ENVELOPE: &str = "t.seq, t.ts, t.project, CASE typeof(l.id) WHEN 'text' THEN l.id END";
+pub(super) const ENVELOPE: &str =
+    "t.seq, t.ts, t.project, CASE typeof(l.id) WHEN 'text' THEN l.id END";
 
 fn envelope(
     row: &Row<'_>,
@@ -141,7 +142,7 @@ pub(super) fn export_executions(
     let to = filter.to.map(|t| t.timestamp_millis());
     execution_block::scan(conn, from, to, &mut |row| {
         if project_code.is_none_or(|code| code == row.project) {
-            sink(execution(&names, row)?)?;
+            sink(execution(&names, row, false)?)?;
             total += 1;
         }
         Ok(())
@@ -184,33 +185,18 @@ fn export_rows(
     let to = filter.to.map(|t| t.timestamp_millis());
     execution_block::scan(conn, from, to, &mut |row| {
         if project_code.is_none_or(|code| code == row.project) {
-            sink(execution(names, row)?)?;
+            sink(execution(names, row, false)?)?;
             total += 1;
         }
         Ok(())
     })?;
     for &kind in Kind::ALL {
         let table = kind.as_str();
-        let columns = match kind {
+        if kind == Kind::Execution {
             // Stored in blocks, exported above.
-            Kind::Execution => continue,
-            Kind::Run => "t.duration_us, t.mode, t.qa_status",
-            Kind::Job => "t.job_id, t.status, t.run_id",
-            Kind::Session => {
-                "t.user, t.duration_us, t.exchanges, t.quality, t.relevance, t.helpfulness, t.engagement, t.clarity, t.accuracy"
-            }
-            Kind::Skill => {
-                "t.user, t.skill, t.completed, t.session, t.phase, t.duration_us, t.rating, t.query"
-            }
-            Kind::Outcome => "t.experiment, t.user, t.variant",
-            Kind::AgentStatus => {
-                "t.agent, t.active_tasks, t.queued_tasks, t.capacity, t.cpu_pct, t.mem_pct"
-            }
-            Kind::Request => "t.endpoint, t.method, t.status, t.latency_us, t.user, t.session",
-            Kind::Action => "t.user, t.action, t.session",
-            Kind::System => "t.host, t.cpu_pct, t.mem_pct, t.disk_pct, t.load1",
-            Kind::Error => "t.source, t.message, t.severity",
-        };
+            continue;
+        }
+        let columns = columns(kind);
         let sql = format!(
             "SELECT {ENVELOPE}, t.attrs, {columns} FROM {table} t
              LEFT JOIN event_ids l ON l.seq = t.seq
@@ -227,8 +213,37 @@ fn export_rows(
     Ok(total)
 }
 
-/// An execution as it was sent.
-fn execution(names: &Names, row: ExecutionRow<'static>) -> Result<Event> {
+/// The columns of `kind`'s table (alias `t`) that [`decode`] reads after the envelope
+/// and attrs (none for executions, stored in blocks).
+pub(super) fn columns(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Execution => "",
+        Kind::Run => "t.duration_us, t.mode, t.qa_status",
+        Kind::Job => "t.job_id, t.status, t.run_id",
+        Kind::Session => {
+            "t.user, t.duration_us, t.exchanges, t.quality, t.relevance, t.helpfulness, t.engagement, t.clarity, t.accuracy"
+        }
+        Kind::Skill => {
+            "t.user, t.skill, t.completed, t.session, t.phase, t.duration_us, t.rating, t.query"
+        }
+        Kind::Outcome => "t.experiment, t.user, t.variant",
+        Kind::AgentStatus => {
+            "t.agent, t.active_tasks, t.queued_tasks, t.capacity, t.cpu_pct, t.mem_pct"
+        }
+        Kind::Request => "t.endpoint, t.method, t.status, t.latency_us, t.user, t.session",
+        Kind::Action => "t.user, t.action, t.session",
+        Kind::System => "t.host, t.cpu_pct, t.mem_pct, t.disk_pct, t.load1",
+        Kind::Error => "t.source, t.message, t.severity",
+    }
+}
+
+/// An execution as it was sent; a cost tally computed is kept (marked computed) when
+/// `keep_computed_cost`, else left out.
+pub(super) fn execution(
+    names: &Names,
+    row: ExecutionRow<'_>,
+    keep_computed_cost: bool,
+) -> Result<Event> {
     let effort = match (row.flags >> 2) & 0b111 {
         0 => None,
         code => Some(
@@ -249,13 +264,17 @@ fn execution(names: &Names, row: ExecutionRow<'static>) -> Result<Event> {
         success: row.success,
         browser_used: row.flags & 1 != 0,
         effort,
-        // A computed cost is left out: ingest computes it again.
-        cost_usd: if computed {
+        // A computed cost is left out of exports: ingest computes it again.
+        cost_usd: if computed && !keep_computed_cost {
             None
         } else {
             row.cost_nusd.map(Usd::from_nanos)
         },
-        cost_source: CostSource::Reported,
+        cost_source: if computed && keep_computed_cost && row.cost_nusd.is_some() {
+            CostSource::Computed
+        } else {
+            CostSource::Reported
+        },
         tokens: TokenUsage {
             input_tokens: input,
             output_tokens: output,
@@ -277,7 +296,9 @@ fn execution(names: &Names, row: ExecutionRow<'static>) -> Result<Event> {
 /// Column `i` of the kind-specific part (after the envelope and attrs).
 const K: usize = 5;
 
-fn decode(conn: &Connection, names: &Names, kind: Kind, row: &Row<'_>) -> Result<Event> {
+/// The event of a row of `kind`'s table, selected as [`ENVELOPE`], `t.attrs` and
+/// [`columns`].
+pub(super) fn decode(conn: &Connection, names: &Names, kind: Kind, row: &Row<'_>) -> Result<Event> {
     let seq: i64 = row.get(0)?;
     let attrs_text: Option<String> = row.get(4)?;
     let body = match kind {

@@ -14,6 +14,7 @@ mod backup;
 mod checkpointer;
 mod dictionary;
 mod error;
+mod event_pages;
 mod execution_block;
 mod experiments;
 mod export;
@@ -40,6 +41,7 @@ use chrono::{DateTime, Utc};
 use r2d2::Pool;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
+use tally_store::event_page::{EventPage, EventQuery};
 
 pub use backup::restore;
 pub use error::{Error, Result};
@@ -323,6 +325,15 @@ impl SqliteStore {
         Ok(self
             .reader()?
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// The page of stored events `query` selects, newest first (see
+    /// [`tally_store::EventPages`]).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    pub fn event_page(&self, query: &EventQuery) -> Result<EventPage> {
+        event_pages::event_page(&*self.reader()?, query)
     }
 
     /// Calls `sink` with every stored event the filter selects, as it was sent (given

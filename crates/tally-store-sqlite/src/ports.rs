@@ -6,16 +6,18 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use tally_models::Event;
+use tally_store::event_page::{EventPage, EventQuery};
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
     Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
-    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventStore, ExperimentRecord,
-    ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore, LearningReader,
-    LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey, NewPredictModel,
-    OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore, QuarantinedRecord,
-    RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome, RollupReader, SeriesReader,
-    SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery, SkillTally, StoreHealth,
-    StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome, WriterStats,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventPages, EventStore,
+    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
+    LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
+    NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
+    QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
+    RollupReader, SeriesReader, SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery,
+    SkillTally, StoreHealth, StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome,
+    WriterStats,
 };
 
 use crate::SqliteStore;
@@ -300,6 +302,12 @@ impl Catalog for SqliteStore {
 
     fn stored_before(&self, from_seq: i64, before: DateTime<Utc>) -> Result<u64> {
         Ok(SqliteStore::stored_before(self, from_seq, before)?)
+    }
+}
+
+impl EventPages for SqliteStore {
+    fn event_page(&self, query: &EventQuery) -> Result<EventPage> {
+        Ok(SqliteStore::event_page(self, query)?)
     }
 }
 

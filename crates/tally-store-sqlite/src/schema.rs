@@ -556,6 +556,18 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX alert_delivery_by_transition ON alert_delivery (transition);
     "#,
+    // 15: what the events explorer reads. Each execution block's summary (its
+    // projects, tools, models, agents, outcomes and a filter of its task ids), so a
+    // filtered page skips blocks unread; written by `summarize_blocks` for the blocks
+    // stored before. The ledger's given ids by `seq`, so the rows of the other kinds
+    // come with their id (executions hold theirs in the block).
+    r#"
+    CREATE TABLE IF NOT EXISTS execution_block_summary (
+        first_seq INTEGER PRIMARY KEY,
+        summary BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX event_ids_given_by_seq ON event_ids (seq) WHERE typeof(id) = 'text';
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.
@@ -566,6 +578,9 @@ const LEDGER_BY_ID: i64 = 9;
 
 /// The migration after whose SQL the rollup rows of each period are put together.
 const ROLLUP_BY_PERIOD: i64 = 10;
+
+/// The migration after whose SQL every execution block is summarized.
+const BLOCK_SUMMARIES: i64 = 15;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -607,7 +622,7 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Resu
     let mut temp_on_disk = false;
     for (index, sql) in MIGRATIONS[..upto].iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        if version == EXECUTION_BLOCKS || version == LEDGER_BY_ID {
+        if version == EXECUTION_BLOCKS || version == LEDGER_BY_ID || version == BLOCK_SUMMARIES {
             // These migrations sort or index the whole ledger in passing: on disk, so
             // memory stays flat however many rows there are.
             conn.pragma_update(None, "temp_store", "FILE")?;
@@ -621,7 +636,11 @@ pub(super) fn migrate_to(conn: &mut Connection, path: &str, target: i64) -> Resu
         }
         tx.execute_batch(sql)?;
         if version == EXECUTION_BLOCKS {
+            tx.execute_batch(super::execution_block::SUMMARY_TABLE)?;
             super::execution_block::convert_row_table(&tx)?;
+        }
+        if version == BLOCK_SUMMARIES {
+            super::execution_block::summarize_blocks(&tx)?;
         }
         if version == ROLLUP_BY_PERIOD {
             super::rollup_codec::convert_rows_by_key(&tx)?;

@@ -18,6 +18,7 @@
 
 mod dim;
 mod error;
+pub mod event_page;
 mod group_commit;
 pub mod learner_history;
 mod ports;

@@ -1,7 +1,7 @@
 //! Every port at once: what the facade holds a store as.
 
 use crate::{
-    AlertStore, Catalog, EventStore, ExperimentStore, Export, KeyStore, LearningReader,
+    AlertStore, Catalog, EventPages, EventStore, ExperimentStore, Export, KeyStore, LearningReader,
     LearningWriter, Maintenance, PredictModelStore, QuarantineStore, Retention, RollupReader,
     SeriesReader, SkillHistoryReader, TotalsReader,
 };
@@ -25,6 +25,7 @@ pub trait Store:
     + Maintenance
     + Catalog
     + Export
+    + EventPages
     + AlertStore
 {
 }
@@ -46,6 +47,7 @@ impl<T> Store for T where
         + Maintenance
         + Catalog
         + Export
+        + EventPages
         + AlertStore
         + ?Sized
 {

@@ -1,6 +1,8 @@
 //! The dashboard: `GET /analytics` (overview, and where `/` leads), `/analytics/tools`, `/analytics/agents`,
-//! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`, and the wire format
-//! (`docs/events.md`) at `/analytics/docs/events` for the getting-started panel.
+//! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`, the events
+//! explorer `/analytics/events` (its own script, `events.js`, in place of the
+//! dashboard's), and the wire format (`docs/events.md`) at `/analytics/docs/events` for
+//! the getting-started panel.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`), the charts' library too
 //! (uPlot, pinned in `dashboard/vendor/`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
@@ -20,11 +22,17 @@ const AGENTS: &str = include_str!("dashboard/agents.html");
 const EXPERIMENTS: &str = include_str!("dashboard/experiments.html");
 const LEARNERS: &str = include_str!("dashboard/learners.html");
 const TRACES: &str = include_str!("dashboard/traces.html");
+const EVENTS: &str = include_str!("dashboard/events.html");
 const CSS: &str = include_str!("dashboard/dashboard.css");
 const JS: &str = include_str!("dashboard/dashboard.js");
 const UPLOT_JS: &str = include_str!("dashboard/vendor/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("dashboard/vendor/uPlot.min.css");
 const WIRE_FORMAT: &str = include_str!("../../../../docs/events.md");
+const EVENTS_JS: &str = include_str!("dashboard/events.js");
+
+/// The shell's script tag, which the events page replaces with its own.
+const DASHBOARD_SCRIPT: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>"#;
+const EVENTS_SCRIPT: &str = r#"<script src="/analytics/assets/events.js" defer></script>"#;
 
 /// Only this server's own scripts, styles and API; the key in a page URL never leaves
 /// in a Referer.
@@ -137,6 +145,17 @@ pub fn routes() -> Vec<Route> {
             get(|| async { answer("text/html; charset=utf-8", wire_format_page()) }),
         ),
         route(
+            "/analytics/events",
+            "The dashboard's events explorer: stored events filtered by kind, project, tool, model, agent, outcome, time and trace, newest first, a page at a time",
+            Produces::Html,
+            get(|| {
+                std::future::ready(answer(
+                    "text/html; charset=utf-8",
+                    page("events", "Events", EVENTS).replace(DASHBOARD_SCRIPT, EVENTS_SCRIPT),
+                ))
+            }),
+        ),
+        route(
             "/analytics/assets/dashboard.css",
             "The dashboard's stylesheet",
             Produces::Css,
@@ -160,5 +179,23 @@ pub fn routes() -> Vec<Route> {
             Produces::Css,
             get(|| async { answer("text/css; charset=utf-8", UPLOT_CSS.to_owned()) }),
         ),
+        route(
+            "/analytics/assets/events.js",
+            "The events explorer's script",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", EVENTS_JS.to_owned()) }),
+        ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_events_page_runs_its_own_script() {
+        assert!(SHELL.contains(DASHBOARD_SCRIPT));
+        let events = page("events", "Events", EVENTS).replace(DASHBOARD_SCRIPT, EVENTS_SCRIPT);
+        assert!(events.contains(EVENTS_SCRIPT) && !events.contains(DASHBOARD_SCRIPT));
+    }
 }

@@ -14,6 +14,7 @@ mod auth;
 mod budget;
 mod dashboard;
 mod error;
+mod events;
 mod experiments;
 mod export;
 mod ingest;
@@ -259,6 +260,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(predict::routes());
     routes.extend(otlp::routes());
     routes.extend(traces::routes());
+    routes.extend(events::routes());
     routes.extend(dashboard::routes());
     routes.extend(metrics::routes());
     routes.extend(alerts::routes());

@@ -175,6 +175,17 @@ pub fn document(routes: &[Route]) -> Value {
                 "AnalyticsSummary": {"type": "object", "description": "seed STAGE 11 AnalyticsSummary fields, plus total_executions and success_rate"},
                 "Health": {"type": "object"},
                 "Export": {"type": "object"},
+                "EventsPage": {
+                    "type": "object",
+                    "required": ["events", "next_cursor"],
+                    "properties": {
+                        "events": {"type": "array", "items": {
+                            "type": "object",
+                            "description": "a stored event in the wire format (docs/events.md), id included: the given one or derived:<32 hex digits>"
+                        }},
+                        "next_cursor": {"type": "string", "nullable": true, "description": "pass as cursor= for the next page; null after the last"}
+                    }
+                },
             }
         }
     });

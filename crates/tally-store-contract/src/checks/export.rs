@@ -16,7 +16,7 @@ use crate::{NewStore, Store};
 
 /// One event of every kind, with what export changes: a derived id, a computed cost,
 /// durations finer than a microsecond, a topic named twice.
-fn every_kind() -> Vec<Event> {
+pub(super) fn every_kind() -> Vec<Event> {
     let mut with_attrs = execution(
         "x1",
         "p1",

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod catalog;
+mod event_pages;
 mod export;
 mod learner;
 mod ledger;
@@ -16,6 +17,10 @@ pub use alerts::{
     one_of_many_servers_moves_an_alert,
 };
 pub use catalog::the_catalog_knows_projects_span_and_write_order;
+pub use event_pages::{
+    event_pages_keep_computed_costs_and_given_ids, event_pages_run_across_windows,
+    event_pages_select_the_filtered_events_newest_first,
+};
 pub use export::an_export_writes_back_to_the_same_store;
 pub use learner::learner_state_keeps_time_zones_goals_and_activity;
 pub use ledger::{

@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 
+use super::summary::SummaryBuilder;
 use crate::rollup::varint::{self, unzigzag, zigzag};
 use crate::{Error, Result};
 
@@ -112,6 +113,7 @@ pub(crate) struct BlockEncoder {
     last_ts: i64,
     ts_min: i64,
     ts_max: i64,
+    summary: SummaryBuilder,
 }
 
 /// A finished block and what its table row says about it.
@@ -123,6 +125,8 @@ pub(crate) struct EncodedBlock {
     pub ts_max: i64,
     pub events: usize,
     pub data: Vec<u8>,
+    /// What the explorer reads to skip the block (`summary.rs`).
+    pub summary: Vec<u8>,
 }
 
 impl BlockEncoder {
@@ -166,6 +170,7 @@ impl BlockEncoder {
         }
         self.put_opt(Col::Error, row.error);
         self.put_text(Col::Attrs, row.attrs.as_deref());
+        self.summary.push(row);
         self.events += 1;
     }
 
@@ -175,6 +180,7 @@ impl BlockEncoder {
         self.last_text.iter_mut().for_each(Vec::clear);
         self.present = 0;
         self.events = 0;
+        self.summary = SummaryBuilder::default();
     }
 
     /// The block so far, leaving the encoder empty for the next one.
@@ -196,6 +202,7 @@ impl BlockEncoder {
             ts_max: self.ts_max,
             events: self.events,
             data,
+            summary: self.summary.finish(self.events),
         };
         self.clear();
         block
@@ -258,6 +265,19 @@ impl BlockEncoder {
 /// # Errors
 /// [`Error::Corrupt`] when the bytes are not a block this build wrote.
 pub(crate) fn decode(data: &[u8]) -> Result<Vec<ExecutionRow<'static>>> {
+    decode_matching(data, &mut |_| true)
+}
+
+/// Reads back the rows of a block that `keep` accepts. A row is shown to `keep` with
+/// its texts borrowed, and copied only when kept, so a filter that keeps few rows
+/// costs no allocation for the others.
+///
+/// # Errors
+/// [`Error::Corrupt`] when the bytes are not a block this build wrote.
+pub(crate) fn decode_matching(
+    data: &[u8],
+    keep: &mut dyn FnMut(&ExecutionRow<'_>) -> bool,
+) -> Result<Vec<ExecutionRow<'static>>> {
     let mut header = Reader::new(data);
     let version = header.byte()?;
     if version != VERSION {
@@ -285,7 +305,7 @@ pub(crate) fn decode(data: &[u8]) -> Result<Vec<ExecutionRow<'static>>> {
         )));
     }
     // Bounded by the data: every row takes at least one byte of every required column.
-    let mut rows = Vec::with_capacity(events.min(data.len()));
+    let mut rows = Vec::new();
     let mut last_text: [Vec<u8>; 3] = Default::default();
     let (mut seq, mut ts) = (0i64, 0i64);
     for i in 0..events {
@@ -302,15 +322,21 @@ pub(crate) fn decode(data: &[u8]) -> Result<Vec<ExecutionRow<'static>>> {
         for (slot, col) in tokens.iter_mut().zip(TOKEN_COLUMNS) {
             *slot = c[col as usize].opt()?;
         }
-        rows.push(ExecutionRow {
+        let project = c[Col::Project as usize].int()?;
+        let has_id = c[Col::Id as usize].front_coded(&mut last_text[0])?;
+        let agent = c[Col::Agent as usize].opt()?;
+        let has_task = c[Col::Task as usize].front_coded(&mut last_text[1])?;
+        let user = c[Col::User as usize].opt()?;
+        let has_session = c[Col::Session as usize].front_coded(&mut last_text[2])?;
+        let row = ExecutionRow {
             seq,
             ts,
-            project: c[Col::Project as usize].int()?,
-            id: c[Col::Id as usize].front_coded(&mut last_text[0])?,
-            agent: c[Col::Agent as usize].opt()?,
-            task: c[Col::Task as usize].front_coded(&mut last_text[1])?,
-            user: c[Col::User as usize].opt()?,
-            session: c[Col::Session as usize].front_coded(&mut last_text[2])?,
+            project,
+            id: borrowed(has_id, &last_text[0])?,
+            agent,
+            task: borrowed(has_task, &last_text[1])?,
+            user,
+            session: borrowed(has_session, &last_text[2])?,
             tool: c[Col::Tool as usize].int()?,
             model: c[Col::Model as usize].opt()?,
             duration_us: c[Col::Duration as usize].int()?,
@@ -319,13 +345,25 @@ pub(crate) fn decode(data: &[u8]) -> Result<Vec<ExecutionRow<'static>>> {
             cost_nusd: c[Col::Cost as usize].opt()?,
             tokens,
             error: c[Col::Error as usize].opt()?,
-            attrs: c[Col::Attrs as usize].text()?,
-        });
+            attrs: c[Col::Attrs as usize].text()?.map(Cow::Borrowed),
+        };
+        if keep(&row) {
+            rows.push(row.into_owned());
+        }
     }
     if let Some(i) = columns.iter().position(|c| !c.is_done()) {
         return Err(corrupt(format!("column {i} is longer than its rows")));
     }
     Ok(rows)
+}
+
+/// A front-coded column's text of this row, when it has one.
+fn borrowed(present: bool, bytes: &[u8]) -> Result<Option<Cow<'_, str>>> {
+    if !present {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| corrupt("text is not UTF-8"))?;
+    Ok(Some(Cow::Borrowed(text)))
 }
 
 fn corrupt(what: impl std::fmt::Display) -> Error {
@@ -389,7 +427,7 @@ impl<'d> Reader<'d> {
         })
     }
 
-    fn text(&mut self) -> Result<Option<Cow<'static, str>>> {
+    fn text(&mut self) -> Result<Option<&'d str>> {
         if self.absent() {
             return Ok(None);
         }
@@ -397,18 +435,22 @@ impl<'d> Reader<'d> {
             0 => Ok(None),
             n => {
                 let len = usize::try_from(n - 1).map_err(|_| corrupt("text length"))?;
-                let bytes = self.take(len)?.to_vec();
-                Ok(Some(Cow::Owned(utf8(bytes)?)))
+                let bytes = self.take(len)?;
+                Ok(Some(
+                    std::str::from_utf8(bytes).map_err(|_| corrupt("text is not UTF-8"))?,
+                ))
             }
         }
     }
 
-    fn front_coded(&mut self, last: &mut Vec<u8>) -> Result<Option<Cow<'static, str>>> {
+    /// Reads the next text into `last` (the column's text before, to be front-coded
+    /// against); false when the row has none.
+    fn front_coded(&mut self, last: &mut Vec<u8>) -> Result<bool> {
         if self.absent() {
-            return Ok(None);
+            return Ok(false);
         }
         let suffix_len = match self.varint()? {
-            0 => return Ok(None),
+            0 => return Ok(false),
             n => usize::try_from(n - 1).map_err(|_| corrupt("text length"))?,
         };
         let shared = usize::try_from(self.varint()?).map_err(|_| corrupt("prefix length"))?;
@@ -417,10 +459,32 @@ impl<'d> Reader<'d> {
         }
         last.truncate(shared);
         last.extend_from_slice(self.take(suffix_len)?);
-        Ok(Some(Cow::Owned(utf8(last.clone())?)))
+        Ok(true)
     }
 }
 
-fn utf8(bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes).map_err(|_| corrupt("text is not UTF-8"))
+impl ExecutionRow<'_> {
+    /// The row with its texts copied.
+    pub(crate) fn into_owned(self) -> ExecutionRow<'static> {
+        let own = |text: Option<Cow<'_, str>>| text.map(|t| Cow::Owned(t.into_owned()));
+        ExecutionRow {
+            seq: self.seq,
+            ts: self.ts,
+            project: self.project,
+            id: own(self.id),
+            agent: self.agent,
+            task: own(self.task),
+            user: self.user,
+            session: own(self.session),
+            tool: self.tool,
+            model: self.model,
+            duration_us: self.duration_us,
+            success: self.success,
+            flags: self.flags,
+            cost_nusd: self.cost_nusd,
+            tokens: self.tokens,
+            error: self.error,
+            attrs: own(self.attrs),
+        }
+    }
 }

@@ -8,12 +8,14 @@
 //! in blocks of [`SMALL_BLOCK_EVENTS`] and more.
 
 mod codec;
+mod summary;
 #[cfg(test)]
 mod tests;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-pub(crate) use codec::{BlockEncoder, EncodedBlock, ExecutionRow, decode};
+pub(crate) use codec::{BlockEncoder, EncodedBlock, ExecutionRow, decode, decode_matching};
+pub(crate) use summary::{Wanted, may_hold};
 
 use crate::Result;
 
@@ -116,7 +118,8 @@ fn update(tx: &Transaction<'_>, block: &EncodedBlock) -> Result<()> {
     )
 }
 
-/// Runs `sql` with the block's columns as parameters 1 to 6, in table order.
+/// Runs `sql` with the block's columns as parameters 1 to 6, in table order, and
+/// stores its summary.
 fn put(tx: &Transaction<'_>, sql: &str, block: &EncodedBlock) -> Result<()> {
     tx.prepare_cached(sql)?.execute(params![
         block.first_seq,
@@ -126,14 +129,58 @@ fn put(tx: &Transaction<'_>, sql: &str, block: &EncodedBlock) -> Result<()> {
         block.events as i64,
         block.data
     ])?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO execution_block_summary (first_seq, summary) VALUES (?1, ?2)",
+    )?
+    .execute(params![block.first_seq, block.summary])?;
+    Ok(())
+}
+
+/// Deletes the block keyed `first_seq` and its summary.
+fn delete(tx: &Transaction<'_>, first_seq: i64) -> Result<()> {
+    tx.prepare_cached("DELETE FROM execution_block WHERE first_seq = ?1")?
+        .execute([first_seq])?;
+    tx.prepare_cached("DELETE FROM execution_block_summary WHERE first_seq = ?1")?
+        .execute([first_seq])?;
     Ok(())
 }
 
 /// Replaces the block keyed `first_seq` with `block` (which may start later).
 fn replace(tx: &Transaction<'_>, first_seq: i64, block: &EncodedBlock) -> Result<()> {
-    tx.prepare_cached("DELETE FROM execution_block WHERE first_seq = ?1")?
-        .execute([first_seq])?;
+    delete(tx, first_seq)?;
     insert(tx, block)
+}
+
+/// The table of block summaries: created with the blocks (a database converted to
+/// blocks by migration 8 gets summaries as it converts), else by migration 15.
+pub(crate) const SUMMARY_TABLE: &str = "
+    CREATE TABLE IF NOT EXISTS execution_block_summary (
+        first_seq INTEGER PRIMARY KEY,
+        summary BLOB NOT NULL
+    ) STRICT;";
+
+/// Summarizes every block that has no summary (migration 15: blocks written before
+/// summaries were), one block in memory at a time.
+pub(super) fn summarize_blocks(tx: &Transaction<'_>) -> Result<()> {
+    let missing: Vec<i64> = tx
+        .prepare(
+            "SELECT first_seq FROM execution_block
+             WHERE first_seq NOT IN (SELECT first_seq FROM execution_block_summary)",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut read = tx.prepare("SELECT data FROM execution_block WHERE first_seq = ?1")?;
+    let mut write =
+        tx.prepare("INSERT INTO execution_block_summary (first_seq, summary) VALUES (?1, ?2)")?;
+    for first_seq in missing {
+        let data: Vec<u8> = read.query_row([first_seq], |r| r.get(0))?;
+        let mut encoder = BlockEncoder::default();
+        for row in decode(&data)? {
+            encoder.push(&row);
+        }
+        write.execute(params![first_seq, encoder.finish().summary])?;
+    }
+    Ok(())
 }
 
 /// Calls `visit` with every stored execution whose `ts` is in `[from, to)`, in `seq`
@@ -206,8 +253,7 @@ pub(crate) fn delete_before(tx: &Transaction<'_>, cutoff: i64) -> Result<u64> {
     let mut deleted = 0;
     for (first_seq, ts_max, events, data) in expired {
         if ts_max < cutoff {
-            tx.prepare_cached("DELETE FROM execution_block WHERE first_seq = ?1")?
-                .execute([first_seq])?;
+            delete(tx, first_seq)?;
             deleted += u64::try_from(events).unwrap_or(0);
             continue;
         }

@@ -288,3 +288,91 @@ fn a_database_with_execution_rows_is_moved_into_blocks_by_its_migration() {
         .unwrap();
     assert_eq!(tables, 0);
 }
+
+/// The summaries of every block, by first `seq`.
+fn summaries(conn: &Connection) -> Vec<(i64, Vec<u8>)> {
+    conn.prepare("SELECT first_seq, summary FROM execution_block_summary ORDER BY first_seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn every_block_written_merged_or_cut_keeps_a_summary_of_its_rows() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    super::super::schema::migrate(&mut conn, ":memory:").unwrap();
+    let write = |conn: &mut Connection, rows: &[ExecutionRow<'static>]| {
+        let tx = conn.transaction().unwrap();
+        let mut writer = BlockWriter::default();
+        for row in rows {
+            writer.push(row);
+        }
+        writer.store(&tx).unwrap();
+        tx.commit().unwrap();
+    };
+    // A small write, one merged into it, and a full block.
+    write(
+        &mut conn,
+        &(1..=3).map(|s| sample(s, s * 10)).collect::<Vec<_>>(),
+    );
+    write(
+        &mut conn,
+        &[ExecutionRow {
+            tool: 9,
+            ..sample(4, 40)
+        }],
+    );
+    write(
+        &mut conn,
+        &(5..=5 + MAX_BLOCK_EVENTS as i64)
+            .map(|s| sample(s, s * 10))
+            .collect::<Vec<_>>(),
+    );
+    let check = |conn: &Connection| {
+        let kept = summaries(conn);
+        let firsts: Vec<i64> = blocks(conn).iter().map(|(first, _)| *first).collect();
+        assert_eq!(kept.iter().map(|(f, _)| *f).collect::<Vec<_>>(), firsts);
+        let merged = &kept[0].1;
+        let tool = |code| Wanted {
+            tool: Some(code),
+            ..Wanted::default()
+        };
+        assert!(may_hold(merged, &tool(9)), "the merged write's tool");
+        assert!(!may_hold(merged, &tool(8)));
+    };
+    check(&conn);
+    // Retention cuts the first block: its summary follows it.
+    let tx = conn.transaction().unwrap();
+    delete_before(&tx, 25).unwrap();
+    tx.commit().unwrap();
+    check(&conn);
+}
+
+#[test]
+fn blocks_stored_before_summaries_get_them_by_the_migration() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    super::super::schema::migrate_to(&mut conn, ":memory:", 14).unwrap();
+    let tx = conn.transaction().unwrap();
+    let mut writer = BlockWriter::default();
+    for seq in 1..=50 {
+        writer.push(&ExecutionRow {
+            success: seq % 5 != 0,
+            ..sample(seq, seq * 10)
+        });
+    }
+    writer.store(&tx).unwrap();
+    tx.commit().unwrap();
+    // As a database of the previous release: blocks, and no summaries.
+    conn.execute_batch("DROP TABLE execution_block_summary")
+        .unwrap();
+    super::super::schema::migrate(&mut conn, ":memory:").unwrap();
+    let kept = summaries(&conn);
+    assert_eq!(kept.len(), 1);
+    let failed = Wanted {
+        success: Some(false),
+        ..Wanted::default()
+    };
+    assert!(may_hold(&kept[0].1, &failed));
+}

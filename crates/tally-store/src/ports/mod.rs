@@ -2,6 +2,7 @@
 
 mod alerts;
 mod catalog;
+mod event_pages;
 mod event_store;
 mod experiments;
 mod export;
@@ -21,6 +22,7 @@ pub use alerts::{
     AlertStateRecord, AlertStore, AlertTransitionRecord, DeliveryAttempt, StoredAlertRule,
 };
 pub use catalog::Catalog;
+pub use event_pages::EventPages;
 pub use event_store::{Batch, EventStore, WriteOutcome};
 pub use experiments::{ExperimentRecord, ExperimentStore, OutcomeRecord};
 pub use export::Export;
