@@ -1,7 +1,6 @@
 //! OTLP/HTTP: `POST /v1/traces` (GenAI spans stored as executions, HTTP server spans as
-//! requests, through the ingest
-//! pipeline), and `/v1/metrics` and `/v1/logs`, answered 200 and not yet analysed, so
-//! that SDKs exporting every signal log no errors. Decoding and mapping live in
+//! requests, through the ingest pipeline), and `/v1/metrics` and `/v1/logs`, answered
+//! 200 and not yet analysed, so that SDKs exporting every signal log no errors. Decoding and mapping live in
 //! `tally_ingest::otlp`; this module is the transport. See `docs/otlp.md`.
 
 use std::sync::Arc;
