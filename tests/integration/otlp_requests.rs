@@ -65,10 +65,7 @@ fn a_flask_apps_requests_arrive_by_route_template_with_statuses_and_latencies() 
                 event["status"].as_u64().unwrap(),
             );
             *got.entry(key).or_default() += 1;
-            assert!(
-                event["latency_ms"].as_f64().unwrap() >= 0.0,
-                "{event}"
-            );
+            assert!(event["latency_ms"].as_f64().unwrap() >= 0.0, "{event}");
             assert!(
                 !event["endpoint"].as_str().unwrap().contains("100"),
                 "a raw path with an id: {event}"
@@ -98,7 +95,10 @@ fn a_flask_apps_requests_arrive_by_route_template_with_statuses_and_latencies() 
             .map(|event| event["user_id"].as_str().unwrap())
             .collect();
         assert_eq!(users.len(), 6);
-        assert!(users.iter().all(|u| ["u-0", "u-1", "u-2"].contains(u)), "{users:?}");
+        assert!(
+            users.iter().all(|u| ["u-0", "u-1", "u-2"].contains(u)),
+            "{users:?}"
+        );
 
         // Request analytics: the per-endpoint view and the request series.
         let endpoints = served
@@ -161,22 +161,37 @@ fn bad_server_spans_are_refused_naming_the_field_and_quarantined() {
     let int = |key: &str, value: i64| json!({"key": key, "value": {"intValue": value}});
     let good = server_span(
         1,
-        json!([text("http.request.method", "GET"), text("http.route", "/items/:id"), int("http.response.status_code", 200)]),
+        json!([
+            text("http.request.method", "GET"),
+            text("http.route", "/items/:id"),
+            int("http.response.status_code", 200)
+        ]),
         false,
     );
     let bad_status = server_span(
         2,
-        json!([text("http.method", "GET"), text("http.route", "/items/:id"), int("http.status_code", 999)]),
+        json!([
+            text("http.method", "GET"),
+            text("http.route", "/items/:id"),
+            int("http.status_code", 999)
+        ]),
         false,
     );
     let backwards = server_span(
         3,
-        json!([text("http.request.method", "GET"), text("http.route", "/items/:id"), int("http.response.status_code", 200)]),
+        json!([
+            text("http.request.method", "GET"),
+            text("http.route", "/items/:id"),
+            int("http.response.status_code", 200)
+        ]),
         true,
     );
     let no_method = server_span(
         4,
-        json!([text("http.route", "/items/:id"), int("http.response.status_code", 200)]),
+        json!([
+            text("http.route", "/items/:id"),
+            int("http.response.status_code", 200)
+        ]),
         false,
     );
     let body = json!({"resourceSpans": [{

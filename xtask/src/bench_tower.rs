@@ -135,7 +135,9 @@ pub fn tower(args: &[&str]) -> anyhow::Result<()> {
         "layer: {} events queued, {} sent to tally serve, {} dropped (queue full), {} dropped (send failed)",
         stats.queued, stats.sent, stats.dropped_queue_full, stats.dropped_send_failed
     );
-    println!("p99 added: {in_process:.1} µs in process, {over_http:.1} µs over HTTP (target < 20 µs)");
+    println!(
+        "p99 added: {in_process:.1} µs in process, {over_http:.1} µs over HTTP (target < 20 µs)"
+    );
     drop(served);
     Ok(())
 }

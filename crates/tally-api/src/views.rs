@@ -113,7 +113,9 @@ impl View {
             View::Traces => {
                 "recent OpenTelemetry traces: root span, project, start, duration, spans, tokens, cost, status"
             }
-            View::Requests => "requests served per endpoint: count, server errors, latency percentiles",
+            View::Requests => {
+                "requests served per endpoint: count, server errors, latency percentiles"
+            }
         }
     }
 

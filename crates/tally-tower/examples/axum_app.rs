@@ -23,10 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .user_header(HeaderName::from_static("x-user-id"))
         .session_header(HeaderName::from_static("x-session-id"));
     let recorder = match std::env::var("TALLY_DB") {
-        Ok(path) => Recorder::start(
-            config,
-            EmbeddedSink::new(tally_api::Analytics::open(path)?),
-        ),
+        Ok(path) => Recorder::start(config, EmbeddedSink::new(tally_api::Analytics::open(path)?)),
         Err(_) => {
             let url =
                 std::env::var("TALLY_URL").unwrap_or_else(|_| "http://127.0.0.1:7878".to_owned());
@@ -38,7 +35,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let app = Router::new()
-        .route("/users/{id}", get(|Path(id): Path<u64>| async move { format!("user {id}") }))
+        .route(
+            "/users/{id}",
+            get(|Path(id): Path<u64>| async move { format!("user {id}") }),
+        )
         .route("/orders", post(|| async { "created" }))
         // `layer` (not a wrapper around the router) so that each request's route
         // template, axum's `MatchedPath`, is known when it is recorded.

@@ -175,8 +175,7 @@ impl<S: Sink> Worker<S> {
         let project = self.shared.config.project.as_str();
         for event in batch.drain(..) {
             // Strings, finite numbers and options cannot fail to serialize.
-            if serde_json::to_writer(&mut records, &event.record(project, &self.id_prefix))
-                .is_ok()
+            if serde_json::to_writer(&mut records, &event.record(project, &self.id_prefix)).is_ok()
             {
                 records.push(b'\n');
             }

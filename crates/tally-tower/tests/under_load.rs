@@ -143,13 +143,15 @@ fn every_request_is_recorded_once_into_an_embedded_tally() {
         assert_eq!(event["method"], "GET");
         assert!(event["latency_ms"].as_f64().unwrap() >= 0.0);
         let user = event["user_id"].as_str().unwrap();
-        assert_eq!(event["session_id"].as_str().unwrap()[1..], user[1..], "{event}");
+        assert_eq!(
+            event["session_id"].as_str().unwrap()[1..],
+            user[1..],
+            "{event}"
+        );
     }
     assert_eq!(got, expected);
     // The request analytics see them by route template.
-    let view = analytics
-        .requests(&tally_api::Filter::default())
-        .unwrap();
+    let view = analytics.requests(&tally_api::Filter::default()).unwrap();
     assert_eq!(view.total_requests, total);
     assert_eq!(view.server_errors, expected[&("/fail", 503)]);
 }
@@ -212,7 +214,11 @@ fn a_tally_server_stopped_mid_run_costs_the_host_nothing_and_drops_are_counted()
                 for i in 0..per_client {
                     let (path, status, _) = request_of(c, i);
                     let answer = agent.get(format!("http://{addr}{path}")).call().unwrap();
-                    assert_eq!(answer.status().as_u16(), status, "the host failed a request");
+                    assert_eq!(
+                        answer.status().as_u16(),
+                        status,
+                        "the host failed a request"
+                    );
                     answered.fetch_add(1, Ordering::Relaxed);
                 }
             });
@@ -225,7 +231,11 @@ fn a_tally_server_stopped_mid_run_costs_the_host_nothing_and_drops_are_counted()
             server.stop().unwrap();
         }
     });
-    assert_eq!(answered.load(Ordering::Relaxed), total, "every request answered");
+    assert_eq!(
+        answered.load(Ordering::Relaxed),
+        total,
+        "every request answered"
+    );
     let stats = recorder.shutdown();
     drop(runtime);
     // Every answered request is accounted for, once.
@@ -234,7 +244,11 @@ fn a_tally_server_stopped_mid_run_costs_the_host_nothing_and_drops_are_counted()
         total,
         "{stats:?}"
     );
-    assert_eq!(stats.queued, stats.sent + stats.dropped_send_failed, "{stats:?}");
+    assert_eq!(
+        stats.queued,
+        stats.sent + stats.dropped_send_failed,
+        "{stats:?}"
+    );
     assert!(stats.sent > 0, "{stats:?}");
     assert!(
         stats.dropped_send_failed + stats.dropped_queue_full > 0,

@@ -736,7 +736,10 @@ fn a_genai_server_span_is_both_an_execution_and_a_request() {
     let mapped = map_traces(&request(Vec::new(), vec![both]), Routing::default());
     assert_eq!(mapped.spans(), 1);
     let records = records(&mapped);
-    let kinds: Vec<&str> = records.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["execution", "request"]);
     assert_ne!(records[0]["id"], records[1]["id"], "both are stored");
     assert_eq!(records[1]["endpoint"], "/chat");

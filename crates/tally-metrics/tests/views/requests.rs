@@ -8,13 +8,29 @@ use crate::support::{close, filter, oct, options, store};
 #[test]
 fn endpoints_by_requests_with_server_errors_and_latencies() {
     let events = [
-        request("a", "shop", oct(2, 9, 0), "/users/{id}", 200, 10.0, Some("u1")),
+        request(
+            "a",
+            "shop",
+            oct(2, 9, 0),
+            "/users/{id}",
+            200,
+            10.0,
+            Some("u1"),
+        ),
         request("b", "shop", oct(2, 9, 1), "/users/{id}", 404, 30.0, None),
         request("c", "shop", oct(2, 9, 2), "/users/{id}", 503, 20.0, None),
         request("d", "shop", oct(1, 23, 0), "/orders", 500, 100.0, None),
         request("e", "blog", oct(2, 9, 0), "/posts", 200, 5.0, None),
         // Older than the default 30-day window.
-        request("f", "shop", oct(0, 0, 0) - chrono::Duration::days(40), "/old", 200, 1.0, None),
+        request(
+            "f",
+            "shop",
+            oct(0, 0, 0) - chrono::Duration::days(40),
+            "/old",
+            200,
+            1.0,
+            None,
+        ),
     ];
     let store = store(&events);
     let view = requests(&store, &filter(Some("shop"), None, None), &options()).unwrap();
@@ -40,7 +56,10 @@ fn endpoints_by_requests_with_server_errors_and_latencies() {
         &options(),
     )
     .unwrap();
-    assert_eq!(ranged.total_requests, 6, "a range replaces the default window");
+    assert_eq!(
+        ranged.total_requests, 6,
+        "a range replaces the default window"
+    );
 
     let empty = requests(&store, &filter(Some("none"), None, None), &options()).unwrap();
     assert_eq!((empty.total_requests, empty.error_rate), (0, 0.0));
