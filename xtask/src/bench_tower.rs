@@ -72,7 +72,7 @@ pub fn tower(args: &[&str]) -> anyhow::Result<()> {
 
     // 1. In process.
     let (in_plain, in_layered) = runtime.block_on(async {
-        let mut one = |router: &mut Router, i: usize| {
+        let one = |router: &mut Router, i: usize| {
             let request = axum::http::Request::get(format!("/users/{i}"))
                 .body(Body::empty())
                 .map_err(anyhow::Error::from);

@@ -151,9 +151,11 @@ impl<S: Sink> Worker<S> {
                     default(deadline.saturating_duration_since(Instant::now())) => break,
                 }
             }
-            self.deliver(&mut batch);
+            if !stopping {
+                self.deliver(&mut batch);
+            }
         }
-        // What was queued before the stop is delivered too.
+        // What was queued before the stop is delivered too, in whole batches.
         while let Ok(event) = self.events.try_recv() {
             batch.push(event);
             if batch.len() == batch_size {
