@@ -1,6 +1,7 @@
 //! `cargo xtask bench tower`: what the `tally-tower` layer adds to a request, against the
-//! same trivial axum handler without it, in the same run. The layer sends to a release
-//! `tally serve` on a fresh database.
+//! same trivial axum handler without it, in the same run. The layer stores into a tally
+//! opened in the same process (a fresh SQLite file), whose writes compete with the
+//! handlers for the same CPUs.
 //!
 //! 1. In process: the router called as a tower service (no sockets), the two routers
 //!    alternating request by request, so both see the same machine state.
@@ -16,11 +17,11 @@ use anyhow::bail;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use tally_tower::{Config, HttpSink, Recorder};
+use tally_tower::{Config, EmbeddedSink, Recorder};
 use tower_service::Service;
 
-use crate::bench_http::{agent, start};
-use crate::{flag, tally_binary, target_dir};
+use crate::bench_http::agent;
+use crate::{flag, target_dir};
 
 fn router() -> Router {
     Router::new().route("/users/{id}", get(|| async { "ok" }))
@@ -58,11 +59,14 @@ fn report(title: &str, mut plain: Vec<Duration>, mut layered: Vec<Duration>) -> 
 
 pub fn tower(args: &[&str]) -> anyhow::Result<()> {
     let requests: usize = flag(args, "--requests").unwrap_or("50000").parse()?;
-    let tally = tally_binary()?;
     let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
-    let served = start(&tally, &dir.join("tower.db"))?;
-    let recorder = Recorder::start(Config::for_project("bench"), HttpSink::new(&served.base));
+    let db = dir.join("tower.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let analytics = tally_api::Analytics::open(&db)?;
+    let recorder = Recorder::start(Config::for_project("bench"), EmbeddedSink::new(analytics));
     let mut plain = router();
     let mut layered = router().layer(recorder.layer());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -132,12 +136,11 @@ pub fn tower(args: &[&str]) -> anyhow::Result<()> {
     drop(runtime);
     let stats = recorder.shutdown();
     println!(
-        "layer: {} events queued, {} sent to tally serve, {} dropped (queue full), {} dropped (send failed)",
+        "layer: {} events queued, {} stored, {} dropped (queue full), {} dropped (send failed)",
         stats.queued, stats.sent, stats.dropped_queue_full, stats.dropped_send_failed
     );
     println!(
         "p99 added: {in_process:.1} µs in process, {over_http:.1} µs over HTTP (target < 20 µs)"
     );
-    drop(served);
     Ok(())
 }

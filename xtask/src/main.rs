@@ -65,7 +65,7 @@ tasks:
   bench metrics [--events N[,N...]]  one Prometheus scrape of /metrics over the query bench's
                                      1M and 10M databases: median ms in process and over HTTP
   bench tower [--requests N]         a trivial axum handler with and without the tally-tower
-                                     layer (sending to a release `tally serve`), alternating,
+                                     layer (storing into a tally in process), alternating,
                                      in process and over loopback: p50, p99, p99 added
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
