@@ -390,6 +390,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/real-time",
     ),
     ("get", "/api/analytics/realtime", "/api/analytics/realtime"),
+    ("get", "/api/analytics/requests", "/api/analytics/requests"),
     ("get", "/api/analytics/traces", "/api/analytics/traces"),
     (
         "get",

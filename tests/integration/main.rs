@@ -31,6 +31,7 @@ mod learning;
 mod memory;
 mod migrate;
 mod otlp;
+mod otlp_requests;
 mod parser_never_panics;
 mod postgres_servers;
 mod predict;

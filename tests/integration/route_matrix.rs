@@ -156,6 +156,7 @@ const ROUTES: &[Expect] = &[
     get("/api/analytics/recommendations", Needs::Read),
     get("/api/analytics/real-time", Needs::Read),
     get("/api/analytics/realtime", Needs::Read),
+    get("/api/analytics/requests", Needs::Read),
     get("/api/analytics/trends", Needs::Read),
     get("/api/analytics/forecast", Needs::Read),
     get("/api/analytics/anomalies", Needs::Read),

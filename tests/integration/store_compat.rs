@@ -14,6 +14,9 @@ fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/store-compat")
 }
 
+/// The views added since the release that wrote the fixture, by name prefix.
+const NEWER_VIEWS: &[&str] = &["requests/"];
+
 #[test]
 fn a_database_of_the_previous_release_answers_every_view_as_it_did() {
     let dir = tempfile::tempdir().unwrap();
@@ -32,7 +35,10 @@ fn a_database_of_the_previous_release_answers_every_view_as_it_did() {
         names.sort();
         names
     };
-    assert_eq!(names(&views), names(&golden));
+    // Views added since that release are computed but have nothing to be compared with.
+    let released = |name: &String| !NEWER_VIEWS.iter().any(|view| name.starts_with(view));
+    let views_of_the_release: Vec<String> = names(&views).into_iter().filter(released).collect();
+    assert_eq!(views_of_the_release, names(&golden));
     assert!(golden.len() > 90, "{} views", golden.len());
     let differing: Vec<String> = golden
         .iter()

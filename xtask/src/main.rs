@@ -21,6 +21,8 @@ mod bench_otlp;
 mod bench_predict;
 #[cfg(feature = "bench")]
 mod bench_query;
+#[cfg(feature = "bench")]
+mod bench_tower;
 mod postgres;
 mod provision;
 
@@ -68,6 +70,9 @@ tasks:
                                      webhook received by a loopback receiver, N (10) runs
   bench metrics [--events N[,N...]]  one Prometheus scrape of /metrics over the query bench's
                                      1M and 10M databases: median ms in process and over HTTP
+  bench tower [--requests N]         a trivial axum handler with and without the tally-tower
+                                     layer (storing into a tally in process), alternating,
+                                     in process and over loopback: p50, p99, p99 added
   demo-data [--events N] [--out F]   write a demo database (default target/demo.db)
   report [--db D] [--kind K] [--out F]
                                      an HTML report (executive, technical, learning, experiments)
@@ -102,8 +107,9 @@ fn bench(args: &[&str]) -> anyhow::Result<()> {
         ["otlp", rest @ ..] => bench_otlp::otlp(rest),
         ["alerts", rest @ ..] => bench_alerts::alerts(rest),
         ["metrics", rest @ ..] => bench_metrics::metrics(rest),
+        ["tower", rest @ ..] => bench_tower::tower(rest),
         _ => bail!(
-            "bench: which benchmark? available: ingest, query, events, http, predict, learning, otlp, metrics\n\n{USAGE}"
+            "bench: which benchmark? available: ingest, query, events, http, predict, learning, otlp, metrics, tower\n\n{USAGE}"
         ),
     }
 }

@@ -377,6 +377,19 @@ impl Analytics {
         )?)
     }
 
+    /// Requests served per endpoint: counts, server errors and latency percentiles.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn requests(&self, filter: &Filter) -> Result<tally_metrics::Requests> {
+        self.check_project(filter)?;
+        Ok(tally_metrics::requests(
+            &*self.store,
+            filter,
+            &self.view_options(),
+        )?)
+    }
+
     /// Latest status and executions per agent.
     ///
     /// # Errors

@@ -25,10 +25,11 @@ pub enum View {
     Recommendations,
     Realtime,
     Traces,
+    Requests,
 }
 
 impl View {
-    pub const ALL: [View; 15] = [
+    pub const ALL: [View; 16] = [
         View::Summary,
         View::Projects,
         View::Models,
@@ -44,6 +45,7 @@ impl View {
         View::Recommendations,
         View::Realtime,
         View::Traces,
+        View::Requests,
     ];
 
     /// The name `tally query` takes.
@@ -64,6 +66,7 @@ impl View {
             View::Recommendations => "recommendations",
             View::Realtime => "realtime",
             View::Traces => "traces",
+            View::Requests => "requests",
         }
     }
 
@@ -86,6 +89,7 @@ impl View {
             View::Recommendations => &["recommendations"],
             View::Realtime => &["real-time", "realtime"],
             View::Traces => &["traces"],
+            View::Requests => &["requests"],
         }
     }
 
@@ -108,6 +112,9 @@ impl View {
             View::Realtime => "1, 5 and 15 minute windows and the system health score",
             View::Traces => {
                 "recent OpenTelemetry traces: root span, project, start, duration, spans, tokens, cost, status"
+            }
+            View::Requests => {
+                "requests served per endpoint: count, server errors, latency percentiles"
             }
         }
     }
@@ -152,6 +159,7 @@ impl Analytics {
             View::Recommendations => json(self.recommendations(filter)?),
             View::Realtime => json(self.realtime(filter)?),
             View::Traces => json(self.traces(filter)?),
+            View::Requests => json(self.requests(filter)?),
         })
     }
 }

@@ -10,6 +10,7 @@ mod error;
 mod fold;
 mod pipeline;
 mod realtime;
+mod requests;
 pub mod stats;
 mod summary;
 mod timeseries;
@@ -28,6 +29,7 @@ pub use error::{Error, Result};
 pub use fold::ViewOptions;
 pub use pipeline::{JobsByState, Pipeline, QueueWait, RunDurations, Throughput, pipeline};
 pub use realtime::{Health, HealthStatus, Realtime, Window, realtime};
+pub use requests::{EndpointSummary, REQUESTS_WINDOW_DAYS, Requests, requests};
 pub use summary::{AnalyticsSummary, QaSummary, qa, summary, summary_from_raw, totals};
 pub use timeseries::{Granularity, TimeSeries, TimeSeriesPoint, timeseries};
 pub use tools::{

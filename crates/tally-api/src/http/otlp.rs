@@ -1,6 +1,6 @@
-//! OTLP/HTTP: `POST /v1/traces` (GenAI spans stored as executions through the ingest
-//! pipeline), and `/v1/metrics` and `/v1/logs`, answered 200 and not yet analysed, so
-//! that SDKs exporting every signal log no errors. Decoding and mapping live in
+//! OTLP/HTTP: `POST /v1/traces` (GenAI spans stored as executions, HTTP server spans as
+//! requests, through the ingest pipeline), and `/v1/metrics` and `/v1/logs`, answered
+//! 200 and not yet analysed, so that SDKs exporting every signal log no errors. Decoding and mapping live in
 //! `tally_ingest::otlp`; this module is the transport. See `docs/otlp.md`.
 
 use std::sync::Arc;
@@ -34,7 +34,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::POST,
             path: "/v1/traces".into(),
             access: Access::Ingest,
-            summary: "OTLP/HTTP trace export (protobuf or OTLP/JSON, gzip or deflate): GenAI spans are stored as executions, other spans ignored; answers an ExportTraceServiceResponse (docs/otlp.md)".into(),
+            summary: "OTLP/HTTP trace export (protobuf or OTLP/JSON, gzip or deflate): GenAI spans are stored as executions, HTTP server spans as requests, other spans ignored; answers an ExportTraceServiceResponse (docs/otlp.md)".into(),
             params: &[],
             produces: Produces::Json("ExportTraceServiceResponse"),
             body: Some("an OTLP ExportTraceServiceRequest, binary protobuf (application/x-protobuf) or OTLP/JSON (application/json)"),
@@ -232,7 +232,7 @@ async fn traces(
             rpc_code::RESOURCE_EXHAUSTED,
             "too_many_records",
             &format!(
-                "the request holds {spans} GenAI spans, more than the limit of {max_records} per request; export smaller batches"
+                "the request holds {spans} GenAI and HTTP server spans, more than the limit of {max_records} per request; export smaller batches"
             ),
             json!({"records": spans, "limit_records": max_records}),
         ),

@@ -34,6 +34,7 @@ fn schema(view: View) -> &'static str {
         View::Recommendations => "Recommendation[]",
         View::Realtime => "Realtime",
         View::Traces => "TraceSummary[]",
+        View::Requests => "Requests",
     }
 }
 

@@ -1,6 +1,7 @@
-//! GenAI spans onto `execution` records: which spans are kept, and the field each
-//! execution field is read from (the table of `docs/otlp.md`). The records are written
-//! as JSON Lines so that they go through the same validation, idempotency ledger,
+//! Spans onto records: GenAI spans become `execution` records (which spans are kept,
+//! and the field each execution field is read from: the table of `docs/otlp.md`), HTTP
+//! server spans `request` records (`http_server.rs`). The records are written as JSON
+//! Lines so that they go through the same validation, idempotency ledger,
 //! quarantine and rollups as every other record.
 
 use std::borrow::Cow;
@@ -14,6 +15,8 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Number, Value};
+
+use super::http_server::{ServerSpan, is_http_server};
 
 /// Where the spans of a request go, from what the transport knows.
 #[derive(Debug, Clone, Copy, Default)]
@@ -60,29 +63,33 @@ pub struct SpanRef {
     pub name: String,
 }
 
-/// A request's spans as execution records.
+/// A request's spans as records.
 #[derive(Debug, Default)]
 pub struct Mapped {
-    /// One `execution` record per kept span, as JSON Lines: line `n` is `kept[n - 1]`.
+    /// The records of the kept spans, as JSON Lines: line `n` came from `kept[n - 1]`
+    /// (an HTTP server span that is also a GenAI operation makes two lines).
     pub records: Vec<u8>,
     pub kept: Vec<SpanRef>,
-    /// Spans with no GenAI meaning (HTTP, database...): counted, not stored, not refused.
+    /// Spans with no GenAI or HTTP server meaning (HTTP clients, database...): counted,
+    /// not stored, not refused.
     pub ignored: u64,
     /// Spans refused before they could become records (a malformed trace or span id),
     /// with the reason.
     pub refused: Vec<String>,
+    /// Spans that made two records: a GenAI operation that was also a request served.
+    pub two_records: u64,
 }
 
 impl Mapped {
     /// Every span of the request.
     pub fn spans(&self) -> u64 {
-        self.kept.len() as u64 + self.ignored + self.refused.len() as u64
+        self.kept.len() as u64 + self.ignored + self.refused.len() as u64 - self.two_records
     }
 }
 
 /// The longest text tally keeps in a string field (`docs/events.md`); longer names and
 /// messages are cut rather than refused, since the sender cannot shorten them.
-const MAX_TEXT: usize = 1024;
+pub(super) const MAX_TEXT: usize = 1024;
 
 /// Maps every span of `request`.
 pub fn map_traces(request: &ExportTraceServiceRequest, routing: Routing<'_>) -> Mapped {
@@ -102,10 +109,12 @@ pub fn map_traces(request: &ExportTraceServiceRequest, routing: Routing<'_>) -> 
             let scope = scope_spans.scope.as_ref().map(|s| s.name.as_str());
             for span in &scope_spans.spans {
                 let attributes = Attributes(&span.attributes);
-                let Some(category) = classify(attributes) else {
+                let category = classify(attributes);
+                let served = is_http_server(span, attributes);
+                if category.is_none() && !served {
                     mapped.ignored += 1;
                     continue;
-                };
+                }
                 let (Some(trace_id), Some(span_id)) =
                     (id_hex(&span.trace_id, 16), id_hex(&span.span_id, 8))
                 else {
@@ -117,32 +126,65 @@ pub fn map_traces(request: &ExportTraceServiceRequest, routing: Routing<'_>) -> 
                     ));
                     continue;
                 };
-                let context = SpanContext {
-                    span,
-                    attributes,
-                    category,
-                    project: &project,
-                    service: service.as_deref(),
-                    scope,
-                    trace_id: &trace_id,
-                    span_id: &span_id,
-                    agent: ancestry.agent_of(span),
-                };
-                line.clear();
-                // Serializing strings, finite numbers and maps cannot fail.
-                if serde_json::to_writer(&mut line, &context.record()).is_ok() {
-                    mapped.records.extend_from_slice(&line);
-                    mapped.records.push(b'\n');
-                    mapped.kept.push(SpanRef {
-                        trace_id,
-                        span_id,
-                        name: clip(&span.name, 128).into_owned(),
-                    });
+                if let Some(category) = category {
+                    let context = SpanContext {
+                        span,
+                        attributes,
+                        category,
+                        project: &project,
+                        service: service.as_deref(),
+                        scope,
+                        trace_id: &trace_id,
+                        span_id: &span_id,
+                        agent: ancestry.agent_of(span),
+                    };
+                    mapped.push(&mut line, &context.record(), span, &trace_id, &span_id);
+                }
+                // A server span that is also a GenAI operation is both: the execution
+                // above, and the request it served.
+                if served {
+                    if category.is_some() {
+                        mapped.two_records += 1;
+                    }
+                    let server = ServerSpan {
+                        span,
+                        attributes,
+                        project: &project,
+                        service: service.as_deref(),
+                        scope,
+                        trace_id: &trace_id,
+                        span_id: &span_id,
+                    };
+                    mapped.push(&mut line, &server.record(), span, &trace_id, &span_id);
                 }
             }
         }
     }
     mapped
+}
+
+impl Mapped {
+    /// Appends one record as a JSON line, with the span it came from.
+    fn push(
+        &mut self,
+        line: &mut Vec<u8>,
+        record: &impl Serialize,
+        span: &Span,
+        trace_id: &str,
+        span_id: &str,
+    ) {
+        line.clear();
+        // Serializing strings, finite numbers and maps cannot fail.
+        if serde_json::to_writer(&mut *line, record).is_ok() {
+            self.records.extend_from_slice(line);
+            self.records.push(b'\n');
+            self.kept.push(SpanRef {
+                trace_id: trace_id.to_owned(),
+                span_id: span_id.to_owned(),
+                name: clip(&span.name, 128).into_owned(),
+            });
+        }
+    }
 }
 
 /// The project of a resource's spans: the key's one project, the request header,
@@ -164,7 +206,7 @@ fn project(routing: Routing<'_>, resource: Attributes<'_>) -> String {
 }
 
 /// The lower-case hex of a trace or span id of `len` bytes, `None` when malformed.
-fn id_hex(id: &[u8], len: usize) -> Option<String> {
+pub(super) fn id_hex(id: &[u8], len: usize) -> Option<String> {
     if id.len() != len || id.iter().all(|&b| b == 0) {
         return None;
     }
@@ -254,12 +296,12 @@ const TOOL: &[&str] = &[
     "ai.operationId",
 ];
 const AGENT: &[&str] = &["gen_ai.agent.id", "gen_ai.agent.name"];
-const SESSION: &[&str] = &[
+pub(super) const SESSION: &[&str] = &[
     "gen_ai.conversation.id",
     "session.id",
     "langfuse.session.id",
 ];
-const USER: &[&str] = &["user.id", "langfuse.user.id", "enduser.id"];
+pub(super) const USER: &[&str] = &["user.id", "langfuse.user.id", "enduser.id"];
 const PROVIDER: &[&str] = &[
     "gen_ai.provider.name",
     "gen_ai.system",
@@ -301,10 +343,10 @@ const COST: &[&str] = &["gen_ai.usage.cost", "llm.cost.total"];
 
 /// A list of OTLP attributes, looked up by key.
 #[derive(Debug, Clone, Copy)]
-struct Attributes<'a>(&'a [KeyValue]);
+pub(super) struct Attributes<'a>(pub(super) &'a [KeyValue]);
 
 impl<'a> Attributes<'a> {
-    fn get(self, key: &str) -> Option<&'a AnyValue> {
+    pub(super) fn get(self, key: &str) -> Option<&'a AnyValue> {
         self.0
             .iter()
             .find(|kv| kv.key == key)
@@ -313,7 +355,7 @@ impl<'a> Attributes<'a> {
     }
 
     /// A string (or a number, written as text) that is not empty.
-    fn text(self, key: &str) -> Option<Cow<'a, str>> {
+    pub(super) fn text(self, key: &str) -> Option<Cow<'a, str>> {
         match self.get(key)? {
             AnyValue::StringValue(s) if !s.trim().is_empty() => Some(Cow::Borrowed(s)),
             AnyValue::IntValue(i) => Some(Cow::Owned(i.to_string())),
@@ -323,13 +365,13 @@ impl<'a> Attributes<'a> {
     }
 
     /// The first of `keys` that has a text.
-    fn first_text(self, keys: &[&str]) -> Option<Cow<'a, str>> {
+    pub(super) fn first_text(self, keys: &[&str]) -> Option<Cow<'a, str>> {
         keys.iter().find_map(|key| self.text(key))
     }
 
     /// The first of `keys` that is set, as a JSON number when it is one (or a string
     /// holding one); otherwise as it is, so that validation refuses it by name.
-    fn first_number(self, keys: &[&str]) -> Option<Value> {
+    pub(super) fn first_number(self, keys: &[&str]) -> Option<Value> {
         keys.iter().find_map(|key| {
             Some(match self.get(key)? {
                 AnyValue::IntValue(i) => Value::Number((*i).into()),
@@ -354,7 +396,7 @@ impl<'a> Attributes<'a> {
 }
 
 /// Cuts a text to `max` characters.
-fn clip(text: &str, max: usize) -> Cow<'_, str> {
+pub(super) fn clip(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
         Some((end, _)) => Cow::Owned(text[..end].to_owned()),
         None => Cow::Borrowed(text),
@@ -567,7 +609,7 @@ struct Record<'a> {
 }
 
 /// `attrs` as an object, in insertion order.
-struct AttrMap<'a>(Vec<(&'static str, Cow<'a, str>)>);
+pub(super) struct AttrMap<'a>(pub(super) Vec<(&'static str, Cow<'a, str>)>);
 
 impl Serialize for AttrMap<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

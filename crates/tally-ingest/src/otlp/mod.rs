@@ -1,13 +1,16 @@
 //! OpenTelemetry traces (OTLP) in: decoding request bodies (`decode.rs`), mapping GenAI
-//! spans onto `execution` records (`mapping.rs`), and the protocol's answers. No HTTP
+//! spans onto `execution` records (`mapping.rs`) and HTTP server spans onto `request`
+//! records (`http_server.rs`), and the protocol's answers. No HTTP
 //! here: the server's route hands bodies and headers' values in.
 
 mod decode;
+mod http_server;
 mod mapping;
 #[cfg(test)]
 mod tests;
 
 pub use decode::{Compression, DecodeError, Encoding, decode_traces, inflate};
+pub use http_server::NO_ROUTE;
 pub use mapping::{Mapped, Routing, SpanCategory, SpanRef, map_traces};
 
 use opentelemetry_proto::tonic::collector::trace::v1::{

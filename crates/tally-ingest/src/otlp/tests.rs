@@ -579,3 +579,168 @@ proptest! {
         }
     }
 }
+
+fn server(id: u8, name: &str, attributes: Vec<KeyValue>) -> Span {
+    Span {
+        kind: span::SpanKind::Server as i32,
+        ..span(id, None, name, attributes)
+    }
+}
+
+#[test]
+fn http_server_spans_become_requests_under_either_generation_of_names() {
+    let current = server(
+        1,
+        "GET /users/<id>",
+        vec![
+            text("http.request.method", "GET"),
+            text("http.route", "/users/<id>"),
+            text("url.path", "/users/42"),
+            int("http.response.status_code", 404),
+            text("enduser.id", "u-7"),
+            text("session.id", "s-3"),
+        ],
+    );
+    let older = server(
+        2,
+        "POST /orders/{order_id}",
+        vec![
+            text("http.method", "post"),
+            text("http.route", "/orders/{order_id}"),
+            text("http.target", "/orders/9f1c?x=1"),
+            // Sent as a string by some SDKs.
+            text("http.status_code", "201"),
+            text("user.id", "u-8"),
+        ],
+    );
+    let mapped = map_traces(
+        &request(vec![text("service.name", "shop")], vec![current, older]),
+        Routing::default(),
+    );
+    assert_eq!((mapped.kept.len(), mapped.ignored), (2, 0));
+    let records = records(&mapped);
+    let trace = "ab".repeat(16);
+    let first = &records[0];
+    assert_eq!(first["kind"], "request");
+    assert_eq!(first["id"], format!("{trace}-{}-request", "01".repeat(8)));
+    assert_eq!(first["project"], "shop");
+    assert_eq!(first["endpoint"], "/users/<id>");
+    assert_eq!(first["method"], "GET");
+    assert_eq!(first["status"], 404);
+    assert_eq!(first["latency_ms"], 250.0);
+    assert_eq!(first["ts"], START / 1_000_000 + 1);
+    assert_eq!(first["user_id"], "u-7");
+    assert_eq!(first["session_id"], "s-3");
+    assert_eq!(first["attrs"]["otel.trace_id"], trace);
+    assert_eq!(first["attrs"]["otel.span_name"], "GET /users/<id>");
+    assert_eq!(first["attrs"]["service.name"], "shop");
+    assert!(
+        !first.to_string().contains("/users/42"),
+        "the raw path is never kept: {first}"
+    );
+
+    let second = &records[1];
+    assert_eq!(second["endpoint"], "/orders/{order_id}");
+    assert_eq!(second["method"], "POST");
+    assert_eq!(second["status"], 201);
+    assert_eq!(second["user_id"], "u-8");
+    assert!(second.get("session_id").is_none(), "{second}");
+}
+
+#[test]
+fn a_request_without_a_route_is_one_endpoint_whatever_its_path() {
+    let unmatched = |id: u8, path: &str| {
+        server(
+            id,
+            "GET",
+            vec![
+                text("http.request.method", "GET"),
+                text("url.path", path),
+                int("http.response.status_code", 404),
+            ],
+        )
+    };
+    let mut odd_method = unmatched(3, "/x");
+    odd_method.attributes[0] = text("http.request.method", "PURGE-7f3a");
+    let mapped = map_traces(
+        &request(
+            Vec::new(),
+            vec![
+                unmatched(1, "/wp-admin/setup.php"),
+                unmatched(2, "/users/0b5e2c8e-2f6c-4f43-9a1e-1d2a1b7a9e10"),
+                odd_method,
+            ],
+        ),
+        Routing::default(),
+    );
+    let records = records(&mapped);
+    assert_eq!(records.len(), 3);
+    for record in &records {
+        assert_eq!(record["endpoint"], NO_ROUTE, "{record}");
+    }
+    assert_eq!(records[2]["method"], "_OTHER", "methods are a closed set");
+}
+
+#[test]
+fn only_server_spans_with_http_attributes_are_requests() {
+    let client = span(
+        1,
+        None,
+        "GET",
+        vec![
+            text("http.request.method", "GET"),
+            int("http.response.status_code", 200),
+        ],
+    );
+    let grpc = server(2, "Greeter/SayHello", vec![text("rpc.system", "grpc")]);
+    let mapped = map_traces(&request(Vec::new(), vec![client, grpc]), Routing::default());
+    assert_eq!((mapped.kept.len(), mapped.ignored), (0, 2));
+}
+
+#[test]
+fn bad_request_values_are_passed_on_for_validation_to_refuse_by_name() {
+    let mut backwards = server(
+        1,
+        "GET /a",
+        vec![
+            text("http.route", "/a"),
+            text("http.request.method", "GET"),
+            text("http.response.status_code", "teapot"),
+        ],
+    );
+    backwards.end_time_unix_nano = backwards.start_time_unix_nano - 2_000_000;
+    let no_status = server(2, "GET /b", vec![text("http.route", "/b")]);
+    let records = records(&map_traces(
+        &request(Vec::new(), vec![backwards, no_status]),
+        Routing::default(),
+    ));
+    assert_eq!(records[0]["status"], "teapot");
+    assert_eq!(records[0]["latency_ms"], -2.0);
+    assert!(records[1].get("status").is_none(), "{}", records[1]);
+    assert!(records[1].get("method").is_none(), "{}", records[1]);
+}
+
+#[test]
+fn a_genai_server_span_is_both_an_execution_and_a_request() {
+    let both = server(
+        1,
+        "POST /chat",
+        vec![
+            text("gen_ai.operation.name", "chat"),
+            text("gen_ai.request.model", "gpt-4o-mini"),
+            text("http.request.method", "POST"),
+            text("http.route", "/chat"),
+            int("http.response.status_code", 200),
+        ],
+    );
+    let mapped = map_traces(&request(Vec::new(), vec![both]), Routing::default());
+    assert_eq!(mapped.spans(), 1);
+    let records = records(&mapped);
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["execution", "request"]);
+    assert_ne!(records[0]["id"], records[1]["id"], "both are stored");
+    assert_eq!(records[1]["endpoint"], "/chat");
+}
