@@ -52,6 +52,11 @@ pub struct Column {
     pub kind: CellType,
 }
 
+/// A column: its key in the view's JSON, its header and its cell type.
+const fn col(key: &'static str, header: &'static str, kind: CellType) -> Column {
+    Column { key, header, kind }
+}
+
 /// One typed value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -123,413 +128,115 @@ impl SectionKind {
     pub fn columns(self) -> &'static [Column] {
         use CellType::{Date, Instant, Integer, Money, Number, Percent, Text};
         match self {
-            SectionKind::Summary => &[
-                Column {
-                    key: "total_runs",
-                    header: "Total Runs",
-                    kind: Integer,
-                },
-                Column {
-                    key: "total_jobs",
-                    header: "Total Jobs",
-                    kind: Integer,
-                },
-                Column {
-                    key: "total_tokens",
-                    header: "Total Tokens",
-                    kind: Integer,
-                },
-                Column {
-                    key: "total_cost",
-                    header: "Total Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "avg_cost_per_run",
-                    header: "Avg Cost Per Run (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "avg_duration_seconds",
-                    header: "Avg Duration (s)",
-                    kind: Number,
-                },
-                Column {
-                    key: "jobs_completed",
-                    header: "Jobs Completed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "jobs_failed",
-                    header: "Jobs Failed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "jobs_cancelled",
-                    header: "Jobs Cancelled",
-                    kind: Integer,
-                },
-                Column {
-                    key: "jobs_running",
-                    header: "Jobs Running",
-                    kind: Integer,
-                },
-                Column {
-                    key: "jobs_queued",
-                    header: "Jobs Queued",
-                    kind: Integer,
-                },
-                Column {
-                    key: "runs_2loop",
-                    header: "Runs 2loop",
-                    kind: Integer,
-                },
-                Column {
-                    key: "runs_3loop",
-                    header: "Runs 3loop",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_runs",
-                    header: "QA Runs",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_passed",
-                    header: "QA Passed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_failed",
-                    header: "QA Failed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_pass_rate",
-                    header: "QA Pass Rate",
-                    kind: Percent,
-                },
-                Column {
-                    key: "monthly_budget",
-                    header: "Monthly Budget (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "current_month_cost",
-                    header: "Current Month Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "budget_remaining",
-                    header: "Budget Remaining (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "total_executions",
-                    header: "Total Executions",
-                    kind: Integer,
-                },
-                Column {
-                    key: "success_rate",
-                    header: "Success Rate",
-                    kind: Percent,
-                },
-                Column {
-                    key: "generated_at",
-                    header: "Generated At",
-                    kind: Instant,
-                },
-            ],
-            SectionKind::Projects => &[
-                Column {
-                    key: "project_name",
-                    header: "Project",
-                    kind: Text,
-                },
-                Column {
-                    key: "runs_count",
-                    header: "Runs",
-                    kind: Integer,
-                },
-                Column {
-                    key: "last_run_time",
-                    header: "Last Run",
-                    kind: Instant,
-                },
-                Column {
-                    key: "total_tokens",
-                    header: "Total Tokens",
-                    kind: Integer,
-                },
-                Column {
-                    key: "total_cost",
-                    header: "Total Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "avg_duration_seconds",
-                    header: "Avg Duration (s)",
-                    kind: Number,
-                },
-                Column {
-                    key: "qa_passed",
-                    header: "QA Passed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_warning",
-                    header: "QA Warning",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_failed",
-                    header: "QA Failed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_not_run",
-                    header: "QA Not Run",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_pass_rate",
-                    header: "QA Pass Rate",
-                    kind: Percent,
-                },
-                Column {
-                    key: "total_executions",
-                    header: "Executions",
-                    kind: Integer,
-                },
-                Column {
-                    key: "success_rate",
-                    header: "Success Rate",
-                    kind: Percent,
-                },
-            ],
-            SectionKind::Models => &[
-                Column {
-                    key: "model_name",
-                    header: "Model",
-                    kind: Text,
-                },
-                Column {
-                    key: "total_tokens",
-                    header: "Total Tokens",
-                    kind: Integer,
-                },
-                Column {
-                    key: "input_tokens",
-                    header: "Input Tokens",
-                    kind: Integer,
-                },
-                Column {
-                    key: "output_tokens",
-                    header: "Output Tokens",
-                    kind: Integer,
-                },
-                Column {
-                    key: "total_cost",
-                    header: "Total Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "computed_cost",
-                    header: "Computed Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "usage_count",
-                    header: "Usage Count",
-                    kind: Integer,
-                },
-                Column {
-                    key: "runs",
-                    header: "Runs",
-                    kind: Integer,
-                },
-                Column {
-                    key: "executions",
-                    header: "Executions",
-                    kind: Integer,
-                },
-                Column {
-                    key: "cost_share",
-                    header: "Cost Share",
-                    kind: Percent,
-                },
-            ],
-            SectionKind::Daily => &[
-                Column {
-                    key: "date",
-                    header: "Day",
-                    kind: Date,
-                },
-                Column {
-                    key: "runs",
-                    header: "Runs",
-                    kind: Integer,
-                },
-                Column {
-                    key: "tokens",
-                    header: "Tokens",
-                    kind: Integer,
-                },
-                Column {
-                    key: "cost",
-                    header: "Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "qa_passed",
-                    header: "QA Passed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_warning",
-                    header: "QA Warning",
-                    kind: Integer,
-                },
-                Column {
-                    key: "qa_failed",
-                    header: "QA Failed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "executions",
-                    header: "Executions",
-                    kind: Integer,
-                },
-                Column {
-                    key: "failed_executions",
-                    header: "Failed Executions",
-                    kind: Integer,
-                },
-                Column {
-                    key: "success_rate",
-                    header: "Success Rate",
-                    kind: Percent,
-                },
-            ],
-            SectionKind::Tools => &[
-                Column {
-                    key: "tool_name",
-                    header: "Tool",
-                    kind: Text,
-                },
-                Column {
-                    key: "total_executions",
-                    header: "Executions",
-                    kind: Integer,
-                },
-                Column {
-                    key: "successful_executions",
-                    header: "Successful",
-                    kind: Integer,
-                },
-                Column {
-                    key: "failed_executions",
-                    header: "Failed",
-                    kind: Integer,
-                },
-                Column {
-                    key: "success_rate",
-                    header: "Success Rate",
-                    kind: Percent,
-                },
-                Column {
-                    key: "success_rate_lower_95",
-                    header: "Success Rate Low (95 %)",
-                    kind: Percent,
-                },
-                Column {
-                    key: "success_rate_upper_95",
-                    header: "Success Rate High (95 %)",
-                    kind: Percent,
-                },
-                Column {
-                    key: "confidence_level",
-                    header: "Confidence",
-                    kind: Text,
-                },
-                Column {
-                    key: "avg_duration_seconds",
-                    header: "Avg Duration (s)",
-                    kind: Number,
-                },
-                Column {
-                    key: "p50_duration_ms",
-                    header: "p50 (ms)",
-                    kind: Number,
-                },
-                Column {
-                    key: "p95_duration_ms",
-                    header: "p95 (ms)",
-                    kind: Number,
-                },
-                Column {
-                    key: "p99_duration_ms",
-                    header: "p99 (ms)",
-                    kind: Number,
-                },
-                Column {
-                    key: "avg_cost",
-                    header: "Avg Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "total_cost",
-                    header: "Total Cost (USD)",
-                    kind: Money,
-                },
-                Column {
-                    key: "last_used",
-                    header: "Last Used",
-                    kind: Instant,
-                },
-            ],
-            SectionKind::Learners => &[
-                Column {
-                    key: "user_id",
-                    header: "Learner",
-                    kind: Text,
-                },
-                Column {
-                    key: "sessions",
-                    header: "Sessions",
-                    kind: Integer,
-                },
-                Column {
-                    key: "exchanges",
-                    header: "Exchanges",
-                    kind: Integer,
-                },
-                Column {
-                    key: "minutes",
-                    header: "Minutes",
-                    kind: Number,
-                },
-                Column {
-                    key: "average_quality",
-                    header: "Average Quality",
-                    kind: Number,
-                },
-                Column {
-                    key: "topics",
-                    header: "Topics",
-                    kind: Integer,
-                },
-                Column {
-                    key: "first_session",
-                    header: "First Session",
-                    kind: Instant,
-                },
-                Column {
-                    key: "last_session",
-                    header: "Last Session",
-                    kind: Instant,
-                },
-            ],
+            SectionKind::Summary => {
+                const COLUMNS: &[Column] = &[
+                    col("total_runs", "Total Runs", Integer),
+                    col("total_jobs", "Total Jobs", Integer),
+                    col("total_tokens", "Total Tokens", Integer),
+                    col("total_cost", "Total Cost (USD)", Money),
+                    col("avg_cost_per_run", "Avg Cost Per Run (USD)", Money),
+                    col("avg_duration_seconds", "Avg Duration (s)", Number),
+                    col("jobs_completed", "Jobs Completed", Integer),
+                    col("jobs_failed", "Jobs Failed", Integer),
+                    col("jobs_cancelled", "Jobs Cancelled", Integer),
+                    col("jobs_running", "Jobs Running", Integer),
+                    col("jobs_queued", "Jobs Queued", Integer),
+                    col("runs_2loop", "Runs 2loop", Integer),
+                    col("runs_3loop", "Runs 3loop", Integer),
+                    col("qa_runs", "QA Runs", Integer),
+                    col("qa_passed", "QA Passed", Integer),
+                    col("qa_failed", "QA Failed", Integer),
+                    col("qa_pass_rate", "QA Pass Rate", Percent),
+                    col("monthly_budget", "Monthly Budget (USD)", Money),
+                    col("current_month_cost", "Current Month Cost (USD)", Money),
+                    col("budget_remaining", "Budget Remaining (USD)", Money),
+                    col("total_executions", "Total Executions", Integer),
+                    col("success_rate", "Success Rate", Percent),
+                    col("generated_at", "Generated At", Instant),
+                ];
+                COLUMNS
+            }
+            SectionKind::Projects => {
+                const COLUMNS: &[Column] = &[
+                    col("project_name", "Project", Text),
+                    col("runs_count", "Runs", Integer),
+                    col("last_run_time", "Last Run", Instant),
+                    col("total_tokens", "Total Tokens", Integer),
+                    col("total_cost", "Total Cost (USD)", Money),
+                    col("avg_duration_seconds", "Avg Duration (s)", Number),
+                    col("qa_passed", "QA Passed", Integer),
+                    col("qa_warning", "QA Warning", Integer),
+                    col("qa_failed", "QA Failed", Integer),
+                    col("qa_not_run", "QA Not Run", Integer),
+                    col("qa_pass_rate", "QA Pass Rate", Percent),
+                    col("total_executions", "Executions", Integer),
+                    col("success_rate", "Success Rate", Percent),
+                ];
+                COLUMNS
+            }
+            SectionKind::Models => {
+                const COLUMNS: &[Column] = &[
+                    col("model_name", "Model", Text),
+                    col("total_tokens", "Total Tokens", Integer),
+                    col("input_tokens", "Input Tokens", Integer),
+                    col("output_tokens", "Output Tokens", Integer),
+                    col("total_cost", "Total Cost (USD)", Money),
+                    col("computed_cost", "Computed Cost (USD)", Money),
+                    col("usage_count", "Usage Count", Integer),
+                    col("runs", "Runs", Integer),
+                    col("executions", "Executions", Integer),
+                    col("cost_share", "Cost Share", Percent),
+                ];
+                COLUMNS
+            }
+            SectionKind::Daily => {
+                const COLUMNS: &[Column] = &[
+                    col("date", "Day", Date),
+                    col("runs", "Runs", Integer),
+                    col("tokens", "Tokens", Integer),
+                    col("cost", "Cost (USD)", Money),
+                    col("qa_passed", "QA Passed", Integer),
+                    col("qa_warning", "QA Warning", Integer),
+                    col("qa_failed", "QA Failed", Integer),
+                    col("executions", "Executions", Integer),
+                    col("failed_executions", "Failed Executions", Integer),
+                    col("success_rate", "Success Rate", Percent),
+                ];
+                COLUMNS
+            }
+            SectionKind::Tools => {
+                const COLUMNS: &[Column] = &[
+                    col("tool_name", "Tool", Text),
+                    col("total_executions", "Executions", Integer),
+                    col("successful_executions", "Successful", Integer),
+                    col("failed_executions", "Failed", Integer),
+                    col("success_rate", "Success Rate", Percent),
+                    col("success_rate_lower_95", "Success Rate Low (95 %)", Percent),
+                    col("success_rate_upper_95", "Success Rate High (95 %)", Percent),
+                    col("confidence_level", "Confidence", Text),
+                    col("avg_duration_seconds", "Avg Duration (s)", Number),
+                    col("p50_duration_ms", "p50 (ms)", Number),
+                    col("p95_duration_ms", "p95 (ms)", Number),
+                    col("p99_duration_ms", "p99 (ms)", Number),
+                    col("avg_cost", "Avg Cost (USD)", Money),
+                    col("total_cost", "Total Cost (USD)", Money),
+                    col("last_used", "Last Used", Instant),
+                ];
+                COLUMNS
+            }
+            SectionKind::Learners => {
+                const COLUMNS: &[Column] = &[
+                    col("user_id", "Learner", Text),
+                    col("sessions", "Sessions", Integer),
+                    col("exchanges", "Exchanges", Integer),
+                    col("minutes", "Minutes", Number),
+                    col("average_quality", "Average Quality", Number),
+                    col("topics", "Topics", Integer),
+                    col("first_session", "First Session", Instant),
+                    col("last_session", "Last Session", Instant),
+                ];
+                COLUMNS
+            }
         }
     }
 }
