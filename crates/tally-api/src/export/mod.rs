@@ -226,15 +226,19 @@ impl Analytics {
         }
     }
 
-    /// The events as one `<events>` document, one event at a time.
-    fn export_xml(&self, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
-        let mut document = xml::EventsXml::start(out).map_err(io)?;
+    /// Streams the filtered events into `each`, stopping at a cancel or at `each`'s
+    /// first failure, which is returned itself rather than as the store's text of it.
+    fn stream_events(
+        &self,
+        filter: &Filter,
+        mut each: impl FnMut(Event) -> std::io::Result<()>,
+    ) -> Result<u64> {
         let mut failure = None;
         let written = self.store.export_events(filter, &mut |event| {
             if self.cancel.is_cancelled() {
                 return Err(tally_store::Error::Sink("cancelled".into()));
             }
-            document.event(&event).map_err(|e| {
+            each(event).map_err(|e| {
                 let message = e.to_string();
                 failure = Some(e);
                 tally_store::Error::Sink(message)
@@ -244,7 +248,13 @@ impl Analytics {
             return Err(io(error));
         }
         self.cancel.check()?;
-        let written = written?;
+        Ok(written?)
+    }
+
+    /// The events as one `<events>` document, one event at a time.
+    fn export_xml(&self, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
+        let mut document = xml::EventsXml::start(out).map_err(io)?;
+        let written = self.stream_events(filter, |event| document.event(&event))?;
         document.finish().map_err(io)?;
         Ok(written)
     }
@@ -252,35 +262,20 @@ impl Analytics {
     /// JSON Lines, or one JSON array (`array`).
     fn export_json(&self, array: bool, filter: &Filter, out: &mut dyn Write) -> Result<u64> {
         let mut first = true;
-        let mut failure = None;
         if array {
             out.write_all(b"[").map_err(io)?;
         }
-        let written = self.store.export_events(filter, &mut |event| {
-            if self.cancel.is_cancelled() {
-                return Err(tally_store::Error::Sink("cancelled".into()));
-            }
-            let result = (|| -> std::io::Result<()> {
-                if array {
-                    out.write_all(if first { b"\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut *out, &event).map_err(std::io::Error::from)
-                } else {
-                    serde_json::to_writer(&mut *out, &event)?;
-                    out.write_all(b"\n")
-                }
-            })();
+        let written = self.stream_events(filter, |event| {
+            let separator: &[u8] = if first { b"\n" } else { b",\n" };
             first = false;
-            result.map_err(|e| {
-                let message = e.to_string();
-                failure = Some(e);
-                tally_store::Error::Sink(message)
-            })
-        });
-        if let Some(error) = failure {
-            return Err(io(error));
-        }
-        self.cancel.check()?;
-        let written = written?;
+            if array {
+                out.write_all(separator)?;
+                serde_json::to_writer(&mut *out, &event).map_err(std::io::Error::from)
+            } else {
+                serde_json::to_writer(&mut *out, &event)?;
+                out.write_all(b"\n")
+            }
+        })?;
         if array {
             out.write_all(b"\n]\n").map_err(io)?;
         }
@@ -294,22 +289,7 @@ impl Analytics {
             kind: None,
             row: Vec::new(),
         };
-        let mut failure = None;
-        let written = self.store.export_events(filter, &mut |event| {
-            if self.cancel.is_cancelled() {
-                return Err(tally_store::Error::Sink("cancelled".into()));
-            }
-            archive.event(&event).map_err(|e| {
-                let message = e.to_string();
-                failure = Some(e);
-                tally_store::Error::Sink(message)
-            })
-        });
-        if let Some(error) = failure {
-            return Err(io(error));
-        }
-        self.cancel.check()?;
-        let written = written?;
+        let written = self.stream_events(filter, |event| archive.event(&event))?;
         let mut out = archive
             .zip
             .finish()
