@@ -447,10 +447,12 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
     let from = days[7]["date"].as_str().unwrap().to_owned();
     let to = days.last().unwrap()["date"].as_str().unwrap().to_owned();
     let query = format!("project={project}&from={from}&to={to}");
-    // The demo's injected spike: an anomaly of the token series.
+    // The demo's planted spike: an anomaly of the cost series on any day the test runs
+    // (`series::the_demo_has_no_anomalies_on_ordinary_days_and_its_cost_spike_is_found`
+    // checks it on every weekday).
     let anomalies = served
         .http
-        .get("/api/analytics/anomalies?metric=tokens", None)
+        .get("/api/analytics/anomalies?metric=cost", None)
         .json();
     let spikes: Vec<String> = anomalies["anomalies"]
         .as_array()
@@ -460,12 +462,12 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
         .collect();
     assert!(
         !spikes.is_empty(),
-        "no anomaly in the demo's tokens: {anomalies}"
+        "no anomaly in the demo's cost: {anomalies}"
     );
     let shots = crate::support::target_dir();
     let seen = crate::support::python_oracle(
         "dashboard_walk.py",
-        &serde_json::json!({"base": base, "query": query, "shots": shots, "anomaly_metric": "tokens"}),
+        &serde_json::json!({"base": base, "query": query, "shots": shots, "anomaly_metric": "cost"}),
     );
     let _ = served.child.kill();
     let _ = served.child.wait();

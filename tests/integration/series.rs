@@ -583,11 +583,15 @@ fn the_demo_has_no_anomalies_on_ordinary_days_and_its_cost_spike_is_found() {
     use chrono::{Duration, TimeZone, Utc};
     use tally_api::{AnomalyConfig, Granularity, SeriesQuery, SeriesSource};
     // The demo ends at "now": its days are cut at another hour of the day at every
-    // run, so the rule is checked at ends spread over a day, each fixed. (Ending just
-    // after midnight splits the planted spike, placed by the hour before the end,
-    // over two days, each too small to be called a spike: not checked here.)
-    for hour in [3, 9, 15, 21] {
-        let end = Utc.with_ymd_and_hms(2026, 11, 3, hour, 25, 0).unwrap();
+    // run, so the rule is checked at ends spread over a day and at one end on each day
+    // of the week (the spike falls on every weekday), each fixed. (Ending just after
+    // midnight splits the planted spike, placed by the hour before the end, over two
+    // days, each too small to be called a spike: not checked here.)
+    let ends = [(3, 3), (3, 9), (3, 15), (3, 21)]
+        .into_iter()
+        .chain((4..=9).map(|day| (day, 15)));
+    for (day, hour) in ends {
+        let end = Utc.with_ymd_and_hms(2026, 11, day, hour, 25, 0).unwrap();
         let db = TestDb::new();
         let demo = tally_api::DemoConfig {
             end,

@@ -68,9 +68,10 @@ const PROJECTS: [(&str, f64); 4] = [
     (RESEARCH, 0.25),
 ];
 
-/// The project whose LLM spend jumps about 5x on one day (60 % through the window).
+/// The project whose LLM spend jumps about 8x on one day (60 % through the window):
+/// enough for the total cost to stand out as an anomaly whichever weekday it falls on.
 const SPIKE_PROJECT: &str = RESEARCH;
-const SPIKE_FACTOR: f64 = 5.0;
+const SPIKE_FACTOR: f64 = 8.0;
 
 /// Relative activity by hour of day (UTC): quiet nights, busy working hours.
 #[rustfmt::skip]
@@ -1143,7 +1144,7 @@ impl Generator {
         );
     }
 
-    /// A run with 1-3 models and their costs (5x volume on the spike day).
+    /// A run with 1-3 models and their costs (8x volume on the spike day).
     fn run_body(
         &mut self,
         ts: DateTime<Utc>,
@@ -1841,7 +1842,7 @@ mod tests {
         };
         assert!(per_day(false) > 1.5 * per_day(true));
 
-        // The cost spike: one day of research-agent costs ~5x the usual.
+        // The cost spike: one day of research-agent costs ~8x the usual.
         let mut daily: BTreeMap<NaiveDate, f64> = BTreeMap::new();
         for (e, x) in &execs {
             if e.project == RESEARCH {

@@ -1,8 +1,9 @@
 //! The seasonal baseline anomalies are measured against: a robust straight trend
 //! combined with an hour-of-day and a day-of-week profile learned from the series, and
 //! the noise around it. Volumes (counts and sums) are modelled as trend × profiles with
-//! noise growing as the square root of the expected value; other series as trend +
-//! profiles with constant noise. The rule is in `docs/series.md`.
+//! noise growing as the square root of the expected value (and for counts of events
+//! never below Poisson's √expected); other series as trend + profiles with constant
+//! noise. The rule is in `docs/series.md`.
 
 use chrono::{DateTime, Datelike, Timelike};
 use serde::Serialize;
@@ -145,7 +146,9 @@ pub(crate) fn fit(series: &Series, used: &[bool]) -> Option<Baseline> {
     let y = |i: usize| series.points[i].value.unwrap_or(0.0);
     let xs: Vec<f64> = index.iter().map(|&i| x(i)).collect();
     let ys: Vec<f64> = index.iter().map(|&i| y(i)).collect();
-    let volume = Metric::parse(&series.metric).is_ok_and(Metric::zero_filled);
+    let metric = Metric::parse(&series.metric).ok();
+    let volume = metric.is_some_and(Metric::zero_filled);
+    let counts = metric.is_some_and(Metric::counts_events);
     let form = if volume && ys.iter().all(|v| *v >= 0.0) && median(&ys).is_some_and(|m| m > 0.0) {
         BaselineForm::Multiplicative
     } else {
@@ -292,7 +295,10 @@ pub(crate) fn fit(series: &Series, used: &[bool]) -> Option<Baseline> {
         .map(|i| {
             (used[i] && series.points[i].value.is_some()).then(|| {
                 let e = expected_at(i);
-                (e, noise_sd * weight(e))
+                let sd = noise_sd * weight(e);
+                // A count varies at least as a Poisson count does: a quiet series
+                // whose residuals happen to be small is not held to less.
+                (e, if counts { sd.max(e.sqrt()) } else { sd })
             })
         })
         .collect();

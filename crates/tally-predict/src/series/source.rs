@@ -120,6 +120,19 @@ impl Metric {
         )
     }
 
+    /// Whether the metric counts events, so that its noise is at least Poisson's
+    /// (a standard deviation of √expected).
+    pub fn counts_events(self) -> bool {
+        matches!(
+            self,
+            Metric::Executions
+                | Metric::Requests
+                | Metric::Runs
+                | Metric::Errors
+                | Metric::Sessions
+        )
+    }
+
     pub const ALL: [Metric; 14] = [
         Metric::Executions,
         Metric::SuccessRate,
