@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use tally_models::Event;
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
+    EngagementReader, SessionRow, UserDayRow,
     Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
     ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventStore, ExperimentRecord,
     ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore, LearningReader,
@@ -27,6 +28,26 @@ impl EventStore for PostgresStore {
 
     fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
         Ok(PostgresStore::write_batches(self, batches)?)
+    }
+}
+
+impl EngagementReader for PostgresStore {
+    fn user_days(
+        &self,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<UserDayRow>> {
+        Ok(PostgresStore::user_days(self, project, from_day, to_day)?)
+    }
+
+    fn engagement_sessions(
+        &self,
+        project: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SessionRow>> {
+        Ok(PostgresStore::engagement_sessions(self, project, from_ms, to_ms)?)
     }
 }
 

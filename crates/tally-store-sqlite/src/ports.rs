@@ -9,6 +9,7 @@ use tally_models::Event;
 use tally_store::event_page::{EventPage, EventQuery};
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
+    EngagementReader, SessionRow, UserDayRow,
     Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
     ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventPages, EventStore,
     ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
@@ -29,6 +30,26 @@ impl EventStore for SqliteStore {
 
     fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
         Ok(SqliteStore::write_batches(self, batches)?)
+    }
+}
+
+impl EngagementReader for SqliteStore {
+    fn user_days(
+        &self,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<UserDayRow>> {
+        Ok(SqliteStore::user_days(self, project, from_day, to_day)?)
+    }
+
+    fn engagement_sessions(
+        &self,
+        project: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SessionRow>> {
+        Ok(SqliteStore::engagement_sessions(self, project, from_ms, to_ms)?)
     }
 }
 
