@@ -6,6 +6,7 @@
 mod agents;
 mod breakdowns;
 mod costs;
+mod engagement;
 mod error;
 mod fold;
 mod pipeline;
@@ -24,6 +25,10 @@ pub use breakdowns::{ModelSummary, ProjectSummary, models, projects};
 pub use costs::{
     Budget, BudgetStatus, CostPoint, CostShare, Costs, STORAGE_USD_PER_GB_MONTH, StorageCost,
     budget, costs,
+};
+pub use engagement::{
+    Cohort, Cohorts, DEFAULT_SESSION_TIMEOUT_MINUTES, Engagement, EngagementGranularity,
+    EngagementOptions, EngagementPeriod, cohorts, engagement,
 };
 pub use error::{Error, Result};
 pub use fold::ViewOptions;
