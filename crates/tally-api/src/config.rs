@@ -16,6 +16,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub server: ServerConfig,
     pub learning: LearningSettings,
+    pub engagement: EngagementConfig,
     /// Per-model prices overriding the built-in table, USD per million tokens.
     pub prices: BTreeMap<String, Price>,
     /// `[[alerts]]`: rules evaluated by `tally serve`.
@@ -88,6 +89,22 @@ impl Default for AnalyticsConfig {
             enabled: true,
             monthly_budget: None,
             timeseries_days: 30,
+        }
+    }
+}
+
+/// `[engagement]`: how sessions are closed (`docs/metrics.md`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngagementConfig {
+    /// A session without an end is closed once idle this long.
+    pub session_timeout_minutes: u32,
+}
+
+impl Default for EngagementConfig {
+    fn default() -> Self {
+        EngagementConfig {
+            session_timeout_minutes: 30,
         }
     }
 }
@@ -285,6 +302,9 @@ impl Config {
         if let Err(message) = config.server.validate() {
             return bad(message);
         }
+        if config.engagement.session_timeout_minutes == 0 {
+            return bad("engagement.session_timeout_minutes must be at least 1".to_owned());
+        }
         if config.analytics.timeseries_days == 0 {
             return bad("analytics.timeseries_days must be at least 1".to_owned());
         }
@@ -429,6 +449,24 @@ mod tests {
         assert_eq!(
             negative,
             "config t: analytics.monthly_budget must be a number >= 0, got -5"
+        );
+    }
+
+    #[test]
+    fn the_session_timeout_parses_and_typos_and_zero_are_refused() {
+        assert_eq!(
+            Config::parse("", "t").unwrap().engagement.session_timeout_minutes,
+            30
+        );
+        let config = Config::parse("[engagement]\nsession_timeout_minutes = 45\n", "t").unwrap();
+        assert_eq!(config.engagement.session_timeout_minutes, 45);
+        let typo = Config::parse("[engagement]\nsession_timeout = 45\n", "t").unwrap_err();
+        assert!(typo.to_string().contains("session_timeout"), "{typo}");
+        let zero = Config::parse("[engagement]\nsession_timeout_minutes = 0\n", "t").unwrap_err();
+        assert!(
+            zero.to_string()
+                .contains("engagement.session_timeout_minutes must be at least 1"),
+            "{zero}"
         );
     }
 

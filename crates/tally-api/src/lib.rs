@@ -93,7 +93,8 @@ pub use tally_ingest::{
     RetryReport,
 };
 pub use tally_metrics::{
-    AgentSummary, AnalyticsSummary, Budget, BudgetStatus, Capacity, Confidence, Costs, Granularity,
+    AgentSummary, AnalyticsSummary, Budget, BudgetStatus, Capacity, Cohorts, Confidence, Costs,
+    Engagement, EngagementGranularity, Granularity,
     ModelSummary, Pipeline, ProjectSummary, QaSummary, Realtime, Recommendation, RiskPattern,
     TimeSeries, TimeSeriesPoint, ToolProfile, ViewOptions,
 };
