@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod dashboard_browser;
 mod duckdb_oracle;
+mod engagement_oracle;
 mod durability;
 mod events;
 mod experiment_oracle;
