@@ -136,7 +136,12 @@ fn oracle(file: &Path, timeout_minutes: u32) -> Value {
         .arg(now().format("%Y-%m-%d %H:%M:%S+00").to_string())
         .arg(timeout_minutes.to_string())
         .output()
-        .unwrap_or_else(|e| panic!("python does not run ({e}): {}", crate::support::ORACLES_HINT));
+        .unwrap_or_else(|e| {
+            panic!(
+                "python does not run ({e}): {}",
+                crate::support::ORACLES_HINT
+            )
+        });
     assert!(
         output.status.success(),
         "the DuckDB oracle failed ({}):\n{}",
@@ -178,7 +183,10 @@ fn views(analytics: &Analytics) -> Value {
 
 fn close(a: &Value, b: &Value, what: &str) {
     match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-6 * y.abs().max(1.0), "{what}: {x} vs {y}"),
+        (Some(x), Some(y)) => assert!(
+            (x - y).abs() <= 1e-6 * y.abs().max(1.0),
+            "{what}: {x} vs {y}"
+        ),
         _ => assert!(a.is_null() && b.is_null(), "{what}: {a} vs {b}"),
     }
 }
@@ -196,9 +204,15 @@ fn assert_matches(views: &Value, oracle: &Value) {
         let users = by_date(&oracle[name]["users"]);
         let sessions = by_date(&oracle[name]["sessions"]);
         let periods = views[name]["periods"].as_array().unwrap();
-        let dates: Vec<&str> = periods.iter().map(|p| p["date"].as_str().unwrap()).collect();
+        let dates: Vec<&str> = periods
+            .iter()
+            .map(|p| p["date"].as_str().unwrap())
+            .collect();
         for date in users.keys().chain(sessions.keys()) {
-            assert!(dates.contains(&date.as_str()), "{name}: {date} missing from {dates:?}");
+            assert!(
+                dates.contains(&date.as_str()),
+                "{name}: {date} missing from {dates:?}"
+            );
         }
         let mut active_total = 0;
         for period in periods {
@@ -206,35 +220,57 @@ fn assert_matches(views: &Value, oracle: &Value) {
             let what = format!("{name} {date}");
             let zero = json!({"active_users": 0, "new_users": 0});
             let u = users.get(date).unwrap_or(&zero);
-            assert_eq!(period["active_users"], u["active_users"], "{what} active_users");
+            assert_eq!(
+                period["active_users"], u["active_users"],
+                "{what} active_users"
+            );
             assert_eq!(period["new_users"], u["new_users"], "{what} new_users");
             let returning = u["active_users"].as_u64().unwrap() - u["new_users"].as_u64().unwrap();
-            assert_eq!(period["returning_users"], json!(returning), "{what} returning");
+            assert_eq!(
+                period["returning_users"],
+                json!(returning),
+                "{what} returning"
+            );
             active_total += period["active_users"].as_u64().unwrap();
             let none = json!({"sessions": 0, "open_sessions": 0});
             let s = sessions.get(date).unwrap_or(&none);
             assert_eq!(period["sessions"], s["sessions"], "{what} sessions");
             assert_eq!(period["open_sessions"], s["open_sessions"], "{what} open");
-            for field in ["avg_session_s", "p50_session_s", "p90_session_s", "p99_session_s"] {
+            for field in [
+                "avg_session_s",
+                "p50_session_s",
+                "p90_session_s",
+                "p99_session_s",
+            ] {
                 close(&period[field], &s[field], &format!("{what} {field}"));
             }
             let per_user = match period["active_users"].as_u64().unwrap() {
                 0 => 0.0,
                 active => s["sessions"].as_u64().unwrap() as f64 / active as f64,
             };
-            close(&period["sessions_per_user"], &json!(per_user), &format!("{what} per user"));
+            close(
+                &period["sessions_per_user"],
+                &json!(per_user),
+                &format!("{what} per user"),
+            );
         }
         assert!(active_total > 0, "{name}: no activity at all");
     }
     // Cohorts: size and active users per week since.
     let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
     for row in oracle["cohort_sizes"].as_array().unwrap() {
-        sizes.insert(row["week"].as_str().unwrap().to_owned(), row["users"].as_u64().unwrap());
+        sizes.insert(
+            row["week"].as_str().unwrap().to_owned(),
+            row["users"].as_u64().unwrap(),
+        );
     }
     let mut active: BTreeMap<(String, u64), u64> = BTreeMap::new();
     for row in oracle["cohorts"].as_array().unwrap() {
         active.insert(
-            (row["week"].as_str().unwrap().to_owned(), row["offset"].as_u64().unwrap()),
+            (
+                row["week"].as_str().unwrap().to_owned(),
+                row["offset"].as_u64().unwrap(),
+            ),
             row["active"].as_u64().unwrap(),
         );
     }
@@ -246,7 +282,10 @@ fn assert_matches(views: &Value, oracle: &Value) {
         let size = sizes.get(&week).copied().unwrap_or(0);
         assert_eq!(cohort["users"], json!(size), "cohort {week}");
         for (offset, n) in cohort["active"].as_array().unwrap().iter().enumerate() {
-            let want = active.get(&(week.clone(), offset as u64)).copied().unwrap_or(0);
+            let want = active
+                .get(&(week.clone(), offset as u64))
+                .copied()
+                .unwrap_or(0);
             assert_eq!(n, &json!(want), "cohort {week} week +{offset}");
             followed += usize::from(offset > 0 && want > 0);
         }
@@ -299,7 +338,12 @@ fn engagement_equals_duckdb_whatever_the_order_and_resends() {
     let with_hour = views(&hour);
     assert_eq!(with_hour["day"]["session_timeout_minutes"], json!(60));
     assert_matches(&with_hour, &oracle(&file, 60));
-    let last_day = &with_hour["day"]["periods"].as_array().unwrap().last().unwrap().clone();
+    let last_day = &with_hour["day"]["periods"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last_day["date"], "2026-10-31");
     assert_eq!(last_day["open_sessions"], json!(2), "{last_day}");
 }
@@ -323,15 +367,29 @@ fn engagement_answers_through_the_cli() {
         "2026-10-31",
         "--json",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let value: Value = serde_json::from_slice(&out.stdout).unwrap();
     let periods = value["periods"].as_array().unwrap();
     assert_eq!(periods[0]["date"], "2026-08-31");
     assert!(periods.iter().all(|p| p["active_users"].is_u64()));
-    assert!(periods.iter().map(|p| p["active_users"].as_u64().unwrap()).sum::<u64>() > 0);
+    assert!(
+        periods
+            .iter()
+            .map(|p| p["active_users"].as_u64().unwrap())
+            .sum::<u64>()
+            > 0
+    );
     let bad = db.tally(&["query", "engagement", "--granularity", "year"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("day, week or month"));
     let cohorts = db.tally(&["query", "cohorts", "--json"]);
-    assert!(cohorts.status.success(), "{}", String::from_utf8_lossy(&cohorts.stderr));
+    assert!(
+        cohorts.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cohorts.stderr)
+    );
 }

@@ -199,7 +199,8 @@ pub fn query(args: &[&str]) -> anyhow::Result<()> {
             let db = backends.kept(backend, &dir, &format!("tally_bench_query_users_{events}"))?;
             let stored = Analytics::open(&db)?.stats()?.events == events;
             if !stored {
-                let db = backends.fresh(backend, &dir, &format!("tally_bench_query_users_{events}"))?;
+                let db =
+                    backends.fresh(backend, &dir, &format!("tally_bench_query_users_{events}"))?;
                 eprintln!("ingesting {} into {} ...", file.display(), backend.name());
                 run(Command::new(&tally)
                     .arg("--db")

@@ -455,7 +455,10 @@ mod tests {
     #[test]
     fn the_session_timeout_parses_and_typos_and_zero_are_refused() {
         assert_eq!(
-            Config::parse("", "t").unwrap().engagement.session_timeout_minutes,
+            Config::parse("", "t")
+                .unwrap()
+                .engagement
+                .session_timeout_minutes,
             30
         );
         let config = Config::parse("[engagement]\nsession_timeout_minutes = 45\n", "t").unwrap();

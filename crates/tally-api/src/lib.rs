@@ -51,8 +51,7 @@ pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
 pub use config::{
     AnalyticsConfig, Config, EngagementConfig, LearningSettings, Price, ReportsConfig,
-    RetentionConfig,
-    ScheduleConfig, ServerConfig,
+    RetentionConfig, ScheduleConfig, ServerConfig,
 };
 pub use error::{Error, Result};
 pub use events::{
@@ -95,9 +94,9 @@ pub use tally_ingest::{
 };
 pub use tally_metrics::{
     AgentSummary, AnalyticsSummary, Budget, BudgetStatus, Capacity, Cohorts, Confidence, Costs,
-    Engagement, EngagementGranularity, Granularity,
-    ModelSummary, Pipeline, ProjectSummary, QaSummary, Realtime, Recommendation, RiskPattern,
-    TimeSeries, TimeSeriesPoint, ToolProfile, ViewOptions,
+    Engagement, EngagementGranularity, Granularity, ModelSummary, Pipeline, ProjectSummary,
+    QaSummary, Realtime, Recommendation, RiskPattern, TimeSeries, TimeSeriesPoint, ToolProfile,
+    ViewOptions,
 };
 pub use tally_models::{Event, Kind};
 pub use tally_predict::experiment;

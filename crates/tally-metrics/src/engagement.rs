@@ -209,11 +209,7 @@ pub fn engagement(
 ) -> Result<Engagement> {
     let (start, end) = window(filter, granularity, options.now, DEFAULT_PERIODS);
     let starts = periods(granularity, start, end);
-    let index_of = |seconds: i64| {
-        starts
-            .binary_search(&granularity.period_of(seconds))
-            .ok()
-    };
+    let index_of = |seconds: i64| starts.binary_search(&granularity.period_of(seconds)).ok();
     let project = filter.project.as_deref();
 
     let mut active: Vec<HashSet<(String, String)>> = vec![HashSet::new(); starts.len()];
@@ -345,7 +341,13 @@ pub fn cohorts(
                 .collect();
             let retention = active
                 .iter()
-                .map(|&n| if size == 0 { 0.0 } else { n as f64 / size as f64 })
+                .map(|&n| {
+                    if size == 0 {
+                        0.0
+                    } else {
+                        n as f64 / size as f64
+                    }
+                })
                 .collect();
             Cohort {
                 week: day_text(week),

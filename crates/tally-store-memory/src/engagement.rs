@@ -47,7 +47,11 @@ impl State {
                 project: name(Dim::Project, p),
                 user: name(Dim::User, user),
                 day,
-                first_day: engagement.first_days.get(&(p, user)).copied().unwrap_or(day),
+                first_day: engagement
+                    .first_days
+                    .get(&(p, user))
+                    .copied()
+                    .unwrap_or(day),
                 events: activity.events,
             })
             .collect();

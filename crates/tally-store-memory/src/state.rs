@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use tally_models::{Event, JobStatus};
+use tally_store::engagement::{DayActivity, SessionSpan};
 use tally_store::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
 pub(crate) use tally_store::rollup_fanout::RowKey;
-use tally_store::engagement::{DayActivity, SessionSpan};
 use tally_store::rollup_fold::{AgentLatest, AgentLoad, MinuteCell};
 use tally_store::{
     AlertStateRecord, AlertTransitionRecord, ApiKeyRecord, DeliveryAttempt, Dim, ExperimentRecord,

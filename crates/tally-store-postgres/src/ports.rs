@@ -8,15 +8,15 @@ use chrono::{DateTime, Utc};
 use tally_models::Event;
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
-    EngagementReader, SessionRow, UserDayRow,
     Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
-    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventStore, ExperimentRecord,
-    ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore, LearningReader,
-    LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey, NewPredictModel,
-    OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore, QuarantinedRecord,
-    RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome, RollupReader, SeriesReader,
-    SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery, SkillTally, StoreHealth,
-    StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EngagementReader, EventStore,
+    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
+    LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
+    NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
+    QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
+    RollupReader, SeriesReader, SessionRow, SkillHistoryReader, SkillInvocation, SkillRow,
+    SkillRowsQuery, SkillTally, StoreHealth, StoreStats, StoredAlertRule, Totals, TotalsReader,
+    UserDayRow, WriteOutcome,
 };
 
 use crate::PostgresStore;
@@ -47,7 +47,9 @@ impl EngagementReader for PostgresStore {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<SessionRow>> {
-        Ok(PostgresStore::engagement_sessions(self, project, from_ms, to_ms)?)
+        Ok(PostgresStore::engagement_sessions(
+            self, project, from_ms, to_ms,
+        )?)
     }
 }
 

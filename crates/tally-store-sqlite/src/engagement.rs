@@ -5,9 +5,9 @@ use rusqlite::{Connection, Transaction, params, params_from_iter};
 use tally_store::rollup_fold::RollupDelta;
 use tally_store::{SessionRow, UserDayRow};
 
+use crate::Result;
 use crate::dictionary::Dim;
 use crate::rollup_read::code;
-use crate::Result;
 
 /// Merges the delta's user days and sessions into the tables: minima, maxima and sums,
 /// so the result does not depend on the order batches arrive in.
@@ -70,7 +70,10 @@ pub(super) fn flush(delta: &RollupDelta, tx: &Transaction<'_>) -> Result<()> {
 }
 
 /// The project clause and its value, `None` when the project was never seen.
-fn project_clause(conn: &Connection, project: Option<&str>) -> Result<Option<(String, Vec<Value>)>> {
+fn project_clause(
+    conn: &Connection,
+    project: Option<&str>,
+) -> Result<Option<(String, Vec<Value>)>> {
     match project {
         None => Ok(Some(("1".to_owned(), Vec::new()))),
         Some(name) => Ok(code(conn, Dim::Project, name)?

@@ -9,16 +9,15 @@ use tally_models::Event;
 use tally_store::event_page::{EventPage, EventQuery};
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
-    EngagementReader, SessionRow, UserDayRow,
     Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
-    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventPages, EventStore,
-    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EngagementReader, EventPages,
+    EventStore, ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
     LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
     NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
     QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
-    RollupReader, SeriesReader, SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery,
-    SkillTally, StoreHealth, StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome,
-    WriterStats,
+    RollupReader, SeriesReader, SessionRow, SkillHistoryReader, SkillInvocation, SkillRow,
+    SkillRowsQuery, SkillTally, StoreHealth, StoreStats, StoredAlertRule, Totals, TotalsReader,
+    UserDayRow, WriteOutcome, WriterStats,
 };
 
 use crate::SqliteStore;
@@ -49,7 +48,9 @@ impl EngagementReader for SqliteStore {
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<SessionRow>> {
-        Ok(SqliteStore::engagement_sessions(self, project, from_ms, to_ms)?)
+        Ok(SqliteStore::engagement_sessions(
+            self, project, from_ms, to_ms,
+        )?)
     }
 }
 

@@ -37,7 +37,11 @@ fn read(store: &dyn Store, project: Option<&str>) -> (Vec<UserDayRow>, Vec<Sessi
     (
         store.user_days(project, from, from + 10 * DAY).unwrap(),
         store
-            .engagement_sessions(project, at(0).timestamp_millis(), at(10 * DAY).timestamp_millis())
+            .engagement_sessions(
+                project,
+                at(0).timestamp_millis(),
+                at(10 * DAY).timestamp_millis(),
+            )
             .unwrap(),
     )
 }
@@ -90,14 +94,23 @@ pub fn engagement_rows_agree_whatever_the_split_order_and_resends(new: NewStore<
             ),
         ]
     );
-    assert_eq!(read(&*whole, Some("p2")).0, vec![row("p2", "u1", day0 + DAY, day0 + DAY, 1)]);
+    assert_eq!(
+        read(&*whole, Some("p2")).0,
+        vec![row("p2", "u1", day0 + DAY, day0 + DAY, 1)]
+    );
     assert_eq!(read(&*whole, Some("nowhere")), (Vec::new(), Vec::new()));
     // Only the sessions that started in the range, only the days in it.
     assert_eq!(
         store_sessions(&*whole, ms(DAY), ms(2 * DAY)),
         vec!["s2".to_owned()]
     );
-    assert_eq!(whole.user_days(None, day0 + DAY, day0 + 2 * DAY).unwrap().len(), 3);
+    assert_eq!(
+        whole
+            .user_days(None, day0 + DAY, day0 + 2 * DAY)
+            .unwrap()
+            .len(),
+        3
+    );
 
     // Reversed, in three batches, each sent twice: the same rows.
     let split = new();

@@ -37,8 +37,12 @@ pub trait EngagementReader: Send + Sync {
     ///
     /// # Errors
     /// Any storage failure.
-    fn user_days(&self, project: Option<&str>, from_day: i64, to_day: i64)
-    -> Result<Vec<UserDayRow>>;
+    fn user_days(
+        &self,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<UserDayRow>>;
 
     /// The sessions that started in `[from_ms, to_ms)` (epoch milliseconds), of
     /// `project` or of all projects, ordered by project and session.
