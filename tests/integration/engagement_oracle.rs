@@ -393,3 +393,40 @@ fn engagement_answers_through_the_cli() {
         String::from_utf8_lossy(&cohorts.stderr)
     );
 }
+
+#[test]
+fn engagement_answers_over_http() {
+    let server = crate::support::TestServer::start();
+    let text = events().join("\n");
+    server.db.ingest("events.jsonl", &text);
+    let http = &server.http;
+    let answer = http.get(
+        "/api/analytics/engagement?granularity=month&from=2026-09-01&to=2026-10-31",
+        None,
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let body = answer.json();
+    let dates: Vec<&str> = body["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["2026-09-01", "2026-10-01"]);
+    let month = server
+        .db
+        .analytics
+        .engagement(&range(), EngagementGranularity::Month)
+        .unwrap();
+    assert_eq!(
+        body["periods"][1]["active_users"],
+        json!(month.periods[1].active_users)
+    );
+    assert!(month.periods[1].active_users > 0);
+
+    let bad = http.get("/api/analytics/engagement?granularity=year", None);
+    assert_eq!((bad.status, bad.error_code().as_str()), (400, "bad_query"));
+    let cohorts = http.get("/api/analytics/engagement/cohorts?from=2026-09-01", None);
+    assert_eq!(cohorts.status, 200, "{}", cohorts.text());
+    assert!(!cohorts.json()["cohorts"].as_array().unwrap().is_empty());
+}

@@ -199,6 +199,7 @@ impl Analytics {
             now: self.clock.unwrap_or_else(Utc::now),
             monthly_budget: self.config.analytics.monthly_budget,
             timeseries_days: self.config.analytics.timeseries_days,
+            health: self.config.health.weights(),
         }
     }
 

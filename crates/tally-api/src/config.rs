@@ -17,6 +17,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub learning: LearningSettings,
     pub engagement: EngagementConfig,
+    pub health: HealthConfig,
     /// Per-model prices overriding the built-in table, USD per million tokens.
     pub prices: BTreeMap<String, Price>,
     /// `[[alerts]]`: rules evaluated by `tally serve`.
@@ -105,6 +106,37 @@ impl Default for EngagementConfig {
     fn default() -> Self {
         EngagementConfig {
             session_timeout_minutes: 30,
+        }
+    }
+}
+
+/// `[health]`: the most points each part of the health score takes off 100
+/// (`docs/metrics.md`, `realtime`); the defaults give the score of earlier releases.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthConfig {
+    pub error_rate_weight: f64,
+    pub latency_weight: f64,
+    pub request_error_rate_weight: f64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        let weights = tally_metrics::HealthWeights::default();
+        HealthConfig {
+            error_rate_weight: weights.error_rate,
+            latency_weight: weights.latency,
+            request_error_rate_weight: weights.request_error_rate,
+        }
+    }
+}
+
+impl HealthConfig {
+    pub fn weights(&self) -> tally_metrics::HealthWeights {
+        tally_metrics::HealthWeights {
+            error_rate: self.error_rate_weight,
+            latency: self.latency_weight,
+            request_error_rate: self.request_error_rate_weight,
         }
     }
 }
@@ -302,6 +334,20 @@ impl Config {
         if let Err(message) = config.server.validate() {
             return bad(message);
         }
+        for (name, weight) in [
+            ("error_rate_weight", config.health.error_rate_weight),
+            ("latency_weight", config.health.latency_weight),
+            (
+                "request_error_rate_weight",
+                config.health.request_error_rate_weight,
+            ),
+        ] {
+            if !(weight.is_finite() && (0.0..=100.0).contains(&weight)) {
+                return bad(format!(
+                    "health.{name} must be a number from 0 to 100, got {weight}"
+                ));
+            }
+        }
         if config.engagement.session_timeout_minutes == 0 {
             return bad("engagement.session_timeout_minutes must be at least 1".to_owned());
         }
@@ -471,6 +517,31 @@ mod tests {
                 .contains("engagement.session_timeout_minutes must be at least 1"),
             "{zero}"
         );
+    }
+
+    #[test]
+    fn health_weights_default_to_the_former_score_and_are_checked() {
+        let weights = Config::parse("", "t").unwrap().health.weights();
+        assert_eq!(weights, tally_metrics::HealthWeights::default());
+        assert_eq!(
+            (
+                weights.error_rate,
+                weights.latency,
+                weights.request_error_rate
+            ),
+            (60.0, 30.0, 0.0)
+        );
+        let config = Config::parse("[health]\nrequest_error_rate_weight = 20\n", "t").unwrap();
+        assert_eq!(config.health.weights().request_error_rate, 20.0);
+        let negative = Config::parse("[health]\nlatency_weight = -1\n", "t").unwrap_err();
+        assert!(
+            negative
+                .to_string()
+                .contains("health.latency_weight must be a number from 0 to 100"),
+            "{negative}"
+        );
+        let typo = Config::parse("[health]\nlatency = 5\n", "t").unwrap_err();
+        assert!(typo.to_string().contains("latency"), "{typo}");
     }
 
     #[test]

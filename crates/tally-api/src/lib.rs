@@ -50,8 +50,8 @@ pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
 pub use config::{
-    AnalyticsConfig, Config, EngagementConfig, LearningSettings, Price, ReportsConfig,
-    RetentionConfig, ScheduleConfig, ServerConfig,
+    AnalyticsConfig, Config, EngagementConfig, HealthConfig, LearningSettings, Price,
+    ReportsConfig, RetentionConfig, ScheduleConfig, ServerConfig,
 };
 pub use error::{Error, Result};
 pub use events::{

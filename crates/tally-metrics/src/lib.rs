@@ -33,8 +33,10 @@ pub use engagement::{
 pub use error::{Error, Result};
 pub use fold::ViewOptions;
 pub use pipeline::{JobsByState, Pipeline, QueueWait, RunDurations, Throughput, pipeline};
-pub use realtime::{Health, HealthStatus, Realtime, Window, realtime};
-pub use requests::{EndpointSummary, REQUESTS_WINDOW_DAYS, Requests, requests};
+pub use realtime::{Health, HealthStatus, HealthWeights, Realtime, Window, realtime};
+pub use requests::{
+    EndpointSummary, EndpointTrend, PreviousPeriod, REQUESTS_WINDOW_DAYS, Requests, requests,
+};
 pub use summary::{AnalyticsSummary, QaSummary, qa, summary, summary_from_raw, totals};
 pub use timeseries::{Granularity, TimeSeries, TimeSeriesPoint, timeseries};
 pub use tools::{
