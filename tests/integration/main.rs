@@ -42,6 +42,7 @@ mod read_only;
 mod report;
 mod report_http;
 mod report_schedule;
+mod requests_oracle;
 mod rollups;
 mod route_matrix;
 mod series;
