@@ -391,6 +391,16 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("get", "/api/analytics/realtime", "/api/analytics/realtime"),
     ("get", "/api/analytics/requests", "/api/analytics/requests"),
+    (
+        "get",
+        "/api/analytics/engagement",
+        "/api/analytics/engagement",
+    ),
+    (
+        "get",
+        "/api/analytics/engagement/cohorts",
+        "/api/analytics/engagement/cohorts",
+    ),
     ("get", "/api/analytics/traces", "/api/analytics/traces"),
     (
         "get",

@@ -157,6 +157,8 @@ const ROUTES: &[Expect] = &[
     get("/api/analytics/real-time", Needs::Read),
     get("/api/analytics/realtime", Needs::Read),
     get("/api/analytics/requests", Needs::Read),
+    get("/api/analytics/engagement", Needs::Read),
+    get("/api/analytics/engagement/cohorts", Needs::Read),
     get("/api/analytics/trends", Needs::Read),
     get("/api/analytics/forecast", Needs::Read),
     get("/api/analytics/anomalies", Needs::Read),

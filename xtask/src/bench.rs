@@ -100,7 +100,18 @@ pub fn ingest(args: &[&str]) -> anyhow::Result<()> {
 
 /// The generator's file for `events`, made once and reused.
 pub fn reference_file(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
-    let file = dir.join(format!("exec-{events}.jsonl"));
+    generated_file(dir, events, false)
+}
+
+/// The reference data with users and sessions (`gen_executions.py --users`): 5000
+/// users, one session per user and day, every tenth record a request.
+pub fn reference_file_with_users(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
+    generated_file(dir, events, true)
+}
+
+fn generated_file(dir: &Path, events: u64, users: bool) -> anyhow::Result<PathBuf> {
+    let name = if users { "exec-users" } else { "exec" };
+    let file = dir.join(format!("{name}-{events}.jsonl"));
     if !file.exists() {
         let generator = root().join("tests/generators/gen_executions.py");
         if !generator.exists() {
@@ -113,7 +124,8 @@ pub fn reference_file(dir: &Path, events: u64) -> anyhow::Result<PathBuf> {
         run(Command::new(crate::provision::oracle_python()?)
             .arg(&generator)
             .arg(events.to_string())
-            .arg(&file))?;
+            .arg(&file)
+            .args(users.then_some("--users")))?;
     }
     Ok(file)
 }

@@ -1,10 +1,14 @@
-//! `cargo xtask bench query`: the dashboard's questions over 1M and 10M executions,
-//! answered by tally (from its rollups, in process) and by DuckDB (SQL over the same
-//! file loaded into a table), timed in the same run.
+//! `cargo xtask bench query`: the dashboard's questions over 1M and 10M events (the
+//! reference executions with 5000 users and their daily sessions, every tenth record a
+//! request), answered by tally (from its rollups and engagement tables, in process) and
+//! by DuckDB (SQL over the same file loaded into a table), timed in the same run.
 //!
 //! Questions: the overall summary, the per-model breakdown, the daily series over the
-//! data's month, and the per-tool p95 duration. Each is timed as the median of repeated
-//! runs after one warm-up; DuckDB's load time is not counted.
+//! data's month, the per-tool p95 duration, engagement per day and per week (active and
+//! new users, sessions and their length percentiles), the weekly cohorts, and the
+//! per-endpoint requests. Each is timed as the median of repeated runs after one
+//! warm-up; DuckDB's load time is not counted. Flat in N: the engagement questions read
+//! a row per user and day and per session, which the data keeps the same at every size.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,13 +16,22 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use chrono::{TimeZone, Utc};
-use tally_api::{Analytics, Filter, Granularity};
+use tally_api::{Analytics, EngagementGranularity, Filter, Granularity};
 
-use crate::bench::reference_file;
+use crate::bench::reference_file_with_users;
 use crate::bench_backend::Backends;
 use crate::{flag, run, tally_binary, target_dir};
 
-const QUESTIONS: [&str; 4] = ["summary", "per-model", "daily series", "per-tool p95"];
+const QUESTIONS: [&str; 8] = [
+    "summary",
+    "per-model",
+    "daily series",
+    "per-tool p95",
+    "engagement/day",
+    "engagement/wk",
+    "cohorts",
+    "endpoints",
+];
 
 fn median_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<f64> {
     f()?;
@@ -32,7 +45,7 @@ fn median_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::
     Ok(times[times.len() / 2])
 }
 
-fn tally_times(db: &Path) -> anyhow::Result<[f64; 4]> {
+fn tally_times(db: &Path) -> anyhow::Result<[f64; 8]> {
     let analytics = Analytics::open(db)?;
     // The reference data spans October 2026.
     let month = Filter {
@@ -61,6 +74,28 @@ fn tally_times(db: &Path) -> anyhow::Result<[f64; 4]> {
             }
             Ok(())
         })?,
+        median_ms(20, || {
+            let days = analytics.engagement(&month, EngagementGranularity::Day)?;
+            if days.periods.iter().all(|p| p.active_users == 0) {
+                bail!("no active users: the reference data has no users");
+            }
+            Ok(())
+        })?,
+        median_ms(20, || {
+            analytics.engagement(&month, EngagementGranularity::Week)?;
+            Ok(())
+        })?,
+        median_ms(20, || {
+            analytics.engagement_cohorts(&month)?;
+            Ok(())
+        })?,
+        median_ms(50, || {
+            let requests = analytics.requests(&month)?;
+            if requests.endpoints.is_empty() {
+                bail!("no endpoints: the reference data has no requests");
+            }
+            Ok(())
+        })?,
     ])
 }
 
@@ -70,12 +105,36 @@ import duckdb
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 con.execute("create table ev as select * from read_json_auto(?)", [sys.argv[1]])
+con.execute("SET TimeZone = 'UTC'")
+x = "from ev where kind = 'execution'"
 questions = [
-    "select count(*), sum(success::int), sum(input_tokens + output_tokens), sum(cost_usd), avg(duration_ms) from ev",
-    "select model, count(*), sum(input_tokens + output_tokens), sum(cost_usd) from ev group by model",
-    "select ts::DATE::VARCHAR as day, count(*), sum(input_tokens + output_tokens), sum(cost_usd) from ev group by day order by day",
-    "select tool, quantile_cont(duration_ms, 0.95) from ev group by tool",
+    f"select count(*), sum(success::int), sum(input_tokens + output_tokens), sum(cost_usd), avg(duration_ms) {x}",
+    f"select model, count(*), sum(input_tokens + output_tokens), sum(cost_usd) {x} group by model",
+    f"select ts::DATE::VARCHAR as day, count(*), sum(input_tokens + output_tokens), sum(cost_usd) {x} group by day order by day",
+    f"select tool, quantile_cont(duration_ms, 0.95) {x} group by tool",
 ]
+for unit in ["day", "week"]:
+    questions.append(f"""
+        with a as (select project, user_id, ts::DATE as day from ev where user_id is not null),
+        f as (select project, user_id, min(day) as first from a group by all),
+        s as (select project, session_id, min(ts) as start, max(ts) as last from ev
+              where session_id is not null group by all),
+        u as (select date_trunc('{unit}', a.day) as p, count(distinct (a.project, a.user_id)) as active,
+                     count(distinct (a.project, a.user_id)) filter (
+                         where date_trunc('{unit}', f.first) = date_trunc('{unit}', a.day)) as new
+              from a join f using (project, user_id) group by 1),
+        l as (select date_trunc('{unit}', start::DATE) as p, count(*) as sessions,
+                     quantile_cont(epoch(last - start), [0.5, 0.9, 0.99]) as q from s group by 1)
+        select * from u full join l using (p) order by p""")
+questions.append("""
+    with a as (select distinct project, user_id, date_trunc('week', ts::DATE) as week from ev where user_id is not null),
+    f as (select project, user_id, min(week) as cohort from a group by all)
+    select cohort, date_diff('week', cohort, week) as k, count(*) from a join f using (project, user_id)
+    group by 1, 2 order by 1, 2""")
+questions.append("""
+    select endpoint, count(*), count(*) filter (where status >= 500),
+           quantile_cont(latency_ms, [0.5, 0.95, 0.99])
+    from ev where kind = 'request' group by endpoint""")
 out = []
 for q in questions:
     con.execute(q).fetchall()
@@ -88,7 +147,7 @@ for q in questions:
 print(json.dumps(out))
 "#;
 
-fn duckdb_times(file: &Path) -> anyhow::Result<Option<[f64; 4]>> {
+fn duckdb_times(file: &Path) -> anyhow::Result<Option<[f64; 8]>> {
     let available = Command::new(crate::provision::oracle_python()?)
         .args(["-c", "import duckdb"])
         .output()
@@ -108,7 +167,10 @@ fn duckdb_times(file: &Path) -> anyhow::Result<Option<[f64; 4]>> {
     let line = text.lines().last().unwrap_or_default();
     let times: Vec<f64> =
         serde_json::from_str(line).with_context(|| format!("duckdb printed {line:?}"))?;
-    Ok(Some([times[0], times[1], times[2], times[3]]))
+    let times: [f64; 8] = times
+        .try_into()
+        .map_err(|t| anyhow::anyhow!("duckdb timed {t:?}, not 8 questions"))?;
+    Ok(Some(times))
 }
 
 pub fn query(args: &[&str]) -> anyhow::Result<()> {
@@ -131,13 +193,14 @@ pub fn query(args: &[&str]) -> anyhow::Result<()> {
         "events", "backend", "question", "tally ms", "duckdb ms", "tally/duckdb"
     );
     for events in sizes {
-        let file = reference_file(&dir, events)?;
+        let file = reference_file_with_users(&dir, events)?;
         let theirs = duckdb_times(&file)?;
         for &backend in &backends.list {
-            let db = backends.kept(backend, &dir, &format!("tally_bench_query_{events}"))?;
+            let db = backends.kept(backend, &dir, &format!("tally_bench_query_users_{events}"))?;
             let stored = Analytics::open(&db)?.stats()?.events == events;
             if !stored {
-                let db = backends.fresh(backend, &dir, &format!("tally_bench_query_{events}"))?;
+                let db =
+                    backends.fresh(backend, &dir, &format!("tally_bench_query_users_{events}"))?;
                 eprintln!("ingesting {} into {} ...", file.display(), backend.name());
                 run(Command::new(&tally)
                     .arg("--db")

@@ -199,6 +199,7 @@ impl Analytics {
             now: self.clock.unwrap_or_else(Utc::now),
             monthly_budget: self.config.analytics.monthly_budget,
             timeseries_days: self.config.analytics.timeseries_days,
+            health: self.config.health.weights(),
         }
     }
 
@@ -387,6 +388,44 @@ impl Analytics {
             &*self.store,
             filter,
             &self.view_options(),
+        )?)
+    }
+
+    /// Active, new and returning users, sessions and their lengths per day, week or
+    /// month; sessions without an end close after `[engagement] session_timeout_minutes`.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn engagement(
+        &self,
+        filter: &Filter,
+        granularity: tally_metrics::EngagementGranularity,
+    ) -> Result<tally_metrics::Engagement> {
+        self.check_project(filter)?;
+        let options = tally_metrics::EngagementOptions {
+            now: self.view_options().now,
+            session_timeout: Duration::minutes(i64::from(
+                self.config.engagement.session_timeout_minutes,
+            )),
+        };
+        Ok(tally_metrics::engagement(
+            &*self.store,
+            filter,
+            granularity,
+            &options,
+        )?)
+    }
+
+    /// Retention cohorts by the week users were first seen.
+    ///
+    /// # Errors
+    /// The store fails.
+    pub fn engagement_cohorts(&self, filter: &Filter) -> Result<tally_metrics::Cohorts> {
+        self.check_project(filter)?;
+        Ok(tally_metrics::cohorts(
+            &*self.store,
+            filter,
+            self.view_options().now,
         )?)
     }
 

@@ -16,6 +16,8 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub server: ServerConfig,
     pub learning: LearningSettings,
+    pub engagement: EngagementConfig,
+    pub health: HealthConfig,
     /// Per-model prices overriding the built-in table, USD per million tokens.
     pub prices: BTreeMap<String, Price>,
     /// `[[alerts]]`: rules evaluated by `tally serve`.
@@ -88,6 +90,53 @@ impl Default for AnalyticsConfig {
             enabled: true,
             monthly_budget: None,
             timeseries_days: 30,
+        }
+    }
+}
+
+/// `[engagement]`: how sessions are closed (`docs/metrics.md`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngagementConfig {
+    /// A session without an end is closed once idle this long.
+    pub session_timeout_minutes: u32,
+}
+
+impl Default for EngagementConfig {
+    fn default() -> Self {
+        EngagementConfig {
+            session_timeout_minutes: 30,
+        }
+    }
+}
+
+/// `[health]`: the most points each part of the health score takes off 100
+/// (`docs/metrics.md`, `realtime`); the defaults give the score of earlier releases.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HealthConfig {
+    pub error_rate_weight: f64,
+    pub latency_weight: f64,
+    pub request_error_rate_weight: f64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        let weights = tally_metrics::HealthWeights::default();
+        HealthConfig {
+            error_rate_weight: weights.error_rate,
+            latency_weight: weights.latency,
+            request_error_rate_weight: weights.request_error_rate,
+        }
+    }
+}
+
+impl HealthConfig {
+    pub fn weights(&self) -> tally_metrics::HealthWeights {
+        tally_metrics::HealthWeights {
+            error_rate: self.error_rate_weight,
+            latency: self.latency_weight,
+            request_error_rate: self.request_error_rate_weight,
         }
     }
 }
@@ -285,6 +334,23 @@ impl Config {
         if let Err(message) = config.server.validate() {
             return bad(message);
         }
+        for (name, weight) in [
+            ("error_rate_weight", config.health.error_rate_weight),
+            ("latency_weight", config.health.latency_weight),
+            (
+                "request_error_rate_weight",
+                config.health.request_error_rate_weight,
+            ),
+        ] {
+            if !(weight.is_finite() && (0.0..=100.0).contains(&weight)) {
+                return bad(format!(
+                    "health.{name} must be a number from 0 to 100, got {weight}"
+                ));
+            }
+        }
+        if config.engagement.session_timeout_minutes == 0 {
+            return bad("engagement.session_timeout_minutes must be at least 1".to_owned());
+        }
         if config.analytics.timeseries_days == 0 {
             return bad("analytics.timeseries_days must be at least 1".to_owned());
         }
@@ -430,6 +496,52 @@ mod tests {
             negative,
             "config t: analytics.monthly_budget must be a number >= 0, got -5"
         );
+    }
+
+    #[test]
+    fn the_session_timeout_parses_and_typos_and_zero_are_refused() {
+        assert_eq!(
+            Config::parse("", "t")
+                .unwrap()
+                .engagement
+                .session_timeout_minutes,
+            30
+        );
+        let config = Config::parse("[engagement]\nsession_timeout_minutes = 45\n", "t").unwrap();
+        assert_eq!(config.engagement.session_timeout_minutes, 45);
+        let typo = Config::parse("[engagement]\nsession_timeout = 45\n", "t").unwrap_err();
+        assert!(typo.to_string().contains("session_timeout"), "{typo}");
+        let zero = Config::parse("[engagement]\nsession_timeout_minutes = 0\n", "t").unwrap_err();
+        assert!(
+            zero.to_string()
+                .contains("engagement.session_timeout_minutes must be at least 1"),
+            "{zero}"
+        );
+    }
+
+    #[test]
+    fn health_weights_default_to_the_former_score_and_are_checked() {
+        let weights = Config::parse("", "t").unwrap().health.weights();
+        assert_eq!(weights, tally_metrics::HealthWeights::default());
+        assert_eq!(
+            (
+                weights.error_rate,
+                weights.latency,
+                weights.request_error_rate
+            ),
+            (60.0, 30.0, 0.0)
+        );
+        let config = Config::parse("[health]\nrequest_error_rate_weight = 20\n", "t").unwrap();
+        assert_eq!(config.health.weights().request_error_rate, 20.0);
+        let negative = Config::parse("[health]\nlatency_weight = -1\n", "t").unwrap_err();
+        assert!(
+            negative
+                .to_string()
+                .contains("health.latency_weight must be a number from 0 to 100"),
+            "{negative}"
+        );
+        let typo = Config::parse("[health]\nlatency = 5\n", "t").unwrap_err();
+        assert!(typo.to_string().contains("latency"), "{typo}");
     }
 
     #[test]

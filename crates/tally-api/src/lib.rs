@@ -50,8 +50,8 @@ pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
 pub use config::{
-    AnalyticsConfig, Config, LearningSettings, Price, ReportsConfig, RetentionConfig,
-    ScheduleConfig, ServerConfig,
+    AnalyticsConfig, Config, EngagementConfig, HealthConfig, LearningSettings, Price,
+    ReportsConfig, RetentionConfig, ScheduleConfig, ServerConfig,
 };
 pub use error::{Error, Result};
 pub use events::{
@@ -93,9 +93,10 @@ pub use tally_ingest::{
     RetryReport,
 };
 pub use tally_metrics::{
-    AgentSummary, AnalyticsSummary, Budget, BudgetStatus, Capacity, Confidence, Costs, Granularity,
-    ModelSummary, Pipeline, ProjectSummary, QaSummary, Realtime, Recommendation, RiskPattern,
-    TimeSeries, TimeSeriesPoint, ToolProfile, ViewOptions,
+    AgentSummary, AnalyticsSummary, Budget, BudgetStatus, Capacity, Cohorts, Confidence, Costs,
+    Engagement, EngagementGranularity, Granularity, ModelSummary, Pipeline, ProjectSummary,
+    QaSummary, Realtime, Recommendation, RiskPattern, TimeSeries, TimeSeriesPoint, ToolProfile,
+    ViewOptions,
 };
 pub use tally_models::{Event, Kind};
 pub use tally_predict::experiment;

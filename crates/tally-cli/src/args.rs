@@ -332,7 +332,7 @@ pub struct QueryArgs {
     pub name: String,
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// Periods of `timeseries`: day or hour.
+    /// Periods of `timeseries` (day or hour) and `engagement` (day, week or month).
     #[arg(long, default_value = "day")]
     pub granularity: String,
     /// Print JSON.

@@ -317,8 +317,17 @@ fn summary(analytics: &Analytics, args: SummaryArgs) -> anyhow::Result<ExitCode>
 }
 
 fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
+    if let Some(value) = engagement_query(analytics, &args)? {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&value)?);
+        } else {
+            print!("{}", crate::render::render(&value));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(view) = View::from_name(&args.name) else {
-        let names: Vec<&str> = View::ALL.iter().map(|v| v.name()).collect();
+        let mut names: Vec<&str> = View::ALL.iter().map(|v| v.name()).collect();
+        names.extend(["engagement", "cohorts"]);
         bail!(
             "unknown view {:?}; expected one of {}",
             args.name,
@@ -342,6 +351,29 @@ fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
         print!("{}", crate::render::render(&value));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `engagement` (per day, week or month) and `cohorts` (by first-seen week), which
+/// take periods of their own; `None` for any other view name.
+fn engagement_query(
+    analytics: &Analytics,
+    args: &QueryArgs,
+) -> anyhow::Result<Option<serde_json::Value>> {
+    let value = match args.name.as_str() {
+        "engagement" => {
+            let granularity = tally_api::EngagementGranularity::from_word(&args.granularity)
+                .with_context(|| {
+                    format!(
+                        "--granularity must be day, week or month for engagement, got {:?}",
+                        args.granularity
+                    )
+                })?;
+            serde_json::to_value(analytics.engagement(&filter(&args.filter)?, granularity)?)?
+        }
+        "cohorts" => serde_json::to_value(analytics.engagement_cohorts(&filter(&args.filter)?)?)?,
+        _ => return Ok(None),
+    };
+    Ok(Some(value))
 }
 
 fn report(

@@ -18,6 +18,8 @@ pub struct ViewOptions {
     pub monthly_budget: Option<f64>,
     /// Days in the default time series window.
     pub timeseries_days: u32,
+    /// The weights of the health score (`realtime`).
+    pub health: crate::HealthWeights,
 }
 
 impl ViewOptions {
@@ -26,6 +28,7 @@ impl ViewOptions {
             now,
             monthly_budget: None,
             timeseries_days: 30,
+            health: crate::HealthWeights::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 mod agents;
 mod breakdowns;
 mod costs;
+mod engagement;
 mod error;
 mod fold;
 mod pipeline;
@@ -25,11 +26,17 @@ pub use costs::{
     Budget, BudgetStatus, CostPoint, CostShare, Costs, STORAGE_USD_PER_GB_MONTH, StorageCost,
     budget, costs,
 };
+pub use engagement::{
+    Cohort, Cohorts, DEFAULT_SESSION_TIMEOUT_MINUTES, Engagement, EngagementGranularity,
+    EngagementOptions, EngagementPeriod, cohorts, engagement,
+};
 pub use error::{Error, Result};
 pub use fold::ViewOptions;
 pub use pipeline::{JobsByState, Pipeline, QueueWait, RunDurations, Throughput, pipeline};
-pub use realtime::{Health, HealthStatus, Realtime, Window, realtime};
-pub use requests::{EndpointSummary, REQUESTS_WINDOW_DAYS, Requests, requests};
+pub use realtime::{Health, HealthStatus, HealthWeights, Realtime, Window, realtime};
+pub use requests::{
+    EndpointSummary, EndpointTrend, PreviousPeriod, REQUESTS_WINDOW_DAYS, Requests, requests,
+};
 pub use summary::{AnalyticsSummary, QaSummary, qa, summary, summary_from_raw, totals};
 pub use timeseries::{Granularity, TimeSeries, TimeSeriesPoint, timeseries};
 pub use tools::{

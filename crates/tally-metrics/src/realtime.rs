@@ -3,8 +3,11 @@
 //!
 //! **Health score**: 100, minus up to 60 points for the 5-minute error rate (all of
 //! them at 25 % errors or more, in proportion below), minus up to 30 points for the
-//! 5-minute p95 latency above 1 s (all of them at 10 s). `healthy` at 80 or more,
-//! `degraded` from 50, `unhealthy` below; `idle` when nothing arrived in 15 minutes.
+//! 5-minute p95 latency above 1 s (all of them at 10 s), minus up to 0 points for the
+//! 5-minute server error rate of requests (all of them at 25 %); the points are
+//! `[health]` weights in `tally.toml` ([`HealthWeights`]). Never below 0. `healthy` at
+//! 80 or more, `degraded` from 50, `unhealthy` below; `idle` when nothing arrived in 15
+//! minutes.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -40,7 +43,48 @@ pub enum HealthStatus {
 pub struct Health {
     pub score: f64,
     pub status: HealthStatus,
-    pub rule: &'static str,
+    /// The score's formula with its weights.
+    pub rule: String,
+}
+
+/// The most points each part of the health score takes off 100.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HealthWeights {
+    /// For the error rate of every event (failed executions, 5xx requests, serious
+    /// `error` events), all of them at 25 %.
+    pub error_rate: f64,
+    /// For the p95 latency above 1 s, all of them at 10 s.
+    pub latency: f64,
+    /// For the server error rate of requests alone, all of them at 25 %.
+    pub request_error_rate: f64,
+}
+
+impl Default for HealthWeights {
+    /// The score of releases before the weights were configurable.
+    fn default() -> Self {
+        HealthWeights {
+            error_rate: 60.0,
+            latency: 30.0,
+            request_error_rate: 0.0,
+        }
+    }
+}
+
+impl HealthWeights {
+    fn rule(&self) -> String {
+        let mut rule = format!(
+            "100 - {} x min(1, error_rate_5m / 0.25) - {} x min(1, max(0, p95_latency_5m_ms - 1000) / 9000)",
+            self.error_rate, self.latency
+        );
+        if self.request_error_rate > 0.0 {
+            rule.push_str(&format!(
+                " - {} x min(1, request_error_rate_5m / 0.25)",
+                self.request_error_rate
+            ));
+        }
+        rule.push_str("; healthy >= 80, degraded >= 50");
+        rule
+    }
 }
 
 /// The `realtime` view.
@@ -50,8 +94,6 @@ pub struct Realtime {
     pub health: Health,
     pub generated_at: String,
 }
-
-const RULE: &str = "100 - 60 x min(1, error_rate_5m / 0.25) - 30 x min(1, max(0, p95_latency_5m_ms - 1000) / 9000); healthy >= 80, degraded >= 50";
 
 /// The windows ending at `options.now`: each spans the current minute and the ones
 /// before it, `window_minutes` in all.
@@ -69,9 +111,11 @@ pub fn realtime(
         .unwrap_or(options.now - Duration::minutes(15));
     let rows = reader.minutes(project, since)?;
     let mut windows = Vec::new();
+    let mut request_error_rate_5m = 0.0;
     for minutes in [1u32, 5, 15] {
         let from = start(minutes);
         let (mut events, mut errors) = (0, 0);
+        let (mut request_count, mut request_errors) = (0, 0);
         let (mut requests, mut executions) = (LatencySketch::new(), LatencySketch::new());
         for row in rows
             .iter()
@@ -80,7 +124,11 @@ pub fn realtime(
             events += row.n;
             errors += row.errors;
             match row.kind {
-                Kind::Request => requests.merge(&row.latency),
+                Kind::Request => {
+                    requests.merge(&row.latency);
+                    request_count += row.n;
+                    request_errors += row.errors;
+                }
                 Kind::Execution => executions.merge(&row.latency),
                 _ => {}
             }
@@ -90,6 +138,9 @@ pub fn realtime(
         } else {
             &requests
         };
+        if minutes == 5 {
+            request_error_rate_5m = ratio(request_errors as f64, request_count as f64);
+        }
         let users_since = DateTime::<Utc>::from_timestamp(from, 0).unwrap_or(since);
         windows.push(Window {
             window_minutes: minutes,
@@ -102,24 +153,35 @@ pub fn realtime(
         });
     }
     Ok(Realtime {
-        health: health(&windows[1], windows[2].events),
+        health: health(
+            &windows[1],
+            request_error_rate_5m,
+            windows[2].events,
+            &options.health,
+        ),
         windows,
         generated_at: options.generated_at(),
     })
 }
 
-fn health(five: &Window, fifteen_events: u64) -> Health {
+fn health(
+    five: &Window,
+    request_error_rate: f64,
+    fifteen_events: u64,
+    weights: &HealthWeights,
+) -> Health {
     if fifteen_events == 0 {
         return Health {
             score: 100.0,
             status: HealthStatus::Idle,
-            rule: RULE,
+            rule: weights.rule(),
         };
     }
-    let errors = 60.0 * (five.error_rate / 0.25).min(1.0);
-    let latency =
-        30.0 * (five.p95_latency_ms.map_or(0.0, |p| (p - 1000.0).max(0.0)) / 9000.0).min(1.0);
-    let score = 100.0 - errors - latency;
+    let errors = weights.error_rate * (five.error_rate / 0.25).min(1.0);
+    let latency = weights.latency
+        * (five.p95_latency_ms.map_or(0.0, |p| (p - 1000.0).max(0.0)) / 9000.0).min(1.0);
+    let requests = weights.request_error_rate * (request_error_rate / 0.25).min(1.0);
+    let score = (100.0 - errors - latency - requests).max(0.0);
     let status = if score >= 80.0 {
         HealthStatus::Healthy
     } else if score >= 50.0 {
@@ -130,6 +192,6 @@ fn health(five: &Window, fifteen_events: u64) -> Health {
     Health {
         score,
         status,
-        rule: RULE,
+        rule: weights.rule(),
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use tally_models::{
-    AgentStatus, CostSource, Effort, ErrorEvent, Event, EventBody, EventId, Execution, Job,
+    Action, AgentStatus, CostSource, Effort, ErrorEvent, Event, EventBody, EventId, Execution, Job,
     JobStatus, ModelUsage, Outcome, QaStatus, Request, Run, Session, Severity, Skill, TokenUsage,
     Usd,
 };
@@ -274,6 +274,26 @@ pub fn outcome(
                     (name.to_owned(), value)
                 })
                 .collect(),
+        }),
+    )
+}
+
+pub fn action(
+    id: &str,
+    project: &str,
+    ts: DateTime<Utc>,
+    user: &str,
+    action: &str,
+    session: Option<&str>,
+) -> Event {
+    event(
+        id,
+        project,
+        ts,
+        EventBody::Action(Action {
+            user_id: user.to_owned(),
+            action: action.to_owned(),
+            session_id: session.map(str::to_owned),
         }),
     )
 }

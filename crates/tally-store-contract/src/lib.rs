@@ -86,6 +86,7 @@ macro_rules! contract_tests {
             alert_rules_are_put_replaced_and_deleted,
             alert_states_move_only_from_the_expected_status,
             alert_history_pages_newest_first_and_keeps_deliveries,
+            engagement_rows_agree_whatever_the_split_order_and_resends,
         );
     };
     (@each $new:expr; $($check:ident),+ $(,)?) => {

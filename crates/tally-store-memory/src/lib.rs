@@ -14,6 +14,7 @@
 mod alerts;
 mod catalog;
 mod dictionary;
+mod engagement;
 mod event_pages;
 mod export;
 mod learning;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use tally_models::{Event, JobStatus};
+use tally_store::engagement::{DayActivity, SessionSpan};
 use tally_store::rollup::{ALL_PROJECTS, Family, Measures, Resolution};
 pub(crate) use tally_store::rollup_fanout::RowKey;
 use tally_store::rollup_fold::{AgentLatest, AgentLoad, MinuteCell};
@@ -87,6 +88,8 @@ pub(crate) struct State {
     pub(crate) minutes: BTreeMap<(i64, i64, u8), MinuteCell>,
     /// `(minute, project, user)` seen.
     pub(crate) recent_users: BTreeSet<(i64, i64, i64)>,
+    /// The engagement tables (`engagement.rs`).
+    pub(crate) engagement: Engagement,
     /// The learner summary by user, quarter (15-minute bucket) and project.
     pub(crate) learner_activity: BTreeMap<(String, i64, i64), SummaryBucket>,
     /// By user, quarter, project and topic.
@@ -101,6 +104,17 @@ pub(crate) struct State {
     pub(crate) experiments: BTreeMap<(String, Option<String>), ExperimentRecord>,
     pub(crate) models: Vec<(PredictModelInfo, Vec<u8>)>,
     pub(crate) alerts: AlertTables,
+}
+
+/// The engagement tables, as SQLite keeps them.
+#[derive(Debug, Default)]
+pub(crate) struct Engagement {
+    /// By project and user code: the first day (epoch seconds) they were active.
+    pub(crate) first_days: BTreeMap<(i64, i64), i64>,
+    /// By project, day and user code.
+    pub(crate) days: BTreeMap<(i64, i64, i64), DayActivity>,
+    /// By project and session key.
+    pub(crate) sessions: BTreeMap<(i64, String), SessionSpan>,
 }
 
 /// The alerts port's records.
@@ -129,6 +143,7 @@ impl Default for State {
             agent_latest: BTreeMap::new(),
             minutes: BTreeMap::new(),
             recent_users: BTreeSet::new(),
+            engagement: Engagement::default(),
             learner_activity: BTreeMap::new(),
             learner_topics: BTreeMap::new(),
             learners: BTreeMap::new(),

@@ -171,6 +171,7 @@ impl State {
             held.latency.merge(&cell.latency);
         }
         self.recent_users.extend(delta.users.iter().copied());
+        self.engagement.apply(delta);
     }
 
     /// Folds the sessions stored from `first_seq` on into the learner summary; the

@@ -21,6 +21,7 @@ mod bi;
 mod catalog;
 mod connect;
 mod dictionary;
+mod engagement;
 mod error;
 mod event_pages;
 mod experiments;

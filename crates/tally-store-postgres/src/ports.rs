@@ -9,13 +9,14 @@ use tally_models::Event;
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
     Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
-    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventStore, ExperimentRecord,
-    ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore, LearningReader,
-    LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey, NewPredictModel,
-    OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore, QuarantinedRecord,
-    RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome, RollupReader, SeriesReader,
-    SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery, SkillTally, StoreHealth,
-    StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EngagementReader, EventStore,
+    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
+    LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
+    NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
+    QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
+    RollupReader, SeriesReader, SessionRow, SkillHistoryReader, SkillInvocation, SkillRow,
+    SkillRowsQuery, SkillTally, StoreHealth, StoreStats, StoredAlertRule, Totals, TotalsReader,
+    UserDayRow, WriteOutcome,
 };
 
 use crate::PostgresStore;
@@ -27,6 +28,28 @@ impl EventStore for PostgresStore {
 
     fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
         Ok(PostgresStore::write_batches(self, batches)?)
+    }
+}
+
+impl EngagementReader for PostgresStore {
+    fn user_days(
+        &self,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<UserDayRow>> {
+        Ok(PostgresStore::user_days(self, project, from_day, to_day)?)
+    }
+
+    fn engagement_sessions(
+        &self,
+        project: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SessionRow>> {
+        Ok(PostgresStore::engagement_sessions(
+            self, project, from_ms, to_ms,
+        )?)
     }
 }
 

@@ -463,6 +463,41 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX alert_delivery_by_transition ON tally.alert_delivery (transition, id);
     "#,
+    // 3: engagement, kept at ingest in the raw rows' transaction by upserts (minima,
+    // maxima and sums, so any number of servers writing in any order agree): per project
+    // and user code the first day (epoch seconds UTC) they were active; per project, day
+    // and user the day's first and last event (epoch ms) and its events; per project and
+    // session key its first and last activity, its end and its user (the user of its
+    // earliest event, `user_ts`). Engagement starts at the upgrade.
+    r#"
+    CREATE TABLE tally.engagement_user (
+        project bigint NOT NULL,
+        user_code bigint NOT NULL,
+        first_day bigint NOT NULL,
+        PRIMARY KEY (project, user_code)
+    );
+    CREATE TABLE tally.engagement_day (
+        project bigint NOT NULL,
+        day bigint NOT NULL,
+        user_code bigint NOT NULL,
+        first_ms bigint NOT NULL,
+        last_ms bigint NOT NULL,
+        events bigint NOT NULL,
+        PRIMARY KEY (project, day, user_code)
+    );
+    CREATE INDEX engagement_day_by_day ON tally.engagement_day (day);
+    CREATE TABLE tally.engagement_session (
+        project bigint NOT NULL,
+        session text NOT NULL,
+        start_ms bigint NOT NULL,
+        last_ms bigint NOT NULL,
+        end_ms bigint,
+        user_id text,
+        user_ts bigint,
+        PRIMARY KEY (project, session)
+    );
+    CREATE INDEX engagement_session_by_start ON tally.engagement_session (start_ms);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -1,8 +1,8 @@
 //! Many writers on one database: two stores (two pools, as two tally servers would
 //! hold) and several threads each write overlapping batches at once, the same ids
 //! resent through both stores. Every event is stored once, the outcomes add up exactly,
-//! and the rollup, live-state and learner-summary rows equal those one writer stores
-//! from the same events; the rollup sums equal the raw rows' own.
+//! and the rollup, live-state, learner-summary and engagement rows equal those one
+//! writer stores from the same events; the rollup sums equal the raw rows' own.
 
 use std::thread;
 
@@ -246,6 +246,9 @@ fn contents(url: &str) -> Vec<(String, Vec<String>)> {
         "learner_activity",
         "learner_topic_activity",
         "learner",
+        "engagement_user",
+        "engagement_day",
+        "engagement_session",
     ] {
         let sql = format!("SELECT (to_jsonb(t) - 'seq' - 'revision')::text FROM tally.{table} t");
         tables.push((table.to_owned(), rows(&mut client, &sql)));

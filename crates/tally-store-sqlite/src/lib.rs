@@ -13,6 +13,7 @@ mod arrivals;
 mod backup;
 mod checkpointer;
 mod dictionary;
+mod engagement;
 mod error;
 mod event_pages;
 mod execution_block;
@@ -531,6 +532,24 @@ impl SqliteStore {
 
     pub(crate) fn error_classes(&self) -> Result<Vec<(i64, String)>> {
         rollup_read::error_classes(&*self.reader()?)
+    }
+
+    pub(crate) fn user_days(
+        &self,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<UserDayRow>> {
+        engagement::user_days(&*self.reader()?, project, from_day, to_day)
+    }
+
+    pub(crate) fn engagement_sessions(
+        &self,
+        project: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SessionRow>> {
+        engagement::sessions(&*self.reader()?, project, from_ms, to_ms)
     }
 
     pub(crate) fn active_users(&self, project: Option<&str>, since: DateTime<Utc>) -> Result<u64> {

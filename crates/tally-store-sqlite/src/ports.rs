@@ -10,14 +10,14 @@ use tally_store::event_page::{EventPage, EventQuery};
 use tally_store::rollup::{RollupQuery, RollupRow};
 use tally_store::{
     Activity, AgentLoadRow, AgentState, AlertStateRecord, AlertStore, AlertTransitionRecord,
-    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EventPages, EventStore,
-    ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
+    ApiKeyRecord, BackupOutcome, Batch, Catalog, DeliveryAttempt, EngagementReader, EventPages,
+    EventStore, ExperimentRecord, ExperimentStore, Export, Filter, GoalRecord, JobState, KeyStore,
     LearningReader, LearningSession, LearningWriter, Maintenance, MinuteRow, NewApiKey,
     NewPredictModel, OutcomeRecord, PredictModelInfo, PredictModelStore, QuarantineStore,
     QuarantinedRecord, RawSeriesQuery, RawSeriesRow, Result, Retention, RetentionOutcome,
-    RollupReader, SeriesReader, SkillHistoryReader, SkillInvocation, SkillRow, SkillRowsQuery,
-    SkillTally, StoreHealth, StoreStats, StoredAlertRule, Totals, TotalsReader, WriteOutcome,
-    WriterStats,
+    RollupReader, SeriesReader, SessionRow, SkillHistoryReader, SkillInvocation, SkillRow,
+    SkillRowsQuery, SkillTally, StoreHealth, StoreStats, StoredAlertRule, Totals, TotalsReader,
+    UserDayRow, WriteOutcome, WriterStats,
 };
 
 use crate::SqliteStore;
@@ -29,6 +29,28 @@ impl EventStore for SqliteStore {
 
     fn write_batches(&self, batches: &[Batch<'_>]) -> Result<Vec<WriteOutcome>> {
         Ok(SqliteStore::write_batches(self, batches)?)
+    }
+}
+
+impl EngagementReader for SqliteStore {
+    fn user_days(
+        &self,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<UserDayRow>> {
+        Ok(SqliteStore::user_days(self, project, from_day, to_day)?)
+    }
+
+    fn engagement_sessions(
+        &self,
+        project: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<SessionRow>> {
+        Ok(SqliteStore::engagement_sessions(
+            self, project, from_ms, to_ms,
+        )?)
     }
 }
 

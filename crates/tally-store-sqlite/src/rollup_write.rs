@@ -62,6 +62,7 @@ pub(super) fn flush(
     flush_jobs(tx, &delta.jobs)?;
     flush_agents(tx, &delta.agent_load, &delta.agent_latest)?;
     flush_minutes(tx, &delta.minutes, &delta.users)?;
+    super::engagement::flush(delta, tx)?;
     Ok(())
 }
 

@@ -568,6 +568,41 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX event_ids_given_by_seq ON event_ids (seq) WHERE typeof(id) = 'text';
     "#,
+    // 16: engagement, kept at ingest in the raw rows' transaction: per project and user
+    // code the first day (epoch seconds UTC) they were active; per project, day and user
+    // the day's first and last event (epoch ms) and its events; per project and session
+    // key its first and last activity, its end (epoch ms) and its user (the user of its
+    // earliest event, `user_ts`). Events stored before this migration are not counted:
+    // engagement starts at the upgrade (docs/metrics.md).
+    r#"
+    CREATE TABLE engagement_user (
+        project INTEGER NOT NULL,
+        user INTEGER NOT NULL,
+        first_day INTEGER NOT NULL,
+        PRIMARY KEY (project, user)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE engagement_day (
+        project INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        user INTEGER NOT NULL,
+        first_ms INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        PRIMARY KEY (project, day, user)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX engagement_day_by_day ON engagement_day (day);
+    CREATE TABLE engagement_session (
+        project INTEGER NOT NULL,
+        session TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        end_ms INTEGER,
+        user TEXT,
+        user_ts INTEGER,
+        PRIMARY KEY (project, session)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX engagement_session_by_start ON engagement_session (start_ms);
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

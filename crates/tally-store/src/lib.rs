@@ -17,6 +17,7 @@
 //! ([`WriterStats`]).
 
 mod dim;
+pub mod engagement;
 mod error;
 pub mod event_page;
 mod group_commit;

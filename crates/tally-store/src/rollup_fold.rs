@@ -15,6 +15,7 @@ use tally_models::{CostSource, Event, EventBody, JobStatus, LatencySketch, Sever
 
 use crate::Result;
 use crate::dim::{DIMS, Dim};
+use crate::engagement::{self, DayActivity, SessionSpan};
 use crate::rollup::{Facet, Family, Measures, Resolution, RunMode, run_key};
 
 /// Where the fold gets dictionary codes from: the small integers an adapter stores
@@ -217,6 +218,12 @@ impl PreparedRollups {
         for &(minute, project, user) in &delta.users {
             into.users.insert((minute, code(project), code(user)));
         }
+        for (&(project, user, day), activity) in &delta.user_days {
+            into.add_user_day((code(project), code(user), day), activity);
+        }
+        for ((project, session), span) in &delta.sessions {
+            into.add_session((code(*project), session.clone()), span);
+        }
         Ok(())
     }
 }
@@ -292,6 +299,10 @@ pub struct RollupDelta {
     pub minutes: FxHashMap<(i64, i64, u8), MinuteCell>,
     /// `(minute start in epoch seconds, project, user)` seen.
     pub users: FxHashSet<(i64, i64, i64)>,
+    /// Per `(project, user, day start in epoch seconds)`: the engagement day rows.
+    pub user_days: FxHashMap<(i64, i64, i64), DayActivity>,
+    /// Per `(project, session key)`: the engagement session rows.
+    pub sessions: FxHashMap<(i64, String), SessionSpan>,
     /// Events at or after this instant (epoch ms) count in the minute tier.
     pub minute_horizon: i64,
     /// Emptied measures of earlier batches, reused for new keys: their sketches and
@@ -331,7 +342,25 @@ impl RollupDelta {
         self.agent_latest.clear();
         self.minutes.clear();
         self.users.clear();
+        self.user_days.clear();
+        self.sessions.clear();
         self.minute_horizon = now.timestamp_millis() - MINUTE_TIER_HORIZON_MS;
+    }
+
+    fn add_user_day(&mut self, key: (i64, i64, i64), activity: &DayActivity) {
+        self.user_days
+            .entry(key)
+            .and_modify(|held| held.merge(activity))
+            .or_insert(*activity);
+    }
+
+    fn add_session(&mut self, key: (i64, String), span: &SessionSpan) {
+        match self.sessions.get_mut(&key) {
+            Some(held) => held.merge(span),
+            None => {
+                self.sessions.insert(key, span.clone());
+            }
+        }
     }
 
     fn measures(&mut self, family: Family, project: i64, ts: i64, key: i64) -> &mut Measures {
@@ -532,6 +561,13 @@ impl RollupDelta {
                 let user = codes.code(Dim::User, user)?;
                 self.users.insert((minute_start, project, user));
             }
+        }
+        if let Some((user, day, activity)) = engagement::day_activity_of(event) {
+            let user = codes.code(Dim::User, user)?;
+            self.add_user_day((project, user, day), &activity);
+        }
+        if let Some((session, span)) = engagement::session_of(event) {
+            self.add_session((project, session), &span);
         }
         Ok(())
     }

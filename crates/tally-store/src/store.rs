@@ -1,9 +1,9 @@
 //! Every port at once: what the facade holds a store as.
 
 use crate::{
-    AlertStore, Catalog, EventPages, EventStore, ExperimentStore, Export, KeyStore, LearningReader,
-    LearningWriter, Maintenance, PredictModelStore, QuarantineStore, Retention, RollupReader,
-    SeriesReader, SkillHistoryReader, TotalsReader,
+    AlertStore, Catalog, EngagementReader, EventPages, EventStore, ExperimentStore, Export,
+    KeyStore, LearningReader, LearningWriter, Maintenance, PredictModelStore, QuarantineStore,
+    Retention, RollupReader, SeriesReader, SkillHistoryReader, TotalsReader,
 };
 
 /// A store that implements every port; any type that does is one. The facade holds an
@@ -27,6 +27,7 @@ pub trait Store:
     + Export
     + EventPages
     + AlertStore
+    + EngagementReader
 {
 }
 
@@ -49,6 +50,7 @@ impl<T> Store for T where
         + Export
         + EventPages
         + AlertStore
+        + EngagementReader
         + ?Sized
 {
 }

@@ -13,6 +13,7 @@ mod alerts;
 mod auth;
 mod budget;
 mod dashboard;
+mod engagement;
 mod error;
 mod events;
 mod experiments;
@@ -260,6 +261,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(predict::routes());
     routes.extend(otlp::routes());
     routes.extend(traces::routes());
+    routes.extend(engagement::routes());
     routes.extend(events::routes());
     routes.extend(dashboard::routes());
     routes.extend(metrics::routes());

@@ -6,6 +6,7 @@ mod costs;
 mod models;
 mod pipeline;
 mod projects;
+mod realtime;
 mod requests;
 mod summary;
 mod support;

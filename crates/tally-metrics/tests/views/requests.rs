@@ -65,3 +65,56 @@ fn endpoints_by_requests_with_server_errors_and_latencies() {
     assert_eq!((empty.total_requests, empty.error_rate), (0, 0.0));
     assert!(empty.endpoints.is_empty() && empty.p95_latency_ms.is_none());
 }
+
+#[test]
+fn the_trend_compares_with_the_previous_period_of_the_same_length() {
+    let events = [
+        // The previous day: 2 requests of /a (one a server error), 1 of /gone.
+        request("p1", "shop", oct(1, 1, 0), "/a", 200, 10.0, None),
+        request("p2", "shop", oct(1, 2, 0), "/a", 500, 10.0, None),
+        request("p3", "shop", oct(1, 3, 0), "/gone", 200, 10.0, None),
+        // This day: 4 requests of /a, none failed, slower; 1 of /new.
+        request("c1", "shop", oct(2, 1, 0), "/a", 200, 20.0, None),
+        request("c2", "shop", oct(2, 2, 0), "/a", 200, 20.0, None),
+        request("c3", "shop", oct(2, 3, 0), "/a", 200, 20.0, None),
+        request("c4", "shop", oct(2, 4, 0), "/a", 200, 20.0, None),
+        request("c5", "shop", oct(2, 5, 0), "/new", 200, 5.0, None),
+    ];
+    let store = store(&events);
+    let day = filter(Some("shop"), Some(oct(2, 0, 0)), Some(oct(3, 0, 0)));
+    let view = requests(&store, &day, &options()).unwrap();
+    let previous = view.previous.as_ref().unwrap();
+    assert_eq!(previous.from, "2026-10-01T00:00:00.000Z");
+    assert_eq!(previous.to, "2026-10-02T00:00:00.000Z");
+    assert_eq!((previous.total_requests, previous.server_errors), (3, 1));
+    assert!((previous.requests_change.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    assert!((previous.error_rate_change.unwrap() + 1.0 / 3.0).abs() < 1e-12);
+
+    let a = view.endpoints.iter().find(|e| e.endpoint == "/a").unwrap();
+    let trend = a.trend.as_ref().unwrap();
+    assert_eq!(trend.previous_requests, 2);
+    assert_eq!(trend.previous_error_rate, 0.5);
+    assert_eq!(trend.requests_change, Some(1.0));
+    assert_eq!(trend.error_rate_change, Some(-0.5));
+    assert!(close(trend.p95_latency_change, 1.0, 0.03), "{trend:?}");
+    let new = view
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint == "/new")
+        .unwrap();
+    let trend = new.trend.as_ref().unwrap();
+    assert_eq!((trend.previous_requests, trend.requests_change), (0, None));
+    assert_eq!(trend.error_rate_change, None);
+
+    // The default window (the last 30 days) compares with the 30 days before; a range
+    // without a start has no previous period.
+    let default = requests(&store, &filter(Some("shop"), None, None), &options()).unwrap();
+    assert_eq!(default.previous.unwrap().total_requests, 0);
+    let open = requests(
+        &store,
+        &filter(Some("shop"), None, Some(oct(3, 0, 0))),
+        &options(),
+    );
+    let open = open.unwrap();
+    assert!(open.previous.is_none() && open.endpoints.iter().all(|e| e.trend.is_none()));
+}

@@ -22,6 +22,7 @@ pub(super) fn merge(tx: &mut Transaction<'_>, delta: &RollupDelta) -> Result<()>
     merge_agent_state(tx, &delta.agent_latest)?;
     merge_minutes(tx, &delta.minutes)?;
     insert_recent_users(tx, delta)?;
+    crate::engagement::merge(tx, delta)?;
     Ok(())
 }
 
