@@ -595,6 +595,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/analytics/assets/compare.js",
+        "/analytics/assets/compare.js",
+    ),
+    (
+        "get",
         "/analytics/assets/dashboard.css",
         "/analytics/assets/dashboard.css",
     ),

@@ -137,6 +137,7 @@ const ROUTES: &[Expect] = &[
     get("/analytics/assets/uplot.css", Needs::Public),
     get("/analytics/docs/events", Needs::Public),
     get("/analytics/assets/events.js", Needs::Public),
+    get("/analytics/assets/compare.js", Needs::Public),
     get("/api/analytics/health", Needs::Public),
     get("/api/openapi.json", Needs::Read),
     refused(get("/metrics", Needs::Read), "forbidden_project"),

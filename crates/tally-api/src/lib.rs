@@ -24,6 +24,7 @@ pub mod alerts;
 mod analytics;
 mod bounds;
 mod cancel;
+mod compare;
 mod config;
 mod error;
 mod events;
@@ -49,6 +50,7 @@ mod write_health;
 pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
+pub use compare::{Change, Compare, FigureStatus, Periods, Range as CompareRange};
 pub use config::{
     AnalyticsConfig, Config, LearningSettings, Price, ReportsConfig, RetentionConfig,
     ScheduleConfig, ServerConfig,
