@@ -10,6 +10,7 @@ mod backend_health;
 mod backup;
 mod bad_input;
 mod cli;
+mod compare;
 mod concurrency;
 mod dashboard_browser;
 mod duckdb_oracle;

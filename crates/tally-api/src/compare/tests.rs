@@ -1,3 +1,5 @@
+//! The comparisons' earlier ranges at month ends, and their figures' changes.
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
