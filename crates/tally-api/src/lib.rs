@@ -34,6 +34,7 @@ mod export;
 mod filter;
 pub mod http;
 mod keys;
+mod leaderboard;
 mod learning;
 mod learning_cache;
 mod learning_export;
@@ -66,6 +67,10 @@ pub use export::sections::MAX_SECTION_ROWS;
 pub use export::{ExportFormat, SectionsFormat};
 pub use filter::{FilterNames, parse_filter, parse_instant, parse_project};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
+pub use leaderboard::{
+    Catalogue, CatalogueEntry, DEFAULT_LEADERBOARD, Leaderboard, LeaderboardBy, LeaderboardEntry,
+    MAX_LEADERBOARD, category_from_name, category_names,
+};
 pub use learning::{
     DASHBOARD_WEEKS, LearnerAchievement, LearnerDashboard, LearningAchievements, LearningMastery,
     LearningProgress, LearningStreak,

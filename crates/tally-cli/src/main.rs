@@ -8,6 +8,7 @@ mod events;
 mod experiment;
 mod export;
 mod goals;
+mod leaderboard;
 mod learning;
 mod migrate;
 mod predict;

@@ -463,6 +463,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX alert_delivery_by_transition ON tally.alert_delivery (transition, id);
     "#,
+    // 5: the learners who opted out of leaderboards (a row each; opting back in
+    // deletes it).
+    r#"
+    CREATE TABLE tally.learner_opt_out (
+        user_id text PRIMARY KEY
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -568,6 +568,13 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX event_ids_given_by_seq ON event_ids (seq) WHERE typeof(id) = 'text';
     "#,
+    // 18: the learners who opted out of leaderboards (a row each; opting back in
+    // deletes it).
+    r#"
+    CREATE TABLE learner_opt_out (
+        user TEXT PRIMARY KEY
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.
