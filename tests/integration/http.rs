@@ -600,6 +600,11 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ),
     (
         "get",
+        "/analytics/assets/leaderboard.js",
+        "/analytics/assets/leaderboard.js",
+    ),
+    (
+        "get",
         "/analytics/assets/dashboard.css",
         "/analytics/assets/dashboard.css",
     ),

@@ -28,6 +28,7 @@ mod http_errors;
 mod http_serve;
 mod idempotency;
 mod kinds;
+mod leaderboard;
 mod learning;
 mod memory;
 mod migrate;

@@ -30,6 +30,7 @@ const UPLOT_CSS: &str = include_str!("dashboard/vendor/uPlot.min.css");
 const WIRE_FORMAT: &str = include_str!("../../../../docs/events.md");
 const EVENTS_JS: &str = include_str!("dashboard/events.js");
 const COMPARE_JS: &str = include_str!("dashboard/compare.js");
+const LEADERBOARD_JS: &str = include_str!("dashboard/leaderboard.js");
 
 /// The shell's script tag, which the events page replaces with its own.
 const DASHBOARD_SCRIPT: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>"#;
@@ -185,6 +186,12 @@ pub fn routes() -> Vec<Route> {
             "The dashboard's period comparisons: the compare selector, changes on KPI cards and tables",
             Produces::JavaScript,
             get(|| async { answer("text/javascript; charset=utf-8", COMPARE_JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/leaderboard.js",
+            "The learners page's leaderboard and achievements catalogue",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", LEADERBOARD_JS.to_owned()) }),
         ),
         route(
             "/analytics/assets/events.js",

@@ -816,6 +816,7 @@ async function loadLearners() {
     { key: "share", title: "Share", num: true, render: (t) => fmtPct(t.share) },
   ], "learner-mastery");
   topicBars(document.getElementById("learner-topics"), d.topics);
+  await loadLearningExtras(select.value);
 }
 
 // GitHub-style activity grid: one column per ISO week, one row per weekday.
