@@ -387,3 +387,51 @@ fn the_catalogue_shows_locked_achievements_and_progress() {
     );
     server.stop();
 }
+
+#[test]
+fn the_learners_page_shows_the_leaderboard_without_opted_out_learners() {
+    let server = start();
+    server
+        .db
+        .analytics
+        .set_learner_opt_out("dee", true)
+        .unwrap();
+    let api = server
+        .http
+        .get(
+            "/api/analytics/learning/leaderboard?project=alpha&by=streak",
+            None,
+        )
+        .json();
+    let seen = crate::support::python_oracle(
+        "learners_leaderboard.py",
+        &serde_json::json!({"url": format!("{}/analytics/learners?project=alpha", server.http.base)}),
+    );
+    assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
+    let shown: Vec<(String, String)> = seen["leaderboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row[0].as_str().unwrap().to_owned(),
+                row[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = api["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["rank"].to_string(),
+                e["user"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, expected, "{seen}");
+    assert!(!shown.iter().any(|(_, user)| user == "dee"));
+    assert_eq!(seen["catalogue"], 24, "{seen}");
+    server.stop();
+}
