@@ -143,7 +143,11 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
-const VIEWS: &[(&str, Option<(Option<&str>, &str)>)] = &[
+/// Where a view's rows are: the field holding them (`None`: the answer itself) and the
+/// key that names a row.
+type Rows = Option<(Option<&'static str>, &'static str)>;
+
+const VIEWS: &[(&str, Rows)] = &[
     ("summary", None),
     ("qa", None),
     ("requests", Some((Some("endpoints"), "endpoint"))),

@@ -58,12 +58,14 @@ impl Compare {
     /// The earlier range for `[from, to)`.
     ///
     /// # Errors
-    /// The earlier range falls outside the calendar chrono knows.
+    /// The earlier range starts before the calendar chrono knows (year −262143).
     pub fn earlier(self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Range> {
         let out_of_range = || Error::Filter(format!("compare={}: no earlier range", self.name()));
+        let back =
+            |t: DateTime<Utc>, by: Duration| t.checked_sub_signed(by).ok_or_else(out_of_range);
         let (from, to) = match self {
-            Compare::Previous => (from - (to - from), from),
-            Compare::WeekOverWeek => (from - Duration::days(7), to - Duration::days(7)),
+            Compare::Previous => (back(from, to - from)?, from),
+            Compare::WeekOverWeek => (back(from, Duration::days(7))?, back(to, Duration::days(7))?),
             Compare::MonthOverMonth => (
                 from.checked_sub_months(Months::new(1))
                     .ok_or_else(out_of_range)?,

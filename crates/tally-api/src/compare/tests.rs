@@ -1,6 +1,6 @@
 //! The comparisons' earlier ranges at month ends, and their figures' changes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::*;
@@ -82,6 +82,25 @@ fn month_over_month_keeps_the_day_or_takes_the_month_end() {
             "2026-10-16T10:00:00Z"
         ),
         pair("2026-09-15T10:00:00Z", "2026-09-16T10:00:00Z")
+    );
+}
+
+#[test]
+fn an_earlier_range_before_the_calendar_is_refused() {
+    let first = DateTime::<Utc>::MIN_UTC;
+    let error = Compare::Previous
+        .earlier(first + Duration::days(1), first + Duration::days(3))
+        .unwrap_err();
+    assert_eq!(error.to_string(), "compare=previous: no earlier range");
+    assert!(
+        Compare::WeekOverWeek
+            .earlier(first, first + Duration::days(1))
+            .is_err()
+    );
+    assert!(
+        Compare::MonthOverMonth
+            .earlier(first, first + Duration::days(1))
+            .is_err()
     );
 }
 

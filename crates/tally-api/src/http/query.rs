@@ -1,5 +1,6 @@
 //! The `GET` routes: every view of [`View::ALL`] under each of its names, health, and
-//! the JSON and CSV exports. Every view takes the filters `project`, `from`, `to`.
+//! the JSON and CSV exports. Every view takes the filters `project`, `from`, `to`; the
+//! comparable ones also `compare` (`crate::compare`).
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
