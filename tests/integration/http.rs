@@ -580,6 +580,21 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/api/analytics/learning/users/{user}/report",
         "/api/analytics/learning/users/u/report?period=month",
     ),
+    (
+        "get",
+        "/api/analytics/learning/leaderboard",
+        "/api/analytics/learning/leaderboard?by=points",
+    ),
+    (
+        "get",
+        "/api/analytics/learning/achievements/catalogue",
+        "/api/analytics/learning/achievements/catalogue?category=goals",
+    ),
+    (
+        "post",
+        "/api/analytics/learning/users/{user}/leaderboard",
+        "/api/analytics/learning/users/u/leaderboard",
+    ),
     ("get", "/api/alerts", "/api/alerts"),
     ("post", "/api/alerts", "/api/alerts"),
     ("get", "/api/alerts/history", "/api/alerts/history"),
@@ -602,6 +617,16 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "get",
         "/analytics/assets/events.js",
         "/analytics/assets/events.js",
+    ),
+    (
+        "get",
+        "/analytics/assets/compare.js",
+        "/analytics/assets/compare.js",
+    ),
+    (
+        "get",
+        "/analytics/assets/leaderboard.js",
+        "/analytics/assets/leaderboard.js",
     ),
     (
         "get",

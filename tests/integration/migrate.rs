@@ -36,6 +36,7 @@ fn source_store(dir: &Path) -> PathBuf {
         tally_at(&path, &["ingest", rejected.to_str().unwrap()]);
     }
     run(&["predict", "train", "--days", "30"]);
+    run(&["learning", "opt-out", "--user", "learner-003"]);
     run(&[
         "alerts",
         "create",
@@ -100,6 +101,16 @@ fn a_sqlite_store_copied_into_another_answers_every_view_as_it_does() {
     assert_eq!(copied(&report, "experiments"), (1, 0));
     assert_eq!(copied(&report, "goals"), (1, 0));
     assert_eq!(copied(&report, "time_zones"), (1, 0));
+    assert_eq!(copied(&report, "opt_outs"), (1, 0));
+    let board = |db: &Path| {
+        let text = succeeded(&tally_at(
+            db,
+            &["learning", "leaderboard", "--limit", "100", "--json"],
+        ));
+        serde_json::from_str::<Value>(&text).unwrap()["entries"].clone()
+    };
+    assert!(!board(&destination).to_string().contains("learner-003"));
+    assert_eq!(board(&destination), board(&source));
     assert_eq!(copied(&report, "predictor_models"), (1, 0));
     assert_eq!(copied(&report, "alert_rules"), (1, 0));
     let rules = |db: &Path| succeeded(&tally_at(db, &["alerts", "list", "--json"]));
@@ -178,6 +189,7 @@ fn a_copy_stopped_part_way_finishes_when_run_again_without_counting_twice() {
         "experiments",
         "goals",
         "time_zones",
+        "opt_outs",
         "predictor_models",
         "alert_rules",
     ] {

@@ -137,6 +137,8 @@ const ROUTES: &[Expect] = &[
     get("/analytics/assets/uplot.css", Needs::Public),
     get("/analytics/docs/events", Needs::Public),
     get("/analytics/assets/events.js", Needs::Public),
+    get("/analytics/assets/compare.js", Needs::Public),
+    get("/analytics/assets/leaderboard.js", Needs::Public),
     get("/api/analytics/health", Needs::Public),
     get("/api/openapi.json", Needs::Read),
     refused(get("/metrics", Needs::Read), "forbidden_project"),
@@ -224,6 +226,16 @@ const ROUTES: &[Expect] = &[
     get("/api/analytics/learning/users/{user}/export", Needs::Read),
     get("/api/analytics/learning/users/{user}/report", Needs::Read),
     get("/api/analytics/learning/users/{user}/insights", Needs::Read),
+    get("/api/analytics/learning/leaderboard", Needs::Read),
+    get(
+        "/api/analytics/learning/achievements/catalogue",
+        Needs::Read,
+    ),
+    post(
+        "/api/analytics/learning/users/{user}/leaderboard",
+        Needs::Ingest,
+        r#"{"opt_out":true}"#,
+    ),
     get("/api/alerts", Needs::Read),
     get("/api/alerts/history", Needs::Read),
     get("/api/alerts/firing", Needs::Read),
@@ -396,6 +408,7 @@ fn beta_state(analytics: &Analytics) -> Value {
         "executions": analytics.summary(&filter).unwrap().total_executions,
         "events": analytics.stats().unwrap().events,
         "learners": beta.learners().unwrap(),
+        "opted_out": analytics.learner_opted_out(BETA_USER).unwrap(),
         // Definitions only: the server's own evaluations move the states.
         "alerts": analytics
             .alert_rules(Some(&[BETA.to_owned()]))
@@ -417,7 +430,7 @@ fn query(doc: &Value, method: &str, path: &str, at: &str, user: &str) -> Vec<(St
         let name = param["name"].as_str().unwrap_or_default();
         let value = match name {
             "at" | "to" => at.to_owned(),
-            "user" => user.to_owned(),
+            "user" | "learner" => user.to_owned(),
             "variance" => "0.25".to_owned(),
             "n" => "100".to_owned(),
             _ => continue,
@@ -641,8 +654,10 @@ fn every_route_keeps_every_key_to_its_scope_and_projects() {
                         format!("beta's data reached a key for alpha: {what}"),
                     );
                 }
-                let about_user =
-                    expect.path.contains("{user}") || params.iter().any(|(name, _)| name == "user");
+                let about_user = expect.path.contains("{user}")
+                    || params
+                        .iter()
+                        .any(|(name, _)| name == "user" || name == "learner");
                 if expect.method == "GET" && about_user && is_json(&answer) {
                     // About beta's learner a key for alpha learns what it learns about a
                     // stranger.

@@ -553,7 +553,11 @@ impl Analytics {
     }
 
     /// The achievements of the learner of `history` as of `at`.
-    fn earned(&self, history: &LearnerHistory, at: DateTime<Utc>) -> Result<Vec<Earned>> {
+    pub(crate) fn earned(
+        &self,
+        history: &LearnerHistory,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Earned>> {
         let goals = self.goals_of(history, at)?;
         Ok(self.earned_with(history, at, &goals))
     }

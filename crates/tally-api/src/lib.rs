@@ -24,6 +24,7 @@ pub mod alerts;
 mod analytics;
 mod bounds;
 mod cancel;
+mod compare;
 mod config;
 mod error;
 mod events;
@@ -33,6 +34,7 @@ mod export;
 mod filter;
 pub mod http;
 mod keys;
+mod leaderboard;
 mod learning;
 mod learning_cache;
 mod learning_export;
@@ -49,6 +51,7 @@ mod write_health;
 pub use analytics::{Analytics, BackendInfo};
 pub use bounds::MAX_POINTS;
 pub use cancel::Cancel;
+pub use compare::{Change, Compare, FigureStatus, Periods, Range as CompareRange};
 pub use config::{
     AnalyticsConfig, Config, EngagementConfig, HealthConfig, LearningSettings, Price,
     ReportsConfig, RetentionConfig, ScheduleConfig, ServerConfig,
@@ -64,6 +67,10 @@ pub use export::sections::MAX_SECTION_ROWS;
 pub use export::{ExportFormat, SectionsFormat};
 pub use filter::{FilterNames, parse_filter, parse_instant, parse_project};
 pub use keys::{CreatedKey, KEY_PREFIX, KeySpec};
+pub use leaderboard::{
+    Catalogue, CatalogueEntry, DEFAULT_LEADERBOARD, Leaderboard, LeaderboardBy, LeaderboardEntry,
+    MAX_LEADERBOARD, category_from_name, category_names,
+};
 pub use learning::{
     DASHBOARD_WEEKS, LearnerAchievement, LearnerDashboard, LearningAchievements, LearningMastery,
     LearningProgress, LearningStreak,

@@ -67,6 +67,8 @@ pub struct MigrateReport {
     pub experiments: Copied,
     pub goals: Copied,
     pub time_zones: Copied,
+    /// Learners who opted out of leaderboards.
+    pub opt_outs: Copied,
     pub predictor_models: Copied,
     /// Alert rules stored through the API or CLI (their states and history are not
     /// copied: the destination evaluates the rules afresh).
@@ -136,6 +138,7 @@ impl Analytics {
             experiments: self.observe_write(copy_experiments(from, into))?,
             goals: self.observe_write(copy_goals(from, into))?,
             time_zones: self.observe_write(copy_time_zones(from, into))?,
+            opt_outs: self.observe_write(copy_opt_outs(from, into))?,
             predictor_models: self.observe_write(copy_predict_models(from, into))?,
             alert_rules: self.observe_write(copy_alert_rules(from, into))?,
             ..MigrateReport::default()
@@ -438,6 +441,19 @@ fn copy_time_zones(from: &dyn Store, into: &dyn Store) -> tally_store::Result<Co
             into.set_learner_time_zone(&user, &zone)?;
         }
         copied.count(!present);
+    }
+    Ok(copied)
+}
+
+fn copy_opt_outs(from: &dyn Store, into: &dyn Store) -> tally_store::Result<Copied> {
+    let mut copied = Copied::default();
+    let present = into.opted_out_learners()?;
+    for user in from.opted_out_learners()? {
+        let already = present.contains(&user);
+        if !already {
+            into.set_learner_opt_out(&user, true)?;
+        }
+        copied.count(!already);
     }
     Ok(copied)
 }

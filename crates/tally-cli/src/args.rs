@@ -288,6 +288,10 @@ pub struct FilterArgs {
 pub struct SummaryArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Also each figure on the earlier range, with the change: previous (the same length
+    /// before), wow (7 days earlier) or mom (one calendar month earlier); needs --from.
+    #[arg(long, value_parser = crate::compare::NAMES)]
+    pub compare: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -335,6 +339,10 @@ pub struct QueryArgs {
     /// Periods of `timeseries` (day or hour) and `engagement` (day, week or month).
     #[arg(long, default_value = "day")]
     pub granularity: String,
+    /// Also each figure on the earlier range, with the change: previous, wow or mom
+    /// (summary, projects, models, tools, agents, qa, requests); needs --from.
+    #[arg(long, value_parser = crate::compare::NAMES)]
+    pub compare: Option<String>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

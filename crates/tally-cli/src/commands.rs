@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use tally_api::http::{Server, ServerOptions};
 use tally_api::{
-    Analytics, AnalyticsSummary, Config, DemoConfig, Filter, FilterNames, Granularity,
+    Analytics, AnalyticsSummary, Compare, Config, DemoConfig, Filter, FilterNames, Granularity,
     IngestOptions, IngestReport, Input, InputFormat, KeyScope, KeySpec, Kind, ReportFormat,
     ReportKind, SqliteOptions, View,
 };
@@ -306,7 +306,39 @@ fn filter(args: &FilterArgs) -> anyhow::Result<Filter> {
     )?)
 }
 
+/// A view with its comparison, printed as JSON or as the comparison table.
+fn compared(
+    analytics: &Analytics,
+    view: View,
+    filter: &Filter,
+    granularity: Granularity,
+    compare: &str,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let Some(compare) = Compare::from_name(compare) else {
+        bail!("--compare must be previous, wow or mom, got {compare:?}");
+    };
+    let value = analytics.view_compared(view, filter, granularity, compare)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", crate::compare::render(&value));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn summary(analytics: &Analytics, args: SummaryArgs) -> anyhow::Result<ExitCode> {
+    if let Some(compare) = &args.compare {
+        let filter = filter(&args.filter)?;
+        return compared(
+            analytics,
+            View::Summary,
+            &filter,
+            Granularity::Day,
+            compare,
+            args.json,
+        );
+    }
     let summary = analytics.summary(&filter(&args.filter)?)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -340,6 +372,9 @@ fn query(analytics: &Analytics, args: QueryArgs) -> anyhow::Result<ExitCode> {
         other => bail!("--granularity must be day or hour, got {other:?}"),
     };
     let filter = filter(&args.filter)?;
+    if let Some(compare) = &args.compare {
+        return compared(analytics, view, &filter, granularity, compare, args.json);
+    }
     if view == View::Summary && !args.json {
         print_summary(&analytics.summary(&filter)?);
         return Ok(ExitCode::SUCCESS);

@@ -140,6 +140,19 @@ pub enum LearningCommand {
         /// An IANA name such as Europe/Berlin.
         zone: String,
     },
+    /// A project's learners ranked by current streak, sessions or points (ties share a
+    /// rank, ordered by user id); learners who opted out never appear.
+    Leaderboard(crate::leaderboard::LeaderboardArgs),
+    /// Every achievement, locked ones included, with a learner's progress toward each.
+    Catalogue(crate::leaderboard::CatalogueArgs),
+    /// Opt a learner out of leaderboards (`--undo`: back in).
+    OptOut {
+        #[arg(long)]
+        user: String,
+        /// Opt back in.
+        #[arg(long)]
+        undo: bool,
+    },
 }
 
 /// Writes `bytes` to `out`, or to standard output.
@@ -378,6 +391,18 @@ pub fn run(analytics: &Analytics, command: LearningCommand) -> anyhow::Result<Ex
                 },
             )?;
             write_out(out.as_deref(), &document)?;
+        }
+        LearningCommand::Leaderboard(args) => {
+            return crate::leaderboard::leaderboard(analytics, args);
+        }
+        LearningCommand::Catalogue(args) => return crate::leaderboard::catalogue(analytics, args),
+        LearningCommand::OptOut { user, undo } => {
+            analytics.set_learner_opt_out(&user, !undo)?;
+            if undo {
+                println!("{user}: shown on leaderboards");
+            } else {
+                println!("{user}: left out of every leaderboard");
+            }
         }
         LearningCommand::TimeZone { user, zone } => {
             analytics.set_learner_time_zone(&user, &zone)?;

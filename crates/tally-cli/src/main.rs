@@ -3,10 +3,12 @@
 mod alerts;
 mod args;
 mod commands;
+mod compare;
 mod events;
 mod experiment;
 mod export;
 mod goals;
+mod leaderboard;
 mod learning;
 mod migrate;
 mod predict;

@@ -102,6 +102,7 @@ fn print_report(source: &str, destination: &str, report: &MigrateReport) {
         ("experiments", report.experiments),
         ("learning goals", report.goals),
         ("learner time zones", report.time_zones),
+        ("leaderboard opt-outs", report.opt_outs),
         ("predictor models", report.predictor_models),
         ("alert rules", report.alert_rules),
     ];

@@ -76,6 +76,7 @@ macro_rules! contract_tests {
             experiments_are_created_once_stopped_once_and_read_their_outcomes,
             predictor_models_are_numbered_listed_and_loaded,
             learner_state_keeps_time_zones_goals_and_activity,
+            learner_opt_outs_are_set_and_withdrawn,
             skill_history_reads_rows_in_order_tallies_and_session_starts,
             raw_series_count_per_period,
             an_export_writes_back_to_the_same_store,

@@ -275,6 +275,10 @@ impl LearningReader for MemoryStore {
         Ok(self.read().time_zones.get(user).cloned())
     }
 
+    fn opted_out_learners(&self) -> Result<Vec<String>> {
+        Ok(self.read().opted_out.iter().cloned().collect())
+    }
+
     fn learner_time_zones(&self) -> Result<Vec<(String, String)>> {
         Ok(self
             .read()
@@ -296,6 +300,16 @@ impl LearningReader for MemoryStore {
 }
 
 impl LearningWriter for MemoryStore {
+    fn set_learner_opt_out(&self, user: &str, opted_out: bool) -> Result<()> {
+        let mut state = self.write();
+        if opted_out {
+            state.opted_out.insert(user.to_owned());
+        } else {
+            state.opted_out.remove(user);
+        }
+        Ok(())
+    }
+
     fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         let mut state = self.write();
         state

@@ -96,6 +96,7 @@ pub(crate) struct State {
     pub(crate) learner_topics: BTreeMap<(String, i64, i64, String), TopicBucket>,
     pub(crate) learners: BTreeMap<String, Learner>,
     pub(crate) time_zones: BTreeMap<String, String>,
+    pub(crate) opted_out: BTreeSet<String>,
     /// By id.
     pub(crate) goals: BTreeMap<i64, GoalRecord>,
     pub(crate) quarantine: BTreeMap<i64, QuarantinedRecord>,
@@ -148,6 +149,7 @@ impl Default for State {
             learner_topics: BTreeMap::new(),
             learners: BTreeMap::new(),
             time_zones: BTreeMap::new(),
+            opted_out: BTreeSet::new(),
             goals: BTreeMap::new(),
             quarantine: BTreeMap::new(),
             keys: Vec::new(),

@@ -299,6 +299,14 @@ impl PostgresStore {
         Ok(row.map(|row| row.try_get(0)).transpose()?)
     }
 
+    pub fn opted_out_learners(&self) -> Result<Vec<String>> {
+        let rows = self.conn()?.query(
+            "SELECT user_id FROM tally.learner_opt_out ORDER BY user_id COLLATE \"C\"",
+            &[],
+        )?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
     pub fn learner_time_zones(&self) -> Result<Vec<(String, String)>> {
         let rows = self.conn()?.query(
             "SELECT user_id, time_zone FROM tally.learner_setting ORDER BY user_id COLLATE \"C\"",

@@ -21,6 +21,16 @@ fn touch_learner(tx: &mut Transaction<'_>, user: &str) -> Result<()> {
 }
 
 impl PostgresStore {
+    pub fn set_learner_opt_out(&self, user: &str, opted_out: bool) -> Result<()> {
+        let sql = if opted_out {
+            "INSERT INTO tally.learner_opt_out (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING"
+        } else {
+            "DELETE FROM tally.learner_opt_out WHERE user_id = $1"
+        };
+        self.conn()?.execute(sql, &[&user])?;
+        Ok(())
+    }
+
     pub fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         let mut client = self.conn()?;
         let mut tx = client.transaction()?;

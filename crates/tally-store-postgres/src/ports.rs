@@ -177,6 +177,10 @@ impl LearningReader for PostgresStore {
         Ok(PostgresStore::learner_time_zones(self)?)
     }
 
+    fn opted_out_learners(&self) -> Result<Vec<String>> {
+        Ok(PostgresStore::opted_out_learners(self)?)
+    }
+
     fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
         Ok(PostgresStore::goals(self, user)?)
     }
@@ -185,6 +189,10 @@ impl LearningReader for PostgresStore {
 impl LearningWriter for PostgresStore {
     fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         Ok(PostgresStore::set_learner_time_zone(self, user, time_zone)?)
+    }
+
+    fn set_learner_opt_out(&self, user: &str, opted_out: bool) -> Result<()> {
+        Ok(PostgresStore::set_learner_opt_out(self, user, opted_out)?)
     }
 
     fn create_goal(&self, goal: &GoalRecord) -> Result<i64> {

@@ -498,6 +498,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX engagement_session_by_start ON tally.engagement_session (start_ms);
     "#,
+    // 4: the learners who opted out of leaderboards (a row each; opting back in
+    // deletes it).
+    r#"
+    CREATE TABLE tally.learner_opt_out (
+        user_id text PRIMARY KEY
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

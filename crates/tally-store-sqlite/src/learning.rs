@@ -389,6 +389,31 @@ impl SqliteStore {
         Ok(zones)
     }
 
+    pub(crate) fn opted_out_learners(&self) -> Result<Vec<String>> {
+        let conn = self.reader()?;
+        let mut statement =
+            conn.prepare_cached("SELECT user FROM learner_opt_out ORDER BY user")?;
+        let users = statement
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(users)
+    }
+
+    pub(crate) fn set_learner_opt_out(&self, user: &str, opted_out: bool) -> Result<()> {
+        let writer = self.writer();
+        if opted_out {
+            writer.conn.execute(
+                "INSERT INTO learner_opt_out (user) VALUES (?1) ON CONFLICT (user) DO NOTHING",
+                [user],
+            )?;
+        } else {
+            writer
+                .conn
+                .execute("DELETE FROM learner_opt_out WHERE user = ?1", [user])?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         let writer = self.writer();
         writer.conn.execute(

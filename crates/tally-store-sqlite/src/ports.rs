@@ -174,6 +174,10 @@ impl LearningReader for SqliteStore {
         Ok(SqliteStore::learner_time_zones(self)?)
     }
 
+    fn opted_out_learners(&self) -> Result<Vec<String>> {
+        Ok(SqliteStore::opted_out_learners(self)?)
+    }
+
     fn goals(&self, user: &str) -> Result<Vec<GoalRecord>> {
         Ok(SqliteStore::goals(self, user)?)
     }
@@ -182,6 +186,10 @@ impl LearningReader for SqliteStore {
 impl LearningWriter for SqliteStore {
     fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()> {
         Ok(SqliteStore::set_learner_time_zone(self, user, time_zone)?)
+    }
+
+    fn set_learner_opt_out(&self, user: &str, opted_out: bool) -> Result<()> {
+        Ok(SqliteStore::set_learner_opt_out(self, user, opted_out)?)
     }
 
     fn create_goal(&self, goal: &GoalRecord) -> Result<i64> {

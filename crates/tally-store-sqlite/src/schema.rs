@@ -603,6 +603,13 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX engagement_session_by_start ON engagement_session (start_ms);
     "#,
+    // 17: the learners who opted out of leaderboards (a row each; opting back in
+    // deletes it).
+    r#"
+    CREATE TABLE learner_opt_out (
+        user TEXT PRIMARY KEY
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

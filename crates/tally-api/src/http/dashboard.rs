@@ -29,6 +29,8 @@ const UPLOT_JS: &str = include_str!("dashboard/vendor/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("dashboard/vendor/uPlot.min.css");
 const WIRE_FORMAT: &str = include_str!("../../../../docs/events.md");
 const EVENTS_JS: &str = include_str!("dashboard/events.js");
+const COMPARE_JS: &str = include_str!("dashboard/compare.js");
+const LEADERBOARD_JS: &str = include_str!("dashboard/leaderboard.js");
 
 /// The shell's script tag, which the events page replaces with its own.
 const DASHBOARD_SCRIPT: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>"#;
@@ -178,6 +180,18 @@ pub fn routes() -> Vec<Route> {
             "The charts' library's stylesheet",
             Produces::Css,
             get(|| async { answer("text/css; charset=utf-8", UPLOT_CSS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/compare.js",
+            "The dashboard's period comparisons: the compare selector, changes on KPI cards and tables",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", COMPARE_JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/leaderboard.js",
+            "The learners page's leaderboard and achievements catalogue",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", LEADERBOARD_JS.to_owned()) }),
         ),
         route(
             "/analytics/assets/events.js",

@@ -250,7 +250,7 @@ fn period(pairs: &QueryParams, default: &str) -> Result<LearningPeriod, ApiError
     }
 }
 
-fn at(pairs: &QueryParams) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(super) fn at(pairs: &QueryParams) -> Result<Option<DateTime<Utc>>, ApiError> {
     pairs
         .get("at")
         .map(|text| parse_instant(text, "at", true))
@@ -260,7 +260,7 @@ fn at(pairs: &QueryParams) -> Result<Option<DateTime<Utc>>, ApiError> {
 
 /// The facade limited to the project the caller works in: `?project=`, else the key's
 /// only project; every project for a key not limited to projects that names none.
-async fn scoped(
+pub(super) async fn scoped(
     state: &AppState,
     principal: &Principal,
     pairs: &QueryParams,
@@ -278,7 +278,7 @@ async fn scoped(
 }
 
 /// Runs a facade call on a blocking thread and answers its value as JSON.
-async fn blocking<T: serde::Serialize + Send + 'static>(
+pub(super) async fn blocking<T: serde::Serialize + Send + 'static>(
     analytics: Analytics,
     call: impl FnOnce(&Analytics) -> crate::Result<T> + Send + 'static,
 ) -> Result<Json<Value>, ApiError> {
@@ -329,7 +329,7 @@ async fn learner_view<T: serde::Serialize + Send + 'static>(
 }
 
 /// The path's learner, or a JSON 400 naming what was wrong with it.
-fn learner_path(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+pub(super) fn learner_path(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     path.map(|Path(user)| user)
         .map_err(|e| ApiError::bad_request("bad_path", format!("user: {}", e.body_text())))
 }

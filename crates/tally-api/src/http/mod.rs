@@ -19,6 +19,7 @@ mod events;
 mod experiments;
 mod export;
 mod ingest;
+mod leaderboard;
 mod learning;
 mod metrics;
 mod openapi;
@@ -258,6 +259,7 @@ pub fn routes() -> Vec<Route> {
     routes.extend(ingest::routes());
     routes.extend(experiments::routes());
     routes.extend(learning::routes());
+    routes.extend(leaderboard::routes());
     routes.extend(predict::routes());
     routes.extend(otlp::routes());
     routes.extend(traces::routes());

@@ -71,3 +71,20 @@ pub async fn refuse_unknown(
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }
+
+/// The value of an enumerated parameter: `value` when it is one of `accepted`, else a
+/// 400 naming the parameter, the value and what it takes.
+pub(super) fn one_of<'a>(
+    name: &str,
+    value: &'a str,
+    accepted: &[&str],
+) -> Result<&'a str, ApiError> {
+    if accepted.contains(&value) {
+        return Ok(value);
+    }
+    Err(ApiError::bad_request(
+        "bad_query",
+        format!("{name} must be {}, got {value:?}", accepted.join(", ")),
+    )
+    .with_details(json!({"parameter": name, "value": value, "accepted": accepted})))
+}

@@ -1,5 +1,6 @@
 //! The `GET` routes: every view of [`View::ALL`] under each of its names, health, and
-//! the JSON and CSV exports. Every view takes the filters `project`, `from`, `to`.
+//! the JSON and CSV exports. Every view takes the filters `project`, `from`, `to`; the
+//! comparable ones also `compare` (`crate::compare`).
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -14,7 +15,7 @@ use super::auth::{Access, Principal};
 use super::error::ApiError;
 use super::export::CsvExport;
 use super::{AppState, Param, Produces, Route};
-use crate::{ExportFormat, FilterNames, Granularity, SectionsFormat, View, parse_filter};
+use crate::{Compare, ExportFormat, FilterNames, Granularity, SectionsFormat, View, parse_filter};
 
 /// The OpenAPI schema name of a view's answer.
 fn schema(view: View) -> &'static str {
@@ -125,6 +126,12 @@ const SECTIONS_EXPORT_PARAMS: &[Param] = &[
     },
 ];
 const TIMESERIES_PARAMS: &[Param] = &[PROJECT, FROM, TO, GRANULARITY];
+const COMPARE: Param = Param {
+    name: "compare",
+    in_path: false,
+    description: "previous, wow or mom: each figure also on the earlier range (the same length before, 7 days or one calendar month earlier), with its change; needs from",
+};
+const COMPARED_PARAMS: &[Param] = &[PROJECT, FROM, TO, COMPARE];
 
 pub fn routes() -> Vec<Route> {
     let mut routes: Vec<Route> = View::ALL
@@ -137,6 +144,8 @@ pub fn routes() -> Vec<Route> {
             summary: view.description().into(),
             params: if view == View::Timeseries {
                 TIMESERIES_PARAMS
+            } else if crate::compare::comparable(view) {
+                COMPARED_PARAMS
             } else {
                 FILTER_PARAMS
             },
@@ -272,6 +281,15 @@ impl QueryParams {
         principal.read_filter(filter)
     }
 
+    /// `compare`: previous, wow or mom, when given.
+    pub(super) fn compare(&self) -> Result<Option<Compare>, ApiError> {
+        let Some(value) = self.get("compare") else {
+            return Ok(None);
+        };
+        let name = super::params::one_of("compare", value, &Compare::names())?;
+        Ok(Compare::from_name(name))
+    }
+
     /// `granularity`: day (default) or hour.
     pub(super) fn granularity(&self) -> Result<Granularity, ApiError> {
         match self.get("granularity") {
@@ -314,9 +332,18 @@ async fn serve_view(
     query: QueryPairs,
     view: View,
 ) -> Result<Json<Value>, ApiError> {
-    let filter = filter(&principal, query)?;
-    let mut values = run_views(&state, filter, vec![view]).await?;
-    Ok(Json(values.pop().unwrap_or(Value::Null)))
+    let params = QueryParams::parse(query)?;
+    let (filter, granularity) = (params.filter(&principal)?, params.granularity()?);
+    let Some(compare) = params.compare()? else {
+        let mut values = run_views(&state, (filter, granularity), vec![view]).await?;
+        return Ok(Json(values.pop().unwrap_or(Value::Null)));
+    };
+    blocking_json(
+        &state,
+        move |analytics| analytics.view_compared(view, &filter, granularity, compare),
+        ApiError::from,
+    )
+    .await
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

@@ -228,3 +228,33 @@ pub fn learner_state_keeps_time_zones_goals_and_activity(new: NewStore<'_>) {
     let after_goals = store.learner_revisions(changed[0].1).unwrap();
     assert!(after_goals.iter().any(|(user, _)| user == "u1"));
 }
+
+pub fn learner_opt_outs_are_set_and_withdrawn(new: NewStore<'_>) {
+    let store = new();
+    assert_eq!(store.opted_out_learners().unwrap(), Vec::<String>::new());
+    store.set_learner_opt_out("zoe", true).unwrap();
+    store.set_learner_opt_out("adam", true).unwrap();
+    // Opting out twice is opting out once; opting in without having opted out is nothing.
+    store.set_learner_opt_out("zoe", true).unwrap();
+    store.set_learner_opt_out("nobody", false).unwrap();
+    store.set_learner_opt_out("café", true).unwrap();
+    assert_eq!(
+        store.opted_out_learners().unwrap(),
+        ["adam", "café", "zoe"].map(String::from)
+    );
+    store.set_learner_opt_out("adam", false).unwrap();
+    assert_eq!(
+        store.opted_out_learners().unwrap(),
+        ["café", "zoe"].map(String::from)
+    );
+    // Settings of one kind leave the other alone.
+    store.set_learner_time_zone("zoe", "Europe/Paris").unwrap();
+    assert_eq!(
+        store.opted_out_learners().unwrap(),
+        ["café", "zoe"].map(String::from)
+    );
+    assert_eq!(
+        store.learner_time_zone("zoe").unwrap().as_deref(),
+        Some("Europe/Paris")
+    );
+}

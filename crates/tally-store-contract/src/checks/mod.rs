@@ -24,7 +24,9 @@ pub use event_pages::{
     event_pages_select_the_filtered_events_newest_first,
 };
 pub use export::an_export_writes_back_to_the_same_store;
-pub use learner::learner_state_keeps_time_zones_goals_and_activity;
+pub use learner::{
+    learner_opt_outs_are_set_and_withdrawn, learner_state_keeps_time_zones_goals_and_activity,
+};
 pub use ledger::{
     a_batch_with_an_event_without_id_stores_nothing,
     quarantine_keeps_rejects_counts_repeats_and_resolves_by_retry,

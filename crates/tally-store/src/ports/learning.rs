@@ -108,6 +108,12 @@ pub trait LearningReader: Send + Sync {
     /// Any storage failure.
     fn learner_time_zones(&self) -> Result<Vec<(String, String)>>;
 
+    /// The users who opted out of leaderboards, sorted.
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn opted_out_learners(&self) -> Result<Vec<String>>;
+
     /// The goals of `user`, oldest first.
     ///
     /// # Errors

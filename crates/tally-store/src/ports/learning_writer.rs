@@ -11,6 +11,12 @@ pub trait LearningWriter: Send + Sync {
     /// Any storage failure.
     fn set_learner_time_zone(&self, user: &str, time_zone: &str) -> Result<()>;
 
+    /// Opts `user` out of leaderboards (`true`) or back in (`false`).
+    ///
+    /// # Errors
+    /// Any storage failure.
+    fn set_learner_opt_out(&self, user: &str, opted_out: bool) -> Result<()>;
+
     /// Stores a new goal (its `id` is ignored) and returns its id.
     ///
     /// # Errors

@@ -7,6 +7,8 @@ const API = "/api/analytics/";
 const REFRESH_MS = 30000;
 const state = { sort: {}, expanded: {}, zoom: {} };
 const FILTERS = ["project", "from", "to"];
+// Kept in the URL and nav links like FILTERS, but sent only to the routes that take them (compare.js).
+const PAGE_FILTERS = ["compare"];
 const TOP_ROWS = 10;
 
 // ---- the API key: ?key= on the page is kept in sessionStorage and sent as Bearer ----
@@ -26,9 +28,9 @@ function headers() {
 }
 
 // ---- filters: in the inputs, the page URL and the nav links, so a view is a shareable link ----
-function filterParams() {
+function filterParams(withPage = false) {
   const params = new URLSearchParams();
-  for (const name of FILTERS) {
+  for (const name of withPage ? FILTERS.concat(PAGE_FILTERS) : FILTERS) {
     const input = document.getElementById("f-" + name);
     const value = input ? input.value.trim() : "";
     if (value) params.set(name, value);
@@ -44,14 +46,14 @@ function filterQuery() {
 // Writes the filters (and the page's own parameters in `own`) into the URL and every nav link.
 function keepFilters(own = {}) {
   const params = new URLSearchParams(window.location.search);
-  for (const name of FILTERS) params.delete(name);
-  for (const [name, value] of filterParams()) params.set(name, value);
+  for (const name of FILTERS.concat(PAGE_FILTERS)) params.delete(name);
+  for (const [name, value] of filterParams(true)) params.set(name, value);
   for (const [name, value] of Object.entries(own)) {
     if (value) params.set(name, value); else params.delete(name);
   }
   const text = params.toString();
   history.replaceState(null, "", window.location.pathname + (text ? "?" + text : ""));
-  for (const a of document.querySelectorAll("[data-nav]")) a.setAttribute("href", a.dataset.base + filterQuery());
+  for (const a of document.querySelectorAll("[data-nav]")) a.setAttribute("href", a.dataset.base + (filterParams(true).toString() ? "?" + filterParams(true) : ""));
 }
 
 // The events behind a figure: the page's filters narrowed by `narrow` (see /analytics/events).
@@ -67,7 +69,7 @@ function eventsHref(narrow = {}) {
 // Resolves to {ok, status, data} and never rejects.
 async function api(name, withFilter = true) {
   try {
-    const response = await fetch(API + name + (withFilter ? filterQuery() : ""), { headers: headers() });
+    const response = await fetch(API + name + (withFilter ? comparedQuery(name, filterQuery()) : ""), { headers: headers() });
     let data = null;
     try { data = await response.json(); } catch (_) { data = null; }
     return { ok: response.ok, status: response.status, data };
@@ -182,6 +184,7 @@ function renderSummary(s) {
   setKpi("kpi-total-jobs", s.total_jobs, fmtInt(s.total_jobs));
   setKpi("kpi-jobs-completed", s.jobs_completed, fmtInt(s.jobs_completed));
   setKpi("kpi-jobs-failed", s.jobs_failed, fmtInt(s.jobs_failed));
+  showKpiChanges(s);
 }
 
 function renderQa(qa) {
@@ -420,6 +423,7 @@ function renderProjects(rows) {
     { key: "total_cost", title: "Total Cost", num: true, render: (p) => fmtUsd(p.total_cost) },
     { key: "avg_duration_seconds", title: "Avg Duration", num: true, render: (p) => fmtSec(p.avg_duration_seconds) },
     { key: "pass_rate", title: "QA Pass Rate", num: true, render: (p) => rateBadge(projectPassRate(p)), sort: (p) => projectPassRate(p) ?? -1 },
+    ...changeColumns(rows, [["runs_count", "Runs"], ["total_cost", "Cost"]]),
   ], "projects", (p) => ({ project: p.project_name }));
 }
 
@@ -436,6 +440,7 @@ function renderModels(rows) {
       bar.style.width = Math.round(share(m) * 80) + "px";
       return el("span", {}, bar, fmtPct(share(m)));
     } },
+    ...changeColumns(rows, [["total_cost", "Cost"]]),
   ], "models", (m) => ({ model: m.model_name }));
 }
 
@@ -628,6 +633,7 @@ function renderTools(rows) {
     { key: "p95_duration_ms", title: "p95", num: true, render: (t) => fmtMs(t.p95_duration_ms) },
     { key: "avg_cost", title: "Avg Cost", num: true, render: (t) => fmtUsd(t.avg_cost, 4) },
     { key: "risks", title: "Risks", num: true, sort: (t) => t.risk_patterns.length, render: (t) => fmtInt(t.risk_patterns.length) },
+    ...changeColumns(rows, [["total_executions", "Executions"], ["success_rate", "Success"]]),
   ], "tools", (t) => ({ kind: "execution", tool: t.tool_name }));
 }
 
@@ -666,6 +672,7 @@ function renderAgents(rows) {
     { key: "executions", title: "Executions", num: true, render: (a) => fmtInt(a.executions) },
     { key: "success_rate", title: "Success", num: true, render: (a) => (a.executions ? rateBadge(a.success_rate) : "–") },
     { key: "last_seen", title: "Last status", sort: (a) => status(a, "ts") || "", render: (a) => (status(a, "ts") || "–").replace("T", " ").slice(0, 19) },
+    ...changeColumns(rows, [["executions", "Executions"], ["success_rate", "Success"]]),
   ], "agents", (a) => ({ agent: a.agent_id }));
 }
 
@@ -809,6 +816,7 @@ async function loadLearners() {
     { key: "share", title: "Share", num: true, render: (t) => fmtPct(t.share) },
   ], "learner-mastery");
   topicBars(document.getElementById("learner-topics"), d.topics);
+  await loadLearningExtras(select.value);
 }
 
 // GitHub-style activity grid: one column per ISO week, one row per weekday.
@@ -970,8 +978,8 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   // The filters come back from the URL, and every nav link carries them on.
   const params = new URLSearchParams(window.location.search);
-  for (const name of FILTERS) {
-    if (params.get(name)) document.getElementById("f-" + name).value = params.get(name);
+  for (const name of FILTERS.concat(PAGE_FILTERS)) {
+    if (params.get(name) && document.getElementById("f-" + name)) document.getElementById("f-" + name).value = params.get(name);
   }
   keepFilters();
   document.getElementById("filters").addEventListener("submit", (event) => {
