@@ -264,7 +264,7 @@ const DRAW_SEQS: &str =
 
 /// Stores every key as new, numbered from the sequence in the order given, under a
 /// savepoint: `None`, with nothing of it left, when one was stored already. This costs
-/// well under half of [`INSERT_NEW_SKIPPING_STORED`]: no speculative insertion, and one
+/// about half of [`INSERT_NEW_SKIPPING_STORED`]: no speculative insertion, and one
 /// binary `COPY` whose rows the heap takes a page at a time. The rows go in in key
 /// order: bytes compare as the `"C"` collation orders them, the order every server
 /// takes keys in.
@@ -313,8 +313,8 @@ fn insert_all_new(
 }
 
 /// Records every event of `batches` in the ledger: first as all new, then, when a key
-/// was stored already, skipping the stored ones. Returns the sequence number of each new event, `None`
-/// for a duplicate (of a stored event, or of an earlier event of the same call: the
+/// was stored already, skipping the stored ones. Returns the sequence number of each
+/// new event, `None` for a duplicate (of a stored event, or of an earlier event of the same call: the
 /// first wins), counted in `outcomes`. A duplicate of a stored event draws a number it
 /// does not keep: `seq` has gaps, and only its order means anything.
 fn record_in_ledger(
