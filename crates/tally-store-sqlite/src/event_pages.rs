@@ -9,7 +9,7 @@ use tally_store::event_page::{self, EventPage, EventQuery, Found, StoredEvent, W
 
 use super::arrivals;
 use super::dictionary::Dim;
-use super::execution_block::{self, Wanted, may_hold};
+use super::execution_block::{self, Selection, Wanted, may_hold};
 use super::export::{ENVELOPE, Names, columns, decode, execution};
 use super::rollup_read::code;
 use crate::Result;
@@ -107,6 +107,11 @@ fn executions(
     };
     let from = query.from.map_or(i64::MIN, |t| t.timestamp_millis());
     let to = query.to.map_or(i64::MAX, |t| t.timestamp_millis());
+    let selection = Selection {
+        seqs: window.lo..window.hi,
+        ts: from..to,
+        wanted,
+    };
     // Blocks never overlap in `seq`: walking down by first_seq, last_seq falls too.
     let mut blocks = conn.prepare_cached(
         "SELECT b.first_seq, b.last_seq, b.ts_min, b.ts_max, b.events, s.summary
@@ -142,11 +147,7 @@ fn executions(
         }
         found.read += events;
         let bytes: Vec<u8> = data.query_row([first_seq], |r| r.get(0))?;
-        let rows = execution_block::decode_matching(&bytes, &mut |row| {
-            (window.lo..window.hi).contains(&row.seq)
-                && (from..to).contains(&row.ts)
-                && wanted.matches(row)
-        })?;
+        let rows = execution_block::decode_selected(&bytes, &selection)?;
         for row in rows.into_iter().rev() {
             let seq = row.seq;
             found.events.push(StoredEvent {
