@@ -391,6 +391,11 @@ impl<'d> Reader<'d> {
         Reader { data, at: 0 }
     }
 
+    /// The column's length in bytes.
+    pub(super) fn len(&self) -> usize {
+        self.data.len()
+    }
+
     pub(super) fn is_done(&self) -> bool {
         self.at == self.data.len()
     }
@@ -416,7 +421,15 @@ impl<'d> Reader<'d> {
         Ok(bytes)
     }
 
+    #[inline]
     pub(super) fn varint(&mut self) -> Result<u64> {
+        // Most values of a block fit in one byte.
+        if let Some(&byte) = self.data.get(self.at)
+            && byte < 0x80
+        {
+            self.at += 1;
+            return Ok(u64::from(byte));
+        }
         let mut rest = &self.data[self.at..];
         let n = varint::take(&mut rest).map_err(corrupt)?;
         self.at = self.data.len() - rest.len();

@@ -22,6 +22,7 @@ pub(crate) struct Selection<'a> {
 
 impl Selection<'_> {
     /// Whether `row` is selected: what [`decode_selected`] keeps, row by row.
+    #[cfg(test)]
     pub fn matches(&self, row: &ExecutionRow<'_>) -> bool {
         self.seqs.contains(&row.seq) && self.ts.contains(&row.ts) && self.wanted.matches(row)
     }
@@ -111,8 +112,14 @@ fn positions(
     mut ts_column: Reader<'_>,
     selection: &Selection<'_>,
 ) -> Result<(Vec<i64>, Vec<i64>, Vec<bool>)> {
-    // Bounded by the data: every row takes a byte of each of these columns.
-    let (mut seqs, mut times, mut keep) = (Vec::new(), Vec::new(), Vec::new());
+    // Every row takes a byte of each of these columns: a count beyond is refused by
+    // the first read past the end, and never allocated for.
+    let rows = events.min(seq_column.len());
+    let (mut seqs, mut times, mut keep) = (
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+    );
     let (mut seq, mut ts) = (0i64, 0i64);
     for i in 0..events {
         let (seq_step, ts_step) = (seq_column.int()?, ts_column.int()?);
