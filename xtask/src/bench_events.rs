@@ -56,23 +56,24 @@ fn thread_cpu_ns() -> Option<u64> {
         .ok()
 }
 
-/// The median wall and CPU milliseconds of `runs` runs after one warm-up (CPU `NaN`
-/// where the host does not say).
+/// The median wall milliseconds of `runs` runs after one warm-up, and their mean CPU
+/// milliseconds (`schedstat` leaves out the slice a thread is running, so only the
+/// total over every run is exact to a slice; `NaN` where the host does not say).
 fn median_ms(runs: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<(f64, f64)> {
     f()?;
-    let (mut wall, mut cpu) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    let mut wall = Vec::with_capacity(runs);
+    let cpu_start = thread_cpu_ns();
     for _ in 0..runs {
-        let (start, cpu_start) = (Instant::now(), thread_cpu_ns());
+        let start = Instant::now();
         f()?;
         wall.push(start.elapsed().as_secs_f64() * 1000.0);
-        cpu.push(match (cpu_start, thread_cpu_ns()) {
-            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / 1e6,
-            _ => f64::NAN,
-        });
     }
+    let cpu = match (cpu_start, thread_cpu_ns()) {
+        (Some(a), Some(b)) => b.saturating_sub(a) as f64 / 1e6 / runs as f64,
+        _ => f64::NAN,
+    };
     wall.sort_by(f64::total_cmp);
-    cpu.sort_by(f64::total_cmp);
-    Ok((wall[wall.len() / 2], cpu[cpu.len() / 2]))
+    Ok((wall[wall.len() / 2], cpu))
 }
 
 /// Tally's median first page of each question (wall and CPU ms), and how many events
