@@ -154,35 +154,77 @@ fn narrow(
 }
 
 type Row = ExecutionRow<'static>;
+type ReadValue = fn(&mut Row, &mut Reader<'_>) -> Result<()>;
+type SetText = fn(&mut Row, Option<Cow<'static, str>>);
 
 /// The columns read at the kept rows (after `seq` and `ts`), and where each value goes.
-const VALUES: [(Col, fn(&mut Row, &mut Reader<'_>) -> Result<()>); 15] = [
-    (Col::Project, |row, r| Ok(row.project = r.int()?)),
-    (Col::Agent, |row, r| Ok(row.agent = r.opt()?)),
-    (Col::User, |row, r| Ok(row.user = r.opt()?)),
-    (Col::Tool, |row, r| Ok(row.tool = r.int()?)),
-    (Col::Model, |row, r| Ok(row.model = r.opt()?)),
-    (Col::Duration, |row, r| Ok(row.duration_us = r.int()?)),
+const VALUES: [(Col, ReadValue); 15] = [
+    (Col::Project, |row, r| {
+        row.project = r.int()?;
+        Ok(())
+    }),
+    (Col::Agent, |row, r| {
+        row.agent = r.opt()?;
+        Ok(())
+    }),
+    (Col::User, |row, r| {
+        row.user = r.opt()?;
+        Ok(())
+    }),
+    (Col::Tool, |row, r| {
+        row.tool = r.int()?;
+        Ok(())
+    }),
+    (Col::Model, |row, r| {
+        row.model = r.opt()?;
+        Ok(())
+    }),
+    (Col::Duration, |row, r| {
+        row.duration_us = r.int()?;
+        Ok(())
+    }),
     (Col::Flags, |row, r| {
         let flags = r.int()?;
         row.success = flags & 1 != 0;
         row.flags = flags >> 1;
         Ok(())
     }),
-    (Col::Cost, |row, r| Ok(row.cost_nusd = r.opt()?)),
-    (Col::InputTokens, |row, r| Ok(row.tokens[0] = r.opt()?)),
-    (Col::OutputTokens, |row, r| Ok(row.tokens[1] = r.opt()?)),
-    (Col::CacheReadTokens, |row, r| Ok(row.tokens[2] = r.opt()?)),
-    (Col::CacheWriteTokens, |row, r| Ok(row.tokens[3] = r.opt()?)),
-    (Col::ReasoningTokens, |row, r| Ok(row.tokens[4] = r.opt()?)),
-    (Col::Error, |row, r| Ok(row.error = r.opt()?)),
+    (Col::Cost, |row, r| {
+        row.cost_nusd = r.opt()?;
+        Ok(())
+    }),
+    (Col::InputTokens, |row, r| {
+        row.tokens[0] = r.opt()?;
+        Ok(())
+    }),
+    (Col::OutputTokens, |row, r| {
+        row.tokens[1] = r.opt()?;
+        Ok(())
+    }),
+    (Col::CacheReadTokens, |row, r| {
+        row.tokens[2] = r.opt()?;
+        Ok(())
+    }),
+    (Col::CacheWriteTokens, |row, r| {
+        row.tokens[3] = r.opt()?;
+        Ok(())
+    }),
+    (Col::ReasoningTokens, |row, r| {
+        row.tokens[4] = r.opt()?;
+        Ok(())
+    }),
+    (Col::Error, |row, r| {
+        row.error = r.opt()?;
+        Ok(())
+    }),
     (Col::Attrs, |row, r| {
-        Ok(row.attrs = r.text()?.map(|t| Cow::Owned(t.to_owned())))
+        row.attrs = r.text()?.map(|t| Cow::Owned(t.to_owned()));
+        Ok(())
     }),
 ];
 
 /// The front-coded text columns, and where each text goes.
-const TEXTS: [(Col, fn(&mut Row, Option<Cow<'static, str>>)); 3] = [
+const TEXTS: [(Col, SetText); 3] = [
     (Col::Id, |row, text| row.id = text),
     (Col::Task, |row, text| row.task = text),
     (Col::Session, |row, text| row.session = text),
