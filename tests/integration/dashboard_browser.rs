@@ -373,8 +373,20 @@ fn firing_alerts_show_on_every_page() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let base = served.http.base.clone();
+    let projects: Vec<String> = served
+        .http
+        .get("/api/analytics/projects", None)
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["project_name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!projects.is_empty());
     let profile = tempfile::tempdir().unwrap();
-    for page in ["", "/tools", "/learners"] {
+    // The events explorer is a dashboard page like the others: the strip and the
+    // project suggestions too.
+    for page in ["", "/tools", "/learners", "/events"] {
         let dom = chromium(
             profile.path(),
             &[
@@ -401,6 +413,17 @@ fn firing_alerts_show_on_every_page() {
             strip.contains("data-rule=\"budget-half\"") && strip.contains("against 50.0%"),
             "{page}: {strip}"
         );
+        let suggestions = dom
+            .split("<datalist id=\"project-list\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</datalist>").next())
+            .unwrap_or_else(|| panic!("{page}: no project list"));
+        for project in &projects {
+            assert!(
+                suggestions.contains(&format!("<option value=\"{project}\">")),
+                "{page}: {project} not suggested: {suggestions}"
+            );
+        }
     }
     let _ = served.child.kill();
     let _ = served.child.wait();
@@ -621,6 +644,16 @@ fn every_page_keeps_the_filters_and_links_figures_to_their_events() {
     assert_eq!(path, "/analytics/events", "{anomaly}");
     assert_eq!(param(&params, "from"), Some(&spikes[0][..10]), "{anomaly}");
     assert_eq!(param(&params, "to"), Some(&spikes[0][..10]), "{anomaly}");
+
+    // A day of the learner's heatmap: the sessions of that day, with the page's project.
+    let cell = events("heatmap");
+    let day = drill["heatmap_day"].as_str().unwrap();
+    assert_eq!(
+        (param(&cell, "from"), param(&cell, "to")),
+        (Some(day), Some(day)),
+        "{cell:?}"
+    );
+    assert_eq!(param(&cell, "kind"), Some("session"), "{cell:?}");
 
     let show = &seen["show_all"];
     assert!(

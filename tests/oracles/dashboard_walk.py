@@ -3,7 +3,7 @@
 Input (stdin, JSON): {"base": URL, "query": "project=..&from=..&to=..", "shots": DIR,
 "empty": bool}. Output: per page and width the URL, the filter inputs, the nav links,
 the page's text, console errors, the charts' geometry; the URLs that clicking a chart
-point and table rows leads to; the "show all" toggle's effect. The Rust test asserts.
+point, table rows and a heatmap day lead to; the "show all" toggle's effect. The Rust test asserts.
 """
 
 import json
@@ -123,6 +123,13 @@ def walk(browser, case):
     page.locator("#agents tbody tr a.drill").first.click()
     page.wait_for_url("**/analytics/events**")
     out["drill"]["agent_row"] = page.url
+    # A day of the learner's activity heatmap opens that day's sessions.
+    page = visit(context, base + "/analytics/learners?" + query, errors)
+    cell = page.locator("#learner-heatmap a[data-drill]").last
+    out["drill"]["heatmap_day"] = cell.get_attribute("data-drill")
+    cell.click()
+    page.wait_for_url("**/analytics/events**")
+    out["drill"]["heatmap"] = page.url
     # An anomaly of the forecast panel: marked on the chart, listed, and a link to its events.
     page = visit(context, base + "/analytics", errors)
     page.select_option("#series-metric", case["anomaly_metric"])

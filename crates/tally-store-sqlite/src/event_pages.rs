@@ -2,17 +2,17 @@
 //! is read from the execution blocks, newest first, skipping unread the blocks whose
 //! summary rules the filter out, and from the other kinds' tables by their `seq` key.
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, params_from_iter};
 use tally_models::Kind;
 use tally_store::event_page::{self, EventPage, EventQuery, Found, StoredEvent, Window};
 
 use super::arrivals;
 use super::dictionary::Dim;
-use super::execution_block::{self, Wanted, may_hold};
+use super::execution_block::{self, Selection, Wanted, may_hold};
 use super::export::{ENVELOPE, Names, columns, decode, execution};
 use super::rollup_read::code;
-use crate::Result;
+use crate::{Error, Result};
 
 /// The codes of a query's names; `None` when a name has no code, so no event of the
 /// kinds that name applies to can match.
@@ -107,6 +107,11 @@ fn executions(
     };
     let from = query.from.map_or(i64::MIN, |t| t.timestamp_millis());
     let to = query.to.map_or(i64::MAX, |t| t.timestamp_millis());
+    let selection = Selection {
+        seqs: window.lo..window.hi,
+        ts: from..to,
+        wanted,
+    };
     // Blocks never overlap in `seq`: walking down by first_seq, last_seq falls too.
     let mut blocks = conn.prepare_cached(
         "SELECT b.first_seq, b.last_seq, b.ts_min, b.ts_max, b.events, s.summary
@@ -130,8 +135,10 @@ fn executions(
         if ts_max < from || ts_min >= to {
             continue;
         }
-        let summary: Option<Vec<u8>> = block.get(5)?;
-        if summary.is_some_and(|s| !may_hold(&s, &wanted)) {
+        // Read in place, uncopied; a block without one may hold anything.
+        if let ValueRef::Blob(summary) = block.get_ref(5)?
+            && !may_hold(summary, &wanted)
+        {
             continue;
         }
         let events = u64::try_from(events).unwrap_or(0);
@@ -141,12 +148,14 @@ fn executions(
             return Ok(());
         }
         found.read += events;
-        let bytes: Vec<u8> = data.query_row([first_seq], |r| r.get(0))?;
-        let rows = execution_block::decode_matching(&bytes, &mut |row| {
-            (window.lo..window.hi).contains(&row.seq)
-                && (from..to).contains(&row.ts)
-                && wanted.matches(row)
-        })?;
+        let rows = data.query_row([first_seq], |r| {
+            Ok(match r.get_ref(0)? {
+                ValueRef::Blob(bytes) => execution_block::decode_selected(bytes, &selection),
+                _ => Err(Error::Corrupt(format!(
+                    "execution block {first_seq}: no data"
+                ))),
+            })
+        })??;
         for row in rows.into_iter().rev() {
             let seq = row.seq;
             found.events.push(StoredEvent {

@@ -1,7 +1,7 @@
 //! The dashboard: `GET /analytics` (overview, and where `/` leads), `/analytics/tools`, `/analytics/agents`,
 //! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`, the events
-//! explorer `/analytics/events` (its own script, `events.js`, in place of the
-//! dashboard's), and the wire format (`docs/events.md`) at `/analytics/docs/events` for
+//! explorer `/analytics/events` (the dashboard's script and its own, `events.js`, after
+//! it), and the wire format (`docs/events.md`) at `/analytics/docs/events` for
 //! the getting-started panel.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`), the charts' library too
 //! (uPlot, pinned in `dashboard/vendor/`); no CDN, no external asset.
@@ -32,9 +32,18 @@ const EVENTS_JS: &str = include_str!("dashboard/events.js");
 const COMPARE_JS: &str = include_str!("dashboard/compare.js");
 const LEADERBOARD_JS: &str = include_str!("dashboard/leaderboard.js");
 
-/// The shell's script tag, which the events page replaces with its own.
+/// The shell's script tag, which the events page follows with its own.
 const DASHBOARD_SCRIPT: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>"#;
 const EVENTS_SCRIPT: &str = r#"<script src="/analytics/assets/events.js" defer></script>"#;
+
+/// The events page: the shell's script (key, filters, alerts strip, project list) and
+/// the explorer's after it.
+fn events_page() -> String {
+    page("events", "Events", EVENTS).replace(
+        DASHBOARD_SCRIPT,
+        &format!("{DASHBOARD_SCRIPT}\n{EVENTS_SCRIPT}"),
+    )
+}
 
 /// Only this server's own scripts, styles and API; the key in a page URL never leaves
 /// in a Referer.
@@ -150,12 +159,7 @@ pub fn routes() -> Vec<Route> {
             "/analytics/events",
             "The dashboard's events explorer: stored events filtered by kind, project, tool, model, agent, outcome, time and trace, newest first, a page at a time",
             Produces::Html,
-            get(|| {
-                std::future::ready(answer(
-                    "text/html; charset=utf-8",
-                    page("events", "Events", EVENTS).replace(DASHBOARD_SCRIPT, EVENTS_SCRIPT),
-                ))
-            }),
+            get(|| std::future::ready(answer("text/html; charset=utf-8", events_page()))),
         ),
         route(
             "/analytics/assets/dashboard.css",
@@ -207,9 +211,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_events_page_runs_its_own_script() {
+    fn the_events_page_runs_the_dashboards_script_then_its_own() {
         assert!(SHELL.contains(DASHBOARD_SCRIPT));
-        let events = page("events", "Events", EVENTS).replace(DASHBOARD_SCRIPT, EVENTS_SCRIPT);
-        assert!(events.contains(EVENTS_SCRIPT) && !events.contains(DASHBOARD_SCRIPT));
+        let events = events_page();
+        let shared = events.find(DASHBOARD_SCRIPT).expect("dashboard.js");
+        let own = events.find(EVENTS_SCRIPT).expect("events.js");
+        assert!(shared < own, "{events}");
     }
 }

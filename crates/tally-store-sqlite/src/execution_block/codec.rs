@@ -55,7 +55,7 @@ pub(crate) struct ExecutionRow<'a> {
 
 /// The columns, in block order.
 #[derive(Clone, Copy)]
-enum Col {
+pub(super) enum Col {
     Seq,
     Ts,
     Project,
@@ -78,7 +78,7 @@ enum Col {
     Attrs,
 }
 
-const COLUMNS: usize = Col::Attrs as usize + 1;
+pub(super) const COLUMNS: usize = Col::Attrs as usize + 1;
 
 /// Columns every row has a value in: a block without one of them is damaged.
 const REQUIRED: [Col; 6] = [
@@ -90,7 +90,7 @@ const REQUIRED: [Col; 6] = [
     Col::Flags,
 ];
 
-const TOKEN_COLUMNS: [Col; 5] = [
+pub(super) const TOKEN_COLUMNS: [Col; 5] = [
     Col::InputTokens,
     Col::OutputTokens,
     Col::CacheReadTokens,
@@ -278,32 +278,7 @@ pub(crate) fn decode_matching(
     data: &[u8],
     keep: &mut dyn FnMut(&ExecutionRow<'_>) -> bool,
 ) -> Result<Vec<ExecutionRow<'static>>> {
-    let mut header = Reader::new(data);
-    let version = header.byte()?;
-    if version != VERSION {
-        return Err(corrupt(format!("unknown layout version {version}")));
-    }
-    let events = usize::try_from(header.varint()?).map_err(|_| corrupt("event count"))?;
-    let present = header.varint()?;
-    if present >> COLUMNS != 0 {
-        return Err(corrupt("unknown columns"));
-    }
-    let mut columns: [Reader<'_>; COLUMNS] = std::array::from_fn(|_| Reader::new(&[]));
-    for (i, column) in columns.iter_mut().enumerate() {
-        if present & (1 << i) != 0 {
-            let len = usize::try_from(header.varint()?).map_err(|_| corrupt("column length"))?;
-            *column = Reader::new(header.take(len)?);
-        }
-    }
-    if !header.is_done() {
-        return Err(corrupt("bytes after the last column"));
-    }
-    if let Some(col) = REQUIRED.iter().find(|&&c| present & (1 << c as u32) == 0) {
-        return Err(corrupt(format!(
-            "required column {} missing",
-            *col as usize
-        )));
-    }
+    let (events, mut columns) = open(data)?;
     // Bounded by the data: every row takes at least one byte of every required column.
     let mut rows = Vec::new();
     let mut last_text: [Vec<u8>; 3] = Default::default();
@@ -357,8 +332,42 @@ pub(crate) fn decode_matching(
     Ok(rows)
 }
 
+/// A block's row count and a reader on each of its columns (absent columns empty).
+///
+/// # Errors
+/// [`Error::Corrupt`] when the header is not one this build wrote.
+pub(super) fn open(data: &[u8]) -> Result<(usize, [Reader<'_>; COLUMNS])> {
+    let mut header = Reader::new(data);
+    let version = header.byte()?;
+    if version != VERSION {
+        return Err(corrupt(format!("unknown layout version {version}")));
+    }
+    let events = usize::try_from(header.varint()?).map_err(|_| corrupt("event count"))?;
+    let present = header.varint()?;
+    if present >> COLUMNS != 0 {
+        return Err(corrupt("unknown columns"));
+    }
+    let mut columns: [Reader<'_>; COLUMNS] = std::array::from_fn(|_| Reader::new(&[]));
+    for (i, column) in columns.iter_mut().enumerate() {
+        if present & (1 << i) != 0 {
+            let len = usize::try_from(header.varint()?).map_err(|_| corrupt("column length"))?;
+            *column = Reader::new(header.take(len)?);
+        }
+    }
+    if !header.is_done() {
+        return Err(corrupt("bytes after the last column"));
+    }
+    if let Some(col) = REQUIRED.iter().find(|&&c| present & (1 << c as u32) == 0) {
+        return Err(corrupt(format!(
+            "required column {} missing",
+            *col as usize
+        )));
+    }
+    Ok((events, columns))
+}
+
 /// A front-coded column's text of this row, when it has one.
-fn borrowed(present: bool, bytes: &[u8]) -> Result<Option<Cow<'_, str>>> {
+pub(super) fn borrowed(present: bool, bytes: &[u8]) -> Result<Option<Cow<'_, str>>> {
     if !present {
         return Ok(None);
     }
@@ -366,12 +375,13 @@ fn borrowed(present: bool, bytes: &[u8]) -> Result<Option<Cow<'_, str>>> {
     Ok(Some(Cow::Borrowed(text)))
 }
 
-fn corrupt(what: impl std::fmt::Display) -> Error {
+pub(super) fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::Corrupt(format!("execution block: {what}"))
 }
 
 /// A cursor over a column; an absent column reads as all none.
-struct Reader<'d> {
+#[derive(Clone)]
+pub(super) struct Reader<'d> {
     data: &'d [u8],
     at: usize,
 }
@@ -381,7 +391,12 @@ impl<'d> Reader<'d> {
         Reader { data, at: 0 }
     }
 
-    fn is_done(&self) -> bool {
+    /// The column's length in bytes.
+    pub(super) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub(super) fn is_done(&self) -> bool {
         self.at == self.data.len()
     }
 
@@ -395,7 +410,7 @@ impl<'d> Reader<'d> {
         Ok(byte)
     }
 
-    fn take(&mut self, len: usize) -> Result<&'d [u8]> {
+    pub(super) fn take(&mut self, len: usize) -> Result<&'d [u8]> {
         let end = self
             .at
             .checked_add(len)
@@ -406,18 +421,26 @@ impl<'d> Reader<'d> {
         Ok(bytes)
     }
 
-    fn varint(&mut self) -> Result<u64> {
+    #[inline]
+    pub(super) fn varint(&mut self) -> Result<u64> {
+        // Most values of a block fit in one byte.
+        if let Some(&byte) = self.data.get(self.at)
+            && byte < 0x80
+        {
+            self.at += 1;
+            return Ok(u64::from(byte));
+        }
         let mut rest = &self.data[self.at..];
         let n = varint::take(&mut rest).map_err(corrupt)?;
         self.at = self.data.len() - rest.len();
         Ok(n)
     }
 
-    fn int(&mut self) -> Result<i64> {
+    pub(super) fn int(&mut self) -> Result<i64> {
         Ok(unzigzag(self.varint()?))
     }
 
-    fn opt(&mut self) -> Result<Option<i64>> {
+    pub(super) fn opt(&mut self) -> Result<Option<i64>> {
         if self.absent() {
             return Ok(None);
         }
@@ -427,7 +450,7 @@ impl<'d> Reader<'d> {
         })
     }
 
-    fn text(&mut self) -> Result<Option<&'d str>> {
+    pub(super) fn text(&mut self) -> Result<Option<&'d str>> {
         if self.absent() {
             return Ok(None);
         }
@@ -443,9 +466,40 @@ impl<'d> Reader<'d> {
         }
     }
 
+    /// Passes over the next `n` varints unread; an absent column has none to pass.
+    pub(super) fn skip_varints(&mut self, n: usize) -> Result<()> {
+        if n == 0 || self.absent() {
+            return Ok(());
+        }
+        let mut left = n;
+        for (i, &byte) in self.data[self.at..].iter().enumerate() {
+            if byte & 0x80 == 0 {
+                left -= 1;
+                if left == 0 {
+                    self.at += i + 1;
+                    return Ok(());
+                }
+            }
+        }
+        Err(corrupt("truncated"))
+    }
+
+    /// Passes over the next `n` texts unread.
+    pub(super) fn skip_texts(&mut self, n: usize) -> Result<()> {
+        for _ in 0..n {
+            if self.absent() {
+                return Ok(());
+            }
+            if let Some(len) = self.varint()?.checked_sub(1) {
+                self.take(usize::try_from(len).map_err(|_| corrupt("text length"))?)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the next text into `last` (the column's text before, to be front-coded
     /// against); false when the row has none.
-    fn front_coded(&mut self, last: &mut Vec<u8>) -> Result<bool> {
+    pub(super) fn front_coded(&mut self, last: &mut Vec<u8>) -> Result<bool> {
         if self.absent() {
             return Ok(false);
         }

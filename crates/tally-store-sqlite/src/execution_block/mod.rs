@@ -8,13 +8,17 @@
 //! in blocks of [`SMALL_BLOCK_EVENTS`] and more.
 
 mod codec;
+mod select;
 mod summary;
 #[cfg(test)]
 mod tests;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-pub(crate) use codec::{BlockEncoder, EncodedBlock, ExecutionRow, decode, decode_matching};
+#[cfg(test)]
+use codec::decode_matching;
+pub(crate) use codec::{BlockEncoder, EncodedBlock, ExecutionRow, decode};
+pub(crate) use select::{Selection, decode_selected};
 pub(crate) use summary::{Wanted, may_hold};
 
 use crate::Result;

@@ -37,6 +37,7 @@ pub(crate) struct Wanted<'a> {
 
 impl Wanted<'_> {
     /// Whether `row` is one of the wanted executions.
+    #[cfg(test)]
     pub fn matches(&self, row: &ExecutionRow<'_>) -> bool {
         self.project.is_none_or(|p| p == row.project)
             && self.tool.is_none_or(|t| t == row.tool)

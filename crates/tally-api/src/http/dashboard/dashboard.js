@@ -413,8 +413,6 @@ function projectPassRate(p) {
 }
 
 function renderProjects(rows) {
-  const list = document.getElementById("project-list");
-  list.replaceChildren(...rows.map((p) => el("option", { value: p.project_name })));
   table(document.getElementById("projects"), rows, [
     { key: "project_name", title: "Project" },
     { key: "runs_count", title: "Runs", num: true, render: (p) => fmtInt(p.runs_count) },
@@ -848,7 +846,10 @@ function heatmap(container, days) {
     const title = make("title", {});
     title.textContent = x.date + ": " + x.sessions + " sessions, " + fmtInt(x.minutes) + " minutes";
     rect.append(title);
-    svg.append(rect);
+    // A day's cell opens the sessions of that day (with the page's project).
+    const link = make("a", { href: eventsHref({ kind: "session", from: x.date, to: x.date }), "data-drill": x.date });
+    link.append(rect);
+    svg.append(link);
   }
   container.append(svg);
 }
@@ -954,9 +955,20 @@ async function download(kind) {
   link.remove();
 }
 
+// The project input's suggestions: every project, whatever the filters, on every page.
+async function loadProjectList() {
+  const projects = await api("projects", false);
+  if (!projects.ok || !Array.isArray(projects.data)) return;
+  document.getElementById("project-list")
+    .replaceChildren(...projects.data.map((p) => el("option", { value: p.project_name })));
+}
+
+// Pages whose script is loaded after this one (events.js) add their loader here.
+const pageLoaders = {};
+
 async function refresh() {
   const page = document.body.dataset.page;
-  await loadFiring();
+  await Promise.all([loadFiring(), loadProjectList()]);
   const empty = page !== "docs" && await databaseIsEmpty();
   gettingStarted(empty);
   if (empty || page === "docs") { /* nothing to load */ }
@@ -965,6 +977,7 @@ async function refresh() {
   else if (page === "experiments") await loadExperiments();
   else if (page === "learners") await loadLearners();
   else if (page === "traces") await loadTraces();
+  else if (pageLoaders[page]) await pageLoaders[page]();
   else await loadOverview();
   document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   document.body.dataset.loaded = "true";
@@ -985,7 +998,8 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("filters").addEventListener("submit", (event) => {
     event.preventDefault();
     state.zoom = {};
-    keepFilters();
+    // New filters start again from the first page of a paged view.
+    keepFilters({ cursor: "" });
     refresh();
   });
   const ex = (id, kind) => { const b = document.getElementById(id); if (b) b.addEventListener("click", () => download(kind)); };

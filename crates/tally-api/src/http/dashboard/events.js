@@ -1,58 +1,30 @@
 // tally events explorer: the stored events behind a number, filtered, newest first,
-// a page at a time (GET /api/analytics/events). Every filter lives in the page URL,
-// so a view can be shared as a link.
+// a page at a time (GET /api/analytics/events). Loaded after dashboard.js, whose key
+// handling, shell filters (in the URL and the nav links), firing-alerts strip and
+// project suggestions it shares; every filter lives in the page URL, so a view can be
+// shared as a link.
 "use strict";
 
 const EVENTS_API = "/api/analytics/events";
-const SHELL_FILTERS = ["project", "from", "to"];
 const EVENT_FILTERS = ["kind", "tool", "model", "agent", "success", "trace", "limit"];
 
-// ---- the API key: ?key= on the page is kept in sessionStorage and sent as Bearer ----
-(function takeKeyFromUrl() {
-  const url = new URL(window.location.href);
-  const key = url.searchParams.get("key");
-  if (key) {
-    sessionStorage.setItem("tally_key", key);
-    url.searchParams.delete("key");
-    history.replaceState(null, "", url.pathname + url.search + url.hash);
+// The page's own filters as their inputs hold them (the shell's project, from and to
+// are dashboard.js's).
+function eventFilters() {
+  const values = {};
+  for (const name of EVENT_FILTERS) {
+    const value = document.getElementById("e-" + name).value.trim();
+    values[name] = value && !(name === "limit" && value === "50") ? value : "";
   }
-})();
-
-function authHeaders() {
-  const key = sessionStorage.getItem("tally_key");
-  return key ? { Authorization: "Bearer " + key } : {};
+  return values;
 }
 
-function node(tag, attrs = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") element.className = v; else element.setAttribute(k, v);
-  }
-  for (const child of children) element.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  return element;
-}
-
-function input(name) {
-  return document.getElementById((SHELL_FILTERS.includes(name) ? "f-" : "e-") + name);
-}
-
-// The filters as the inputs hold them, and the cursor when given.
-function currentQuery(cursor) {
-  const params = new URLSearchParams();
-  for (const name of [...SHELL_FILTERS, ...EVENT_FILTERS]) {
-    const field = input(name);
-    const value = field ? field.value.trim() : "";
-    if (value && !(name === "limit" && value === "50")) params.set(name, value);
-  }
+// The API query: the shell's filters, the page's and the cursor when given.
+function eventsQuery(cursor) {
+  const params = filterParams();
+  for (const [name, value] of Object.entries(eventFilters())) if (value) params.set(name, value);
   if (cursor) params.set("cursor", cursor);
   return params;
-}
-
-function fillInputs(params) {
-  for (const name of [...SHELL_FILTERS, ...EVENT_FILTERS]) {
-    const field = input(name);
-    if (field && params.get(name)) field.value = params.get(name);
-  }
 }
 
 const money = (n) => "$" + Number(n).toLocaleString("en-US", { minimumFractionDigits: 4, maximumFractionDigits: 4 });
@@ -94,49 +66,49 @@ function renderEvents(events) {
   const holder = document.getElementById("events");
   holder.replaceChildren();
   if (events.length === 0) {
-    holder.append(node("div", { class: "na" }, "no events match these filters"));
+    holder.append(el("div", { class: "na" }, "no events match these filters"));
     return;
   }
-  const head = node("tr", {}, ...["Time", "Kind", "Project", "Tool / model", "Agent", "Outcome", "Cost", "Latency", "Trace"]
-    .map((title, i) => node("th", i >= 6 && i <= 7 ? { class: "num" } : {}, title)));
-  const body = node("tbody");
+  const head = el("tr", {}, ...["Time", "Kind", "Project", "Tool / model", "Agent", "Outcome", "Cost", "Latency", "Trace"]
+    .map((title, i) => el("th", i >= 6 && i <= 7 ? { class: "num" } : {}, title)));
+  const body = el("tbody");
   for (const event of events) {
     const trace = traceOf(event);
-    const traceCell = node("td");
-    if (trace) traceCell.append(node("a", { href: "/analytics/traces?trace=" + encodeURIComponent(trace), "data-trace": trace }, trace.slice(0, 8) + "…"));
-    const row = node("tr", { class: "event-row", "data-id": event.id, "data-kind": event.kind },
-      node("td", {}, event.ts),
-      node("td", {}, event.kind),
-      node("td", {}, event.project),
-      node("td", { "data-col": "tool" }, toolOrModel(event)),
-      node("td", {}, event.agent_id || ""),
-      node("td", {}, outcome(event)),
-      node("td", { class: "num" }, event.cost_usd != null ? money(event.cost_usd) : ""),
-      node("td", { class: "num" }, latency(event)),
+    const traceCell = el("td");
+    if (trace) traceCell.append(el("a", { href: "/analytics/traces?trace=" + encodeURIComponent(trace), "data-trace": trace }, trace.slice(0, 8) + "…"));
+    const row = el("tr", { class: "event-row", "data-id": event.id, "data-kind": event.kind },
+      el("td", {}, event.ts),
+      el("td", {}, event.kind),
+      el("td", {}, event.project),
+      el("td", { "data-col": "tool" }, toolOrModel(event)),
+      el("td", {}, event.agent_id || ""),
+      el("td", {}, outcome(event)),
+      el("td", { class: "num" }, event.cost_usd != null ? money(event.cost_usd) : ""),
+      el("td", { class: "num" }, latency(event)),
       traceCell);
-    const detail = node("tr", { class: "event-json", hidden: "" }, node("td", { colspan: "9" }, JSON.stringify(event, null, 2)));
+    const detail = el("tr", { class: "event-json", hidden: "" }, el("td", { colspan: "9" }, JSON.stringify(event, null, 2)));
     row.addEventListener("click", (click) => {
       if (click.target.closest("a")) return;
       detail.hidden = !detail.hidden;
     });
     body.append(row, detail);
   }
-  holder.append(node("table", {}, node("thead", {}, head), body));
+  holder.append(el("table", {}, el("thead", {}, head), body));
 }
 
 function renderError(status, data) {
   const message = data && data.error ? data.error.message : "the server did not answer (" + status + ")";
-  document.getElementById("events").replaceChildren(node("div", { class: "na" }, message));
+  document.getElementById("events").replaceChildren(el("div", { class: "na" }, message));
 }
 
+// The page's loader, called by dashboard.js's refresh and when paging.
 async function loadEvents() {
-  const params = new URLSearchParams(window.location.search);
-  const cursor = params.get("cursor");
-  const query = currentQuery(cursor).toString();
+  const cursor = new URLSearchParams(window.location.search).get("cursor");
+  const query = eventsQuery(cursor).toString();
   let status = 0;
   let data = null;
   try {
-    const response = await fetch(EVENTS_API + (query ? "?" + query : ""), { headers: authHeaders() });
+    const response = await fetch(EVENTS_API + (query ? "?" + query : ""), { headers: headers() });
     status = response.status;
     data = await response.json();
   } catch (error) {
@@ -154,27 +126,28 @@ async function loadEvents() {
     renderError(status, data);
     next.hidden = true;
   }
-  document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
-  document.body.dataset.loaded = "true";
 }
 
-// Shows the first page of the filters the inputs hold, or the page below `cursor`.
+// Shows the first page of the filters the inputs hold, or the page below `cursor`; the
+// URL (and the nav links) keep them.
 function show(cursor) {
-  const query = currentQuery(cursor).toString();
-  history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+  keepFilters({ ...eventFilters(), cursor: cursor || "" });
   loadEvents();
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.nav === "events");
-  fillInputs(new URLSearchParams(window.location.search));
-  for (const id of ["filters", "event-filters"]) {
-    document.getElementById(id).addEventListener("submit", (event) => {
-      event.preventDefault();
-      show(null);
-    });
+pageLoaders.events = loadEvents;
+
+// Deferred, after dashboard.js: the page is parsed, dashboard.js has filled the
+// shell's inputs from the URL and will call loadEvents once the alerts are in.
+(function wireEventsPage() {
+  const params = new URLSearchParams(window.location.search);
+  for (const name of EVENT_FILTERS) {
+    if (params.get(name)) document.getElementById("e-" + name).value = params.get(name);
   }
+  document.getElementById("event-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    show(null);
+  });
   document.getElementById("events-next").addEventListener("click", (event) => show(event.target.dataset.cursor));
   document.getElementById("events-first").addEventListener("click", () => show(null));
-  loadEvents();
-});
+})();
