@@ -86,6 +86,7 @@ macro_rules! contract_tests {
             alert_rules_are_put_replaced_and_deleted,
             alert_states_move_only_from_the_expected_status,
             alert_history_pages_newest_first_and_keeps_deliveries,
+            dashboards_are_created_once_replaced_and_deleted,
         );
     };
     (@each $new:expr; $($check:ident),+ $(,)?) => {

@@ -10,7 +10,7 @@ pub(crate) use tally_store::rollup_fanout::RowKey;
 use tally_store::rollup_fold::{AgentLatest, AgentLoad, MinuteCell};
 use tally_store::{
     AlertStateRecord, AlertTransitionRecord, ApiKeyRecord, DeliveryAttempt, Dim, ExperimentRecord,
-    GoalRecord, PredictModelInfo, QuarantinedRecord, StoredAlertRule,
+    GoalRecord, PredictModelInfo, QuarantinedRecord, StoredAlertRule, StoredDashboard,
 };
 
 use crate::dictionary::Dictionary;
@@ -101,6 +101,8 @@ pub(crate) struct State {
     pub(crate) experiments: BTreeMap<(String, Option<String>), ExperimentRecord>,
     pub(crate) models: Vec<(PredictModelInfo, Vec<u8>)>,
     pub(crate) alerts: AlertTables,
+    /// Saved dashboards, by id.
+    pub(crate) dashboards: BTreeMap<String, StoredDashboard>,
 }
 
 /// The alerts port's records.
@@ -139,6 +141,7 @@ impl Default for State {
             experiments: BTreeMap::new(),
             models: Vec::new(),
             alerts: AlertTables::default(),
+            dashboards: BTreeMap::new(),
         }
     }
 }

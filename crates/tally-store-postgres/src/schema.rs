@@ -463,6 +463,17 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX alert_delivery_by_transition ON tally.alert_delivery (transition, id);
     "#,
+    // 4: saved dashboards: a named layout of widgets (JSON), global or of one project.
+    r#"
+    CREATE TABLE IF NOT EXISTS tally.dashboard (
+        id text PRIMARY KEY,
+        project text,
+        name text NOT NULL,
+        definition text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

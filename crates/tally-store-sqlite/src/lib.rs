@@ -9,6 +9,7 @@
 //! block the writer nor each other.
 
 mod alerts;
+mod dashboards;
 mod arrivals;
 mod backup;
 mod checkpointer;

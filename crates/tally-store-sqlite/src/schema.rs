@@ -568,6 +568,17 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX event_ids_given_by_seq ON event_ids (seq) WHERE typeof(id) = 'text';
     "#,
+    // 17: saved dashboards: a named layout of widgets (JSON), global or of one project.
+    r#"
+    CREATE TABLE IF NOT EXISTS dashboard (
+        id TEXT PRIMARY KEY,
+        project TEXT,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

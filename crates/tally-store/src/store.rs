@@ -1,7 +1,7 @@
 //! Every port at once: what the facade holds a store as.
 
 use crate::{
-    AlertStore, Catalog, EventPages, EventStore, ExperimentStore, Export, KeyStore, LearningReader,
+    AlertStore, Catalog, DashboardStore, EventPages, EventStore, ExperimentStore, Export, KeyStore, LearningReader,
     LearningWriter, Maintenance, PredictModelStore, QuarantineStore, Retention, RollupReader,
     SeriesReader, SkillHistoryReader, TotalsReader,
 };
@@ -27,6 +27,7 @@ pub trait Store:
     + Export
     + EventPages
     + AlertStore
+    + DashboardStore
 {
 }
 
@@ -49,6 +50,7 @@ impl<T> Store for T where
         + Export
         + EventPages
         + AlertStore
+        + DashboardStore
         + ?Sized
 {
 }

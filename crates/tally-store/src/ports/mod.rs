@@ -2,6 +2,7 @@
 
 mod alerts;
 mod catalog;
+mod dashboards;
 mod event_pages;
 mod event_store;
 mod experiments;
@@ -22,6 +23,7 @@ pub use alerts::{
     AlertStateRecord, AlertStore, AlertTransitionRecord, DeliveryAttempt, StoredAlertRule,
 };
 pub use catalog::Catalog;
+pub use dashboards::{DashboardStore, StoredDashboard};
 pub use event_pages::EventPages;
 pub use event_store::{Batch, EventStore, WriteOutcome};
 pub use experiments::{ExperimentRecord, ExperimentStore, OutcomeRecord};
