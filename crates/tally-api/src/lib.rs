@@ -25,6 +25,7 @@ mod analytics;
 mod bounds;
 mod cancel;
 mod config;
+pub mod dashboards;
 mod error;
 mod events;
 mod every_view;
