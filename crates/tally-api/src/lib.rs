@@ -37,6 +37,7 @@ mod keys;
 mod learning;
 mod learning_cache;
 mod learning_export;
+pub mod live;
 mod location;
 mod migrate;
 mod predict;
