@@ -2,7 +2,9 @@
 //! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`, the events
 //! explorer `/analytics/events` (its own script, `events.js`, in place of the
 //! dashboard's), and the wire format (`docs/events.md`) at `/analytics/docs/events` for
-//! the getting-started panel.
+//! the getting-started panel, and the saved dashboards `/analytics/dashboards`
+//! (`dashboards.js`, after the dashboard's script). Every page but the events explorer
+//! runs `live.js`, which refreshes it as batches commit.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`), the charts' library too
 //! (uPlot, pinned in `dashboard/vendor/`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
@@ -29,10 +31,17 @@ const UPLOT_JS: &str = include_str!("dashboard/vendor/uPlot.iife.min.js");
 const UPLOT_CSS: &str = include_str!("dashboard/vendor/uPlot.min.css");
 const WIRE_FORMAT: &str = include_str!("../../../../docs/events.md");
 const EVENTS_JS: &str = include_str!("dashboard/events.js");
+const DASHBOARDS: &str = include_str!("dashboard/dashboards.html");
+const DASHBOARDS_JS: &str = include_str!("dashboard/dashboards.js");
+const LIVE_JS: &str = include_str!("dashboard/live.js");
 
 /// The shell's script tag, which the events page replaces with its own.
 const DASHBOARD_SCRIPT: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>"#;
 const EVENTS_SCRIPT: &str = r#"<script src="/analytics/assets/events.js" defer></script>"#;
+/// The saved dashboards' page runs its script after the dashboard's, whose charts,
+/// tables and formats it uses.
+const DASHBOARDS_SCRIPTS: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>
+<script src="/analytics/assets/dashboards.js" defer></script>"#;
 
 /// Only this server's own scripts, styles and API; the key in a page URL never leaves
 /// in a Referer.
@@ -156,6 +165,18 @@ pub fn routes() -> Vec<Route> {
             }),
         ),
         route(
+            "/analytics/dashboards",
+            "The saved dashboards: the built-in executive and technical ones and the saved ones (?id=), rendered widget by widget and edited (add, move, remove a widget, save)",
+            Produces::Html,
+            get(|| {
+                std::future::ready(answer(
+                    "text/html; charset=utf-8",
+                    page("dashboards", "Dashboards", DASHBOARDS)
+                        .replace(DASHBOARD_SCRIPT, DASHBOARDS_SCRIPTS),
+                ))
+            }),
+        ),
+        route(
             "/analytics/assets/dashboard.css",
             "The dashboard's stylesheet",
             Produces::Css,
@@ -184,6 +205,18 @@ pub fn routes() -> Vec<Route> {
             "The events explorer's script",
             Produces::JavaScript,
             get(|| async { answer("text/javascript; charset=utf-8", EVENTS_JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/dashboards.js",
+            "The saved dashboards' script",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", DASHBOARDS_JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/live.js",
+            "The live updates' script: refreshes a page as batches commit (Server-Sent Events)",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", LIVE_JS.to_owned()) }),
         ),
     ]
 }

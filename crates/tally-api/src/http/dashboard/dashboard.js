@@ -957,6 +957,7 @@ async function refresh() {
   else if (page === "experiments") await loadExperiments();
   else if (page === "learners") await loadLearners();
   else if (page === "traces") await loadTraces();
+  else if (page === "dashboards") await loadDashboards();
   else await loadOverview();
   document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
   document.body.dataset.loaded = "true";
@@ -992,6 +993,9 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   const metric = document.getElementById("series-metric");
   if (metric) metric.addEventListener("change", () => { state.zoom["chart-forecast"] = null; loadSeries(); });
-  setInterval(() => { if (document.getElementById("f-refresh").checked) refresh(); }, REFRESH_MS);
+  // The poll is the fallback of the live updates (live.js): it runs while their stream is down.
+  setInterval(() => {
+    if (document.getElementById("f-refresh").checked && !(window.tallyLive && window.tallyLive.connected)) refresh();
+  }, REFRESH_MS);
   refresh();
 });
