@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod dashboard_browser;
 mod dashboards;
+mod dashboards_browser;
 mod duckdb_oracle;
 mod durability;
 mod events;
