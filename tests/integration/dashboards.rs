@@ -301,3 +301,45 @@ fn keys_limited_to_a_project_see_and_change_only_its_dashboards() {
     );
     assert_eq!(deleted.status, 200, "{}", deleted.text());
 }
+
+#[test]
+fn the_cli_exports_and_imports_dashboards_as_json() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("costs.json");
+    std::fs::write(&file, COSTS.replace("{\"name\"", "{\"id\":\"costs\",\"name\"")).unwrap();
+    let created = db.tally(&["dashboards", "create", file.to_str().unwrap()]);
+    assert!(created.status.success(), "{created:?}");
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created dashboard costs"));
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"name":"x","widgets":[{"view":"models","chart":"line"}]}"#).unwrap();
+    let refused = db.tally(&["dashboards", "create", bad.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("widgets[0].chart"),
+        "{refused:?}"
+    );
+
+    let exported = dir.path().join("all.json");
+    let export = db.tally(&["dashboards", "export", "--out", exported.to_str().unwrap()]);
+    assert!(export.status.success(), "{export:?}");
+    let written: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+    assert_eq!(ids(&written), ["costs"], "the saved ones, not the built-in ones");
+
+    assert!(db.tally(&["dashboards", "delete", "costs"]).status.success());
+    let list = db.tally(&["dashboards", "list", "--json"]);
+    let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(ids(&listed), ["executive", "technical"]);
+
+    let import = db.tally(&["dashboards", "import", exported.to_str().unwrap()]);
+    assert!(import.status.success(), "{import:?}");
+    let again = db.tally(&["dashboards", "import", exported.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 created, 1 replaced"),
+        "{again:?}"
+    );
+    let show = db.tally(&["dashboards", "show", "costs"]);
+    let shown: Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(shown["widgets"], written[0]["widgets"], "the same widgets back");
+}

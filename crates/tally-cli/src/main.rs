@@ -3,6 +3,7 @@
 mod alerts;
 mod args;
 mod commands;
+mod dashboards;
 mod events;
 mod experiment;
 mod export;
