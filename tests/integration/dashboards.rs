@@ -35,7 +35,11 @@ fn dashboards_are_created_listed_read_replaced_and_deleted() {
     let server = TestServer::start();
     let http = &server.http;
     let listed = http.get("/api/analytics/dashboards", None).json();
-    assert_eq!(ids(&listed), ["executive", "technical"], "the built-in ones");
+    assert_eq!(
+        ids(&listed),
+        ["executive", "technical"],
+        "the built-in ones"
+    );
     assert_eq!(listed[0]["builtin"], true);
 
     let created = http.post("/api/analytics/dashboard", None, COSTS);
@@ -228,12 +232,20 @@ fn keys_limited_to_a_project_see_and_change_only_its_dashboards() {
     );
     assert_eq!(mine.json()["project"], "alpha", "{}", mine.text());
     assert_eq!(
-        ids(&http.get("/api/analytics/dashboards", Some(&alpha_read)).json()),
+        ids(&http
+            .get("/api/analytics/dashboards", Some(&alpha_read))
+            .json()),
         ["executive", "technical", "alpha-board"]
     );
     assert_eq!(
         ids(&http.get("/api/analytics/dashboards", Some(&read)).json()),
-        ["executive", "technical", "alpha-board", "beta-board", "global-board"]
+        [
+            "executive",
+            "technical",
+            "alpha-board",
+            "beta-board",
+            "global-board"
+        ]
     );
     for hidden in ["beta-board", "global-board"] {
         let path = format!("/api/analytics/dashboard/{hidden}");
@@ -250,11 +262,7 @@ fn keys_limited_to_a_project_see_and_change_only_its_dashboards() {
     );
 
     let refusals = [
-        (
-            Some(&alpha),
-            r#"{"name":"x","project":"beta"}"#,
-            "project",
-        ),
+        (Some(&alpha), r#"{"name":"x","project":"beta"}"#, "project"),
         (
             Some(&alpha),
             r#"{"name":"x","widgets":[{"view":"summary"},{"view":"summary","filters":{"project":"beta"}}]}"#,
@@ -307,13 +315,21 @@ fn the_cli_exports_and_imports_dashboards_as_json() {
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("costs.json");
-    std::fs::write(&file, COSTS.replace("{\"name\"", "{\"id\":\"costs\",\"name\"")).unwrap();
+    std::fs::write(
+        &file,
+        COSTS.replace("{\"name\"", "{\"id\":\"costs\",\"name\""),
+    )
+    .unwrap();
     let created = db.tally(&["dashboards", "create", file.to_str().unwrap()]);
     assert!(created.status.success(), "{created:?}");
     assert!(String::from_utf8_lossy(&created.stdout).contains("created dashboard costs"));
 
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, r#"{"name":"x","widgets":[{"view":"models","chart":"line"}]}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"name":"x","widgets":[{"view":"models","chart":"line"}]}"#,
+    )
+    .unwrap();
     let refused = db.tally(&["dashboards", "create", bad.to_str().unwrap()]);
     assert!(!refused.status.success());
     assert!(
@@ -325,9 +341,17 @@ fn the_cli_exports_and_imports_dashboards_as_json() {
     let export = db.tally(&["dashboards", "export", "--out", exported.to_str().unwrap()]);
     assert!(export.status.success(), "{export:?}");
     let written: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
-    assert_eq!(ids(&written), ["costs"], "the saved ones, not the built-in ones");
+    assert_eq!(
+        ids(&written),
+        ["costs"],
+        "the saved ones, not the built-in ones"
+    );
 
-    assert!(db.tally(&["dashboards", "delete", "costs"]).status.success());
+    assert!(
+        db.tally(&["dashboards", "delete", "costs"])
+            .status
+            .success()
+    );
     let list = db.tally(&["dashboards", "list", "--json"]);
     let listed: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(ids(&listed), ["executive", "technical"]);
@@ -341,5 +365,8 @@ fn the_cli_exports_and_imports_dashboards_as_json() {
     );
     let show = db.tally(&["dashboards", "show", "costs"]);
     let shown: Value = serde_json::from_slice(&show.stdout).unwrap();
-    assert_eq!(shown["widgets"], written[0]["widgets"], "the same widgets back");
+    assert_eq!(
+        shown["widgets"], written[0]["widgets"],
+        "the same widgets back"
+    );
 }

@@ -34,14 +34,26 @@ fn a_dashboard_made_in_the_browser_is_kept_across_a_reload() {
         .collect();
     assert_eq!(listed, ["executive", "technical"], "{seen}");
     assert!(!seen["builtin_widgets"].as_array().unwrap().is_empty());
-    assert_eq!(seen["added"], serde_json::json!(["summary", "models", "cost_series"]));
-    assert_eq!(seen["moved"], serde_json::json!(["summary", "cost_series", "models"]));
-    assert_eq!(seen["before_save"], serde_json::json!(["cost_series", "models"]));
+    assert_eq!(
+        seen["added"],
+        serde_json::json!(["summary", "models", "cost_series"])
+    );
+    assert_eq!(
+        seen["moved"],
+        serde_json::json!(["summary", "cost_series", "models"])
+    );
+    assert_eq!(
+        seen["before_save"],
+        serde_json::json!(["cost_series", "models"])
+    );
     assert_eq!(seen["after_reload"], seen["before_save"], "{seen}");
     assert_eq!(seen["name"], "Browser board");
     assert_eq!(seen["chart"], "uplot", "the series widget is drawn: {seen}");
     let id = seen["selected"].as_str().unwrap();
-    assert!(seen["url"].as_str().unwrap().contains(&format!("id={id}")), "{seen}");
+    assert!(
+        seen["url"].as_str().unwrap().contains(&format!("id={id}")),
+        "{seen}"
+    );
     let stored = server
         .http
         .get(&format!("/api/analytics/dashboard/{id}"), None)
@@ -77,5 +89,8 @@ fn the_overview_shows_an_ingest_without_a_reload() {
     assert_eq!(seen["before"], "1", "{seen}");
     assert_eq!(seen["values"], serde_json::json!(["2", "3"]), "{seen}");
     assert_eq!(seen["same_page"], "same page", "no reload: {seen}");
-    assert_eq!(seen["live"], "on", "through the stream, not the poll: {seen}");
+    assert_eq!(
+        seen["live"], "on",
+        "through the stream, not the poll: {seen}"
+    );
 }

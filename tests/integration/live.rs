@@ -92,7 +92,11 @@ fn a_commit_reaches_the_stream_naming_its_project() {
     let server = TestServer::start();
     let mut stream = Stream::open(&server, "/api/analytics/live", None);
     assert_eq!(stream.status, 200);
-    assert!(stream.content_type.starts_with("text/event-stream"), "{}", stream.content_type);
+    assert!(
+        stream.content_type.starts_with("text/event-stream"),
+        "{}",
+        stream.content_type
+    );
     let (name, ready) = stream.next().unwrap();
     assert_eq!((name.as_str(), &ready["projects"]), ("ready", &Value::Null));
     // The stream is subscribed before `ready` is sent: this commit cannot be missed.
@@ -113,13 +117,28 @@ fn a_commit_reaches_the_stream_naming_its_project() {
     let answer = server.http.post("/v1/traces", None, otlp);
     assert_eq!(answer.status, 200, "{}", answer.text());
     let commit = stream.commit();
-    assert!(commit["projects"]["gamma"].as_u64().unwrap() >= 1, "{commit}");
+    assert!(
+        commit["projects"]["gamma"].as_u64().unwrap() >= 1,
+        "{commit}"
+    );
 
     // A resent batch stores nothing: no commit for it; the next real one comes next.
-    server.http.post("/api/analytics/events", None, execution_now("live-1", "alpha"));
-    server.http.post("/api/analytics/events", None, execution_now("live-3", "beta"));
+    server.http.post(
+        "/api/analytics/events",
+        None,
+        execution_now("live-1", "alpha"),
+    );
+    server.http.post(
+        "/api/analytics/events",
+        None,
+        execution_now("live-3", "beta"),
+    );
     let commit = stream.commit();
-    assert_eq!(commit["projects"], serde_json::json!({"beta": 1}), "{commit}");
+    assert_eq!(
+        commit["projects"],
+        serde_json::json!({"beta": 1}),
+        "{commit}"
+    );
 }
 
 #[test]
@@ -158,10 +177,18 @@ fn a_key_limited_to_a_project_hears_only_its_commits() {
     server.http.post(
         "/api/analytics/events",
         Some(&admin),
-        format!("{}\n{}", execution_now("a-1", "alpha"), execution_now("b-2", "beta")),
+        format!(
+            "{}\n{}",
+            execution_now("a-1", "alpha"),
+            execution_now("b-2", "beta")
+        ),
     );
     let commit = stream.commit();
-    assert_eq!(commit["projects"], serde_json::json!({"alpha": 1}), "{commit}");
+    assert_eq!(
+        commit["projects"],
+        serde_json::json!({"alpha": 1}),
+        "{commit}"
+    );
 }
 
 #[test]
@@ -185,5 +212,9 @@ fn max_events_ends_the_stream() {
     let server = TestServer::start();
     let answer = server.http.get("/api/analytics/live?max_events=1", None);
     assert_eq!(answer.status, 200);
-    assert!(answer.text().starts_with("event: ready\n"), "{}", answer.text());
+    assert!(
+        answer.text().starts_with("event: ready\n"),
+        "{}",
+        answer.text()
+    );
 }

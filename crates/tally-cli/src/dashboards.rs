@@ -71,7 +71,10 @@ fn spec(value: &Value, file: &Path, at: Option<usize>) -> anyhow::Result<Dashboa
 }
 
 fn print_list(dashboards: &[Dashboard]) {
-    println!("{:<20} {:<32} {:<16} {:>7}  kind", "id", "name", "project", "widgets");
+    println!(
+        "{:<20} {:<32} {:<16} {:>7}  kind",
+        "id", "name", "project", "widgets"
+    );
     for d in dashboards {
         println!(
             "{:<20} {:<32} {:<16} {:>7}  {}",
@@ -165,7 +168,10 @@ pub fn run(analytics: &Analytics, command: DashboardsCommand) -> anyhow::Result<
                     }
                 }
             }
-            println!("imported {} dashboards: {created} created, {replaced} replaced", created + replaced);
+            println!(
+                "imported {} dashboards: {created} created, {replaced} replaced",
+                created + replaced
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

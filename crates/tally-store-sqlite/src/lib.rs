@@ -9,10 +9,10 @@
 //! block the writer nor each other.
 
 mod alerts;
-mod dashboards;
 mod arrivals;
 mod backup;
 mod checkpointer;
+mod dashboards;
 mod dictionary;
 mod error;
 mod event_pages;

@@ -64,7 +64,9 @@ fn checked_project(spec: &DashboardSpec, visible: Visible<'_>) -> Result<Option<
             {
                 return Err(forbidden(
                     &format!("widgets[{i}].filters.project"),
-                    format!("a widget of a dashboard of project {owner:?} may not show project {named:?}"),
+                    format!(
+                        "a widget of a dashboard of project {owner:?} may not show project {named:?}"
+                    ),
                 ));
             }
         }

@@ -22,7 +22,11 @@ fn a_dashboard_reads_its_widgets_with_defaults() {
     .unwrap();
     assert_eq!(spec.name, "Costs");
     assert_eq!(spec.id, None);
-    assert_eq!(spec.widgets[0].chart, Chart::Table, "a view's first chart kind by default");
+    assert_eq!(
+        spec.widgets[0].chart,
+        Chart::Table,
+        "a view's first chart kind by default"
+    );
     assert_eq!(spec.widgets[0].title, "models");
     assert_eq!(spec.widgets[0].filters.model.as_deref(), Some("gpt-4o"));
     assert_eq!(spec.widgets[0].filters.period, Some(Period::Last7Days));
@@ -34,43 +38,70 @@ fn every_mistake_is_named_by_its_field() {
     let widget = |w: Value| json!({"name": "x", "widgets": [{"view": "summary"}, w]});
     assert_eq!(field_of(json!({"widgets": []})), "name");
     assert_eq!(field_of(json!({"name": ""})), "name");
-    assert_eq!(field_of(json!({"name": "x".repeat(MAX_NAME_CHARS + 1)})), "name");
+    assert_eq!(
+        field_of(json!({"name": "x".repeat(MAX_NAME_CHARS + 1)})),
+        "name"
+    );
     assert_eq!(field_of(json!({"name": "x", "colour": 1})), "colour");
     assert_eq!(field_of(json!({"name": "x", "id": "Has Spaces"})), "id");
     assert_eq!(field_of(json!({"name": "x", "widgets": {}})), "widgets");
-    assert_eq!(field_of(widget(json!({"view": "pie_slices"}))), "widgets[1].view");
+    assert_eq!(
+        field_of(widget(json!({"view": "pie_slices"}))),
+        "widgets[1].view"
+    );
     assert_eq!(field_of(widget(json!({"chart": "kpi"}))), "widgets[1].view");
-    assert_eq!(field_of(widget(json!({"view": "models", "chart": "pie"}))), "widgets[1].chart");
+    assert_eq!(
+        field_of(widget(json!({"view": "models", "chart": "pie"}))),
+        "widgets[1].chart"
+    );
     assert_eq!(
         field_of(widget(json!({"view": "summary", "chart": "line"}))),
         "widgets[1].chart",
         "a chart kind the view is not drawn as"
     );
     assert_eq!(
-        field_of(widget(json!({"view": "models", "filters": {"colour": "red"}}))),
+        field_of(widget(
+            json!({"view": "models", "filters": {"colour": "red"}})
+        )),
         "widgets[1].filters.colour"
     );
     assert_eq!(
-        field_of(widget(json!({"view": "models", "filters": {"period": "yesterday"}}))),
+        field_of(widget(
+            json!({"view": "models", "filters": {"period": "yesterday"}})
+        )),
         "widgets[1].filters.period"
     );
     assert_eq!(
-        field_of(widget(json!({"view": "qa", "filters": {"qa_status": "great"}}))),
+        field_of(widget(
+            json!({"view": "qa", "filters": {"qa_status": "great"}})
+        )),
         "widgets[1].filters.qa_status"
     );
     assert_eq!(
-        field_of(widget(json!({"view": "cost_series", "filters": {"tool": "search"}}))),
+        field_of(widget(
+            json!({"view": "cost_series", "filters": {"tool": "search"}})
+        )),
         "widgets[1].filters.tool",
         "a filter the view cannot apply"
     );
-    assert_eq!(field_of(widget(json!({"view": "tools", "size": 3}))), "widgets[1].size");
+    assert_eq!(
+        field_of(widget(json!({"view": "tools", "size": 3}))),
+        "widgets[1].size"
+    );
 }
 
 #[test]
 fn a_dashboard_holds_at_most_the_widget_bound() {
-    let widgets: Vec<_> = (0..=MAX_WIDGETS).map(|_| json!({"view": "summary"})).collect();
-    assert_eq!(field_of(json!({"name": "x", "widgets": widgets})), "widgets");
-    let fits: Vec<_> = (0..MAX_WIDGETS).map(|_| json!({"view": "summary"})).collect();
+    let widgets: Vec<_> = (0..=MAX_WIDGETS)
+        .map(|_| json!({"view": "summary"}))
+        .collect();
+    assert_eq!(
+        field_of(json!({"name": "x", "widgets": widgets})),
+        "widgets"
+    );
+    let fits: Vec<_> = (0..MAX_WIDGETS)
+        .map(|_| json!({"view": "summary"}))
+        .collect();
     assert!(DashboardSpec::from_json(&json!({"name": "x", "widgets": fits})).is_ok());
 }
 

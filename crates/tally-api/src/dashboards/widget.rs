@@ -289,12 +289,15 @@ fn word<T: Copy>(
     let text = value
         .as_str()
         .ok_or_else(|| invalid(field, format!("expected one of {}", one_of(all, as_str))))?;
-    all.iter().copied().find(|v| as_str(*v) == text).ok_or_else(|| {
-        invalid(
-            field,
-            format!("unknown {text:?}: expected one of {}", one_of(all, as_str)),
-        )
-    })
+    all.iter()
+        .copied()
+        .find(|v| as_str(*v) == text)
+        .ok_or_else(|| {
+            invalid(
+                field,
+                format!("unknown {text:?}: expected one of {}", one_of(all, as_str)),
+            )
+        })
 }
 
 /// A non-empty text of at most `max` characters.
@@ -350,7 +353,9 @@ fn filters(value: &Value, field: &str) -> Result<Filters, DashboardError> {
             "tool" => out.tool = Some(text(value, &at, MAX_TEXT_CHARS)?),
             "agent" => out.agent = Some(text(value, &at, MAX_TEXT_CHARS)?),
             "user" => out.user = Some(text(value, &at, MAX_TEXT_CHARS)?),
-            "qa_status" => out.qa_status = Some(word(value, &at, &QaStatus::ALL, QaStatus::as_str)?),
+            "qa_status" => {
+                out.qa_status = Some(word(value, &at, &QaStatus::ALL, QaStatus::as_str)?)
+            }
             _ => out.period = Some(word(value, &at, &Period::ALL, Period::as_str)?),
         }
     }
@@ -367,7 +372,12 @@ impl Widget {
         let view_value = map
             .get("view")
             .ok_or_else(|| invalid(&format!("{field}.view"), "missing"))?;
-        let view = word(view_value, &format!("{field}.view"), &View::ALL, View::as_str)?;
+        let view = word(
+            view_value,
+            &format!("{field}.view"),
+            &View::ALL,
+            View::as_str,
+        )?;
         let chart = match map.get("chart") {
             None | Some(Value::Null) => view.charts()[0],
             Some(value) => word(value, &format!("{field}.chart"), &Chart::ALL, Chart::as_str)?,

@@ -64,8 +64,7 @@ pub fn routes() -> Vec<Route> {
             method: Method::PUT,
             path: "/api/analytics/dashboard/{id}".into(),
             access: Access::Admin,
-            summary: "Replace a saved dashboard's name, project and widgets (built-in: 409)"
-                .into(),
+            summary: "Replace a saved dashboard's name, project and widgets (built-in: 409)".into(),
             params: &[ID],
             produces: Produces::Json("Dashboard"),
             body: Some(BODY),

@@ -181,14 +181,16 @@ impl Listener {
         }
         self.last_sent = Some(Instant::now());
         self.count();
-        Some(Event::default().event("commit").data(
-            json!({
-                "projects": pending.projects,
-                "batches": pending.batches,
-                "skipped": pending.skipped,
-            })
-            .to_string(),
-        ))
+        Some(
+            Event::default().event("commit").data(
+                json!({
+                    "projects": pending.projects,
+                    "batches": pending.batches,
+                    "skipped": pending.skipped,
+                })
+                .to_string(),
+            ),
+        )
     }
 
     fn count(&mut self) {

@@ -30,7 +30,11 @@ pub fn dashboards_are_created_once_replaced_and_deleted(new: NewStore<'_>) {
             .unwrap(),
         "an id is taken once"
     );
-    assert_eq!(store.dashboards().unwrap(), vec![a.clone(), b.clone()], "by id");
+    assert_eq!(
+        store.dashboards().unwrap(),
+        vec![a.clone(), b.clone()],
+        "by id"
+    );
     assert_eq!(store.dashboard("b").unwrap(), Some(b.clone()));
 
     let mut changed = dashboard("b", Some("beta"), "Tokens", 9);
@@ -50,7 +54,11 @@ pub fn dashboards_are_created_once_replaced_and_deleted(new: NewStore<'_>) {
             .update_dashboard(&dashboard("zz", None, "Missing", 1))
             .unwrap()
     );
-    assert_eq!(store.dashboard("zz").unwrap(), None, "an update creates nothing");
+    assert_eq!(
+        store.dashboard("zz").unwrap(),
+        None,
+        "an update creates nothing"
+    );
 
     assert!(store.delete_dashboard("a").unwrap());
     assert!(!store.delete_dashboard("a").unwrap());
