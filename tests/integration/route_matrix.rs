@@ -33,6 +33,8 @@ const STRANGER: &str = "zz-stranger";
 const BETA_ALERT: &str = "zz-beta-alert";
 const ALPHA_ALERT: &str = "alpha-alert";
 const GLOBAL_ALERT: &str = "global-exp-alert";
+/// Beta's saved dashboard.
+const BETA_DASHBOARD: &str = "zz-beta-dashboard";
 
 /// What a route asks of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +141,9 @@ const ROUTES: &[Expect] = &[
     get("/analytics/assets/events.js", Needs::Public),
     get("/analytics/assets/compare.js", Needs::Public),
     get("/analytics/assets/leaderboard.js", Needs::Public),
+    get("/analytics/dashboards", Needs::Public),
+    get("/analytics/assets/dashboards.js", Needs::Public),
+    get("/analytics/assets/live.js", Needs::Public),
     get("/api/analytics/health", Needs::Public),
     get("/api/openapi.json", Needs::Read),
     refused(get("/metrics", Needs::Read), "forbidden_project"),
@@ -255,6 +260,24 @@ const ROUTES: &[Expect] = &[
         r#"{"name":"zz-beta-alert","rule":"budget","threshold":0.6,"project":"beta"}"#,
     ),
     delete("/api/alerts/{name}", Needs::Admin),
+    get("/api/analytics/dashboards", Needs::Read),
+    refused(
+        post(
+            "/api/analytics/dashboard",
+            Needs::Admin,
+            r#"{"name":"zz-beta-board","project":"beta","widgets":[{"view":"summary"}]}"#,
+        ),
+        "forbidden_project",
+    ),
+    get("/api/analytics/dashboard/{id}", Needs::Read),
+    put(
+        "/api/analytics/dashboard/{id}",
+        Needs::Admin,
+        r#"{"name":"zz-beta-board","project":"beta","widgets":[{"view":"models"}]}"#,
+    ),
+    delete("/api/analytics/dashboard/{id}", Needs::Admin),
+    // One event (ready), then the stream ends: `max_events` is filled below.
+    get("/api/analytics/live", Needs::Read),
     refused(
         post("/api/analytics/predict/train", Needs::Admin, "{}"),
         "all_projects_required",
@@ -378,6 +401,13 @@ fn seed(db: &TestDb, now: DateTime<Utc>) {
             .create_alert_rule(serde_json::from_value(rule).unwrap(), None)
             .unwrap();
     }
+    let board = serde_json::json!({"id": BETA_DASHBOARD, "name": "zz-beta-board", "project": BETA, "widgets": [{"view": "summary"}]});
+    db.analytics
+        .create_dashboard(
+            tally_api::dashboards::DashboardSpec::from_json(&board).unwrap(),
+            None,
+        )
+        .unwrap();
     // Every rule fires once: each has a state and a transition in the history.
     let engine = AlertEngine::new(&db.analytics, std::sync::Arc::new(LogNotify));
     engine
@@ -416,6 +446,7 @@ fn beta_state(analytics: &Analytics) -> Value {
             .into_iter()
             .map(|view| view.rule)
             .collect::<Vec<_>>(),
+        "dashboards": analytics.dashboards(Some(&[BETA.to_owned()])).unwrap(),
     })
 }
 
@@ -433,6 +464,7 @@ fn query(doc: &Value, method: &str, path: &str, at: &str, user: &str) -> Vec<(St
             "user" | "learner" => user.to_owned(),
             "variance" => "0.25".to_owned(),
             "n" => "100".to_owned(),
+            "max_events" => "1".to_owned(),
             _ => continue,
         };
         out.push((name.to_owned(), value));
@@ -444,6 +476,8 @@ fn query(doc: &Value, method: &str, path: &str, at: &str, user: &str) -> Vec<(St
 fn fill(path: &str, user: &str, beta_goal: i64) -> String {
     let id = if path.contains("/goals/") {
         beta_goal.to_string()
+    } else if path.contains("/dashboard/") {
+        BETA_DASHBOARD.to_owned()
     } else {
         BETA_SESSION.to_owned()
     };

@@ -44,6 +44,8 @@ pub struct Analytics {
     backend: Arc<Backend>,
     /// This process's operation series (`/metrics`), shared by every clone.
     pub(crate) telemetry: Arc<Telemetry>,
+    /// Where committed batches are announced (the live updates), shared by every clone.
+    pub(crate) live: crate::live::LiveFeed,
 }
 
 /// Which backend a facade's store is, as `health` reports it.
@@ -108,6 +110,7 @@ impl Analytics {
             cancel: crate::Cancel::default(),
             backend: Arc::new(backend),
             telemetry: Arc::default(),
+            live: crate::live::LiveFeed::default(),
         })
     }
 
@@ -209,6 +212,11 @@ impl Analytics {
         &self.telemetry
     }
 
+    /// Where committed batches are announced (the server's live updates listen).
+    pub fn live(&self) -> &crate::live::LiveFeed {
+        &self.live
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
@@ -255,7 +263,11 @@ impl Analytics {
             Some(cutoff) => Some((cutoff, self.store.next_seq()?)),
             None => None,
         };
-        let result = Ingestor::new(&*self.store, self.with_prices(options))
+        let announcing = crate::live::Announcing {
+            store: &*self.store,
+            feed: &self.live,
+        };
+        let result = Ingestor::new(&announcing, self.with_prices(options))
             .ingest(input, &mut progress)
             .map_err(Error::from);
         let mut report = self.observe_write(result)?;

@@ -232,6 +232,9 @@ pub struct ServerConfig {
     /// Seconds between two evaluations of the alert rules on the timer (they are also
     /// evaluated within about a second of data arriving).
     pub alert_every_secs: f64,
+    /// Live update streams (`GET /api/analytics/live`) open at once; more get 503
+    /// (the dashboard then polls).
+    pub max_live_streams: usize,
 }
 
 impl Default for ServerConfig {
@@ -248,6 +251,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 30.0,
             shutdown_grace_secs: 10.0,
             alert_every_secs: 30.0,
+            max_live_streams: 64,
         }
     }
 }
@@ -260,6 +264,9 @@ impl ServerConfig {
         }
         if self.max_concurrent_ingests == 0 {
             return Err("server.max_concurrent_ingests must be at least 1".to_owned());
+        }
+        if self.max_live_streams == 0 {
+            return Err("server.max_live_streams must be at least 1".to_owned());
         }
         for (name, seconds) in [
             ("header_read_timeout_secs", self.header_read_timeout_secs),

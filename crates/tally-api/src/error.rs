@@ -80,6 +80,9 @@ pub enum Error {
     /// is defined in tally.toml).
     #[error("{0}")]
     AlertConflict(String),
+    /// A saved dashboard that is invalid, forbidden, unknown or in conflict.
+    #[error(transparent)]
+    Dashboard(#[from] crate::dashboards::DashboardError),
 }
 
 /// The message of [`Error::UnknownProject`].

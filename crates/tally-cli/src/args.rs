@@ -148,6 +148,9 @@ pub enum Command {
     /// Alert rules: create, list (with state), update, delete, test, history.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Saved dashboards: list, show, create, delete, export and import as JSON.
+    #[command(subcommand)]
+    Dashboards(crate::dashboards::DashboardsCommand),
 }
 
 #[derive(Debug, Args)]

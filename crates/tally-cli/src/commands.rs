@@ -103,6 +103,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Goals(command) => crate::goals::run(&analytics, command),
         Command::Predict(command) => crate::predict::run(&analytics, command),
         Command::Alerts(command) => crate::alerts::run(&analytics, command),
+        Command::Dashboards(command) => crate::dashboards::run(&analytics, command),
     }
 }
 
@@ -120,6 +121,10 @@ fn creates_database(command: &Command) -> bool {
             | Command::Serve(_)
             | Command::Keys(KeysCommand::Create { .. })
             | Command::Alerts(crate::args::AlertsCommand::Create { .. })
+            | Command::Dashboards(
+                crate::dashboards::DashboardsCommand::Create { .. }
+                    | crate::dashboards::DashboardsCommand::Import { .. }
+            )
             | Command::Experiment(ExperimentCommand::Create { .. })
             | Command::Goals(GoalsCommand::Create { .. })
             | Command::Learning(LearningCommand::TimeZone { .. })

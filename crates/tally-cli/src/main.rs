@@ -4,6 +4,7 @@ mod alerts;
 mod args;
 mod commands;
 mod compare;
+mod dashboards;
 mod events;
 mod experiment;
 mod export;

@@ -88,6 +88,7 @@ macro_rules! contract_tests {
             alert_states_move_only_from_the_expected_status,
             alert_history_pages_newest_first_and_keeps_deliveries,
             engagement_rows_agree_whatever_the_split_order_and_resends,
+            dashboards_are_created_once_replaced_and_deleted,
         );
     };
     (@each $new:expr; $($check:ident),+ $(,)?) => {

@@ -13,6 +13,7 @@
 
 mod alerts;
 mod catalog;
+mod dashboards;
 mod dictionary;
 mod engagement;
 mod event_pages;

@@ -11,7 +11,7 @@ pub(crate) use tally_store::rollup_fanout::RowKey;
 use tally_store::rollup_fold::{AgentLatest, AgentLoad, MinuteCell};
 use tally_store::{
     AlertStateRecord, AlertTransitionRecord, ApiKeyRecord, DeliveryAttempt, Dim, ExperimentRecord,
-    GoalRecord, PredictModelInfo, QuarantinedRecord, StoredAlertRule,
+    GoalRecord, PredictModelInfo, QuarantinedRecord, StoredAlertRule, StoredDashboard,
 };
 
 use crate::dictionary::Dictionary;
@@ -105,6 +105,8 @@ pub(crate) struct State {
     pub(crate) experiments: BTreeMap<(String, Option<String>), ExperimentRecord>,
     pub(crate) models: Vec<(PredictModelInfo, Vec<u8>)>,
     pub(crate) alerts: AlertTables,
+    /// Saved dashboards, by id.
+    pub(crate) dashboards: BTreeMap<String, StoredDashboard>,
 }
 
 /// The engagement tables, as SQLite keeps them.
@@ -156,6 +158,7 @@ impl Default for State {
             experiments: BTreeMap::new(),
             models: Vec::new(),
             alerts: AlertTables::default(),
+            dashboards: BTreeMap::new(),
         }
     }
 }

@@ -20,6 +20,7 @@ mod alerts;
 mod bi;
 mod catalog;
 mod connect;
+mod dashboards;
 mod dictionary;
 mod engagement;
 mod error;

@@ -523,6 +523,18 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tally.learner_topic_activity SET (fillfactor = 70);
     ALTER TABLE tally.learner SET (fillfactor = 70);
     "#,
+    "#,
+    // 6: saved dashboards: a named layout of widgets (JSON), global or of one project.
+    r#"
+    CREATE TABLE IF NOT EXISTS tally.dashboard (
+        id text PRIMARY KEY,
+        project text,
+        name text NOT NULL,
+        definition text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@ mod alerts;
 mod arrivals;
 mod backup;
 mod checkpointer;
+mod dashboards;
 mod dictionary;
 mod engagement;
 mod error;

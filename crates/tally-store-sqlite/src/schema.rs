@@ -610,6 +610,17 @@ const MIGRATIONS: &[&str] = &[
         user TEXT PRIMARY KEY
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 18: saved dashboards: a named layout of widgets (JSON), global or of one project.
+    r#"
+    CREATE TABLE IF NOT EXISTS dashboard (
+        id TEXT PRIMARY KEY,
+        project TEXT,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The migration after whose SQL the execution rows move into blocks.

@@ -1,9 +1,10 @@
 //! Every port at once: what the facade holds a store as.
 
 use crate::{
-    AlertStore, Catalog, EngagementReader, EventPages, EventStore, ExperimentStore, Export,
-    KeyStore, LearningReader, LearningWriter, Maintenance, PredictModelStore, QuarantineStore,
-    Retention, RollupReader, SeriesReader, SkillHistoryReader, TotalsReader,
+    AlertStore, Catalog, DashboardStore, EngagementReader, EventPages, EventStore,
+    ExperimentStore, Export, KeyStore, LearningReader, LearningWriter, Maintenance,
+    PredictModelStore, QuarantineStore, Retention, RollupReader, SeriesReader,
+    SkillHistoryReader, TotalsReader,
 };
 
 /// A store that implements every port; any type that does is one. The facade holds an
@@ -28,6 +29,7 @@ pub trait Store:
     + EventPages
     + AlertStore
     + EngagementReader
+    + DashboardStore
 {
 }
 
@@ -51,6 +53,7 @@ impl<T> Store for T where
         + EventPages
         + AlertStore
         + EngagementReader
+        + DashboardStore
         + ?Sized
 {
 }

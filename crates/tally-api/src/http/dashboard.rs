@@ -1,8 +1,10 @@
 //! The dashboard: `GET /analytics` (overview, and where `/` leads), `/analytics/tools`, `/analytics/agents`,
 //! `/analytics/experiments`, `/analytics/learners`, `/analytics/traces`, the events
 //! explorer `/analytics/events` (the dashboard's script and its own, `events.js`, after
-//! it), and the wire format (`docs/events.md`) at `/analytics/docs/events` for
-//! the getting-started panel.
+//! it), the wire format (`docs/events.md`) at `/analytics/docs/events` for the
+//! getting-started panel, and the saved dashboards `/analytics/dashboards`
+//! (`dashboards.js`, after the dashboard's script). Every page runs `live.js`, which
+//! refreshes it as batches commit.
 //! HTML, CSS and JavaScript are compiled in (`include_str!`), the charts' library too
 //! (uPlot, pinned in `dashboard/vendor/`); no CDN, no external asset.
 //! The pages are public; the data they fetch goes through the API's access checks (a
@@ -31,10 +33,17 @@ const WIRE_FORMAT: &str = include_str!("../../../../docs/events.md");
 const EVENTS_JS: &str = include_str!("dashboard/events.js");
 const COMPARE_JS: &str = include_str!("dashboard/compare.js");
 const LEADERBOARD_JS: &str = include_str!("dashboard/leaderboard.js");
+const DASHBOARDS: &str = include_str!("dashboard/dashboards.html");
+const DASHBOARDS_JS: &str = include_str!("dashboard/dashboards.js");
+const LIVE_JS: &str = include_str!("dashboard/live.js");
 
 /// The shell's script tag, which the events page follows with its own.
 const DASHBOARD_SCRIPT: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>"#;
 const EVENTS_SCRIPT: &str = r#"<script src="/analytics/assets/events.js" defer></script>"#;
+/// The saved dashboards' page runs its script after the dashboard's, whose charts,
+/// tables and formats it uses.
+const DASHBOARDS_SCRIPTS: &str = r#"<script src="/analytics/assets/dashboard.js" defer></script>
+<script src="/analytics/assets/dashboards.js" defer></script>"#;
 
 /// The events page: the shell's script (key, filters, alerts strip, project list) and
 /// the explorer's after it.
@@ -162,6 +171,18 @@ pub fn routes() -> Vec<Route> {
             get(|| std::future::ready(answer("text/html; charset=utf-8", events_page()))),
         ),
         route(
+            "/analytics/dashboards",
+            "The saved dashboards: the built-in executive and technical ones and the saved ones (?id=), rendered widget by widget and edited (add, move, remove a widget, save)",
+            Produces::Html,
+            get(|| {
+                std::future::ready(answer(
+                    "text/html; charset=utf-8",
+                    page("dashboards", "Dashboards", DASHBOARDS)
+                        .replace(DASHBOARD_SCRIPT, DASHBOARDS_SCRIPTS),
+                ))
+            }),
+        ),
+        route(
             "/analytics/assets/dashboard.css",
             "The dashboard's stylesheet",
             Produces::Css,
@@ -202,6 +223,18 @@ pub fn routes() -> Vec<Route> {
             "The events explorer's script",
             Produces::JavaScript,
             get(|| async { answer("text/javascript; charset=utf-8", EVENTS_JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/dashboards.js",
+            "The saved dashboards' script",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", DASHBOARDS_JS.to_owned()) }),
+        ),
+        route(
+            "/analytics/assets/live.js",
+            "The live updates' script: refreshes a page as batches commit (Server-Sent Events)",
+            Produces::JavaScript,
+            get(|| async { answer("text/javascript; charset=utf-8", LIVE_JS.to_owned()) }),
         ),
     ]
 }

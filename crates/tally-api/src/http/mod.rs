@@ -14,6 +14,7 @@ mod auth;
 mod budget;
 mod dashboard;
 mod engagement;
+mod dashboards;
 mod error;
 mod events;
 mod experiments;
@@ -21,6 +22,7 @@ mod export;
 mod ingest;
 mod leaderboard;
 mod learning;
+mod live;
 mod metrics;
 mod openapi;
 mod otlp;
@@ -89,6 +91,8 @@ pub struct ServerOptions {
     /// The channels' dispatcher: alert notifications (transitions and tests) and the
     /// reports of schedules with `channels`. `None`: notifications go to the log.
     pub delivery: Option<Arc<Dispatcher>>,
+    /// Live update streams (`/api/analytics/live`) open at once; more get 503.
+    pub max_live_streams: usize,
 }
 
 impl Default for ServerOptions {
@@ -110,6 +114,7 @@ impl Default for ServerOptions {
             clock: Arc::new(SystemClock),
             alert_every: Duration::from_secs_f64(config.alert_every_secs),
             delivery: None,
+            max_live_streams: config.max_live_streams,
         }
     }
 }
@@ -143,6 +148,7 @@ impl ServerOptions {
             clock: Arc::new(SystemClock),
             alert_every: seconds(config.alert_every_secs, "alert_every_secs")?,
             delivery: None,
+            max_live_streams: config.max_live_streams,
         })
     }
 }
@@ -207,6 +213,11 @@ pub struct AppState {
     pub(crate) alert_trigger: AlertTrigger,
     /// Where alert notifications go.
     pub(crate) notify: Arc<dyn Notify>,
+    /// The places of the live update streams open at once.
+    pub(crate) live_places: Arc<tokio::sync::Semaphore>,
+    pub(crate) max_live_streams: usize,
+    /// Set when the server stops: the live update streams end.
+    pub(crate) closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// One route: the router, the access check and the OpenAPI document all read this.
@@ -248,6 +259,8 @@ pub enum Produces {
     Download,
     /// No content: a redirect to the path given.
     Redirect(&'static str),
+    /// Server-Sent Events (`text/event-stream`).
+    EventStream,
 }
 
 /// Every route of the server.
@@ -268,6 +281,8 @@ pub fn routes() -> Vec<Route> {
     routes.extend(dashboard::routes());
     routes.extend(metrics::routes());
     routes.extend(alerts::routes());
+    routes.extend(dashboards::routes());
+    routes.extend(live::routes());
     routes.push(Route {
         method: Method::GET,
         path: "/api/openapi.json".into(),
@@ -371,6 +386,7 @@ pub fn app(analytics: Analytics, options: &ServerOptions, keys_always_required: 
         options,
         keys_always_required,
         AlertTrigger::default(),
+        Arc::new(tokio::sync::watch::channel(false).0),
     )
 }
 
@@ -382,12 +398,14 @@ fn notify_of(options: &ServerOptions) -> Arc<dyn Notify> {
     }
 }
 
-/// [`app`], its ingest routes poking `alert_trigger` when they store data.
+/// [`app`], its ingest routes poking `alert_trigger` when they store data, its live
+/// update streams ending once `closing` is set.
 fn app_with(
     analytics: Analytics,
     options: &ServerOptions,
     keys_always_required: bool,
     alert_trigger: AlertTrigger,
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 ) -> Router {
     let routes = routes();
     let state = AppState {
@@ -402,6 +420,9 @@ fn app_with(
         openapi: Arc::new(openapi::document(&routes).to_string()),
         alert_trigger,
         notify: notify_of(options),
+        live_places: Arc::new(tokio::sync::Semaphore::new(options.max_live_streams.max(1))),
+        max_live_streams: options.max_live_streams.max(1),
+        closing,
     };
     let analytics_enabled = state.analytics.config().analytics.enabled;
     let budget = budget::Budget {
@@ -500,6 +521,7 @@ pub struct Server {
     alert_every: Duration,
     alert_trigger: AlertTrigger,
     notify: Arc<dyn Notify>,
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Server {
@@ -533,10 +555,18 @@ impl Server {
         let addr = listener.local_addr()?;
         let scheduler = Scheduler::from_config(analytics.clone(), options.delivery.as_ref())?;
         let alert_trigger = AlertTrigger::default();
+        let closing = Arc::new(tokio::sync::watch::channel(false).0);
         Ok(Server {
             scheduler,
             clock: options.clock.clone(),
-            router: app_with(analytics.clone(), options, exposed, alert_trigger.clone()),
+            router: app_with(
+                analytics.clone(),
+                options,
+                exposed,
+                alert_trigger.clone(),
+                Arc::clone(&closing),
+            ),
+            closing,
             alert_every: options.alert_every,
             alert_trigger,
             notify: notify_of(options),
@@ -604,6 +634,13 @@ impl Server {
             }
             tracing::info!(addr = %self.addr, "serving");
             ready(self.addr);
+            // The live update streams end as the server stops accepting, so they never
+            // hold the graceful stop up.
+            let closing = self.closing;
+            let shutdown = async move {
+                shutdown.await;
+                closing.send_replace(true);
+            };
             serve::serve(listener, self.router, self.limits, shutdown).await;
             Ok::<_, Error>(())
         })?;

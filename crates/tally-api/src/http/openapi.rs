@@ -54,6 +54,7 @@ fn operation(route: &Route) -> Value {
         ),
         Produces::Css => ok("text/css", json!({"type": "string"})),
         Produces::JavaScript => ok("text/javascript", json!({"type": "string"})),
+        Produces::EventStream => ok("text/event-stream", json!({"type": "string"})),
         Produces::OpenMetrics => ok(crate::telemetry::CONTENT_TYPE, json!({"type": "string"})),
         Produces::Redirect(to) => ("307", json!({"description": format!("Redirects to {to}")})),
     };

@@ -3,6 +3,7 @@
 mod alerts;
 mod catalog;
 mod engagement;
+mod dashboards;
 mod event_pages;
 mod event_store;
 mod experiments;
@@ -24,6 +25,7 @@ pub use alerts::{
 };
 pub use catalog::Catalog;
 pub use engagement::{EngagementReader, SessionRow, UserDayRow};
+pub use dashboards::{DashboardStore, StoredDashboard};
 pub use event_pages::EventPages;
 pub use event_store::{Batch, EventStore, WriteOutcome};
 pub use experiments::{ExperimentRecord, ExperimentStore, OutcomeRecord};

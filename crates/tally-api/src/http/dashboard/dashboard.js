@@ -963,7 +963,8 @@ async function loadProjectList() {
     .replaceChildren(...projects.data.map((p) => el("option", { value: p.project_name })));
 }
 
-// Pages whose script is loaded after this one (events.js) add their loader here.
+// Pages whose script is loaded after this one (events.js, dashboards.js) add their
+// loader here.
 const pageLoaders = {};
 
 async function refresh() {
@@ -1014,6 +1015,9 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   const metric = document.getElementById("series-metric");
   if (metric) metric.addEventListener("change", () => { state.zoom["chart-forecast"] = null; loadSeries(); });
-  setInterval(() => { if (document.getElementById("f-refresh").checked) refresh(); }, REFRESH_MS);
+  // The poll is the fallback of the live updates (live.js): it runs while their stream is down.
+  setInterval(() => {
+    if (document.getElementById("f-refresh").checked && !(window.tallyLive && window.tallyLive.connected)) refresh();
+  }, REFRESH_MS);
   refresh();
 });
