@@ -523,7 +523,6 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tally.learner_topic_activity SET (fillfactor = 70);
     ALTER TABLE tally.learner SET (fillfactor = 70);
     "#,
-    "#,
     // 6: saved dashboards: a named layout of widgets (JSON), global or of one project.
     r#"
     CREATE TABLE IF NOT EXISTS tally.dashboard (

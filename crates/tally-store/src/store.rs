@@ -1,10 +1,9 @@
 //! Every port at once: what the facade holds a store as.
 
 use crate::{
-    AlertStore, Catalog, DashboardStore, EngagementReader, EventPages, EventStore,
-    ExperimentStore, Export, KeyStore, LearningReader, LearningWriter, Maintenance,
-    PredictModelStore, QuarantineStore, Retention, RollupReader, SeriesReader,
-    SkillHistoryReader, TotalsReader,
+    AlertStore, Catalog, DashboardStore, EngagementReader, EventPages, EventStore, ExperimentStore,
+    Export, KeyStore, LearningReader, LearningWriter, Maintenance, PredictModelStore,
+    QuarantineStore, Retention, RollupReader, SeriesReader, SkillHistoryReader, TotalsReader,
 };
 
 /// A store that implements every port; any type that does is one. The facade holds an

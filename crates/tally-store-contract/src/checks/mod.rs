@@ -2,8 +2,8 @@
 
 mod alerts;
 mod catalog;
-mod engagement;
 mod dashboards;
+mod engagement;
 mod event_pages;
 mod export;
 mod learner;
@@ -19,8 +19,8 @@ pub use alerts::{
     one_of_many_servers_moves_an_alert,
 };
 pub use catalog::the_catalog_knows_projects_span_and_write_order;
-pub use engagement::engagement_rows_agree_whatever_the_split_order_and_resends;
 pub use dashboards::dashboards_are_created_once_replaced_and_deleted;
+pub use engagement::engagement_rows_agree_whatever_the_split_order_and_resends;
 pub use event_pages::{
     event_pages_keep_computed_costs_and_given_ids, event_pages_run_across_windows,
     event_pages_select_the_filtered_events_newest_first,

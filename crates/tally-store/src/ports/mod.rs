@@ -2,8 +2,8 @@
 
 mod alerts;
 mod catalog;
-mod engagement;
 mod dashboards;
+mod engagement;
 mod event_pages;
 mod event_store;
 mod experiments;
@@ -24,8 +24,8 @@ pub use alerts::{
     AlertStateRecord, AlertStore, AlertTransitionRecord, DeliveryAttempt, StoredAlertRule,
 };
 pub use catalog::Catalog;
-pub use engagement::{EngagementReader, SessionRow, UserDayRow};
 pub use dashboards::{DashboardStore, StoredDashboard};
+pub use engagement::{EngagementReader, SessionRow, UserDayRow};
 pub use event_pages::EventPages;
 pub use event_store::{Batch, EventStore, WriteOutcome};
 pub use experiments::{ExperimentRecord, ExperimentStore, OutcomeRecord};
