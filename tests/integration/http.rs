@@ -649,6 +649,35 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/analytics/assets/uplot.css",
     ),
     ("get", "/analytics/docs/events", "/analytics/docs/events"),
+    ("get", "/analytics/dashboards", "/analytics/dashboards"),
+    (
+        "get",
+        "/analytics/assets/dashboards.js",
+        "/analytics/assets/dashboards.js",
+    ),
+    ("get", "/analytics/assets/live.js", "/analytics/assets/live.js"),
+    ("get", "/api/analytics/dashboards", "/api/analytics/dashboards"),
+    ("post", "/api/analytics/dashboard", "/api/analytics/dashboard"),
+    (
+        "get",
+        "/api/analytics/dashboard/{id}",
+        "/api/analytics/dashboard/executive",
+    ),
+    (
+        "put",
+        "/api/analytics/dashboard/{id}",
+        "/api/analytics/dashboard/executive",
+    ),
+    (
+        "delete",
+        "/api/analytics/dashboard/{id}",
+        "/api/analytics/dashboard/executive",
+    ),
+    (
+        "get",
+        "/api/analytics/live",
+        "/api/analytics/live?max_events=1",
+    ),
 ];
 
 #[test]

@@ -1,3 +1,5 @@
+//! The dashboards' reading from JSON: defaults, every mistake named by its field, bounds, the built-in ones.
+
 use serde_json::{Value, json};
 
 use super::builtin::builtins;
