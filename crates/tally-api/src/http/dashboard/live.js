@@ -65,7 +65,7 @@ async function liveStream() {
   }
 }
 
-// Only on the pages dashboard.js drives (the events explorer has its own script).
+// On every page dashboard.js drives (the events explorer too), not the wire format.
 document.addEventListener("DOMContentLoaded", () => {
   if (typeof refresh === "function" && typeof headers === "function" && document.body.dataset.page !== "docs") liveStream();
 });
