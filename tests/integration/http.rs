@@ -655,9 +655,21 @@ const ROUTES: &[(&str, &str, &str)] = &[
         "/analytics/assets/dashboards.js",
         "/analytics/assets/dashboards.js",
     ),
-    ("get", "/analytics/assets/live.js", "/analytics/assets/live.js"),
-    ("get", "/api/analytics/dashboards", "/api/analytics/dashboards"),
-    ("post", "/api/analytics/dashboard", "/api/analytics/dashboard"),
+    (
+        "get",
+        "/analytics/assets/live.js",
+        "/analytics/assets/live.js",
+    ),
+    (
+        "get",
+        "/api/analytics/dashboards",
+        "/api/analytics/dashboards",
+    ),
+    (
+        "post",
+        "/api/analytics/dashboard",
+        "/api/analytics/dashboard",
+    ),
     (
         "get",
         "/api/analytics/dashboard/{id}",

@@ -323,11 +323,11 @@ fn every_route_takes_its_documented_parameters_and_refuses_others() {
     assert_eq!(json["error"]["code"], "unknown_parameter");
     assert_eq!(
         json["error"]["message"],
-        r#"unknown query parameter "confidence_level": /api/analytics/tools takes project, from, to"#
+        r#"unknown query parameter "confidence_level": /api/analytics/tools takes project, from, to, compare"#
     );
     assert_eq!(
         json["error"]["details"]["accepted"],
-        serde_json::json!(["project", "from", "to"])
+        serde_json::json!(["project", "from", "to", "compare"])
     );
     let mut checked = 0;
     for route in routes() {

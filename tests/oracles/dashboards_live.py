@@ -52,7 +52,7 @@ def edit(context, base, errors):
     page.click("#board [data-widget='0'] [data-action=remove]")
     seen["before_save"] = views(page)
     page.click("#board-save")
-    page.wait_for_function("document.getElementById('board-status').textContent === 'saved'", timeout=30000)
+    page.wait_for_function("() => document.getElementById('board-status').textContent === 'saved'", timeout=30000)
     seen["url"] = page.url
     page.reload()
     loaded(page)
