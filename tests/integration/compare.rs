@@ -353,24 +353,10 @@ fn every_comparison_equals_the_view_on_the_earlier_range() {
 }
 
 fn duckdb(file: &Path, from: &str, to: &str) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/duckdb_period.py");
-    let output = crate::support::python()
-        .arg(&script)
-        .args([file.as_os_str(), from.as_ref(), to.as_ref()])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "python does not run ({e}): {}",
-                crate::support::ORACLES_HINT
-            )
-        });
-    assert!(
-        output.status.success(),
-        "the DuckDB oracle failed ({}):\n{}",
-        crate::support::ORACLES_HINT,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    crate::support::python_oracle_args(
+        "duckdb_period.py",
+        &[file.as_os_str(), from.as_ref(), to.as_ref()],
+    )
 }
 
 #[test]

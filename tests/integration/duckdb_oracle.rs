@@ -101,24 +101,7 @@ fn events() -> String {
 }
 
 fn duckdb(file: &Path) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/duckdb_views.py");
-    let output = crate::support::python()
-        .arg(&script)
-        .arg(file)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "python does not run ({e}): {}",
-                crate::support::ORACLES_HINT
-            )
-        });
-    assert!(
-        output.status.success(),
-        "the DuckDB oracle failed ({}):\n{}",
-        crate::support::ORACLES_HINT,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    crate::support::python_oracle_args("duckdb_views.py", &[file])
 }
 
 fn nanos(usd: f64) -> i64 {

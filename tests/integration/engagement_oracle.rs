@@ -128,27 +128,10 @@ fn events() -> Vec<String> {
 }
 
 fn oracle(file: &Path, timeout_minutes: u32) -> Value {
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/duckdb_engagement.py");
-    let output = crate::support::python()
-        .arg(&script)
-        .arg(file)
-        .arg(now().format("%Y-%m-%d %H:%M:%S+00").to_string())
-        .arg(timeout_minutes.to_string())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "python does not run ({e}): {}",
-                crate::support::ORACLES_HINT
-            )
-        });
-    assert!(
-        output.status.success(),
-        "the DuckDB oracle failed ({}):\n{}",
-        crate::support::ORACLES_HINT,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    let now = now().format("%Y-%m-%d %H:%M:%S+00").to_string();
+    let timeout = timeout_minutes.to_string();
+    let args: [&std::ffi::OsStr; 3] = [file.as_os_str(), now.as_ref(), timeout.as_ref()];
+    crate::support::python_oracle_args("duckdb_engagement.py", &args)
 }
 
 fn range() -> Filter {

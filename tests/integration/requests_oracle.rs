@@ -3,10 +3,8 @@
 //! p50, p95 and p99 latencies within the sketch's 1 %.
 
 use std::fmt::Write;
-use std::path::Path;
 
 use chrono::{Duration, TimeZone, Utc};
-use serde_json::Value;
 use tally_api::Filter;
 
 use crate::support::TestDb;
@@ -41,25 +39,7 @@ fn endpoint_percentiles_equal_duckdb_within_the_sketch_error() {
     let report = db.ingest("requests.jsonl", &text);
     assert_eq!(report.rejected, 0, "{:?}", report.errors);
 
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracles/duckdb_requests.py");
-    let output = crate::support::python()
-        .arg(&script)
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "python does not run ({e}): {}",
-                crate::support::ORACLES_HINT
-            )
-        });
-    assert!(
-        output.status.success(),
-        "the DuckDB oracle failed ({}):\n{}",
-        crate::support::ORACLES_HINT,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let oracle: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let oracle = crate::support::python_oracle_args("duckdb_requests.py", &[&file]);
 
     let range = Filter {
         project: None,

@@ -276,6 +276,27 @@ pub fn target_dir() -> PathBuf {
     exe.ancestors().nth(3).unwrap().to_path_buf()
 }
 
+/// Runs the Python oracle `tests/oracles/SCRIPT` with `args` on its command line and
+/// returns the JSON it prints. Fails, saying which packages to install, when the script
+/// cannot run.
+pub fn python_oracle_args<S: AsRef<std::ffi::OsStr>>(
+    script: &str,
+    args: &[S],
+) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/oracles")
+        .join(script);
+    let output = python().arg(path).args(args).output().unwrap_or_else(|e| {
+        panic!("python does not run ({e}); the {script} oracle needs it: {ORACLES_HINT}")
+    });
+    assert!(
+        output.status.success(),
+        "the {script} oracle failed ({ORACLES_HINT}):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// Runs the Python oracle `tests/oracles/SCRIPT` with `cases` as JSON on its standard
 /// input and returns the JSON it prints. Fails, saying which packages to install, when
 /// the script cannot run.
